@@ -1,0 +1,1 @@
+"""Alerts: rules, lifecycle and notification channels."""

@@ -1,0 +1,1 @@
+"""Analytics and prediction: forecasts, anomalies, scenarios, model registry."""

@@ -1,0 +1,1 @@
+"""Dagster face of siteledger: one Definitions, assets wrapping the plain-Python packages."""

@@ -1,0 +1,1 @@
+"""Compliance reporting: definitions, templates, renderers, registry and delivery."""

@@ -1,0 +1,86 @@
+"""Settings and runtime paths.
+
+Everything the platform writes lives under one folder, ``SITELEDGER_HOME`` (default ``./var``).
+Secrets and locations come from the environment only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved runtime settings. Build with :func:`get_settings` (reads the environment)."""
+
+    home: Path
+    state_url: str | None = None
+
+    @property
+    def landing(self) -> Path:
+        """Folder that file drops arrive in."""
+        return self.home / "landing"
+
+    @property
+    def archive(self) -> Path:
+        """Where imported files are kept, named by batch id, for audit and replay."""
+        return self.home / "archive"
+
+    @property
+    def lake(self) -> Path:
+        """Immutable raw lake (Parquet, partitioned by site, source and day)."""
+        return self.home / "lake"
+
+    @property
+    def readings_lake(self) -> Path:
+        return self.lake / "readings"
+
+    @property
+    def quarantine(self) -> Path:
+        """Rejected rows (Parquet) and rejected whole files, each with a reason."""
+        return self.home / "quarantine"
+
+    @property
+    def sites_dir(self) -> Path:
+        """Site YAML files the platform runs on."""
+        return self.home / "sites"
+
+    @property
+    def demo_dir(self) -> Path:
+        """Demo generator outputs that are not file drops (ground truth, fault manifest)."""
+        return self.home / "demo"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @cached_property
+    def state_store_url(self) -> str:
+        """SQLAlchemy URL of the operational state store (SQLite under home by default)."""
+        if self.state_url:
+            return self.state_url
+        return f"sqlite:///{(self.home / 'state.db').resolve()}"
+
+    def ensure_dirs(self) -> None:
+        for path in (
+            self.home,
+            self.landing,
+            self.archive,
+            self.readings_lake,
+            self.quarantine,
+            self.sites_dir,
+        ):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings(home: str | os.PathLike[str] | None = None) -> Settings:
+    """Settings from the environment; ``home`` overrides ``SITELEDGER_HOME``."""
+    root = Path(home or os.environ.get("SITELEDGER_HOME") or "var").expanduser()
+    return Settings(home=root.resolve(), state_url=os.environ.get("SITELEDGER_STATE_URL") or None)

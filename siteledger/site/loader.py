@@ -1,0 +1,194 @@
+"""Load a site YAML file into a :class:`SiteConfig`, reporting every problem with its place.
+
+Each problem names the file, the line, the key path (``flows[3].to``) and the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from siteledger.site.models import SiteConfig, semantic_problems
+
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
+MAX_YAML_NODES = 2_000_000  # guards against alias ("billion laughs") expansion
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: str
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path or '<root>'}: {self.message}"
+
+
+class SiteConfigError(ValueError):
+    """A site file that cannot be used; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    loader.flatten_mapping(node)
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping key is not hashable", key_node.start_mark
+            ) from exc
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                f"while reading a mapping (line {seen[key] + 1})",
+                node.start_mark,
+                f"duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line_index(root: yaml.Node) -> dict[str, int]:
+    """Key path -> 1-based line of the node it names."""
+    index: dict[str, int] = {}
+    budget = [MAX_YAML_NODES]
+
+    def walk(node: yaml.Node, path: str) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise SiteConfigError(
+                [ConfigProblem("", path, f"YAML expands to more than {MAX_YAML_NODES} nodes")]
+            )
+        index.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                child = f"{path}.{key}" if path else str(key)
+                index.setdefault(child, key_node.start_mark.line + 1)
+                walk(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{path}[{i}]")
+
+    walk(root, "")
+    return index
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path = f"{path}.{part}" if path else str(part)
+    return path
+
+
+def _line_for(index: dict[str, int], path: str) -> int | None:
+    probe = path
+    while probe:
+        if probe in index:
+            return index[probe]
+        cut = max(probe.rfind("."), probe.rfind("["))
+        probe = probe[:cut] if cut > 0 else ""
+    return index.get("")
+
+
+def parse_site_text(text: str, file: str = "<string>") -> SiteConfig:
+    """Parse and validate site YAML text; raises :class:`SiteConfigError` listing every problem."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = " ".join(
+            str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p
+        ) or str(exc)
+        raise SiteConfigError([ConfigProblem(file, "", f"not valid YAML: {reason}", line)]) from exc
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "an empty document"
+        raise SiteConfigError([ConfigProblem(file, "", f"expected a mapping at the top, got {kind}", 1)])
+    try:
+        index = _line_index(root) if root is not None else {}
+    except SiteConfigError as exc:
+        raise SiteConfigError([ConfigProblem(file, p.path, p.message) for p in exc.problems]) from exc
+
+    try:
+        cfg = SiteConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            path = _loc_to_path(tuple(err["loc"]))
+            message = err["msg"]
+            if err["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif message.startswith("Value error, "):
+                message = message[len("Value error, ") :]
+            problems.append(ConfigProblem(file, path, message, _line_for(index, path)))
+        raise SiteConfigError(problems) from None
+
+    semantic = semantic_problems(cfg)
+    if semantic:
+        raise SiteConfigError(
+            [ConfigProblem(file, path, msg, _line_for(index, path)) for path, msg in semantic]
+        )
+    return cfg
+
+
+def load_site(path: str | Path) -> SiteConfig:
+    """Load a site YAML file; raises :class:`SiteConfigError` with every problem found."""
+    p = Path(path)
+    name = str(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise SiteConfigError(
+                [ConfigProblem(name, "", f"file is {size} bytes; the limit is {MAX_CONFIG_BYTES}")]
+            )
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SiteConfigError([ConfigProblem(name, "", f"cannot read: {exc.strerror or exc}")]) from exc
+    if b"\x00" in raw:
+        raise SiteConfigError([ConfigProblem(name, "", "binary file (contains NUL bytes), not YAML")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SiteConfigError(
+            [ConfigProblem(name, "", f"not UTF-8 text (bad byte at offset {exc.start})")]
+        ) from exc
+    return parse_site_text(text, name)
+
+
+def validate_site_file(path: str | Path) -> list[ConfigProblem]:
+    """Every problem with a site file; an empty list means it is valid."""
+    try:
+        load_site(path)
+    except SiteConfigError as exc:
+        return exc.problems
+    return []
+
+
+def dump_site(cfg: SiteConfig) -> str:
+    """YAML text for a site (keys in model order, aliases such as ``from``/``to`` used)."""
+    data = cfg.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=False)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,622 @@
+"""The site model: one YAML file describes a site (SPEC §3).
+
+Structure and types are checked by pydantic; cross-references and physics (unknown nodes, a
+stage-storage curve that is not monotonic, duplicate ids, ...) by :func:`semantic_problems`, which
+returns every problem at once so a user can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections import Counter
+from difflib import get_close_matches
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from siteledger.units import MEASURANDS, UnknownUnitError, resolve_unit
+
+Identifier = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+        description="letters, digits, '_', '.', '-'; starts with a letter or digit",
+    ),
+]
+
+_INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|sec|min|m|h|hr|d|day)\s*$")
+_INTERVAL_SECONDS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hr": 3600, "d": 86400}
+_INTERVAL_SECONDS["day"] = 86400
+
+DEFAULT_INPUT_SOURCES = ["surface_water", "groundwater", "sea_water", "third_party_water", "other"]
+DEFAULT_OUTPUT_DESTINATIONS = [
+    "surface_water",
+    "groundwater",
+    "sea_water",
+    "third_party_water",
+    "evaporation",
+    "entrainment",
+    "other",
+]
+
+
+def interval_seconds(text: str) -> int:
+    """Seconds in an interval such as ``15min``, ``1h``, ``1d``."""
+    match = _INTERVAL_RE.match(text)
+    if not match:
+        raise ValueError(f"interval {text!r} is not like '15min', '1h' or '1d'")
+    seconds = int(match.group(1)) * _INTERVAL_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"interval {text!r} must be positive")
+    return seconds
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+
+
+class SiteInfo(_Model):
+    id: Identifier
+    name: str
+    organisation: str = ""
+    region: str = ""
+    timezone: str = "UTC"
+    regulators: list[str] = Field(default_factory=list)
+    water_stressed: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
+
+
+class WafCategories(_Model):
+    """Category lists are configuration: sources disagree beyond the core WAF names."""
+
+    input_sources: list[str] = Field(default_factory=lambda: list(DEFAULT_INPUT_SOURCES))
+    output_destinations: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_OUTPUT_DESTINATIONS)
+    )
+    quality_high: list[int] = Field(default_factory=lambda: [1, 2])
+
+
+NodeKind = Literal["store", "task", "source", "destination"]
+
+
+class Node(_Model):
+    id: Identifier
+    name: str = ""
+    kind: NodeKind
+    type: str = Field("", description="dam, tsf, pit, tank / plant, dust_suppression / river ...")
+    capacity_m3: float | None = Field(None, gt=0)
+    surface_area_m2: float | None = Field(None, gt=0)
+    catchment_area_m2: float | None = Field(None, ge=0)
+    stage_storage: list[tuple[float, float]] | None = Field(
+        None, description="[level m, volume m3] points, interpolated linearly"
+    )
+    description: str = ""
+
+    @property
+    def is_store(self) -> bool:
+        return self.kind == "store"
+
+    @property
+    def is_external(self) -> bool:
+        return self.kind in ("source", "destination")
+
+
+Method = Literal["measured", "estimated", "simulated"]
+
+
+class Flow(_Model):
+    id: Identifier
+    name: str = ""
+    from_node: Identifier = Field(alias="from")
+    to_node: Identifier = Field(alias="to")
+    waf_input_source: str | None = None
+    waf_output_destination: str | None = None
+    quality: Literal[1, 2, 3] | None = Field(None, description="WAF water quality category")
+    method: Method = "measured"
+    water_state: Literal["raw", "worked", "treated"] | None = None
+    description: str = ""
+
+
+DataType = Literal["uint16", "int16", "uint32", "int32", "float32", "float64"]
+REGISTER_COUNT: dict[str, int] = {
+    "uint16": 1,
+    "int16": 1,
+    "uint32": 2,
+    "int32": 2,
+    "float32": 2,
+    "float64": 4,
+}
+
+
+class ModbusAddress(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(502, ge=1, le=65535)
+    unit_id: int = Field(1, ge=0, le=255)
+    address: int = Field(..., alias="register", ge=0, le=65535, description="first register")
+    function: Literal["holding", "input"] = "holding"
+    data_type: DataType = "float32"
+    byte_order: Literal["big", "little"] = "big"
+    word_order: Literal["big", "little"] = "big"
+    scale: float = 1.0
+    offset: float = 0.0
+
+    @property
+    def register_count(self) -> int:
+        return REGISTER_COUNT[self.data_type]
+
+    @model_validator(mode="after")
+    def _fits_address_space(self) -> ModbusAddress:
+        if self.address + self.register_count > 65536:
+            raise ValueError(
+                f"{self.data_type} at register {self.address} runs past register 65535"
+            )
+        if self.scale == 0:
+            raise ValueError("scale must not be 0")
+        return self
+
+
+class Meter(_Model):
+    id: Identifier
+    name: str = ""
+    measurand: str
+    unit: str
+    interval: str = "15min"
+    node: Identifier | None = None
+    flow: Identifier | None = None
+    valid_range: tuple[float, float] | None = None
+    redundancy_group: Identifier | None = None
+    rollover: float | None = Field(None, gt=0, description="register value at which it wraps")
+    tag: str | None = Field(None, description="the name this meter has in SCADA exports")
+    manual: bool = False
+    modbus: ModbusAddress | None = None
+    description: str = ""
+
+    @field_validator("measurand")
+    @classmethod
+    def _known_measurand(cls, value: str) -> str:
+        if value not in MEASURANDS:
+            hint = get_close_matches(value, list(MEASURANDS), n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise ValueError(f"unknown measurand {value!r}{extra}; one of {sorted(MEASURANDS)}")
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, value: str) -> str:
+        try:
+            return resolve_unit(value).symbol
+        except UnknownUnitError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("interval")
+    @classmethod
+    def _valid_interval(cls, value: str) -> str:
+        interval_seconds(value)
+        return value
+
+    @property
+    def interval_seconds(self) -> int:
+        return interval_seconds(self.interval)
+
+    @property
+    def cumulative(self) -> bool:
+        return MEASURANDS[self.measurand].cumulative
+
+
+EstimationMethod = Literal[
+    "rainfall_runoff",
+    "pan_evaporation",
+    "ore_moisture",
+    "plant_water_per_tonne",
+    "tsf_return",
+    "entrainment",
+    "seepage",
+    "dust_suppression",
+    "fixed_rate",
+]
+
+# Required and optional parameters per estimation method (DOMAIN_WATER.md, "Estimation formulas").
+ESTIMATION_PARAMS: dict[str, tuple[set[str], set[str]]] = {
+    "rainfall_runoff": ({"rain_meter"}, {"node", "area_m2", "runoff_coefficient"}),
+    "pan_evaporation": ({"pan_meter"}, {"node", "area_m2", "pan_factor"}),
+    "ore_moisture": ({"ore_meter"}, {"moisture_pct", "moisture_meter", "water_density_t_per_m3"}),
+    "plant_water_per_tonne": ({"ore_meter", "m3_per_t"}, set()),
+    "tsf_return": ({"source_flow", "return_pct"}, set()),
+    "entrainment": ({"source_flow", "return_pct", "retention_pct"}, set()),
+    "seepage": ({"node", "rate_pct_per_month"}, set()),
+    "dust_suppression": ({"ore_meter", "m3_per_t"}, set()),
+    # a declared rate from an external model (e.g. a hydrogeological inflow model): never silent
+    "fixed_rate": ({"m3_per_day"}, set()),
+}
+
+
+class EstimationRule(_Model):
+    flow: Identifier
+    method: EstimationMethod
+    classification: Literal["estimated", "simulated"] = "estimated"
+    params: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _params_for_method(self) -> EstimationRule:
+        required, optional = ESTIMATION_PARAMS[self.method]
+        missing = sorted(required - set(self.params))
+        unknown = sorted(set(self.params) - required - optional)
+        problems = []
+        if missing:
+            problems.append(f"method {self.method} needs params {missing}")
+        if unknown:
+            problems.append(
+                f"method {self.method} does not take params {unknown} "
+                f"(takes {sorted(required | optional)})"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class Requirement(_Model):
+    """A regulatory limit on a metric (licence conditions)."""
+
+    id: Identifier
+    metric: str
+    scope: str = "site"
+    period: Literal["day", "month", "quarter", "year"] = "month"
+    min: float | None = None
+    max: float | None = None
+    unit: str | None = None
+    reference: str = ""
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> Requirement:
+        if self.min is None and self.max is None:
+            raise ValueError("a requirement needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class Thresholds(_Model):
+    closure_error_pct: float = Field(5.0, gt=0, le=100)
+    node_balance_error_pct: float = Field(10.0, gt=0, le=100)
+    store_high_pct: float = Field(80.0, gt=0, le=100)
+    store_low_pct: float = Field(20.0, ge=0, lt=100)
+
+
+FileFormat = Literal["csv_wide", "csv_long", "excel_long"]
+
+
+class FileLayout(_Model):
+    """How one kind of file drop maps onto readings. Column names are configuration."""
+
+    id: Identifier
+    format: FileFormat
+    pattern: str = Field(..., min_length=1, description="glob on the file name, e.g. scada_*.csv")
+    encoding: str = "utf-8"
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    decimal: str = Field(".", min_length=1, max_length=1)
+    timezone: str | None = Field(None, description="of naive timestamps; default: site timezone")
+    timestamp_column: str = "timestamp"
+    timestamp_format: str | None = Field(None, description="strftime format; default ISO 8601")
+    # csv_wide: one column per meter, matched on the meter's tag (or id)
+    header_meter_key: Literal["tag", "id"] = "tag"
+    unit_in_header: str | None = Field(
+        None, description="regex with groups 'name' and 'unit', e.g. '(?P<name>.+) \\[(?P<unit>.+)\\]'"
+    )
+    # csv_long / excel_long
+    meter_column: str = "meter"
+    value_column: str = "value"
+    unit_column: str | None = None
+    # excel_long
+    sheet: str | None = None
+    header_row: int = Field(1, ge=1, le=1000)
+    null_values: list[str] = Field(default_factory=lambda: ["", "NaN", "nan", "NULL", "null"])
+
+    @field_validator("unit_in_header")
+    @classmethod
+    def _regex_groups(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        if not {"name", "unit"} <= set(compiled.groupindex):
+            raise ValueError("needs named groups 'name' and 'unit'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            SiteInfo._known_timezone(value)
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r}") from exc
+        return value
+
+
+class SiteConfig(_Model):
+    """A whole site: the root of a site YAML file."""
+
+    site: SiteInfo
+    waf: WafCategories = Field(default_factory=WafCategories)
+    nodes: list[Node]
+    flows: list[Flow] = Field(default_factory=list)
+    meters: list[Meter] = Field(default_factory=list)
+    estimations: list[EstimationRule] = Field(default_factory=list)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    requirements: list[Requirement] = Field(default_factory=list)
+    file_layouts: list[FileLayout] = Field(default_factory=list)
+
+    # -- lookups -----------------------------------------------------------------------------
+    def node(self, node_id: str) -> Node:
+        return {n.id: n for n in self.nodes}[node_id]
+
+    def flow(self, flow_id: str) -> Flow:
+        return {f.id: f for f in self.flows}[flow_id]
+
+    def meter(self, meter_id: str) -> Meter:
+        return {m.id: m for m in self.meters}[meter_id]
+
+    @property
+    def meters_by_id(self) -> dict[str, Meter]:
+        return {m.id: m for m in self.meters}
+
+    def layout(self, layout_id: str) -> FileLayout:
+        return {layout.id: layout for layout in self.file_layouts}[layout_id]
+
+    def layout_timezone(self, layout: FileLayout) -> str:
+        return layout.timezone or self.site.timezone
+
+
+def _hint(value: str, choices: list[str]) -> str:
+    match = get_close_matches(value, choices, n=1)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _duplicates(path: str, ids: list[str]) -> list[tuple[str, str]]:
+    problems = []
+    counts = Counter(ids)
+    for index, item in enumerate(ids):
+        if counts[item] > 1:
+            first = ids.index(item)
+            if first != index:
+                problems.append(
+                    (f"{path}[{index}].id", f"duplicate id {item!r} (first at {path}[{first}])")
+                )
+    return problems
+
+
+def _curve_problems(path: str, node: Node) -> list[tuple[str, str]]:
+    curve = node.stage_storage or []
+    problems: list[tuple[str, str]] = []
+    if len(curve) < 2:
+        return [(path, "a stage-storage curve needs at least 2 points")]
+    for i in range(1, len(curve)):
+        (l0, v0), (l1, v1) = curve[i - 1], curve[i]
+        if l1 <= l0:
+            problems.append(
+                (f"{path}[{i}]", f"curve not monotonic: level {l1} does not rise above {l0}")
+            )
+        if v1 <= v0:
+            problems.append(
+                (f"{path}[{i}]", f"curve not monotonic: volume {v1} does not rise above {v0}")
+            )
+    if any(v < 0 for _, v in curve):
+        problems.append((path, "curve has a negative volume"))
+    if node.capacity_m3 is not None and curve[-1][1] < node.capacity_m3 * 0.999:
+        problems.append(
+            (
+                path,
+                f"curve tops out at {curve[-1][1]:g} m3, below capacity_m3 {node.capacity_m3:g}",
+            )
+        )
+    return problems
+
+
+def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
+    """Every cross-reference and physics problem in a structurally valid site, as (path, reason)."""
+    problems: list[tuple[str, str]] = []
+    problems += _duplicates("nodes", [n.id for n in cfg.nodes])
+    problems += _duplicates("flows", [f.id for f in cfg.flows])
+    problems += _duplicates("meters", [m.id for m in cfg.meters])
+    problems += _duplicates("file_layouts", [lay.id for lay in cfg.file_layouts])
+
+    nodes = {n.id: n for n in cfg.nodes}
+    node_ids = list(nodes)
+    flows = {f.id: f for f in cfg.flows}
+    flow_ids = list(flows)
+    meters = {m.id: m for m in cfg.meters}
+
+    for i, node in enumerate(cfg.nodes):
+        path = f"nodes[{i}]"
+        if node.is_store:
+            for key in ("capacity_m3", "surface_area_m2", "stage_storage"):
+                if getattr(node, key) is None:
+                    problems.append((f"{path}.{key}", f"store {node.id!r} needs {key}"))
+            if node.stage_storage is not None:
+                problems += _curve_problems(f"{path}.stage_storage", node)
+        else:
+            for key in ("capacity_m3", "stage_storage"):
+                if getattr(node, key) is not None:
+                    problems.append(
+                        (f"{path}.{key}", f"only stores have {key}; {node.id!r} is a {node.kind}")
+                    )
+
+    for i, flow in enumerate(cfg.flows):
+        path = f"flows[{i}]"
+        ends = []
+        for key, ref in (("from", flow.from_node), ("to", flow.to_node)):
+            if ref not in nodes:
+                problems.append((f"{path}.{key}", f"unknown node {ref!r}{_hint(ref, node_ids)}"))
+            ends.append(nodes.get(ref))
+        src, dst = ends
+        if flow.from_node == flow.to_node:
+            problems.append((path, f"flow {flow.id!r} starts and ends at {flow.from_node!r}"))
+        if src is not None and src.kind == "destination":
+            problems.append((f"{path}.from", f"{src.id!r} is a destination; flows cannot leave it"))
+        if dst is not None and dst.kind == "source":
+            problems.append((f"{path}.to", f"{dst.id!r} is a source; flows cannot enter it"))
+        is_input = src is not None and src.kind == "source"
+        is_output = dst is not None and dst.kind == "destination"
+        if is_input:
+            if flow.waf_input_source is None:
+                problems.append(
+                    (f"{path}.waf_input_source", f"input flow {flow.id!r} needs a WAF source category")
+                )
+        elif flow.waf_input_source is not None and src is not None:
+            problems.append(
+                (f"{path}.waf_input_source", "only flows from a source node are inputs")
+            )
+        if is_output:
+            if flow.waf_output_destination is None:
+                problems.append(
+                    (
+                        f"{path}.waf_output_destination",
+                        f"output flow {flow.id!r} needs a WAF destination category",
+                    )
+                )
+        elif flow.waf_output_destination is not None and dst is not None:
+            problems.append(
+                (f"{path}.waf_output_destination", "only flows to a destination node are outputs")
+            )
+        if flow.waf_input_source is not None and flow.waf_input_source not in cfg.waf.input_sources:
+            problems.append(
+                (
+                    f"{path}.waf_input_source",
+                    f"unknown category {flow.waf_input_source!r}"
+                    f"{_hint(flow.waf_input_source, cfg.waf.input_sources)}; "
+                    f"one of {cfg.waf.input_sources}",
+                )
+            )
+        dest = flow.waf_output_destination
+        if dest is not None and dest not in cfg.waf.output_destinations:
+            problems.append(
+                (
+                    f"{path}.waf_output_destination",
+                    f"unknown category {dest!r}{_hint(dest, cfg.waf.output_destinations)}; "
+                    f"one of {cfg.waf.output_destinations}",
+                )
+            )
+
+    groups: dict[str, list[Meter]] = {}
+    for i, meter in enumerate(cfg.meters):
+        path = f"meters[{i}]"
+        measurand = MEASURANDS[meter.measurand]
+        unit = resolve_unit(meter.unit)
+        if unit.dimension != measurand.dimension:
+            problems.append(
+                (
+                    f"{path}.unit",
+                    f"unit {meter.unit!r} measures {unit.dimension}, "
+                    f"but {meter.measurand} is {measurand.dimension} (e.g. {measurand.canonical_unit})",
+                )
+            )
+        if meter.node is not None and meter.flow is not None:
+            problems.append((path, "a meter belongs to a node or a flow, not both"))
+        if meter.node is not None and meter.node not in nodes:
+            problems.append((f"{path}.node", f"unknown node {meter.node!r}{_hint(meter.node, node_ids)}"))
+        if meter.flow is not None and meter.flow not in flows:
+            problems.append((f"{path}.flow", f"unknown flow {meter.flow!r}{_hint(meter.flow, flow_ids)}"))
+        if meter.measurand == "level" and meter.node in nodes and not nodes[meter.node].is_store:
+            problems.append((f"{path}.node", f"a level sensor needs a store; {meter.node!r} is not"))
+        if meter.valid_range is not None and meter.valid_range[0] >= meter.valid_range[1]:
+            problems.append(
+                (f"{path}.valid_range", f"min {meter.valid_range[0]} is not below max {meter.valid_range[1]}")
+            )
+        if meter.rollover is not None and not measurand.cumulative:
+            problems.append(
+                (f"{path}.rollover", f"only cumulative registers roll over; {meter.measurand} does not")
+            )
+        if meter.redundancy_group is not None:
+            groups.setdefault(meter.redundancy_group, []).append(meter)
+    for group, members in groups.items():
+        index = cfg.meters.index(members[0])
+        if len(members) < 2:
+            problems.append(
+                (f"meters[{index}].redundancy_group", f"group {group!r} has only one meter")
+            )
+        elif len({(m.measurand, m.node, m.flow) for m in members}) > 1:
+            problems.append(
+                (
+                    f"meters[{index}].redundancy_group",
+                    f"group {group!r} mixes meters of different quantities",
+                )
+            )
+    tags = [m.tag for m in cfg.meters if m.tag]
+    for tag, count in Counter(tags).items():
+        if count > 1:
+            index = next(i for i, m in enumerate(cfg.meters) if m.tag == tag)
+            problems.append((f"meters[{index}].tag", f"tag {tag!r} is used by {count} meters"))
+    addresses: dict[tuple[str, int, int, str, int], str] = {}
+    for i, meter in enumerate(cfg.meters):
+        if meter.modbus is None:
+            continue
+        mb = meter.modbus
+        for reg in range(mb.address, mb.address + mb.register_count):
+            key = (mb.host, mb.port, mb.unit_id, mb.function, reg)
+            if key in addresses and addresses[key] != meter.id:
+                problems.append(
+                    (
+                        f"meters[{i}].modbus.register",
+                        f"register {reg} on {mb.host}:{mb.port} unit {mb.unit_id} "
+                        f"overlaps meter {addresses[key]!r}",
+                    )
+                )
+                break
+            addresses[key] = meter.id
+
+    for i, rule in enumerate(cfg.estimations):
+        path = f"estimations[{i}]"
+        if rule.flow not in flows:
+            problems.append((f"{path}.flow", f"unknown flow {rule.flow!r}{_hint(rule.flow, flow_ids)}"))
+        for key, value in rule.params.items():
+            ppath = f"{path}.params.{key}"
+            if key.endswith("_meter"):
+                if value not in meters:
+                    problems.append((ppath, f"unknown meter {value!r}{_hint(str(value), list(meters))}"))
+            elif key == "node":
+                if value not in nodes:
+                    problems.append((ppath, f"unknown node {value!r}{_hint(str(value), node_ids)}"))
+                elif not nodes[value].is_store and rule.method != "rainfall_runoff":
+                    problems.append((ppath, f"{value!r} is not a store"))
+            elif key.endswith("_flow"):
+                if value not in flows:
+                    problems.append((ppath, f"unknown flow {value!r}{_hint(str(value), flow_ids)}"))
+            elif not isinstance(value, int | float) or isinstance(value, bool):
+                problems.append((ppath, f"must be a number, got {value!r}"))
+            elif key.endswith("_pct") or key.endswith("_pct_per_month"):
+                if not 0 <= value <= 100:
+                    problems.append((ppath, f"{value} is not a percentage between 0 and 100"))
+            elif key in ("runoff_coefficient",) and not 0 <= value <= 1:
+                problems.append((ppath, f"{value} is not between 0 and 1"))
+            elif value < 0:
+                problems.append((ppath, f"{value} must not be negative"))
+        if rule.method in ("rainfall_runoff", "pan_evaporation"):
+            if "node" not in rule.params and "area_m2" not in rule.params:
+                problems.append((f"{path}.params", f"{rule.method} needs node or area_m2"))
+    estimated = [r.flow for r in cfg.estimations]
+    for flow_id, count in Counter(estimated).items():
+        if count > 1:
+            problems.append(("estimations", f"flow {flow_id!r} has {count} estimation rules"))
+    return problems

@@ -1,0 +1,5 @@
+"""Operational state store (SQLAlchemy; SQLite by default, PostgreSQL in production)."""
+
+from siteledger.state.store import Base, ImportJob, StateStore
+
+__all__ = ["Base", "ImportJob", "StateStore"]
