@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The project's two entry points on a fresh machine (only Python 3.11+ needed).
 
-    python3 dev.py demo    set up .venv with the pinned dependencies, then run the main job on the
-                           embedded demo site (DuckDB, SQLite, local files) and say where results are
+    python3 dev.py demo    set up .venv with the pinned dependencies, then run the main job on
+                           the embedded demo site (DuckDB, SQLite, local files); says where
+                           the results are
     python3 dev.py test    set up .venv the same way, then lint and run the whole test suite
 
-Any further arguments go to the command: ``python3 dev.py demo --days 30``, ``python3 dev.py test -k lake``.
+Further arguments go to the command: ``python3 dev.py demo --days 30``,
+``python3 dev.py test -k lake``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def _fingerprint() -> str:
 
 def ensure_venv() -> None:
     """Create .venv and install the pinned dependencies, once per change of the pins."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on older Pythons to say so
         sys.exit(f"siteledger needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     wanted = _fingerprint()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:

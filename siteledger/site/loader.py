@@ -127,11 +127,15 @@ def parse_site_text(text: str, file: str = "<string>") -> SiteConfig:
         raise SiteConfigError([ConfigProblem(file, "", f"not valid YAML: {reason}", line)]) from exc
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "an empty document"
-        raise SiteConfigError([ConfigProblem(file, "", f"expected a mapping at the top, got {kind}", 1)])
+        raise SiteConfigError(
+            [ConfigProblem(file, "", f"expected a mapping at the top, got {kind}", 1)]
+        )
     try:
         index = _line_index(root) if root is not None else {}
     except SiteConfigError as exc:
-        raise SiteConfigError([ConfigProblem(file, p.path, p.message) for p in exc.problems]) from exc
+        raise SiteConfigError(
+            [ConfigProblem(file, p.path, p.message) for p in exc.problems]
+        ) from exc
 
     try:
         cfg = SiteConfig.model_validate(data)
@@ -167,9 +171,13 @@ def load_site(path: str | Path) -> SiteConfig:
             )
         raw = p.read_bytes()
     except OSError as exc:
-        raise SiteConfigError([ConfigProblem(name, "", f"cannot read: {exc.strerror or exc}")]) from exc
+        raise SiteConfigError(
+            [ConfigProblem(name, "", f"cannot read: {exc.strerror or exc}")]
+        ) from exc
     if b"\x00" in raw:
-        raise SiteConfigError([ConfigProblem(name, "", "binary file (contains NUL bytes), not YAML")])
+        raise SiteConfigError(
+            [ConfigProblem(name, "", "binary file (contains NUL bytes), not YAML")]
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

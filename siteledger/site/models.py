@@ -312,7 +312,8 @@ class FileLayout(_Model):
     # csv_wide: one column per meter, matched on the meter's tag (or id)
     header_meter_key: Literal["tag", "id"] = "tag"
     unit_in_header: str | None = Field(
-        None, description="regex with groups 'name' and 'unit', e.g. '(?P<name>.+) \\[(?P<unit>.+)\\]'"
+        None,
+        description="regex with groups 'name' and 'unit', e.g. '(?P<name>.+) \\[(?P<unit>.+)\\]'",
     )
     # csv_long / excel_long
     meter_column: str = "meter"
@@ -482,7 +483,10 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
         if is_input:
             if flow.waf_input_source is None:
                 problems.append(
-                    (f"{path}.waf_input_source", f"input flow {flow.id!r} needs a WAF source category")
+                    (
+                        f"{path}.waf_input_source",
+                        f"input flow {flow.id!r} needs a WAF source category",
+                    )
                 )
         elif flow.waf_input_source is not None and src is not None:
             problems.append(
@@ -528,25 +532,37 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"{path}.unit",
-                    f"unit {meter.unit!r} measures {unit.dimension}, "
-                    f"but {meter.measurand} is {measurand.dimension} (e.g. {measurand.canonical_unit})",
+                    f"unit {meter.unit!r} measures {unit.dimension}, but {meter.measurand} "
+                    f"is {measurand.dimension} (e.g. {measurand.canonical_unit})",
                 )
             )
         if meter.node is not None and meter.flow is not None:
             problems.append((path, "a meter belongs to a node or a flow, not both"))
         if meter.node is not None and meter.node not in nodes:
-            problems.append((f"{path}.node", f"unknown node {meter.node!r}{_hint(meter.node, node_ids)}"))
+            problems.append(
+                (f"{path}.node", f"unknown node {meter.node!r}{_hint(meter.node, node_ids)}")
+            )
         if meter.flow is not None and meter.flow not in flows:
-            problems.append((f"{path}.flow", f"unknown flow {meter.flow!r}{_hint(meter.flow, flow_ids)}"))
+            problems.append(
+                (f"{path}.flow", f"unknown flow {meter.flow!r}{_hint(meter.flow, flow_ids)}")
+            )
         if meter.measurand == "level" and meter.node in nodes and not nodes[meter.node].is_store:
-            problems.append((f"{path}.node", f"a level sensor needs a store; {meter.node!r} is not"))
+            problems.append(
+                (f"{path}.node", f"a level sensor needs a store; {meter.node!r} is not")
+            )
         if meter.valid_range is not None and meter.valid_range[0] >= meter.valid_range[1]:
             problems.append(
-                (f"{path}.valid_range", f"min {meter.valid_range[0]} is not below max {meter.valid_range[1]}")
+                (
+                    f"{path}.valid_range",
+                    f"min {meter.valid_range[0]} is not below max {meter.valid_range[1]}",
+                )
             )
         if meter.rollover is not None and not measurand.cumulative:
             problems.append(
-                (f"{path}.rollover", f"only cumulative registers roll over; {meter.measurand} does not")
+                (
+                    f"{path}.rollover",
+                    f"only cumulative registers roll over; {meter.measurand} does not",
+                )
             )
         if meter.redundancy_group is not None:
             groups.setdefault(meter.redundancy_group, []).append(meter)
@@ -589,12 +605,16 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     for i, rule in enumerate(cfg.estimations):
         path = f"estimations[{i}]"
         if rule.flow not in flows:
-            problems.append((f"{path}.flow", f"unknown flow {rule.flow!r}{_hint(rule.flow, flow_ids)}"))
+            problems.append(
+                (f"{path}.flow", f"unknown flow {rule.flow!r}{_hint(rule.flow, flow_ids)}")
+            )
         for key, value in rule.params.items():
             ppath = f"{path}.params.{key}"
             if key.endswith("_meter"):
                 if value not in meters:
-                    problems.append((ppath, f"unknown meter {value!r}{_hint(str(value), list(meters))}"))
+                    problems.append(
+                        (ppath, f"unknown meter {value!r}{_hint(str(value), list(meters))}")
+                    )
             elif key == "node":
                 if value not in nodes:
                     problems.append((ppath, f"unknown node {value!r}{_hint(str(value), node_ids)}"))
@@ -612,9 +632,9 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
                 problems.append((ppath, f"{value} is not between 0 and 1"))
             elif value < 0:
                 problems.append((ppath, f"{value} must not be negative"))
-        if rule.method in ("rainfall_runoff", "pan_evaporation"):
-            if "node" not in rule.params and "area_m2" not in rule.params:
-                problems.append((f"{path}.params", f"{rule.method} needs node or area_m2"))
+        needs_area = rule.method in ("rainfall_runoff", "pan_evaporation")
+        if needs_area and "node" not in rule.params and "area_m2" not in rule.params:
+            problems.append((f"{path}.params", f"{rule.method} needs node or area_m2"))
     estimated = [r.flow for r in cfg.estimations]
     for flow_id, count in Counter(estimated).items():
         if count > 1:

@@ -1,0 +1,30 @@
+"""Resources shared by every area: where siteledger's runtime data lives and its state store."""
+
+from __future__ import annotations
+
+from dagster import ConfigurableResource
+
+from siteledger.settings import Settings, get_settings
+from siteledger.site import SiteConfig, load_site
+from siteledger.state import StateStore
+
+
+class SiteledgerHome(ConfigurableResource):
+    """The SITELEDGER_HOME folder: landing, raw lake, quarantine, state store, site files."""
+
+    home: str | None = None
+    state_url: str | None = None
+
+    def settings(self) -> Settings:
+        settings = get_settings(self.home)
+        if self.state_url:
+            settings = Settings(home=settings.home, state_url=self.state_url)
+        settings.ensure_dirs()
+        return settings
+
+    def state_store(self) -> StateStore:
+        return StateStore(self.settings().state_store_url)
+
+    def sites(self) -> list[SiteConfig]:
+        """Every site file under ``sites/`` (invalid files raise with every problem listed)."""
+        return [load_site(path) for path in sorted(self.settings().sites_dir.glob("*.yaml"))]

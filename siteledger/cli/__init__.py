@@ -1,0 +1,1 @@
+"""The ``siteledger`` command line."""

@@ -1,0 +1,329 @@
+"""``siteledger``: the command-line face of the platform.
+
+Commands call the plain-Python packages; nothing here computes anything itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from siteledger.settings import Settings, get_settings
+from siteledger.site import SiteConfig, SiteConfigError, load_site, validate_site_file
+from siteledger.state import StateStore
+
+console = Console(highlight=False)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _store(settings: Settings) -> StateStore:
+    settings.ensure_dirs()
+    return StateStore(settings.state_store_url)
+
+
+def _sites(settings: Settings, site_file: Path | None) -> list[SiteConfig]:
+    files = [site_file] if site_file else sorted(settings.sites_dir.glob("*.yaml"))
+    if not files:
+        raise click.ClickException(
+            f"no site files in {settings.sites_dir}; run 'siteledger demo generate' or pass --site"
+        )
+    sites = []
+    for path in files:
+        try:
+            sites.append(load_site(path))
+        except SiteConfigError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(f"{path} is not a valid site file") from exc
+    return sites
+
+
+@click.group()
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SITELEDGER_HOME",
+    help="Runtime data folder (default ./var, or $SITELEDGER_HOME).",
+)
+@click.version_option(package_name="siteledger")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None) -> None:
+    """siteledger: water balances, compliance reports, quality scores and alerts for sites."""
+    settings = get_settings(home)
+    os.environ["SITELEDGER_HOME"] = str(settings.home)
+    ctx.obj = {"settings": settings}
+
+
+# -- config ------------------------------------------------------------------------------------
+@cli.group()
+def config() -> None:
+    """Site configuration files."""
+
+
+@config.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def config_validate(files: tuple[Path, ...]) -> None:
+    """Check site YAML FILES; print every problem with file, line, key path and reason."""
+    failed = 0
+    for path in files:
+        problems = validate_site_file(path)
+        if problems:
+            failed += 1
+            # plain echo: one problem per line, never wrapped, so editors and grep can use it
+            for problem in problems:
+                click.echo(str(problem))
+            click.echo(f"{path}: {len(problems)} problem(s)")
+        else:
+            site = load_site(path)
+            click.echo(
+                f"{path}: ok — site {site.site.id}: {len(site.nodes)} nodes, "
+                f"{len(site.flows)} flows, {len(site.meters)} meters"
+            )
+    sys.exit(1 if failed else 0)
+
+
+# -- demo --------------------------------------------------------------------------------------
+_demo_options = [
+    click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3660)),
+    click.option(
+        "--start",
+        default="2025-07-01",
+        show_default=True,
+        help="First local day (the demo is deterministic: it does not depend on today's date).",
+    ),
+    click.option("--seed", default=7, show_default=True, type=int),
+    click.option("--faults", is_flag=True, help="Inject recorded faults into the readings."),
+    click.option(
+        "--bores",
+        default=6,
+        show_default=True,
+        type=click.IntRange(1, 500),
+        help="Production bores; each adds four meters (about 115 give a 500-meter site).",
+    ),
+]
+
+
+def _with_demo_options(func):  # type: ignore[no-untyped-def]
+    for option in reversed(_demo_options):
+        func = option(func)
+    return func
+
+
+def _generate(settings: Settings, days: int, start: str, seed: int, faults: bool, bores: int):  # type: ignore[no-untyped-def]
+    from ingestion.demo import write_demo
+
+    try:
+        first_day = dt.date.fromisoformat(start)
+    except ValueError as exc:
+        raise click.BadParameter(f"--start {start!r} is not a date like 2025-07-01") from exc
+    settings.ensure_dirs()
+    t0 = time.perf_counter()
+    with console.status(f"simulating {days} days of the demo mine ..."):
+        out = write_demo(
+            settings.home, days=days, start=first_day, seed=seed, faults=faults, n_bores=bores
+        )
+    console.print(
+        f"demo site written: {out.site_file} ({len(out.drop_files)} file drops, "
+        f"{out.n_readings:,} readings, {time.perf_counter() - t0:.1f} s)"
+    )
+    return out
+
+
+@cli.group()
+def demo() -> None:
+    """The generated demo mine (site file, file drops, ground truth)."""
+
+
+@demo.command("generate")
+@_with_demo_options
+@click.pass_context
+def demo_generate(
+    ctx: click.Context, days: int, start: str, seed: int, faults: bool, bores: int
+) -> None:
+    """Write the demo site YAML, its file drops into landing/ and its ground truth."""
+    out = _generate(_settings(ctx), days, start, seed, faults, bores)
+    console.print(f"ground truth: {out.ground_truth_dir}")
+    if out.faults_file:
+        console.print(f"fault manifest: {out.faults_file}")
+
+
+@demo.command("run")
+@_with_demo_options
+@click.pass_context
+def demo_run(
+    ctx: click.Context, days: int, start: str, seed: int, faults: bool, bores: int
+) -> None:
+    """Generate the demo site and run the main job on it (embedded defaults)."""
+    settings = _settings(ctx)
+    out = _generate(settings, days, start, seed, faults, bores)
+    site = load_site(out.site_file)
+    store = _store(settings)
+    results = _import_with_progress(settings, site, store)
+    _print_import_summary(results)
+    _print_outputs(settings, out)
+
+
+def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title="Where the results are", show_header=False)
+    table.add_row("site file", str(out.site_file))
+    table.add_row("raw lake (Parquet)", str(settings.readings_lake))
+    table.add_row("quarantine", str(settings.quarantine))
+    table.add_row("archived file drops", str(settings.archive))
+    table.add_row("state store", settings.state_store_url)
+    table.add_row("ground truth", str(out.ground_truth_dir))
+    table.add_row("Dagster UI", "dagster dev  (then open http://127.0.0.1:3000)")
+    console.print(table)
+
+
+# -- ingest ------------------------------------------------------------------------------------
+def _import_with_progress(settings: Settings, site: SiteConfig, store: StateStore):  # type: ignore[no-untyped-def]
+    from ingestion.files import import_landing
+
+    with Progress(
+        TextColumn("importing {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(site.site.id, total=None)
+
+        def report(done: int, total: int, name: str) -> None:
+            progress.update(
+                task, completed=done, total=total, description=f"{site.site.id}: {name}"
+            )
+
+        t0 = time.perf_counter()
+        results = import_landing(settings, site, store, progress=report)
+    elapsed = time.perf_counter() - t0
+    imported = sum(r.imported for r in results)
+    console.print(
+        f"{site.site.id}: {len(results)} files, {imported:,} readings into the raw lake "
+        f"in {elapsed:.1f} s"
+    )
+    return results
+
+
+def _print_import_summary(results) -> None:  # type: ignore[no-untyped-def]
+    by_status: dict[tuple[str, str], list] = {}
+    for result in results:
+        by_status.setdefault((result.layout or "-", result.status), []).append(result)
+    table = Table(title="Import jobs")
+    for column in ("layout", "status", "files", "rows", "imported", "skipped", "quarantined"):
+        table.add_column(column, justify="right" if column not in ("layout", "status") else "left")
+    for (layout, status), items in sorted(by_status.items()):
+        table.add_row(
+            layout,
+            status,
+            str(len(items)),
+            f"{sum(r.total for r in items):,}",
+            f"{sum(r.imported for r in items):,}",
+            f"{sum(r.skipped for r in items):,}",
+            f"{sum(r.failed for r in items):,}",
+        )
+    console.print(table)
+    for result in results:
+        if result.status in ("quarantined", "failed") or result.failed:
+            reason = result.error or f"{result.failed} row(s) quarantined"
+            console.print(f"  {result.status}: {result.file} — {reason}", markup=False)
+
+
+@cli.group()
+def ingest() -> None:
+    """File ingestion: landing folder -> raw lake."""
+
+
+@ingest.command("run")
+@click.option("--site", "site_file", type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def ingest_run(ctx: click.Context, site_file: Path | None) -> None:
+    """Import every file in the landing folder that matches a site's file layouts."""
+    settings = _settings(ctx)
+    store = _store(settings)
+    for site in _sites(settings, site_file):
+        _print_import_summary(_import_with_progress(settings, site, store))
+
+
+@ingest.command("jobs")
+@click.option("--status", default=None, help="Only jobs in this status.")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+def ingest_jobs(ctx: click.Context, status: str | None, limit: int) -> None:
+    """List import jobs (newest last)."""
+    store = _store(_settings(ctx))
+    jobs = store.jobs(status=status)[-limit:]
+    table = Table(title=f"Import jobs ({len(jobs)} shown)")
+    for column in ("batch id", "site", "source", "file", "status", "rows", "ok", "skip", "bad"):
+        table.add_column(column)
+    for job in jobs:
+        table.add_row(
+            job.batch_id,
+            job.site_id,
+            job.source,
+            job.source_file,
+            job.status,
+            str(job.total_rows),
+            str(job.imported_rows),
+            str(job.skipped_rows),
+            str(job.failed_rows),
+        )
+    console.print(table)
+
+
+@ingest.command("rollback")
+@click.argument("batch_id")
+@click.pass_context
+def ingest_rollback(ctx: click.Context, batch_id: str) -> None:
+    """Remove one import batch from the raw lake (its job is kept, marked rolled_back)."""
+    from ingestion.files import rollback_batch
+
+    settings = _settings(ctx)
+    store = _store(settings)
+    try:
+        job = rollback_batch(settings, store, batch_id)
+    except (KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(f"rolled back {job.batch_id} ({job.source_file}, {job.imported_rows} rows)")
+
+
+@ingest.command("quarantine")
+@click.option("--batch", "batch_id", default=None, help="Only this batch.")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+def ingest_quarantine(ctx: click.Context, batch_id: str | None, limit: int) -> None:
+    """Show quarantined rows with their reasons."""
+    from ingestion.lake import read_quarantine
+
+    table_data = read_quarantine(_settings(ctx), batch_id=batch_id)
+    rows = table_data.to_pylist()
+    table = Table(title=f"Quarantine ({len(rows)} rows, {min(limit, len(rows))} shown)")
+    for column in ("batch_id", "source_file", "source_row", "column", "raw_value", "reason"):
+        table.add_column(column)
+    for row in rows[:limit]:
+        table.add_row(
+            *(
+                str(row.get(c) if row.get(c) is not None else "")
+                for c in ("batch_id", "source_file", "source_row", "column", "raw_value", "reason")
+            )
+        )
+    console.print(table)
+
+
+def main() -> None:
+    cli(prog_name="siteledger")
+
+
+if __name__ == "__main__":
+    main()
