@@ -321,6 +321,52 @@ def ingest_quarantine(ctx: click.Context, batch_id: str | None, limit: int) -> N
     console.print(table)
 
 
+# -- warehouse ---------------------------------------------------------------------------------
+@cli.group()
+def warehouse() -> None:
+    """The published warehouse BI tools read."""
+
+
+def _warehouse(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from siteledger.warehouse import Warehouse
+
+    settings = _settings(ctx)
+    return Warehouse(settings, _store(settings))
+
+
+@warehouse.command("versions")
+@click.pass_context
+def warehouse_versions(ctx: click.Context) -> None:
+    """List published versions (newest last)."""
+    wh = _warehouse(ctx)
+    table = Table(title=f"Published versions ({wh.published_db})")
+    for column in ("version", "status", "published at", "tables", "rows", "note"):
+        table.add_column(column)
+    for version in wh.store.warehouse_versions():
+        table.add_row(
+            version.version_id,
+            version.status,
+            f"{version.published_at:%Y-%m-%d %H:%M:%S}",
+            str(len(version.tables)),
+            f"{sum(version.tables.values()):,}",
+            version.note or "",
+        )
+    console.print(table)
+
+
+@warehouse.command("rollback")
+@click.pass_context
+def warehouse_rollback(ctx: click.Context) -> None:
+    """Restore the previously published version."""
+    from siteledger.warehouse import PublishError
+
+    try:
+        version = _warehouse(ctx).rollback()
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(f"restored version {version.version_id} (published {version.published_at})")
+
+
 def main() -> None:
     cli(prog_name="siteledger")
 

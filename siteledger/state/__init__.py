@@ -1,5 +1,5 @@
 """Operational state store (SQLAlchemy; SQLite by default, PostgreSQL in production)."""
 
-from siteledger.state.store import Base, ImportJob, StateStore
+from siteledger.state.store import Base, ImportJob, StateStore, WarehouseVersion
 
-__all__ = ["Base", "ImportJob", "StateStore"]
+__all__ = ["Base", "ImportJob", "StateStore", "WarehouseVersion"]

@@ -58,6 +58,23 @@ class ImportJob(Base):
         return {c.name: getattr(self, c.name) for c in self.__table__.columns}
 
 
+class WarehouseVersion(Base):
+    """One published version of the warehouse that BI tools read."""
+
+    __tablename__ = "warehouse_versions"
+
+    version_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # current -> superseded (a newer publish) | rolled_back (restored away from)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    tables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name -> row count
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {c.name: getattr(self, c.name) for c in self.__table__.columns}
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (the CLI, the UI) work while a run writes; busy_timeout waits out a writer.
@@ -120,6 +137,15 @@ class StateStore:
                 query = query.where(ImportJob.site_id == site_id)
             if status:
                 query = query.where(ImportJob.status == status)
+            return list(s.scalars(query))
+
+    # -- warehouse versions ------------------------------------------------------------------
+    def warehouse_versions(self) -> list[WarehouseVersion]:
+        """Published versions, oldest first."""
+        with self.session() as s:
+            query = select(WarehouseVersion).order_by(
+                WarehouseVersion.published_at, WarehouseVersion.version_id
+            )
             return list(s.scalars(query))
 
     def dispose(self) -> None:
