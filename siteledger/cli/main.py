@@ -153,9 +153,9 @@ def demo_generate(
 ) -> None:
     """Write the demo site YAML, its file drops into landing/ and its ground truth."""
     out = _generate(_settings(ctx), days, start, seed, faults, bores)
-    console.print(f"ground truth: {out.ground_truth_dir}")
-    if out.faults_file:
-        console.print(f"fault manifest: {out.faults_file}")
+    console.print(f"ground truth: {_settings(ctx).demo_dir / 'ground_truth'}")
+    if out.faults_manifest:
+        console.print(f"fault manifest: {out.faults_manifest}")
 
 
 @demo.command("run")
@@ -181,7 +181,9 @@ def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-
     table.add_row("quarantine", str(settings.quarantine))
     table.add_row("archived file drops", str(settings.archive))
     table.add_row("state store", settings.state_store_url)
-    table.add_row("ground truth", str(out.ground_truth_dir))
+    table.add_row("ground truth", str(settings.demo_dir / "ground_truth"))
+    if out.faults_manifest:
+        table.add_row("fault manifest", str(out.faults_manifest))
     table.add_row("Dagster UI", "dagster dev  (then open http://127.0.0.1:3000)")
     console.print(table)
 

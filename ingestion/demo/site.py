@@ -1,0 +1,780 @@
+"""The demo mine's site model: a concentrator in South West Western Australia.
+
+Five stores (raw water dam, process water dam, return water dam, TSF decant pond, pit sump), a
+plant and a dust-suppression task, a borefield that scales with ``n_bores``, and the meters a
+site like this really has: SCADA flow, level and energy instruments, a borefield data logger, and
+manual readings (rain gauge, evaporation pan, dip boards, the lab's ore moisture).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from siteledger.site.curves import level_to_volume, volume_to_level
+from siteledger.site.models import (
+    EstimationRule,
+    FileLayout,
+    Flow,
+    Meter,
+    Node,
+    SiteConfig,
+    SiteInfo,
+)
+
+SITE_ID = "demo_mine"
+TIMEZONE = "Australia/Perth"
+
+RWD, PWD, RET, TSF, PIT = (
+    "raw_water_dam",
+    "process_water_dam",
+    "return_water_dam",
+    "tsf",
+    "pit_sump",
+)
+STORES = (RWD, PWD, RET, TSF, PIT)
+
+SCADA_LAYOUT = "scada_export"
+LOGGER_LAYOUT = "borefield_logger"
+MANUAL_LAYOUT = "manual_readings"
+
+RAIN_GAUGE = "RG-101"
+PAN = "EP-101"
+ORE_WEIGHTOMETER = "WT-301"
+CONCENTRATE_WEIGHTOMETER = "WT-311"
+ORE_MOISTURE_LAB = "AT-302"
+
+BORE_FLOW_RE = re.compile(r"^bore_(\d+)_to_rwd$")
+# A 6-digit register with one decimal shows 999999.9, then 000000.0.
+BORE_TOTALISER_ROLLOVER = 1_000_000.0
+PIPELINE_TOTALISER_ROLLOVER = 10_000_000.0
+ENERGY_ROLLOVER = 10_000_000.0
+BORE_ENERGY_ROLLOVER = 1_000_000.0
+# Whole borefield at full output; split across however many bores the site has.
+BOREFIELD_CAPACITY_M3_PER_H = 260.0
+
+
+@dataclass(frozen=True)
+class StoreShape:
+    """A store as a truncated pyramid: a rectangular floor and sides at ``slope`` H:V."""
+
+    name: str
+    type: str
+    floor_length_m: float
+    floor_width_m: float
+    depth_m: float
+    slope_h_per_v: float
+    points: int = 9
+
+    def volume(self, level: np.ndarray) -> np.ndarray:
+        """Prismoidal volume (m3) below a level (m above the floor)."""
+        h = np.asarray(level, dtype="float64")
+        s, length, width = self.slope_h_per_v, self.floor_length_m, self.floor_width_m
+        return length * width * h + s * h**2 * (length + width) + 4.0 / 3.0 * s**2 * h**3
+
+    def curve(self) -> list[tuple[float, float]]:
+        """Stage-storage points, volumes rounded to whole cubic metres."""
+        levels = np.linspace(0.0, self.depth_m, self.points)
+        volumes = self.volume(levels)
+        return [(round(float(h), 3), float(round(v))) for h, v in zip(levels, volumes, strict=True)]
+
+    def surface_area(self) -> float:
+        """Water surface (m2) at 60 % of capacity, the typical operating level, to 100 m2.
+
+        The site model holds one area per store; the level-dependent area is not modelled.
+        """
+        curve = self.curve()
+        level = float(volume_to_level(curve, 0.6 * curve[-1][1]))
+        length = self.floor_length_m + 2 * self.slope_h_per_v * level
+        width = self.floor_width_m + 2 * self.slope_h_per_v * level
+        return round(length * width, -2)
+
+
+STORE_SHAPES: dict[str, StoreShape] = {
+    RWD: StoreShape("Raw water dam", "dam", 300, 220, 9.0, 3.0),
+    PWD: StoreShape("Process water dam", "dam", 90, 60, 6.0, 2.5),
+    RET: StoreShape("Return water dam", "dam", 70, 50, 5.0, 2.5),
+    # the decant pond sits on a tailings beach that falls about 1 in 20
+    TSF: StoreShape("Tailings storage facility decant pond", "tsf", 500, 400, 3.0, 20.0, 7),
+    PIT: StoreShape("Pit sump", "pit", 40, 30, 10.0, 1.5, 11),
+}
+
+# What each store's water is like (WAF category) and the SCADA prefix of its instruments.
+STORE_QUALITY = {RWD: 2, PWD: 2, RET: 3, TSF: 3, PIT: 2}
+STORE_TAG = {RWD: "RWD", PWD: "PWD", RET: "RET", TSF: "TSF", PIT: "PIT"}
+STORE_LEVEL_METER = {RWD: "LT-101", PWD: "LT-201", RET: "LT-301", TSF: "LT-401", PIT: "LT-501"}
+
+# 5 km2 of cleared catchment at 0.25 runoff: ~900 000 m3 in an average year, mostly May-September
+CATCHMENT_AREA_M2 = 5_000_000.0
+CATCHMENT_RUNOFF = 0.25
+PAN_FACTOR = 0.7
+SEEPAGE_PCT_PER_MONTH = 1.5
+ENTRAINMENT_RETURN_PCT = 40.0
+ENTRAINMENT_RETENTION_PCT = 80.0
+CONCENTRATE_MOISTURE_PCT = 9.0
+DUST_M3_PER_T = 0.025
+PIT_INFLOW_M3_PER_DAY = 2400.0
+
+# Most each pipeline can carry (m3/h): the simulation's pump duties and the meters' ranges.
+# River, return, pit and discharge pumps are fixed speed (on/off; the TSF return has two pumps
+# of 400); the raw water transfer has a variable-speed drive.
+PUMP_MAX_M3_PER_H = {
+    "river_to_rwd": 250.0,
+    "third_party_to_pwd": 40.0,
+    "rwd_to_pwd": 1100.0,
+    "pwd_to_plant": 1200.0,
+    "plant_to_tsf": 1300.0,
+    "tsf_to_retwd": 800.0,
+    "retwd_to_pwd": 600.0,
+    "pit_to_rwd": 200.0,
+    "rwd_to_dust": 80.0,
+    "rwd_to_discharge": 600.0,
+}
+
+
+def bore_ids(n_bores: int) -> list[str]:
+    """Bore names ``bore_01`` ...; three digits from 100 bores up."""
+    width = max(2, len(str(n_bores)))
+    return [f"bore_{i:0{width}d}" for i in range(1, n_bores + 1)]
+
+
+def bore_meter_prefix(bore: str) -> str:
+    """``bore_07`` -> ``B07``: the prefix of that bore's logger channels."""
+    return "B" + bore.split("_", 1)[1]
+
+
+def meter_layout(meter: Meter) -> str:
+    """Which file drop a meter's readings arrive in: manual workbook, SCADA, or the logger."""
+    if meter.manual:
+        return MANUAL_LAYOUT
+    return SCADA_LAYOUT if meter.tag else LOGGER_LAYOUT
+
+
+def build_demo_site(n_bores: int = 6) -> SiteConfig:
+    """The demo mine with ``n_bores`` production bores (4 logger channels each).
+
+    44 meters plus 4 per bore: 68 with 6 bores, 504 with 115.
+    """
+    if n_bores < 1:
+        raise ValueError(f"n_bores must be at least 1, got {n_bores}")
+    bores = bore_ids(n_bores)
+    return SiteConfig(
+        site=SiteInfo(
+            id=SITE_ID,
+            name="Demo Mine (copper-gold concentrator)",
+            organisation="Example Resources Ltd",
+            region="South West, Western Australia",
+            timezone=TIMEZONE,
+            regulators=["WA DWER", "WA DEMIRS"],
+            water_stressed=True,
+        ),
+        nodes=_nodes(),
+        flows=_flows(bores),
+        meters=_meters(bores),
+        estimations=_estimations(),
+        file_layouts=_file_layouts(),
+    )
+
+
+def _nodes() -> list[Node]:
+    nodes = [
+        Node(id="borefield", name="Production borefield", kind="source", type="borefield"),
+        Node(id="river", name="River offtake", kind="source", type="river"),
+        Node(
+            id="third_party_supply",
+            name="Shire scheme water",
+            kind="source",
+            type="third_party",
+        ),
+        Node(id="ore", name="Water in run-of-mine ore", kind="source", type="ore"),
+        Node(
+            id="pit_groundwater",
+            name="Groundwater inflow to the pit",
+            kind="source",
+            type="groundwater_inflow",
+        ),
+        Node(id="rain", name="Direct rainfall and catchment runoff", kind="source", type="rain"),
+    ]
+    for store_id, shape in STORE_SHAPES.items():
+        curve = shape.curve()
+        nodes.append(
+            Node(
+                id=store_id,
+                name=shape.name,
+                kind="store",
+                type=shape.type,
+                capacity_m3=curve[-1][1],
+                surface_area_m2=shape.surface_area(),
+                catchment_area_m2=CATCHMENT_AREA_M2 if store_id == RWD else None,
+                stage_storage=curve,
+            )
+        )
+    nodes += [
+        Node(id="plant", name="Concentrator", kind="task", type="ore_processing"),
+        Node(
+            id="dust_suppression",
+            name="Haul road dust suppression",
+            kind="task",
+            type="dust_suppression",
+        ),
+        Node(
+            id="discharge",
+            name="Controlled discharge to the creek",
+            kind="destination",
+            type="discharge_point",
+        ),
+        Node(id="evaporation", name="Evaporation", kind="destination", type="evaporation"),
+        Node(id="seepage", name="Seepage to groundwater", kind="destination", type="seepage"),
+        Node(
+            id="entrainment",
+            name="Water entrained in tailings",
+            kind="destination",
+            type="entrainment",
+        ),
+        Node(id="product", name="Moisture in concentrate", kind="destination", type="product"),
+    ]
+    return nodes
+
+
+def _flow(
+    flow_id: str, src: str, dst: str, quality: int, method: str = "measured", **kw: str
+) -> Flow:
+    return Flow.model_validate(
+        {"id": flow_id, "from": src, "to": dst, "quality": quality, "method": method, **kw}
+    )
+
+
+def _flows(bores: list[str]) -> list[Flow]:
+    # bores first: the simulation keeps their columns contiguous
+    flows = [
+        _flow(
+            f"{bore}_to_rwd",
+            "borefield",
+            RWD,
+            1,
+            waf_input_source="groundwater",
+            water_state="raw",
+            name=f"{bore} to raw water dam",
+        )
+        for bore in bores
+    ]
+    flows += [
+        _flow("river_to_rwd", "river", RWD, 2, waf_input_source="surface_water", water_state="raw"),
+        _flow(
+            "catchment_runoff_to_rwd",
+            "rain",
+            RWD,
+            2,
+            "estimated",
+            waf_input_source="surface_water",
+            water_state="raw",
+        ),
+        _flow(
+            "third_party_to_pwd",
+            "third_party_supply",
+            PWD,
+            1,
+            waf_input_source="third_party_water",
+            water_state="raw",
+        ),
+        _flow(
+            "pit_inflow",
+            "pit_groundwater",
+            PIT,
+            2,
+            "simulated",
+            waf_input_source="groundwater",
+            water_state="raw",
+        ),
+    ]
+    flows += [
+        _flow(
+            f"rain_on_{store}",
+            "rain",
+            store,
+            1,
+            "estimated",
+            waf_input_source="surface_water",
+            water_state="raw",
+        )
+        for store in STORES
+    ]
+    flows += [
+        _flow(
+            "ore_moisture",
+            "ore",
+            "plant",
+            2,
+            "estimated",
+            waf_input_source="other",
+            water_state="raw",
+        ),
+        _flow("pit_to_rwd", PIT, RWD, 2, water_state="raw", name="Pit dewatering"),
+        _flow("rwd_to_pwd", RWD, PWD, 2, water_state="raw", name="Raw water transfer"),
+        _flow("retwd_to_pwd", RET, PWD, 3, water_state="worked"),
+        _flow("pwd_to_plant", PWD, "plant", 2, name="Plant process water feed"),
+        _flow("plant_to_tsf", "plant", TSF, 3, water_state="worked", name="Tailings slurry water"),
+        _flow("tsf_to_retwd", TSF, RET, 3, water_state="worked", name="TSF decant return"),
+        _flow(
+            "rwd_to_dust",
+            RWD,
+            "dust_suppression",
+            2,
+            water_state="raw",
+            name="Water cart standpipe",
+        ),
+        _flow("rwd_to_discharge", RWD, "discharge", 2, waf_output_destination="surface_water"),
+    ]
+    flows += [
+        _flow(
+            f"evap_{store}",
+            store,
+            "evaporation",
+            STORE_QUALITY[store],
+            "estimated",
+            waf_output_destination="evaporation",
+        )
+        for store in STORES
+    ]
+    flows += [
+        _flow("tsf_seepage", TSF, "seepage", 3, "estimated", waf_output_destination="groundwater"),
+        _flow(
+            "tsf_entrainment",
+            TSF,
+            "entrainment",
+            3,
+            "estimated",
+            waf_output_destination="entrainment",
+        ),
+        _flow(
+            "product_moisture",
+            "plant",
+            "product",
+            3,
+            "estimated",
+            waf_output_destination="entrainment",
+        ),
+        _flow(
+            "dust_evaporation",
+            "dust_suppression",
+            "evaporation",
+            2,
+            "estimated",
+            waf_output_destination="evaporation",
+        ),
+    ]
+    return flows
+
+
+def _m(meter_id: str, measurand: str, unit: str, **kw: object) -> Meter:
+    return Meter.model_validate({"id": meter_id, "measurand": measurand, "unit": unit, **kw})
+
+
+def _pipeline_meters(flow_id: str, number: int, tag: str, kwh: bool = True) -> list[Meter]:
+    """Flow-rate transmitter, totaliser and pump energy register on one pipeline."""
+    top = PUMP_MAX_M3_PER_H[flow_id] * 1.5
+    meters = [
+        _m(
+            f"FT-{number}",
+            "flow_rate",
+            "m3/h",
+            flow=flow_id,
+            valid_range=(0.0, top),
+            tag=f"{tag}_FT{number}",
+        ),
+        _m(
+            f"FQ-{number + 1}",
+            "totaliser",
+            "m3",
+            flow=flow_id,
+            valid_range=(0.0, PIPELINE_TOTALISER_ROLLOVER),
+            rollover=PIPELINE_TOTALISER_ROLLOVER,
+            tag=f"{tag}_FQ{number + 1}",
+        ),
+    ]
+    if kwh:
+        meters.append(
+            _m(
+                f"JQ-{number + 2}",
+                "energy",
+                "kWh",
+                flow=flow_id,
+                valid_range=(0.0, ENERGY_ROLLOVER),
+                rollover=ENERGY_ROLLOVER,
+                tag=f"{tag}_JQ{number + 2}",
+                name=f"{tag} pump energy",
+            )
+        )
+    return meters
+
+
+def _meters(bores: list[str]) -> list[Meter]:
+    meters: list[Meter] = []
+    for store in STORES:
+        depth = STORE_SHAPES[store].depth_m
+        meters.append(
+            _m(
+                STORE_LEVEL_METER[store],
+                "level",
+                "m",
+                node=store,
+                valid_range=(0.0, depth + 0.5),
+                tag=f"{STORE_TAG[store]}_{STORE_LEVEL_METER[store].replace('-', '')}",
+                name=f"{STORE_SHAPES[store].name} level",
+            )
+        )
+    for store, meter_id in ((RWD, "LI-101"), (PWD, "LI-201")):
+        meters.append(
+            _m(
+                meter_id,
+                "level",
+                "m",
+                interval="1d",
+                node=store,
+                manual=True,
+                valid_range=(0.0, STORE_SHAPES[store].depth_m + 0.5),
+                name=f"{STORE_SHAPES[store].name} dip board",
+                description="read at 08:00 local to the nearest centimetre",
+            )
+        )
+    meters += [
+        _m(
+            "FT-105",
+            "flow_rate",
+            "m3/h",
+            flow="third_party_to_pwd",
+            valid_range=(0.0, 60.0),
+            tag="TPS_FT105",
+        ),
+        _m(
+            "FQ-106",
+            "totaliser",
+            "m3",
+            flow="third_party_to_pwd",
+            valid_range=(0.0, PIPELINE_TOTALISER_ROLLOVER),
+            rollover=PIPELINE_TOTALISER_ROLLOVER,
+            tag="TPS_FQ106",
+        ),
+    ]
+    meters += _pipeline_meters("river_to_rwd", 110, "RIV")
+    meters += _pipeline_meters("rwd_to_pwd", 120, "TRF")
+    plant_top = PUMP_MAX_M3_PER_H["pwd_to_plant"] * 1.5
+    meters += [
+        _m(
+            "FT-130A",
+            "flow_rate",
+            "m3/h",
+            flow="pwd_to_plant",
+            valid_range=(0.0, plant_top),
+            redundancy_group="plant_feed",
+            tag="PLT_FT130A",
+        ),
+        _m(
+            "FT-130B",
+            "flow_rate",
+            "m3/h",
+            flow="pwd_to_plant",
+            valid_range=(0.0, plant_top),
+            redundancy_group="plant_feed",
+            tag="PLT_FT130B",
+        ),
+        _m(
+            "FQ-131",
+            "totaliser",
+            "m3",
+            flow="pwd_to_plant",
+            valid_range=(0.0, PIPELINE_TOTALISER_ROLLOVER),
+            rollover=PIPELINE_TOTALISER_ROLLOVER,
+            tag="PLT_FQ131",
+        ),
+        _m(
+            "JQ-132",
+            "energy",
+            "kWh",
+            flow="pwd_to_plant",
+            valid_range=(0.0, ENERGY_ROLLOVER),
+            rollover=ENERGY_ROLLOVER,
+            tag="PLT_JQ132",
+            name="Process water pump energy",
+        ),
+        _m(
+            "FT-140",
+            "flow_rate",
+            "m3/h",
+            flow="plant_to_tsf",
+            valid_range=(0.0, PUMP_MAX_M3_PER_H["plant_to_tsf"] * 1.5),
+            tag="TLG_FT140",
+            description="slurry line magflow, water fraction from the density gauge",
+        ),
+    ]
+    meters += _pipeline_meters("tsf_to_retwd", 150, "RET")
+    meters.append(
+        _m(
+            "FT-160",
+            "flow_rate",
+            "m3/h",
+            flow="retwd_to_pwd",
+            valid_range=(0.0, PUMP_MAX_M3_PER_H["retwd_to_pwd"] * 1.5),
+            tag="RET_FT160",
+        )
+    )
+    meters += _pipeline_meters("pit_to_rwd", 170, "PIT")
+    meters.append(
+        _m(
+            "FQ-180",
+            "totaliser",
+            "m3",
+            flow="rwd_to_dust",
+            valid_range=(0.0, PIPELINE_TOTALISER_ROLLOVER),
+            rollover=PIPELINE_TOTALISER_ROLLOVER,
+            tag="DST_FQ180",
+        )
+    )
+    meters += _pipeline_meters("rwd_to_discharge", 190, "DIS", kwh=False)
+    meters += [
+        _m(
+            "JQ-195",
+            "energy",
+            "kWh",
+            flow="rwd_to_discharge",
+            valid_range=(0.0, ENERGY_ROLLOVER),
+            rollover=ENERGY_ROLLOVER,
+            tag="DIS_JQ195",
+            name="Discharge pump energy",
+        ),
+        _m(
+            "AT-192",
+            "tds",
+            "mg/L",
+            flow="rwd_to_discharge",
+            valid_range=(0.0, 10000.0),
+            tag="DIS_AT192",
+        ),
+        _m("AT-193", "ph", "pH", flow="rwd_to_discharge", valid_range=(0.0, 14.0), tag="DIS_AT193"),
+        _m(
+            "AT-194",
+            "conductivity",
+            "uS/cm",
+            flow="rwd_to_discharge",
+            valid_range=(0.0, 20000.0),
+            tag="DIS_AT194",
+        ),
+        _m(
+            RAIN_GAUGE,
+            "rainfall",
+            "mm",
+            valid_range=(0.0, 60.0),
+            tag="WX_RG101",
+            name="Tipping-bucket rain gauge (0.2 mm)",
+        ),
+        _m(
+            "RG-102",
+            "rainfall",
+            "mm",
+            interval="1d",
+            manual=True,
+            valid_range=(0.0, 300.0),
+            name="Manual rain gauge",
+            description="mm during the local day it is stamped with",
+        ),
+        _m(
+            PAN,
+            "evaporation_pan",
+            "mm",
+            interval="1d",
+            manual=True,
+            valid_range=(0.0, 25.0),
+            name="Class A evaporation pan",
+            description="mm during the local day it is stamped with",
+        ),
+        _m("TT-601", "temperature", "degC", valid_range=(-5.0, 50.0), tag="WX_TT601"),
+        _m("MT-602", "humidity", "%", valid_range=(0.0, 100.0), tag="WX_MT602"),
+        _m("ST-603", "wind_speed", "m/s", valid_range=(0.0, 40.0), tag="WX_ST603"),
+        _m("AQ-604", "pm10", "ug/m3", valid_range=(0.0, 1000.0), tag="AQ_PM10_604"),
+        _m(
+            ORE_WEIGHTOMETER,
+            "ore_mass",
+            "t",
+            node="ore",
+            valid_range=(0.0, 600.0),
+            tag="PLT_WT301",
+            name="Mill feed weightometer",
+            description="tonnes per 15 minutes",
+        ),
+        _m(
+            ORE_MOISTURE_LAB,
+            "moisture",
+            "%",
+            interval="1d",
+            node="ore",
+            manual=True,
+            valid_range=(0.0, 20.0),
+            name="Mill feed moisture (lab, daily composite)",
+        ),
+        _m(
+            CONCENTRATE_WEIGHTOMETER,
+            "ore_mass",
+            "t",
+            node="product",
+            valid_range=(0.0, 30.0),
+            tag="PLT_WT311",
+            name="Concentrate weightometer",
+            description="tonnes per 15 minutes",
+        ),
+    ]
+    bore_top = BOREFIELD_CAPACITY_M3_PER_H / len(bores) * 2.5
+    for bore in bores:
+        prefix = bore_meter_prefix(bore)
+        flow_id = f"{bore}_to_rwd"
+        meters += [
+            _m(
+                f"{prefix}-FQ",
+                "totaliser",
+                "m3",
+                flow=flow_id,
+                valid_range=(0.0, BORE_TOTALISER_ROLLOVER),
+                rollover=BORE_TOTALISER_ROLLOVER,
+            ),
+            _m(f"{prefix}-FT", "flow_rate", "m3/h", flow=flow_id, valid_range=(0.0, bore_top)),
+            _m(
+                f"{prefix}-JQ",
+                "energy",
+                "kWh",
+                flow=flow_id,
+                valid_range=(0.0, BORE_ENERGY_ROLLOVER),
+                rollover=BORE_ENERGY_ROLLOVER,
+            ),
+            # bore water level would need a store node; pump power is what the logger has
+            _m(f"{prefix}-JI", "power", "kW", flow=flow_id, valid_range=(0.0, bore_top)),
+        ]
+    return meters
+
+
+def _estimations() -> list[EstimationRule]:
+    rules = [
+        EstimationRule(
+            flow=f"rain_on_{store}",
+            method="rainfall_runoff",
+            params={"rain_meter": RAIN_GAUGE, "node": store, "runoff_coefficient": 1.0},
+        )
+        for store in STORES
+    ]
+    rules.append(
+        EstimationRule(
+            flow="catchment_runoff_to_rwd",
+            method="rainfall_runoff",
+            params={
+                "rain_meter": RAIN_GAUGE,
+                "area_m2": CATCHMENT_AREA_M2,
+                "runoff_coefficient": CATCHMENT_RUNOFF,
+            },
+            description="runoff from the dam's cleared catchment",
+        )
+    )
+    rules += [
+        EstimationRule(
+            flow=f"evap_{store}",
+            method="pan_evaporation",
+            params={"pan_meter": PAN, "node": store, "pan_factor": PAN_FACTOR},
+        )
+        for store in STORES
+    ]
+    rules += [
+        EstimationRule(
+            flow="tsf_seepage",
+            method="seepage",
+            params={"node": TSF, "rate_pct_per_month": SEEPAGE_PCT_PER_MONTH},
+        ),
+        EstimationRule(
+            flow="tsf_entrainment",
+            method="entrainment",
+            params={
+                "source_flow": "plant_to_tsf",
+                "return_pct": ENTRAINMENT_RETURN_PCT,
+                "retention_pct": ENTRAINMENT_RETENTION_PCT,
+            },
+        ),
+        EstimationRule(
+            flow="ore_moisture",
+            method="ore_moisture",
+            params={
+                "ore_meter": ORE_WEIGHTOMETER,
+                "moisture_meter": ORE_MOISTURE_LAB,
+                "water_density_t_per_m3": 1.0,
+            },
+        ),
+        EstimationRule(
+            flow="product_moisture",
+            method="ore_moisture",
+            params={
+                "ore_meter": CONCENTRATE_WEIGHTOMETER,
+                "moisture_pct": CONCENTRATE_MOISTURE_PCT,
+                "water_density_t_per_m3": 1.0,
+            },
+            description="concentrate tonnes x filter cake moisture",
+        ),
+        EstimationRule(
+            flow="dust_evaporation",
+            method="dust_suppression",
+            params={"ore_meter": ORE_WEIGHTOMETER, "m3_per_t": DUST_M3_PER_T},
+        ),
+        EstimationRule(
+            flow="pit_inflow",
+            method="fixed_rate",
+            classification="simulated",
+            params={"m3_per_day": PIT_INFLOW_M3_PER_DAY},
+            description="steady inflow from the 2024 hydrogeological model",
+        ),
+    ]
+    return rules
+
+
+def _file_layouts() -> list[FileLayout]:
+    return [
+        FileLayout(
+            id=SCADA_LAYOUT,
+            format="csv_wide",
+            pattern="scada_export_*.csv",
+            timestamp_column="Timestamp",
+            timestamp_format="%d/%m/%Y %H:%M",
+            header_meter_key="tag",
+            unit_in_header=r"^(?P<name>.+?) \[(?P<unit>[^\]]+)\]$",
+        ),
+        FileLayout(
+            id=LOGGER_LAYOUT,
+            format="csv_long",
+            pattern="logger_borefield_*.csv",
+            timezone="UTC",
+            timestamp_column="time_utc",
+            timestamp_format="%Y-%m-%dT%H:%M:%SZ",
+            meter_column="meter",
+            value_column="value",
+            unit_column="unit",
+        ),
+        FileLayout(
+            id=MANUAL_LAYOUT,
+            format="excel_long",
+            pattern="manual_readings_*.xlsx",
+            sheet="Readings",
+            header_row=3,
+            timestamp_column="Date / Time",
+            meter_column="Meter",
+            value_column="Reading",
+            unit_column="Unit",
+        ),
+    ]
+
+
+def store_curve(site: SiteConfig, store_id: str) -> list[tuple[float, float]]:
+    """A store's stage-storage curve as declared in the site."""
+    curve = site.node(store_id).stage_storage
+    if curve is None:
+        raise ValueError(f"{store_id!r} has no stage-storage curve")
+    return curve
+
+
+def gauged_volume(curve: list[tuple[float, float]], volume: np.ndarray) -> np.ndarray:
+    """The volume a level sensor reports: the level rounded to 0.1 mm, back through the curve."""
+    return level_to_volume(curve, np.round(volume_to_level(curve, volume), 4))

@@ -1,0 +1,374 @@
+"""The demo mine generator: a valid site, conserved water, and files that carry the truth."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from ingestion.demo import build_demo_site, simulate, write_demo
+from ingestion.demo.faults import KINDS
+from ingestion.demo.simulate import DemoSimulation
+from siteledger.site import dump_site, parse_site_text
+from siteledger.site.curves import level_to_volume
+from siteledger.site.models import SiteConfig
+
+DAYS = 8
+START = date(2025, 7, 1)
+TZ = "Australia/Perth"
+HEADER_RE = re.compile(r"^(?P<name>.+?) \[(?P<unit>[^\]]+)\]$")
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("clean")
+    write_demo(home, days=DAYS, start=START, seed=7)
+    return home
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("faulty")
+    write_demo(home, days=DAYS, start=START, seed=7, faults=True)
+    return home
+
+
+@pytest.fixture(scope="module")
+def year() -> DemoSimulation:
+    return simulate(build_demo_site(6), start=START, days=365, seed=7)
+
+
+@pytest.fixture(scope="module")
+def site(clean: Path) -> SiteConfig:
+    return parse_site_text((clean / "sites" / "demo_mine.yaml").read_text())
+
+
+def _scada(home: Path, site: SiteConfig) -> pd.DataFrame:
+    """Every SCADA export as one frame: UTC index, one column per meter id."""
+    by_tag = {m.tag: m.id for m in site.meters if m.tag}
+    frames = []
+    for path in sorted((home / "landing").glob("scada_export_????????.csv")):
+        frame = pd.read_csv(path)
+        stamps = pd.to_datetime(frame.pop("Timestamp"), format="%d/%m/%Y %H:%M")
+        frame.index = stamps.dt.tz_localize(TZ).dt.tz_convert("UTC")
+        frame.columns = [by_tag[HEADER_RE.match(c)["name"]] for c in frame.columns]
+        frames.append(frame)
+    return pd.concat(frames)
+
+
+def _logger(home: Path) -> pd.DataFrame:
+    frames = [
+        pd.read_csv(p) for p in sorted((home / "landing").glob("logger_borefield_????????.csv"))
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    table["time_utc"] = pd.to_datetime(table["time_utc"], utc=True)
+    return table.pivot(index="time_utc", columns="meter", values="value")
+
+
+def _manual(home: Path) -> pd.DataFrame:
+    rows = []
+    for path in sorted((home / "landing").glob("manual_readings_*.xlsx")):
+        sheet = openpyxl.load_workbook(path, read_only=True)["Readings"]
+        header, *data = sheet.iter_rows(min_row=3, values_only=True)
+        rows += [dict(zip(header, row, strict=True)) for row in data]
+    return pd.DataFrame(rows)
+
+
+def _truth(home: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(home / "demo" / "ground_truth" / f"{name}.csv", parse_dates=["day"])
+
+
+def _local_day(index: pd.DatetimeIndex) -> pd.Index:
+    return index.tz_convert(TZ).normalize().tz_localize(None)
+
+
+def _midnight_values(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Readings at local 00:00, indexed by the local day they open."""
+    series = frame[column].dropna()
+    local = series.index.tz_convert(TZ)
+    at_midnight = series[(local.hour == 0) & (local.minute == 0)]
+    return pd.Series(at_midnight.values, index=_local_day(at_midnight.index))
+
+
+def test_site_validates_round_trips_and_scales_with_bores():
+    small = build_demo_site(6)
+    assert parse_site_text(dump_site(small)) == small
+    assert len(small.meters) >= 40
+    assert [f.id for f in small.flows[:6]] == [f"bore_{i:02d}_to_rwd" for i in range(1, 7)]
+    measured = {m.flow for m in small.meters if m.flow}
+    estimated = {r.flow for r in small.estimations}
+    for flow in small.flows:
+        assert (flow.id in estimated) == (flow.method != "measured"), flow.id
+        if flow.method == "measured":
+            assert flow.id in measured, flow.id
+    large = build_demo_site(115)
+    assert parse_site_text(dump_site(large)) == large
+    assert 480 <= len(large.meters) <= 520
+
+
+def test_stores_stay_within_capacity_for_a_year(year: DemoSimulation):
+    capacity = np.array([year.site.node(s).capacity_m3 for s in year.store_ids])
+    fill = year.storage / capacity
+    assert fill.min() > 0.15
+    assert fill.max() < 0.9
+    volumes = year.flows_daily.groupby("flow_id")["volume_m3"].sum()
+    # the controls actually act: river top-ups in summer, creek discharge in winter
+    assert volumes["river_to_rwd"] > 0
+    assert volumes["rwd_to_discharge"] > 0
+
+
+def test_mass_is_conserved_per_store_and_step_and_the_site_closes(year: DemoSimulation):
+    rows = {s: i for i, s in enumerate(year.store_ids)}
+    incidence = np.zeros((len(rows), len(year.flow_ids)))
+    for j, flow_id in enumerate(year.flow_ids):
+        flow = year.site.flow(flow_id)
+        if flow.to_node in rows:
+            incidence[rows[flow.to_node], j] += 1
+        if flow.from_node in rows:
+            incidence[rows[flow.from_node], j] -= 1
+    change = np.diff(year.storage, axis=0)
+    np.testing.assert_allclose(change, year.flows @ incidence.T, atol=1e-6)
+    for flow_id in ("plant", "dust_suppression"):
+        ins = [j for j, f in enumerate(year.flow_ids) if year.site.flow(f).to_node == flow_id]
+        outs = [j for j, f in enumerate(year.flow_ids) if year.site.flow(f).from_node == flow_id]
+        np.testing.assert_allclose(
+            year.flows[:, ins].sum(axis=1), year.flows[:, outs].sum(axis=1), atol=1e-9
+        )
+    closure = year.site_daily["closure_m3"].abs().max()
+    assert closure < 1e-6
+    assert year.site_daily["inputs_m3"].min() > 1000
+
+
+def test_written_site_daily_closes_and_matches_flows(clean: Path):
+    site_daily = _truth(clean, "site_daily")
+    assert len(site_daily) == DAYS
+    assert site_daily["closure_m3"].abs().max() < 1e-5
+    storage = _truth(clean, "storage_daily")
+    delta = storage.assign(d=storage.closing_m3 - storage.opening_m3).groupby("day")["d"].sum()
+    np.testing.assert_allclose(delta.values, site_daily["delta_storage_m3"].values, atol=1e-4)
+
+
+def test_estimated_flows_follow_the_rules_on_the_written_readings(clean: Path, site: SiteConfig):
+    flows = _truth(clean, "flows_daily").pivot(index="day", columns="flow_id", values="volume_m3")
+    scada = _scada(clean, site)
+    manual = _manual(clean)
+    rules = {r.flow: r.params for r in site.estimations}
+
+    rain = scada["RG-101"].dropna().groupby(_local_day(scada["RG-101"].dropna().index)).sum()
+    for store in ("raw_water_dam", "process_water_dam", "return_water_dam", "tsf", "pit_sump"):
+        area = site.node(store).surface_area_m2
+        expected = rain / 1000 * area * rules[f"rain_on_{store}"]["runoff_coefficient"]
+        np.testing.assert_allclose(flows[f"rain_on_{store}"], expected.values, atol=1e-5)
+    catchment = rules["catchment_runoff_to_rwd"]
+    np.testing.assert_allclose(
+        flows["catchment_runoff_to_rwd"],
+        (rain / 1000 * catchment["area_m2"] * catchment["runoff_coefficient"]).values,
+        atol=1e-5,
+    )
+    assert rain.sum() > 0
+
+    pan = manual[manual["Meter"] == "EP-101"].set_index("Date / Time")["Reading"]
+    assert len(pan) == DAYS
+    for store in ("raw_water_dam", "tsf"):
+        area = site.node(store).surface_area_m2
+        expected = pan / 1000 * area * rules[f"evap_{store}"]["pan_factor"]
+        np.testing.assert_allclose(flows[f"evap_{store}"], expected.values, atol=1e-5)
+
+    curve = site.node("tsf").stage_storage
+    opening = level_to_volume(curve, _midnight_values(scada, "LT-401").iloc[:DAYS].values)
+    dim = np.array([calendar.monthrange(d.year, d.month)[1] for d in flows.index])
+    pct = rules["tsf_seepage"]["rate_pct_per_month"]
+    np.testing.assert_allclose(flows["tsf_seepage"], opening * pct / 100 / dim, atol=1e-5)
+
+    ore = scada["WT-301"].dropna().groupby(_local_day(scada["WT-301"].dropna().index)).sum()
+    moisture = manual[manual["Meter"] == "AT-302"].set_index("Date / Time")["Reading"]
+    np.testing.assert_allclose(
+        flows["ore_moisture"], (ore * moisture.values / 100).values, atol=1e-5
+    )
+    np.testing.assert_allclose(flows["dust_evaporation"], (ore * 0.025).values, atol=1e-5)
+
+
+def test_flow_rate_meters_integrate_to_the_truth(clean: Path, site: SiteConfig):
+    flows = _truth(clean, "flows_daily").pivot(index="day", columns="flow_id", values="volume_m3")
+    scada = _scada(clean, site)
+    logger = _logger(clean)
+    busiest_bore = flows.filter(like="bore_").sum().idxmax()
+    bore_meter = f"B{busiest_bore.split('_')[1]}-FT"
+    for meter_id, source in (
+        ("FT-130A", scada),
+        ("FT-130B", scada),
+        ("FT-140", scada),
+        ("FT-120", scada),
+        (bore_meter, logger),
+    ):
+        rates = source[meter_id].dropna()
+        daily = (rates * 0.25).groupby(_local_day(rates.index)).sum().iloc[:DAYS]
+        truth = flows[site.meter(meter_id).flow]
+        busy = truth > 100
+        assert busy.sum() >= 3, meter_id
+        np.testing.assert_allclose(daily[busy.values], truth[busy], rtol=0.005, err_msg=meter_id)
+
+
+def test_totaliser_deltas_with_rollover_match_the_truth(clean: Path, site: SiteConfig):
+    flows = _truth(clean, "flows_daily").pivot(index="day", columns="flow_id", values="volume_m3")
+    readings = _scada(clean, site).join(_logger(clean), how="outer")
+    totalisers = [m for m in site.meters if m.measurand == "totaliser" and not m.manual]
+    assert len(totalisers) > 10
+    for meter in totalisers:
+        counts = _midnight_values(readings, meter.id)
+        assert len(counts) == DAYS + 1, meter.id
+        delta = np.diff(counts.values) % meter.rollover
+        np.testing.assert_allclose(delta, flows[meter.flow], atol=0.2, err_msg=meter.id)
+
+
+def test_levels_through_the_curve_give_the_true_storage(clean: Path, site: SiteConfig):
+    storage = _truth(clean, "storage_daily")
+    scada = _scada(clean, site)
+    for meter in (m for m in site.meters if m.measurand == "level" and not m.manual):
+        levels = _midnight_values(scada, meter.id)
+        volume = level_to_volume(site.node(meter.node).stage_storage, levels.values)
+        truth = storage[storage.node_id == meter.node]
+        np.testing.assert_allclose(volume[:-1], truth["opening_m3"], rtol=0.001)
+        np.testing.assert_allclose(volume[1:], truth["closing_m3"], rtol=0.001)
+
+
+def test_the_three_layouts_parse_with_plain_tools(clean: Path, site: SiteConfig):
+    landing = clean / "landing"
+    scada = pd.read_csv(landing / "scada_export_20250702.csv")
+    assert scada.columns[0] == "Timestamp"
+    assert len(scada) == 96
+    assert all(HEADER_RE.match(c) for c in scada.columns[1:])
+    assert scada["Timestamp"].iloc[1] == "02/07/2025 00:15"
+    closing = pd.read_csv(landing / f"scada_export_{20250701 + DAYS}.csv")
+    assert len(closing) == 1 and closing["PLT_FT130A [m3/h]"].isna().all()
+
+    logger = pd.read_csv(landing / "logger_borefield_20250702.csv")
+    assert list(logger.columns) == ["meter", "time_utc", "value", "unit"]
+    assert logger["time_utc"].iloc[0] == "2025-07-01T16:00:00Z"
+    assert set(logger["unit"]) == {"m3", "m3/h", "kWh", "kW"}
+    assert len(logger) == 96 * 4 * 6
+
+    book = openpyxl.load_workbook(landing / "manual_readings_2025-07.xlsx")
+    sheet = book["Readings"]
+    assert sheet["A1"].value.startswith("Demo Mine")
+    assert [c.value for c in sheet[3]] == [
+        "Date / Time",
+        "Meter",
+        "Reading",
+        "Unit",
+        "Read by",
+        "Comment",
+    ]
+    assert isinstance(sheet["A4"].value, datetime)
+    frame = pd.read_excel(landing / "manual_readings_2025-07.xlsx", sheet_name="Readings", header=2)
+    assert set(frame["Meter"]) == {"RG-102", "EP-101", "AT-302", "LI-101", "LI-201"}
+    assert len(frame) == 5 * DAYS
+    layouts = {layout.id: layout for layout in site.file_layouts}
+    assert layouts["manual_readings"].header_row == 3
+    assert layouts["borefield_logger"].timezone == "UTC"
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path):
+    names = (
+        "landing/scada_export_20250703.csv",
+        "landing/logger_borefield_20250703.csv",
+        "landing/manual_readings_2025-07.xlsx",
+        "demo/ground_truth/faults.json",
+        "demo/ground_truth/flows_daily.parquet",
+        "sites/demo_mine.yaml",
+    )
+    runs = {}
+    for label, seed in (("a", 3), ("b", 3), ("c", 4)):
+        write_demo(tmp_path / label, days=5, seed=seed, faults=True)
+        runs[label] = [(tmp_path / label / n).read_bytes() for n in names]
+    assert runs["a"] == runs["b"]
+    assert runs["a"][0] != runs["c"][0]
+    assert runs["a"][2] != runs["c"][2]
+
+
+def test_faults_need_five_days(tmp_path: Path):
+    with pytest.raises(ValueError, match="at least 5 days"):
+        write_demo(tmp_path, days=4, faults=True)
+
+
+def _line(path: Path, number: int) -> str:
+    return path.read_text().splitlines()[number - 1]
+
+
+def test_every_fault_is_where_the_manifest_says(faulty: Path, clean: Path):
+    landing = faulty / "landing"
+    faults = json.loads((faulty / "demo" / "ground_truth" / "faults.json").read_text())
+    assert {f["kind"] for f in faults} == set(KINDS)
+    site = parse_site_text((faulty / "sites" / "demo_mine.yaml").read_text())
+    for fault in faults:
+        path = landing / fault["file"]
+        kind, meter_id, line = fault["kind"], fault["meter_id"], fault["line"]
+        first_day = pd.Timestamp(fault["start_utc"]).tz_convert(TZ).date()
+        last_day = pd.Timestamp(fault["end_utc"]).tz_convert(TZ).date()
+        assert 1 <= (first_day - START).days <= (last_day - START).days <= DAYS - 2, fault
+        if kind in ("gap", "stuck", "spike", "out_of_range"):
+            frame = pd.read_csv(path)
+            column = f"{site.meter(meter_id).tag} [{site.meter(meter_id).unit}]"
+            first = line - 2
+            count = {"gap": 24, "stuck": 48}.get(kind, 1)
+            cells = frame[column].iloc[first : first + count]
+            if kind == "gap":
+                assert cells.isna().all()
+                assert not frame[column].drop(cells.index).isna().any()
+            elif kind == "stuck":
+                assert cells.nunique() == 1
+                assert frame[column].iloc[first + count :].nunique() > 1
+            elif kind == "spike":
+                ratio = cells.iloc[0] / frame["PLT_FT130B [m3/h]"].iloc[first]
+                assert 9.9 < ratio < 10.1
+            else:
+                assert cells.iloc[0] == -9999
+        elif kind == "rollover":
+            rows = pd.read_csv(path)
+            mine = rows[rows["meter"] == meter_id]
+            wrapped = mine.index.get_loc(line - 2)
+            assert mine["time_utc"].iloc[wrapped] == fault["start_utc"]
+            before, after = mine["value"].iloc[wrapped - 1], mine["value"].iloc[wrapped]
+            assert after < before
+            assert 0 < (after - before) % site.meter(meter_id).rollover < 100
+        elif kind == "duplicate_rows" and fault["expected"] == "ingested":
+            lines = path.read_text().splitlines()
+            numbers = re.fullmatch(r"lines (\d+)-(\d+) repeat lines (\d+)-(\d+)", fault["detail"])
+            first, last, orig_first, orig_last = (int(x) for x in numbers.groups())
+            assert first == line
+            assert lines[first - 1 : last] == lines[orig_first - 1 : orig_last]
+            assert len(set(lines)) == len(lines) - (last - first + 1)
+        elif kind == "duplicate_rows":
+            assert fault["expected"] == "not_imported"
+            original = landing / fault["file"].replace("_resend", "")
+            assert path.read_bytes() == original.read_bytes()
+        elif kind == "unit_change":
+            rows = pd.read_csv(path)
+            mine = rows[rows["meter"] == meter_id]
+            assert set(mine["unit"]) == {"L"}
+            assert mine.index[0] == line - 2
+            clean_rows = pd.read_csv(clean / "landing" / fault["file"])
+            clean_mine = clean_rows[clean_rows["meter"] == meter_id]
+            np.testing.assert_allclose(mine["value"].values, clean_mine["value"].values * 1000)
+        elif kind == "malformed_file":
+            header = _line(path, 1).split(",")
+            fields = _line(path, line).split(",")
+            if "fields" in fault["detail"]:
+                assert len(fields) == len(header) - 1
+            elif meter_id is not None:
+                tag = f"{site.meter(meter_id).tag} [{site.meter(meter_id).unit}]"
+                assert fields[header.index(tag)] == "#VALUE!"
+            else:
+                assert fields[0].endswith(" 25:61")
+            assert fault["expected"] == "quarantined"
+        elif kind == "corrupt_file":
+            data = path.read_bytes()
+            assert b"\x00" in data
+            assert fault["expected"] == "quarantined"
