@@ -1,12 +1,9 @@
 """Ingestion assets: file drops in the landing folder become rows of the raw lake."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from ingestion.files import import_landing
 from orchestration.resources import SiteledgerHome
-
 
 @asset(
     key=AssetKey(["raw", "readings"]),
@@ -27,7 +24,7 @@ def raw_readings(context: AssetExecutionContext, siteledger: SiteledgerHome) -> 
     by_status: dict[str, int] = {}
     for result in results:
         by_status[result.status] = by_status.get(result.status, 0) + 1
-    problems = [f"{r.file}: {r.error}" for r in results if r.error]
+    problems = [f"{r.file_name}: {r.error}" for r in results if r.error]
     return MaterializeResult(
         metadata={
             "files": len(results),

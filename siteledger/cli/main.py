@@ -20,7 +20,8 @@ from siteledger.settings import Settings, get_settings
 from siteledger.site import SiteConfig, SiteConfigError, load_site, validate_site_file
 from siteledger.state import StateStore
 
-console = Console(highlight=False)
+# Rich falls back to 80 columns when output is not a terminal (CI logs, pipes): too narrow for tables
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -221,7 +222,7 @@ def _import_with_progress(settings: Settings, site: SiteConfig, store: StateStor
 def _print_import_summary(results) -> None:  # type: ignore[no-untyped-def]
     by_status: dict[tuple[str, str], list] = {}
     for result in results:
-        by_status.setdefault((result.layout or "-", result.status), []).append(result)
+        by_status.setdefault((result.layout_id or "-", result.status), []).append(result)
     table = Table(title="Import jobs")
     for column in ("layout", "status", "files", "rows", "imported", "skipped", "quarantined"):
         table.add_column(column, justify="right" if column not in ("layout", "status") else "left")
@@ -239,7 +240,7 @@ def _print_import_summary(results) -> None:  # type: ignore[no-untyped-def]
     for result in results:
         if result.status in ("quarantined", "failed") or result.failed:
             reason = result.error or f"{result.failed} row(s) quarantined"
-            console.print(f"  {result.status}: {result.file} — {reason}", markup=False)
+            console.print(f"  {result.status}: {result.file_name} — {reason}", markup=False)
 
 
 @cli.group()
