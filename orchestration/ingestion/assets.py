@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from ingestion.files import import_landing
 from orchestration.resources import SiteledgerHome
 
+
 @asset(
     key=AssetKey(["raw", "readings"]),
     group_name="ingestion",
@@ -25,12 +26,16 @@ def raw_readings(context: AssetExecutionContext, siteledger: SiteledgerHome) -> 
     for result in results:
         by_status[result.status] = by_status.get(result.status, 0) + 1
     problems = [f"{r.file_name}: {r.error}" for r in results if r.error]
+    days = sorted(
+        {part[4:] for r in results for f in r.lake_files for part in f.parts if part[:4] == "day="}
+    )
     return MaterializeResult(
         metadata={
             "files": len(results),
             "files_by_status": MetadataValue.json(by_status),
             "readings_imported": sum(r.imported for r in results),
             "rows_quarantined": sum(r.failed for r in results),
+            "days_written": MetadataValue.json(days),
             "lake_path": MetadataValue.path(str(settings.readings_lake)),
             "problems": MetadataValue.md("\n".join(f"- {p}" for p in problems[:50]) or "none"),
         }

@@ -20,7 +20,7 @@ from siteledger.settings import Settings, get_settings
 from siteledger.site import SiteConfig, SiteConfigError, load_site, validate_site_file
 from siteledger.state import StateStore
 
-# Rich falls back to 80 columns when output is not a terminal (CI logs, pipes): too narrow for tables
+# Rich falls back to 80 columns when output is not a terminal (CI logs, pipes): too narrow
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 

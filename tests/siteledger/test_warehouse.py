@@ -131,7 +131,8 @@ READER = textwrap.dedent(
     while time.monotonic() < end:
         try:
             with duckdb.connect(path, read_only=True) as con:
-                expected = json.loads(con.execute("select tables from _siteledger_publish").fetchone()[0])
+                info = con.execute("select tables from _siteledger_publish").fetchone()[0]
+                expected = json.loads(info)
                 got = con.execute("select count(*) from fct_balance").fetchone()[0]
                 if got != expected["fct_balance"]:
                     errors += 1

@@ -1,0 +1,212 @@
+"""``excel_long`` files: one reading per row of one sheet of an .xlsx workbook.
+
+Rows above ``header_row`` are titles; columns the layout does not name are ignored. Datetime
+cells are naive local time. Formula cells are never evaluated: a row with a formula in a column
+the layout reads is quarantined. The workbook is checked as a zip before it is parsed, so a zip
+bomb is refused from its directory without inflating anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pyarrow as pa
+
+from ingestion.files.csvread import Header
+from ingestion.files.errors import FileRejected
+from ingestion.files.limits import describe_bytes
+from ingestion.files.long import LongColumns, LongRows, assemble_long
+from ingestion.files.numbers import Cell, parse_value
+from ingestion.files.parsed import ParseContext, Parsed
+from ingestion.files.timestamps import Coded
+
+_ZIP_SIGNATURE = b"PK\x03\x04"
+
+
+def check_workbook_zip(data: bytes, ctx: ParseContext) -> None:
+    """Refuse what is not a zip-packaged workbook, or would inflate past the limit."""
+    if not data:
+        raise FileRejected("empty file (0 bytes)")
+    if not data.startswith(_ZIP_SIGNATURE):
+        raise FileRejected("not an .xlsx workbook: no zip signature (a CSV or .xls file renamed?)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise FileRejected(f"corrupt .xlsx workbook: {exc}") from exc
+    inflated = sum(entry.file_size for entry in entries)
+    limit = ctx.limits.max_xlsx_uncompressed_bytes
+    if inflated > limit:
+        raise FileRejected(
+            f"zip bomb: the workbook inflates to {inflated} bytes (limit {describe_bytes(limit)})"
+        )
+    if "xl/workbook.xml" not in {entry.filename for entry in entries}:
+        raise FileRejected("not an .xlsx workbook: no xl/workbook.xml in the zip")
+
+
+@dataclass
+class _Columns:
+    """Cells of the data rows, gathered row by row."""
+
+    lines: list[int] = field(default_factory=list)
+    ts: list[object] = field(default_factory=list)
+    meter: list[object] = field(default_factory=list)
+    unit: list[object] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    state: list[int] = field(default_factory=list)
+    raw: list[str | None] = field(default_factory=list)
+    formula: list[bool] = field(default_factory=list)
+
+
+def parse_excel(data: bytes, ctx: ParseContext) -> Parsed:
+    """Readings and quarantined rows of an .xlsx workbook."""
+    check_workbook_zip(data, ctx)
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it skips; they do not matter here
+            warnings.simplefilter("ignore")
+            return _parse_workbook(data, ctx)
+    except FileRejected:
+        raise
+    except Exception as exc:  # openpyxl raises anything from KeyError to XML errors on bad input
+        raise FileRejected(
+            f"unsupported or corrupt .xlsx workbook: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _parse_workbook(data: bytes, ctx: ParseContext) -> Parsed:
+    book = openpyxl.load_workbook(
+        io.BytesIO(data), read_only=True, data_only=False, keep_links=False
+    )
+    try:
+        sheet = _sheet(book, ctx)
+        sheet.reset_dimensions()  # the stored dimensions may lie; read the cells that exist
+        columns = _read_sheet(sheet, ctx)
+    finally:
+        book.close()
+    if not columns.lines:
+        raise FileRejected("header only: no data rows")
+    return assemble_long(_long_rows(columns), ctx)
+
+
+def _sheet(book: Any, ctx: ParseContext) -> Any:
+    name = ctx.layout.sheet
+    if name is None:
+        return book.worksheets[0]
+    if name not in book.sheetnames:
+        shown = ", ".join(repr(s) for s in book.sheetnames[:10])
+        raise FileRejected(f"no sheet {name!r} in the workbook (sheets: {shown})")
+    return book[name]
+
+
+def _header(cells: dict[int, Any], row: int, ctx: ParseContext) -> LongColumns:
+    width = max(cells, default=-1) + 1
+    names = [_text(cells[i].value) if i in cells else "" for i in range(width)]
+    where = f"header in row {row}"
+    return LongColumns.find(Header([n.strip() for n in names], row), ctx, where)
+
+
+def _read_sheet(sheet: Any, ctx: ParseContext) -> _Columns:
+    header_row = ctx.layout.header_row
+    nulls = set(ctx.layout.null_values)
+    positions: LongColumns | None = None
+    columns = _Columns()
+    seen = 0
+    for row in sheet.iter_rows():
+        seen += len(row)
+        if seen > ctx.limits.max_xlsx_cells:
+            raise FileRejected(f"workbook sheet has more than {ctx.limits.max_xlsx_cells} cells")
+        cells = {c.column - 1: c for c in row if getattr(c, "column", None)}
+        if not cells:
+            continue
+        number = next(iter(cells.values())).row
+        if number < header_row:
+            continue
+        if positions is None:
+            if number != header_row:
+                break
+            positions = _header(cells, number, ctx)
+            continue
+        _add_row(columns, cells, number, positions, nulls, ctx)
+    if positions is None:
+        sheet_name = ctx.layout.sheet or "the first sheet"
+        raise FileRejected(f"no usable header: row {header_row} of {sheet_name!r} is empty")
+    return columns
+
+
+def _value(cells: dict[int, Any], index: int | None, nulls: set[str]) -> object:
+    if index is None or index not in cells:
+        return None
+    value = cells[index].value
+    if isinstance(value, str) and value in nulls:
+        return None
+    return value
+
+
+def _add_row(
+    columns: _Columns,
+    cells: dict[int, Any],
+    number: int,
+    positions: LongColumns,
+    nulls: set[str],
+    ctx: ParseContext,
+) -> None:
+    used = [positions.ts, positions.meter, positions.value, positions.unit]
+    picked = [_value(cells, index, nulls) for index in used]
+    if all(v is None or (isinstance(v, str) and not v.strip()) for v in picked):
+        return  # an empty row between or after the data is not a row
+    ts, meter, value, unit = picked
+    columns.lines.append(number)
+    columns.ts.append(ts)
+    columns.meter.append(_text(meter) if meter is not None else None)
+    columns.unit.append(_text(unit) if unit is not None else None)
+    columns.formula.append(
+        any(i is not None and i in cells and cells[i].data_type == "f" for i in used)
+    )
+    parsed, state = _number(value, ctx.layout.decimal)
+    columns.values.append(parsed)
+    columns.state.append(state)
+    columns.raw.append(None if value is None else _text(value))
+
+
+def _number(value: object, decimal: str) -> tuple[float, Cell]:
+    if value is None:
+        return math.nan, Cell.EMPTY
+    if isinstance(value, bool):
+        return math.nan, Cell.NOT_A_NUMBER
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer cell beyond float64
+            return math.nan, Cell.NOT_FINITE
+        return number, Cell.NUMBER if math.isfinite(number) else Cell.NOT_FINITE
+    if isinstance(value, str):
+        return parse_value(value, decimal)
+    return math.nan, Cell.NOT_A_NUMBER
+
+
+def _text(value: object) -> str:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _long_rows(columns: _Columns) -> LongRows:
+    return LongRows(
+        np.array(columns.lines, dtype=np.int64),
+        Coded.from_values(columns.ts),
+        Coded.from_values(columns.meter),
+        Coded.from_values(columns.unit),
+        np.array(columns.values, dtype=np.float64),
+        np.array(columns.state, dtype=np.int8),
+        pa.array(columns.raw, pa.string()),
+        np.array(columns.formula, dtype=bool),
+    )

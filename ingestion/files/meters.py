@@ -1,0 +1,65 @@
+"""Which configured meter a header or a meter cell names, and which unit its values are in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ingestion.files.numbers import shorten
+from siteledger.site.models import Meter, SiteConfig
+from siteledger.units import UnknownUnitError, resolve_unit, unit_fits_measurand
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A meter and unit as codes for :class:`ingestion.lake.Readings`, or why there are none."""
+
+    meter_code: int = -1
+    unit_code: int = -1
+    reason: str | None = None
+
+
+@dataclass
+class MeterIndex:
+    """A site's meters, looked up by id or tag; codes follow meter id order."""
+
+    site: SiteConfig
+    meter_ids: list[str] = field(init=False)
+    units: list[str] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        meters = sorted(self.site.meters, key=lambda m: m.id)
+        self.meter_ids = [m.id for m in meters]
+        self._code = {m.id: i for i, m in enumerate(meters)}
+        self._by_id = {m.id: m for m in meters}
+        self._by_tag = {m.tag: m for m in meters if m.tag}
+        self._unit_code: dict[str, int] = {}
+
+    def find(self, name: str, key: Literal["tag", "id"] = "id") -> Meter | None:
+        """The meter called ``name``, by ``key`` first and the other key second."""
+        first, second = (self._by_tag, self._by_id) if key == "tag" else (self._by_id, self._by_tag)
+        name = name.strip()
+        return first.get(name) or second.get(name)
+
+    def unit_code(self, symbol: str) -> int:
+        if symbol not in self._unit_code:
+            self._unit_code[symbol] = len(self.units)
+            self.units.append(symbol)
+        return self._unit_code[symbol]
+
+    def resolve(self, meter: Meter | None, name: str, unit: str | None) -> Resolved:
+        """Codes for a reading of ``meter`` (as named in the file) in ``unit`` (None or empty:
+        the meter's configured unit)."""
+        if meter is None:
+            return Resolved(reason=f"unknown meter {shorten(name.strip())!r}")
+        text = unit.strip() if unit is not None else ""
+        if not text:
+            symbol = meter.unit
+        else:
+            try:
+                symbol = resolve_unit(text).symbol
+            except UnknownUnitError:
+                return Resolved(reason=f"unknown unit {shorten(text)!r}")
+            if not unit_fits_measurand(symbol, meter.measurand):
+                return Resolved(reason=f"unit {shorten(text)!r} does not measure {meter.measurand}")
+        return Resolved(self._code[meter.id], self.unit_code(symbol))
