@@ -79,6 +79,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (the CLI, the UI) work while a run writes; busy_timeout waits out a writer.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # in WAL mode NORMAL is still crash-safe (a commit may be lost on power failure, never torn)
+    # and saves an fsync per transaction: ~5 ms per import job here
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
