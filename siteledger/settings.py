@@ -76,6 +76,7 @@ class Settings:
             self.readings_lake,
             self.quarantine,
             self.sites_dir,
+            self.warehouse_dir,
         ):
             path.mkdir(parents=True, exist_ok=True)
 

@@ -370,6 +370,36 @@ def warehouse_rollback(ctx: click.Context) -> None:
     console.print(f"restored version {version.version_id} (published {version.published_at})")
 
 
+# -- ui ----------------------------------------------------------------------------------------
+@cli.command("ui")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=3000, show_default=True, type=int)
+@click.pass_context
+def ui(ctx: click.Context, host: str, port: int) -> None:
+    """Open the Dagster UI on this home (instance in $SITELEDGER_HOME/dagster)."""
+    import shutil
+    import subprocess
+
+    settings = _settings(ctx)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    instance_yaml = settings.dagster_home / "dagster.yaml"
+    if not instance_yaml.exists():
+        shutil.copy(
+            Path(__file__).resolve().parents[2] / "orchestration" / "dagster.yaml", instance_yaml
+        )
+    env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home)}
+    root = Path(__file__).resolve().parents[2]
+    dagster = Path(sys.executable).parent / "dagster"
+    console.print(f"Dagster UI on http://{host}:{port} (instance {settings.dagster_home})")
+    sys.exit(
+        subprocess.call(
+            [str(dagster), "dev", "-h", host, "-p", str(port), "-w", str(root / "workspace.yaml")],
+            env=env,
+            cwd=root,
+        )
+    )
+
+
 def main() -> None:
     cli(prog_name="siteledger")
 

@@ -1,0 +1,42 @@
+{#- Value of `value` on the row where `order_by` is largest / smallest within a group. -#}
+
+{% macro value_at_max(value, order_by) -%}
+    {{ return(adapter.dispatch('value_at_max')(value, order_by)) }}
+{%- endmacro %}
+
+{% macro duckdb__value_at_max(value, order_by) -%}
+    arg_max({{ value }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro default__value_at_max(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by }} desc))[1]
+{%- endmacro %}
+
+{% macro value_at_min(value, order_by) -%}
+    {{ return(adapter.dispatch('value_at_min')(value, order_by)) }}
+{%- endmacro %}
+
+{% macro duckdb__value_at_min(value, order_by) -%}
+    arg_min({{ value }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro default__value_at_min(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by }}))[1]
+{%- endmacro %}
+
+{#- Division that yields null instead of failing or returning infinity on a zero denominator. -#}
+{% macro safe_divide(numerator, denominator) -%}
+    ({{ numerator }}) / nullif({{ denominator }}, 0)
+{%- endmacro %}
+
+{#- y at x on the straight line through (x0, y0) and (x1, y1): interpolation between the points,
+    extrapolation outside them. -#}
+{% macro linear_interpolate(x, x0, y0, x1, y1) -%}
+    ({{ y0 }} + ({{ x }} - {{ x0 }}) * ({{ y1 }} - {{ y0 }}) / ({{ x1 }} - {{ x0 }}))
+{%- endmacro %}
+
+{#- Number of rows in a group where `condition` holds, as a bigint (a plain sum of integers
+    widens to a 128-bit integer in DuckDB, which BI drivers read badly). -#}
+{% macro count_where(condition) -%}
+    cast(sum(case when {{ condition }} then 1 else 0 end) as bigint)
+{%- endmacro %}

@@ -1,0 +1,65 @@
+{#- The partition window of a run: vars start_day / end_day (site-local days, inclusive) and
+    site_id. A window run rewrites days [start_day - lookback_days, end_day] of every model tagged
+    `partitioned_by_day`; reading-level inputs are read a day wider on each side, because a day's
+    opening storage needs the last reading of the day before and its last totaliser delta and
+    closing storage need the first reading of the day after. Unset vars mean no bound. -#}
+
+{% macro _window_var_day(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none or value == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(modules.datetime.date.fromisoformat(value | string)) }}
+{%- endmacro %}
+
+{#- (first, last) day a window run rewrites; either may be none. -#}
+{% macro rewrite_window() -%}
+    {%- set start = _window_var_day('start_day') -%}
+    {%- set end = _window_var_day('end_day') -%}
+    {%- if start is not none and end is not none and end < start -%}
+        {{ exceptions.raise_compiler_error("end_day " ~ end ~ " is before start_day " ~ start) }}
+    {%- endif -%}
+    {%- if start is not none -%}
+        {%- set start = start - modules.datetime.timedelta(days=var('lookback_days') | int) -%}
+    {%- endif -%}
+    {{ return((start, end)) }}
+{%- endmacro %}
+
+{% macro _day_literal(day) -%}
+    cast('{{ day.isoformat() }}' as date)
+{%- endmacro %}
+
+{#- `column` lies in the rewrite window widened by `before` / `after` days. -#}
+{% macro in_day_window(column, before=0, after=0) -%}
+    {%- set start, end = rewrite_window() -%}
+    {%- set clauses = [] -%}
+    {%- if start is not none -%}
+        {%- do clauses.append(column ~ ' >= ' ~ _day_literal(start - modules.datetime.timedelta(days=before))) -%}
+    {%- endif -%}
+    {%- if end is not none -%}
+        {%- do clauses.append(column ~ ' <= ' ~ _day_literal(end + modules.datetime.timedelta(days=after))) -%}
+    {%- endif -%}
+    {{- '(' ~ (clauses | join(' and ')) ~ ')' if clauses else 'true' -}}
+{%- endmacro %}
+
+{#- `column` is the run's site, when the run is for one site. -#}
+{% macro in_site_window(column) -%}
+    {%- set site = var('site_id', none) -%}
+    {{- column ~ " = '" ~ (site | replace("'", "''")) ~ "'" if site else 'true' -}}
+{%- endmacro %}
+
+{#- Config of a model rewritten per site-local day: delete+insert on its day column alone
+    (STACK_NOTES: a composite key makes the delete near-cartesian); a one-site run only deletes
+    that site's rows. -#}
+{% macro partitioned_by_day_config(day_column='day') -%}
+    {%- set site = var('site_id', none) -%}
+    {%- set predicates = [in_site_window('site_id')] if site else [] -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': day_column,
+        'incremental_predicates': predicates,
+        'on_schema_change': 'fail',
+        'tags': ['partitioned_by_day'],
+    }) }}
+{%- endmacro %}

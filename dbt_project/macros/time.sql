@@ -1,0 +1,51 @@
+{#- Site-local time. Readings are stamped in UTC; a site day is a local day (SPEC §3), so every
+    day boundary is local midnight converted to UTC through the site's IANA time zone. -#}
+
+{% macro utc_to_local(ts_utc, timezone) -%}
+    {{ return(adapter.dispatch('utc_to_local')(ts_utc, timezone)) }}
+{%- endmacro %}
+
+{% macro duckdb__utc_to_local(ts_utc, timezone) -%}
+    timezone({{ timezone }}, {{ ts_utc }})
+{%- endmacro %}
+
+{% macro local_to_utc(local_ts, timezone) -%}
+    {{ return(adapter.dispatch('local_to_utc')(local_ts, timezone)) }}
+{%- endmacro %}
+
+{% macro duckdb__local_to_utc(local_ts, timezone) -%}
+    timezone({{ timezone }}, cast({{ local_ts }} as timestamp))
+{%- endmacro %}
+
+{#- Seconds since the Unix epoch, as a double: time interpolation across day boundaries. -#}
+{% macro epoch_seconds(ts) -%}
+    {{ return(adapter.dispatch('epoch_seconds')(ts)) }}
+{%- endmacro %}
+
+{% macro duckdb__epoch_seconds(ts) -%}
+    epoch({{ ts }})
+{%- endmacro %}
+
+{% macro add_days(day, n) -%}
+    cast({{ dbt.dateadd('day', n, day) }} as date)
+{%- endmacro %}
+
+{% macro month_start(day) -%}
+    cast({{ dbt.date_trunc('month', day) }} as date)
+{%- endmacro %}
+
+{% macro days_in_month(day) -%}
+    cast(extract(day from {{ dbt.last_day(day, 'month') }}) as integer)
+{%- endmacro %}
+
+{#- Every day from first_day to last_day inclusive, as a set-returning select-list expression
+    (one output row per day for each input row). -#}
+{% macro unnest_days(first_day, last_day) -%}
+    {{ return(adapter.dispatch('unnest_days')(first_day, last_day)) }}
+{%- endmacro %}
+
+{% macro duckdb__unnest_days(first_day, last_day) -%}
+    cast(unnest(generate_series(
+        cast({{ first_day }} as timestamp), cast({{ last_day }} as timestamp), interval 1 day
+    )) as date)
+{%- endmacro %}

@@ -1,0 +1,20 @@
+with
+
+source as (
+    select * from {{ read_lake_parquet(source('site_config', 'sites')) }}
+),
+
+renamed as (
+    select
+        cast(site_id as varchar) as site_id,
+        cast(name as varchar) as site_name,
+        cast(organisation as varchar) as organisation,
+        cast(region as varchar) as region,
+        cast(timezone as varchar) as timezone,
+        cast(regulators as varchar) as regulators,
+        cast(water_stressed as boolean) as is_water_stressed,
+        cast(quality_high as varchar) as quality_high_categories
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,374 @@
+"""The validated site configuration as Parquet tables, so the SQL reads the same facts as Python.
+
+Each site-specific table is one file, ``lake/config/<table>/site=<site_id>.parquet``, replaced
+atomically (written to a temporary file in the same folder, then renamed) so a dbt run reading the
+folder never sees half a file. The unit and measurand catalogues are not site-specific: they come
+from :mod:`siteledger.units` and are written once to ``lake/config/<table>/catalogue.parquet``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from siteledger.settings import Settings
+from siteledger.site.models import ESTIMATION_PARAMS, SiteConfig
+from siteledger.units import MEASURANDS, UNITS
+
+Row = dict[str, Any]
+
+_TEXT_PARAM_SUFFIXES = ("_meter", "_flow")
+
+
+def _is_text_param(name: str) -> bool:
+    """Parameters that name a meter, a flow or a node; every other parameter is a number."""
+    return name == "node" or name.endswith(_TEXT_PARAM_SUFFIXES)
+
+
+ESTIMATION_PARAM_COLUMNS: tuple[str, ...] = tuple(
+    sorted(
+        {name for required, optional in ESTIMATION_PARAMS.values() for name in required | optional}
+    )
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "sites": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("name", pa.string()),
+            ("organisation", pa.string()),
+            ("region", pa.string()),
+            ("timezone", pa.string()),
+            ("regulators", pa.string()),
+            ("water_stressed", pa.bool_()),
+            ("quality_high", pa.string()),
+        ]
+    ),
+    "waf_categories": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("direction", pa.string()),
+            ("category", pa.string()),
+            ("position", pa.int32()),
+        ]
+    ),
+    "nodes": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("node_id", pa.string()),
+            ("name", pa.string()),
+            ("kind", pa.string()),
+            ("type", pa.string()),
+            ("capacity_m3", pa.float64()),
+            ("surface_area_m2", pa.float64()),
+            ("catchment_area_m2", pa.float64()),
+            ("description", pa.string()),
+        ]
+    ),
+    "stage_storage": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("node_id", pa.string()),
+            ("point_index", pa.int32()),
+            ("level_m", pa.float64()),
+            ("volume_m3", pa.float64()),
+        ]
+    ),
+    "flows": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("flow_id", pa.string()),
+            ("name", pa.string()),
+            ("from_node_id", pa.string()),
+            ("to_node_id", pa.string()),
+            ("waf_input_source", pa.string()),
+            ("waf_output_destination", pa.string()),
+            ("quality", pa.int32()),
+            ("method", pa.string()),
+            ("water_state", pa.string()),
+            ("description", pa.string()),
+        ]
+    ),
+    "meters": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("meter_id", pa.string()),
+            ("name", pa.string()),
+            ("measurand", pa.string()),
+            ("unit", pa.string()),
+            ("interval", pa.string()),
+            ("interval_seconds", pa.int64()),
+            ("node_id", pa.string()),
+            ("flow_id", pa.string()),
+            ("valid_min", pa.float64()),
+            ("valid_max", pa.float64()),
+            ("redundancy_group", pa.string()),
+            ("rollover", pa.float64()),
+            ("tag", pa.string()),
+            ("manual", pa.bool_()),
+            ("description", pa.string()),
+        ]
+    ),
+    "estimation_rules": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("flow_id", pa.string()),
+            ("method", pa.string()),
+            ("classification", pa.string()),
+            ("description", pa.string()),
+            *[
+                (name, pa.string() if _is_text_param(name) else pa.float64())
+                for name in ESTIMATION_PARAM_COLUMNS
+            ],
+        ]
+    ),
+    "thresholds": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("closure_error_pct", pa.float64()),
+            ("node_balance_error_pct", pa.float64()),
+            ("store_high_pct", pa.float64()),
+            ("store_low_pct", pa.float64()),
+        ]
+    ),
+    "units": pa.schema(
+        [("symbol", pa.string()), ("dimension", pa.string()), ("factor", pa.float64())]
+    ),
+    "measurands": pa.schema(
+        [
+            ("name", pa.string()),
+            ("dimension", pa.string()),
+            ("canonical_unit", pa.string()),
+            ("cumulative", pa.bool_()),
+            ("description", pa.string()),
+        ]
+    ),
+}
+
+CATALOGUE_TABLES = ("units", "measurands")
+
+
+def _site_rows(site: SiteConfig) -> list[Row]:
+    info = site.site
+    return [
+        {
+            "site_id": info.id,
+            "name": info.name,
+            "organisation": info.organisation,
+            "region": info.region,
+            "timezone": info.timezone,
+            "regulators": ",".join(info.regulators),
+            "water_stressed": info.water_stressed,
+            "quality_high": ",".join(str(q) for q in site.waf.quality_high),
+        }
+    ]
+
+
+def _waf_category_rows(site: SiteConfig) -> list[Row]:
+    rows = []
+    for direction, categories in (
+        ("input", site.waf.input_sources),
+        ("output", site.waf.output_destinations),
+    ):
+        for position, category in enumerate(categories):
+            rows.append(
+                {
+                    "site_id": site.site.id,
+                    "direction": direction,
+                    "category": category,
+                    "position": position,
+                }
+            )
+    return rows
+
+
+def _node_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "node_id": node.id,
+            "name": node.name or node.id,
+            "kind": node.kind,
+            "type": node.type,
+            "capacity_m3": node.capacity_m3,
+            "surface_area_m2": node.surface_area_m2,
+            "catchment_area_m2": node.catchment_area_m2,
+            "description": node.description,
+        }
+        for node in site.nodes
+    ]
+
+
+def _stage_storage_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "node_id": node.id,
+            "point_index": index,
+            "level_m": level,
+            "volume_m3": volume,
+        }
+        for node in site.nodes
+        for index, (level, volume) in enumerate(node.stage_storage or [])
+    ]
+
+
+def _flow_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "flow_id": flow.id,
+            "name": flow.name or flow.id,
+            "from_node_id": flow.from_node,
+            "to_node_id": flow.to_node,
+            "waf_input_source": flow.waf_input_source,
+            "waf_output_destination": flow.waf_output_destination,
+            "quality": flow.quality,
+            "method": flow.method,
+            "water_state": flow.water_state,
+            "description": flow.description,
+        }
+        for flow in site.flows
+    ]
+
+
+def _meter_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "meter_id": meter.id,
+            "name": meter.name or meter.id,
+            "measurand": meter.measurand,
+            "unit": meter.unit,
+            "interval": meter.interval,
+            "interval_seconds": meter.interval_seconds,
+            "node_id": meter.node,
+            "flow_id": meter.flow,
+            "valid_min": meter.valid_range[0] if meter.valid_range else None,
+            "valid_max": meter.valid_range[1] if meter.valid_range else None,
+            "redundancy_group": meter.redundancy_group,
+            "rollover": meter.rollover,
+            "tag": meter.tag,
+            "manual": meter.manual,
+            "description": meter.description,
+        }
+        for meter in site.meters
+    ]
+
+
+def _estimation_rule_rows(site: SiteConfig) -> list[Row]:
+    rows = []
+    for rule in site.estimations:
+        row: Row = {
+            "site_id": site.site.id,
+            "flow_id": rule.flow,
+            "method": rule.method,
+            "classification": rule.classification,
+            "description": rule.description,
+        }
+        for name in ESTIMATION_PARAM_COLUMNS:
+            value = rule.params.get(name)
+            if value is not None:
+                value = str(value) if _is_text_param(name) else float(value)
+            row[name] = value
+        rows.append(row)
+    return rows
+
+
+def _threshold_rows(site: SiteConfig) -> list[Row]:
+    thresholds = site.thresholds
+    return [
+        {
+            "site_id": site.site.id,
+            "closure_error_pct": thresholds.closure_error_pct,
+            "node_balance_error_pct": thresholds.node_balance_error_pct,
+            "store_high_pct": thresholds.store_high_pct,
+            "store_low_pct": thresholds.store_low_pct,
+        }
+    ]
+
+
+def _unit_rows() -> list[Row]:
+    return [
+        {"symbol": unit.symbol, "dimension": unit.dimension, "factor": unit.factor}
+        for unit in UNITS.values()
+    ]
+
+
+def _measurand_rows() -> list[Row]:
+    return [
+        {
+            "name": measurand.name,
+            "dimension": measurand.dimension,
+            "canonical_unit": measurand.canonical_unit,
+            "cumulative": measurand.cumulative,
+            "description": measurand.description,
+        }
+        for measurand in MEASURANDS.values()
+    ]
+
+
+SITE_TABLES: dict[str, Callable[[SiteConfig], list[Row]]] = {
+    "sites": _site_rows,
+    "waf_categories": _waf_category_rows,
+    "nodes": _node_rows,
+    "stage_storage": _stage_storage_rows,
+    "flows": _flow_rows,
+    "meters": _meter_rows,
+    "estimation_rules": _estimation_rule_rows,
+    "thresholds": _threshold_rows,
+}
+
+
+def site_tables(site: SiteConfig) -> dict[str, pa.Table]:
+    """Every site-specific configuration table of one site, typed by :data:`SCHEMAS`."""
+    return {
+        name: pa.Table.from_pylist(rows(site), schema=SCHEMAS[name])
+        for name, rows in SITE_TABLES.items()
+    }
+
+
+def catalogue_tables() -> dict[str, pa.Table]:
+    """The unit and measurand catalogues (the same for every site)."""
+    return {
+        "units": pa.Table.from_pylist(_unit_rows(), schema=SCHEMAS["units"]),
+        "measurands": pa.Table.from_pylist(_measurand_rows(), schema=SCHEMAS["measurands"]),
+    }
+
+
+def config_root(settings: Settings) -> Path:
+    """Folder holding one sub-folder per configuration table."""
+    return settings.lake / "config"
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        pq.write_table(table, temp_name)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_site_tables(settings: Settings, site: SiteConfig) -> dict[str, Path]:
+    """Export one validated site (and the unit catalogues) to Parquet; returns table -> file."""
+    root = config_root(settings)
+    written: dict[str, Path] = {}
+    for name, table in site_tables(site).items():
+        path = root / name / f"site={site.site.id}.parquet"
+        _write_atomically(table, path)
+        written[name] = path
+    for name, table in catalogue_tables().items():
+        path = root / name / "catalogue.parquet"
+        _write_atomically(table, path)
+        written[name] = path
+    return written

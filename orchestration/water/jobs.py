@@ -1,0 +1,92 @@
+"""Jobs, schedules and sensors of the water balance."""
+
+import datetime as dt
+import json
+
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    EventLogEntry,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    asset_sensor,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+)
+
+from orchestration.partitions import daily_partitions
+from orchestration.water.assets import (
+    published_warehouse,
+    site_config_tables,
+    water_daily_models,
+    water_reference_models,
+)
+
+RAW_READINGS = AssetKey(["raw", "readings"])
+
+_balance = (
+    AssetSelection.assets(site_config_tables, published_warehouse)
+    | AssetSelection.assets(water_reference_models)
+    | AssetSelection.assets(water_daily_models)
+)
+
+water_balance_job = define_asset_job(
+    "water_balance_job",
+    selection=_balance,
+    description="Rebuild the water balance for a day or a range of days and publish the warehouse.",
+)
+
+nightly_regulatory_job = define_asset_job(
+    "nightly_regulatory_job",
+    selection=_balance | AssetSelection.assets(RAW_READINGS),
+    description="The overnight regulatory run: import waiting files, rebuild yesterday, publish.",
+)
+
+nightly_regulatory_schedule = build_schedule_from_partitioned_job(
+    nightly_regulatory_job,
+    name="nightly_regulatory_schedule",
+    hour_of_day=2,
+    minute_of_hour=0,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every night at 02:00 (partition time zone): yesterday's balance, published.",
+)
+
+
+def days_to_rebuild(days: list[str]) -> tuple[str, str] | None:
+    """First and last partition key covering ``days``, clamped to the partitions that exist."""
+    keys = daily_partitions.get_partition_keys()
+    if not keys or not days:
+        return None
+    first, last = max(min(days), keys[0]), min(max(days), keys[-1])
+    if first > last:
+        return None
+    return first, last
+
+
+@asset_sensor(
+    asset_key=RAW_READINGS,
+    job=water_balance_job,
+    name="lake_days_changed_sensor",
+    default_status=DefaultSensorStatus.RUNNING,
+    description="When new readings land in the raw lake, rebuild the days they cover in one run.",
+)
+def lake_days_changed_sensor(context: SensorEvaluationContext, asset_event: EventLogEntry):
+    materialization = asset_event.asset_materialization
+    metadata = materialization.metadata if materialization else {}
+    days_value = metadata.get("days_written")
+    days = json.loads(json.dumps(days_value.value)) if days_value is not None else []
+    window = days_to_rebuild(days)
+    if window is None:
+        return SkipReason("the import wrote no days inside the partition range")
+    first, last = window
+    return RunRequest(
+        run_key=f"{asset_event.storage_id}",
+        tags={
+            "dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last,
+            "siteledger/trigger": f"lake changed at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
+        },
+    )

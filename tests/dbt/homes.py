@@ -1,0 +1,54 @@
+"""SITELEDGER_HOME folders the dbt tests build on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+from ingestion.site_tables import write_site_tables
+from siteledger.settings import get_settings
+from siteledger.site import load_site
+from tests.dbt.hand_lake import D4, write_hand_lake
+from tests.dbt.runner import run_dbt
+
+HAND_SITE_FILE = Path(__file__).parent / "fixtures" / "hand_site.yaml"
+HAND_SITE = "hand_site"
+DEMO_SITE = "demo_mine"
+DEMO_DAYS = 10
+
+
+def demo_available() -> bool:
+    """Whether the demo generator and the file importer are installed."""
+    return all(importlib.util.find_spec(name) for name in ("ingestion.demo", "ingestion.files"))
+
+
+def add_hand_site(home: Path, through: dt.date = D4) -> None:
+    """Site tables and hand readings (day folders up to ``through``) under ``home``."""
+    settings = get_settings(home)
+    write_site_tables(settings, load_site(HAND_SITE_FILE))
+    write_hand_lake(settings.lake, through=through)
+
+
+def add_demo_site(home: Path) -> None:
+    """Ten fault-free days of the demo mine: generated drops, imported, site tables written."""
+    from ingestion.demo import write_demo
+    from ingestion.files import import_landing
+    from siteledger.state import StateStore
+
+    output = write_demo(home, days=DEMO_DAYS)
+    settings = get_settings(home)
+    settings.ensure_dirs()
+    site = load_site(output.site_file)
+    results = import_landing(settings, site, StateStore(settings.state_store_url))
+    if {r.status for r in results} != {"committed"}:
+        raise AssertionError(f"demo import did not commit: {[r.error for r in results]}")
+    write_site_tables(settings, site)
+
+
+def build_two_sites(home: Path) -> None:
+    """The hand site and (when available) the demo mine in one lake, one ``dbt build``."""
+    add_hand_site(home)
+    if demo_available():
+        add_demo_site(home)
+    run_dbt(home, "build")

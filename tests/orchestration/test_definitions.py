@@ -1,0 +1,106 @@
+"""The one Dagster entry point loads, and every job, schedule and sensor resolves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    RunRequest,
+    SkipReason,
+    build_sensor_context,
+)
+
+from ingestion.demo import write_demo
+from orchestration.definitions import defs
+from orchestration.ingestion.sensors import landing_file_sensor
+from orchestration.resources import SiteledgerHome
+from orchestration.water.jobs import days_to_rebuild
+
+
+def test_every_job_schedule_and_sensor_resolves():
+    jobs = {job.name for job in defs.resolve_all_job_defs()}
+    assert {"ingest_landing_job", "water_balance_job", "nightly_regulatory_job"} <= jobs
+    for name in ("ingest_landing_job", "water_balance_job", "nightly_regulatory_job"):
+        assert defs.resolve_job_def(name) is not None
+    schedule = defs.resolve_schedule_def("nightly_regulatory_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.job_name == "nightly_regulatory_job"
+    for name in ("landing_file_sensor", "lake_days_changed_sensor"):
+        assert defs.resolve_sensor_def(name) is not None
+
+
+def test_asset_graph_reads_well_in_the_ui():
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {"raw/readings", "raw/site_config", "warehouse/published"} <= keys
+    assert "marts/fct_site_balance_daily" in keys
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.is_materializable, key
+        assert node.group_name != "default", key
+        assert node.owners, key
+    assert graph.get(AssetKey(["marts", "fct_site_balance_daily"])).group_name == "water"
+    assert graph.get(AssetKey(["marts", "fct_site_balance_daily"])).partitions_def is not None
+    assert graph.get(AssetKey(["raw", "readings"])).partitions_def is None
+    # the dbt source of the lake is the ingestion asset, not a separate external asset
+    parents = graph.get(AssetKey(["staging", "stg_lake__readings"])).parent_keys
+    assert AssetKey(["raw", "readings"]) in parents
+
+
+def test_dbt_tests_become_asset_checks():
+    graph = defs.resolve_asset_graph()
+    checks = graph.asset_check_keys
+    assert any(check.asset_key == AssetKey(["marts", "fct_site_balance_daily"]) for check in checks)
+    assert len(checks) > 20
+
+
+def test_landing_sensor_requests_one_run_per_set_of_files(tmp_path: Path):
+    resource = SiteledgerHome(home=str(tmp_path))
+    landing = resource.settings().landing
+    with build_sensor_context(resources={"siteledger": resource}) as context:
+        assert isinstance(landing_file_sensor(context), SkipReason)
+        (landing / "scada_export_20250701.csv").write_text("Timestamp\n")
+        first = landing_file_sensor(context)
+        assert isinstance(first, RunRequest)
+        context.update_cursor(first.run_key)
+        assert isinstance(landing_file_sensor(context), SkipReason)
+        (landing / "scada_export_20250702.csv").write_text("Timestamp\n")
+        assert isinstance(landing_file_sensor(context), RunRequest)
+
+
+def test_days_to_rebuild_is_clamped_to_existing_partitions():
+    assert days_to_rebuild(["2025-07-03", "2025-07-01", "2025-07-02"]) == (
+        "2025-07-01",
+        "2025-07-03",
+    )
+    assert days_to_rebuild(["2019-01-01", "2025-07-02"]) == ("2025-07-01", "2025-07-02")
+    assert days_to_rebuild([]) is None
+    assert days_to_rebuild(["2019-01-01"]) is None
+
+
+@pytest.mark.integration
+def test_nightly_job_over_a_range_builds_and_publishes(tmp_path: Path, monkeypatch):
+    write_demo(tmp_path, days=3, seed=5)
+    monkeypatch.setenv("SITELEDGER_HOME", str(tmp_path))
+    job = defs.resolve_job_def("nightly_regulatory_job")
+    result = job.execute_in_process(
+        instance=DagsterInstance.ephemeral(),
+        tags={
+            "dagster/asset_partition_range_start": "2025-07-01",
+            "dagster/asset_partition_range_end": "2025-07-03",
+        },
+    )
+    assert result.success
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(check.passed for check in checks)
+    published = tmp_path / "warehouse" / "siteledger.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        days = con.execute(
+            "select count(*), max(abs(closure_error_pct)) from fct_site_balance_daily"
+        ).fetchone()
+    assert days[0] == 3
+    assert days[1] < 0.5
