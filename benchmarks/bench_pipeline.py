@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Benchmark: one year of a ~500-meter site at 15-minute resolution, through the pipeline.
+"""Benchmark: one year of a ~500-meter site at 15-minute resolution, through the whole chain.
 
-Generates the demo mine scaled to about 500 meters (``--bores 115``), then times each stage in
-this process and prints the figures; they are also written to ``benchmarks/results/``.
+Generates the demo mine scaled to about 500 meters (``--bores 115``) and times, in this process:
+
+* full rebuild: ingest (landing CSV/Excel -> raw lake), site tables, ``dbt build`` of every model
+  and test, publish of the warehouse;
+* nightly: the last day's files arrive; ingest them, ``dbt build`` the one-day window, publish.
+
+The last day's files are held back from the full rebuild so the nightly run sees real new data.
+Figures are printed and written to ``benchmarks/results/pipeline.json``.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--days 365] [--bores 115] [--home DIR]
 
-Stages: ``generate`` (not part of the target), ``ingest`` (landing CSV/Excel -> raw lake).
-Peak memory is the process's maximum resident set size (the whole run, generation included, so it
-is an upper bound for each stage).
+Peak memory is the larger of this process's and its children's (dbt) maximum resident set size.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
+import re
 import resource
 import shutil
 import sys
@@ -29,14 +35,37 @@ sys.path.insert(0, str(ROOT))
 
 from ingestion.demo import write_demo  # noqa: E402
 from ingestion.files import import_landing  # noqa: E402
+from ingestion.site_tables import write_site_tables  # noqa: E402
+from siteledger.dbt import run_dbt  # noqa: E402
 from siteledger.settings import Settings  # noqa: E402
 from siteledger.site import load_site  # noqa: E402
 from siteledger.state import StateStore  # noqa: E402
+from siteledger.warehouse import Warehouse  # noqa: E402
 
 
 def peak_rss_mib() -> float:
     # ru_maxrss is in KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def dbt_seconds(output: str) -> float | None:
+    """dbt's own 'Finished running ... in N seconds' (excludes its start-up and parse)."""
+    match = re.search(r"Finished running .* in .*?([\d.]+) seconds", output)
+    return float(match.group(1)) if match else None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.figures: dict[str, float] = {}
+
+    def time(self, name: str, func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        result = func(*args, **kwargs)
+        self.figures[name] = round(time.perf_counter() - t0, 2)
+        print(f"  {name:<22} {self.figures[name]:>7.2f} s", flush=True)
+        return result
 
 
 def main() -> int:
@@ -47,47 +76,64 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
 
-    home = args.home or Path(tempfile.mkdtemp(prefix="siteledger-bench-"))
-    if home.exists() and args.home:
+    home = (args.home or Path(tempfile.mkdtemp(prefix="siteledger-bench-"))).resolve()
+    if args.home and home.exists():
         shutil.rmtree(home)
-    settings = Settings(home=home.resolve())
+    settings = Settings(home=home)
     settings.ensure_dirs()
-    figures: dict[str, object] = {
-        "machine": f"{platform.machine()} {platform.python_version()}",
-        "cores": __import__("os").cpu_count(),
-        "days": args.days,
-        "bores": args.bores,
-        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+    start = dt.date(2025, 7, 1)
+    last_day = start + dt.timedelta(days=args.days - 1)
+    clock = Clock()
 
-    t0 = time.perf_counter()
-    out = write_demo(settings.home, days=args.days, seed=7, n_bores=args.bores)
-    figures["generate_s"] = round(time.perf_counter() - t0, 2)
+    print(f"generating {args.days} days, {args.bores} bores ...", flush=True)
+    out = clock.time("generate", write_demo, home, days=args.days, start=start, n_bores=args.bores)
     site = load_site(out.site_file)
-    figures["meters"] = len(site.meters)
-    figures["readings_generated"] = out.n_readings
-    figures["drop_files"] = len(out.drop_files)
-    figures["drop_bytes"] = sum(Path(p).stat().st_size for p in out.drop_files)
-    print(
-        f"generated {out.n_readings:,} readings for {len(site.meters)} meters "
-        f"in {figures['generate_s']} s"
-    )
-
+    held = settings.home / "held_back"
+    held.mkdir()
+    # the last day and the closing 00:00 row of the day after arrive "tonight"
+    for day in (last_day, last_day + dt.timedelta(days=1)):
+        for path in settings.landing.glob(f"*_{day:%Y%m%d}.csv"):
+            shutil.move(path, held / path.name)
     store = StateStore(settings.state_store_url)
-    t0 = time.perf_counter()
-    results = import_landing(settings, site, store)
-    ingest_s = time.perf_counter() - t0
-    imported = sum(r.imported for r in results)
-    figures["ingest_s"] = round(ingest_s, 2)
-    figures["readings_imported"] = imported
-    figures["ingest_readings_per_s"] = round(imported / ingest_s)
-    figures["rows_quarantined"] = sum(r.failed for r in results)
-    figures["peak_rss_mib"] = round(peak_rss_mib())
-    print(
-        f"ingest: {imported:,} readings in {ingest_s:.1f} s = "
-        f"{imported / ingest_s / 1e6:.2f} M readings/s; peak RSS {figures['peak_rss_mib']} MiB"
-    )
+    warehouse = Warehouse(settings, store)
 
+    print("full rebuild:", flush=True)
+    full = clock.time("full_ingest", import_landing, settings, site, store)
+    clock.time("full_site_tables", write_site_tables, settings, site)
+    full_dbt = clock.time("full_dbt_build", run_dbt, settings, "build")
+    clock.time("full_publish", warehouse.publish, ["marts"])
+    full_total = sum(clock.figures[k] for k in clock.figures if k.startswith("full_"))
+    readings = sum(r.imported for r in full)
+
+    print(f"nightly ({last_day}):", flush=True)
+    for path in held.iterdir():
+        shutil.move(path, settings.landing / path.name)
+    nightly = clock.time("nightly_ingest", import_landing, settings, site, store)
+    window = {"start_day": last_day.isoformat(), "end_day": last_day.isoformat()}
+    nightly_dbt = clock.time("nightly_dbt_build", run_dbt, settings, "build", window)
+    clock.time("nightly_publish", warehouse.publish, ["marts"])
+    nightly_total = sum(clock.figures[k] for k in clock.figures if k.startswith("nightly_"))
+
+    figures: dict[str, object] = {
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "days": args.days,
+        "meters": len(site.meters),
+        "readings_imported_full": readings,
+        "readings_imported_nightly": sum(r.imported for r in nightly),
+        **clock.figures,
+        "full_total_s": round(full_total, 2),
+        "full_ingest_readings_per_s": round(readings / clock.figures["full_ingest"]),
+        "full_dbt_running_s": dbt_seconds(full_dbt),
+        "nightly_total_s": round(nightly_total, 2),
+        "nightly_dbt_running_s": dbt_seconds(nightly_dbt),
+        "peak_rss_mib": round(peak_rss_mib()),
+    }
+    print(
+        f"full rebuild {full_total:.1f} s ({readings:,} readings), nightly {nightly_total:.1f} s, "
+        f"peak RSS {figures['peak_rss_mib']} MiB"
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / "pipeline.json"
     target.write_text(json.dumps(figures, indent=2) + "\n")

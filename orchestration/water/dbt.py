@@ -3,7 +3,6 @@
 import fcntl
 import os
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +11,8 @@ from typing import Any
 from dagster import AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from siteledger.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
 from siteledger.settings import Settings
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -29,15 +26,6 @@ _SOURCE_KEYS = {
 SITE_CONFIG_KEY = AssetKey(["raw", "site_config"])
 _GROUPS = {"staging": "staging", "intermediate": "intermediate"}
 _OWNERS = {"marts": ["team:water-accounting"]}
-
-
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment dbt needs: absolute paths of the runtime folder and the build database."""
-    return {
-        "SITELEDGER_HOME": str(settings.home),
-        "SITELEDGER_BUILD_DB": str(settings.warehouse_dir / "build.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
 
 
 @contextmanager

@@ -168,11 +168,105 @@ def demo_run(
     """Generate the demo site and run the main job on it (embedded defaults)."""
     settings = _settings(ctx)
     out = _generate(settings, days, start, seed, faults, bores)
-    site = load_site(out.site_file)
-    store = _store(settings)
-    results = _import_with_progress(settings, site, store)
-    _print_import_summary(results)
+    _run_pipeline(settings, [load_site(out.site_file)], None, None)
     _print_outputs(settings, out)
+
+
+@cli.command("run")
+@click.option("--site", "site_file", type=click.Path(exists=True, path_type=Path))
+@click.option("--start", "start_day", default=None, help="First site-local day to rebuild.")
+@click.option("--end", "end_day", default=None, help="Last site-local day to rebuild.")
+@click.pass_context
+def run_main(
+    ctx: click.Context, site_file: Path | None, start_day: str | None, end_day: str | None
+) -> None:
+    """The main job: import landing files, rebuild the balance, publish the warehouse."""
+    settings = _settings(ctx)
+    _run_pipeline(settings, _sites(settings, site_file), start_day, end_day)
+
+
+def _run_pipeline(
+    settings: Settings, sites: list[SiteConfig], start_day: str | None, end_day: str | None
+) -> None:
+    from ingestion.site_tables import write_site_tables
+    from siteledger.dbt import DbtError, run_dbt
+    from siteledger.warehouse import Warehouse
+
+    store = _store(settings)
+    for site in sites:
+        _print_import_summary(_import_with_progress(settings, site, store))
+        write_site_tables(settings, site)
+    window = {k: v for k, v in (("start_day", start_day), ("end_day", end_day)) if v}
+    t0 = time.perf_counter()
+    with console.status("dbt build: water balance models and their tests ..."):
+        try:
+            output = run_dbt(settings, "build", window or None)
+        except DbtError as exc:
+            click.echo(exc.output[-6000:], err=True)
+            raise click.ClickException(
+                f"{exc}; the published warehouse was left as it was"
+            ) from exc
+    summary = next(
+        (line.split("Done. ", 1)[1] for line in output.splitlines() if "Done. PASS=" in line), ""
+    )
+    console.print(f"dbt build done in {time.perf_counter() - t0:.1f} s ({summary.strip()})")
+    version = Warehouse(settings, store).publish(["marts"], note="siteledger run")
+    console.print(
+        f"published warehouse version {version.version_id}: {len(version.tables)} tables, "
+        f"{sum(version.tables.values()):,} rows"
+    )
+    _print_monthly_balance(Warehouse(settings, store).published_db)
+
+
+def _print_monthly_balance(published: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            "select site_id, strftime(month_start, '%Y-%m'), n_days, inputs_m3, outputs_m3, "
+            "storage_change_m3, closure_error_m3, closure_error_pct, closure_status, "
+            "input_measured_pct, water_intensity_m3_per_t "
+            "from fct_site_balance_monthly where n_days_incomplete < n_days "
+            "order by site_id, month_start"
+        ).fetchall()
+    table = Table(title="Site water balance by month (m3)")
+    for column in (
+        "site",
+        "month",
+        "days",
+        "inputs",
+        "outputs",
+        "Δ storage",
+        "closure",
+        "closure %",
+        "status",
+        "measured %",
+        "m3/t ore",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("site", "month", "status") else "right"
+        )
+
+    def num(value: float | None, fmt: str) -> str:
+        return "" if value is None else format(value, fmt)
+
+    labels = {"within_threshold": "closed", "exceeds_threshold": "EXCEEDS"}
+    for site, month, n, inp, outp, dstore, err, pct, status, measured, intensity in rows:
+        status = labels.get(status, status)
+        table.add_row(
+            site,
+            month,
+            str(n),
+            num(inp, ",.0f"),
+            num(outp, ",.0f"),
+            num(dstore, ",.0f"),
+            num(err, ",.0f"),
+            num(pct, ".2f"),
+            status,
+            num(measured, ".1f"),
+            num(intensity, ".3f"),
+        )
+    console.print(table)
 
 
 def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-def]
@@ -182,10 +276,12 @@ def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-
     table.add_row("quarantine", str(settings.quarantine))
     table.add_row("archived file drops", str(settings.archive))
     table.add_row("state store", settings.state_store_url)
+    table.add_row("published warehouse (BI)", str(settings.warehouse_dir / "siteledger.duckdb"))
+    table.add_row("published Parquet (BI)", str(settings.warehouse_dir / "parquet"))
     table.add_row("ground truth", str(settings.demo_dir / "ground_truth"))
     if out.faults_manifest:
         table.add_row("fault manifest", str(out.faults_manifest))
-    table.add_row("Dagster UI", "dagster dev  (then open http://127.0.0.1:3000)")
+    table.add_row("Dagster UI", f"siteledger --home {settings.home} ui  (http://127.0.0.1:3000)")
     console.print(table)
 
 
