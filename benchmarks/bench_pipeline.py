@@ -5,7 +5,9 @@ Generates the demo mine scaled to about 500 meters (``--bores 115``) and times, 
 
 * full rebuild: ingest (landing CSV/Excel -> raw lake), site tables, ``dbt build`` of every model
   and test, publish of the warehouse;
-* nightly: the last day's files arrive; ingest them, ``dbt build`` the one-day window, publish.
+* nightly: the last day's files arrive; ingest them, ``dbt build`` the one-day window (models and
+  data tests; dbt unit tests run in CI and full rebuilds), publish. The nightly figure is also
+  given without dbt's process start-up (``dbt --version``, ~3.5 s here).
 
 The last day's files are held back from the full rebuild so the nightly run sees real new data.
 Figures are printed and written to ``benchmarks/results/pipeline.json``.
@@ -25,6 +27,7 @@ import platform
 import re
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from ingestion.demo import write_demo  # noqa: E402
 from ingestion.files import import_landing  # noqa: E402
 from ingestion.site_tables import write_site_tables  # noqa: E402
-from siteledger.dbt import run_dbt  # noqa: E402
+from siteledger.dbt import DBT_EXECUTABLE, NIGHTLY_ARGS, run_dbt  # noqa: E402
 from siteledger.settings import Settings  # noqa: E402
 from siteledger.site import load_site  # noqa: E402
 from siteledger.state import StateStore  # noqa: E402
@@ -110,9 +113,16 @@ def main() -> int:
         shutil.move(path, settings.landing / path.name)
     nightly = clock.time("nightly_ingest", import_landing, settings, site, store)
     window = {"start_day": last_day.isoformat(), "end_day": last_day.isoformat()}
-    nightly_dbt = clock.time("nightly_dbt_build", run_dbt, settings, "build", window)
+    nightly_dbt = clock.time("nightly_dbt_build", run_dbt, settings, "build", window, NIGHTLY_ARGS)
     clock.time("nightly_publish", warehouse.publish, ["marts"])
     nightly_total = sum(clock.figures[k] for k in clock.figures if k.startswith("nightly_"))
+    clock.time(
+        "dbt_process_start",
+        subprocess.run,
+        [DBT_EXECUTABLE, "--version"],
+        check=True,
+        capture_output=True,
+    )
 
     figures: dict[str, object] = {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -128,6 +138,9 @@ def main() -> int:
         "full_dbt_running_s": dbt_seconds(full_dbt),
         "nightly_total_s": round(nightly_total, 2),
         "nightly_dbt_running_s": dbt_seconds(nightly_dbt),
+        "nightly_total_excluding_dbt_start_s": round(
+            nightly_total - clock.figures["dbt_process_start"], 2
+        ),
         "peak_rss_mib": round(peak_rss_mib()),
     }
     print(

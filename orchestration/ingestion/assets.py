@@ -12,6 +12,8 @@ from orchestration.resources import SiteledgerHome
     owners=["team:data-engineering"],
     kinds={"python", "parquet"},
     description="Meter and sensor readings imported from file drops into the immutable raw lake.",
+    # in the dbt writers' pool: a build never reads the lake while a batch is being added to it
+    pool="duckdb_writer",
 )
 def raw_readings(context: AssetExecutionContext, siteledger: SiteledgerHome) -> MaterializeResult:
     """Meter and sensor readings imported from file drops into the immutable raw lake."""

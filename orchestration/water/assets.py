@@ -28,6 +28,7 @@ from orchestration.water.dbt import (
     dbt_project,
     ensure_manifest,
 )
+from siteledger.dbt import NIGHTLY_ARGS
 from siteledger.warehouse import Warehouse
 
 DUCKDB_POOL = "duckdb_writer"  # one DuckDB writer at a time (STACK_NOTES: single-writer lock)
@@ -70,12 +71,16 @@ def _row_counts(settings: Any, names: list[str]) -> dict[str, int]:
 
 
 def _dbt_build(
-    context: AssetExecutionContext, dbt: DbtCliResource, siteledger: SiteledgerHome, vars_: dict
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    siteledger: SiteledgerHome,
+    start_day: str | None = None,
+    end_day: str | None = None,
 ) -> Iterator[Any]:
     """Run ``dbt build`` for the selected models, then yield its events with row counts."""
     settings = siteledger.settings()
-    args = ["build", "--vars", json.dumps(vars_)]
-    with dbt_environment(settings):
+    args = ["build", *NIGHTLY_ARGS]
+    with dbt_environment(settings, start_day, end_day):
         events = list(dbt.cli(args, context=context).stream())
     table_of = {
         event.output_name: context.assets_def.keys_by_output_name[event.output_name].path[-1]
@@ -103,7 +108,7 @@ def water_reference_models(
     context: AssetExecutionContext, dbt: DbtCliResource, siteledger: SiteledgerHome
 ) -> Iterator[Any]:
     """Staging views and configuration-derived models: everything not rebuilt per day."""
-    yield from _dbt_build(context, dbt, siteledger, {})
+    yield from _dbt_build(context, dbt, siteledger)
 
 
 @dbt_assets(
@@ -124,12 +129,7 @@ def water_daily_models(
     start_day = window.start.date()
     end_day = (window.end - dt.timedelta(days=1)).date()
     context.log.info(f"dbt window {start_day} .. {end_day}")
-    yield from _dbt_build(
-        context,
-        dbt,
-        siteledger,
-        {"start_day": start_day.isoformat(), "end_day": end_day.isoformat()},
-    )
+    yield from _dbt_build(context, dbt, siteledger, start_day.isoformat(), end_day.isoformat())
 
 
 def _mart_keys(manifest_data: dict[str, Any]) -> list[AssetKey]:

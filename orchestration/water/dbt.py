@@ -29,9 +29,12 @@ _OWNERS = {"marts": ["team:water-accounting"]}
 
 
 @contextmanager
-def dbt_environment(settings: Settings) -> Iterator[None]:
-    """Point dbt subprocesses (which inherit this process's environment) at ``settings``."""
-    wanted = dbt_env(settings)
+def dbt_environment(
+    settings: Settings, start_day: str | None = None, end_day: str | None = None
+) -> Iterator[None]:
+    """Point dbt subprocesses (which inherit this process's environment) at ``settings`` and a
+    partition window."""
+    wanted = dbt_env(settings, start_day, end_day)
     saved = {key: os.environ.get(key) for key in wanted}
     os.environ.update(wanted)
     try:

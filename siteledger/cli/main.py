@@ -196,11 +196,10 @@ def _run_pipeline(
     for site in sites:
         _print_import_summary(_import_with_progress(settings, site, store))
         write_site_tables(settings, site)
-    window = {k: v for k, v in (("start_day", start_day), ("end_day", end_day)) if v}
     t0 = time.perf_counter()
     with console.status("dbt build: water balance models and their tests ..."):
         try:
-            output = run_dbt(settings, "build", window or None)
+            output = run_dbt(settings, "build", start_day, end_day)
         except DbtError as exc:
             click.echo(exc.output[-6000:], err=True)
             raise click.ClickException(

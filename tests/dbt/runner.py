@@ -28,7 +28,12 @@ def build_db(home: Path) -> Path:
     return home / "warehouse" / "build.duckdb"
 
 
-def run_dbt(home: Path, *args: str, dbt_vars: Mapping[str, Any] | None = None) -> None:
+def run_dbt(
+    home: Path,
+    *args: str,
+    dbt_vars: Mapping[str, Any] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> None:
     """Run ``dbt <args>`` on ``home``; raises :class:`DbtFailed` with dbt's output on failure.
 
     Target and log folders live in ``home`` so that parallel test workers never share dbt's
@@ -41,6 +46,7 @@ def run_dbt(home: Path, *args: str, dbt_vars: Mapping[str, Any] | None = None) -
         "SITELEDGER_HOME": str(home),
         "SITELEDGER_BUILD_DB": str(build_db(home)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        **(extra_env or {}),
     }
     command = [
         str(DBT),

@@ -100,3 +100,15 @@ def test_rerunning_a_window_changes_nothing(nightly: dict) -> None:
                     assert after[column] == pytest.approx(value, rel=1e-12, abs=1e-9), column
                 else:
                     assert after[column] == value, (table, column)
+
+
+def test_the_window_can_come_from_the_environment(tmp_path: Path) -> None:
+    """The orchestrator passes the window as SITELEDGER_START_DAY / _END_DAY (keeps dbt's partial
+    parsing); the compiled SQL of a partitioned model must carry it, widened by the lookback."""
+    add_hand_site(tmp_path, through=D1)
+    window = {"SITELEDGER_START_DAY": str(D3), "SITELEDGER_END_DAY": str(D4)}
+    run_dbt(tmp_path, "compile", "--select", "int_flow_volumes_daily", extra_env=window)
+    compiled = next((tmp_path / "dbt_target" / "compiled").rglob("int_flow_volumes_daily.sql"))
+    sql = compiled.read_text()
+    assert f"'{D3 - dt.timedelta(days=1)}'" in sql  # start_day - lookback_days (1)
+    assert f"'{D4}'" in sql

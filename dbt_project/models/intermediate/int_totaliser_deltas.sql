@@ -46,7 +46,10 @@ classified as (
         meters.rollover_canonical as rollover_m3,
         paired.end_value_m3 - paired.start_value_m3 as register_change_m3,
         case
-            when paired.end_value_m3 >= paired.start_value_m3 then 'normal'
+            -- a fall within the register's jitter is not a reset: a day delivered in L and
+            -- converted back to m3 can read 483918.60000000003 after 483918.6
+            when paired.end_value_m3
+                >= paired.start_value_m3 - {{ var('totaliser_jitter_m3') }} then 'normal'
             when meters.rollover_canonical is not null
                 and paired.start_value_m3
                     >= {{ var('rollover_top_fraction') }} * meters.rollover_canonical
@@ -73,7 +76,8 @@ final as (
         register_change_m3,
         delta_kind,
         case delta_kind
-            when 'normal' then register_change_m3
+            -- a jitter fall counts as no flow (under 1 L by default), never as negative flow
+            when 'normal' then greatest(register_change_m3, 0)
             when 'rollover' then register_change_m3 + rollover_m3
             else end_value_m3
         end as delta_m3
