@@ -112,8 +112,10 @@ def main() -> int:
     for path in held.iterdir():
         shutil.move(path, settings.landing / path.name)
     nightly = clock.time("nightly_ingest", import_landing, settings, site, store)
-    window = {"start_day": last_day.isoformat(), "end_day": last_day.isoformat()}
-    nightly_dbt = clock.time("nightly_dbt_build", run_dbt, settings, "build", window, NIGHTLY_ARGS)
+    day = last_day.isoformat()
+    nightly_dbt = clock.time(
+        "nightly_dbt_build", run_dbt, settings, "build", day, day, NIGHTLY_ARGS
+    )
     clock.time("nightly_publish", warehouse.publish, ["marts"])
     nightly_total = sum(clock.figures[k] for k in clock.figures if k.startswith("nightly_"))
     clock.time(
