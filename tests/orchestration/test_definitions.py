@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -104,3 +105,9 @@ def test_nightly_job_over_a_range_builds_and_publishes(tmp_path: Path, monkeypat
         ).fetchone()
     assert days[0] == 3
     assert days[1] < 0.5
+
+
+def test_shipped_instance_config_loads_and_limits_the_duckdb_pool(tmp_path: Path):
+    shutil.copy(Path(__file__).parents[2] / "orchestration" / "dagster.yaml", tmp_path)
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
