@@ -141,43 +141,7 @@ final as (
         site_id,
         day,
         month_start,
-        inputs_m3,
-        {% for category in waf_input_sources() -%}
-        input_{{ category }}_m3,
-        {% endfor -%}
-        outputs_m3,
-        {% for category in waf_output_destinations() -%}
-        output_{{ category }}_m3,
-        {% endfor -%}
-        diversions_m3,
-        opening_storage_m3,
-        closing_storage_m3,
-        storage_change_m3,
-        closure_error_m3,
-        closure_error_pct,
-        closure_threshold_pct,
-        case
-            when closure_error_pct is null then 'undetermined'
-            when abs(closure_error_pct) <= closure_threshold_pct then 'within_threshold'
-            else 'exceeds_threshold'
-        end as closure_status,
-        task_feed_m3,
-        task_feed_raw_m3,
-        task_feed_worked_m3,
-        task_feed_treated_m3,
-        task_feed_worked_m3 as reused_m3,
-        task_feed_treated_m3 as recycled_m3,
-        {{ safe_divide('task_feed_worked_m3', 'task_feed_m3') }} as reuse_ratio,
-        {{ safe_divide('task_feed_worked_m3 + task_feed_treated_m3', 'task_feed_m3') }}
-            as recycling_ratio,
-        ore_feed_t,
-        {{ safe_divide('inputs_m3', 'ore_feed_t') }} as water_intensity_m3_per_t,
-        {% for method in accounting_methods() -%}
-        input_{{ method }}_m3,
-        100.0 * {{ safe_divide('input_' ~ method ~ '_m3', 'inputs_m3') }} as input_{{ method }}_pct,
-        output_{{ method }}_m3,
-        100.0 * {{ safe_divide('output_' ~ method ~ '_m3', 'outputs_m3') }} as output_{{ method }}_pct,
-        {% endfor -%}
+        {{ site_balance_measures() }}
         n_flows_missing,
         n_stores_missing_storage,
         is_day_closed,
