@@ -178,7 +178,7 @@ def _meter_unit(rows: LongRows, ctx: ParseContext, reasons: Reasons) -> tuple[np
             continue
         name = str(rows.meter.values[meter_code - 1])
         unit = str(rows.unit.values[unit_code - 1]) if rows.unit is not None and unit_code else None
-        resolved = ctx.meters.resolve(ctx.meters.find(name, "id"), name, unit)
+        resolved = ctx.meters.lookup(name, "id", unit)
         if resolved.reason is not None:
             reason_out[i] = reasons.id(resolved.reason)
         meter_out[i], unit_out[i] = resolved.meter_code, resolved.unit_code

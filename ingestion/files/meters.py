@@ -35,6 +35,7 @@ class MeterIndex:
         self._by_id = {m.id: m for m in meters}
         self._by_tag = {m.tag: m for m in meters if m.tag}
         self._unit_code: dict[str, int] = {}
+        self._resolved: dict[tuple[str, str, str | None], Resolved] = {}
 
     def find(self, name: str, key: Literal["tag", "id"] = "id") -> Meter | None:
         """The meter called ``name``, by ``key`` first and the other key second."""
@@ -47,6 +48,16 @@ class MeterIndex:
             self._unit_code[symbol] = len(self.units)
             self.units.append(symbol)
         return self._unit_code[symbol]
+
+    def lookup(self, name: str, key: Literal["tag", "id"], unit: str | None) -> Resolved:
+        """:meth:`resolve` of the meter called ``name``, remembered for the run: 365 daily
+        logger files repeat the same ~460 meter/unit pairs (~10 ms a file to resolve anew)."""
+        memo = (name, key, unit)
+        resolved = self._resolved.get(memo)
+        if resolved is None:
+            resolved = self.resolve(self.find(name, key), name, unit)
+            self._resolved[memo] = resolved
+        return resolved
 
     def resolve(self, meter: Meter | None, name: str, unit: str | None) -> Resolved:
         """Codes for a reading of ``meter`` (as named in the file) in ``unit`` (None or empty:
