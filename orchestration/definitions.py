@@ -18,7 +18,10 @@ from orchestration.water.jobs import (
     lake_days_changed_sensor,
     nightly_regulatory_job,
     nightly_regulatory_schedule,
+    site_config_job,
+    site_config_sensor,
     water_balance_job,
+    water_daily_job,
 )
 
 defs = Definitions(
@@ -29,9 +32,15 @@ defs = Definitions(
         water_daily_models,
         published_warehouse,
     ],
-    jobs=[ingest_landing_job, water_balance_job, nightly_regulatory_job],
+    jobs=[
+        ingest_landing_job,
+        site_config_job,
+        water_daily_job,
+        water_balance_job,
+        nightly_regulatory_job,
+    ],
     schedules=[nightly_regulatory_schedule],
-    sensors=[landing_file_sensor, lake_days_changed_sensor],
+    sensors=[landing_file_sensor, site_config_sensor, lake_days_changed_sensor],
     resources={
         "siteledger": SiteledgerHome(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),

@@ -38,6 +38,10 @@ def dbt_env(
     }
 
 
+# models rewritten per partition window (site-local days), with everything downstream of them
+PARTITIONED_SELECT = "tag:partitioned_by_day"
+DAILY_ARGS = ("--select", f"{PARTITIONED_SELECT}+")
+
 # dbt unit tests check SQL logic on fixed inputs, not data: CI and full rebuilds run them, the
 # nightly window does not (they are ~3 s of a ~12 s one-day build).
 NIGHTLY_ARGS = ("--exclude-resource-type", "unit_test")

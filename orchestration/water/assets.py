@@ -21,14 +21,13 @@ from ingestion.site_tables import write_site_tables
 from orchestration.partitions import daily_partitions
 from orchestration.resources import SiteledgerHome
 from orchestration.water.dbt import (
-    PARTITIONED_SELECT,
     SITE_CONFIG_KEY,
     SiteledgerDbtTranslator,
     dbt_environment,
     dbt_project,
     ensure_manifest,
 )
-from siteledger.dbt import NIGHTLY_ARGS
+from siteledger.dbt import NIGHTLY_ARGS, PARTITIONED_SELECT
 from siteledger.warehouse import Warehouse
 
 DUCKDB_POOL = "duckdb_writer"  # one DuckDB writer at a time (STACK_NOTES: single-writer lock)

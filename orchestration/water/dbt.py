@@ -16,8 +16,6 @@ from siteledger.settings import Settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
-# models rewritten per partition window (site-local days); everything they read is built before
-PARTITIONED_SELECT = "tag:partitioned_by_day"
 
 _SOURCE_KEYS = {
     "lake": lambda table: AssetKey(["raw", table]),

@@ -1,6 +1,7 @@
 """Jobs, schedules and sensors of the water balance."""
 
 import datetime as dt
+import hashlib
 import json
 
 from dagster import (
@@ -15,9 +16,11 @@ from dagster import (
     asset_sensor,
     build_schedule_from_partitioned_job,
     define_asset_job,
+    sensor,
 )
 
 from orchestration.partitions import daily_partitions
+from orchestration.resources import SiteledgerHome
 from orchestration.water.assets import (
     published_warehouse,
     site_config_tables,
@@ -27,21 +30,33 @@ from orchestration.water.assets import (
 
 RAW_READINGS = AssetKey(["raw", "readings"])
 
-_balance = (
-    AssetSelection.assets(site_config_tables, published_warehouse)
-    | AssetSelection.assets(water_reference_models)
-    | AssetSelection.assets(water_daily_models)
+_reference = AssetSelection.assets(site_config_tables) | AssetSelection.assets(
+    water_reference_models
 )
+_daily = AssetSelection.assets(water_daily_models) | AssetSelection.assets(published_warehouse)
 
 water_balance_job = define_asset_job(
     "water_balance_job",
-    selection=_balance,
-    description="Rebuild the water balance for a day or a range of days and publish the warehouse.",
+    selection=_reference | _daily,
+    description="Everything from the site files to the published warehouse, for a day or a range "
+    "(use it to backfill history after a site file changed).",
+)
+
+water_daily_job = define_asset_job(
+    "water_daily_job",
+    selection=_daily,
+    description="Rebuild the day-partitioned balance for a day or a range and publish.",
+)
+
+site_config_job = define_asset_job(
+    "site_config_job",
+    selection=_reference,
+    description="Export the site files and rebuild the models derived from them.",
 )
 
 nightly_regulatory_job = define_asset_job(
     "nightly_regulatory_job",
-    selection=_balance | AssetSelection.assets(RAW_READINGS),
+    selection=_daily | AssetSelection.assets(RAW_READINGS),
     description="The overnight regulatory run: import waiting files, rebuild yesterday, publish.",
 )
 
@@ -68,7 +83,7 @@ def days_to_rebuild(days: list[str]) -> tuple[str, str] | None:
 
 @asset_sensor(
     asset_key=RAW_READINGS,
-    job=water_balance_job,
+    job=water_daily_job,
     name="lake_days_changed_sensor",
     default_status=DefaultSensorStatus.RUNNING,
     description="When new readings land in the raw lake, rebuild the days they cover in one run.",
@@ -90,3 +105,25 @@ def lake_days_changed_sensor(context: SensorEvaluationContext, asset_event: Even
             "siteledger/trigger": f"lake changed at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
         },
     )
+
+
+@sensor(
+    job=site_config_job,
+    name="site_config_sensor",
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="When a site file is added or changed, export it and rebuild what derives from it.",
+)
+def site_config_sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome):
+    sites_dir = siteledger.settings().sites_dir
+    digest = hashlib.sha256()
+    files = sorted(sites_dir.glob("*.yaml"))
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    fingerprint = digest.hexdigest()[:20]
+    if not files:
+        return SkipReason(f"no site files in {sites_dir}")
+    if fingerprint == context.cursor:
+        return SkipReason("site files unchanged")
+    context.update_cursor(fingerprint)
+    return RunRequest(run_key=fingerprint, tags={"siteledger/sites": str(len(files))})

@@ -19,19 +19,32 @@ from ingestion.demo import write_demo
 from orchestration.definitions import defs
 from orchestration.ingestion.sensors import landing_file_sensor
 from orchestration.resources import SiteledgerHome
-from orchestration.water.jobs import days_to_rebuild
+from orchestration.water.jobs import days_to_rebuild, site_config_sensor
 
 
 def test_every_job_schedule_and_sensor_resolves():
-    jobs = {job.name for job in defs.resolve_all_job_defs()}
-    assert {"ingest_landing_job", "water_balance_job", "nightly_regulatory_job"} <= jobs
-    for name in ("ingest_landing_job", "water_balance_job", "nightly_regulatory_job"):
+    names = (
+        "ingest_landing_job",
+        "site_config_job",
+        "water_daily_job",
+        "water_balance_job",
+        "nightly_regulatory_job",
+    )
+    assert set(names) <= {job.name for job in defs.resolve_all_job_defs()}
+    for name in names:
         assert defs.resolve_job_def(name) is not None
     schedule = defs.resolve_schedule_def("nightly_regulatory_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.job_name == "nightly_regulatory_job"
-    for name in ("landing_file_sensor", "lake_days_changed_sensor"):
+    for name in ("landing_file_sensor", "site_config_sensor", "lake_days_changed_sensor"):
         assert defs.resolve_sensor_def(name) is not None
+    # the nightly run rebuilds the day-partitioned models only; site-file changes have their job
+    nightly = defs.resolve_job_def("nightly_regulatory_job")
+    nightly_keys = {key.to_user_string() for key in nightly.asset_layer.selected_asset_keys}
+    assert "marts/fct_site_balance_daily" in nightly_keys
+    assert "raw/readings" in nightly_keys
+    assert "raw/site_config" not in nightly_keys
+    assert "staging/stg_site_config__meters" not in nightly_keys
 
 
 def test_asset_graph_reads_well_in_the_ui():
@@ -73,6 +86,21 @@ def test_landing_sensor_requests_one_run_per_set_of_files(tmp_path: Path):
         assert isinstance(landing_file_sensor(context), RunRequest)
 
 
+def test_site_config_sensor_runs_when_a_site_file_changes(tmp_path: Path):
+    resource = SiteledgerHome(home=str(tmp_path))
+    sites = resource.settings().sites_dir
+    with build_sensor_context(resources={"siteledger": resource}) as context:
+        assert isinstance(site_config_sensor(context), SkipReason)
+        (sites / "a.yaml").write_text("site: {id: a}\n")
+        first = site_config_sensor(context)
+        assert isinstance(first, RunRequest)
+        assert isinstance(site_config_sensor(context), SkipReason)
+        (sites / "a.yaml").write_text("site: {id: a, name: changed}\n")
+        second = site_config_sensor(context)
+        assert isinstance(second, RunRequest)
+        assert second.run_key != first.run_key
+
+
 def test_days_to_rebuild_is_clamped_to_existing_partitions():
     assert days_to_rebuild(["2025-07-03", "2025-07-01", "2025-07-02"]) == (
         "2025-07-01",
@@ -87,9 +115,13 @@ def test_days_to_rebuild_is_clamped_to_existing_partitions():
 def test_nightly_job_over_a_range_builds_and_publishes(tmp_path: Path, monkeypatch):
     write_demo(tmp_path, days=3, seed=5)
     monkeypatch.setenv("SITELEDGER_HOME", str(tmp_path))
+    instance = DagsterInstance.ephemeral()
+    # a new site file: what site_config_sensor would start
+    config = defs.resolve_job_def("site_config_job").execute_in_process(instance=instance)
+    assert config.success
     job = defs.resolve_job_def("nightly_regulatory_job")
     result = job.execute_in_process(
-        instance=DagsterInstance.ephemeral(),
+        instance=instance,
         tags={
             "dagster/asset_partition_range_start": "2025-07-01",
             "dagster/asset_partition_range_end": "2025-07-03",

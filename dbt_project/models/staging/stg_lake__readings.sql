@@ -1,3 +1,8 @@
+{#- Tagged with the day-partitioned models so the orchestrator re-creates it with every window
+    run: whether the lake has any file yet is decided when the view is created, and the models
+    that read it are all rebuilt per day anyway. -#}
+{{ config(tags=['partitioned_by_day']) }}
+
 {#- Every delivered copy of every reading, typed, with its value normalised to the measurand's
     canonical unit and its site-local time. `partition_day` is the lake's `day=` folder (the
     site-local day of the reading); filtering on it prunes whole folders. -#}
