@@ -222,7 +222,8 @@ def _print_monthly_balance(published: Path) -> None:
 
     with duckdb.connect(str(published), read_only=True) as con:
         rows = con.execute(
-            "select site_id, strftime(month_start, '%Y-%m'), n_days, inputs_m3, outputs_m3, "
+            "select site_id, strftime(month_start, '%Y-%m'), n_days - n_days_incomplete, "
+            "inputs_m3, outputs_m3, "
             "storage_change_m3, closure_error_m3, closure_error_pct, closure_status, "
             "input_measured_pct, water_intensity_m3_per_t "
             "from fct_site_balance_monthly where n_days_incomplete < n_days "
