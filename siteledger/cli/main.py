@@ -270,19 +270,23 @@ def _print_monthly_balance(published: Path) -> None:
 
 
 def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title="Where the results are", show_header=False)
-    table.add_row("site file", str(out.site_file))
-    table.add_row("raw lake (Parquet)", str(settings.readings_lake))
-    table.add_row("quarantine", str(settings.quarantine))
-    table.add_row("archived file drops", str(settings.archive))
-    table.add_row("state store", settings.state_store_url)
-    table.add_row("published warehouse (BI)", str(settings.warehouse_dir / "siteledger.duckdb"))
-    table.add_row("published Parquet (BI)", str(settings.warehouse_dir / "parquet"))
-    table.add_row("ground truth", str(settings.demo_dir / "ground_truth"))
+    # plain lines, never wrapped: the paths are meant to be copied
+    rows = [
+        ("site file", str(out.site_file)),
+        ("published warehouse (BI)", str(settings.warehouse_dir / "siteledger.duckdb")),
+        ("published Parquet (BI)", str(settings.warehouse_dir / "parquet")),
+        ("raw lake (Parquet)", str(settings.readings_lake)),
+        ("quarantine", str(settings.quarantine)),
+        ("archived file drops", str(settings.archive)),
+        ("state store", settings.state_store_url),
+        ("ground truth", str(settings.demo_dir / "ground_truth")),
+    ]
     if out.faults_manifest:
-        table.add_row("fault manifest", str(out.faults_manifest))
-    table.add_row("Dagster UI", f"siteledger --home {settings.home} ui  (http://127.0.0.1:3000)")
-    console.print(table)
+        rows.append(("fault manifest", str(out.faults_manifest)))
+    rows.append(("Dagster UI", f"siteledger --home {settings.home} ui  (http://127.0.0.1:3000)"))
+    click.echo("\nWhere the results are:")
+    for label, value in rows:
+        click.echo(f"  {label:<26} {value}")
 
 
 # -- ingest ------------------------------------------------------------------------------------
