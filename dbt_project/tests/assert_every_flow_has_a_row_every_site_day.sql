@@ -1,3 +1,6 @@
+-- a check on the model whose claim this is (it reads several models)
+{{ config(meta={'dagster': {'ref': {'name': 'int_flow_volumes_daily'}}}) }}
+
 -- int_flow_volumes_daily has every flow on every day of its site, so a flow that sent nothing
 -- shows as missing instead of vanishing from the balance.
 with

@@ -1,3 +1,6 @@
+-- a check on the model whose claim this is (it reads several models)
+{{ config(meta={'dagster': {'ref': {'name': 'fct_site_balance_monthly'}}}) }}
+
 -- A month's inputs, outputs and, when every day is complete, closure error are the sums of its
 -- days'.
 with

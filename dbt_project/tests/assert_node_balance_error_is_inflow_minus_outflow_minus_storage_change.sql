@@ -1,3 +1,6 @@
+-- a check on the model whose claim this is (it reads several models)
+{{ config(meta={'dagster': {'ref': {'name': 'fct_node_balance_daily'}}}) }}
+
 -- A node's balance error is exactly what its flows and storage leave unexplained, daily and
 -- monthly (1e-6 m3 allows for floating-point rounding).
 with

@@ -1,3 +1,6 @@
+-- a check on the model whose claim this is (it reads several models)
+{{ config(meta={'dagster': {'ref': {'name': 'int_readings_deduplicated'}}}) }}
+
 -- The lake's day= folder is the reading's site-local day (the importer's contract); downstream
 -- models take the folder as the day instead of converting each timestamp, so check it per day
 -- against the local midnights in UTC.

@@ -1,3 +1,6 @@
+-- a check on the model whose claim this is (it reads several models)
+{{ config(meta={'dagster': {'ref': {'name': 'fct_site_balance_daily'}}}) }}
+
 -- Flows between stores and tasks cancel out of the site balance, so on a complete day the site's
 -- closure error equals the sum of its stores' and tasks' balance errors (inputs end in a store or
 -- task, outputs leave one, diversions touch neither).

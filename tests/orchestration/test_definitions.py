@@ -70,6 +70,16 @@ def test_dbt_tests_become_asset_checks():
     checks = graph.asset_check_keys
     assert any(check.asset_key == AssetKey(["marts", "fct_site_balance_daily"]) for check in checks)
     assert len(checks) > 20
+    # singular tests over several models are checks on the model whose claim they state
+    names = {(check.asset_key.to_user_string(), check.name) for check in checks}
+    assert (
+        "marts/fct_site_balance_daily",
+        "assert_site_closure_error_is_sum_of_node_balance_errors",
+    ) in names
+    assert (
+        "marts/fct_site_balance_monthly",
+        "assert_monthly_site_balance_adds_up_the_days",
+    ) in names
 
 
 def test_landing_sensor_requests_one_run_per_set_of_files(tmp_path: Path):
