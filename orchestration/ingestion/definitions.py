@@ -1,0 +1,13 @@
+"""File ingestion: the raw-readings asset, its job and the landing-folder sensor."""
+
+from dagster import Definitions
+
+from orchestration.ingestion.assets import raw_readings
+from orchestration.ingestion.jobs import ingest_landing_job
+from orchestration.ingestion.sensors import landing_file_sensor
+
+defs = Definitions(
+    assets=[raw_readings],
+    jobs=[ingest_landing_job],
+    sensors=[landing_file_sensor],
+)
