@@ -1,0 +1,17 @@
+"""Device ingestion: spool import, on-demand poll, device health, their jobs and sensors."""
+
+from dagster import Definitions
+
+from orchestration.devices.assets import device_health, device_poll, raw_device_readings
+from orchestration.devices.jobs import (
+    device_lake_days_changed_sensor,
+    device_poll_now_job,
+    device_spool_import_job,
+    device_spool_sensor,
+)
+
+defs = Definitions(
+    assets=[device_poll, raw_device_readings, device_health],
+    jobs=[device_spool_import_job, device_poll_now_job],
+    sensors=[device_spool_sensor, device_lake_days_changed_sensor],
+)

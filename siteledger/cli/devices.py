@@ -1,0 +1,326 @@
+"""``siteledger devices``: the device simulator, the edge collector, the spool and device health.
+
+Commands call :mod:`ingestion.devices`; nothing here computes anything itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from siteledger.settings import Settings
+from siteledger.site import SiteConfig, SiteConfigError, interval_seconds, load_site
+from siteledger.state import StateStore
+
+# as in main.py: Rich falls back to 80 columns when output is not a terminal
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _load(path: Path) -> SiteConfig:
+    try:
+        return load_site(path)
+    except SiteConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{path} is not a valid site file") from exc
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return float(interval_seconds(text))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _clock(spec: str | None, start: str | None, speed: float):  # type: ignore[no-untyped-def]
+    from ingestion.devices.clock import SimClock, parse_instant
+
+    if spec:
+        try:
+            return SimClock.parse(spec)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--clock") from exc
+    if start:
+        return SimClock.starting(parse_instant(start), speed)
+    if speed != 1.0:
+        raise click.BadParameter("--speed needs --start or --clock")
+    return SimClock.wall()
+
+
+@click.group()
+def devices() -> None:
+    """Modbus TCP devices: simulator, collector, spool import and health."""
+
+
+@devices.command("simulate")
+@click.argument("site_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--start",
+    "start_day",
+    default="2025-07-01",
+    show_default=True,
+    help="First local day of the demo model the devices show.",
+)
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3660))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Simulated seconds per wall second (900 shows a 15-minute step per second).",
+)
+@click.option(
+    "--clock",
+    "clock_spec",
+    default=None,
+    help="Share a clock with a collector: ORIGIN@WALLx SPEED (printed at start).",
+)
+@click.option(
+    "--faults",
+    "faults_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON list of faults, re-read when it changes (see docs/devices.md).",
+)
+@click.option("-v", "--verbose", is_flag=True)
+def simulate(
+    site_file: Path,
+    start_day: str,
+    days: int,
+    seed: int,
+    speed: float,
+    clock_spec: str | None,
+    faults_file: Path | None,
+    verbose: bool,
+) -> None:
+    """Serve every Modbus meter of SITE_FILE on 127.0.0.1 until Ctrl-C / SIGTERM."""
+    from ingestion.devices.clock import SimClock
+    from ingestion.devices.service import simulate_devices
+    from ingestion.devices.values import DemoValues
+
+    _logging(verbose)
+    site = _load(site_file)
+    try:
+        first = dt.date.fromisoformat(start_day)
+    except ValueError as exc:
+        raise click.BadParameter(f"{start_day!r} is not a date like 2025-07-01") from exc
+    if clock_spec:
+        clock = _clock(clock_spec, None, 1.0)
+    else:
+        # the model's first instant is local midnight of the first day
+        origin = dt.datetime.combine(first, dt.time(0), _zone(site)).astimezone(dt.UTC)
+        clock = SimClock.starting(origin, speed)
+
+    def started(simulator) -> None:  # type: ignore[no-untyped-def]
+        kind = "demo model" if isinstance(simulator.values, DemoValues) else "synthetic signals"
+        meters = sum(
+            len(u.meters.get("holding", [])) + len(u.meters.get("input", []))
+            for units in simulator.units.values()
+            for u in units.values()
+        )
+        click.echo(
+            f"serving {meters} meters ({kind}) on 127.0.0.1 ports "
+            f"{', '.join(map(str, simulator.ports))}",
+            err=True,
+        )
+        click.echo(f"clock: {clock.spec()}", err=True)
+
+    try:
+        asyncio.run(
+            simulate_devices(
+                site,
+                clock,
+                start=first,
+                days=days,
+                seed=seed,
+                faults_file=faults_file,
+                on_start=started,
+            )
+        )
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve: {exc}") from exc
+
+
+def _zone(site: SiteConfig):  # type: ignore[no-untyped-def]
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(site.site.timezone)
+
+
+@devices.command("collect")
+@click.argument("site_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--interval", default="60s", show_default=True, help="Poll interval: 60s, 15min.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Wall seconds a request may take.",
+)
+@click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10))
+@click.option("--clock", "clock_spec", default=None, help="The simulator's clock (for a demo).")
+@click.option("--max-spool-mb", default=1024, show_default=True, type=click.IntRange(1))
+@click.option("--cycles", default=None, type=click.IntRange(1), help="Stop after N cycles.")
+@click.option("-v", "--verbose", is_flag=True)
+@click.pass_context
+def collect(
+    ctx: click.Context,
+    site_file: Path,
+    interval: str,
+    timeout_s: float,
+    retries: int,
+    clock_spec: str | None,
+    max_spool_mb: int,
+    cycles: int | None,
+    verbose: bool,
+) -> None:
+    """Poll every Modbus device of SITE_FILE into the spool until Ctrl-C / SIGTERM."""
+    from ingestion.devices.collector import CollectorConfig
+    from ingestion.devices.service import collect as run_collect
+
+    _logging(verbose)
+    settings = _settings(ctx)
+    site = _load(site_file)
+    try:
+        config = CollectorConfig(
+            interval_s=_seconds(interval),
+            timeout_s=timeout_s,
+            retries=retries,
+            reconnect_s=min(1.0, timeout_s),
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    clock = _clock(clock_spec, None, 1.0)
+
+    def started(collector) -> None:  # type: ignore[no-untyped-def]
+        click.echo(
+            f"collecting {len(collector.devices)} devices every {config.interval_s:g} s into "
+            f"{collector.spool.root}",
+            err=True,
+        )
+
+    try:
+        stats = asyncio.run(
+            run_collect(
+                settings,
+                site,
+                config,
+                clock,
+                max_spool_bytes=max_spool_mb << 20,
+                max_cycles=cycles,
+                on_start=started,
+            )
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"stopped after {stats.cycles} cycles ({stats.spooled} spooled, "
+        f"{stats.dropped_full} dropped: spool full, {stats.skipped_late} skipped: late)",
+        err=True,
+    )
+
+
+def _sites(settings: Settings, site_file: Path | None) -> list[SiteConfig]:
+    files = [site_file] if site_file else sorted(settings.sites_dir.glob("*.yaml"))
+    if not files:
+        raise click.ClickException(f"no site files in {settings.sites_dir}; pass --site")
+    return [_load(path) for path in files]
+
+
+@devices.command("import")
+@click.option("--site", "site_file", type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def import_(ctx: click.Context, site_file: Path | None) -> None:
+    """Move every spooled segment into the raw lake (exactly once, oldest first)."""
+    from ingestion.devices.importer import import_spool
+
+    settings = _settings(ctx)
+    settings.ensure_dirs()
+    store = StateStore(settings.state_store_url)
+    for site in _sites(settings, site_file):
+        result = import_spool(settings, site, store)
+        console.print(
+            f"{site.site.id}: {result.segments} segments, {result.readings:,} readings in "
+            f"{len(result.batches)} batch(es), {result.quarantined_rows} rows and "
+            f"{result.quarantined_segments} segments quarantined; days "
+            f"{', '.join(sorted(result.days)) or 'none'}"
+        )
+        for error in result.errors:
+            console.print(f"  failed: {error}", markup=False)
+        if result.errors:
+            raise click.ClickException("some spool batches failed; they stay in the spool")
+
+
+@devices.command("poll")
+@click.argument("site_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--timeout", "timeout_s", default=1.0, show_default=True, type=float)
+@click.option("--no-import", is_flag=True, help="Only spool the poll; do not import it.")
+@click.pass_context
+def poll(ctx: click.Context, site_file: Path, timeout_s: float, no_import: bool) -> None:
+    """Poll every device of SITE_FILE once now (for a site without a running collector)."""
+    from ingestion.devices.collector import CollectorConfig
+    from ingestion.devices.importer import import_spool
+    from ingestion.devices.service import poll_now
+
+    settings = _settings(ctx)
+    settings.ensure_dirs()
+    site = _load(site_file)
+    path = poll_now(settings, site, CollectorConfig(timeout_s=timeout_s))
+    console.print(f"spooled {path}" if path else "this cycle is spooled already (or spool full)")
+    if not no_import:
+        result = import_spool(settings, site, StateStore(settings.state_store_url))
+        console.print(f"imported {result.readings} readings from {result.segments} segments")
+
+
+@devices.command("health")
+@click.option("--site", "site_file", type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def health(ctx: click.Context, site_file: Path | None) -> None:
+    """Device health from the collector's imported records."""
+    from ingestion.devices.health import health_table, poll_clock_now
+
+    settings = _settings(ctx)
+    settings.ensure_dirs()
+    store = StateStore(settings.state_store_url)
+    for site in _sites(settings, site_file):
+        rows = health_table(store, site, poll_clock_now(settings, site.site.id))
+        table = Table(title=f"{site.site.id}: {len(rows)} devices")
+        for column in ("device", "status", "last seen", "polls", "failures", "errors", "ms"):
+            table.add_column(column)
+        for row in rows:
+            seen = row.get("last_seen_at")
+            errors = ", ".join(f"{k} {v}" for k, v in (row.get("error_counts") or {}).items())
+            mean = row.get("latency_ms_mean")
+            table.add_row(
+                row["device"],
+                row["status"],
+                f"{seen:%Y-%m-%d %H:%M:%S}" if seen else "never",
+                str(row.get("polls", 0)),
+                str(row.get("failures", 0)),
+                errors,
+                f"{mean:.1f}" if mean is not None else "",
+            )
+        console.print(table)
