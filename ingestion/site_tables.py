@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from siteledger.settings import Settings
-from siteledger.site.models import ESTIMATION_PARAMS, SiteConfig
+from siteledger.site.models import ESTIMATION_PARAMS, FLAT_LINE_EXEMPT, SiteConfig
 from siteledger.units import MEASURANDS, UNITS
 
 Row = dict[str, Any]
@@ -135,6 +135,31 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("node_balance_error_pct", pa.float64()),
             ("store_high_pct", pa.float64()),
             ("store_low_pct", pa.float64()),
+        ]
+    ),
+    "meter_vee_settings": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("meter_id", pa.string()),
+            ("spike_ratio", pa.float64()),
+            ("spike_step", pa.float64()),
+            ("flat_line_hours", pa.float64()),
+            ("late_arrival_hours", pa.float64()),
+            ("redundancy_tolerance_pct", pa.float64()),
+            ("redundancy_floor_pct", pa.float64()),
+            ("estimation_cap_hours", pa.float64()),
+            ("profile_days", pa.int32()),
+            ("disabled_flags", pa.string()),
+        ]
+    ),
+    "quality_settings": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("excellent_min", pa.float64()),
+            ("good_min", pa.float64()),
+            ("fair_min", pa.float64()),
+            ("publish_floor", pa.float64()),
+            ("block_on_closure_exceeded", pa.bool_()),
         ]
     ),
     "units": pa.schema(
@@ -294,6 +319,51 @@ def _threshold_rows(site: SiteConfig) -> list[Row]:
     ]
 
 
+def _meter_vee_rows(site: SiteConfig) -> list[Row]:
+    """Every meter's VEE thresholds with the site defaults filled in (docs/quality.md).
+
+    ``flat_line_hours`` is null (rule off) for measurands in ``FLAT_LINE_EXEMPT`` unless the
+    meter sets it itself; ``disabled_flags`` is a comma-separated list.
+    """
+    rows = []
+    for meter in site.meters:
+        vee = site.quality.vee.for_meter(meter)
+        own_flat_line = meter.vee is not None and meter.vee.flat_line_hours is not None
+        flat_line = vee.flat_line_hours
+        if meter.measurand in FLAT_LINE_EXEMPT and not own_flat_line:
+            flat_line = None
+        rows.append(
+            {
+                "site_id": site.site.id,
+                "meter_id": meter.id,
+                "spike_ratio": vee.spike_ratio,
+                "spike_step": vee.spike_step,
+                "flat_line_hours": flat_line,
+                "late_arrival_hours": vee.late_arrival_hours,
+                "redundancy_tolerance_pct": vee.redundancy_tolerance_pct,
+                "redundancy_floor_pct": vee.redundancy_floor_pct,
+                "estimation_cap_hours": vee.estimation_cap_hours,
+                "profile_days": vee.profile_days,
+                "disabled_flags": ",".join(sorted(set(vee.disabled_flags))),
+            }
+        )
+    return rows
+
+
+def _quality_rows(site: SiteConfig) -> list[Row]:
+    quality = site.quality
+    return [
+        {
+            "site_id": site.site.id,
+            "excellent_min": quality.excellent_min,
+            "good_min": quality.good_min,
+            "fair_min": quality.fair_min,
+            "publish_floor": quality.publish_floor,
+            "block_on_closure_exceeded": quality.block_on_closure_exceeded,
+        }
+    ]
+
+
 def _unit_rows() -> list[Row]:
     return [
         {"symbol": unit.symbol, "dimension": unit.dimension, "factor": unit.factor}
@@ -323,6 +393,8 @@ SITE_TABLES: dict[str, Callable[[SiteConfig], list[Row]]] = {
     "meters": _meter_rows,
     "estimation_rules": _estimation_rule_rows,
     "thresholds": _threshold_rows,
+    "meter_vee_settings": _meter_vee_rows,
+    "quality_settings": _quality_rows,
 }
 
 

@@ -1,7 +1,8 @@
 """The published warehouse: what BI tools read while pipelines keep running.
 
 dbt builds into ``warehouse/build.duckdb`` (one writer holds its lock while it runs). After a build
-and its audits pass, :meth:`Warehouse.publish` copies the mart tables into a new, immutable version
+and its audits pass (:meth:`Warehouse.publish_audited`; a rejected build is recorded and not
+published), :meth:`Warehouse.publish` copies the mart tables into a new, immutable version
 file and switches the stable path ``warehouse/siteledger.duckdb`` to it with one atomic rename.
 A reader that opened the old file keeps reading the old version (same inode); a new reader gets the
 new one; nobody sees a half-written file and nobody is blocked by the build's lock. Each version
@@ -17,16 +18,23 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 from sqlalchemy import select
 
 from siteledger.settings import Settings
-from siteledger.state.store import StateStore, WarehouseVersion, new_batch_id, utcnow
+from siteledger.state.store import (
+    PublishAudit,
+    StateStore,
+    WarehouseVersion,
+    new_batch_id,
+    utcnow,
+)
 
 STORAGE_VERSION = "v1.0.0"
 PUBLISH_INFO_TABLE = "_siteledger_publish"
@@ -42,6 +50,30 @@ class PublishedVersion:
     version_id: str
     path: Path
     tables: dict[str, int]
+
+
+class AuditResult(Protocol):
+    """One audit of the build (see ``quality.audit``): a named claim, whether it held, why."""
+
+    name: str
+    passed: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """What an audited publish did: published a version, or rejected the build."""
+
+    audit_id: str
+    published: PublishedVersion | None
+    serving_version_id: str | None
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return self.published is None
 
 
 def _quote(name: str) -> str:
@@ -109,6 +141,48 @@ class Warehouse:
             self._record(version_id, final, counts, note)
             self._prune()
         return PublishedVersion(version_id, final, counts)
+
+    def publish_audited(
+        self,
+        schemas: Sequence[str],
+        audit: Callable[[Path], Sequence[AuditResult]],
+        note: str | None = None,
+    ) -> PublishOutcome:
+        """Write-audit-publish: run ``audit`` on the build database and publish only if every
+        audit passed. A rejected build leaves the current version serving; either way the audit
+        is recorded in the state store."""
+        checks = list(audit(self.build_db))
+        if any(not check.passed for check in checks):
+            return self.record_audit(checks, None, note)
+        serving = self.current()
+        version = self.publish(schemas, note=note)
+        return self.record_audit(checks, version, note, serving.version_id if serving else None)
+
+    def record_audit(
+        self,
+        checks: Sequence[AuditResult],
+        version: PublishedVersion | None,
+        note: str | None = None,
+        serving_version_id: str | None = None,
+    ) -> PublishOutcome:
+        """Record one audit: ``version`` is what it let through, None for a rejected build;
+        ``serving_version_id`` the version readers had when the audit ran (default: now)."""
+        failures = [check.as_dict() for check in checks if not check.passed]
+        if serving_version_id is None and version is None:
+            current = self.current()
+            serving_version_id = current.version_id if current else None
+        audit = PublishAudit(
+            audit_id=new_batch_id(),
+            outcome="passed" if version is not None else "rejected",
+            version_id=version.version_id if version else None,
+            serving_version_id=serving_version_id,
+            checks=[check.as_dict() for check in checks],
+            failures=failures,
+            note=note,
+            audited_at=utcnow(),
+        )
+        self.store.add_publish_audit(audit)
+        return PublishOutcome(audit.audit_id, version, audit.serving_version_id, failures)
 
     def _write_version(
         self, path: Path, tables: list[tuple[str, str]], version_id: str, note: str | None

@@ -10,6 +10,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
+    Failure,
     MaterializeResult,
     MetadataValue,
     Output,
@@ -27,11 +28,15 @@ from orchestration.water.dbt import (
     dbt_project,
     ensure_manifest,
 )
+from quality.audit import audit_build
+from quality.scoring import SCORES_TABLE
 from siteledger.dbt import NIGHTLY_ARGS, PARTITIONED_SELECT
 from siteledger.warehouse import Warehouse
 
 DUCKDB_POOL = "duckdb_writer"  # one DuckDB writer at a time (STACK_NOTES: single-writer lock)
 MARTS_SCHEMA = "marts"
+# written by the quality stage (orchestration/quality), audited before every publish
+QUALITY_SCORES_KEY = AssetKey([MARTS_SCHEMA, SCORES_TABLE])
 
 translator = SiteledgerDbtTranslator()
 manifest = ensure_manifest()
@@ -146,7 +151,7 @@ MART_KEYS = _mart_keys(json.loads(manifest.read_text()))
 
 @asset(
     key=AssetKey(["warehouse", "published"]),
-    deps=MART_KEYS,
+    deps=[*MART_KEYS, QUALITY_SCORES_KEY],
     group_name="warehouse",
     owners=["team:data-engineering"],
     kinds={"duckdb", "parquet"},
@@ -156,7 +161,21 @@ def published_warehouse(siteledger: SiteledgerHome) -> MaterializeResult:
     """The marts as BI tools read them: immutable DuckDB file and Parquet, swapped atomically."""
     settings = siteledger.settings()
     warehouse = Warehouse(settings, siteledger.state_store())
-    version = warehouse.publish([MARTS_SCHEMA], note="published after a successful dbt build")
+    # the blocking audit checks on the quality scores stop this step when they fail; auditing
+    # again here keeps a publish started on its own from skipping them
+    outcome = warehouse.publish_audited(
+        [MARTS_SCHEMA], audit_build, note="published after a successful dbt build and audit"
+    )
+    if outcome.published is None:
+        raise Failure(
+            description="the build failed its audits and was not published; version "
+            f"{outcome.serving_version_id or '(none)'} keeps serving",
+            metadata={
+                "audit_id": outcome.audit_id,
+                "failures": MetadataValue.json(outcome.failures),
+            },
+        )
+    version = outcome.published
     return MaterializeResult(
         metadata={
             "version_id": version.version_id,
@@ -164,5 +183,6 @@ def published_warehouse(siteledger: SiteledgerHome) -> MaterializeResult:
             "parquet_path": MetadataValue.path(str(warehouse.parquet_link)),
             "tables": MetadataValue.json(version.tables),
             "dagster/row_count": sum(version.tables.values()),
+            "audit_id": outcome.audit_id,
         }
     )

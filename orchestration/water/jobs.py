@@ -22,6 +22,7 @@ from dagster import (
 from orchestration.partitions import daily_partitions
 from orchestration.resources import SiteledgerHome
 from orchestration.water.assets import (
+    QUALITY_SCORES_KEY,
     published_warehouse,
     site_config_tables,
     water_daily_models,
@@ -33,7 +34,13 @@ RAW_READINGS = AssetKey(["raw", "readings"])
 _reference = AssetSelection.assets(site_config_tables) | AssetSelection.assets(
     water_reference_models
 )
-_daily = AssetSelection.assets(water_daily_models) | AssetSelection.assets(published_warehouse)
+# the quality scores sit between the day models and the publish: their blocking audit checks
+# gate it (write-audit-publish)
+_daily = (
+    AssetSelection.assets(water_daily_models)
+    | AssetSelection.assets(QUALITY_SCORES_KEY)
+    | AssetSelection.assets(published_warehouse)
+)
 
 water_balance_job = define_asset_job(
     "water_balance_job",
@@ -89,20 +96,25 @@ def days_to_rebuild(days: list[str]) -> tuple[str, str] | None:
     description="When new readings land in the raw lake, rebuild the days they cover in one run.",
 )
 def lake_days_changed_sensor(context: SensorEvaluationContext, asset_event: EventLogEntry):
+    return rebuild_days_written(asset_event, "lake changed")
+
+
+def rebuild_days_written(asset_event: EventLogEntry, trigger: str) -> RunRequest | SkipReason:
+    """One range run of the day models over the days an import's ``days_written`` metadata names."""
     materialization = asset_event.asset_materialization
     metadata = materialization.metadata if materialization else {}
     days_value = metadata.get("days_written")
     days = json.loads(json.dumps(days_value.value)) if days_value is not None else []
     window = days_to_rebuild(days)
     if window is None:
-        return SkipReason("the import wrote no days inside the partition range")
+        return SkipReason(f"{trigger}: no days written inside the partition range")
     first, last = window
     return RunRequest(
         run_key=f"{asset_event.storage_id}",
         tags={
             "dagster/asset_partition_range_start": first,
             "dagster/asset_partition_range_end": last,
-            "siteledger/trigger": f"lake changed at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
+            "siteledger/trigger": f"{trigger} at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
         },
     )
 

@@ -1,4 +1,5 @@
-"""The operational state store: import jobs now; alerts, reports and deliveries join it later.
+"""The operational state store: import jobs, published versions and the audits before them;
+alerts, reports and deliveries join it later.
 
 Not DuckDB: it takes small concurrent writes from several processes (a run, an operator's CLI).
 """
@@ -70,6 +71,29 @@ class WarehouseVersion(Base):
     tables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name -> row count
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {c.name: getattr(self, c.name) for c in self.__table__.columns}
+
+
+class PublishAudit(Base):
+    """One audit of the build warehouse before publishing: passed (and published) or rejected.
+
+    A rejected build is not published; the previous version keeps serving and ``failures`` says
+    why (one entry per failed audit: name, detail, offending rows).
+    """
+
+    __tablename__ = "publish_audits"
+
+    audit_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # passed (the build was published as version_id) | rejected (nothing was published)
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    version_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    serving_version_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    audited_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def as_dict(self) -> dict[str, Any]:
         return {c.name: getattr(self, c.name) for c in self.__table__.columns}
@@ -149,6 +173,22 @@ class StateStore:
             query = select(WarehouseVersion).order_by(
                 WarehouseVersion.published_at, WarehouseVersion.version_id
             )
+            return list(s.scalars(query))
+
+    # -- publish audits ----------------------------------------------------------------------
+    def add_publish_audit(self, audit: PublishAudit) -> PublishAudit:
+        with self.session() as s:
+            s.add(audit)
+        return audit
+
+    def publish_audits(self, limit: int | None = None) -> list[PublishAudit]:
+        """Audits before publishing, newest first."""
+        with self.session() as s:
+            query = select(PublishAudit).order_by(
+                PublishAudit.audited_at.desc(), PublishAudit.audit_id.desc()
+            )
+            if limit:
+                query = query.limit(limit)
             return list(s.scalars(query))
 
     def dispose(self) -> None:

@@ -27,6 +27,13 @@ ore as (
     select * from {{ ref('int_ore_feed_daily') }}
 ),
 
+-- VEE: how much of the day's meter data is estimated (missing or invalid readings replaced)
+vee as (
+    select site_id, day, n_expected, n_estimated
+    from {{ ref('int_quality_counts_daily') }}
+    where scope = 'site'
+),
+
 water as (
     select
         site_id,
@@ -105,7 +112,8 @@ joined as (
         coalesce(task_feed.task_feed_raw_m3, 0) as task_feed_raw_m3,
         coalesce(task_feed.task_feed_worked_m3, 0) as task_feed_worked_m3,
         coalesce(task_feed.task_feed_treated_m3, 0) as task_feed_treated_m3,
-        ore.ore_feed_t
+        ore.ore_feed_t,
+        100.0 * {{ safe_divide('vee.n_estimated', 'vee.n_expected') }} as readings_estimated_pct
     from water
     inner join sites
         on water.site_id = sites.site_id
@@ -118,6 +126,9 @@ joined as (
     left join ore
         on water.site_id = ore.site_id
         and water.day = ore.day
+    left join vee
+        on water.site_id = vee.site_id
+        and water.day = vee.day
 ),
 
 with_change as (
@@ -144,6 +155,7 @@ final as (
         {{ site_balance_measures() }}
         n_flows_missing,
         n_stores_missing_storage,
+        readings_estimated_pct,
         is_day_closed,
         n_flows_missing = 0 and storage_change_m3 is not null and is_day_closed as is_complete
     from closure

@@ -1,0 +1,286 @@
+"""``siteledger quality``: VEE flags, quality scores, the audits that gate publishing.
+
+Commands call the ``quality`` package and the warehouse; nothing here computes anything itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from siteledger.settings import Settings
+from siteledger.state import StateStore
+
+# Rich falls back to 80 columns when output is not a terminal (CI logs, pipes): too narrow
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _store(settings: Settings) -> StateStore:
+    settings.ensure_dirs()
+    return StateStore(settings.state_store_url)
+
+
+def score_audit_publish(
+    settings: Settings,
+    store: StateStore,
+    start_day: str | None,
+    end_day: str | None,
+    out: Console = console,
+) -> Any:
+    """Score the build, then write-audit-publish: only an audited build is published.
+
+    Returns the published version; raises :class:`click.ClickException` when the audits reject
+    the build (the previous version keeps serving and the rejection is recorded).
+    """
+    from quality.audit import audit_build
+    from quality.scoring import score_build
+    from siteledger.warehouse import Warehouse
+
+    with out.status("quality: VEE scores and Great Expectations suites ..."):
+        scored = score_build(settings, start_day, end_day)
+    statuses = ", ".join(f"{n:,} {status}" for status, n in sorted(scored.by_status.items()))
+    out.print(
+        f"quality scores: {scored.n_rows:,} rows over {scored.n_days} days in "
+        f"{scored.seconds:.1f} s ({statuses or 'no closed days'})"
+    )
+    outcome = Warehouse(settings, store).publish_audited(
+        ["marts"], audit_build, note="siteledger run"
+    )
+    if outcome.published is None:
+        _echo_failures(outcome.failures)
+        serving = outcome.serving_version_id or "(nothing published yet)"
+        raise click.ClickException(
+            f"the build failed its audits and was not published; version {serving} still "
+            "serves readers (see 'siteledger quality audits')"
+        )
+    return outcome.published
+
+
+def _echo_failures(failures: list[dict[str, Any]]) -> None:
+    for failure in failures:
+        click.echo(f"audit failed: {failure['name']}: {failure['detail']}", err=True)
+        for row in failure.get("rows", [])[:10]:
+            click.echo(f"    {row}", err=True)
+
+
+@click.group()
+def quality() -> None:
+    """Data quality: VEE flags, scores, Data Docs and the audits before publishing."""
+
+
+@quality.command("score")
+@click.option("--start-day", help="first site-local day to score (YYYY-MM-DD)")
+@click.option("--end-day", help="last site-local day to score (YYYY-MM-DD)")
+@click.option("--no-docs", is_flag=True, help="skip building the Data Docs")
+@click.pass_context
+def quality_score(
+    ctx: click.Context, start_day: str | None, end_day: str | None, no_docs: bool
+) -> None:
+    """Score the build warehouse (after a dbt build) and write the quality marts into it."""
+    from quality.scoring import score_build
+
+    settings = _settings(ctx)
+    if not (settings.warehouse_dir / "build.duckdb").exists():
+        raise click.ClickException("no build warehouse yet: run 'siteledger run' first")
+    result = score_build(settings, start_day, end_day, data_docs=not no_docs)
+    console.print(
+        f"{result.n_rows:,} score rows over {result.n_days} days in {result.seconds:.1f} s: "
+        + ", ".join(f"{n:,} {s}" for s, n in sorted(result.by_status.items()))
+    )
+    if result.data_docs:
+        click.echo(f"Data Docs: {result.data_docs}")
+
+
+@quality.command("audit")
+@click.pass_context
+def quality_audit(ctx: click.Context) -> None:
+    """Run the publish audits on the build warehouse now (publishes nothing)."""
+    from quality.audit import audit_build
+
+    settings = _settings(ctx)
+    build_db = settings.warehouse_dir / "build.duckdb"
+    if not build_db.exists():
+        raise click.ClickException("no build warehouse yet: run 'siteledger run' first")
+    checks = audit_build(build_db)
+    table = Table(title="Publish audits of the build warehouse")
+    for column in ("audit", "result", "detail"):
+        table.add_column(column)
+    for check in checks:
+        table.add_row(check.name, "pass" if check.passed else "FAIL", check.detail)
+    console.print(table)
+    _echo_failures([c.as_dict() for c in checks if not c.passed])
+    if not all(c.passed for c in checks):
+        ctx.exit(1)
+
+
+@quality.command("audits")
+@click.option("--limit", default=20, show_default=True, type=int)
+@click.pass_context
+def quality_audits(ctx: click.Context, limit: int) -> None:
+    """Recorded audits before publishing, newest first: published or rejected, and why."""
+    settings = _settings(ctx)
+    table = Table(title="Audits before publishing")
+    for column in ("audit", "at", "outcome", "version", "serving before", "failed audits"):
+        table.add_column(column)
+    audits = _store(settings).publish_audits(limit)
+    for audit in audits:
+        table.add_row(
+            audit.audit_id,
+            f"{audit.audited_at:%Y-%m-%d %H:%M:%S}",
+            audit.outcome if audit.outcome == "passed" else "REJECTED",
+            audit.version_id or "",
+            audit.serving_version_id or "",
+            ", ".join(f["name"] for f in audit.failures),
+        )
+    console.print(table)
+    # reasons as plain lines, never wrapped: they hold keys an operator copies
+    for audit in audits:
+        for failure in audit.failures:
+            click.echo(f"{audit.audit_id} REJECTED {failure['name']}: {failure['detail']}")
+            for row in failure.get("rows", [])[:10]:
+                click.echo(f"    {row}")
+
+
+def _published(settings: Settings) -> Path:
+    path = settings.warehouse_dir / "siteledger.duckdb"
+    if not path.exists():
+        raise click.ClickException("nothing is published yet: run 'siteledger run' first")
+    return path
+
+
+@quality.command("scores")
+@click.option("--site", "site_id", help="one site id")
+@click.option("--scope", type=click.Choice(["meter", "node", "site"]), default="site")
+@click.option("--day", help="one site-local day (YYYY-MM-DD)")
+@click.option("--below", type=float, default=None, help="only rows scoring below this")
+@click.pass_context
+def quality_scores(
+    ctx: click.Context, site_id: str | None, scope: str, day: str | None, below: float | None
+) -> None:
+    """Quality scores from the published warehouse."""
+    import duckdb
+
+    clauses, params = ["scope = ?"], [scope]
+    if site_id:
+        clauses.append("site_id = ?")
+        params.append(site_id)
+    if day:
+        clauses.append("day = cast(? as date)")
+        params.append(day)
+    if below is not None:
+        clauses.append("overall_score < ?")
+        params.append(below)
+    with duckdb.connect(str(_published(_settings(ctx))), read_only=True) as con:
+        rows = con.execute(
+            "select site_id, day, scope_id, completeness_score, validity_score, "  # noqa: S608
+            "timeliness_score, consistency_score, redundancy_score, overall_score, status, "
+            f"failing_expectations from fct_quality_scores_daily where {' and '.join(clauses)} "
+            "order by site_id, day, scope_id",
+            params,
+        ).fetchall()
+    table = Table(title=f"Quality scores by {scope} and day")
+    for column in (
+        "site",
+        "day",
+        scope,
+        "complete",
+        "valid",
+        "timely",
+        "consistent",
+        "redundant",
+        "overall",
+        "status",
+        "failing expectations",
+    ):
+        table.add_column(column)
+
+    def num(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f}"
+
+    for row in rows:
+        table.add_row(
+            row[0], str(row[1]), row[2], *(num(v) for v in row[3:9]), str(row[9]), row[10]
+        )
+    console.print(table)
+
+
+@quality.command("flags")
+@click.option("--site", "site_id", help="one site id")
+@click.option("--meter", "meter_id", help="one meter id")
+@click.option("--day", help="one site-local day (YYYY-MM-DD)")
+@click.option("--flag", help="one flag (spike, gap, flat_line, ...)")
+@click.option("--limit", default=200, show_default=True, type=int)
+@click.pass_context
+def quality_flags(
+    ctx: click.Context,
+    site_id: str | None,
+    meter_id: str | None,
+    day: str | None,
+    flag: str | None,
+    limit: int,
+) -> None:
+    """VEE flags per reading from the published warehouse (estimates beside them)."""
+    import duckdb
+
+    clauses, params = ["true"], []
+    for column, value in (("site_id", site_id), ("meter_id", meter_id), ("flag", flag)):
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if day:
+        clauses.append("day = cast(? as date)")
+        params.append(day)
+    with duckdb.connect(str(_published(_settings(ctx))), read_only=True) as con:
+        rows = con.execute(
+            "select site_id, meter_id, ts_utc, flag, severity, value, estimated_value, "  # noqa: S608
+            f"estimation_method, detail from fct_reading_flags where {' and '.join(clauses)} "
+            f"order by site_id, meter_id, ts_utc, flag limit {int(limit)}",
+            params,
+        ).fetchall()
+    table = Table(title="VEE flags")
+    for column in (
+        "site",
+        "meter",
+        "time (UTC)",
+        "flag",
+        "severity",
+        "value",
+        "estimate",
+        "method",
+        "detail",
+    ):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row[0],
+            row[1],
+            f"{row[2]:%Y-%m-%d %H:%M}",
+            row[3],
+            row[4],
+            "" if row[5] is None else f"{row[5]:g}",
+            "" if row[6] is None else f"{row[6]:g}",
+            row[7] or "",
+            row[8] or "",
+        )
+    console.print(table)
+
+
+@quality.command("docs")
+@click.pass_context
+def quality_docs(ctx: click.Context) -> None:
+    """Print where the Data Docs of the latest scoring run are."""
+    from quality.scoring import data_docs_dir
+
+    index = data_docs_dir(_settings(ctx)) / "index.html"
+    if not index.exists():
+        raise click.ClickException("no Data Docs yet: run 'siteledger run' or 'quality score'")
+    click.echo(str(index))
