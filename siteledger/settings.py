@@ -44,6 +44,11 @@ class Settings:
         return self.home / "quarantine"
 
     @property
+    def spool(self) -> Path:
+        """The device collector's store-and-forward spool: one folder of segments per site."""
+        return self.home / "spool"
+
+    @property
     def sites_dir(self) -> Path:
         """Site YAML files the platform runs on."""
         return self.home / "sites"
@@ -56,6 +61,11 @@ class Settings:
     @property
     def warehouse_dir(self) -> Path:
         return self.home / "warehouse"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Compliance report artifacts (PDF, Excel, CSV, JSON, XML) and custom definitions."""
+        return self.home / "reports"
 
     @property
     def dagster_home(self) -> Path:

@@ -172,7 +172,7 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         ),
         nodes=_nodes(),
         flows=_flows(bores),
-        meters=_meters(bores),
+        meters=with_modbus_addresses(_meters(bores)),
         estimations=_estimations(),
         file_layouts=_file_layouts(),
     )
@@ -314,7 +314,16 @@ def _flows(bores: list[str]) -> list[Flow]:
         _flow("pit_to_rwd", PIT, RWD, 2, water_state="raw", name="Pit dewatering"),
         _flow("rwd_to_pwd", RWD, PWD, 2, water_state="raw", name="Raw water transfer"),
         _flow("retwd_to_pwd", RET, PWD, 3, water_state="worked"),
-        _flow("pwd_to_plant", PWD, "plant", 2, name="Plant process water feed"),
+        # the process water dam holds mostly TSF decant return (~55 % of its inflow on the demo):
+        # its feed to the plant is declared worked, so reuse shows in the balance and reports
+        _flow(
+            "pwd_to_plant",
+            PWD,
+            "plant",
+            2,
+            water_state="worked",
+            name="Plant process water feed",
+        ),
         _flow("plant_to_tsf", "plant", TSF, 3, water_state="worked", name="Tailings slurry water"),
         _flow("tsf_to_retwd", TSF, RET, 3, water_state="worked", name="TSF decant return"),
         _flow(
@@ -649,6 +658,75 @@ def _meters(bores: list[str]) -> list[Meter]:
             # bore water level would need a store node; pump power is what the logger has
             _m(f"{prefix}-JI", "power", "kW", flow=flow_id, valid_range=(0.0, bore_top)),
         ]
+    return meters
+
+
+# Where the 15-minute meters answer over Modbus TCP (the device simulator serves them): the SCADA
+# PLC's areas as unit ids on one port, the borefield logger one unit per bore on another. The
+# data types are the mix a real site has, so that a demo poll exercises every decoder.
+SCADA_MODBUS_PORT = 5020
+LOGGER_MODBUS_PORT = 5021
+# The borefield logger keeps a day of 15-minute records per channel, read after its radio link
+# has been down; they start at register 100, after the live values.
+LOGGER_HISTORY_START = 100
+LOGGER_HISTORY_DEPTH = 96
+SCADA_UNITS = ("RWD", "PWD", "RET", "TSF", "PIT", "TPS", "RIV", "TRF", "PLT", "TLG", "DST", "DIS")
+SCADA_UNITS += ("WX", "AQ")
+# measurand -> data type, byte order, word order, scale, function
+DEMO_REGISTERS: dict[str, tuple[str, str, str, float, str]] = {
+    "level": ("float32", "big", "big", 1.0, "holding"),
+    "flow_rate": ("float32", "big", "little", 1.0, "holding"),
+    "totaliser": ("uint32", "big", "big", 0.1, "holding"),
+    "energy": ("uint32", "big", "little", 0.1, "holding"),
+    "power": ("int32", "big", "big", 0.01, "holding"),
+    "ore_mass": ("float64", "little", "little", 1.0, "holding"),
+    "tds": ("float64", "big", "big", 1.0, "input"),
+    "ph": ("int16", "big", "big", 0.01, "input"),
+    "conductivity": ("float32", "little", "big", 1.0, "input"),
+    "rainfall": ("uint16", "big", "big", 0.01, "input"),
+    "temperature": ("int16", "big", "big", 0.01, "input"),
+    "humidity": ("uint16", "big", "big", 0.01, "input"),
+    "wind_speed": ("uint16", "big", "big", 0.01, "input"),
+    "pm10": ("float32", "little", "little", 1.0, "input"),
+}
+
+
+def with_modbus_addresses(meters: list[Meter]) -> list[Meter]:
+    """The meters with a Modbus address for every 15-minute instrument (manual ones have none)."""
+    from siteledger.site.models import REGISTER_COUNT, ModbusAddress
+
+    next_free: dict[tuple[int, int, str], int] = {}
+    next_history: dict[tuple[int, int, str], int] = {}
+    for meter in meters:
+        if meter.manual:
+            continue
+        if meter.tag:
+            port, unit_id = SCADA_MODBUS_PORT, SCADA_UNITS.index(meter.tag.split("_", 1)[0]) + 1
+        else:
+            port, unit_id = LOGGER_MODBUS_PORT, int(meter.id.split("-", 1)[0][1:])
+        data_type, byte_order, word_order, scale, function = DEMO_REGISTERS[meter.measurand]
+        key = (port, unit_id, function)
+        address = next_free.get(key, 0)
+        next_free[key] = address + REGISTER_COUNT[data_type]
+        history: dict[str, int] = {}
+        if port == LOGGER_MODBUS_PORT:
+            first = next_history.get(key, LOGGER_HISTORY_START)
+            next_history[key] = first + 3 + LOGGER_HISTORY_DEPTH * REGISTER_COUNT[data_type]
+            history = {"history_register": first, "history_depth": LOGGER_HISTORY_DEPTH}
+        meter.modbus = ModbusAddress.model_validate(
+            {
+                "host": "127.0.0.1",
+                "port": port,
+                "unit_id": unit_id,
+                "register": address,
+                "function": function,
+                "data_type": data_type,
+                "byte_order": byte_order,
+                "word_order": word_order,
+                "scale": scale,
+                **history,
+            }
+        )
     return meters
 
 

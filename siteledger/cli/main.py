@@ -209,12 +209,17 @@ def _run_pipeline(
         (line.split("Done. ", 1)[1] for line in output.splitlines() if "Done. PASS=" in line), ""
     )
     console.print(f"dbt build done in {time.perf_counter() - t0:.1f} s ({summary.strip()})")
-    version = Warehouse(settings, store).publish(["marts"], note="siteledger run")
+    from siteledger.cli.quality import score_audit_publish
+
+    version = score_audit_publish(settings, store, start_day, end_day, console)
     console.print(
         f"published warehouse version {version.version_id}: {len(version.tables)} tables, "
         f"{sum(version.tables.values()):,} rows"
     )
     _print_monthly_balance(Warehouse(settings, store).published_db)
+    from siteledger.cli.reports import generate_reports_step
+
+    generate_reports_step(settings, store)
 
 
 def _print_monthly_balance(published: Path) -> None:
@@ -277,12 +282,14 @@ def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-
         ("published Parquet (BI)", str(settings.warehouse_dir / "parquet")),
         ("raw lake (Parquet)", str(settings.readings_lake)),
         ("quarantine", str(settings.quarantine)),
+        ("compliance reports", f"{settings.reports_dir}  (siteledger reports list)"),
         ("archived file drops", str(settings.archive)),
         ("state store", settings.state_store_url),
         ("ground truth", str(settings.demo_dir / "ground_truth")),
     ]
     if out.faults_manifest:
         rows.append(("fault manifest", str(out.faults_manifest)))
+    rows.append(("quality Data Docs", str(settings.home / "quality" / "data_docs" / "index.html")))
     rows.append(("Dagster UI", f"siteledger --home {settings.home} ui  (http://127.0.0.1:3000)"))
     click.echo("\nWhere the results are:")
     for label, value in rows:
@@ -498,6 +505,19 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
             cwd=root,
         )
     )
+
+
+from siteledger.cli.devices import devices  # noqa: E402
+
+cli.add_command(devices)
+
+from siteledger.cli.reports import reports  # noqa: E402
+
+cli.add_command(reports)
+
+from siteledger.cli.quality import quality  # noqa: E402
+
+cli.add_command(quality)
 
 
 def main() -> None:

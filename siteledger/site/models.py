@@ -150,10 +150,26 @@ class ModbusAddress(_Model):
     word_order: Literal["big", "little"] = "big"
     scale: float = 1.0
     offset: float = 0.0
+    # a data logger's own record of past values, read to fill a gap after an outage
+    history_register: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="first register of the history: uint32 time of the newest record (Unix "
+        "seconds), uint16 record count, then records newest first, one per meter interval",
+    )
+    history_depth: int = Field(96, ge=1, le=10000, description="records the history holds")
 
     @property
     def register_count(self) -> int:
         return REGISTER_COUNT[self.data_type]
+
+    @property
+    def history_register_count(self) -> int:
+        """Registers of the history block (0 without one): 3 of header, then the records."""
+        if self.history_register is None:
+            return 0
+        return 3 + self.history_depth * self.register_count
 
     @model_validator(mode="after")
     def _fits_address_space(self) -> ModbusAddress:
@@ -161,8 +177,116 @@ class ModbusAddress(_Model):
             raise ValueError(
                 f"{self.data_type} at register {self.address} runs past register 65535"
             )
+        if (
+            self.history_register is not None
+            and self.history_register + self.history_register_count > 65536
+        ):
+            raise ValueError(
+                f"a history of {self.history_depth} records at register "
+                f"{self.history_register} runs past register 65535"
+            )
         if self.scale == 0:
             raise ValueError("scale must not be 0")
+        return self
+
+
+VeeFlag = Literal[
+    "out_of_range",
+    "unit_mismatch",
+    "negative_delta",
+    "spike",
+    "flat_line",
+    "duplicate",
+    "gap",
+    "late_arrival",
+    "redundancy_disagreement",
+]
+
+# Measurands a constant value says nothing about: registers that do not move while a pump is
+# off, rain and evaporation that are 0 for weeks, manual daily values, stores held at a set
+# point, a fixed-speed pump's power (the 115-bore demo year: 654 k readings of constant bore
+# pump power in runs over 6 h). A meter of these measurands is checked for flat lines only with
+# its own flat_line_hours.
+FLAT_LINE_EXEMPT = (
+    "totaliser",
+    "energy",
+    "power",
+    "level",
+    "rainfall",
+    "evaporation_pan",
+    "moisture",
+    "ore_mass",
+)
+
+
+class VeeOverrides(_Model):
+    """Per-meter VEE thresholds (``meters[].vee``); unset fields take the site's ``quality.vee``."""
+
+    spike_ratio: float | None = Field(None, gt=1)
+    spike_step: float | None = Field(None, gt=0)
+    flat_line_hours: float | None = Field(None, gt=0)
+    late_arrival_hours: float | None = Field(None, gt=0)
+    redundancy_tolerance_pct: float | None = Field(None, gt=0)
+    redundancy_floor_pct: float | None = Field(None, ge=0, le=100)
+    estimation_cap_hours: float | None = Field(None, gt=0)
+    profile_days: int | None = Field(None, ge=1, le=14)
+    disabled_flags: list[VeeFlag] | None = None
+
+
+class VeeSettings(_Model):
+    """Site-wide VEE defaults (``quality.vee``); docs/quality.md explains each rule."""
+
+    # the demo's variable-speed transfer pump legitimately reads 4.1x both neighbours
+    spike_ratio: float = Field(
+        6.0, gt=1, description="a rate above this many times both neighbours (both > 0) is a spike"
+    )
+    spike_step: float = Field(
+        0.5, gt=0, description="a level that jumps by more than this (m) and comes back"
+    )
+    flat_line_hours: float = Field(
+        6.0, gt=0, description="identical non-zero values for this long are a stuck sensor"
+    )
+    late_arrival_hours: float = Field(
+        24.0, gt=0, description="arrived after its source had delivered readings this much newer"
+    )
+    redundancy_tolerance_pct: float = Field(
+        5.0, gt=0, description="redundant meters disagreeing by more than this % of their mean"
+    )
+    redundancy_floor_pct: float = Field(
+        1.0, ge=0, le=100, description="pairs below this % of the valid range are not compared"
+    )
+    estimation_cap_hours: float = Field(
+        6.0, gt=0, description="a run of estimates longer than this is a prolonged estimation"
+    )
+    profile_days: int = Field(7, ge=1, le=14, description="days either side of a flow profile")
+    disabled_flags: list[VeeFlag] = Field(default_factory=list)
+
+    def for_meter(self, meter: Meter) -> VeeSettings:
+        """These defaults with ``meter``'s overrides applied."""
+        if meter.vee is None:
+            return self
+        overrides = meter.vee.model_dump(exclude_none=True)
+        return self.model_copy(update=overrides)
+
+
+class QualitySettings(_Model):
+    """Data quality: VEE thresholds, score bands and the publish floor (``quality``)."""
+
+    vee: VeeSettings = Field(default_factory=VeeSettings)
+    excellent_min: float = Field(95.0, gt=0, le=100)
+    good_min: float = Field(85.0, gt=0, le=100)
+    fair_min: float = Field(70.0, gt=0, le=100)
+    publish_floor: float = Field(
+        50.0, ge=0, le=100, description="a closed site-day scoring below this blocks publishing"
+    )
+    block_on_closure_exceeded: bool = Field(
+        False, description="also block publishing when a closed day's closure exceeds its threshold"
+    )
+
+    @model_validator(mode="after")
+    def _bands_descend(self) -> QualitySettings:
+        if not self.excellent_min > self.good_min > self.fair_min:
+            raise ValueError("score bands must descend: excellent_min > good_min > fair_min")
         return self
 
 
@@ -180,6 +304,7 @@ class Meter(_Model):
     tag: str | None = Field(None, description="the name this meter has in SCADA exports")
     manual: bool = False
     modbus: ModbusAddress | None = None
+    vee: VeeOverrides | None = Field(None, description="this meter's VEE thresholds")
     description: str = ""
 
     @field_validator("measurand")
@@ -366,6 +491,7 @@ class SiteConfig(_Model):
     meters: list[Meter] = Field(default_factory=list)
     estimations: list[EstimationRule] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
     requirements: list[Requirement] = Field(default_factory=list)
     file_layouts: list[FileLayout] = Field(default_factory=list)
 
@@ -589,18 +715,22 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
         if meter.modbus is None:
             continue
         mb = meter.modbus
-        for reg in range(mb.address, mb.address + mb.register_count):
-            key = (mb.host, mb.port, mb.unit_id, mb.function, reg)
-            if key in addresses and addresses[key] != meter.id:
-                problems.append(
-                    (
-                        f"meters[{i}].modbus.register",
-                        f"register {reg} on {mb.host}:{mb.port} unit {mb.unit_id} "
-                        f"overlaps meter {addresses[key]!r}",
+        blocks = [("register", mb.address, mb.register_count)]
+        if mb.history_register is not None:
+            blocks.append(("history_register", mb.history_register, mb.history_register_count))
+        for field, first, count in blocks:
+            for reg in range(first, first + count):
+                key = (mb.host, mb.port, mb.unit_id, mb.function, reg)
+                if key in addresses and addresses[key] != meter.id:
+                    problems.append(
+                        (
+                            f"meters[{i}].modbus.{field}",
+                            f"register {reg} on {mb.host}:{mb.port} unit {mb.unit_id} "
+                            f"overlaps meter {addresses[key]!r}",
+                        )
                     )
-                )
-                break
-            addresses[key] = meter.id
+                    break
+                addresses[key] = meter.id
 
     for i, rule in enumerate(cfg.estimations):
         path = f"estimations[{i}]"

@@ -1,0 +1,97 @@
+"""Deadline tracking: reports due soon (or overdue) that nobody has submitted.
+
+A report is due at the end of its due date (UTC), the due date being the period's last day plus
+the definition's ``due.days_after_period_end``. A period counts once it has ended. Overdue periods
+are listed only when a report was generated for them (the data exists), so a deployment is not
+flagged for months before its first data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from reports.definitions import ReportDefinition
+from reports.periods import Period, add_months, period_containing
+from reports.registry import Registry
+
+DEFAULT_HORIZON = dt.timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    definition_id: str
+    site_id: str
+    period_key: str
+    due_date: dt.date
+    hours_left: float
+    latest_status: str | None  # None: not generated yet
+    latest_report_id: str | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.hours_left < 0
+
+    def describe(self) -> str:
+        state = self.latest_status or "not generated"
+        when = (
+            f"overdue by {-self.hours_left:.0f} h"
+            if self.overdue
+            else f"due in {self.hours_left:.0f} h"
+        )
+        return (
+            f"{self.definition_id} {self.site_id} {self.period_key}: {when} "
+            f"(due {self.due_date}), {state}"
+        )
+
+
+def _recent_periods(definition: ReportDefinition, today: dt.date, months_back: int) -> list[Period]:
+    seen: dict[str, Period] = {}
+    month = today.replace(day=1)
+    for k in range(months_back + 1):
+        period = period_containing(
+            definition.period, add_months(month, -k), definition.financial_year_start_month
+        )
+        seen.setdefault(period.key, period)
+    return [p for p in seen.values() if p.end < today]
+
+
+def unsubmitted_deadlines(
+    definitions: list[ReportDefinition],
+    site_ids: list[str],
+    registry: Registry,
+    now: dt.datetime,
+    horizon: dt.timedelta = DEFAULT_HORIZON,
+) -> list[Deadline]:
+    """Every report due within ``horizon`` of ``now`` (or overdue) without a submitted version."""
+    out = []
+    today = now.astimezone(dt.UTC).date()
+    for definition in definitions:
+        # the longest due rule is a year; 15 months back covers every period still open
+        for period in _recent_periods(definition, today, 15):
+            due = definition.due_date(period.end)
+            due_at = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+            hours_left = (due_at - now).total_seconds() / 3600.0
+            if hours_left > horizon.total_seconds() / 3600.0:
+                continue
+            for site_id in site_ids:
+                if not definition.applies_to(site_id):
+                    continue
+                versions = registry.versions(definition.id, site_id, period.key)
+                if any(v.status == "submitted" for v in versions):
+                    continue
+                if hours_left < 0 and not versions:
+                    continue
+                latest = versions[-1] if versions else None
+                out.append(
+                    Deadline(
+                        definition.id,
+                        site_id,
+                        period.key,
+                        due,
+                        hours_left,
+                        latest.status if latest else None,
+                        latest.report_id if latest else None,
+                    )
+                )
+    return sorted(out, key=lambda d: (d.hours_left, d.definition_id, d.site_id))

@@ -1,0 +1,216 @@
+"""Report definitions: what a regulator receives, from YAML.
+
+A definition names the regulator, the report type, the period (monthly, quarterly, annual; the
+financial year start is configurable), the sections, the summary metrics, the requirements
+(min/max per metric, e.g. closure error <= 5 %), the formats, the recipients and the due-date rule.
+Shipped definitions live in ``reports/definitions/``; a deployment adds its own (YAML or JSON)
+under ``$SITELEDGER_HOME/reports/definitions/`` (same id = override), with custom templates in a
+``templates/`` folder beside them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reports.metrics import METRICS
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "definitions"
+
+PeriodKind = Literal["monthly", "quarterly", "annual"]
+Format = Literal["pdf", "xlsx", "csv", "json", "xml"]
+SECTIONS = (
+    "summary",
+    "requirements",
+    "categories",
+    "quality_categories",
+    "storage",
+    "facilities",
+    "facility_detail",
+    "discharges",
+    "efficiency",
+    "accuracy",
+    "charts",
+    "restatements",
+    "data_quality",
+)
+
+
+class DefinitionError(ValueError):
+    """A definition file that cannot be used; ``problems`` lists every reason."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RequirementSpec(_Model):
+    """A bound on one metric; breaching it keeps the report in draft."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)
+    metric: str
+    min: float | None = None
+    max: float | None = None
+    reference: str = ""
+    # a metric the period cannot compute (e.g. no inputs, so no closure %) breaches unless allowed
+    allow_missing: bool = False
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in METRICS:
+            raise ValueError(f"unknown metric {value!r}; known: {', '.join(sorted(METRICS))}")
+        return value
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> RequirementSpec:
+        if self.min is None and self.max is None:
+            raise ValueError("a requirement needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class DueRule(_Model):
+    """Due date = period end + ``days_after_period_end`` (site-local calendar days)."""
+
+    days_after_period_end: int = Field(ge=0, le=366)
+
+
+class Branding(_Model):
+    accent_colour: str = Field("#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
+    footer_note: str = ""
+
+
+class ReportDefinition(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    title: str
+    regulator: str
+    report_type: str
+    period: PeriodKind
+    financial_year_start_month: int = Field(7, ge=1, le=12)
+    sites: list[str] = Field(default_factory=lambda: ["*"])
+    unit: Literal["m3", "ML"] = "m3"
+    sections: list[str]
+    metrics: list[str] = Field(min_length=1)
+    requirements: list[RequirementSpec] = Field(default_factory=list)
+    # the site file's requirements whose period matches this report's also apply
+    include_site_requirements: bool = True
+    # WAF output destinations that count as discharge (GRI 303-4: surface, ground, sea, third party)
+    discharge_categories: list[str] = Field(
+        default_factory=lambda: ["surface_water", "sea_water", "third_party_water"]
+    )
+    formats: list[Format] = Field(default_factory=lambda: ["pdf", "xlsx", "csv", "json", "xml"])
+    recipients: list[str] = Field(default_factory=list)
+    due: DueRule
+    template: str = "report.html.j2"
+    branding: Branding = Field(default_factory=Branding)
+    narrative: str = ""
+    source_path: str | None = Field(None, exclude=True)
+
+    @field_validator("sections")
+    @classmethod
+    def _known_sections(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in SECTIONS]
+        if unknown:
+            raise ValueError(f"unknown sections {unknown}; known: {', '.join(SECTIONS)}")
+        return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, value: list[str]) -> list[str]:
+        unknown = [m for m in value if m not in METRICS]
+        if unknown:
+            raise ValueError(f"unknown metrics {unknown}; known: {', '.join(sorted(METRICS))}")
+        return value
+
+    @field_validator("recipients")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        bad = [r for r in value if "@" not in r or any(c in r for c in " \r\n,;<>")]
+        if bad:
+            raise ValueError(f"not e-mail addresses: {bad}")
+        return value
+
+    @field_validator("template")
+    @classmethod
+    def _template_name(cls, value: str) -> str:
+        # a bare file name: templates are looked up only in the template folders
+        if "/" in value or "\\" in value or value.startswith("."):
+            raise ValueError(f"template {value!r} must be a file name, not a path")
+        return value
+
+    def applies_to(self, site_id: str) -> bool:
+        return "*" in self.sites or site_id in self.sites
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of everything that shapes the report (not where the file lives)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(payload).hexdigest()
+
+    def due_date(self, period_end: dt.date) -> dt.date:
+        """Due date of a period whose last day is ``period_end``."""
+        return period_end + dt.timedelta(days=self.due.days_after_period_end)
+
+
+def load_definition(path: Path) -> ReportDefinition:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DefinitionError(path, [f"cannot read YAML: {exc}"]) from exc
+    if not isinstance(raw, dict):
+        raise DefinitionError(path, ["a report definition must be a YAML mapping"])
+    try:
+        definition = ReportDefinition.model_validate(raw)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise DefinitionError(path, problems) from exc
+    definition.source_path = str(path)
+    return definition
+
+
+def definition_dirs(home_reports_dir: Path | None) -> list[Path]:
+    dirs = [SHIPPED_DIR]
+    if home_reports_dir is not None:
+        dirs.append(home_reports_dir / "definitions")
+    return dirs
+
+
+def load_definitions(home_reports_dir: Path | None = None) -> list[ReportDefinition]:
+    """Shipped definitions, then the deployment's (a later file with the same id replaces one)."""
+    found: dict[str, ReportDefinition] = {}
+    for folder in definition_dirs(home_reports_dir):
+        if not folder.is_dir():
+            continue
+        # JSON is YAML too: a definition may be written in either
+        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml"), *folder.glob("*.json")]):
+            definition = load_definition(path)
+            found[definition.id] = definition
+    return list(found.values())
+
+
+def template_dirs(definition: ReportDefinition) -> list[Path]:
+    """Folders a definition's template may come from: its own folder's ``templates/``, then the
+    shipped templates (so a custom template can extend the shipped base)."""
+    dirs = []
+    if definition.source_path:
+        custom = Path(definition.source_path).parent / "templates"
+        if custom.is_dir():
+            dirs.append(custom)
+    dirs.append(Path(__file__).resolve().parent / "templates")
+    return dirs

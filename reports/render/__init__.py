@@ -1,0 +1,1 @@
+"""Renderers: PDF (HTML + WeasyPrint), Excel, CSV, JSON and XML (checked against the XSD)."""

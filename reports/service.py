@@ -1,0 +1,355 @@
+"""Generate reports: published warehouse -> figures -> validation -> version -> render -> registry.
+
+One call covers every definition, site and complete period (or the ones asked for). Figures are
+read in this process (a few DuckDB queries per site, ~50 ms); rendering — WeasyPrint takes
+~0.7-1.5 s per PDF — runs in a process pool across the cores. A period whose figures and
+definition are unchanged since its latest version is not rendered again (idempotent); a changed
+one gets version N+1, and when an earlier version was submitted, the diff of every figure against
+it (a restatement).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import multiprocessing
+import os
+import socket
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reports.data import PublishedSite, build_payload, content_hash, load_site, site_ids
+from reports.definitions import ReportDefinition, load_definitions, template_dirs
+from reports.periods import Period, parse_period, period_containing
+from reports.registry import Registry, ReportRecord, diff_figures, new_report_id
+from reports.render.worker import RenderJob, RenderResult, render_job
+from reports.validation import check, site_requirements
+from siteledger.settings import Settings
+from siteledger.state.store import StateStore, utcnow
+
+
+class ReportGenerationError(RuntimeError):
+    pass
+
+
+@dataclass
+class Outcome:
+    """What happened to one definition x site x period."""
+
+    definition_id: str
+    site_id: str
+    period_key: str
+    action: str  # created | unchanged
+    record: ReportRecord
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def default_actor(via: str = "siteledger CLI") -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()} via {via}"
+
+
+def figures_of(payload: dict[str, Any]) -> dict[str, Any]:
+    """The figures a restatement diff compares (volumes in m3, shares in %)."""
+    return {
+        "metrics": payload["metrics"],
+        "categories": {
+            f"{q['direction']}.{q['category']}": {
+                k: q[k] for k in ("cat1", "cat2", "cat3", "cat_unknown", "total")
+            }
+            for q in payload["quality_table"]
+        },
+        "facilities": {
+            f["node_id"]: {
+                k: f[k]
+                for k in (
+                    "opening_storage",
+                    "closing_storage",
+                    "inflow",
+                    "outflow",
+                    "balance_error",
+                )
+            }
+            for f in payload["facilities"]
+        },
+        "flows": {f["flow_id"]: f["volume"] for f in payload["flows"]},
+    }
+
+
+def _summary(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: payload["metrics"].get(k) for k in payload["definition"]["metrics"]}
+
+
+def _site_file_requirements(settings: Settings, site_id: str) -> list[Any]:
+    from siteledger.site import SiteConfigError
+    from siteledger.site import load_site as load_site_file
+
+    for path in sorted(settings.sites_dir.glob("*.yaml")):
+        try:
+            site = load_site_file(path)
+        except SiteConfigError:
+            continue
+        if site.site.id == site_id:
+            return list(site.requirements)
+    return []
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # forkserver: workers start from a clean process that has imported WeasyPrint once (~1 s),
+    # never from a fork of a process holding DuckDB or SQLite handles or Dagster threads
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["reports.render.worker", "reports.render.html", "weasyprint"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def generate(
+    settings: Settings,
+    store: StateStore,
+    *,
+    definition_ids: list[str] | None = None,
+    sites: list[str] | None = None,
+    period_keys: list[str] | None = None,
+    generated_by: str | None = None,
+    workers: int | None = None,
+) -> list[Outcome]:
+    """Generate (or confirm unchanged) every report asked for; returns one outcome each."""
+    db = settings.warehouse_dir / "siteledger.duckdb"
+    definitions = load_definitions(settings.reports_dir)
+    if definition_ids:
+        unknown = set(definition_ids) - {d.id for d in definitions}
+        if unknown:
+            raise ReportGenerationError(f"unknown report definitions: {sorted(unknown)}")
+        definitions = [d for d in definitions if d.id in definition_ids]
+    if not db.exists():
+        raise ReportGenerationError(f"no published warehouse at {db}; run the main job first")
+    all_sites = site_ids(db)
+    chosen = [s for s in all_sites if not sites or s in sites]
+    if sites and set(sites) - set(all_sites):
+        raise ReportGenerationError(
+            f"sites not in the published warehouse: {sorted(set(sites) - set(all_sites))}"
+        )
+    registry = Registry(store)
+    actor = generated_by or default_actor()
+    jobs: list[tuple[RenderJob, dict[str, Any]]] = []
+    outcomes: list[Outcome] = []
+    for site_id in chosen:
+        data = load_site(db, site_id)
+        site_reqs = _site_file_requirements(settings, site_id)
+        for definition in definitions:
+            if not definition.applies_to(site_id):
+                continue
+            for period in _periods(data, definition, period_keys):
+                prepared = _prepare(settings, registry, data, definition, period, site_reqs, actor)
+                if isinstance(prepared, Outcome):
+                    outcomes.append(prepared)
+                else:
+                    jobs.append(prepared)
+    outcomes += _render_and_register(registry, jobs, workers)
+    return outcomes
+
+
+def _periods(
+    data: PublishedSite, definition: ReportDefinition, period_keys: list[str] | None
+) -> list[Period]:
+    complete = data.periods(definition)
+    if not period_keys:
+        return complete
+    wanted = []
+    for key in period_keys:
+        try:
+            period = parse_period(definition.period, key, definition.financial_year_start_month)
+        except ValueError:
+            continue  # a key of another period kind (e.g. 2025-07 for an annual definition)
+        if period.key not in {p.key for p in complete}:
+            raise ReportGenerationError(
+                f"{definition.id}: period {period.key} of site {data.site['site_id']} is not "
+                "complete in the published warehouse"
+            )
+        wanted.append(period)
+    return wanted
+
+
+def _prepare(
+    settings: Settings,
+    registry: Registry,
+    data: PublishedSite,
+    definition: ReportDefinition,
+    period: Period,
+    site_reqs: list[Any],
+    actor: str,
+) -> Outcome | tuple[RenderJob, dict[str, Any]]:
+    site_id = data.site["site_id"]
+    payload = build_payload(data, definition, period)
+    chash = content_hash(payload)
+    versions = registry.versions(definition.id, site_id, period.key)
+    latest = versions[-1] if versions else None
+    if (
+        latest is not None
+        and latest.content_hash == chash
+        and latest.definition_hash == definition.fingerprint
+        and latest.status != "rejected"
+        and all(Path(a["path"]).exists() for a in latest.artifacts.values())
+    ):
+        return Outcome(definition.id, site_id, period.key, "unchanged", latest)
+    extra, warnings = site_requirements(definition, site_reqs)
+    payload["data_quality"]["notes"].extend(warnings)
+    results, errors = check(definition, payload, extra)
+    version = (latest.version + 1) if latest else 1
+    submitted = [v for v in versions if v.status == "submitted" or v.submitted_at is not None]
+    against = submitted[-1] if submitted else None
+    figures = figures_of(payload)
+    diff = diff_figures(against.figures, figures) if against else None
+    report_id = new_report_id(definition.id, site_id, period.key, version)
+    header = {
+        "report_id": report_id,
+        "version": version,
+        "status": "draft" if errors else "validated",
+        "validation_errors": errors,
+        "requirements": results,
+        "content_hash": chash,
+        "generated_at": utcnow().replace(microsecond=0).isoformat(),
+        "generated_by": actor,
+        "due_date": definition.due_date(period.end).isoformat(),
+        "branding": definition.branding.model_dump(),
+        "diff": diff,
+        "diff_against": against.report_id if against else None,
+        "diff_against_version": against.version if against else None,
+        "diff_against_submitted": (
+            against.submitted_at.isoformat() if against and against.submitted_at else None
+        ),
+    }
+    out_dir = settings.reports_dir / site_id / definition.id / period.key / f"v{version}"
+    job = RenderJob(
+        payload=payload,
+        header=header,
+        formats=list(definition.formats),
+        out_dir=str(out_dir),
+        basename=f"{definition.id}_{site_id}_{period.key}_v{version}",
+        template_name=definition.template,
+        template_dirs=[str(p) for p in template_dirs(definition)],
+    )
+    meta = {
+        "definition": definition,
+        "period": period,
+        "figures": figures,
+        "summary": _summary(payload),
+        "warehouse_version": data.warehouse_version,
+    }
+    return job, meta
+
+
+def _render_and_register(
+    registry: Registry, jobs: list[tuple[RenderJob, dict[str, Any]]], workers: int | None
+) -> list[Outcome]:
+    if not jobs:
+        return []
+    n = workers or min(len(jobs), os.cpu_count() or 1, 4)
+    if n <= 1 or len(jobs) == 1:
+        results: list[RenderResult] = [render_job(job) for job, _ in jobs]
+    else:
+        with _pool(n) as pool:
+            results = list(pool.map(render_job, [job for job, _ in jobs]))
+    outcomes = []
+    for (job, meta), result in zip(jobs, results, strict=True):
+        header = job.header
+        errors = list(header["validation_errors"]) + result.errors
+        definition: ReportDefinition = meta["definition"]
+        period: Period = meta["period"]
+        record = ReportRecord(
+            report_id=header["report_id"],
+            definition_id=definition.id,
+            report_type=definition.report_type,
+            regulator=definition.regulator,
+            site_id=job.payload["site"]["id"],
+            period_kind=period.kind,
+            period_key=period.key,
+            period_start=period.start,
+            period_end=period.end,
+            due_date=definition.due_date(period.end),
+            version=header["version"],
+            unit=definition.unit,
+            # a report some format of which could not be rendered is never validated
+            status="draft" if errors else "validated",
+            validation_errors=errors,
+            requirements=header["requirements"],
+            content_hash=header["content_hash"],
+            definition_hash=definition.fingerprint,
+            warehouse_version=meta["warehouse_version"],
+            figures=meta["figures"],
+            summary=meta["summary"],
+            artifacts=result.artifacts,
+            diff=header["diff"],
+            diff_against=header["diff_against"],
+            generated_at=utcnow(),
+            generated_by=header["generated_by"],
+        )
+        registry.add(record)
+        outcomes.append(
+            Outcome(
+                definition.id,
+                record.site_id,
+                period.key,
+                "created",
+                record,
+                seconds=result.seconds,
+                errors=result.errors,
+            )
+        )
+    return outcomes
+
+
+def generate_period(
+    settings: Settings,
+    store: StateStore,
+    kind: str,
+    period_start: dt.date,
+    generated_by: str,
+    workers: int | None = None,
+) -> list[Outcome]:
+    """Every report of every definition of ``kind`` for the period starting at ``period_start``."""
+    definitions = [d for d in load_definitions(settings.reports_dir) if d.period == kind]
+    if not definitions:
+        return []
+    keys = sorted(
+        {
+            period_containing(d.period, period_start, d.financial_year_start_month).key
+            for d in definitions
+        }
+    )
+    return generate(
+        settings,
+        store,
+        definition_ids=[d.id for d in definitions],
+        period_keys=keys,
+        generated_by=generated_by,
+        workers=workers,
+    )
+
+
+def preview_markdown(record: ReportRecord, limit: int = 12) -> str:
+    """The summary table of a report as Markdown (for the Dagster UI)."""
+    from reports.metrics import METRICS, fmt, to_unit, unit_label
+
+    unit = record.unit
+    lines = [
+        f"**{record.definition_id}** — {record.site_id} — {record.period_key} "
+        f"v{record.version} — **{record.status}**",
+        "",
+        "| metric | value | unit |",
+        "|---|---:|---|",
+    ]
+    for key, value in list(record.summary.items())[:limit]:
+        metric = METRICS[key]
+        lines.append(
+            f"| {metric.label} | {fmt(to_unit(metric, value, unit), metric.kind, unit)} | "
+            f"{unit_label(metric, unit)} |"
+        )
+    for error in record.validation_errors:
+        lines.append(f"\n- validation error: {error}")
+    return "\n".join(lines)
