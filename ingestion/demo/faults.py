@@ -36,7 +36,10 @@ KINDS = (
 )
 
 GAP_METER, GAP_FIRST, GAP_STEPS = "FT-120", 40, 24  # raw water transfer, 10:00-16:00 local
-STUCK_METER, STUCK_FIRST, STUCK_STEPS = "LT-201", 16, 48  # PWD level, 04:00-16:00 local
+# TSF return pump: it runs around the clock and its rate wanders (46-48 distinct values in any
+# 12 h), so a frozen reading stands out; its totaliser FQ-151 keeps the flow's volume right. A
+# set-point-held level (the process water dam repeats one value for days) would not show a freeze.
+STUCK_METER, STUCK_FIRST, STUCK_STEPS = "FT-150", 16, 48  # 04:00-16:00 local
 SPIKE_METER, SPIKE_STEP = "FT-130A", 70  # plant feed (never zero), 17:30 local
 RANGE_METER, RANGE_STEP = "LT-401", 13  # TSF pond level, 03:15 local
 DUPLICATE_FIRST, DUPLICATE_STEPS = 10, 4  # logger rows of 02:30-03:15 local, written twice
@@ -147,7 +150,7 @@ def iso_utc(ts: pd.Timestamp | datetime) -> str:
 def apply_reading_faults(
     plan: FaultPlan, sim: DemoSimulation, readings: dict[str, np.ndarray]
 ) -> None:
-    """Gap, stuck level, spike, error code and the forced rollover, on copies in ``readings``."""
+    """Gap, stuck flow meter, spike, error code and forced rollover, on copies in ``readings``."""
 
     def edit(meter: str) -> np.ndarray:
         readings[meter] = readings[meter].copy()
@@ -201,7 +204,8 @@ def reading_fault_records(
             STUCK_METER,
             stuck,
             stuck + STUCK_STEPS - 1,
-            f"level repeats {readings[STUCK_METER][stuck]} m for 12 h ({STUCK_STEPS} readings)",
+            f"flow rate repeats {readings[STUCK_METER][stuck]} m3/h for 12 h "
+            f"({STUCK_STEPS} readings)",
         ),
         scada(
             "spike",
