@@ -96,7 +96,7 @@ def check(
             passed = not (low or high)
             reason = None
             if not passed:
-                bound = f"minimum {req.min:g}" if low else f"maximum {req.max:g}"
+                bound = f"minimum {req.min:,g}" if low else f"maximum {req.max:,g}"
                 reason = (
                     f"{req.id}: {metric.label} {fmt(value, metric.kind, unit)} {label} "
                     f"breaches the {bound} {label}"

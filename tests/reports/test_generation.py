@@ -186,7 +186,7 @@ def test_a_breached_requirement_keeps_the_report_in_draft_with_the_error(home: P
     assert record.status == "draft"
     assert len(record.validation_errors) == 1
     assert record.validation_errors[0].startswith("groundwater-abstraction: Inputs: Groundwater")
-    assert "breaches the maximum 1000 m3" in record.validation_errors[0]
+    assert "breaches the maximum 1,000 m3" in record.validation_errors[0]
     failed = [r for r in record.requirements if not r["passed"]]
     assert [r["id"] for r in failed] == ["groundwater-abstraction"]
     xml = etree.fromstring(Path(record.artifacts["xml"]["path"]).read_bytes())
