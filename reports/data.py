@@ -401,6 +401,20 @@ def _facilities(data: PublishedSite, period: Period) -> list[dict[str, Any]]:
     return out
 
 
+# the volumes of a facility month, as the node balance mart names them (without ``_m3``)
+FACILITY_MONTH_VOLUMES = (
+    "opening_storage",
+    "closing_storage",
+    "storage_change",
+    "inflow",
+    "outflow",
+    "rainfall",
+    "evaporation",
+    "seepage",
+    "balance_error",
+)
+
+
 def _facility_months(data: PublishedSite, period: Period) -> dict[str, list[dict[str, Any]]]:
     """Each facility month by month (the marts' rows as they are), for periods of several months."""
     months = set(period.months)
@@ -410,20 +424,7 @@ def _facility_months(data: PublishedSite, period: Period) -> dict[str, list[dict
             out[r["node_id"]].append(
                 {
                     "month": r["month_start"].strftime("%Y-%m"),
-                    **{
-                        k: r[f"{k}_m3"]
-                        for k in (
-                            "opening_storage",
-                            "closing_storage",
-                            "storage_change",
-                            "inflow",
-                            "outflow",
-                            "rainfall",
-                            "evaporation",
-                            "seepage",
-                            "balance_error",
-                        )
-                    },
+                    **{k: r[f"{k}_m3"] for k in FACILITY_MONTH_VOLUMES},
                     "balance_error_pct": _pct(r["balance_error_m3"], r["inflow_m3"]),
                     "n_days_incomplete": int(r["n_days_incomplete"]),
                 }

@@ -48,7 +48,7 @@ def _materialize(
             siteledger.state_store(),
             kind,
             start,
-            generated_by=f"dagster run {context.run_id[:8]}",
+            generated_by=f"dagster run {context.run.run_id[:8]}",
         )
     except (ReportGenerationError, ReportDataError) as exc:
         raise Failure(description=str(exc)) from exc

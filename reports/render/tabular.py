@@ -17,6 +17,7 @@ from typing import Any
 
 from lxml import etree
 
+from reports.data import FACILITY_MONTH_VOLUMES
 from reports.metrics import METRICS, to_unit, unit_label
 
 XSD_PATH = Path(__file__).resolve().parents[1] / "schema" / "siteledger-report-1.0.xsd"
@@ -141,18 +142,7 @@ def _repr(value: Any) -> Any:
     return value
 
 
-_FACILITY_VOLUMES = (
-    "capacity",
-    "opening_storage",
-    "closing_storage",
-    "storage_change",
-    "inflow",
-    "outflow",
-    "rainfall",
-    "evaporation",
-    "seepage",
-    "balance_error",
-)
+_FACILITY_VOLUMES = ("capacity", *FACILITY_MONTH_VOLUMES)
 
 
 # -- Excel ---------------------------------------------------------------------------------------
