@@ -114,6 +114,11 @@ class SiteledgerDbtTranslator(DagsterDbtTranslator):
         fqn = props["fqn"]  # e.g. ["siteledger", "marts", "water", "fct_site_balance_daily"]
         layer = fqn[1] if len(fqn) > 2 else "dbt"
         group = _GROUPS.get(layer) or (fqn[2] if layer == "marts" and len(fqn) > 3 else layer)
-        return spec.replace_attributes(
+        spec = spec.replace_attributes(
             group_name=group, owners=_OWNERS.get(layer, ["team:data-engineering"])
         )
+        # upstream assets dbt cannot know of (a second writer of a source), from the model's meta
+        extra = (props.get("meta") or {}).get("siteledger", {}).get("also_depends_on", [])
+        if extra:
+            spec = spec.merge_attributes(deps=[AssetKey.from_user_string(k) for k in extra])
+        return spec
