@@ -63,6 +63,11 @@ def test_asset_graph_reads_well_in_the_ui():
     # the dbt source of the lake is the ingestion asset, not a separate external asset
     parents = graph.get(AssetKey(["staging", "stg_lake__readings"])).parent_keys
     assert AssetKey(["raw", "readings"]) in parents
+    # ... and the device spool import, the lake's second writer, is upstream of it too
+    assert AssetKey(["raw", "device_readings"]) in parents
+    # reports come after the published warehouse
+    report = graph.get(AssetKey(["reports", "compliance_report_monthly"]))
+    assert AssetKey(["warehouse", "published"]) in report.parent_keys
 
 
 def test_dbt_tests_become_asset_checks():
