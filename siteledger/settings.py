@@ -78,6 +78,27 @@ class Settings:
             return self.state_url
         return f"sqlite:///{(self.home / 'state.db').resolve()}"
 
+    def runtime_data(self) -> list[Path]:
+        """What runs write under the home: data folders and, when it lives here, the state store.
+
+        The site files, the Dagster instance and dbt's parse cache are configuration, not data.
+        """
+        paths = [
+            self.landing,
+            self.archive,
+            self.lake,
+            self.quarantine,
+            self.spool,
+            self.demo_dir,
+            self.warehouse_dir,
+            self.reports_dir,
+            self.home / "quality",
+        ]
+        if not self.state_url:
+            state = self.home / "state.db"
+            paths += [state, state.with_name("state.db-wal"), state.with_name("state.db-shm")]
+        return paths
+
     def ensure_dirs(self) -> None:
         for path in (
             self.home,

@@ -6,6 +6,7 @@ Commands call the plain-Python packages; nothing here computes anything itself.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 import time
@@ -106,6 +107,11 @@ _demo_options = [
     click.option("--seed", default=7, show_default=True, type=int),
     click.option("--faults", is_flag=True, help="Inject recorded faults into the readings."),
     click.option(
+        "--fresh",
+        is_flag=True,
+        help="First clear the home's data (lake, warehouse, reports, state store) of earlier runs.",
+    ),
+    click.option(
         "--bores",
         default=6,
         show_default=True,
@@ -121,24 +127,62 @@ def _with_demo_options(func):  # type: ignore[no-untyped-def]
     return func
 
 
-def _generate(settings: Settings, days: int, start: str, seed: int, faults: bool, bores: int):  # type: ignore[no-untyped-def]
+def _generate(  # type: ignore[no-untyped-def]
+    settings: Settings, days: int, start: str, seed: int, faults: bool, bores: int, fresh: bool
+):
     from ingestion.demo import write_demo
 
     try:
         first_day = dt.date.fromisoformat(start)
     except ValueError as exc:
         raise click.BadParameter(f"--start {start!r} is not a date like 2025-07-01") from exc
+    wanted = {"days": days, "start": start, "seed": seed, "faults": faults, "bores": bores}
+    recorded = settings.demo_dir / "parameters.json"
+    if fresh:
+        _clear_runtime_data(settings)
+    elif recorded.exists() and json.loads(recorded.read_text()) != wanted:
+        earlier = json.loads(recorded.read_text())
+        # plain text, never wrapped: the path is meant to be copied
+        click.echo(
+            f"note: {settings.home} holds an earlier demo ({_demo_args(earlier)}); "
+            "its data stays in the lake and mixes with this one. Add --fresh to start clean."
+        )
     settings.ensure_dirs()
     t0 = time.perf_counter()
     with console.status(f"simulating {days} days of the demo mine ..."):
         out = write_demo(
             settings.home, days=days, start=first_day, seed=seed, faults=faults, n_bores=bores
         )
+    recorded.write_text(json.dumps(wanted) + "\n")
     console.print(
         f"demo site written: {out.site_file} ({len(out.drop_files)} file drops, "
         f"{out.n_readings:,} readings, {time.perf_counter() - t0:.1f} s)"
     )
     return out
+
+
+def _demo_args(parameters: dict) -> str:  # type: ignore[type-arg]
+    return " ".join(
+        f"--{key}" if value is True else f"--{key} {value}"
+        for key, value in parameters.items()
+        if value is not False
+    )
+
+
+def _clear_runtime_data(settings: Settings) -> None:
+    import shutil
+
+    removed = []
+    for path in settings.runtime_data():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(path.name)
+    if removed:
+        click.echo(f"cleared {settings.home}: {', '.join(removed)}")
 
 
 @cli.group()
@@ -150,10 +194,10 @@ def demo() -> None:
 @_with_demo_options
 @click.pass_context
 def demo_generate(
-    ctx: click.Context, days: int, start: str, seed: int, faults: bool, bores: int
+    ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
 ) -> None:
     """Write the demo site YAML, its file drops into landing/ and its ground truth."""
-    out = _generate(_settings(ctx), days, start, seed, faults, bores)
+    out = _generate(_settings(ctx), days, start, seed, faults, bores, fresh)
     console.print(f"ground truth: {_settings(ctx).demo_dir / 'ground_truth'}")
     if out.faults_manifest:
         console.print(f"fault manifest: {out.faults_manifest}")
@@ -163,11 +207,11 @@ def demo_generate(
 @_with_demo_options
 @click.pass_context
 def demo_run(
-    ctx: click.Context, days: int, start: str, seed: int, faults: bool, bores: int
+    ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
 ) -> None:
     """Generate the demo site and run the main job on it (embedded defaults)."""
     settings = _settings(ctx)
-    out = _generate(settings, days, start, seed, faults, bores)
+    out = _generate(settings, days, start, seed, faults, bores, fresh)
     _run_pipeline(settings, [load_site(out.site_file)], None, None)
     _print_outputs(settings, out)
 

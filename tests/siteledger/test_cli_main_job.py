@@ -31,3 +31,29 @@ def test_demo_run_builds_publishes_and_prints_the_monthly_balance(tmp_path: Path
     again = CliRunner().invoke(cli, ["--home", str(tmp_path), "demo", "run", "--days", "4"])
     assert again.exit_code == 0, again.output
     assert "duplicate" in again.output
+
+
+def test_a_demo_with_other_parameters_warns_and_fresh_clears_earlier_data(tmp_path: Path):
+    home = ["--home", str(tmp_path)]
+    first = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "5"])
+    assert first.exit_code == 0, first.output
+    # stand-ins for what a run of the first demo leaves behind
+    old_batch = tmp_path / "lake" / "readings" / "site=demo_mine" / "old.parquet"
+    old_batch.parent.mkdir(parents=True)
+    old_batch.write_bytes(b"PAR1")
+    (tmp_path / "state.db").write_bytes(b"")
+    (tmp_path / "dagster").mkdir()
+
+    same = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "5"])
+    assert "earlier demo" not in same.output
+    other = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "6", "--faults"])
+    assert other.exit_code == 0, other.output
+    assert "holds an earlier demo (--days 5 " in other.output and "--fresh" in other.output
+    assert old_batch.exists()
+
+    fresh = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "6", "--fresh"])
+    assert fresh.exit_code == 0, fresh.output
+    assert not old_batch.exists() and not (tmp_path / "state.db").exists()
+    # configuration survives: the site file is rewritten, the Dagster instance is kept
+    assert (tmp_path / "sites" / "demo_mine.yaml").exists() and (tmp_path / "dagster").is_dir()
+    assert len(list((tmp_path / "landing").iterdir())) > 0
