@@ -220,17 +220,30 @@ def demo_run(
 @click.option("--site", "site_file", type=click.Path(exists=True, path_type=Path))
 @click.option("--start", "start_day", default=None, help="First site-local day to rebuild.")
 @click.option("--end", "end_day", default=None, help="Last site-local day to rebuild.")
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Rebuild the day-by-day models from scratch (after an upgrade changed their columns).",
+)
 @click.pass_context
 def run_main(
-    ctx: click.Context, site_file: Path | None, start_day: str | None, end_day: str | None
+    ctx: click.Context,
+    site_file: Path | None,
+    start_day: str | None,
+    end_day: str | None,
+    full_refresh: bool,
 ) -> None:
     """The main job: import landing files, rebuild the balance, publish the warehouse."""
     settings = _settings(ctx)
-    _run_pipeline(settings, _sites(settings, site_file), start_day, end_day)
+    _run_pipeline(settings, _sites(settings, site_file), start_day, end_day, full_refresh)
 
 
 def _run_pipeline(
-    settings: Settings, sites: list[SiteConfig], start_day: str | None, end_day: str | None
+    settings: Settings,
+    sites: list[SiteConfig],
+    start_day: str | None,
+    end_day: str | None,
+    full_refresh: bool = False,
 ) -> None:
     from ingestion.site_tables import write_site_tables
     from siteledger.dbt import DbtError, run_dbt
@@ -243,11 +256,16 @@ def _run_pipeline(
     t0 = time.perf_counter()
     with console.status("dbt build: water balance models and their tests ..."):
         try:
-            output = run_dbt(settings, "build", start_day, end_day)
+            extra = ("--full-refresh",) if full_refresh else ()
+            output = run_dbt(settings, "build", start_day, end_day, extra)
         except DbtError as exc:
             click.echo(exc.output[-6000:], err=True)
+            hint = ""
+            if "out of sync" in exc.output and not full_refresh:
+                # an upgrade added columns to an incremental model this home has built before
+                hint = "; the models' columns changed: run 'siteledger run --full-refresh' once"
             raise click.ClickException(
-                f"{exc}; the published warehouse was left as it was"
+                f"{exc}; the published warehouse was left as it was{hint}"
             ) from exc
     summary = next(
         (line.split("Done. ", 1)[1] for line in output.splitlines() if "Done. PASS=" in line), ""

@@ -32,6 +32,18 @@ def test_demo_run_builds_publishes_and_prints_the_monthly_balance(tmp_path: Path
     assert again.exit_code == 0, again.output
     assert "duplicate" in again.output
 
+    # an upgrade that changes an incremental model's columns: the run stops, keeps the published
+    # version, and says how to recover; --full-refresh rebuilds and publishes again
+    with duckdb.connect(str(tmp_path / "warehouse" / "build.duckdb")) as con:
+        con.execute("alter table intermediate.int_flow_rate_volumes drop column n_estimated")
+    stale = CliRunner().invoke(cli, ["--home", str(tmp_path), "run"])
+    assert stale.exit_code == 1
+    assert "siteledger run --full-refresh" in stale.output
+    assert "published warehouse was left as it was" in stale.output
+    fixed = CliRunner().invoke(cli, ["--home", str(tmp_path), "run", "--full-refresh"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "published warehouse version" in fixed.output
+
 
 def test_a_demo_with_other_parameters_warns_and_fresh_clears_earlier_data(tmp_path: Path):
     home = ["--home", str(tmp_path)]

@@ -3,7 +3,9 @@
 {#- The metered volume of each flow and site-local day. Per day the best kind of meter with data
     wins: totaliser, then interval-volume meter, then flow-rate integration. Within that kind,
     meters of one redundancy group measure the same water and are averaged; meters outside a
-    group (or in different groups) measure parallel lines and are added. -#}
+    group (or in different groups) measure parallel lines and are added. estimated_volume_m3 is
+    the part that came from VEE estimates of invalid or missing rate readings, averaged and
+    added the same way (0 for totalisers and volume meters: a register difference spans a gap). -#}
 with
 
 meters as (
@@ -32,7 +34,8 @@ flow_rate_days as (
         meter_id,
         day,
         n_readings,
-        volume_m3
+        volume_m3,
+        estimated_volume_m3
     from {{ ref('int_flow_rate_volumes') }}
     where {{ in_day_window('day') }}
         and {{ in_site_window('site_id') }}
@@ -52,13 +55,15 @@ volume_days as (
 ),
 
 meter_days as (
-    select site_id, meter_id, day, n_readings, volume_m3, n_rollovers, n_resets, 1 as priority
+    select
+        site_id, meter_id, day, n_readings, volume_m3, 0.0 as estimated_volume_m3, n_rollovers,
+        n_resets, 1 as priority
     from totaliser_days
     union all
-    select site_id, meter_id, day, n_readings, volume_m3, 0, 0, 2 as priority
+    select site_id, meter_id, day, n_readings, volume_m3, 0.0, 0, 0, 2 as priority
     from volume_days
     union all
-    select site_id, meter_id, day, n_readings, volume_m3, 0, 0, 3 as priority
+    select site_id, meter_id, day, n_readings, volume_m3, estimated_volume_m3, 0, 0, 3 as priority
     from flow_rate_days
 ),
 
@@ -85,6 +90,8 @@ measuring_points as (
         measuring_point,
         min(measurand) as measurand,
         avg(volume_m3) as volume_m3,
+        -- over the meters the volume averages (a meter without a usable value has no part in it)
+        avg(case when volume_m3 is not null then estimated_volume_m3 end) as estimated_volume_m3,
         cast(count(*) as bigint) as n_meters,
         cast(sum(n_readings) as bigint) as n_readings,
         cast(sum(n_rollovers) as bigint) as n_rollovers,
@@ -102,6 +109,7 @@ final as (
         day,
         min(measurand) as measurand,
         sum(volume_m3) as volume_m3,
+        sum(estimated_volume_m3) as estimated_volume_m3,
         {{ dbt.listagg('meter_ids', "','", 'order by meter_ids') }} as meter_ids,
         cast(sum(n_meters) as bigint) as n_meters,
         cast(sum(n_readings) as bigint) as n_readings,

@@ -2,7 +2,9 @@
 
 {#- Every flow on every site-local day: its volume, how it was obtained and from what. A flow with
     an estimation rule takes the rule; any other flow takes its meters. A flow with neither, or
-    whose meters sent nothing that day, has a null volume and `is_missing` set. -#}
+    whose meters sent nothing that day, has a null volume and `is_missing` set.
+    estimated_volume_m3 is the part of a metered volume that VEE estimates stood in for (invalid
+    or missing rate readings); the accuracy statement counts it as estimated. -#}
 with
 
 flows as (
@@ -59,6 +61,10 @@ volumes as (
             else 'none'
         end as volume_source,
         case when flow_days.estimation_method is null then measured.meter_ids end as meter_ids,
+        case
+            when flow_days.estimation_method is null then coalesce(measured.estimated_volume_m3, 0)
+            else 0
+        end as estimated_volume_m3,
         case
             when flow_days.estimation_method is null then coalesce(measured.n_readings, 0)
             else 0
