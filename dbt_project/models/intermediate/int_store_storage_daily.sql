@@ -29,10 +29,17 @@ segments as (
     select * from {{ ref('int_stage_storage_segments') }}
 ),
 
+-- received level readings that passed validation. An invalid one (a sensor error code, a
+-- spike) is left out and its midnight, if it stood on one, comes from the readings around it as
+-- for a missing one. Gap estimates are not used: an interpolated transmitter would look fresh
+-- and outrank the dip board that was really read.
 readings as (
-    select * from {{ ref('int_readings_deduplicated') }}
+    select site_id, meter_id, ts_utc, reading_day, raw_value as value_canonical
+    from {{ ref('int_readings_validated') }}
     where measurand = 'level'
-        and value_canonical is not null
+        and is_received
+        and estimation_reasons is null
+        and raw_value is not null
         and {{ in_day_window('reading_day', before=1, after=1) }}
         and {{ in_site_window('site_id') }}
 ),
