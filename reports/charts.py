@@ -203,8 +203,9 @@ def sankey(flows: list[dict[str, Any]], unit: str = "m3") -> Markup:
     """The site's flows over the period as a Sankey diagram (band width ~ volume).
 
     Sources on the left, destinations on the right, stores and tasks between them in flow
-    order; a loop (e.g. tailings decant returned to the process water dam) runs back along a
-    lane under the diagram."""
+    order. A flow back against that order (e.g. tailings decant returned to the process water
+    dam) is a dashed line along a lane under the diagram, labelled with its volume: drawn to
+    scale, a return loop as large as the plant feed would cover the forward flows."""
     links = [f for f in flows if f["volume"] and f["volume"] > 0]
     if not links:
         return Markup("<p>No flows with a volume in the period.</p>")
@@ -229,7 +230,7 @@ def sankey(flows: list[dict[str, Any]], unit: str = "m3") -> Markup:
     plot_h = 300.0
     tallest = max(sum(size[n] for n in nodes) for nodes in by_col.values())
     max_nodes = max(len(nodes) for nodes in by_col.values())
-    scale = (plot_h - gap * (max_nodes - 1)) / (tallest + sum(f["volume"] for f in back))
+    scale = (plot_h - gap * (max_nodes - 1)) / tallest
     margin_left = 150
     span = w - margin_right - node_w - margin_left
     x_of = {n: margin_left + span * c / max(n_cols - 1, 1) for n, c in col.items()}
@@ -242,7 +243,8 @@ def sankey(flows: list[dict[str, Any]], unit: str = "m3") -> Markup:
             y += max(size[node] * scale, 1.0) + gap
         bottom_of_nodes = max(bottom_of_nodes, y)
     lane = bottom_of_nodes + 12  # room for the labels under the lowest nodes
-    h = int(lane + sum(max(f["volume"] * scale, 0.8) for f in back) + 8 * len(back) + 10)
+    lane_step = 13.0  # a dashed return line and its label
+    h = int(lane + lane_step * len(back) + (16 if back else 4))
     out_off: dict[str, float] = defaultdict(float)
     in_off: dict[str, float] = defaultdict(float)
     parts = [
@@ -250,6 +252,8 @@ def sankey(flows: list[dict[str, Any]], unit: str = "m3") -> Markup:
         f'viewBox="0 0 {w} {h}" style="{FONT};font-size:7px">'
     ]
     colours = {"input": PALETTE[1], "output": PALETTE[3], "diversion": PALETTE[4]}
+    digits = 1 if unit == "ML" else 0
+    div = 1000.0 if unit == "ML" else 1.0
     ordered = sorted(links, key=lambda f: (col[f["source"]], -f["volume"], f["flow_id"]))
     for f in ordered:
         width = max(f["volume"] * scale, 0.8)
@@ -270,10 +274,10 @@ def sankey(flows: list[dict[str, Any]], unit: str = "m3") -> Markup:
             )
             parts.append(f'<path d="{d}" fill="{colour}" fill-opacity="0.42">{title}</path>')
         else:
-            # a loop back: out of the right edge, down to its lane, left, up into the target
-            yl = lane + width / 2
-            lane += width + 8
-            r = width / 2 + 6
+            # a return: out of the right edge, down to its lane, left, up into the target
+            yl = lane + 4
+            lane += lane_step
+            r = 4.0
             y0, y1 = ys + width / 2, yt + width / 2
             d = (
                 f"M{x0:.1f},{y0:.1f} L{x0 + r:.1f},{y0:.1f} Q{x0 + 2 * r:.1f},{y0:.1f} "
@@ -283,12 +287,17 @@ def sankey(flows: list[dict[str, Any]], unit: str = "m3") -> Markup:
                 f"L{x1 - 2 * r:.1f},{y1 + r:.1f} Q{x1 - 2 * r:.1f},{y1:.1f} {x1 - r:.1f},{y1:.1f} "
                 f"L{x1:.1f},{y1:.1f}"
             )
-            parts.append(
-                f'<path d="{d}" fill="none" stroke="#8a9bb0" stroke-opacity="0.3" '
-                f'stroke-width="{width:.2f}">{title}</path>'
+            label = (
+                f"{f['source_name']} → {f['target_name']}: "
+                f"{f['volume'] / div:,.{digits}f} {unit} (return)"
             )
-    digits = 1 if unit == "ML" else 0
-    div = 1000.0 if unit == "ML" else 1.0
+            parts.append(
+                f'<path d="{d}" fill="none" stroke="#5d6d82" stroke-width="1.1" '
+                f'stroke-dasharray="3,2">{title}</path>'
+                f'<text x="{(x0 + x1) / 2:.1f}" y="{yl - 1.5:.1f}" text-anchor="middle" '
+                f'fill="#3d4b5c">'
+                f"{_t(label)}</text>"
+            )
     last_col = n_cols - 1
     for node in names:
         x, y, hh = x_of[node], y_of[node], max(size[node] * scale, 1.0)
