@@ -18,11 +18,7 @@
         closure_error_m3,
         closure_error_pct,
         closure_threshold_pct,
-        case
-            when closure_error_pct is null then 'undetermined'
-            when abs(closure_error_pct) <= closure_threshold_pct then 'within_threshold'
-            else 'exceeds_threshold'
-        end as closure_status,
+        {{ threshold_status('closure_error_pct', 'closure_threshold_pct') }} as closure_status,
         task_feed_m3,
         task_feed_raw_m3,
         task_feed_worked_m3,
@@ -40,4 +36,21 @@
         output_{{ method }}_m3,
         100.0 * {{ safe_divide('output_' ~ method ~ '_m3', 'outputs_m3') }} as output_{{ method }}_pct,
         {% endfor -%}
+{%- endmacro %}
+
+{#- Status of a balance error (% of inflows) against its threshold (%): one rule for sites and
+    nodes, daily and monthly. No inflow, so no %: undetermined. -#}
+{% macro threshold_status(error_pct, threshold_pct) -%}
+    case
+        when {{ error_pct }} is null then 'undetermined'
+        when abs({{ error_pct }}) <= {{ threshold_pct }} then 'within_threshold'
+        else 'exceeds_threshold'
+    end
+{%- endmacro %}
+
+{#- A node's balance error, inflow - outflow - change in storage, in m3 and % of its inflow. -#}
+{% macro node_balance_error() -%}
+        inflow_m3 - outflow_m3 - storage_change_m3 as balance_error_m3,
+        100.0 * {{ safe_divide('inflow_m3 - outflow_m3 - storage_change_m3', 'inflow_m3') }}
+            as balance_error_pct
 {%- endmacro %}

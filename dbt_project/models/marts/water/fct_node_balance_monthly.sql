@@ -49,9 +49,7 @@ with_storage as (
 errors as (
     select
         with_storage.*,
-        inflow_m3 - outflow_m3 - storage_change_m3 as balance_error_m3,
-        100.0 * {{ safe_divide('inflow_m3 - outflow_m3 - storage_change_m3', 'inflow_m3') }}
-            as balance_error_pct
+        {{ node_balance_error() }}
     from with_storage
 ),
 
@@ -76,11 +74,7 @@ final as (
         balance_error_m3,
         balance_error_pct,
         balance_threshold_pct,
-        case
-            when balance_error_pct is null then 'undetermined'
-            when abs(balance_error_pct) <= balance_threshold_pct then 'within_threshold'
-            else 'exceeds_threshold'
-        end as balance_status
+        {{ threshold_status('balance_error_pct', 'balance_threshold_pct') }} as balance_status
     from errors
 )
 
