@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -384,3 +386,27 @@ def read_quarantine(
         partition_base_dir=str(settings.quarantine / "rows"),
     )
     return dataset.to_table().select(schema.names)
+
+
+@contextlib.contextmanager
+def import_lock(settings: Settings) -> Iterator[None]:
+    """Hold the home's import lock: one import into the lake at a time, files or device spool
+    (a sensor and the CLI, say, that listed the same input must not both import it before
+    either has committed)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / ".import.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def local_days(utc_us: np.ndarray, zone: str) -> np.ndarray:
+    """Local date in ``zone`` (days since 1970-01-01, int32) of UTC instants in microseconds:
+    the ``day=`` folder a reading belongs in."""
+    if utc_us.shape[0] == 0:
+        return np.empty(0, np.int32)
+    instants = pa.array(utc_us, pa.timestamp("us", tz=zone))
+    days = pc.local_timestamp(instants).cast(pa.date32())
+    return days.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int32)

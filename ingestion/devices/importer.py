@@ -17,19 +17,14 @@ reason. A segment that is not readable is set aside whole in the quarantine.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingestion.devices import health
 from ingestion.devices.spool import Segment, SegmentError, Spool, read_segment
@@ -41,7 +36,7 @@ from ingestion.files.quarantine import (
     write_rows,
 )
 from ingestion.files.recovery import HOST, recover_interrupted, remove_batch_output
-from ingestion.lake import Readings, write_readings
+from ingestion.lake import Readings, import_lock, local_days, write_readings
 from siteledger.settings import Settings
 from siteledger.site.models import SiteConfig
 from siteledger.state.store import ImportJob, StateStore, new_batch_id, utcnow
@@ -65,18 +60,6 @@ class SpoolImportResult:
     days: set[str] = field(default_factory=set)
     lake_files: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-@contextlib.contextmanager
-def _import_lock(settings: Settings) -> Iterator[None]:
-    """The home's import lock, shared with the file importer."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with open(settings.home / ".import.lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def spool_for(settings: Settings, site_id: str, max_bytes: int | None = None) -> Spool:
@@ -104,7 +87,7 @@ def import_spool(
     settings.ensure_dirs()
     site_id = site.site.id
     result = SpoolImportResult(site_id)
-    with _import_lock(settings):
+    with import_lock(settings):
         recover_interrupted(settings, store)
         spool = spool_for(settings, site_id)
         pending = spool.segments()
@@ -272,21 +255,12 @@ def _build(
         units,
         np.array(meter_col, dtype=np.int32),
         ts,
-        _local_days(ts, site.site.timezone),
+        local_days(ts, site.site.timezone),
         np.array(value_col, dtype=np.float64),
         np.array(unit_col, dtype=np.int32),
         np.array(source_row, dtype=np.int64),
     )
     return readings, rows, listing, dropped, row
-
-
-def _local_days(utc_us: np.ndarray, zone: str) -> np.ndarray:
-    """Site-local date (days since 1970-01-01) of UTC instants."""
-    if utc_us.shape[0] == 0:
-        return np.empty(0, np.int32)
-    instants = pa.array(utc_us, pa.timestamp("us", tz=zone))
-    days = pc.local_timestamp(instants).cast(pa.date32())
-    return days.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int32)
 
 
 def _quarantine_segment(

@@ -8,12 +8,10 @@ take turns (a file lock), so two runs that both listed a file never both import 
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from ingestion.files.jobs import FileImport, ImportResult, ImportRun, describe
 from ingestion.files.landing import LandedFile
 from ingestion.files.limits import MIB, ImportLimits
 from ingestion.files.recovery import recover_interrupted
+from ingestion.lake import import_lock
 from siteledger.settings import Settings
 from siteledger.site.models import FileLayout, SiteConfig
 from siteledger.state.store import StateStore
@@ -48,7 +47,7 @@ def import_landing(
     """
     settings.ensure_dirs()
     run = ImportRun(settings, site, store, limits or ImportLimits.from_env())
-    with _one_import_at_a_time(settings):
+    with import_lock(settings):
         recover_interrupted(settings, store)
         return _Pipeline(run, _landing_entries(settings.landing), progress).import_all()
 
@@ -68,23 +67,11 @@ def import_file(
     """
     settings.ensure_dirs()
     run = ImportRun(settings, site, store, limits or ImportLimits.from_env())
-    with _one_import_at_a_time(settings):
+    with import_lock(settings):
         recover_interrupted(settings, store)
         job = FileImport(run, Path(path), layout)
         done = _guarded(job, lambda: job.prepare(lambda landed: None))
         return done if done is not None else _complete(job)
-
-
-@contextlib.contextmanager
-def _one_import_at_a_time(settings: Settings) -> Iterator[None]:
-    """Hold the home's import lock: two runs (a sensor and the CLI, say) that listed the same
-    file must not both import it before either has committed."""
-    with open(settings.home / ".import.lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _landing_entries(landing: Path) -> list[Path]:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.files.numbers import shorten
+from ingestion.lake import local_days
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
@@ -130,7 +131,7 @@ class TimestampParser:
         self._localise(stamps)
         ok = np.array([r is None for r in stamps.reasons], dtype=bool)
         day = np.zeros(len(values), dtype=np.int32)
-        day[ok] = _local_days(stamps.utc_us[ok], self.day_zone.key)
+        day[ok] = local_days(stamps.utc_us[ok], self.day_zone.key)
         return ParsedTimes(stamps.utc_us, day, stamps.reasons)
 
     def _parse_padded_texts(self, values: Sequence[object], stamps: _Stamps) -> list[int]:
@@ -199,10 +200,3 @@ class TimestampParser:
             stamps.reasons[i] = (
                 f"ambiguous or non-existent local time {shown.isoformat(sep=' ')!r} in {zone}"
             )
-
-
-def _local_days(utc_us: np.ndarray, zone: str) -> np.ndarray:
-    """Local date (days since 1970-01-01) in ``zone`` of UTC instants."""
-    instants = pa.array(utc_us, pa.timestamp("us", tz=zone))
-    days = pc.local_timestamp(instants).cast(pa.date32())
-    return days.cast(pa.int32()).to_numpy(zero_copy_only=False)
