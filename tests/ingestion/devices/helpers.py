@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import socket
 import threading
+import time
 from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -34,6 +35,20 @@ def free_ports(n: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def wait_until_listening(port: int, timeout_s: float = 10.0) -> None:
+    """Block until something accepts TCP connections on 127.0.0.1:``port`` (a server started on
+    a thread may not be listening yet when the next line connects, on a loaded machine)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def on_ports(site: SiteConfig, ports: dict[int, int]) -> SiteConfig:

@@ -21,7 +21,12 @@ from ingestion.devices.clock import SimClock
 from ingestion.devices.collector import Collector, CollectorConfig
 from ingestion.devices.spool import Spool, read_segment
 from siteledger.site.models import REGISTER_COUNT, Meter, SiteConfig, SiteInfo
-from tests.ingestion.devices.helpers import FixedValues, ThreadedSimulator, free_ports
+from tests.ingestion.devices.helpers import (
+    FixedValues,
+    ThreadedSimulator,
+    free_ports,
+    wait_until_listening,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +102,8 @@ def _site(port: int) -> tuple[SiteConfig, dict[str, float], dict[str, list[int]]
 
 def _poll_once(site: SiteConfig, tmp: Path) -> dict[str, float]:
     spool = Spool(tmp)
-    collector = Collector(site, spool, CollectorConfig(interval_s=60, timeout_s=1.0))
+    # a generous timeout: this test is about decoding, and CI machines can be busy
+    collector = Collector(site, spool, CollectorConfig(interval_s=60, timeout_s=5.0))
 
     async def cycle() -> Path | None:
         try:
@@ -126,6 +132,7 @@ def test_collector_decodes_an_independent_server_and_the_simulator_alike(tmp_pat
             assert server.data_bank.set_input_registers(mb.address, registers[meter.id])
     server.start()
     try:
+        wait_until_listening(port)
         from_independent = _poll_once(site, tmp_path / "a")
     finally:
         server.stop()
