@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from siteledger.durable import fsync_path
 from siteledger.settings import Settings
 from siteledger.state.store import StateStore
 
@@ -165,17 +166,9 @@ def write_parquet_atomic(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_path(path)
     pq.write_table(table, tmp, **(options or PARQUET_OPTIONS))
-    _fsync(tmp)
+    fsync_path(tmp)
     os.replace(tmp, path)
     return path
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _day_order(day: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import duckdb
 from sqlalchemy import select
 
+from siteledger.durable import fsync_path
 from siteledger.settings import Settings
 from siteledger.state.store import (
     PublishAudit,
@@ -135,7 +136,7 @@ class Warehouse:
             tmp.unlink(missing_ok=True)
             counts = self._write_version(tmp, tables, version_id, note)
             parquet_dir = self._export_parquet(tmp, version_id, list(counts))
-            _fsync(tmp)
+            fsync_path(tmp)
             os.replace(tmp, final)
             self._switch(final, parquet_dir)
             self._record(version_id, final, counts, note)
@@ -233,7 +234,7 @@ class Warehouse:
         tmp_sym.unlink(missing_ok=True)
         os.symlink(os.path.relpath(parquet_dir, self.root), tmp_sym)
         os.replace(tmp_sym, self.parquet_link)
-        _fsync_dir(self.root)
+        fsync_path(self.root)
 
     def _record(
         self, version_id: str, path: Path, counts: dict[str, int], note: str | None
@@ -290,16 +291,3 @@ class Warehouse:
                 s.get(WarehouseVersion, target.version_id).status = "current"  # type: ignore[union-attr]
             target.status = "current"
             return target
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

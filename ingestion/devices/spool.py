@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from siteledger.durable import fsync_path
+
 SEGMENT_FORMAT = 1
 SEGMENT_RE = re.compile(r"^(?P<cycle>\d{8}T\d{12}Z)-(?P<run>[0-9a-f]{1,32})\.json$")
 TMP_PREFIX = "."
@@ -46,14 +48,6 @@ def cycle_us_of(name: str) -> int | None:
         return None
     moment = dt.datetime.strptime(match.group("cycle"), "%Y%m%dT%H%M%S%fZ")
     return round(moment.replace(tzinfo=dt.UTC).timestamp() * 1e6)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass
@@ -104,7 +98,7 @@ class Spool:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-        _fsync_dir(self.root)
+        fsync_path(self.root)
         self.size_bytes += len(data)
         return path
 
