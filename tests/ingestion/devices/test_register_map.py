@@ -79,7 +79,16 @@ def test_the_same_register_on_another_unit_function_or_port_is_fine():
         "{host: 10.0.0.5, port: 502, unit_id: 3, register: 100, function: input}",
         "{host: 10.0.0.5, port: 503, unit_id: 3, register: 100}",
     ):
-        parse_site_text(BASE.replace("{MODBUS}", modbus), "rm.yaml")
+        site = parse_site_text(BASE.replace("{MODBUS}", modbus), "rm.yaml")
+        # accepted as written: both meters keep register 100 on their own device or table
+        first, second = (m.modbus for m in site.meters)
+        assert first is not None and second is not None
+        assert first.address == second.address == 100
+        assert (first.port, first.unit_id, first.function) != (
+            second.port,
+            second.unit_id,
+            second.function,
+        )
 
 
 def test_the_demo_map_round_trips_through_yaml_and_reads_in_few_blocks():
