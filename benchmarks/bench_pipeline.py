@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingestion.demo import write_demo  # noqa: E402
+from demo import write_demo  # noqa: E402
 from ingestion.files import import_landing  # noqa: E402
 from ingestion.site_tables import write_site_tables  # noqa: E402
 from quality.audit import audit_build  # noqa: E402

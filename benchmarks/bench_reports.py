@@ -31,10 +31,10 @@ os.environ.setdefault("MPLCONFIGDIR", tempfile.mkdtemp(prefix="mpl-"))
 
 
 def bench_synthetic(stores: int, repeat: int, out_dir: Path) -> dict:
+    from demo.report_data import synthetic_site
     from reports.data import build_payload, content_hash
     from reports.definitions import load_definitions
     from reports.render.worker import RenderJob, render_job
-    from reports.synthetic import synthetic_site
     from reports.validation import check
 
     definition = next(d for d in load_definitions() if d.id == "annual_water_report")

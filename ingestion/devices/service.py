@@ -8,7 +8,6 @@ its ports.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import math
 import signal
@@ -18,8 +17,6 @@ from pathlib import Path
 from ingestion.devices.clock import SimClock
 from ingestion.devices.collector import Collector, CollectorConfig, CollectorStats
 from ingestion.devices.importer import spool_for
-from ingestion.devices.simulator import DeviceSimulator, watch_faults
-from ingestion.devices.values import values_for
 from siteledger.settings import Settings
 from siteledger.site.models import SiteConfig
 
@@ -27,7 +24,7 @@ log = logging.getLogger(__name__)
 STATUS_FILE = "collector.json"
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
+def stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -53,7 +50,7 @@ async def collect(
         site, spool, config, clock, status_file=status_path(settings, site.site.id)
     )
     stop = asyncio.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     if on_start is not None:
         on_start(collector)
     return await collector.run(stop, max_cycles)
@@ -81,29 +78,3 @@ def poll_now(
                 link.close()
 
     return asyncio.run(once())
-
-
-async def simulate_devices(
-    site: SiteConfig,
-    clock: SimClock,
-    *,
-    start: dt.date,
-    days: int,
-    seed: int = 7,
-    faults_file: Path | None = None,
-    on_start: Callable[[DeviceSimulator], None] | None = None,
-) -> None:
-    """Serve the site's Modbus meters until SIGTERM/SIGINT."""
-    simulator = DeviceSimulator(site, values_for(site, start, days, seed), clock)
-    await simulator.start()
-    stop = asyncio.Event()
-    _stop_on_signals(stop)
-    if on_start is not None:
-        on_start(simulator)
-    try:
-        if faults_file is not None:
-            await watch_faults(simulator, faults_file, stop)
-        else:
-            await stop.wait()
-    finally:
-        await simulator.stop()

@@ -20,7 +20,7 @@ DEMO_DAYS = 10
 
 def demo_available() -> bool:
     """Whether the demo generator and the file importer are installed."""
-    return all(importlib.util.find_spec(name) for name in ("ingestion.demo", "ingestion.files"))
+    return all(importlib.util.find_spec(name) for name in ("demo", "ingestion.files"))
 
 
 def add_hand_site(home: Path, through: dt.date = D4) -> None:
@@ -32,7 +32,7 @@ def add_hand_site(home: Path, through: dt.date = D4) -> None:
 
 def add_demo_site(home: Path) -> None:
     """Ten fault-free days of the demo mine: generated drops, imported, site tables written."""
-    from ingestion.demo import write_demo
+    from demo import write_demo
     from ingestion.files import import_landing
     from siteledger.state import StateStore
 

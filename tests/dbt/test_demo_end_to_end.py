@@ -30,7 +30,7 @@ LEVEL_RESOLUTION_M = 0.0001
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs ingestion.demo and ingestion.files"),
+    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 
 

@@ -24,7 +24,7 @@ from tests.dbt.runner import query, run_dbt, shared_home
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs ingestion.demo and ingestion.files"),
+    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 TOLERANCE = 0.005
 FLOOR_M3 = 0.5
@@ -37,7 +37,7 @@ ESTIMATED_TOLERANCE = 0.05
 
 
 def _build(home: Path) -> None:
-    from ingestion.demo import write_demo
+    from demo import write_demo
     from ingestion.files import import_landing
     from ingestion.site_tables import write_site_tables
     from siteledger.state import StateStore

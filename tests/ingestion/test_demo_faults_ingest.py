@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
-from ingestion.demo import write_demo
+from demo import write_demo
 from ingestion.files import import_landing
 from ingestion.lake import read_readings
 from siteledger.settings import Settings

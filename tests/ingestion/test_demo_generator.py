@@ -13,9 +13,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ingestion.demo import build_demo_site, simulate, write_demo
-from ingestion.demo.faults import KINDS
-from ingestion.demo.simulate import DemoSimulation
+from demo import build_demo_site, simulate, write_demo
+from demo.faults import KINDS
+from demo.simulate import DemoSimulation
 from siteledger.site import dump_site, parse_site_text
 from siteledger.site.curves import level_to_volume
 from siteledger.site.models import SiteConfig

@@ -15,7 +15,7 @@ from dagster import (
     build_sensor_context,
 )
 
-from ingestion.demo import write_demo
+from demo import write_demo
 from orchestration.definitions import defs
 from orchestration.ingestion.sensors import landing_file_sensor
 from orchestration.resources import SiteledgerHome

@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from quality.audit import audit_build, mart_specs
 from quality.scoring import MART_COLUMNS
-from siteledger.cli.main import cli
 from siteledger.dbt import DBT_PROJECT_DIR
 from siteledger.settings import Settings
 from siteledger.state import StateStore

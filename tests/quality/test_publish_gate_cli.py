@@ -15,9 +15,9 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-import siteledger.cli.reports
+import cli.reports
 import siteledger.dbt
-from siteledger.cli.main import cli
+from cli.main import cli
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 from tests.dbt.homes import demo_available
@@ -25,7 +25,7 @@ from tests.dbt.runner import shared_home
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs ingestion.demo and ingestion.files"),
+    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 
 
@@ -48,7 +48,7 @@ def test_run_publishes_an_audited_build_and_refuses_a_broken_one(
     monkeypatch.setattr(
         siteledger.dbt, "run_dbt", lambda *args, **kwargs: "Done. PASS=1 WARN=0 ERROR=0"
     )
-    monkeypatch.setattr(siteledger.cli.reports, "generate_reports_step", lambda *a, **k: None)
+    monkeypatch.setattr(cli.reports, "generate_reports_step", lambda *a, **k: None)
 
     good = CliRunner().invoke(cli, ["--home", str(tmp_path), "run"])
     assert good.exit_code == 0, good.output

@@ -24,7 +24,7 @@ from tests.dbt.runner import shared_home
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs ingestion.demo and ingestion.files"),
+    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 PUBLISHED = published_warehouse.key
 

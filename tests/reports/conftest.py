@@ -14,7 +14,7 @@ DEMO_DAYS = 365  # 2025-07-01 .. 2026-06-30: 12 months, 4 quarters, financial ye
 
 def build_published_demo(home: Path) -> None:
     """Demo year generated, imported, built by dbt and published (~25 s)."""
-    from ingestion.demo import write_demo
+    from demo import write_demo
     from ingestion.files import import_landing
     from ingestion.site_tables import write_site_tables
     from siteledger.settings import get_settings

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from demo.report_data import synthetic_site
 from reports.data import build_payload, content_hash
 from reports.definitions import load_definitions
-from reports.synthetic import synthetic_site
 from reports.validation import check
 
 

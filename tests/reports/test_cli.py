@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from siteledger.cli.main import cli
+from cli.main import cli
 
 pytestmark = pytest.mark.integration
 

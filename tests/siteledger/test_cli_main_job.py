@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from siteledger.cli.main import cli
+from cli.main import cli
 
 
 @pytest.mark.integration

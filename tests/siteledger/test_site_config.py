@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from siteledger.cli.main import cli
+from cli.main import cli
 from siteledger.site import SiteConfigError, dump_site, load_site, parse_site_text
 from siteledger.site.curves import level_to_volume, volume_to_level
 

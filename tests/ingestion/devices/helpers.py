@@ -11,10 +11,10 @@ from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from ingestion.demo.site import build_demo_site
+from demo.devices.simulator import DeviceSimulator, Fault
+from demo.devices.values import MeterValues
+from demo.site import build_demo_site
 from ingestion.devices.clock import SimClock
-from ingestion.devices.simulator import DeviceSimulator, Fault
-from ingestion.devices.values import MeterValues
 from siteledger.site.models import SiteConfig
 
 T = TypeVar("T")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from ingestion.devices.clock import SimClock
-from siteledger.cli.main import cli
 from siteledger.site import dump_site
 from tests.ingestion.devices.helpers import FixedValues, ThreadedSimulator, free_ports
 from tests.ingestion.devices.test_spool import _site

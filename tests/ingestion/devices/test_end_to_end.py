@@ -23,12 +23,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingestion.demo import write_demo
+from demo import write_demo
+from demo.devices.values import DemoValues
 from ingestion.devices.clock import SimClock
 from ingestion.devices.health import health_table
 from ingestion.devices.importer import import_spool
 from ingestion.devices.spool import SEGMENT_RE, cycle_us_of, read_segment
-from ingestion.devices.values import DemoValues
 from ingestion.files import import_landing
 from ingestion.lake import read_readings
 from ingestion.site_tables import write_site_tables

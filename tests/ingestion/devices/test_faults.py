@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from demo.devices.simulator import Fault
+from demo.devices.values import DemoValues
 from ingestion.devices.collector import Collector, CollectorConfig
 from ingestion.devices.health import health_table
 from ingestion.devices.importer import import_spool, spool_for
-from ingestion.devices.simulator import Fault
 from ingestion.devices.spool import read_segment
-from ingestion.devices.values import DemoValues
 from ingestion.lake import read_quarantine, read_readings
 from siteledger.settings import Settings
 from siteledger.state.store import StateStore

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ingestion.demo.site import build_demo_site
+from demo.site import build_demo_site
 from ingestion.devices.devicemap import plan_blocks, site_devices
 from siteledger.site import SiteConfigError, dump_site, parse_site_text
 from siteledger.site.models import Meter

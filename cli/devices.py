@@ -6,7 +6,6 @@ Commands call :mod:`ingestion.devices`; nothing here computes anything itself.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import sys
 from pathlib import Path
@@ -72,95 +71,6 @@ def _clock(spec: str | None, start: str | None, speed: float):  # type: ignore[n
 @click.group()
 def devices() -> None:
     """Modbus TCP devices: simulator, collector, spool import and health."""
-
-
-@devices.command("simulate")
-@click.argument("site_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--start",
-    "start_day",
-    default="2025-07-01",
-    show_default=True,
-    help="First local day of the demo model the devices show.",
-)
-@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3660))
-@click.option("--seed", default=7, show_default=True, type=int)
-@click.option(
-    "--speed",
-    default=1.0,
-    show_default=True,
-    type=float,
-    help="Simulated seconds per wall second (900 shows a 15-minute step per second).",
-)
-@click.option(
-    "--clock",
-    "clock_spec",
-    default=None,
-    help="Share a clock with a collector: ORIGIN@WALLx SPEED (printed at start).",
-)
-@click.option(
-    "--faults",
-    "faults_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON list of faults, re-read when it changes (see docs/devices.md).",
-)
-@click.option("-v", "--verbose", is_flag=True)
-def simulate(
-    site_file: Path,
-    start_day: str,
-    days: int,
-    seed: int,
-    speed: float,
-    clock_spec: str | None,
-    faults_file: Path | None,
-    verbose: bool,
-) -> None:
-    """Serve every Modbus meter of SITE_FILE on 127.0.0.1 until Ctrl-C / SIGTERM."""
-    from ingestion.devices.clock import SimClock
-    from ingestion.devices.service import simulate_devices
-    from ingestion.devices.values import DemoValues
-
-    _logging(verbose)
-    site = _load(site_file)
-    try:
-        first = dt.date.fromisoformat(start_day)
-    except ValueError as exc:
-        raise click.BadParameter(f"{start_day!r} is not a date like 2025-07-01") from exc
-    if clock_spec:
-        clock = _clock(clock_spec, None, 1.0)
-    else:
-        # the model's first instant is local midnight of the first day
-        origin = dt.datetime.combine(first, dt.time(0), _zone(site)).astimezone(dt.UTC)
-        clock = SimClock.starting(origin, speed)
-
-    def started(simulator) -> None:  # type: ignore[no-untyped-def]
-        kind = "demo model" if isinstance(simulator.values, DemoValues) else "synthetic signals"
-        meters = sum(
-            len(u.meters.get("holding", [])) + len(u.meters.get("input", []))
-            for units in simulator.units.values()
-            for u in units.values()
-        )
-        click.echo(
-            f"serving {meters} meters ({kind}) on 127.0.0.1 ports "
-            f"{', '.join(map(str, simulator.ports))}",
-            err=True,
-        )
-        click.echo(f"clock: {clock.spec()}", err=True)
-
-    try:
-        asyncio.run(
-            simulate_devices(
-                site,
-                clock,
-                start=first,
-                days=days,
-                seed=seed,
-                faults_file=faults_file,
-                on_start=started,
-            )
-        )
-    except OSError as exc:
-        raise click.ClickException(f"cannot serve: {exc}") from exc
 
 
 def _zone(site: SiteConfig):  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """What a simulated meter shows at a simulated instant.
 
 For the demo mine the values are the demo generator's own meter readings
-(:func:`ingestion.demo.simulate.simulate`), so a poll agrees with the ground truth: at any
+(:func:`demo.simulate.simulate`), so a poll agrees with the ground truth: at any
 instant inside 15-minute step k a meter shows reading k (a level or a totaliser count at the
 step's start, a flow rate over the step). Before the period the first reading shows, after it
 the last. Other sites get smooth synthetic signals inside each meter's valid range.
@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from typing import Protocol
 
+from demo.simulate import simulate
 from siteledger.site.models import Meter, SiteConfig
 
 STEP_SECONDS = 900
@@ -26,8 +27,6 @@ class DemoValues:
     """The demo generator's readings, one 15-minute step at a time."""
 
     def __init__(self, site: SiteConfig, start: dt.date, days: int, seed: int = 7):
-        from ingestion.demo.simulate import simulate
-
         self.sim = simulate(site, start=start, days=days, seed=seed)
         self.start = self.sim.ts_utc[0].timestamp()
         self.last_step = len(self.sim.ts_utc) - 1
@@ -76,11 +75,11 @@ def hash_fraction(text: str) -> float:
     return value / 1_000_003
 
 
-def values_for(site: SiteConfig, start: dt.date, days: int, seed: int = 7) -> MeterValues:
-    """The demo generator's readings for a demo mine site, synthetic signals otherwise."""
-    node_ids = {node.id for node in site.nodes}
-    from ingestion.demo.site import STORES
-
-    if set(STORES) <= node_ids:
+def values_for(
+    site: SiteConfig, start: dt.date, days: int, seed: int = 7, *, demo_physics: bool
+) -> MeterValues:
+    """The demo generator's readings when ``demo_physics`` (the site must be a demo mine the
+    generator wrote), smooth synthetic signals otherwise."""
+    if demo_physics:
         return DemoValues(site, start, days, seed)
     return SyntheticValues()

@@ -43,14 +43,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from ingestion.demo.drivers import (
+from demo.drivers import (
     RIVER_AVAILABILITY,
     STEPS_PER_DAY,
     Drivers,
     make_drivers,
     stream,
 )
-from ingestion.demo.site import (
+from demo.site import (
     BORE_FLOW_RE,
     BOREFIELD_CAPACITY_M3_PER_H,
     PIT,

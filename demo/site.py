@@ -25,6 +25,8 @@ from siteledger.site.models import (
 )
 
 SITE_ID = "demo_mine"
+# every site the demo generator writes (the device simulator shows their physics)
+SITE_IDS = (SITE_ID,)
 TIMEZONE = "Australia/Perth"
 
 RWD, PWD, RET, TSF, PIT = (

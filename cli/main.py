@@ -5,8 +5,6 @@ Commands call the plain-Python packages; nothing here computes anything itself.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import sys
 import time
@@ -95,127 +93,6 @@ def config_validate(files: tuple[Path, ...]) -> None:
     sys.exit(1 if failed else 0)
 
 
-# -- demo --------------------------------------------------------------------------------------
-_demo_options = [
-    click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3660)),
-    click.option(
-        "--start",
-        default="2025-07-01",
-        show_default=True,
-        help="First local day (the demo is deterministic: it does not depend on today's date).",
-    ),
-    click.option("--seed", default=7, show_default=True, type=int),
-    click.option("--faults", is_flag=True, help="Inject recorded faults into the readings."),
-    click.option(
-        "--fresh",
-        is_flag=True,
-        help="First clear the home's data (lake, warehouse, reports, state store) of earlier runs.",
-    ),
-    click.option(
-        "--bores",
-        default=6,
-        show_default=True,
-        type=click.IntRange(1, 500),
-        help="Production bores; each adds four meters (about 115 give a 500-meter site).",
-    ),
-]
-
-
-def _with_demo_options(func):  # type: ignore[no-untyped-def]
-    for option in reversed(_demo_options):
-        func = option(func)
-    return func
-
-
-def _generate(  # type: ignore[no-untyped-def]
-    settings: Settings, days: int, start: str, seed: int, faults: bool, bores: int, fresh: bool
-):
-    from ingestion.demo import write_demo
-
-    try:
-        first_day = dt.date.fromisoformat(start)
-    except ValueError as exc:
-        raise click.BadParameter(f"--start {start!r} is not a date like 2025-07-01") from exc
-    wanted = {"days": days, "start": start, "seed": seed, "faults": faults, "bores": bores}
-    recorded = settings.demo_dir / "parameters.json"
-    if fresh:
-        _clear_runtime_data(settings)
-    elif recorded.exists() and json.loads(recorded.read_text()) != wanted:
-        earlier = json.loads(recorded.read_text())
-        # plain text, never wrapped: the path is meant to be copied
-        click.echo(
-            f"note: {settings.home} holds an earlier demo ({_demo_args(earlier)}); "
-            "its data stays in the lake and mixes with this one. Add --fresh to start clean."
-        )
-    settings.ensure_dirs()
-    t0 = time.perf_counter()
-    with console.status(f"simulating {days} days of the demo mine ..."):
-        out = write_demo(
-            settings.home, days=days, start=first_day, seed=seed, faults=faults, n_bores=bores
-        )
-    recorded.write_text(json.dumps(wanted) + "\n")
-    console.print(
-        f"demo site written: {out.site_file} ({len(out.drop_files)} file drops, "
-        f"{out.n_readings:,} readings, {time.perf_counter() - t0:.1f} s)"
-    )
-    return out
-
-
-def _demo_args(parameters: dict) -> str:  # type: ignore[type-arg]
-    return " ".join(
-        f"--{key}" if value is True else f"--{key} {value}"
-        for key, value in parameters.items()
-        if value is not False
-    )
-
-
-def _clear_runtime_data(settings: Settings) -> None:
-    import shutil
-
-    removed = []
-    for path in settings.runtime_data():
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
-        else:
-            continue
-        removed.append(path.name)
-    if removed:
-        click.echo(f"cleared {settings.home}: {', '.join(removed)}")
-
-
-@cli.group()
-def demo() -> None:
-    """The generated demo mine (site file, file drops, ground truth)."""
-
-
-@demo.command("generate")
-@_with_demo_options
-@click.pass_context
-def demo_generate(
-    ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
-) -> None:
-    """Write the demo site YAML, its file drops into landing/ and its ground truth."""
-    out = _generate(_settings(ctx), days, start, seed, faults, bores, fresh)
-    console.print(f"ground truth: {_settings(ctx).demo_dir / 'ground_truth'}")
-    if out.faults_manifest:
-        console.print(f"fault manifest: {out.faults_manifest}")
-
-
-@demo.command("run")
-@_with_demo_options
-@click.pass_context
-def demo_run(
-    ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
-) -> None:
-    """Generate the demo site and run the main job on it (embedded defaults)."""
-    settings = _settings(ctx)
-    out = _generate(settings, days, start, seed, faults, bores, fresh)
-    _run_pipeline(settings, [load_site(out.site_file)], None, None)
-    _print_outputs(settings, out)
-
-
 @cli.command("run")
 @click.option("--site", "site_file", type=click.Path(exists=True, path_type=Path))
 @click.option("--start", "start_day", default=None, help="First site-local day to rebuild.")
@@ -235,10 +112,10 @@ def run_main(
 ) -> None:
     """The main job: import landing files, rebuild the balance, publish the warehouse."""
     settings = _settings(ctx)
-    _run_pipeline(settings, _sites(settings, site_file), start_day, end_day, full_refresh)
+    run_main_job(settings, _sites(settings, site_file), start_day, end_day, full_refresh)
 
 
-def _run_pipeline(
+def run_main_job(
     settings: Settings,
     sites: list[SiteConfig],
     start_day: str | None,
@@ -271,7 +148,7 @@ def _run_pipeline(
         (line.split("Done. ", 1)[1] for line in output.splitlines() if "Done. PASS=" in line), ""
     )
     console.print(f"dbt build done in {time.perf_counter() - t0:.1f} s ({summary.strip()})")
-    from siteledger.cli.quality import score_audit_publish
+    from cli.quality import score_audit_publish
 
     version = score_audit_publish(settings, store, start_day, end_day, console)
     console.print(
@@ -279,7 +156,7 @@ def _run_pipeline(
         f"{sum(version.tables.values()):,} rows"
     )
     _print_monthly_balance(Warehouse(settings, store).published_db)
-    from siteledger.cli.reports import generate_reports_step
+    from cli.reports import generate_reports_step
 
     generate_reports_step(settings, store)
 
@@ -334,28 +211,6 @@ def _print_monthly_balance(published: Path) -> None:
             num(intensity, ".3f"),
         )
     console.print(table)
-
-
-def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-def]
-    # plain lines, never wrapped: the paths are meant to be copied
-    rows = [
-        ("site file", str(out.site_file)),
-        ("published warehouse (BI)", str(settings.warehouse_dir / "siteledger.duckdb")),
-        ("published Parquet (BI)", str(settings.warehouse_dir / "parquet")),
-        ("raw lake (Parquet)", str(settings.readings_lake)),
-        ("quarantine", str(settings.quarantine)),
-        ("compliance reports", f"{settings.reports_dir}  (siteledger reports list)"),
-        ("archived file drops", str(settings.archive)),
-        ("state store", settings.state_store_url),
-        ("ground truth", str(settings.demo_dir / "ground_truth")),
-    ]
-    if out.faults_manifest:
-        rows.append(("fault manifest", str(out.faults_manifest)))
-    rows.append(("quality Data Docs", str(settings.home / "quality" / "data_docs" / "index.html")))
-    rows.append(("Dagster UI", f"siteledger --home {settings.home} ui  (http://127.0.0.1:3000)"))
-    click.echo("\nWhere the results are:")
-    for label, value in rows:
-        click.echo(f"  {label:<26} {value}")
 
 
 # -- ingest ------------------------------------------------------------------------------------
@@ -554,10 +409,10 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     instance_yaml = settings.dagster_home / "dagster.yaml"
     if not instance_yaml.exists():
         shutil.copy(
-            Path(__file__).resolve().parents[2] / "orchestration" / "dagster.yaml", instance_yaml
+            Path(__file__).resolve().parents[1] / "orchestration" / "dagster.yaml", instance_yaml
         )
     env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home)}
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     dagster = Path(sys.executable).parent / "dagster"
     console.print(f"Dagster UI on http://{host}:{port} (instance {settings.dagster_home})")
     sys.exit(
@@ -569,17 +424,29 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     )
 
 
-from siteledger.cli.devices import devices  # noqa: E402
+from cli.devices import devices  # noqa: E402
 
 cli.add_command(devices)
 
-from siteledger.cli.reports import reports  # noqa: E402
+from cli.reports import reports  # noqa: E402
 
 cli.add_command(reports)
 
-from siteledger.cli.quality import quality  # noqa: E402
+from cli.quality import quality  # noqa: E402
 
 cli.add_command(quality)
+
+
+def _add_plugin_commands() -> None:
+    """Commands other distributions (and the demo) add through the ``siteledger.commands``
+    entry point: a function that takes the ``siteledger`` group."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="siteledger.commands"):
+        entry.load()(cli)
+
+
+_add_plugin_commands()
 
 
 def main() -> None:

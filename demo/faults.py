@@ -17,9 +17,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from ingestion.demo.drivers import STEPS_PER_DAY, stream
-from ingestion.demo.simulate import DemoSimulation, totaliser_readings
-from ingestion.demo.site import BORE_FLOW_RE
+from demo.drivers import STEPS_PER_DAY, stream
+from demo.simulate import DemoSimulation, totaliser_readings
+from demo.site import BORE_FLOW_RE
 
 MIN_DAYS = 5
 ERROR_CODE = -9999.0  # what the level transmitters send when the probe fails

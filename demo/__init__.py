@@ -3,11 +3,11 @@
 ``build_demo_site`` gives the site model, ``simulate`` the 15-minute truth and the readings
 derived from it, ``write_demo`` the site file, file drops, ground truth and (optionally) a fault
 manifest under ``SITELEDGER_HOME``. The reading and day conventions the truth follows are in
-:mod:`ingestion.demo.simulate`; the file layouts in :mod:`ingestion.demo.write`.
+:mod:`demo.simulate`; the file layouts in :mod:`demo.write`.
 """
 
-from ingestion.demo.simulate import DemoSimulation, simulate
-from ingestion.demo.site import build_demo_site
-from ingestion.demo.write import DemoOutput, write_demo
+from demo.simulate import DemoSimulation, simulate
+from demo.site import build_demo_site
+from demo.write import DemoOutput, write_demo
 
 __all__ = ["DemoOutput", "DemoSimulation", "build_demo_site", "simulate", "write_demo"]

@@ -38,8 +38,8 @@ import pyarrow.csv as pacsv
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from ingestion.demo.drivers import STEPS_PER_DAY
-from ingestion.demo.faults import (
+from demo.drivers import STEPS_PER_DAY
+from demo.faults import (
     DUPLICATE_FIRST,
     DUPLICATE_STEPS,
     MIN_DAYS,
@@ -55,8 +55,8 @@ from ingestion.demo.faults import (
     rollover_record,
     scada_file_name,
 )
-from ingestion.demo.simulate import DemoSimulation, simulate
-from ingestion.demo.site import (
+from demo.simulate import DemoSimulation, simulate
+from demo.site import (
     LOGGER_LAYOUT,
     MANUAL_LAYOUT,
     SCADA_LAYOUT,

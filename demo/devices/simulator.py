@@ -2,7 +2,7 @@
 
 Each (host, port) of the site's register map is a TCP server on 127.0.0.1 (a PLC or gateway);
 each unit id behind it a device; holding (function 3) and input (function 4) registers hold the
-meters' values at the simulated instant of the request (:mod:`ingestion.devices.values`),
+meters' values at the simulated instant of the request (:mod:`demo.devices.values`),
 encoded by the register map. Registers inside a device's range that no meter uses read 0; a read
 touching no meter gets exception 2 (illegal data address), an unknown unit id exception 11
 (gateway target failed to respond), any other function exception 1.
@@ -30,10 +30,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from demo.devices.values import MeterValues
 from ingestion.devices.clock import SimClock
 from ingestion.devices.codec import INTEGER_RANGE, EncodeError, encode, raw_to_registers
 from ingestion.devices.devicemap import address_of
-from ingestion.devices.values import MeterValues
 from siteledger.site.models import Meter, SiteConfig
 
 log = logging.getLogger(__name__)
