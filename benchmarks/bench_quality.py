@@ -49,7 +49,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
     settings = Settings(home=args.home.resolve())
-    build_db = settings.warehouse_dir / "build.duckdb"
+    build_db = settings.build_db
     if not build_db.exists():
         print(f"no build warehouse in {args.home}: running bench_pipeline.py first ...")
         subprocess.run(

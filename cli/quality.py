@@ -89,7 +89,7 @@ def quality_score(
     from quality.scoring import score_build
 
     settings = _settings(ctx)
-    if not (settings.warehouse_dir / "build.duckdb").exists():
+    if not (settings.build_db).exists():
         raise click.ClickException("no build warehouse yet: run 'siteledger run' first")
     result = score_build(settings, start_day, end_day, data_docs=not no_docs)
     console.print(
@@ -107,7 +107,7 @@ def quality_audit(ctx: click.Context) -> None:
     from quality.audit import audit_build
 
     settings = _settings(ctx)
-    build_db = settings.warehouse_dir / "build.duckdb"
+    build_db = settings.build_db
     if not build_db.exists():
         raise click.ClickException("no build warehouse yet: run 'siteledger run' first")
     checks = audit_build(build_db)
@@ -151,7 +151,7 @@ def quality_audits(ctx: click.Context, limit: int) -> None:
 
 
 def _published(settings: Settings) -> Path:
-    path = settings.warehouse_dir / "siteledger.duckdb"
+    path = settings.published_db
     if not path.exists():
         raise click.ClickException("nothing is published yet: run 'siteledger run' first")
     return path

@@ -335,7 +335,7 @@ def reports_due(ctx: click.Context, hours: int, now_text: str | None) -> None:
     now = dt.datetime.fromisoformat(now_text) if now_text else dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
-    db = settings.warehouse_dir / "siteledger.duckdb"
+    db = settings.published_db
     sites = site_ids(db) if db.exists() else sorted({r.site_id for r in registry.list()})
     due = unsubmitted_deadlines(
         load_definitions(settings.reports_dir), sites, registry, now, dt.timedelta(hours=hours)

@@ -153,7 +153,7 @@ def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-
     # plain lines, never wrapped: the paths are meant to be copied
     rows = [
         ("site file", str(out.site_file)),
-        ("published warehouse (BI)", str(settings.warehouse_dir / "siteledger.duckdb")),
+        ("published warehouse (BI)", str(settings.published_db)),
         ("published Parquet (BI)", str(settings.warehouse_dir / "parquet")),
         ("raw lake (Parquet)", str(settings.readings_lake)),
         ("quarantine", str(settings.quarantine)),

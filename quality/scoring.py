@@ -25,7 +25,6 @@ from siteledger.settings import Settings
 SCORES_TABLE = "fct_quality_scores_daily"
 RESULTS_TABLE = "fct_quality_expectation_results"
 MARTS = "marts"
-LOOKBACK_DAYS = 1  # dbt's lookback_days: a window run also rewrites the day before start_day
 
 MART_COLUMNS = [
     *SCORE_COLUMNS[: SCORE_COLUMNS.index("status") + 1],
@@ -72,12 +71,12 @@ def data_docs_dir(settings: Settings) -> Path:
 
 
 def scoring_window(
-    start_day: str | None, end_day: str | None
+    start_day: str | None, end_day: str | None, lookback_days: int
 ) -> tuple[dt.date | None, dt.date | None]:
     """The days a dbt window run rewrote: [start_day - lookback, end_day]; None = unbounded."""
     start = None
     if start_day:
-        start = dt.date.fromisoformat(start_day) - dt.timedelta(days=LOOKBACK_DAYS)
+        start = dt.date.fromisoformat(start_day) - dt.timedelta(days=lookback_days)
     end = dt.date.fromisoformat(end_day) if end_day else None
     return start, end
 
@@ -106,8 +105,8 @@ def score_build(
 ) -> ScoringResult:
     """Score the window's days in the build database and write the quality marts."""
     started = time.perf_counter()
-    window = scoring_window(start_day, end_day)
-    build_db = settings.warehouse_dir / "build.duckdb"
+    window = scoring_window(start_day, end_day, settings.lookback_days)
+    build_db = settings.build_db
     with duckdb.connect(str(build_db)) as con:
         counts = _read(con, "intermediate.int_quality_counts_daily", "*", window)
         sites = _read(
@@ -227,7 +226,7 @@ def _write(
 
 def site_day_scores(settings: Settings, limit_days: int = 366) -> list[dict[str, object]]:
     """The latest closed site-day scores of the build (oldest first), for check metadata."""
-    build_db = settings.warehouse_dir / "build.duckdb"
+    build_db = settings.build_db
     with duckdb.connect(str(build_db), read_only=True) as con:
         rows = con.execute(
             "select site_id, cast(day as varchar), overall_score, status, failing_expectations "  # noqa: S608

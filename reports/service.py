@@ -119,7 +119,7 @@ def generate(
     workers: int | None = None,
 ) -> list[Outcome]:
     """Generate (or confirm unchanged) every report asked for; returns one outcome each."""
-    db = settings.warehouse_dir / "siteledger.duckdb"
+    db = settings.published_db
     definitions = load_definitions(settings.reports_dir)
     if definition_ids:
         unknown = set(definition_ids) - {d.id for d in definitions}

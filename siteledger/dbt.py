@@ -31,7 +31,9 @@ def dbt_env(
     """
     return {
         "SITELEDGER_HOME": str(settings.home),
-        "SITELEDGER_BUILD_DB": str(settings.warehouse_dir / "build.duckdb"),
+        "SITELEDGER_BUILD_DB": str(settings.build_db),
+        "SITELEDGER_LOOKBACK_DAYS": str(settings.lookback_days),
+        "SITELEDGER_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "SITELEDGER_START_DAY": start_day or "",
         "SITELEDGER_END_DAY": end_day or "",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",

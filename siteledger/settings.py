@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+# A window run re-derives this many days before its first day: the last totaliser delta and the
+# closing storage of a day need the first reading of the next day (dbt var ``lookback_days``).
+DEFAULT_LOOKBACK_DAYS = 1
+# DuckDB's cap for the heaviest model (per-reading VEE flags): unbounded it reached 15 GiB on a
+# 500-meter year; at 2 GB it spills and the full build stays near 3.3 GiB.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -18,6 +25,8 @@ class Settings:
 
     home: Path
     state_url: str | None = None
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @property
     def landing(self) -> Path:
@@ -61,6 +70,26 @@ class Settings:
     @property
     def warehouse_dir(self) -> Path:
         return self.home / "warehouse"
+
+    @property
+    def build_db(self) -> Path:
+        """The DuckDB database dbt builds into (one writer at a time)."""
+        return self.warehouse_dir / "build.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        """The stable path of the published warehouse BI tools open read-only."""
+        return self.warehouse_dir / "siteledger.duckdb"
+
+    @property
+    def published_parquet(self) -> Path:
+        """The published marts as Parquet files."""
+        return self.warehouse_dir / "parquet"
+
+    @property
+    def organisation_file(self) -> Path:
+        """The organisation's YAML (regions, financial year, first day of data); optional."""
+        return self.home / "organisation.yaml"
 
     @property
     def reports_dir(self) -> Path:
@@ -115,4 +144,13 @@ class Settings:
 def get_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     """Settings from the environment; ``home`` overrides ``SITELEDGER_HOME``."""
     root = Path(home or os.environ.get("SITELEDGER_HOME") or "var").expanduser()
-    return Settings(home=root.resolve(), state_url=os.environ.get("SITELEDGER_STATE_URL") or None)
+    lookback = os.environ.get("SITELEDGER_LOOKBACK_DAYS") or str(DEFAULT_LOOKBACK_DAYS)
+    if not lookback.isdigit():
+        raise ValueError(f"SITELEDGER_LOOKBACK_DAYS={lookback!r} is not a whole number of days")
+    return Settings(
+        home=root.resolve(),
+        state_url=os.environ.get("SITELEDGER_STATE_URL") or None,
+        lookback_days=int(lookback),
+        duckdb_memory_limit=os.environ.get("SITELEDGER_DUCKDB_MEMORY_LIMIT")
+        or DEFAULT_DUCKDB_MEMORY_LIMIT,
+    )

@@ -89,9 +89,9 @@ class Warehouse:
         self.store = store
         self.keep = keep
         self.root = settings.warehouse_dir
-        self.build_db = self.root / "build.duckdb"
-        self.published_db = self.root / "siteledger.duckdb"
-        self.parquet_link = self.root / "parquet"
+        self.build_db = settings.build_db
+        self.published_db = settings.published_db
+        self.parquet_link = settings.published_parquet
         self.versions_dir = self.root / "versions"
         self.versions_dir.mkdir(parents=True, exist_ok=True)
 

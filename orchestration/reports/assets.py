@@ -123,7 +123,7 @@ def _now() -> dt.datetime:
 def due_reports(siteledger: SiteledgerHome, now: dt.datetime) -> list:
     settings = siteledger.settings()
     registry = Registry(siteledger.state_store())
-    db = settings.warehouse_dir / "siteledger.duckdb"
+    db = settings.published_db
     sites = site_ids(db) if db.exists() else sorted({r.site_id for r in registry.list()})
     return unsubmitted_deadlines(
         load_definitions(settings.reports_dir), sites, registry, now, DEFAULT_HORIZON

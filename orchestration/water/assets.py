@@ -65,7 +65,7 @@ def site_config_tables(siteledger: SiteledgerHome) -> MaterializeResult:
 
 def _row_counts(settings: Any, names: list[str]) -> dict[str, int]:
     """Row counts of built models, read after dbt released the build database."""
-    path = settings.warehouse_dir / "build.duckdb"
+    path = settings.build_db
     if not path.exists() or not names:
         return {}
     with duckdb.connect(str(path), read_only=True) as con:

@@ -19,6 +19,12 @@ from siteledger.site.models import (
     SiteInfo,
     interval_seconds,
 )
+from siteledger.site.organisation import (
+    Organisation,
+    Region,
+    load_organisation,
+    parse_organisation_text,
+)
 
 __all__ = [
     "ConfigProblem",
@@ -28,12 +34,16 @@ __all__ = [
     "Meter",
     "ModbusAddress",
     "Node",
+    "Organisation",
+    "Region",
     "SiteConfig",
     "SiteConfigError",
     "SiteInfo",
     "dump_site",
     "interval_seconds",
+    "load_organisation",
     "load_site",
+    "parse_organisation_text",
     "parse_site_text",
     "validate_site_file",
 ]

@@ -5,17 +5,20 @@ Each problem names the file, the line, the key path (``flows[3].to``) and the re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from siteledger.site.models import SiteConfig, semantic_problems
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 MAX_YAML_NODES = 2_000_000  # guards against alias ("billion laughs") expansion
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,17 @@ def _line_for(index: dict[str, int], path: str) -> int | None:
 
 def parse_site_text(text: str, file: str = "<string>") -> SiteConfig:
     """Parse and validate site YAML text; raises :class:`SiteConfigError` listing every problem."""
+    return parse_model_text(text, SiteConfig, file, semantic_problems)
+
+
+def parse_model_text(
+    text: str,
+    model: type[M],
+    file: str = "<string>",
+    semantic: Callable[[M], list[tuple[str, str]]] | None = None,
+) -> M:
+    """Parse YAML text into ``model``; every problem (syntax, schema, then ``semantic``'s
+    (key path, reason) pairs) is raised as :class:`SiteConfigError` with file and line."""
     try:
         root = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
@@ -138,7 +152,7 @@ def parse_site_text(text: str, file: str = "<string>") -> SiteConfig:
         ) from exc
 
     try:
-        cfg = SiteConfig.model_validate(data)
+        cfg = model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
@@ -151,16 +165,22 @@ def parse_site_text(text: str, file: str = "<string>") -> SiteConfig:
             problems.append(ConfigProblem(file, path, message, _line_for(index, path)))
         raise SiteConfigError(problems) from None
 
-    semantic = semantic_problems(cfg)
-    if semantic:
+    found = semantic(cfg) if semantic is not None else []
+    if found:
         raise SiteConfigError(
-            [ConfigProblem(file, path, msg, _line_for(index, path)) for path, msg in semantic]
+            [ConfigProblem(file, path, msg, _line_for(index, path)) for path, msg in found]
         )
     return cfg
 
 
 def load_site(path: str | Path) -> SiteConfig:
     """Load a site YAML file; raises :class:`SiteConfigError` with every problem found."""
+    return parse_site_text(read_config_text(path), str(path))
+
+
+def read_config_text(path: str | Path) -> str:
+    """The text of a configuration file, refused (with the reason) when too large, binary or not
+    UTF-8."""
     p = Path(path)
     name = str(path)
     try:
@@ -184,7 +204,7 @@ def load_site(path: str | Path) -> SiteConfig:
         raise SiteConfigError(
             [ConfigProblem(name, "", f"not UTF-8 text (bad byte at offset {exc.start})")]
         ) from exc
-    return parse_site_text(text, name)
+    return text
 
 
 def validate_site_file(path: str | Path) -> list[ConfigProblem]:

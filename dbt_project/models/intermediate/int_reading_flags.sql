@@ -2,7 +2,10 @@
 {#- DuckDB may take 80 % of the machine's memory before it spills; this model's sort of every
     reading fits in 2 GB (it took 4 GiB unbounded on the 500-meter year, above the 3.8 GiB of
     int_readings_deduplicated that sets the build's peak) -#}
-{{ config(pre_hook=["set memory_limit = '2GB'"], post_hook=["reset memory_limit"]) }}
+{{ config(
+    pre_hook=["set memory_limit = '" ~ env_var('SITELEDGER_DUCKDB_MEMORY_LIMIT', '2GB') ~ "'"],
+    post_hook=["reset memory_limit"]
+) }}
 
 {#- VEE validation: one row per reading (or missing reading) and flag it raised. Raw values are
     never changed; a reading without a flag is valid. Thresholds come per meter from
