@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from siteledger.settings import Settings
 from siteledger.site.models import ESTIMATION_PARAMS, FLAT_LINE_EXEMPT, SiteConfig
+from siteledger.site.organisation import Organisation, load_organisation
 from siteledger.units import MEASURANDS, UNITS
 
 Row = dict[str, Any]
@@ -43,7 +44,10 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("site_id", pa.string()),
             ("name", pa.string()),
             ("organisation", pa.string()),
+            ("organisation_name", pa.string()),
             ("region", pa.string()),
+            ("region_name", pa.string()),
+            ("financial_year_start_month", pa.int32()),
             ("timezone", pa.string()),
             ("regulators", pa.string()),
             ("water_stressed", pa.bool_()),
@@ -179,14 +183,17 @@ SCHEMAS: dict[str, pa.Schema] = {
 CATALOGUE_TABLES = ("units", "measurands")
 
 
-def _site_rows(site: SiteConfig) -> list[Row]:
+def _site_rows(site: SiteConfig, org: Organisation) -> list[Row]:
     info = site.site
     return [
         {
             "site_id": info.id,
             "name": info.name,
-            "organisation": info.organisation,
+            "organisation": info.organisation or org.organisation.id,
+            "organisation_name": org.organisation.name,
             "region": info.region,
+            "region_name": org.region_name(info.region) if info.region else "",
+            "financial_year_start_month": org.organisation.financial_year_start_month,
             "timezone": info.timezone,
             "regulators": ",".join(info.regulators),
             "water_stressed": info.water_stressed,
@@ -385,7 +392,6 @@ def _measurand_rows() -> list[Row]:
 
 
 SITE_TABLES: dict[str, Callable[[SiteConfig], list[Row]]] = {
-    "sites": _site_rows,
     "waf_categories": _waf_category_rows,
     "nodes": _node_rows,
     "stage_storage": _stage_storage_rows,
@@ -398,12 +404,16 @@ SITE_TABLES: dict[str, Callable[[SiteConfig], list[Row]]] = {
 }
 
 
-def site_tables(site: SiteConfig) -> dict[str, pa.Table]:
-    """Every site-specific configuration table of one site, typed by :data:`SCHEMAS`."""
-    return {
+def site_tables(site: SiteConfig, org: Organisation | None = None) -> dict[str, pa.Table]:
+    """Every site-specific configuration table of one site, typed by :data:`SCHEMAS`; the
+    organisation (default: the default one) supplies names and the financial year."""
+    org = org or Organisation()
+    tables = {
         name: pa.Table.from_pylist(rows(site), schema=SCHEMAS[name])
         for name, rows in SITE_TABLES.items()
     }
+    tables["sites"] = pa.Table.from_pylist(_site_rows(site, org), schema=SCHEMAS["sites"])
+    return tables
 
 
 def catalogue_tables() -> dict[str, pa.Table]:
@@ -435,7 +445,8 @@ def write_site_tables(settings: Settings, site: SiteConfig) -> dict[str, Path]:
     """Export one validated site (and the unit catalogues) to Parquet; returns table -> file."""
     root = config_root(settings)
     written: dict[str, Path] = {}
-    for name, table in site_tables(site).items():
+    org = load_organisation(settings.organisation_file)
+    for name, table in site_tables(site, org).items():
         path = root / name / f"site={site.site.id}.parquet"
         _write_atomically(table, path)
         written[name] = path
