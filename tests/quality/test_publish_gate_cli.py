@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-import cli.reports
+import cli.reports as cli_reports
 import siteledger.dbt
 from cli.main import cli
 from siteledger.settings import Settings
@@ -48,7 +48,7 @@ def test_run_publishes_an_audited_build_and_refuses_a_broken_one(
     monkeypatch.setattr(
         siteledger.dbt, "run_dbt", lambda *args, **kwargs: "Done. PASS=1 WARN=0 ERROR=0"
     )
-    monkeypatch.setattr(cli.reports, "generate_reports_step", lambda *a, **k: None)
+    monkeypatch.setattr(cli_reports, "generate_reports_step", lambda *a, **k: None)
 
     good = CliRunner().invoke(cli, ["--home", str(tmp_path), "run"])
     assert good.exit_code == 0, good.output
