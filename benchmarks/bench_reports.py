@@ -52,7 +52,7 @@ def bench_synthetic(stores: int, repeat: int, out_dir: Path) -> dict:
             "status": "validated",
             "validation_errors": errors,
             "requirements": results,
-            "content_hash": content_hash(payload),
+            "content_hash": content_hash(payload, results),
             "generated_at": "2026-07-01T04:00:00+00:00",
             "generated_by": "bench",
             "due_date": "2026-09-28",

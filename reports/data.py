@@ -632,11 +632,68 @@ def canonical_json(payload: Any) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def content_hash(payload: dict[str, Any]) -> str:
-    """Hash of the report's figures: the same data gives the same hash whatever version of the
-    warehouse it was read from (the version id is left out). The comparison with the previous
-    period is context, not the period's figures: a restated earlier month must not make a new
-    version of every later one."""
+# What identifies a report version (content_hash): the figures and the definition, never prose.
+# Top-level parts that are not the period's figures: the payload's format id, where the figures
+# were read from, the previous period (context: a restated earlier month must not make a new
+# version of every later one), and the definition (identified by its fingerprint instead).
+_NOT_FIGURES = ("schema", "warehouse_version", "comparison", "definition")
+# labels, names and sentences a reader sees in each part; none of them is a figure
+_PROSE = {
+    "site": ("name", "organisation", "region", "regulators"),
+    "period": ("label",),
+    "categories": ("label",),
+    "quality_table": ("label",),
+    "facilities": ("name", "type"),
+    "discharges": ("name", "source_name", "target_name"),
+    "flows": ("name", "source_name", "target_name"),
+    "data_quality": ("notes",),
+}
+_REQUIREMENT_PROSE = ("label", "unit", "reference")
+
+
+def _without(part: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(part, dict):
+        return {k: v for k, v in part.items() if k not in keys}
+    if isinstance(part, list):
+        return [_without(item, keys) for item in part]
+    return part
+
+
+def report_identity(payload: dict[str, Any], requirements: list[dict[str, Any]]) -> dict[str, Any]:
+    """The part of a report that makes it a regulatory version: its figures and its definition.
+
+    Kept: every number (metrics, categories, quality table, facilities and their months, flows
+    and discharges, storage trend, data-quality scores), the period (kind, key, dates, months),
+    the site's id and the settings its figures depend on (time zone, water stress, closure
+    threshold, high-quality categories), the requirement outcomes (id, metric, bounds, value, passed) and
+    the definition's fingerprint (which covers everything in the definition file).
+
+    Left out: prose -- notes, labels, names, the period's label, requirement references -- so
+    rewording a sentence makes no new version; the warehouse version the figures were read from;
+    the comparison with the previous period. The rule names the prose to leave out rather than
+    the figures to keep: a field added to the payload counts as a figure until it is named here.
+    """
+    body = {k: v for k, v in payload.items() if k not in _NOT_FIGURES}
+    for part, keys in _PROSE.items():
+        if part in body:
+            body[part] = _without(body[part], keys)
+    body["definition_fingerprint"] = payload["definition"]["fingerprint"]
+    body["requirements"] = _without(requirements, _REQUIREMENT_PROSE)
+    return body
+
+
+def content_hash(payload: dict[str, Any], requirements: list[dict[str, Any]]) -> str:
+    """SHA-256 of :func:`report_identity`: the same figures, requirement outcomes and definition
+    give the same hash whatever the wording of the report or the warehouse version they were
+    read from. The registry makes a new version of a period only when this hash (or the
+    definition) changes."""
+    return hashlib.sha256(canonical_json(report_identity(payload, requirements))).hexdigest()
+
+
+def legacy_content_hash(payload: dict[str, Any]) -> str:
+    """The hash registry rows written before :func:`content_hash` left prose out carry (the
+    whole payload but the warehouse version, the comparison and the note naming the warehouse
+    version), so a period whose figures have not changed since is still recognised."""
     body = {k: v for k, v in payload.items() if k not in ("warehouse_version", "comparison")}
     body["data_quality"] = {k: v for k, v in payload["data_quality"].items() if k != "notes"} | {
         "notes": [n for n in payload["data_quality"]["notes"] if "warehouse version" not in n]

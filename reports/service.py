@@ -5,7 +5,8 @@ read in this process (a few DuckDB queries per site, ~50 ms); rendering — Weas
 ~0.7-1.5 s per PDF — runs in a process pool across the cores. A period whose figures and
 definition are unchanged since its latest version is not rendered again (idempotent); a changed
 one gets version N+1, and when an earlier version was submitted, the diff of every figure against
-it (a restatement).
+it (a restatement). Prose (notes, labels, names) is not part of a version's identity: rewording
+it makes no new version (:func:`reports.data.report_identity`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reports.data import PublishedSite, build_payload, content_hash, load_site, site_ids
+from reports.data import (
+    PublishedSite,
+    build_payload,
+    content_hash,
+    legacy_content_hash,
+    load_site,
+    site_ids,
+)
 from reports.definitions import ReportDefinition, load_definitions, template_dirs
 from reports.periods import Period, parse_period, period_containing
 from reports.registry import Registry, ReportRecord, diff_figures, new_report_id
@@ -186,20 +194,20 @@ def _prepare(
 ) -> Outcome | tuple[RenderJob, dict[str, Any]]:
     site_id = data.site["site_id"]
     payload = build_payload(data, definition, period)
-    chash = content_hash(payload)
+    extra, warnings = site_requirements(definition, site_reqs)
+    results, errors = check(definition, payload, extra)
+    chash = content_hash(payload, results)
     versions = registry.versions(definition.id, site_id, period.key)
     latest = versions[-1] if versions else None
     if (
         latest is not None
-        and latest.content_hash == chash
+        and latest.content_hash in (chash, legacy_content_hash(payload))
         and latest.definition_hash == definition.fingerprint
         and latest.status != "rejected"
         and all(Path(a["path"]).exists() for a in latest.artifacts.values())
     ):
         return Outcome(definition.id, site_id, period.key, "unchanged", latest)
-    extra, warnings = site_requirements(definition, site_reqs)
     payload["data_quality"]["notes"].extend(warnings)
-    results, errors = check(definition, payload, extra)
     version = (latest.version + 1) if latest else 1
     submitted = [v for v in versions if v.status == "submitted" or v.submitted_at is not None]
     against = submitted[-1] if submitted else None

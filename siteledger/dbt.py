@@ -7,10 +7,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from siteledger.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+
+def target_dir() -> Path:
+    """The folder dbt writes its artifacts to, resolved as dbt does: ``DBT_TARGET_PATH``, else
+    ``target-path`` in ``dbt_project.yml``, relative to the project."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if not configured:
+        project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+        configured = (project or {}).get("target-path") or "target"
+    return DBT_PROJECT_DIR / configured
+
+
+def manifest_path() -> Path:
+    """The manifest ``dbt parse`` and ``dbt build`` write: every model, column, test and
+    constraint of the project as dbt understood them."""
+    return target_dir() / "manifest.json"
 
 
 class DbtError(RuntimeError):

@@ -11,10 +11,12 @@ from typing import Any
 from dagster import AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from siteledger.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
+from siteledger.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env, target_dir
 from siteledger.settings import Settings
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target_dir()
+)
 
 
 _SOURCE_KEYS = {

@@ -12,42 +12,23 @@ from click.testing import CliRunner
 from cli.main import cli
 from quality.audit import audit_build, mart_specs
 from quality.scoring import MART_COLUMNS
-from siteledger.dbt import DBT_PROJECT_DIR
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 from siteledger.warehouse import Warehouse
-
-MARTS_YAML = """
-version: 2
-models:
-  - name: fct_thing
-    description: A mart.
-    data_tests:
-      - grain:
-          arguments:
-            columns: [site_id, day]
-    columns:
-      - name: site_id
-        description: Site.
-      - name: day
-        description: Day.
-      - name: volume_m3
-        description: Volume.
-  - name: dim_site
-    description: A dimension.
-    columns:
-      - name: site_id
-        description: Site.
-        data_tests: [unique, not_null]
-"""
+from tests.quality.manifests import data_test, grain, model, unique, write_manifest
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "project" / "models" / "marts" / "things"
-    folder.mkdir(parents=True)
-    (folder / "_things__models.yml").write_text(MARTS_YAML, encoding="utf-8")
-    return tmp_path / "project"
+def manifest(tmp_path: Path) -> Path:
+    """dbt's manifest of two documented marts: one with a grain test, one with a unique key."""
+    return write_manifest(
+        tmp_path / "target" / "manifest.json",
+        model("fct_thing", ["site_id", "day", "volume_m3"]),
+        grain("fct_thing", ["site_id", "day"]),
+        model("dim_site", ["site_id"]),
+        unique("dim_site", "site_id"),
+        data_test("dim_site", "not_null", {"column_name": "site_id"}, column_name="site_id"),
+    )
 
 
 def _score_row(day: dt.date, overall: float, closed: bool = True) -> tuple:
@@ -114,12 +95,12 @@ def _build(home: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(home / "warehouse" / "build.duckdb"))
 
 
-def _audit(project: Path):
-    return lambda build_db: audit_build(build_db, project)
+def _audit(manifest: Path):
+    return lambda build_db: audit_build(build_db, manifest)
 
 
-def test_a_clean_build_passes_every_audit(home: Path, project: Path):
-    checks = audit_build(home / "warehouse" / "build.duckdb", project)
+def test_a_clean_build_passes_every_audit(home: Path, manifest: Path):
+    checks = audit_build(home / "warehouse" / "build.duckdb", manifest)
     assert [(c.name, c.passed) for c in checks] == [
         ("marts_match_their_schema", True),
         ("mart_grains_are_unique", True),
@@ -130,18 +111,18 @@ def test_a_clean_build_passes_every_audit(home: Path, project: Path):
 
 
 def test_a_duplicate_grain_is_not_published_and_the_prior_version_keeps_serving(
-    home: Path, project: Path
+    home: Path, manifest: Path
 ):
     settings = Settings(home=home)
     store = StateStore(settings.state_store_url)
     warehouse = Warehouse(settings, store)
-    first = warehouse.publish_audited(["marts"], _audit(project), note="good build")
+    first = warehouse.publish_audited(["marts"], _audit(manifest), note="good build")
     assert first.published is not None and not first.rejected
 
     with _build(home) as con:
         con.execute("insert into marts.fct_thing values ('s', date '2025-07-02', 99.0)")
         con.execute("update marts.fct_thing set volume_m3 = 11.0 where volume_m3 = 10.0")
-    second = warehouse.publish_audited(["marts"], _audit(project), note="broken build")
+    second = warehouse.publish_audited(["marts"], _audit(manifest), note="broken build")
 
     assert second.rejected
     assert second.serving_version_id == first.published.version_id
@@ -166,11 +147,11 @@ def test_a_duplicate_grain_is_not_published_and_the_prior_version_keeps_serving(
     assert "REJECTED" in shown.output and "mart_grains_are_unique" in shown.output
 
 
-def test_a_missing_mart_or_documented_column_fails_the_schema_audit(home: Path, project: Path):
+def test_a_missing_mart_or_documented_column_fails_the_schema_audit(home: Path, manifest: Path):
     with _build(home) as con:
         con.execute("alter table marts.fct_thing drop column volume_m3")
         con.execute("drop table marts.dim_site")
-    schema = audit_build(home / "warehouse" / "build.duckdb", project)[0]
+    schema = audit_build(home / "warehouse" / "build.duckdb", manifest)[0]
     assert not schema.passed
     assert schema.rows == [
         "fct_thing: documented columns missing: volume_m3",
@@ -178,26 +159,26 @@ def test_a_missing_mart_or_documented_column_fails_the_schema_audit(home: Path, 
     ]
 
 
-def test_a_closed_site_day_below_the_floor_blocks_publishing(home: Path, project: Path):
+def test_a_closed_site_day_below_the_floor_blocks_publishing(home: Path, manifest: Path):
     with _build(home) as con:
         con.execute(
             "update marts.fct_quality_scores_daily set overall_score = 42.5 "
             "where day = date '2025-07-02'"
         )
-    floor = audit_build(home / "warehouse" / "build.duckdb", project)[2]
+    floor = audit_build(home / "warehouse" / "build.duckdb", manifest)[2]
     assert not floor.passed
     assert floor.rows == ["s 2025-07-02: overall score 42.5 below the floor 50"]
 
 
 def test_closure_audit_rejects_unknown_statuses_and_optionally_exceeded_days(
-    home: Path, project: Path
+    home: Path, manifest: Path
 ):
     with _build(home) as con:
         con.execute(
             "update marts.fct_site_balance_daily set closure_status = 'closed' "
             "where day = date '2025-07-01'"
         )
-    closure = audit_build(home / "warehouse" / "build.duckdb", project)[3]
+    closure = audit_build(home / "warehouse" / "build.duckdb", manifest)[3]
     assert closure.rows == ["s 2025-07-01: closure status 'closed'"]
     with _build(home) as con:
         con.execute(
@@ -207,28 +188,32 @@ def test_closure_audit_rejects_unknown_statuses_and_optionally_exceeded_days(
         con.execute(
             "update staging.stg_site_config__quality_settings set block_on_closure_exceeded = true"
         )
-    closure = audit_build(home / "warehouse" / "build.duckdb", project)[3]
+    closure = audit_build(home / "warehouse" / "build.duckdb", manifest)[3]
     assert not closure.passed
     assert closure.rows == [
         "s 2025-07-02: closure error 6.00 % exceeds 5 % (blocking for this site)"
     ]
 
 
-def test_a_build_without_scores_is_not_published(home: Path, project: Path):
+def test_a_build_without_scores_is_not_published(home: Path, manifest: Path):
     with _build(home) as con:
         con.execute("drop table marts.fct_quality_scores_daily")
-    checks = {c.name: c for c in audit_build(home / "warehouse" / "build.duckdb", project)}
+    checks = {c.name: c for c in audit_build(home / "warehouse" / "build.duckdb", manifest)}
     assert not checks["site_scores_are_above_the_floor"].passed
     assert "was not built" in checks["site_scores_are_above_the_floor"].detail
 
 
-def test_the_project_yaml_declares_the_grain_of_every_water_mart():
-    specs = mart_specs(DBT_PROJECT_DIR)
+def test_the_project_declares_the_grain_of_every_mart():
+    from orchestration.water.dbt import ensure_manifest
+
+    specs = mart_specs(ensure_manifest())
     assert specs["fct_site_balance_daily"].grain == ("site_id", "day")
     assert specs["fct_reading_flags"].grain == ("site_id", "meter_id", "ts_utc", "flag")
     assert specs["fct_quality_scores_daily"].grain == ("site_id", "day", "scope", "scope_id")
     assert "readings_estimated_pct" in specs["fct_site_balance_daily"].columns
+    assert specs["dim_sites"].grain == ("site_id",)
     assert all(spec.grain for name, spec in specs.items() if name.startswith("fct_site"))
+    assert [name for name, spec in specs.items() if spec.grain is None] == []
 
 
 def test_scoring_a_build_without_closed_days_keeps_the_mart_typed(tmp_path: Path):

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 import cli.reports as cli_reports
 import siteledger.dbt
 from cli.main import cli
+from orchestration.water.dbt import ensure_manifest
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 from tests.dbt.homes import demo_available
@@ -45,6 +46,8 @@ def test_run_publishes_an_audited_build_and_refuses_a_broken_one(
     shutil.copy(source / "sites" / "demo_mine.yaml", settings.sites_dir / "demo_mine.yaml")
     build_db = settings.warehouse_dir / "build.duckdb"
     shutil.copy(source / "warehouse" / "build.duckdb", build_db)
+    # the stand-in for dbt leaves what a build leaves: the manifest the audits read
+    ensure_manifest()
     monkeypatch.setattr(
         siteledger.dbt, "run_dbt", lambda *args, **kwargs: "Done. PASS=1 WARN=0 ERROR=0"
     )

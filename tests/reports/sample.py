@@ -29,7 +29,7 @@ def sample_header(definition_id: str = "annual_water_report") -> dict[str, Any]:
         "status": "draft" if errors else "validated",
         "validation_errors": errors,
         "requirements": results,
-        "content_hash": content_hash(payload),
+        "content_hash": content_hash(payload, results),
         "generated_at": "2026-07-02T04:00:00+00:00",
         "generated_by": "tests",
         "due_date": "2026-09-28",

@@ -15,7 +15,11 @@ import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
-from reports.registry import Registry
+import reports.data
+from reports.data import build_payload, legacy_content_hash, load_site
+from reports.definitions import load_definitions
+from reports.periods import Period, parse_period
+from reports.registry import Registry, ReportRecord
 from reports.render.tabular import XML_NS, validate_xml
 from reports.service import generate
 from siteledger.settings import get_settings
@@ -247,6 +251,103 @@ def test_rerun_is_idempotent_and_a_restatement_diffs_against_the_submitted_versi
     assert sep_after.record.report_id == sep_before.record.report_id
 
 
+def _restate(home: Path, sql: str) -> None:
+    """Publish a new warehouse version whose marts differ from the current one by ``sql``."""
+    db = home / "warehouse" / "siteledger.duckdb"
+    new_version = home / "warehouse" / "restated.duckdb"
+    shutil.copy(db, new_version)
+    with duckdb.connect(str(new_version)) as con:
+        con.execute(sql)
+        con.execute("update _siteledger_publish set version_id = 'restated-version'")
+    new_version.replace(db)
+
+
+def test_rewording_prose_makes_no_new_version_and_one_changed_figure_does(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+):
+    settings, store = get_settings(home), _store(home)
+    registry = Registry(store)
+    kwargs = dict(
+        definition_ids=["monthly_water_return"],
+        period_keys=["2025-10"],
+        generated_by="tests",
+        workers=1,
+    )
+    (first,) = generate(settings, store, **kwargs)
+    assert (first.action, first.record.version) == ("created", 1)
+    registry.set_status(first.record.report_id, "submitted", "officer@example")
+    first_doc = json.loads(Path(first.record.artifacts["json"]["path"]).read_bytes())
+
+    # the code's sentences and labels reworded: the notes, a category's label, the period's label
+    build_notes = reports.data._data_quality
+
+    def reworded_notes(*args):  # type: ignore[no-untyped-def]
+        quality = build_notes(*args)
+        quality["notes"] = [
+            note.replace("Accuracy:", "How the volumes were obtained:") for note in quality["notes"]
+        ]
+        return quality
+
+    monkeypatch.setattr(reports.data, "_data_quality", reworded_notes)
+    monkeypatch.setitem(reports.data.CATEGORY_LABELS, ("input", "groundwater"), "Bore water")
+    monkeypatch.setattr(Period, "label", property(lambda p: f"Month of {p.start:%m/%Y}"))
+    definition = next(d for d in load_definitions() if d.id == "monthly_water_return")
+    period = parse_period("monthly", "2025-10")
+    payload = build_payload(
+        load_site(home / "warehouse" / "siteledger.duckdb", "demo_mine"), definition, period
+    )
+    assert payload["data_quality"]["notes"][0].startswith("How the volumes were obtained:")
+    assert payload["data_quality"]["notes"][0] != first_doc["data_quality"]["notes"][0]
+    assert payload["period"]["label"] == "Month of 10/2025"
+
+    (again,) = generate(settings, store, **kwargs)
+    assert again.action == "unchanged"
+    assert again.record.report_id == first.record.report_id
+    assert [
+        v.version for v in registry.versions("monthly_water_return", "demo_mine", "2025-10")
+    ] == [1]
+
+    # one figure of the marts changes: 2 500 t more ore processed in October
+    _restate(
+        home,
+        "update fct_site_balance_monthly set ore_feed_t = ore_feed_t + 2500 "
+        "where month_start = '2025-10-01'",
+    )
+    (restated,) = generate(settings, store, **kwargs)
+    record = restated.record
+    assert (restated.action, record.version) == ("created", 2)
+    assert record.diff_against == first.record.report_id
+    changes = {c["figure"]: c for c in record.diff}
+    # the ore fed, and the water intensity computed from it; nothing else
+    assert set(changes) == {"metrics.ore_feed_t", "metrics.water_intensity_m3_per_t"}
+    old = first.record.figures["metrics"]["ore_feed_t"]
+    assert changes["metrics.ore_feed_t"]["new"] == pytest.approx(old + 2500)
+
+
+def test_a_version_registered_under_the_earlier_whole_payload_hash_is_recognised(home: Path):
+    settings, store = get_settings(home), _store(home)
+    kwargs = dict(
+        definition_ids=["monthly_water_return"],
+        period_keys=["2025-11"],
+        generated_by="tests",
+        workers=1,
+    )
+    (first,) = generate(settings, store, **kwargs)
+    definition = next(d for d in load_definitions() if d.id == "monthly_water_return")
+    period = parse_period("monthly", "2025-11")
+    payload = build_payload(
+        load_site(home / "warehouse" / "siteledger.duckdb", "demo_mine"), definition, period
+    )
+    earlier = legacy_content_hash(payload)
+    assert earlier != first.record.content_hash
+    with store.session() as session:
+        session.get(ReportRecord, first.record.report_id).content_hash = earlier
+
+    (again,) = generate(settings, store, **kwargs)
+    assert again.action == "unchanged"
+    assert again.record.report_id == first.record.report_id
+
+
 def test_data_quality_notes_use_scores_when_published_and_say_so_when_not(home: Path):
     settings, store = get_settings(home), _store(home)
     with duckdb.connect(str(home / "warehouse" / "siteledger.duckdb")) as con:
@@ -277,7 +378,7 @@ def test_data_quality_notes_use_scores_when_published_and_say_so_when_not(home: 
             "s(scope, scope_id, score, failing)"
         )
     (with_scores,) = generate(settings, store, **kwargs)
-    assert with_scores.action == "created"  # the notes changed, so the figures' hash did
+    assert with_scores.action == "created"  # the scores are figures: a new version
     quality = json.loads(Path(with_scores.record.artifacts["json"]["path"]).read_bytes())[
         "data_quality"
     ]
