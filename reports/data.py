@@ -665,8 +665,8 @@ def report_identity(payload: dict[str, Any], requirements: list[dict[str, Any]])
     Kept: every number (metrics, categories, quality table, facilities and their months, flows
     and discharges, storage trend, data-quality scores), the period (kind, key, dates, months),
     the site's id and the settings its figures depend on (time zone, water stress, closure
-    threshold, high-quality categories), the requirement outcomes (id, metric, bounds, value, passed) and
-    the definition's fingerprint (which covers everything in the definition file).
+    threshold, high-quality categories), the requirement outcomes (id, metric, bounds, value,
+    passed) and the definition's fingerprint (which covers everything in the definition file).
 
     Left out: prose -- notes, labels, names, the period's label, requirement references -- so
     rewording a sentence makes no new version; the warehouse version the figures were read from;
