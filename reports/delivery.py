@@ -24,12 +24,12 @@ import os
 import smtplib
 import ssl
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from reports.registry import DeliveryAttempt, Registry, ReportRecord
 
@@ -40,22 +40,78 @@ class DeliveryError(RuntimeError):
     pass
 
 
+def prefixed_env(
+    prefix: str, names: Mapping[str, str], env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The non-empty variables ``prefix + NAME`` for each ``field -> NAME`` of ``names``, keyed by
+    field (``SITELEDGER_SMTP_`` + ``FROM`` -> ``{"sender": ...}``)."""
+    env = os.environ if env is None else env
+    return {field: env[prefix + name] for field, name in names.items() if env.get(prefix + name)}
+
+
+class _FromEnvironment:
+    """``from_env`` for a delivery target: its fields from ``ENV_PREFIX`` variables, each
+    converted to the type of the field's default; None when ``ENV_REQUIRED`` is unset (the
+    channel is off)."""
+
+    ENV_PREFIX: ClassVar[str]
+    ENV_NAMES: ClassVar[dict[str, str]]  # field -> variable name after the prefix
+    ENV_REQUIRED: ClassVar[str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self | None:
+        values = prefixed_env(cls.ENV_PREFIX, cls.ENV_NAMES, env)
+        if cls.ENV_REQUIRED not in values:
+            return None
+        defaults = {f.name: f.default for f in fields(cls)}  # type: ignore[arg-type]
+        typed: dict[str, Any] = {}
+        for name, text in values.items():
+            default = defaults.get(name)
+            if isinstance(default, bool):
+                typed[name] = text.strip().lower() in _TRUE
+            elif isinstance(default, int | float):
+                variable = cls.ENV_PREFIX + cls.ENV_NAMES[name]
+                try:
+                    typed[name] = type(default)(text)
+                except ValueError:
+                    raise DeliveryError(f"{variable}={text!r} is not a number") from None
+            else:
+                typed[name] = text
+        return cls(**typed)
+
+
 @dataclass(frozen=True)
-class S3Target:
+class S3Target(_FromEnvironment):
+    """An S3 bucket (or an S3-compatible endpoint). Credentials left None come from boto3's own
+    chain (the standard ``AWS_*`` variables, a profile, an instance role)."""
+
     bucket: str
     prefix: str = "reports"
     endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> S3Target | None:
-        env = os.environ if env is None else env
-        bucket = env.get("SITELEDGER_S3_BUCKET")
-        if not bucket:
-            return None
-        return cls(
-            bucket=bucket,
-            prefix=env.get("SITELEDGER_S3_PREFIX", "reports").strip("/"),
-            endpoint_url=env.get("SITELEDGER_S3_ENDPOINT_URL") or None,
+    ENV_PREFIX: ClassVar[str] = "SITELEDGER_S3_"
+    ENV_NAMES: ClassVar[dict[str, str]] = {
+        "bucket": "BUCKET",
+        "prefix": "PREFIX",
+        "endpoint_url": "ENDPOINT_URL",
+    }
+    ENV_REQUIRED: ClassVar[str] = "bucket"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefix", self.prefix.strip("/"))
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
         )
 
     def key(self, record: ReportRecord, filename: str) -> str:
@@ -71,7 +127,7 @@ class S3Target:
 
 
 @dataclass(frozen=True)
-class SmtpTarget:
+class SmtpTarget(_FromEnvironment):
     host: str
     port: int = 25
     user: str | None = None
@@ -82,22 +138,18 @@ class SmtpTarget:
     timeout: float = 30.0
     ca_file: str | None = None
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpTarget | None:
-        env = os.environ if env is None else env
-        host = env.get("SITELEDGER_SMTP_HOST")
-        if not host:
-            return None
-        return cls(
-            host=host,
-            port=int(env.get("SITELEDGER_SMTP_PORT", "25")),
-            user=env.get("SITELEDGER_SMTP_USER") or None,
-            password=env.get("SITELEDGER_SMTP_PASSWORD") or None,
-            starttls=env.get("SITELEDGER_SMTP_STARTTLS", "").lower() in _TRUE,
-            use_ssl=env.get("SITELEDGER_SMTP_SSL", "").lower() in _TRUE,
-            sender=env.get("SITELEDGER_SMTP_FROM", "siteledger@localhost"),
-            ca_file=env.get("SITELEDGER_SMTP_CA_FILE") or None,
-        )
+    ENV_PREFIX: ClassVar[str] = "SITELEDGER_SMTP_"
+    ENV_NAMES: ClassVar[dict[str, str]] = {
+        "host": "HOST",
+        "port": "PORT",
+        "user": "USER",
+        "password": "PASSWORD",
+        "starttls": "STARTTLS",
+        "use_ssl": "SSL",
+        "sender": "FROM",
+        "ca_file": "CA_FILE",
+    }
+    ENV_REQUIRED: ClassVar[str] = "host"
 
 
 def _scrub(text: str, secrets: list[str | None]) -> str:
@@ -130,9 +182,7 @@ def _files(record: ReportRecord, formats: list[str] | None) -> list[tuple[str, P
 
 def upload_s3(record: ReportRecord, target: S3Target, client: Any = None) -> dict[str, Any]:
     """Put every artifact under ``prefix/site/definition/period/vN/`` and check what landed."""
-    import boto3
-
-    s3 = client or boto3.client("s3", endpoint_url=target.endpoint_url)
+    s3 = client or target.client()
     keys = {}
     for fmt, path, sha in _files(record, None):
         key = target.key(record, path.name)
@@ -279,9 +329,24 @@ def deliver(
     """Deliver one report over every configured channel (the environment's when not given)."""
     s3 = s3 if s3 is not None else S3Target.from_env()
     smtp = smtp if smtp is not None else SmtpTarget.from_env()
+    return deliver_to(registry, record, recipients, s3, smtp, attempts, backoff_s, sleep)
+
+
+def deliver_to(
+    registry: Registry,
+    record: ReportRecord,
+    recipients: list[str],
+    s3: S3Target | None,
+    smtp: SmtpTarget | None,
+    attempts: int = 4,
+    backoff_s: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[DeliveryOutcome]:
+    """Deliver one report over exactly the channels given (None: that channel is not used)."""
     secrets = [
         os.environ.get("AWS_SECRET_ACCESS_KEY"),
         os.environ.get("SITELEDGER_SMTP_PASSWORD"),
+        s3.secret_access_key if s3 else None,
         smtp.password if smtp else None,
     ]
     outcomes = []
@@ -316,3 +381,20 @@ def deliver(
             )
         )
     return outcomes
+
+
+def undelivered(
+    registry: Registry, channels: Iterable[str]
+) -> list[tuple[ReportRecord, list[str]]]:
+    """Every submitted report with the channels (of ``channels``: ``s3``, ``email``) it still
+    needs: never attempted, or whose last attempt failed."""
+    wanted = sorted(set(channels))
+    pending = []
+    for record in registry.list(status="submitted"):
+        last: dict[str, str] = {}
+        for attempt in registry.attempts(record.report_id):  # oldest first
+            last[attempt.channel] = attempt.status
+        todo = [c for c in wanted if last.get(c) != "succeeded"]
+        if todo:
+            pending.append((record, todo))
+    return pending
