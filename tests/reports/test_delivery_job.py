@@ -233,3 +233,44 @@ def test_without_endpoints_delivery_is_off_and_nothing_is_recorded(home: Path):
     [record] = registry.list(status="submitted")
     assert registry.attempts(record.report_id) == []
     store.dispose()
+
+
+def test_cli_deliver_still_reads_the_channels_from_the_environment(
+    home: Path, moto: str, monkeypatch: pytest.MonkeyPatch
+):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    registry, store = _registry(home)
+    [record] = registry.list(status="submitted")
+    inbox, port = _Inbox(), _free_port()
+    for name, value in {
+        "SITELEDGER_S3_BUCKET": "regulator-drop",
+        "SITELEDGER_S3_PREFIX": "/by-cli/",
+        "SITELEDGER_S3_ENDPOINT_URL": moto,
+        "SITELEDGER_SMTP_HOST": "127.0.0.1",
+        "SITELEDGER_SMTP_PORT": str(port),
+        "SITELEDGER_SMTP_FROM": "cli@mine.example",
+    }.items():
+        monkeypatch.setenv(name, value)
+    controller = _smtp(port, inbox)
+    try:
+        result = CliRunner().invoke(
+            cli,
+            ["--home", str(home), "reports", "deliver", record.report_id, "--attempts", "1"],
+            catch_exceptions=False,
+        )
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert "delivery s3: ok after 1 attempt(s)" in result.output
+    assert "delivery email: ok after 1 attempt(s)" in result.output
+    s3 = boto3.client("s3", endpoint_url=moto)
+    pdf = Path(record.artifacts["pdf"]["path"])
+    key = f"by-cli/synthetic/{DEFINITION}/2025-07/v1/{pdf.name}"
+    assert s3.get_object(Bucket="regulator-drop", Key=key)["Body"].read() == pdf.read_bytes()
+    [(mail_from, _, _)] = inbox.messages
+    assert mail_from == "cli@mine.example"
+    assert [a.status for a in registry.attempts(record.report_id)] == ["succeeded"] * 2
+    store.dispose()
