@@ -4,11 +4,15 @@ Where to deliver comes from the environment only:
 
 - S3: ``SITELEDGER_S3_BUCKET`` (required to enable), ``SITELEDGER_S3_PREFIX`` (default
   ``reports``), ``SITELEDGER_S3_ENDPOINT_URL`` (MinIO, moto, ...), credentials through the standard
-  AWS variables (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``).
+  AWS variables (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``) unless
+  the target carries its own.
 - SMTP: ``SITELEDGER_SMTP_HOST`` (required to enable), ``SITELEDGER_SMTP_PORT`` (default 25),
   ``SITELEDGER_SMTP_USER`` / ``SITELEDGER_SMTP_PASSWORD``, ``SITELEDGER_SMTP_STARTTLS`` (1/true),
   ``SITELEDGER_SMTP_SSL`` (implicit TLS), ``SITELEDGER_SMTP_CA_FILE`` (a private CA to trust; the
   server certificate is always verified), ``SITELEDGER_SMTP_FROM``.
+
+Both targets read their variables the same way (:func:`prefixed_env`, typed by the field);
+the Dagster resources build the same targets from their own configuration.
 
 Every attempt is a row in the state store (channel, target, attempt number, outcome, error text
 with secrets removed). A failed attempt is retried with exponential backoff; when all attempts
