@@ -1,6 +1,6 @@
 """Delivery of report artifacts: S3 upload (boto3) and e-mail with attachments (SMTP).
 
-Where to deliver comes from the environment only:
+Where to deliver comes from the environment (the CLI; Dagster jobs use resources, below):
 
 - S3: ``SITELEDGER_S3_BUCKET`` (required to enable), ``SITELEDGER_S3_PREFIX`` (default
   ``reports``), ``SITELEDGER_S3_ENDPOINT_URL`` (MinIO, moto, ...), credentials through the standard

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dagster import EnvVar, build_resources
+from dagster import Definitions, EnvVar, build_resources
 
 from demo.devices.simulator import Fault
 from ingestion.devices.clock import SimClock
@@ -24,6 +24,7 @@ from orchestration.external import (
     SmtpDeliveryResource,
     device_poll_now_job,
 )
+from orchestration.reports.delivery import report_delivery_job
 from orchestration.resources import SiteledgerHome
 from reports.delivery import S3Target, SmtpTarget
 from siteledger.settings import Settings
@@ -245,6 +246,23 @@ def test_an_unknown_environment_is_refused(clean_env: pytest.MonkeyPatch):
     clean_env.setenv("SITELEDGER_ENV", "staging")
     with pytest.raises(EnvironmentSettingError, match=r"'staging'.*local, production"):
         resources_for()
+
+
+@pytest.mark.parametrize("environment", ["local", "production"])
+def test_the_jobs_resolve_on_the_resources_of_either_environment(
+    clean_env: pytest.MonkeyPatch, environment: str
+):
+    for name, value in PRODUCTION_ENV.items():
+        clean_env.setenv(name, value)
+    defs = Definitions(
+        jobs=[report_delivery_job, device_poll_now_job], resources=resources_for(environment)
+    )
+    for name in ("report_delivery_job", "device_poll_now_job"):
+        job = defs.resolve_job_def(name)
+        # every resource an op asks for is one the environment provides
+        assert job.required_resource_keys - {"io_manager"} <= set(resources_for(environment))
+    assert report_delivery_job.required_resource_keys >= {"siteledger", "s3", "smtp"}
+    assert device_poll_now_job.required_resource_keys >= {"siteledger", "modbus"}
 
 
 @pytest.mark.integration
