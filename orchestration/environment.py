@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
-from dagster import EnvVar, ResourceDefinition
+from dagster import ConfigurableResource, EnvVar, ResourceDefinition
 from dagster_dbt import DbtCliResource
 
 from orchestration.external import ModbusClientResource, S3DeliveryResource, SmtpDeliveryResource
@@ -72,16 +73,17 @@ def _flag(name: str, env: Mapping[str, str], default: bool = False) -> bool:
     return default if not value else value.strip().lower() in _TRUE
 
 
-def _port(env: Mapping[str, str], default: int) -> int | EnvVar:
+def _port(env: Mapping[str, str], default: int) -> Any:
+    """The SMTP port: ``EnvVar.int`` when set (checked here, to name it), else ``default``."""
     value = env.get("SITELEDGER_SMTP_PORT")
     if not value:
         return default
     if not value.isdigit():
         raise EnvironmentSettingError(f"SITELEDGER_SMTP_PORT={value!r} is not a port number")
-    return EnvVar.int("SITELEDGER_SMTP_PORT")  # type: ignore[return-value]
+    return EnvVar.int("SITELEDGER_SMTP_PORT")
 
 
-def _local(env: Mapping[str, str]) -> dict[str, object]:
+def _local(env: Mapping[str, str]) -> dict[str, ConfigurableResource]:
     return {
         "siteledger": SiteledgerHome(
             home=_optional("SITELEDGER_HOME", env),
@@ -108,7 +110,7 @@ def _local(env: Mapping[str, str]) -> dict[str, object]:
     }
 
 
-def _production(env: Mapping[str, str]) -> dict[str, object]:
+def _production(env: Mapping[str, str]) -> dict[str, ConfigurableResource]:
     missing = [name for name in PRODUCTION_REQUIRED if not env.get(name)]
     if missing:
         raise EnvironmentSettingError(
@@ -156,4 +158,4 @@ def resources_for(environment: str | None = None) -> dict[str, ResourceDefinitio
         dbt_executable=DBT_EXECUTABLE,
         target=DBT_TARGETS[name],
     )
-    return {key: r.get_resource_definition() for key, r in resources.items()}  # type: ignore[attr-defined]
+    return {key: r.get_resource_definition() for key, r in resources.items()}

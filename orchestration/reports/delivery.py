@@ -4,6 +4,8 @@ A report is owed a channel when it was never attempted over it or its last attem
 attempt is a ``report_deliveries`` row, exactly as ``siteledger reports deliver`` records it.
 """
 
+from typing import Any
+
 from dagster import Config, Failure, MetadataValue, OpExecutionContext, Output, job, op
 from pydantic import Field
 
@@ -63,7 +65,7 @@ def deliver_submitted_reports(
                     failed.append(f"{record.report_id} {outcome.channel}: {outcome.error}")
     finally:
         store.dispose()
-    metadata = {
+    metadata: dict[str, Any] = {
         "channels": ", ".join(channels),
         "delivered": sum(len(c) for c in delivered.values()),
         "failed": len(failed),
