@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,7 @@ from orchestration.external import (
 from orchestration.reports.delivery import report_delivery_job
 from orchestration.resources import SiteledgerHome
 from reports.delivery import S3Target, SmtpTarget
+from siteledger.dbt import DBT_PROJECT_DIR
 from siteledger.settings import Settings
 from siteledger.site import dump_site
 from tests.ingestion.devices.helpers import FixedValues, ThreadedSimulator, free_ports
@@ -319,3 +323,51 @@ def test_poll_job_retries_a_silent_device_as_the_resource_says(tmp_path: Path, r
     [poll] = segment.polls
     assert (poll["status"], poll["error_kind"]) == ("error", "timeout")
     assert poll["attempts"] == retries + 1
+
+
+def _dbt_debug(tmp_path: Path, env: dict[str, str]) -> str:
+    """``dbt debug`` on the project's profiles with exactly these siteledger variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SITELEDGER_")}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "debug",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--log-path",
+            str(tmp_path / "dbt_logs"),
+            "--no-use-colors",
+        ],
+        env={**clean, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout + done.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_the_switch_picks_the_dbt_profile_output(tmp_path: Path):
+    production = {
+        "SITELEDGER_ENV": "production",
+        "SITELEDGER_BUILD_DB": str(tmp_path / "prod" / "build.duckdb"),
+        "SITELEDGER_DUCKDB_MEMORY_LIMIT": "1GB",
+    }
+    (tmp_path / "prod").mkdir()
+    out = _dbt_debug(tmp_path, production)
+    assert f"path: {tmp_path / 'prod' / 'build.duckdb'}" in out, out
+    assert "settings: {'TimeZone': 'UTC', 'memory_limit': '1GB'}" in out
+    assert "Connection test: [OK connection ok]" in out
+    # production has no defaults: a missing variable is named before anything is built
+    del production["SITELEDGER_DUCKDB_MEMORY_LIMIT"]
+    out = _dbt_debug(tmp_path, production)
+    assert "Env var required but not provided: 'SITELEDGER_DUCKDB_MEMORY_LIMIT'" in out, out
+    # local (and no switch at all): DuckDB under the home, no memory cap in the profile
+    (tmp_path / "home" / "warehouse").mkdir(parents=True)
+    for switch in ({"SITELEDGER_ENV": "local"}, {}):
+        out = _dbt_debug(tmp_path, {**switch, "SITELEDGER_HOME": str(tmp_path / "home")})
+        assert f"path: {tmp_path / 'home' / 'warehouse' / 'build.duckdb'}" in out, out
+        assert "settings: {'TimeZone': 'UTC'}" in out
