@@ -114,10 +114,7 @@ class ModbusClientResource(ConfigurableResource):
         return poll_now(settings, site, self.collector_config())
 
 
-@op(
-    description="Poll every Modbus device of every site with Modbus meters once, into the spool.",
-    tags={"kind": "modbus"},
-)
+@op(description="Poll every Modbus device of every site with Modbus meters once, into the spool.")
 def poll_modbus_sites_once(
     context: OpExecutionContext, siteledger: SiteledgerHome, modbus: ModbusClientResource
 ) -> Output[list[str]]:
