@@ -2,10 +2,11 @@
 
 :class:`PublishedSite` loads one site's rows of the marts from the published DuckDB file (opened
 read-only: the build's lock never blocks it) once; :func:`build_payload` then cuts one period out
-of them. Every figure is a mart value or a sum of mart values over the period's months (storage:
-the first month's opening and the last month's closing); ratios are recomputed from the sums the
-way the marts compute them. The payload is plain JSON: the renderers, the registry (content hash,
-diff) and the tests all read the same dict.
+of them. A period's balance figures (sums, storage, closure error, %, status, reuse, recycling,
+intensity, accuracy shares) are one row of the period marts ``fct_site_balance_period`` and
+``fct_node_balance_period`` (month, financial quarter, financial year): the balance rules live in
+dbt only. Tables by category, quality and flow are sums of the monthly mart rows. The payload is
+plain JSON: the renderers, the registry (content hash, diff) and the tests all read the same dict.
 """
 
 from __future__ import annotations
@@ -31,36 +32,16 @@ REQUIRED_TABLES = (
     "dim_sites",
     "dim_nodes",
     "fct_site_balance_monthly",
+    "fct_site_balance_period",
     "fct_node_balance_monthly",
+    "fct_node_balance_period",
     "fct_node_balance_daily",
     "fct_flow_sankey",
     "fct_site_water_by_category",
     "fct_report_water_by_quality_monthly",
 )
-# sums of these monthly columns are the period's figures
-_SUMMED = (
-    "inputs_m3",
-    *(f"input_{c}_m3" for c in INPUT_CATEGORIES),
-    "outputs_m3",
-    *(f"output_{c}_m3" for c in OUTPUT_CATEGORIES),
-    "diversions_m3",
-    "storage_change_m3",
-    "closure_error_m3",
-    "task_feed_m3",
-    "task_feed_raw_m3",
-    "task_feed_worked_m3",
-    "task_feed_treated_m3",
-    "ore_feed_t",
-    "input_measured_m3",
-    "input_estimated_m3",
-    "input_simulated_m3",
-    "output_measured_m3",
-    "output_estimated_m3",
-    "output_simulated_m3",
-    "n_days",
-    "n_days_incomplete",
-    "n_flows_missing",
-)
+# report period kinds -> the period marts' period_kind
+PERIOD_KINDS = {"monthly": "month", "quarterly": "quarter", "annual": "year"}
 
 
 class ReportDataError(RuntimeError):
@@ -94,6 +75,9 @@ class PublishedSite:
     by_quality: list[dict[str, Any]]
     by_category: list[dict[str, Any]]
     sankey: list[dict[str, Any]]
+    # rows of fct_site_balance_period / fct_node_balance_period by (period_kind, period_start)
+    site_periods: dict[tuple[str, dt.date], dict[str, Any]] = field(default_factory=dict)
+    node_periods: dict[tuple[str, dt.date], list[dict[str, Any]]] = field(default_factory=dict)
     quality_site: list[dict[str, Any]] = field(default_factory=list)
     quality_meters: list[dict[str, Any]] = field(default_factory=list)
     has_quality_scores: bool = False
@@ -108,10 +92,32 @@ class PublishedSite:
             and row["last_day"] == month_end(month)
         }
 
+    @property
+    def financial_year_start_month(self) -> int:
+        """The organisation's first month of the financial year, as the marts were cut with."""
+        return int(self.site["financial_year_start_month"])
+
+    def fy_start_month(self, definition: ReportDefinition) -> int:
+        """The financial year start for ``definition`` (the organisation's; a definition may only
+        repeat it)."""
+        return definition.fy_start_month(self.financial_year_start_month)
+
     def periods(self, definition: ReportDefinition) -> list[Period]:
         return complete_periods(
-            definition.period, self.complete_months(), definition.financial_year_start_month
+            definition.period, self.complete_months(), self.fy_start_month(definition)
         )
+
+    def period_row(self, period: Period) -> dict[str, Any]:
+        """The period's row of ``fct_site_balance_period``."""
+        row = self.site_periods.get((PERIOD_KINDS[period.kind], period.start))
+        if row is None:
+            raise ReportDataError(f"no data for {period.key} of {self.site['site_id']}")
+        if row["period_key"] != period.key:
+            raise ReportDataError(
+                f"the warehouse names the period starting {period.start} {row['period_key']!r}, "
+                f"not {period.key!r}: it was built with another financial year start; rebuild it"
+            )
+        return row
 
 
 def published_version(db_path: Path) -> str:
@@ -150,6 +156,23 @@ def load_site(db_path: Path, site_id: str) -> PublishedSite:
                 [site_id],
             )
         }
+        site_periods = {
+            (r["period_kind"], r["period_start"]): r
+            for r in _rows(
+                con,
+                "select * from fct_site_balance_period where site_id = ? "
+                "order by period_kind, period_start",
+                [site_id],
+            )
+        }
+        node_periods: dict[tuple[str, dt.date], list[dict[str, Any]]] = defaultdict(list)
+        for r in _rows(
+            con,
+            "select * from fct_node_balance_period where site_id = ? "
+            "order by period_kind, period_start, node_id",
+            [site_id],
+        ):
+            node_periods[(r["period_kind"], r["period_start"])].append(r)
         nodes = {
             r["node_id"]: r
             for r in _rows(
@@ -196,6 +219,8 @@ def load_site(db_path: Path, site_id: str) -> PublishedSite:
             by_quality,
             by_category,
             sankey,
+            site_periods=site_periods,
+            node_periods=dict(node_periods),
         )
         if QUALITY_SCORES_TABLE in tables:
             data.has_quality_scores = True
@@ -231,51 +256,47 @@ def _sum(values: list[Any]) -> float | None:
 def period_metrics(
     data: PublishedSite, period: Period, discharge_categories: list[str]
 ) -> dict[str, float | None]:
-    """Every catalogue metric of the period, volumes in m3, shares in %."""
-    rows = [data.months[m] for m in period.months if m in data.months]
-    if not rows:
-        raise ReportDataError(f"no data for {period.key} of {data.site['site_id']}")
-    s = {col: _sum([r.get(col) for r in rows]) for col in _SUMMED}
-    inputs, outputs = s["inputs_m3"], s["outputs_m3"]
-    opening, closing = rows[0]["opening_storage_m3"], rows[-1]["closing_storage_m3"]
-    closure = s["closure_error_m3"]
-    closure_pct = None if closure is None else _pct(closure, inputs)
-    feed = s["task_feed_m3"]
+    """Every catalogue metric of the period, volumes in m3, shares in %: the period mart's row
+    (ratios scaled to %); discharge and consumption add its category columns up."""
+    row = data.period_row(period)
+    closure_pct = row["closure_error_pct"]
     out: dict[str, float | None] = {
-        "inputs": inputs,
-        **{f"input_{c}": s[f"input_{c}_m3"] for c in INPUT_CATEGORIES},
-        "outputs": outputs,
-        **{f"output_{c}": s[f"output_{c}_m3"] for c in OUTPUT_CATEGORIES},
-        "diversions": s["diversions_m3"],
-        "discharge": _sum([s.get(f"output_{c}_m3") or 0.0 for c in discharge_categories]),
+        "inputs": row["inputs_m3"],
+        **{f"input_{c}": row[f"input_{c}_m3"] for c in INPUT_CATEGORIES},
+        "outputs": row["outputs_m3"],
+        **{f"output_{c}": row[f"output_{c}_m3"] for c in OUTPUT_CATEGORIES},
+        "diversions": row["diversions_m3"],
+        "discharge": _sum([row.get(f"output_{c}_m3") or 0.0 for c in discharge_categories]),
         "consumption": _sum(
-            [s["output_evaporation_m3"], s["output_entrainment_m3"], s["output_other_m3"]]
+            [row["output_evaporation_m3"], row["output_entrainment_m3"], row["output_other_m3"]]
         ),
-        "opening_storage": opening,
-        "closing_storage": closing,
-        "storage_change": s["storage_change_m3"],
-        "closure_error": closure,
+        "opening_storage": row["opening_storage_m3"],
+        "closing_storage": row["closing_storage_m3"],
+        "storage_change": row["storage_change_m3"],
+        "closure_error": row["closure_error_m3"],
         "closure_error_pct": closure_pct,
         "closure_error_abs_pct": None if closure_pct is None else abs(closure_pct),
-        "task_feed": feed,
-        "task_feed_raw": s["task_feed_raw_m3"],
-        "reused": s["task_feed_worked_m3"],
-        "recycled": s["task_feed_treated_m3"],
-        "reuse_pct": _pct(s["task_feed_worked_m3"], feed),
-        "recycling_pct": _pct(
-            (s["task_feed_worked_m3"] or 0.0) + (s["task_feed_treated_m3"] or 0.0), feed
-        ),
-        "ore_feed_t": s["ore_feed_t"],
-        "water_intensity_m3_per_t": _div(inputs, s["ore_feed_t"]),
-        "n_days": s["n_days"],
-        "n_days_incomplete": s["n_days_incomplete"],
-        "n_flow_days_missing": s["n_flows_missing"],
+        "task_feed": row["task_feed_m3"],
+        "task_feed_raw": row["task_feed_raw_m3"],
+        "reused": row["reused_m3"],
+        "recycled": row["recycled_m3"],
+        "reuse_pct": _ratio_pct(row["reuse_ratio"]),
+        "recycling_pct": _ratio_pct(row["recycling_ratio"]),
+        "ore_feed_t": row["ore_feed_t"],
+        "water_intensity_m3_per_t": row["water_intensity_m3_per_t"],
+        "n_days": row["n_days"],
+        "n_days_incomplete": row["n_days_incomplete"],
+        "n_flow_days_missing": row["n_flows_missing"],
     }
     for method in ("measured", "estimated", "simulated"):
-        out[f"input_{method}_pct"] = _pct(s[f"input_{method}_m3"], inputs)
-        out[f"output_{method}_pct"] = _pct(s[f"output_{method}_m3"], outputs)
+        out[f"input_{method}_pct"] = row[f"input_{method}_pct"]
+        out[f"output_{method}_pct"] = row[f"output_{method}_pct"]
     assert set(out) == set(METRICS), set(METRICS) ^ set(out)
     return out
+
+
+def _ratio_pct(ratio: float | None) -> float | None:
+    return None if ratio is None else 100.0 * ratio
 
 
 def _pct(num: float | None, den: float | None) -> float | None:
@@ -354,47 +375,22 @@ def _quality_table(data: PublishedSite, period: Period, stressed: bool) -> list[
 
 
 def _facilities(data: PublishedSite, period: Period) -> list[dict[str, Any]]:
-    months = set(period.months)
-    per_node: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in data.node_months:
-        if r["month_start"] in months:
-            per_node[r["node_id"]].append(r)
+    """Each store and task over the period: its row of ``fct_node_balance_period``."""
     out = []
     kind_order = {"store": 0, "task": 1}
-    for node_id, rows in per_node.items():
-        rows.sort(key=lambda r: r["month_start"])
-        node = data.nodes.get(node_id, {})
-        inflow, outflow = (
-            _sum([r["inflow_m3"] for r in rows]),
-            _sum([r["outflow_m3"] for r in rows]),
-        )
-        error = _sum([r["balance_error_m3"] for r in rows])
-        threshold = rows[-1]["balance_threshold_pct"]
-        pct = _pct(error, inflow)
-        status = (
-            "undetermined"
-            if pct is None
-            else ("within_threshold" if abs(pct) <= threshold else "exceeds_threshold")
-        )
+    for r in data.node_periods.get((PERIOD_KINDS[period.kind], period.start), []):
+        node = data.nodes.get(r["node_id"], {})
         out.append(
             {
-                "node_id": node_id,
-                "name": node.get("node_name") or node_id,
-                "kind": rows[0]["node_kind"],
+                "node_id": r["node_id"],
+                "name": node.get("node_name") or r["node_id"],
+                "kind": r["node_kind"],
                 "type": node.get("node_type") or "",
                 "capacity": node.get("capacity_m3"),
-                "opening_storage": rows[0]["opening_storage_m3"],
-                "closing_storage": rows[-1]["closing_storage_m3"],
-                "storage_change": _sum([r["storage_change_m3"] for r in rows]),
-                "inflow": inflow,
-                "outflow": outflow,
-                "rainfall": _sum([r["rainfall_m3"] for r in rows]),
-                "evaporation": _sum([r["evaporation_m3"] for r in rows]),
-                "seepage": _sum([r["seepage_m3"] for r in rows]),
-                "balance_error": error,
-                "balance_error_pct": pct,
-                "balance_status": status,
-                "n_days_incomplete": int(sum(r["n_days_incomplete"] for r in rows)),
+                **{k: r[f"{k}_m3"] for k in FACILITY_MONTH_VOLUMES},
+                "balance_error_pct": r["balance_error_pct"],
+                "balance_status": r["balance_status"],
+                "n_days_incomplete": int(r["n_days_incomplete"]),
             }
         )
     out.sort(key=lambda x: (kind_order.get(x["kind"], 9), x["name"]))
@@ -416,21 +412,18 @@ FACILITY_MONTH_VOLUMES = (
 
 
 def _facility_months(data: PublishedSite, period: Period) -> dict[str, list[dict[str, Any]]]:
-    """Each facility month by month (the marts' rows as they are), for periods of several months."""
-    months = set(period.months)
+    """Each facility month by month (the period mart's month rows as they are)."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in data.node_months:
-        if r["month_start"] in months:
+    for month in period.months:
+        for r in data.node_periods.get(("month", month), []):
             out[r["node_id"]].append(
                 {
-                    "month": r["month_start"].strftime("%Y-%m"),
+                    "month": month.strftime("%Y-%m"),
                     **{k: r[f"{k}_m3"] for k in FACILITY_MONTH_VOLUMES},
-                    "balance_error_pct": _pct(r["balance_error_m3"], r["inflow_m3"]),
+                    "balance_error_pct": r["balance_error_pct"],
                     "n_days_incomplete": int(r["n_days_incomplete"]),
                 }
             )
-    for rows in out.values():
-        rows.sort(key=lambda row: row["month"])
     return dict(out)
 
 
@@ -549,7 +542,7 @@ def _p(value: float | None) -> str:
 def _comparison(
     data: PublishedSite, definition: ReportDefinition, period: Period, this: dict[str, Any]
 ) -> dict[str, Any]:
-    prev = previous(period, definition.financial_year_start_month)
+    prev = previous(period, data.fy_start_month(definition))
     rows = []
     prev_metrics = None
     if all(m in data.months for m in prev.months):

@@ -22,7 +22,12 @@ from typing import Any
 
 from reports.data import PublishedSite, build_payload, content_hash, load_site, site_ids
 from reports.definitions import ReportDefinition, load_definitions, template_dirs
-from reports.periods import Period, parse_period, period_containing
+from reports.periods import (
+    Period,
+    organisation_fy_start_month,
+    parse_period,
+    period_containing,
+)
 from reports.registry import Registry, ReportRecord, diff_figures, new_report_id
 from reports.render.worker import RenderJob, RenderResult, render_job
 from reports.validation import check, site_requirements
@@ -163,7 +168,7 @@ def _periods(
     wanted = []
     for key in period_keys:
         try:
-            period = parse_period(definition.period, key, definition.financial_year_start_month)
+            period = parse_period(definition.period, key, data.fy_start_month(definition))
         except ValueError:
             continue  # a key of another period kind (e.g. 2025-07 for an annual definition)
         if period.key not in {p.key for p in complete}:
@@ -316,9 +321,10 @@ def generate_period(
     definitions = [d for d in load_definitions(settings.reports_dir) if d.period == kind]
     if not definitions:
         return []
+    fy_start_month = organisation_fy_start_month(settings.organisation_file)
     keys = sorted(
         {
-            period_containing(d.period, period_start, d.financial_year_start_month).key
+            period_containing(d.period, period_start, d.fy_start_month(fy_start_month)).key
             for d in definitions
         }
     )

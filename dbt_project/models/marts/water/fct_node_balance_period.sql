@@ -40,15 +40,15 @@ periods as (
         count(*) as n_months,
         cast(sum(n_days) as bigint) as n_days,
         cast(sum(n_days_incomplete) as bigint) as n_days_incomplete,
-        {{ value_at_min('opening_storage_m3', 'month_start') }} as opening_storage_m3,
-        {{ value_at_max('closing_storage_m3', 'month_start') }} as closing_storage_m3,
-        sum(storage_change_m3) as storage_change_m3,
+        {{ value_at_first('opening_storage_m3', 'month_start') }} as opening_storage_m3,
+        {{ value_at_last('closing_storage_m3', 'month_start') }} as closing_storage_m3,
+        {{ sum_all_known('storage_change_m3') }} as storage_change_m3,
         sum(inflow_m3) as inflow_m3,
         sum(outflow_m3) as outflow_m3,
         sum(rainfall_m3) as rainfall_m3,
         sum(evaporation_m3) as evaporation_m3,
         sum(seepage_m3) as seepage_m3,
-        {{ value_at_max('balance_threshold_pct', 'month_start') }} as balance_threshold_pct
+        {{ value_at_last('balance_threshold_pct', 'month_start') }} as balance_threshold_pct
     from month_periods
     group by site_id, node_id, node_kind, period_kind, period_key, period_start
 ),
