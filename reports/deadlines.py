@@ -64,9 +64,11 @@ def unsubmitted_deadlines(
     now: dt.datetime,
     horizon: dt.timedelta = DEFAULT_HORIZON,
     fy_start_month: int = DEFAULT_FY_START_MONTH,
+    organisation_ids: list[str] | None = None,
 ) -> list[Deadline]:
     """Every report due within ``horizon`` of ``now`` (or overdue) without a submitted version;
-    ``fy_start_month`` is the organisation's (``reports.periods.organisation_fy_start_month``)."""
+    ``fy_start_month`` is the organisation's (``reports.periods.organisation_fy_start_month``);
+    organisation reports are looked up under ``organisation_ids``."""
     out = []
     today = now.astimezone(dt.UTC).date()
     for definition in definitions:
@@ -79,7 +81,9 @@ def unsubmitted_deadlines(
             hours_left = (due_at - now).total_seconds() / 3600.0
             if hours_left > horizon.total_seconds() / 3600.0:
                 continue
-            for site_id in site_ids:
+            # an organisation report is registered under the organisation's id
+            scopes = site_ids if definition.scope == "site" else (organisation_ids or [])
+            for site_id in scopes:
                 if not definition.applies_to(site_id):
                     continue
                 versions = registry.versions(definition.id, site_id, period.key)

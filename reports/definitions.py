@@ -40,7 +40,10 @@ SECTIONS = (
     "charts",
     "restatements",
     "data_quality",
+    "sites",
 )
+# sections an organisation's report can fill (it has no site-level tables)
+ORGANISATION_SECTIONS = ("summary", "requirements", "sites", "efficiency", "accuracy", "storage")
 
 
 class DefinitionError(ValueError):
@@ -100,6 +103,8 @@ class ReportDefinition(_Model):
     regulator: str
     report_type: str
     period: PeriodKind
+    # site: one report per site; organisation: one per organisation, its sites as rows (annual)
+    scope: Literal["site", "organisation"] = "site"
     # the organisation's financial year (organisation.yaml) cuts quarters and years; a definition
     # may repeat it to make sure it is built for that year, never set a different one
     financial_year_start_month: int | None = Field(None, ge=1, le=12)
@@ -153,6 +158,25 @@ class ReportDefinition(_Model):
         if "/" in value or "\\" in value or value.startswith("."):
             raise ValueError(f"template {value!r} must be a file name, not a path")
         return value
+
+    @model_validator(mode="after")
+    def _scope_fits(self) -> ReportDefinition:
+        if self.scope == "organisation":
+            if self.period != "annual":
+                raise ValueError("an organisation report is annual (period: annual)")
+            extra = [
+                s
+                for s in self.sections
+                if s not in ORGANISATION_SECTIONS and s not in ("restatements", "data_quality")
+            ]
+            if extra:
+                raise ValueError(
+                    f"sections {extra} need a site; an organisation report can show "
+                    f"{', '.join(ORGANISATION_SECTIONS)}, restatements, data_quality"
+                )
+        elif "sites" in self.sections:
+            raise ValueError("the sites section is for organisation reports (scope: organisation)")
+        return self
 
     def fy_start_month(self, organisation_month: int) -> int:
         """The financial year's first month: the organisation's, which a definition that names

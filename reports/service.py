@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reports.data import PublishedSite, build_payload, content_hash, load_site, site_ids
+from reports.data import (
+    PublishedOrganisation,
+    PublishedSite,
+    build_report_payload,
+    content_hash,
+    load_organisation,
+    load_site,
+    organisation_ids,
+    site_ids,
+)
 from reports.definitions import ReportDefinition, load_definitions, template_dirs
 from reports.periods import (
     Period,
@@ -135,9 +144,13 @@ def generate(
         raise ReportGenerationError(f"no published warehouse at {db}; run the main job first")
     all_sites = site_ids(db)
     chosen = [s for s in all_sites if not sites or s in sites]
-    if sites and set(sites) - set(all_sites):
+    # organisation reports: ``sites`` may name an organisation too
+    org_definitions = [d for d in definitions if d.scope == "organisation"]
+    all_orgs = organisation_ids(db) if org_definitions else []
+    if sites and set(sites) - set(all_sites) - set(all_orgs):
         raise ReportGenerationError(
-            f"sites not in the published warehouse: {sorted(set(sites) - set(all_sites))}"
+            "sites not in the published warehouse: "
+            f"{sorted(set(sites) - set(all_sites) - set(all_orgs))}"
         )
     registry = Registry(store)
     actor = generated_by or default_actor()
@@ -147,10 +160,21 @@ def generate(
         data = load_site(db, site_id)
         site_reqs = _site_file_requirements(settings, site_id)
         for definition in definitions:
-            if not definition.applies_to(site_id):
+            if definition.scope != "site" or not definition.applies_to(site_id):
                 continue
             for period in _periods(data, definition, period_keys):
                 prepared = _prepare(settings, registry, data, definition, period, site_reqs, actor)
+                if isinstance(prepared, Outcome):
+                    outcomes.append(prepared)
+                else:
+                    jobs.append(prepared)
+    for org_id in [o for o in all_orgs if not sites or o in sites]:
+        org = load_organisation(db, org_id)
+        for definition in org_definitions:
+            if not definition.applies_to(org_id):
+                continue
+            for period in _periods(org, definition, period_keys):
+                prepared = _prepare(settings, registry, org, definition, period, [], actor)
                 if isinstance(prepared, Outcome):
                     outcomes.append(prepared)
                 else:
@@ -160,7 +184,9 @@ def generate(
 
 
 def _periods(
-    data: PublishedSite, definition: ReportDefinition, period_keys: list[str] | None
+    data: PublishedSite | PublishedOrganisation,
+    definition: ReportDefinition,
+    period_keys: list[str] | None,
 ) -> list[Period]:
     complete = data.periods(definition)
     if not period_keys:
@@ -183,14 +209,14 @@ def _periods(
 def _prepare(
     settings: Settings,
     registry: Registry,
-    data: PublishedSite,
+    data: PublishedSite | PublishedOrganisation,
     definition: ReportDefinition,
     period: Period,
     site_reqs: list[Any],
     actor: str,
 ) -> Outcome | tuple[RenderJob, dict[str, Any]]:
     site_id = data.site["site_id"]
-    payload = build_payload(data, definition, period)
+    payload = build_report_payload(data, definition, period)
     chash = content_hash(payload)
     versions = registry.versions(definition.id, site_id, period.key)
     latest = versions[-1] if versions else None

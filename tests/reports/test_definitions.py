@@ -38,7 +38,14 @@ def _write(tmp_path: Path, text: str, name: str = "d.yaml") -> Path:
 
 def test_shipped_definitions_load():
     ids = {d.id: d for d in load_definitions()}
-    assert set(ids) == {"monthly_water_return", "quarterly_discharge_report", "annual_water_report"}
+    assert set(ids) == {
+        "monthly_water_return",
+        "quarterly_discharge_report",
+        "annual_water_report",
+        "annual_organisation_water_report",
+    }
+    assert ids["annual_organisation_water_report"].scope == "organisation"
+    assert {d.scope for d in ids.values() if d.id != "annual_organisation_water_report"} == {"site"}
     assert ids["annual_water_report"].unit == "ML"
     # the financial year is the organisation's: no shipped definition declares its own
     assert all(d.financial_year_start_month is None for d in ids.values())
@@ -52,7 +59,7 @@ def test_a_home_definition_overrides_a_shipped_one_by_id(tmp_path: Path):
     _write(folder, GOOD.replace("custom_return", "monthly_water_return"), "override.yaml")
     found = {d.id: d for d in load_definitions(tmp_path)}
     assert found["monthly_water_return"].title == "Custom return"
-    assert len(found) == 3
+    assert len(found) == 4  # the four shipped, one of them overridden
 
 
 @pytest.mark.parametrize(
@@ -87,6 +94,25 @@ def test_binary_garbage_is_refused(tmp_path: Path):
     path.write_bytes(b"\xff\xfe\x00garbage\x00")
     with pytest.raises(DefinitionError):
         load_definition(path)
+
+
+def test_an_organisation_report_is_annual_and_shows_no_site_tables(tmp_path: Path):
+    org = GOOD.replace("period: monthly", "period: annual") + "scope: organisation\n"
+    assert load_definition(_write(tmp_path, org)).scope == "organisation"
+    with pytest.raises(DefinitionError, match="an organisation report is annual"):
+        load_definition(_write(tmp_path, GOOD + "scope: organisation\n", "monthly.yaml"))
+    with pytest.raises(DefinitionError, match=r"sections \['facilities'\] need a site"):
+        load_definition(
+            _write(
+                tmp_path,
+                org.replace("[summary, requirements]", "[summary, facilities]"),
+                "facilities.yaml",
+            )
+        )
+    with pytest.raises(DefinitionError, match="the sites section is for organisation reports"):
+        load_definition(
+            _write(tmp_path, GOOD.replace("[summary, requirements]", "[summary, sites]"), "s.yaml")
+        )
 
 
 def test_a_definition_may_only_repeat_the_organisations_financial_year(tmp_path: Path):

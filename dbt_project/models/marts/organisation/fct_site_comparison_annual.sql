@@ -28,6 +28,7 @@ measures as (
         (site_years.inputs_m3 - coalesce(site_years.input_other_m3, 0)) / 1000.0
             as withdrawal_ml,
         site_years.outputs_m3 / 1000.0 as outputs_ml,
+        site_years.storage_change_m3 / 1000.0 as storage_change_ml,
         site_years.closure_error_m3 / 1000.0 as closure_error_ml,
         site_years.ore_feed_t,
         site_years.water_intensity_m3_per_t,
