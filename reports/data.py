@@ -863,7 +863,8 @@ def build_organisation_payload(
     org = data.site
     incomplete = [s["name"] for s in sites if not s["complete"]]
     notes = [
-        f"Consolidated over {len(sites)} sites: every volume is the sum of the sites' figures, "
+        f"Consolidated over {len(sites)} site{'' if len(sites) == 1 else 's'}: every volume is "
+        "the sum of the sites' figures, "
         "each site on its own local days; ratios are recomputed from the sums.",
         f"Accuracy: inputs {_p(metrics['input_measured_pct'])} measured, "
         f"{_p(metrics['input_estimated_pct'])} estimated, "
