@@ -185,12 +185,16 @@ CATALOGUE_TABLES = ("units", "measurands")
 
 def _site_rows(site: SiteConfig, org: Organisation) -> list[Row]:
     info = site.site
+    organisation = info.organisation or org.organisation.id
     return [
         {
             "site_id": info.id,
             "name": info.name,
-            "organisation": info.organisation or org.organisation.id,
-            "organisation_name": org.organisation.name,
+            "organisation": organisation,
+            # a site file naming an organisation other than the file's names it itself
+            "organisation_name": (
+                org.organisation.name if organisation == org.organisation.id else organisation
+            ),
             "region": info.region,
             "region_name": org.region_name(info.region) if info.region else "",
             "financial_year_start_month": org.organisation.financial_year_start_month,

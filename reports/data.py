@@ -2,10 +2,11 @@
 
 :class:`PublishedSite` loads one site's rows of the marts from the published DuckDB file (opened
 read-only: the build's lock never blocks it) once; :func:`build_payload` then cuts one period out
-of them. Every figure is a mart value or a sum of mart values over the period's months (storage:
-the first month's opening and the last month's closing); ratios are recomputed from the sums the
-way the marts compute them. The payload is plain JSON: the renderers, the registry (content hash,
-diff) and the tests all read the same dict.
+of them. A period's balance figures (sums, storage, closure error, %, status, reuse, recycling,
+intensity, accuracy shares) are one row of the period marts ``fct_site_balance_period`` and
+``fct_node_balance_period`` (month, financial quarter, financial year): the balance rules live in
+dbt only. Tables by category, quality and flow are sums of the monthly mart rows. The payload is
+plain JSON: the renderers, the registry (content hash, diff) and the tests all read the same dict.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import duckdb
 
 from reports.definitions import ReportDefinition
 from reports.metrics import CATEGORY_LABELS, INPUT_CATEGORIES, METRICS, OUTPUT_CATEGORIES
-from reports.periods import Period, complete_periods, month_end, previous
+from reports.periods import Period, complete_periods, month_end, period_containing, previous
 
 SCHEMA_ID = "siteledger-report/1.0"
 QUALITY_SCORES_TABLE = "fct_quality_scores_daily"
@@ -31,36 +32,21 @@ REQUIRED_TABLES = (
     "dim_sites",
     "dim_nodes",
     "fct_site_balance_monthly",
+    "fct_site_balance_period",
     "fct_node_balance_monthly",
+    "fct_node_balance_period",
     "fct_node_balance_daily",
     "fct_flow_sankey",
     "fct_site_water_by_category",
     "fct_report_water_by_quality_monthly",
 )
-# sums of these monthly columns are the period's figures
-_SUMMED = (
-    "inputs_m3",
-    *(f"input_{c}_m3" for c in INPUT_CATEGORIES),
-    "outputs_m3",
-    *(f"output_{c}_m3" for c in OUTPUT_CATEGORIES),
-    "diversions_m3",
-    "storage_change_m3",
-    "closure_error_m3",
-    "task_feed_m3",
-    "task_feed_raw_m3",
-    "task_feed_worked_m3",
-    "task_feed_treated_m3",
-    "ore_feed_t",
-    "input_measured_m3",
-    "input_estimated_m3",
-    "input_simulated_m3",
-    "output_measured_m3",
-    "output_estimated_m3",
-    "output_simulated_m3",
-    "n_days",
-    "n_days_incomplete",
-    "n_flows_missing",
+ORGANISATION_TABLES = (
+    "dim_sites",
+    "fct_organisation_balance_annual",
+    "fct_site_comparison_annual",
 )
+# report period kinds -> the period marts' period_kind
+PERIOD_KINDS = {"monthly": "month", "quarterly": "quarter", "annual": "year"}
 
 
 class ReportDataError(RuntimeError):
@@ -94,6 +80,9 @@ class PublishedSite:
     by_quality: list[dict[str, Any]]
     by_category: list[dict[str, Any]]
     sankey: list[dict[str, Any]]
+    # rows of fct_site_balance_period / fct_node_balance_period by (period_kind, period_start)
+    site_periods: dict[tuple[str, dt.date], dict[str, Any]] = field(default_factory=dict)
+    node_periods: dict[tuple[str, dt.date], list[dict[str, Any]]] = field(default_factory=dict)
     quality_site: list[dict[str, Any]] = field(default_factory=list)
     quality_meters: list[dict[str, Any]] = field(default_factory=list)
     has_quality_scores: bool = False
@@ -108,10 +97,32 @@ class PublishedSite:
             and row["last_day"] == month_end(month)
         }
 
+    @property
+    def financial_year_start_month(self) -> int:
+        """The organisation's first month of the financial year, as the marts were cut with."""
+        return int(self.site["financial_year_start_month"])
+
+    def fy_start_month(self, definition: ReportDefinition) -> int:
+        """The financial year start for ``definition`` (the organisation's; a definition may only
+        repeat it)."""
+        return definition.fy_start_month(self.financial_year_start_month)
+
     def periods(self, definition: ReportDefinition) -> list[Period]:
         return complete_periods(
-            definition.period, self.complete_months(), definition.financial_year_start_month
+            definition.period, self.complete_months(), self.fy_start_month(definition)
         )
+
+    def period_row(self, period: Period) -> dict[str, Any]:
+        """The period's row of ``fct_site_balance_period``."""
+        row = self.site_periods.get((PERIOD_KINDS[period.kind], period.start))
+        if row is None:
+            raise ReportDataError(f"no data for {period.key} of {self.site['site_id']}")
+        if row["period_key"] != period.key:
+            raise ReportDataError(
+                f"the warehouse names the period starting {period.start} {row['period_key']!r}, "
+                f"not {period.key!r}: it was built with another financial year start; rebuild it"
+            )
+        return row
 
 
 def published_version(db_path: Path) -> str:
@@ -150,6 +161,23 @@ def load_site(db_path: Path, site_id: str) -> PublishedSite:
                 [site_id],
             )
         }
+        site_periods = {
+            (r["period_kind"], r["period_start"]): r
+            for r in _rows(
+                con,
+                "select * from fct_site_balance_period where site_id = ? "
+                "order by period_kind, period_start",
+                [site_id],
+            )
+        }
+        node_periods: dict[tuple[str, dt.date], list[dict[str, Any]]] = defaultdict(list)
+        for r in _rows(
+            con,
+            "select * from fct_node_balance_period where site_id = ? "
+            "order by period_kind, period_start, node_id",
+            [site_id],
+        ):
+            node_periods[(r["period_kind"], r["period_start"])].append(r)
         nodes = {
             r["node_id"]: r
             for r in _rows(
@@ -196,6 +224,8 @@ def load_site(db_path: Path, site_id: str) -> PublishedSite:
             by_quality,
             by_category,
             sankey,
+            site_periods=site_periods,
+            node_periods=dict(node_periods),
         )
         if QUALITY_SCORES_TABLE in tables:
             data.has_quality_scores = True
@@ -231,51 +261,47 @@ def _sum(values: list[Any]) -> float | None:
 def period_metrics(
     data: PublishedSite, period: Period, discharge_categories: list[str]
 ) -> dict[str, float | None]:
-    """Every catalogue metric of the period, volumes in m3, shares in %."""
-    rows = [data.months[m] for m in period.months if m in data.months]
-    if not rows:
-        raise ReportDataError(f"no data for {period.key} of {data.site['site_id']}")
-    s = {col: _sum([r.get(col) for r in rows]) for col in _SUMMED}
-    inputs, outputs = s["inputs_m3"], s["outputs_m3"]
-    opening, closing = rows[0]["opening_storage_m3"], rows[-1]["closing_storage_m3"]
-    closure = s["closure_error_m3"]
-    closure_pct = None if closure is None else _pct(closure, inputs)
-    feed = s["task_feed_m3"]
+    """Every catalogue metric of the period, volumes in m3, shares in %: the period mart's row
+    (ratios scaled to %); discharge and consumption add its category columns up."""
+    row = data.period_row(period)
+    closure_pct = row["closure_error_pct"]
     out: dict[str, float | None] = {
-        "inputs": inputs,
-        **{f"input_{c}": s[f"input_{c}_m3"] for c in INPUT_CATEGORIES},
-        "outputs": outputs,
-        **{f"output_{c}": s[f"output_{c}_m3"] for c in OUTPUT_CATEGORIES},
-        "diversions": s["diversions_m3"],
-        "discharge": _sum([s.get(f"output_{c}_m3") or 0.0 for c in discharge_categories]),
+        "inputs": row["inputs_m3"],
+        **{f"input_{c}": row[f"input_{c}_m3"] for c in INPUT_CATEGORIES},
+        "outputs": row["outputs_m3"],
+        **{f"output_{c}": row[f"output_{c}_m3"] for c in OUTPUT_CATEGORIES},
+        "diversions": row["diversions_m3"],
+        "discharge": _sum([row.get(f"output_{c}_m3") or 0.0 for c in discharge_categories]),
         "consumption": _sum(
-            [s["output_evaporation_m3"], s["output_entrainment_m3"], s["output_other_m3"]]
+            [row["output_evaporation_m3"], row["output_entrainment_m3"], row["output_other_m3"]]
         ),
-        "opening_storage": opening,
-        "closing_storage": closing,
-        "storage_change": s["storage_change_m3"],
-        "closure_error": closure,
+        "opening_storage": row["opening_storage_m3"],
+        "closing_storage": row["closing_storage_m3"],
+        "storage_change": row["storage_change_m3"],
+        "closure_error": row["closure_error_m3"],
         "closure_error_pct": closure_pct,
         "closure_error_abs_pct": None if closure_pct is None else abs(closure_pct),
-        "task_feed": feed,
-        "task_feed_raw": s["task_feed_raw_m3"],
-        "reused": s["task_feed_worked_m3"],
-        "recycled": s["task_feed_treated_m3"],
-        "reuse_pct": _pct(s["task_feed_worked_m3"], feed),
-        "recycling_pct": _pct(
-            (s["task_feed_worked_m3"] or 0.0) + (s["task_feed_treated_m3"] or 0.0), feed
-        ),
-        "ore_feed_t": s["ore_feed_t"],
-        "water_intensity_m3_per_t": _div(inputs, s["ore_feed_t"]),
-        "n_days": s["n_days"],
-        "n_days_incomplete": s["n_days_incomplete"],
-        "n_flow_days_missing": s["n_flows_missing"],
+        "task_feed": row["task_feed_m3"],
+        "task_feed_raw": row["task_feed_raw_m3"],
+        "reused": row["reused_m3"],
+        "recycled": row["recycled_m3"],
+        "reuse_pct": _ratio_pct(row["reuse_ratio"]),
+        "recycling_pct": _ratio_pct(row["recycling_ratio"]),
+        "ore_feed_t": row["ore_feed_t"],
+        "water_intensity_m3_per_t": row["water_intensity_m3_per_t"],
+        "n_days": row["n_days"],
+        "n_days_incomplete": row["n_days_incomplete"],
+        "n_flow_days_missing": row["n_flows_missing"],
     }
     for method in ("measured", "estimated", "simulated"):
-        out[f"input_{method}_pct"] = _pct(s[f"input_{method}_m3"], inputs)
-        out[f"output_{method}_pct"] = _pct(s[f"output_{method}_m3"], outputs)
+        out[f"input_{method}_pct"] = row[f"input_{method}_pct"]
+        out[f"output_{method}_pct"] = row[f"output_{method}_pct"]
     assert set(out) == set(METRICS), set(METRICS) ^ set(out)
     return out
+
+
+def _ratio_pct(ratio: float | None) -> float | None:
+    return None if ratio is None else 100.0 * ratio
 
 
 def _pct(num: float | None, den: float | None) -> float | None:
@@ -354,47 +380,22 @@ def _quality_table(data: PublishedSite, period: Period, stressed: bool) -> list[
 
 
 def _facilities(data: PublishedSite, period: Period) -> list[dict[str, Any]]:
-    months = set(period.months)
-    per_node: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in data.node_months:
-        if r["month_start"] in months:
-            per_node[r["node_id"]].append(r)
+    """Each store and task over the period: its row of ``fct_node_balance_period``."""
     out = []
     kind_order = {"store": 0, "task": 1}
-    for node_id, rows in per_node.items():
-        rows.sort(key=lambda r: r["month_start"])
-        node = data.nodes.get(node_id, {})
-        inflow, outflow = (
-            _sum([r["inflow_m3"] for r in rows]),
-            _sum([r["outflow_m3"] for r in rows]),
-        )
-        error = _sum([r["balance_error_m3"] for r in rows])
-        threshold = rows[-1]["balance_threshold_pct"]
-        pct = _pct(error, inflow)
-        status = (
-            "undetermined"
-            if pct is None
-            else ("within_threshold" if abs(pct) <= threshold else "exceeds_threshold")
-        )
+    for r in data.node_periods.get((PERIOD_KINDS[period.kind], period.start), []):
+        node = data.nodes.get(r["node_id"], {})
         out.append(
             {
-                "node_id": node_id,
-                "name": node.get("node_name") or node_id,
-                "kind": rows[0]["node_kind"],
+                "node_id": r["node_id"],
+                "name": node.get("node_name") or r["node_id"],
+                "kind": r["node_kind"],
                 "type": node.get("node_type") or "",
                 "capacity": node.get("capacity_m3"),
-                "opening_storage": rows[0]["opening_storage_m3"],
-                "closing_storage": rows[-1]["closing_storage_m3"],
-                "storage_change": _sum([r["storage_change_m3"] for r in rows]),
-                "inflow": inflow,
-                "outflow": outflow,
-                "rainfall": _sum([r["rainfall_m3"] for r in rows]),
-                "evaporation": _sum([r["evaporation_m3"] for r in rows]),
-                "seepage": _sum([r["seepage_m3"] for r in rows]),
-                "balance_error": error,
-                "balance_error_pct": pct,
-                "balance_status": status,
-                "n_days_incomplete": int(sum(r["n_days_incomplete"] for r in rows)),
+                **{k: r[f"{k}_m3"] for k in FACILITY_MONTH_VOLUMES},
+                "balance_error_pct": r["balance_error_pct"],
+                "balance_status": r["balance_status"],
+                "n_days_incomplete": int(r["n_days_incomplete"]),
             }
         )
     out.sort(key=lambda x: (kind_order.get(x["kind"], 9), x["name"]))
@@ -416,21 +417,18 @@ FACILITY_MONTH_VOLUMES = (
 
 
 def _facility_months(data: PublishedSite, period: Period) -> dict[str, list[dict[str, Any]]]:
-    """Each facility month by month (the marts' rows as they are), for periods of several months."""
-    months = set(period.months)
+    """Each facility month by month (the period mart's month rows as they are)."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in data.node_months:
-        if r["month_start"] in months:
+    for month in period.months:
+        for r in data.node_periods.get(("month", month), []):
             out[r["node_id"]].append(
                 {
-                    "month": r["month_start"].strftime("%Y-%m"),
+                    "month": month.strftime("%Y-%m"),
                     **{k: r[f"{k}_m3"] for k in FACILITY_MONTH_VOLUMES},
-                    "balance_error_pct": _pct(r["balance_error_m3"], r["inflow_m3"]),
+                    "balance_error_pct": r["balance_error_pct"],
                     "n_days_incomplete": int(r["n_days_incomplete"]),
                 }
             )
-    for rows in out.values():
-        rows.sort(key=lambda row: row["month"])
     return dict(out)
 
 
@@ -549,7 +547,7 @@ def _p(value: float | None) -> str:
 def _comparison(
     data: PublishedSite, definition: ReportDefinition, period: Period, this: dict[str, Any]
 ) -> dict[str, Any]:
-    prev = previous(period, definition.financial_year_start_month)
+    prev = previous(period, data.fy_start_month(definition))
     rows = []
     prev_metrics = None
     if all(m in data.months for m in prev.months):
@@ -626,6 +624,315 @@ def build_payload(
         "comparison": _comparison(data, definition, period, metrics),
         "data_quality": _data_quality(data, period, metrics),
     }
+
+
+# -- organisation reports --------------------------------------------------------------------------
+@dataclass
+class PublishedOrganisation:
+    """One organisation's consolidated rows (organisation -> region -> site) from one published
+    warehouse version. ``site`` describes the organisation in the shape a report's header takes
+    (its id is the organisation id)."""
+
+    warehouse_version: str
+    site: dict[str, Any]
+    years: dict[dt.date, dict[str, Any]]  # fct_organisation_balance_annual, scope organisation
+    regions: dict[dt.date, list[dict[str, Any]]]  # the same, scope region
+    site_years: dict[dt.date, list[dict[str, Any]]]  # fct_site_comparison_annual
+
+    @property
+    def financial_year_start_month(self) -> int:
+        return int(self.site["financial_year_start_month"])
+
+    def fy_start_month(self, definition: ReportDefinition) -> int:
+        return definition.fy_start_month(self.financial_year_start_month)
+
+    def periods(self, definition: ReportDefinition) -> list[Period]:
+        """Financial years complete at every site of the organisation."""
+        fy = self.fy_start_month(definition)
+        return [
+            period_containing("annual", start, fy)
+            for start, row in sorted(self.years.items())
+            if row["n_sites_complete"] == row["n_sites"]
+        ]
+
+
+def organisation_ids(db_path: Path) -> list[str]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return [
+            r[0]
+            for r in con.execute(
+                "select distinct organisation from dim_sites where organisation is not null "
+                "order by 1"
+            ).fetchall()
+        ]
+
+
+def load_organisation(db_path: Path, organisation: str) -> PublishedOrganisation:
+    """Read the consolidated marts of ``organisation`` from the published file."""
+    if not db_path.exists():
+        raise ReportDataError(f"no published warehouse at {db_path}; run the main job first")
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        tables = {r[0] for r in con.execute("show tables").fetchall()}
+        missing = [t for t in ORGANISATION_TABLES if t not in tables]
+        if missing:
+            raise ReportDataError(
+                f"the published warehouse lacks {missing}; rebuild and publish the marts"
+            )
+        version = str(con.execute("select version_id from _siteledger_publish").fetchone()[0])  # type: ignore[index]
+        sites = _rows(
+            con, "select * from dim_sites where organisation = ? order by site_id", [organisation]
+        )
+        if not sites:
+            raise ReportDataError(f"organisation {organisation!r} has no site in the warehouse")
+        fy_months = {s["financial_year_start_month"] for s in sites}
+        if len(fy_months) != 1:
+            raise ReportDataError(
+                f"the sites of {organisation!r} were built with different financial years "
+                f"({sorted(fy_months)}); rebuild the warehouse"
+            )
+        annual = _rows(
+            con,
+            "select * from fct_organisation_balance_annual where organisation = ? "
+            "order by period_start, scope, scope_id",
+            [organisation],
+        )
+        comparison = _rows(
+            con,
+            "select * from fct_site_comparison_annual where organisation = ? "
+            "order by period_start, region, site_id",
+            [organisation],
+        )
+    regions: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
+    for r in annual:
+        if r["scope"] == "region":
+            regions[r["period_start"]].append(r)
+    site_years: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
+    for r in comparison:
+        site_years[r["period_start"]].append(r)
+    thresholds = [s["closure_threshold_pct"] for s in sites if s["closure_threshold_pct"]]
+    header = {
+        "site_id": organisation,
+        "site_name": sites[0].get("organisation_name") or organisation,
+        "organisation": sites[0].get("organisation_name") or organisation,
+        "region": "; ".join(
+            sorted({s.get("region_name") or s.get("region") or "unassigned" for s in sites})
+        ),
+        "timezone": "; ".join(sorted({s["timezone"] for s in sites})),
+        "regulators": ",".join(
+            sorted({r for s in sites for r in (s.get("regulators") or "").split(",") if r})
+        ),
+        "is_water_stressed": any(s.get("is_water_stressed") for s in sites),
+        "closure_threshold_pct": min(thresholds) if thresholds else None,
+        "quality_high_categories": None,
+        "financial_year_start_month": fy_months.pop(),
+        "site_ids": [s["site_id"] for s in sites],
+    }
+    return PublishedOrganisation(
+        version,
+        header,
+        {r["period_start"]: r for r in annual if r["scope"] == "organisation"},
+        dict(regions),
+        dict(site_years),
+    )
+
+
+def _ml_to_m3(value: float | None) -> float | None:
+    return None if value is None else 1000.0 * value
+
+
+def organisation_metrics(
+    data: PublishedOrganisation, period: Period, discharge_categories: list[str]
+) -> dict[str, float | None]:
+    """Every catalogue metric of the organisation's financial year from its consolidated row
+    (ML in the mart, m3 here as in every payload; ratios scaled to %)."""
+    row = data.years.get(period.start)
+    if row is None or row["financial_year"] != period.key:
+        raise ReportDataError(f"no consolidated figures for {period.key} of {data.site['site_id']}")
+    v = {k[: -len("_ml")]: _ml_to_m3(x) for k, x in row.items() if k.endswith("_ml")}
+    closure_pct = row["closure_error_pct"]
+    days = [r["n_days"] for r in data.site_years.get(period.start, [])]
+    out: dict[str, float | None] = {
+        "inputs": v["inputs"],
+        **{f"input_{c}": v[f"input_{c}"] for c in INPUT_CATEGORIES},
+        "outputs": v["outputs"],
+        **{f"output_{c}": v[f"output_{c}"] for c in OUTPUT_CATEGORIES},
+        "diversions": v["diversions"],
+        "discharge": _sum([v.get(f"output_{c}") or 0.0 for c in discharge_categories]),
+        "consumption": _sum([v["output_evaporation"], v["output_entrainment"], v["output_other"]]),
+        "opening_storage": v["opening_storage"],
+        "closing_storage": v["closing_storage"],
+        "storage_change": v["storage_change"],
+        "closure_error": v["closure_error"],
+        "closure_error_pct": closure_pct,
+        "closure_error_abs_pct": None if closure_pct is None else abs(closure_pct),
+        "task_feed": v["task_feed"],
+        "task_feed_raw": v["task_feed_raw"],
+        "reused": v["reused"],
+        "recycled": v["recycled"],
+        "reuse_pct": _ratio_pct(row["reuse_ratio"]),
+        "recycling_pct": _ratio_pct(row["recycling_ratio"]),
+        "ore_feed_t": row["ore_feed_t"],
+        "water_intensity_m3_per_t": row["water_intensity_m3_per_t"],
+        # the period has data on every day only when it has at every site
+        "n_days": min(days) if days else None,
+        "n_days_incomplete": row["n_site_days_incomplete"],
+        "n_flow_days_missing": row["n_flows_missing"],
+    }
+    for method in ("measured", "estimated", "simulated"):
+        out[f"input_{method}_pct"] = row[f"input_{method}_pct"]
+        out[f"output_{method}_pct"] = row[f"output_{method}_pct"]
+    assert set(out) == set(METRICS), set(METRICS) ^ set(out)
+    return out
+
+
+def _site_rows(data: PublishedOrganisation, period: Period) -> list[dict[str, Any]]:
+    """The sites of the organisation as rows (m3), in region order, with their ranks."""
+    regions = {r["scope_id"]: r["scope_name"] for r in data.regions.get(period.start, [])}
+    return [
+        {
+            "site_id": r["site_id"],
+            "name": r["site_name"] or r["site_id"],
+            "region": r["region"],
+            "region_name": regions.get(r["region"], r["region"]),
+            "complete": bool(r["is_complete"]),
+            **{
+                k: _ml_to_m3(r[f"{k}_ml"])
+                for k in ("inputs", "withdrawal", "outputs", "storage_change", "closure_error")
+            },
+            "closure_error_pct": r["closure_error_pct"],
+            "closure_status": r["closure_status"],
+            "ore_feed_t": r["ore_feed_t"],
+            "water_intensity_m3_per_t": r["water_intensity_m3_per_t"],
+            "withdrawal_m3_per_t": r["withdrawal_m3_per_t"],
+            "recycled_share_pct": r["recycled_share_pct"],
+            "input_measured_pct": r["input_measured_pct"],
+            "intensity_rank": r["water_intensity_m3_per_t_rank_in_organisation"],
+            "intensity_rank_in_region": r["water_intensity_m3_per_t_rank_in_region"],
+            "withdrawal_per_t_rank": r["withdrawal_m3_per_t_rank_in_organisation"],
+            "closure_rank": r["closure_error_abs_pct_rank_in_organisation"],
+            "recycled_share_rank": r["recycled_share_pct_rank_in_organisation"],
+        }
+        for r in data.site_years.get(period.start, [])
+    ]
+
+
+def _region_rows(data: PublishedOrganisation, period: Period) -> list[dict[str, Any]]:
+    return [
+        {
+            "region": r["scope_id"],
+            "name": r["scope_name"] or r["scope_id"],
+            "n_sites": r["n_sites"],
+            **{
+                k: _ml_to_m3(r[f"{k}_ml"])
+                for k in ("inputs", "outputs", "storage_change", "closure_error")
+            },
+            "closure_error_pct": r["closure_error_pct"],
+            "closure_status": r["closure_status"],
+            "water_intensity_m3_per_t": r["water_intensity_m3_per_t"],
+        }
+        for r in data.regions.get(period.start, [])
+    ]
+
+
+def build_organisation_payload(
+    data: PublishedOrganisation, definition: ReportDefinition, period: Period
+) -> dict[str, Any]:
+    """The content of an organisation's report: its consolidated figures, its regions and its
+    sites as rows; the site-level tables (categories, facilities, flows) are empty."""
+    metrics = organisation_metrics(data, period, definition.discharge_categories)
+    prev = previous(period, data.fy_start_month(definition))
+    prev_metrics = None
+    prev_row = data.years.get(prev.start)
+    if prev_row is not None and prev_row["n_sites_complete"] == prev_row["n_sites"]:
+        prev_metrics = organisation_metrics(data, prev, definition.discharge_categories)
+    rows = []
+    for key in definition.metrics:
+        old = prev_metrics.get(key) if prev_metrics else None
+        new = metrics.get(key)
+        change = None if old is None or new is None else new - old
+        rows.append(
+            {
+                "metric": key,
+                "this_period": new,
+                "previous_period": old,
+                "change": change,
+                "change_pct": _pct(change, abs(old)) if old else None,
+            }
+        )
+    sites = _site_rows(data, period)
+    org = data.site
+    incomplete = [s["name"] for s in sites if not s["complete"]]
+    notes = [
+        f"Consolidated over {len(sites)} site{'' if len(sites) == 1 else 's'}: every volume is "
+        "the sum of the sites' figures, "
+        "each site on its own local days; ratios are recomputed from the sums.",
+        f"Accuracy: inputs {_p(metrics['input_measured_pct'])} measured, "
+        f"{_p(metrics['input_estimated_pct'])} estimated, "
+        f"{_p(metrics['input_simulated_pct'])} simulated; outputs "
+        f"{_p(metrics['output_measured_pct'])} measured, "
+        f"{_p(metrics['output_estimated_pct'])} estimated, "
+        f"{_p(metrics['output_simulated_pct'])} simulated.",
+        f"{int(metrics['n_days_incomplete'] or 0)} site-days have an incomplete balance; "
+        f"{int(metrics['n_flow_days_missing'] or 0)} flow-days have no volume.",
+    ]
+    if incomplete:
+        notes.append("Sites without data on every day: " + ", ".join(incomplete) + ".")
+    return {
+        "schema": SCHEMA_ID,
+        "scope": "organisation",
+        "definition": {
+            "id": definition.id,
+            "title": definition.title,
+            "regulator": definition.regulator,
+            "report_type": definition.report_type,
+            "unit": definition.unit,
+            "sections": definition.sections,
+            "metrics": definition.metrics,
+            "discharge_categories": definition.discharge_categories,
+            "narrative": definition.narrative,
+            "fingerprint": definition.fingerprint,
+        },
+        "site": {
+            "id": org["site_id"],
+            "name": org["site_name"],
+            "organisation": org["organisation"],
+            "region": org["region"],
+            "timezone": org["timezone"],
+            "regulators": org["regulators"],
+            "water_stressed": org["is_water_stressed"],
+            "closure_threshold_pct": org["closure_threshold_pct"],
+            "closure_status": data.years[period.start]["closure_status"],
+            "quality_high_categories": org["quality_high_categories"],
+            "sites": org["site_ids"],
+        },
+        "period": period.as_dict(),
+        "warehouse_version": data.warehouse_version,
+        "metrics": metrics,
+        "regions": _region_rows(data, period),
+        "sites": sites,
+        "categories": [],
+        "quality_table": [],
+        "facilities": [],
+        "facility_months": {},
+        "discharges": [],
+        "flows": [],
+        "storage_trend": {},
+        "comparison": {
+            "previous_period": prev.key if prev_metrics else None,
+            "rows": rows,
+            "monthly": [],
+        },
+        "data_quality": {"scores_available": False, "notes": notes},
+    }
+
+
+def build_report_payload(
+    data: PublishedSite | PublishedOrganisation, definition: ReportDefinition, period: Period
+) -> dict[str, Any]:
+    """The payload of a site's or an organisation's report."""
+    if isinstance(data, PublishedOrganisation):
+        return build_organisation_payload(data, definition, period)
+    return build_payload(data, definition, period)
 
 
 def canonical_json(payload: Any) -> bytes:

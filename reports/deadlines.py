@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from reports.definitions import ReportDefinition
 from reports.periods import Period, add_months, period_containing
 from reports.registry import Registry
+from siteledger.site.organisation import DEFAULT_FY_START_MONTH
 
 DEFAULT_HORIZON = dt.timedelta(hours=48)
 
@@ -45,13 +46,13 @@ class Deadline:
         )
 
 
-def _recent_periods(definition: ReportDefinition, today: dt.date, months_back: int) -> list[Period]:
+def _recent_periods(
+    definition: ReportDefinition, today: dt.date, months_back: int, fy_start_month: int
+) -> list[Period]:
     seen: dict[str, Period] = {}
     month = today.replace(day=1)
     for k in range(months_back + 1):
-        period = period_containing(
-            definition.period, add_months(month, -k), definition.financial_year_start_month
-        )
+        period = period_containing(definition.period, add_months(month, -k), fy_start_month)
         seen.setdefault(period.key, period)
     return [p for p in seen.values() if p.end < today]
 
@@ -62,19 +63,27 @@ def unsubmitted_deadlines(
     registry: Registry,
     now: dt.datetime,
     horizon: dt.timedelta = DEFAULT_HORIZON,
+    fy_start_month: int = DEFAULT_FY_START_MONTH,
+    organisation_ids: list[str] | None = None,
 ) -> list[Deadline]:
-    """Every report due within ``horizon`` of ``now`` (or overdue) without a submitted version."""
+    """Every report due within ``horizon`` of ``now`` (or overdue) without a submitted version;
+    ``fy_start_month`` is the organisation's (``reports.periods.organisation_fy_start_month``);
+    organisation reports are looked up under ``organisation_ids``."""
     out = []
     today = now.astimezone(dt.UTC).date()
     for definition in definitions:
         # the longest due rule is a year; 15 months back covers every period still open
-        for period in _recent_periods(definition, today, 15):
+        for period in _recent_periods(
+            definition, today, 15, definition.fy_start_month(fy_start_month)
+        ):
             due = definition.due_date(period.end)
             due_at = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
             hours_left = (due_at - now).total_seconds() / 3600.0
             if hours_left > horizon.total_seconds() / 3600.0:
                 continue
-            for site_id in site_ids:
+            # an organisation report is registered under the organisation's id
+            scopes = site_ids if definition.scope == "site" else (organisation_ids or [])
+            for site_id in scopes:
                 if not definition.applies_to(site_id):
                     continue
                 versions = registry.versions(definition.id, site_id, period.key)

@@ -1,8 +1,9 @@
 """Report definitions: what a regulator receives, from YAML.
 
 A definition names the regulator, the report type, the period (monthly, quarterly, annual; the
-financial year start is configurable), the sections, the summary metrics, the requirements
-(min/max per metric, e.g. closure error <= 5 %), the formats, the recipients and the due-date rule.
+financial year is the organisation's, ``organisation.yaml``), the sections, the summary metrics,
+the requirements (min/max per metric, e.g. closure error <= 5 %), the formats, the recipients and
+the due-date rule.
 Shipped definitions live in ``reports/definitions/``; a deployment adds its own (YAML or JSON)
 under ``$SITELEDGER_HOME/reports/definitions/`` (same id = override), with custom templates in a
 ``templates/`` folder beside them.
@@ -39,7 +40,10 @@ SECTIONS = (
     "charts",
     "restatements",
     "data_quality",
+    "sites",
 )
+# sections an organisation's report can fill (it has no site-level tables)
+ORGANISATION_SECTIONS = ("summary", "requirements", "sites", "efficiency", "accuracy", "storage")
 
 
 class DefinitionError(ValueError):
@@ -99,7 +103,11 @@ class ReportDefinition(_Model):
     regulator: str
     report_type: str
     period: PeriodKind
-    financial_year_start_month: int = Field(7, ge=1, le=12)
+    # site: one report per site; organisation: one per organisation, its sites as rows (annual)
+    scope: Literal["site", "organisation"] = "site"
+    # the organisation's financial year (organisation.yaml) cuts quarters and years; a definition
+    # may repeat it to make sure it is built for that year, never set a different one
+    financial_year_start_month: int | None = Field(None, ge=1, le=12)
     sites: list[str] = Field(default_factory=lambda: ["*"])
     unit: Literal["m3", "ML"] = "m3"
     sections: list[str]
@@ -151,13 +159,50 @@ class ReportDefinition(_Model):
             raise ValueError(f"template {value!r} must be a file name, not a path")
         return value
 
+    @model_validator(mode="after")
+    def _scope_fits(self) -> ReportDefinition:
+        if self.scope == "organisation":
+            if self.period != "annual":
+                raise ValueError("an organisation report is annual (period: annual)")
+            extra = [
+                s
+                for s in self.sections
+                if s not in ORGANISATION_SECTIONS and s not in ("restatements", "data_quality")
+            ]
+            if extra:
+                raise ValueError(
+                    f"sections {extra} need a site; an organisation report can show "
+                    f"{', '.join(ORGANISATION_SECTIONS)}, restatements, data_quality"
+                )
+        elif "sites" in self.sections:
+            raise ValueError("the sites section is for organisation reports (scope: organisation)")
+        return self
+
+    def fy_start_month(self, organisation_month: int) -> int:
+        """The financial year's first month: the organisation's, which a definition that names
+        one must agree with."""
+        declared = self.financial_year_start_month
+        if declared is not None and declared != organisation_month:
+            raise DefinitionError(
+                self.source_path or self.id,
+                [
+                    f"financial_year_start_month: {declared} disagrees with the organisation's "
+                    f"financial year, which starts in month {organisation_month} "
+                    "(organisation.yaml); remove it from the definition"
+                ],
+            )
+        return organisation_month
+
     def applies_to(self, site_id: str) -> bool:
         return "*" in self.sites or site_id in self.sites
 
     @property
     def fingerprint(self) -> str:
-        """Hash of everything that shapes the report (not where the file lives)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        """Hash of everything that shapes the report (not where the file lives; the financial
+        year is in the period of every report)."""
+        payload = json.dumps(
+            self.model_dump(mode="json", exclude={"financial_year_start_month"}), sort_keys=True
+        ).encode()
         return hashlib.sha256(payload).hexdigest()
 
     def due_date(self, period_end: dt.date) -> dt.date:

@@ -1,10 +1,16 @@
-"""Reporting periods: calendar months, financial-year quarters and financial years."""
+"""Reporting periods: calendar months, financial-year quarters and financial years.
+
+The financial year is the organisation's (``financial_year_start_month`` in
+``$SITELEDGER_HOME/organisation.yaml``, default 7 = July): :func:`organisation_fy_start_month`
+reads it; the marts cut their quarters and years with the same value (``dim_sites``).
+"""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from reports.definitions import PeriodKind
 
@@ -39,6 +45,13 @@ class Period:
             "label": self.label,
             "months": [m.isoformat() for m in self.months],
         }
+
+
+def organisation_fy_start_month(organisation_file: Path) -> int:
+    """First month of the organisation's financial year (7 when there is no organisation file)."""
+    from siteledger.site.organisation import load_organisation
+
+    return load_organisation(organisation_file).organisation.financial_year_start_month
 
 
 def add_months(day: dt.date, n: int) -> dt.date:

@@ -22,15 +22,23 @@ from pathlib import Path
 from typing import Any
 
 from reports.data import (
+    PublishedOrganisation,
     PublishedSite,
-    build_payload,
+    build_report_payload,
     content_hash,
     legacy_content_hash,
+    load_organisation,
     load_site,
+    organisation_ids,
     site_ids,
 )
 from reports.definitions import ReportDefinition, load_definitions, template_dirs
-from reports.periods import Period, parse_period, period_containing
+from reports.periods import (
+    Period,
+    organisation_fy_start_month,
+    parse_period,
+    period_containing,
+)
 from reports.registry import Registry, ReportRecord, diff_figures, new_report_id
 from reports.render.worker import RenderJob, RenderResult, render_job
 from reports.validation import check, site_requirements
@@ -138,9 +146,13 @@ def generate(
         raise ReportGenerationError(f"no published warehouse at {db}; run the main job first")
     all_sites = site_ids(db)
     chosen = [s for s in all_sites if not sites or s in sites]
-    if sites and set(sites) - set(all_sites):
+    # organisation reports: ``sites`` may name an organisation too
+    org_definitions = [d for d in definitions if d.scope == "organisation"]
+    all_orgs = organisation_ids(db) if org_definitions else []
+    if sites and set(sites) - set(all_sites) - set(all_orgs):
         raise ReportGenerationError(
-            f"sites not in the published warehouse: {sorted(set(sites) - set(all_sites))}"
+            "sites not in the published warehouse: "
+            f"{sorted(set(sites) - set(all_sites) - set(all_orgs))}"
         )
     registry = Registry(store)
     actor = generated_by or default_actor()
@@ -150,10 +162,21 @@ def generate(
         data = load_site(db, site_id)
         site_reqs = _site_file_requirements(settings, site_id)
         for definition in definitions:
-            if not definition.applies_to(site_id):
+            if definition.scope != "site" or not definition.applies_to(site_id):
                 continue
             for period in _periods(data, definition, period_keys):
                 prepared = _prepare(settings, registry, data, definition, period, site_reqs, actor)
+                if isinstance(prepared, Outcome):
+                    outcomes.append(prepared)
+                else:
+                    jobs.append(prepared)
+    for org_id in [o for o in all_orgs if not sites or o in sites]:
+        org = load_organisation(db, org_id)
+        for definition in org_definitions:
+            if not definition.applies_to(org_id):
+                continue
+            for period in _periods(org, definition, period_keys):
+                prepared = _prepare(settings, registry, org, definition, period, [], actor)
                 if isinstance(prepared, Outcome):
                     outcomes.append(prepared)
                 else:
@@ -163,7 +186,9 @@ def generate(
 
 
 def _periods(
-    data: PublishedSite, definition: ReportDefinition, period_keys: list[str] | None
+    data: PublishedSite | PublishedOrganisation,
+    definition: ReportDefinition,
+    period_keys: list[str] | None,
 ) -> list[Period]:
     complete = data.periods(definition)
     if not period_keys:
@@ -171,7 +196,7 @@ def _periods(
     wanted = []
     for key in period_keys:
         try:
-            period = parse_period(definition.period, key, definition.financial_year_start_month)
+            period = parse_period(definition.period, key, data.fy_start_month(definition))
         except ValueError:
             continue  # a key of another period kind (e.g. 2025-07 for an annual definition)
         if period.key not in {p.key for p in complete}:
@@ -186,14 +211,14 @@ def _periods(
 def _prepare(
     settings: Settings,
     registry: Registry,
-    data: PublishedSite,
+    data: PublishedSite | PublishedOrganisation,
     definition: ReportDefinition,
     period: Period,
     site_reqs: list[Any],
     actor: str,
 ) -> Outcome | tuple[RenderJob, dict[str, Any]]:
     site_id = data.site["site_id"]
-    payload = build_payload(data, definition, period)
+    payload = build_report_payload(data, definition, period)
     extra, warnings = site_requirements(definition, site_reqs)
     results, errors = check(definition, payload, extra)
     chash = content_hash(payload, results)
@@ -324,9 +349,10 @@ def generate_period(
     definitions = [d for d in load_definitions(settings.reports_dir) if d.period == kind]
     if not definitions:
         return []
+    fy_start_month = organisation_fy_start_month(settings.organisation_file)
     keys = sorted(
         {
-            period_containing(d.period, period_start, d.financial_year_start_month).key
+            period_containing(d.period, period_start, d.fy_start_month(fy_start_month)).key
             for d in definitions
         }
     )

@@ -40,3 +40,36 @@
 {% macro count_where(condition) -%}
     cast(sum(case when {{ condition }} then 1 else 0 end) as bigint)
 {%- endmacro %}
+
+{#- Value of `value` on the first / last row of a group by `order_by`, null when that row's is
+    null (value_at_min / value_at_max skip null values: an unknown opening storage must stay
+    unknown, not become a later month's). -#}
+{% macro value_at_first(value, order_by) -%}
+    {{ return(adapter.dispatch('value_at_first')(value, order_by)) }}
+{%- endmacro %}
+
+{% macro duckdb__value_at_first(value, order_by) -%}
+    arg_min_null({{ value }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro default__value_at_first(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by }}))[1]
+{%- endmacro %}
+
+{% macro value_at_last(value, order_by) -%}
+    {{ return(adapter.dispatch('value_at_last')(value, order_by)) }}
+{%- endmacro %}
+
+{% macro duckdb__value_at_last(value, order_by) -%}
+    arg_max_null({{ value }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro default__value_at_last(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by }} desc))[1]
+{%- endmacro %}
+
+{#- Sum of `value` over a group, null when any row's is null (a period whose storage change is
+    unknown in one month has an unknown storage change). -#}
+{% macro sum_all_known(value) -%}
+    case when count({{ value }}) = count(*) then sum({{ value }}) end
+{%- endmacro %}

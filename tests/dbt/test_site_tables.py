@@ -11,6 +11,7 @@ from ingestion.site_tables import SCHEMAS, write_site_tables
 from siteledger.settings import Settings, get_settings
 from siteledger.site import load_site
 from siteledger.units import MEASURANDS, UNITS
+from tests.dbt.homes import HAND_SITE_FILE
 
 SMALL_SITE = Path(__file__).parents[1] / "fixtures" / "small_site.yaml"
 HAND_SITE = Path(__file__).parent / "fixtures" / "hand_site.yaml"
@@ -87,3 +88,20 @@ def test_rewriting_replaces_a_site_and_leaves_others(settings: Settings) -> None
     assert _rows(written["thresholds"])[0]["closure_error_pct"] == 2.5
     sites = sorted(p.name for p in (settings.lake / "config" / "sites").iterdir())
     assert sites == ["site=hand_site.parquet", "site=small_site.parquet"]
+
+
+def test_the_organisation_name_is_the_files_only_for_the_files_organisation() -> None:
+    from ingestion.site_tables import site_tables
+    from siteledger.site.organisation import parse_organisation_text
+
+    org = parse_organisation_text(
+        "organisation: {id: acme, name: Acme Mining Ltd, financial_year_start_month: 1}\n"
+        "regions: [{id: WA, name: Western Australia}]\n"
+    )
+    hand = load_site(HAND_SITE_FILE)  # names its own organisation, Test Org, in region WA
+    [row] = site_tables(hand, org)["sites"].to_pylist()
+    assert (row["organisation"], row["organisation_name"]) == ("Test Org", "Test Org")
+    assert (row["region_name"], row["financial_year_start_month"]) == ("Western Australia", 1)
+    own = hand.model_copy(update={"site": hand.site.model_copy(update={"organisation": None})})
+    [row] = site_tables(own, org)["sites"].to_pylist()
+    assert (row["organisation"], row["organisation_name"]) == ("acme", "Acme Mining Ltd")

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from reports.definitions import DefinitionError, load_definition, load_definitions
-from reports.periods import complete_periods, parse_period, period_containing, previous
+from reports.periods import (
+    complete_periods,
+    organisation_fy_start_month,
+    parse_period,
+    period_containing,
+    previous,
+)
 from reports.validation import check
 from tests.reports.sample import _definition, sample_payload
 
@@ -32,9 +38,18 @@ def _write(tmp_path: Path, text: str, name: str = "d.yaml") -> Path:
 
 def test_shipped_definitions_load():
     ids = {d.id: d for d in load_definitions()}
-    assert set(ids) == {"monthly_water_return", "quarterly_discharge_report", "annual_water_report"}
+    assert set(ids) == {
+        "monthly_water_return",
+        "quarterly_discharge_report",
+        "annual_water_report",
+        "annual_organisation_water_report",
+    }
+    assert ids["annual_organisation_water_report"].scope == "organisation"
+    assert {d.scope for d in ids.values() if d.id != "annual_organisation_water_report"} == {"site"}
     assert ids["annual_water_report"].unit == "ML"
-    assert ids["annual_water_report"].financial_year_start_month == 7
+    # the financial year is the organisation's: no shipped definition declares its own
+    assert all(d.financial_year_start_month is None for d in ids.values())
+    assert ids["annual_water_report"].fy_start_month(1) == 1
     assert ids["quarterly_discharge_report"].due_date(dt.date(2025, 9, 30)) == dt.date(2025, 10, 28)
 
 
@@ -44,7 +59,7 @@ def test_a_home_definition_overrides_a_shipped_one_by_id(tmp_path: Path):
     _write(folder, GOOD.replace("custom_return", "monthly_water_return"), "override.yaml")
     found = {d.id: d for d in load_definitions(tmp_path)}
     assert found["monthly_water_return"].title == "Custom return"
-    assert len(found) == 3
+    assert len(found) == 4  # the four shipped, one of them overridden
 
 
 @pytest.mark.parametrize(
@@ -79,6 +94,42 @@ def test_binary_garbage_is_refused(tmp_path: Path):
     path.write_bytes(b"\xff\xfe\x00garbage\x00")
     with pytest.raises(DefinitionError):
         load_definition(path)
+
+
+def test_an_organisation_report_is_annual_and_shows_no_site_tables(tmp_path: Path):
+    org = GOOD.replace("period: monthly", "period: annual") + "scope: organisation\n"
+    assert load_definition(_write(tmp_path, org)).scope == "organisation"
+    with pytest.raises(DefinitionError, match="an organisation report is annual"):
+        load_definition(_write(tmp_path, GOOD + "scope: organisation\n", "monthly.yaml"))
+    with pytest.raises(DefinitionError, match=r"sections \['facilities'\] need a site"):
+        load_definition(
+            _write(
+                tmp_path,
+                org.replace("[summary, requirements]", "[summary, facilities]"),
+                "facilities.yaml",
+            )
+        )
+    with pytest.raises(DefinitionError, match="the sites section is for organisation reports"):
+        load_definition(
+            _write(tmp_path, GOOD.replace("[summary, requirements]", "[summary, sites]"), "s.yaml")
+        )
+
+
+def test_a_definition_may_only_repeat_the_organisations_financial_year(tmp_path: Path):
+    path = _write(tmp_path, GOOD + "financial_year_start_month: 7\n")
+    definition = load_definition(path)
+    assert definition.fy_start_month(7) == 7
+    with pytest.raises(DefinitionError, match="disagrees with the organisation's") as err:
+        definition.fy_start_month(1)
+    assert err.value.path == str(path)
+
+
+def test_the_financial_year_comes_from_the_organisation_file(tmp_path: Path):
+    assert organisation_fy_start_month(tmp_path / "organisation.yaml") == 7  # no file: July
+    (tmp_path / "organisation.yaml").write_text(
+        "organisation: {id: acme, name: Acme, financial_year_start_month: 1}\n"
+    )
+    assert organisation_fy_start_month(tmp_path / "organisation.yaml") == 1
 
 
 def test_periods_follow_the_financial_year():

@@ -223,10 +223,16 @@ def test_rerun_is_idempotent_and_a_restatement_diffs_against_the_submitted_versi
     new_version = home / "warehouse" / "restated.duckdb"
     shutil.copy(db, new_version)
     with duckdb.connect(str(new_version)) as con:
-        con.execute(
-            "update fct_site_balance_monthly set inputs_m3 = inputs_m3 + 1234.5, "
+        restate = (
+            "set inputs_m3 = inputs_m3 + 1234.5, "
             "input_groundwater_m3 = input_groundwater_m3 + 1234.5, "
-            "closure_error_m3 = closure_error_m3 + 1234.5 where month_start = '2025-08-01'"
+            "closure_error_m3 = closure_error_m3 + 1234.5"
+        )
+        con.execute(f"update fct_site_balance_monthly {restate} where month_start = '2025-08-01'")
+        # and every period holding August: the month, FY2026-Q1 and FY2026
+        con.execute(
+            f"update fct_site_balance_period {restate} "
+            "where period_start <= '2025-08-01' and period_end >= '2025-08-31'"
         )
         con.execute("update _siteledger_publish set version_id = 'restated-version'")
     new_version.replace(db)
