@@ -313,11 +313,13 @@ def test_rewording_prose_makes_no_new_version_and_one_changed_figure_does(
         v.version for v in registry.versions("monthly_water_return", "demo_mine", "2025-10")
     ] == [1]
 
-    # one figure of the marts changes: 2 500 t more ore processed in October
+    # one figure of the marts changes: 2 500 t more ore processed in October (the period mart
+    # reports read carries the month and the water intensity dbt derives from it)
     _restate(
         home,
-        "update fct_site_balance_monthly set ore_feed_t = ore_feed_t + 2500 "
-        "where month_start = '2025-10-01'",
+        "update fct_site_balance_period set ore_feed_t = ore_feed_t + 2500, "
+        "water_intensity_m3_per_t = inputs_m3 / (ore_feed_t + 2500) "
+        "where period_kind = 'month' and period_start = '2025-10-01'",
     )
     (restated,) = generate(settings, store, **kwargs)
     record = restated.record
