@@ -231,6 +231,7 @@ def _write_site(
     truth_dir = ground_truth_dir(settings.home, site.site.id)
     truth_dir.mkdir(parents=True, exist_ok=True)
     (truth_dir / "faults.json").unlink(missing_ok=True)
+    site.site.data_start = start
     site_file = settings.sites_dir / f"{site.site.id}.yaml"
     site_file.write_text(dump_site(site), encoding="utf-8")
     sim = simulate(site, start=start, days=days, seed=seed)
