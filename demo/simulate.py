@@ -44,7 +44,8 @@ import numpy as np
 import pandas as pd
 
 from demo.drivers import (
-    RIVER_AVAILABILITY,
+    HIGHVELD_CLIMATE,
+    PERTH_CLIMATE,
     STEPS_PER_DAY,
     Drivers,
     make_drivers,
@@ -53,6 +54,7 @@ from demo.drivers import (
 from demo.site import (
     BORE_FLOW_RE,
     BOREFIELD_CAPACITY_M3_PER_H,
+    HIGHVELD_SITE_ID,
     PIT,
     PUMP_MAX_M3_PER_H,
     PWD,
@@ -265,7 +267,8 @@ def simulate(
     bore_cols = [i for i, f in enumerate(flow_ids) if BORE_FLOW_RE.match(f)]
     if bore_cols != list(range(len(bore_cols))):
         raise ValueError("bore flows must come first in the site's flow list")
-    drivers = make_drivers(start, days, seed, len(bore_cols), BOREFIELD_CAPACITY_M3_PER_H)
+    climate = HIGHVELD_CLIMATE if site.site.id == HIGHVELD_SITE_ID else PERTH_CLIMATE
+    drivers = make_drivers(start, days, seed, len(bore_cols), BOREFIELD_CAPACITY_M3_PER_H, climate)
 
     flows = np.zeros((n_steps, len(flow_ids)))
     rules = {r.flow: r for r in site.estimations}
@@ -396,7 +399,8 @@ def _run_controls(
     seep_curve = store_curve(site, seepage.params["node"])
     seep_pct = float(seepage.params["rate_pct_per_month"])
     duty = {f: q * STEP_HOURS for f, q in PUMP_MAX_M3_PER_H.items()}
-    river_cap = RIVER_LICENCE_M3_PER_DAY * np.array(RIVER_AVAILABILITY)[drivers.month - 1]
+    availability = np.array(drivers.climate.river_availability)
+    river_cap = RIVER_LICENCE_M3_PER_DAY * availability[drivers.month - 1]
     controlled = [name for name in CONTROLLED if name in col]
     for name in controlled:
         flows[:, col[name]] = 0.0

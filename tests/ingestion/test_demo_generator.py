@@ -521,3 +521,22 @@ def test_a_short_demo_has_no_room_for_the_highveld_faults_and_reruns_replace_dro
     only = write_demo(tmp_path / "one", days=2, sites=("demo_mine",))
     assert list(only.sites) == ["demo_mine"]
     assert not list((tmp_path / "one" / "landing").glob("highveld_*"))
+
+
+def test_the_highveld_rains_in_summer_and_discharges_only_then(year: DemoSimulation):
+    highveld = simulate(build_highveld_site(), start=START, days=365, seed=7)
+
+    def summer_share(sim: DemoSimulation) -> float:
+        rain = pd.Series(sim.drivers.rain_mm.reshape(365, -1).sum(axis=1), index=sim.dates)
+        summer = [d.month in (10, 11, 12, 1, 2, 3) for d in sim.dates]
+        return float(rain[summer].sum() / rain.sum())
+
+    assert summer_share(highveld) > 0.8  # Johannesburg: ~85 % of the year's rain
+    assert summer_share(year) < 0.3  # Perth: winter rain
+    flows = highveld.flows_daily
+    months = pd.to_datetime(flows["day"]).dt.month
+    discharged = flows[(flows["flow_id"] == "rwd_to_discharge") & (flows["volume_m3"] > 0)]
+    assert set(months[discharged.index]) <= {11, 12, 1, 2, 3, 4}
+    # without a pit sump the water still balances to the cubic metre every day of the year
+    assert highveld.site_daily["closure_m3"].abs().max() < 1e-6
+    assert highveld.storage.min() > 0
