@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -55,6 +56,15 @@ def test_a_demo_with_other_parameters_warns_and_fresh_clears_earlier_data(tmp_pa
     home = ["--home", str(tmp_path)]
     first = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "5"])
     assert first.exit_code == 0, first.output
+    recorded = tmp_path / "demo" / "parameters.json"
+    parameters = json.loads(recorded.read_text())
+    assert parameters["sites"] == ["demo_mine", "demo_highveld"]
+    # a home whose last demo wrote one mine only: the same options now mean other sites
+    one_mine = {key: value for key, value in parameters.items() if key != "sites"}
+    recorded.write_text(json.dumps(one_mine))
+    upgraded = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "5"])
+    assert "holds an earlier demo (--days 5 " in upgraded.output
+    assert json.loads(recorded.read_text()) == parameters
     # stand-ins for what a run of the first demo leaves behind
     old_batch = tmp_path / "lake" / "readings" / "site=demo_mine" / "old.parquet"
     old_batch.parent.mkdir(parents=True)
