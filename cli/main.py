@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from siteledger.settings import Settings, get_settings
-from siteledger.site import SiteConfig, SiteConfigError, load_site, validate_site_file
+from siteledger.site import SiteConfig, SiteConfigError, load_site
 from siteledger.state import StateStore
 
 # Rich falls back to 80 columns when output is not a terminal (CI logs, pipes): too narrow
@@ -72,18 +72,45 @@ def config() -> None:
 
 
 @config.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def config_validate(files: tuple[Path, ...]) -> None:
-    """Check site YAML FILES; print every problem with file, line, key path and reason."""
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def config_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Check site YAML FILES; print every problem with file, line, key path and reason.
+
+    An organisation file among FILES (named organisation.yaml) is checked too, and the sites
+    against it. Without FILES: the home's organisation file and every site file in sites/.
+    """
+    from siteledger.site.organisation import load_organisation, validate_files
+
+    settings = _settings(ctx)
+    org_files = [p for p in files if p.name in ("organisation.yaml", "organisation.yml")]
+    if len(org_files) > 1:
+        raise click.UsageError("give at most one organisation file")
+    site_files = [p for p in files if p not in org_files]
+    if not files:
+        org_files = [settings.organisation_file]
+        site_files = sorted(settings.sites_dir.glob("*.yaml"))
+        if not site_files and not settings.organisation_file.exists():
+            raise click.UsageError(f"nothing to check in {settings.home}: give FILES")
+    # a missing organisation file is fine (every site then belongs to the default one)
+    problems = validate_files(org_files[0] if org_files else None, site_files)
+    by_file: dict[str, list] = {}
+    for problem in problems:
+        by_file.setdefault(problem.file, []).append(problem)
     failed = 0
-    for path in files:
-        problems = validate_site_file(path)
-        if problems:
+    for path in [*(p for p in org_files if p.exists() or str(p) in by_file), *site_files]:
+        found = by_file.get(str(path), [])
+        if found:
             failed += 1
             # plain echo: one problem per line, never wrapped, so editors and grep can use it
-            for problem in problems:
+            for problem in found:
                 click.echo(str(problem))
-            click.echo(f"{path}: {len(problems)} problem(s)")
+            click.echo(f"{path}: {len(found)} problem(s)")
+        elif path in org_files:
+            org = load_organisation(path)
+            click.echo(
+                f"{path}: ok — organisation {org.organisation.id}: {len(org.regions)} regions"
+            )
         else:
             site = load_site(path)
             click.echo(

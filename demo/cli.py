@@ -40,7 +40,12 @@ _demo_options = [
         help="First local day (the demo is deterministic: it does not depend on today's date).",
     ),
     click.option("--seed", default=7, show_default=True, type=int),
-    click.option("--faults", is_flag=True, help="Inject recorded faults into the readings."),
+    click.option(
+        "--faults",
+        is_flag=True,
+        help="Inject every recorded fault into demo_mine's readings (demo_highveld always "
+        "carries a gap, a stuck meter, a spike and an error code).",
+    ),
     click.option(
         "--fresh",
         is_flag=True,
@@ -51,7 +56,8 @@ _demo_options = [
         default=6,
         show_default=True,
         type=click.IntRange(1, 500),
-        help="Production bores; each adds four meters (about 115 give a 500-meter site).",
+        help="Production bores of demo_mine; each adds four meters (about 115 give a 500-meter "
+        "site).",
     ),
 ]
 
@@ -69,7 +75,14 @@ def _generate(  # type: ignore[no-untyped-def]
         first_day = dt.date.fromisoformat(start)
     except ValueError as exc:
         raise click.BadParameter(f"--start {start!r} is not a date like 2025-07-01") from exc
-    wanted = {"days": days, "start": start, "seed": seed, "faults": faults, "bores": bores}
+    wanted = {
+        "days": days,
+        "start": start,
+        "seed": seed,
+        "faults": faults,
+        "bores": bores,
+        "sites": list(SITE_IDS),
+    }
     recorded = settings.demo_dir / "parameters.json"
     if fresh:
         _clear_runtime_data(settings)
@@ -82,14 +95,15 @@ def _generate(  # type: ignore[no-untyped-def]
         )
     settings.ensure_dirs()
     t0 = time.perf_counter()
-    with console.status(f"simulating {days} days of the demo mine ..."):
+    with console.status(f"simulating {days} days of the demo mines ..."):
         out = write_demo(
             settings.home, days=days, start=first_day, seed=seed, faults=faults, n_bores=bores
         )
     recorded.write_text(json.dumps(wanted) + "\n")
     console.print(
-        f"demo site written: {out.site_file} ({len(out.drop_files)} file drops, "
-        f"{out.n_readings:,} readings, {time.perf_counter() - t0:.1f} s)"
+        f"demo sites written: {', '.join(str(f) for f in out.site_files)} "
+        f"({len(out.drop_files)} file drops, {out.n_readings:,} readings, "
+        f"{time.perf_counter() - t0:.1f} s)"
     )
     return out
 
@@ -98,8 +112,8 @@ def _demo_args(parameters: dict) -> str:  # type: ignore[type-arg]
     return " ".join(
         f"--{key}" if value is True else f"--{key} {value}"
         for key, value in parameters.items()
-        if value is not False
-    )
+        if value is not False and key != "sites"
+    ) + (f" (sites {', '.join(parameters['sites'])})" if parameters.get("sites") else "")
 
 
 def _clear_runtime_data(settings: Settings) -> None:
@@ -120,7 +134,7 @@ def _clear_runtime_data(settings: Settings) -> None:
 
 @click.group()
 def demo() -> None:
-    """The generated demo mine (site file, file drops, ground truth)."""
+    """The generated demo organisation: two mines (site files, file drops, ground truth)."""
 
 
 @demo.command("generate")
@@ -129,11 +143,12 @@ def demo() -> None:
 def demo_generate(
     ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
 ) -> None:
-    """Write the demo site YAML, its file drops into landing/ and its ground truth."""
+    """Write the organisation file and each demo mine's site YAML, file drops and ground truth."""
     out = _generate(_settings(ctx), days, start, seed, faults, bores, fresh)
-    console.print(f"ground truth: {_settings(ctx).demo_dir / 'ground_truth'}")
-    if out.faults_manifest:
-        console.print(f"fault manifest: {out.faults_manifest}")
+    for site_id, site in out.sites.items():
+        console.print(f"ground truth of {site_id}: {site.ground_truth_dir}")
+        if site.faults_manifest:
+            console.print(f"fault manifest of {site_id}: {site.faults_manifest}")
 
 
 @demo.command("run")
@@ -142,17 +157,18 @@ def demo_generate(
 def demo_run(
     ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
 ) -> None:
-    """Generate the demo site and run the main job on it (embedded defaults)."""
+    """Generate the demo mines and run the main job on them (embedded defaults)."""
     settings = _settings(ctx)
     out = _generate(settings, days, start, seed, faults, bores, fresh)
-    run_main_job(settings, [load_site(out.site_file)], None, None)
+    run_main_job(settings, [load_site(path) for path in out.site_files], None, None)
     _print_outputs(settings, out)
 
 
 def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-def]
     # plain lines, never wrapped: the paths are meant to be copied
     rows = [
-        ("site file", str(out.site_file)),
+        *(("site file", str(path)) for path in out.site_files),
+        ("organisation file", str(out.organisation_file)),
         ("published warehouse (BI)", str(settings.published_db)),
         ("published Parquet (BI)", str(settings.warehouse_dir / "parquet")),
         ("raw lake (Parquet)", str(settings.readings_lake)),
@@ -160,15 +176,21 @@ def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-
         ("compliance reports", f"{settings.reports_dir}  (siteledger reports list)"),
         ("archived file drops", str(settings.archive)),
         ("state store", settings.state_store_url),
-        ("ground truth", str(settings.demo_dir / "ground_truth")),
+        *(
+            (f"ground truth {site_id}", str(site.ground_truth_dir))
+            for site_id, site in out.sites.items()
+        ),
+        *(
+            (f"fault manifest {site_id}", str(site.faults_manifest))
+            for site_id, site in out.sites.items()
+            if site.faults_manifest
+        ),
     ]
-    if out.faults_manifest:
-        rows.append(("fault manifest", str(out.faults_manifest)))
     rows.append(("quality Data Docs", str(settings.home / "quality" / "data_docs" / "index.html")))
     rows.append(("Dagster UI", f"siteledger --home {settings.home} ui  (http://127.0.0.1:3000)"))
     click.echo("\nWhere the results are:")
     for label, value in rows:
-        click.echo(f"  {label:<26} {value}")
+        click.echo(f"  {label:<30} {value}")
 
 
 @click.command("simulate")

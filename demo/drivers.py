@@ -24,6 +24,28 @@ RIVER_AVAILABILITY = (0.3, 0.2, 0.2, 0.3, 0.6, 1.0, 1.0, 1.0, 1.0, 0.8, 0.6, 0.4
 WET_SEASON_MONTHS = frozenset({5, 6, 7, 8, 9, 10})
 
 
+@dataclass(frozen=True)
+class Climate:
+    """Monthly normals of a mine's weather and water licence, January first."""
+
+    rain_mm: tuple[float, ...]
+    rain_days: tuple[float, ...]
+    river_availability: tuple[float, ...]
+    # months in which the discharge licence allows water to the creek
+    wet_season_months: frozenset[int]
+
+
+PERTH_CLIMATE = Climate(MONTHLY_RAIN_MM, MONTHLY_RAIN_DAYS, RIVER_AVAILABILITY, WET_SEASON_MONTHS)
+# Johannesburg-like summer rainfall (South African Weather Service normals, rounded; ~700 mm a
+# year, almost all October-March): the river runs and discharge is allowed in summer.
+HIGHVELD_CLIMATE = Climate(
+    rain_mm=(125, 90, 90, 50, 15, 5, 5, 5, 25, 70, 110, 110),
+    rain_days=(12, 9, 9, 6, 2, 1, 1, 1, 3, 8, 12, 12),
+    river_availability=(1.0, 1.0, 1.0, 0.8, 0.5, 0.3, 0.2, 0.2, 0.2, 0.3, 0.6, 0.9),
+    wet_season_months=frozenset({11, 12, 1, 2, 3, 4}),
+)
+
+
 def stream(seed: int, name: str) -> np.random.Generator:
     """An independent random stream for one named part of the simulation."""
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
@@ -63,17 +85,23 @@ class Drivers:
     bore_available: np.ndarray  # (days, bores) bool, false while a pump is out for repair
     bore_start_fraction: np.ndarray  # (bores,) RWD fill fraction below which a bore starts
     bore_kwh_per_m3: np.ndarray  # (bores,) specific energy of each bore pump
+    climate: Climate = PERTH_CLIMATE
 
     @property
     def wet_season(self) -> np.ndarray:
-        """(days,) bool: discharge to the creek is permitted in May-October."""
-        return np.isin(self.month, list(WET_SEASON_MONTHS))
+        """(days,) bool: discharge to the creek is permitted (May-October in Perth)."""
+        return np.isin(self.month, list(self.climate.wet_season_months))
 
 
 def make_drivers(
-    start: date, days: int, seed: int, n_bores: int, borefield_m3_per_h: float
+    start: date,
+    days: int,
+    seed: int,
+    n_bores: int,
+    borefield_m3_per_h: float,
+    climate: Climate = PERTH_CLIMATE,
 ) -> Drivers:
-    """Draw every driver for ``days`` local days from ``start``."""
+    """Draw every driver for ``days`` local days from ``start`` in ``climate``."""
     dates = [start + timedelta(days=d) for d in range(days)]
     month = np.array([d.month for d in dates])
     doy = np.array([d.timetuple().tm_yday for d in dates], dtype="float64")
@@ -81,7 +109,7 @@ def make_drivers(
     hours = (np.arange(n + 1) % STEPS_PER_DAY) / 4.0
     season = np.cos(2 * np.pi * (np.repeat(doy, STEPS_PER_DAY)[np.r_[0:n, n - 1]] - 20) / 365.25)
 
-    rain_mm = _rain(stream(seed, "rain"), month)
+    rain_mm = _rain(stream(seed, "rain"), month, climate)
     daily_rain = rain_mm.reshape(days, STEPS_PER_DAY).sum(axis=1)
     ore_t, concentrate_t, shutdown = _ore(stream(seed, "ore"), dates)
 
@@ -95,7 +123,7 @@ def make_drivers(
     evap_profile = profile / profile.sum()
 
     rng = stream(seed, "plant")
-    wet = np.isin(month, list(WET_SEASON_MONTHS))
+    wet = np.isin(month, list(climate.wet_season_months))
     moisture = np.where(wet, 3.6, 3.0) + rng.normal(0, 0.25, days)
     ore_moisture_pct = np.round(np.clip(moisture, 2.0, 5.5), 1)
     water_per_t = 0.6 * rng.uniform(0.97, 1.03, days)
@@ -160,14 +188,15 @@ def make_drivers(
         bore_available=bore_available,
         bore_start_fraction=bore_start_fraction,
         bore_kwh_per_m3=bore_kwh_per_m3,
+        climate=climate,
     )
 
 
-def _rain(rng: np.random.Generator, month: np.ndarray) -> np.ndarray:
+def _rain(rng: np.random.Generator, month: np.ndarray, climate: Climate) -> np.ndarray:
     """Rain per interval: wet days by month, gamma-distributed totals, one storm per wet day."""
     days = month.size
-    rain_days = np.array(MONTHLY_RAIN_DAYS)[month - 1]
-    monthly_mm = np.array(MONTHLY_RAIN_MM)[month - 1]
+    rain_days = np.array(climate.rain_days)[month - 1]
+    monthly_mm = np.array(climate.rain_mm)[month - 1]
     wet = rng.random(days) < rain_days / 30.4
     # shape 0.8: many light days, a few heavy ones, as daily rain totals are
     totals = rng.gamma(0.8, (monthly_mm / rain_days) / 0.8)

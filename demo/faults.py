@@ -19,7 +19,7 @@ import pandas as pd
 
 from demo.drivers import STEPS_PER_DAY, stream
 from demo.simulate import DemoSimulation, totaliser_readings
-from demo.site import BORE_FLOW_RE
+from demo.site import BORE_FLOW_RE, drop_prefix
 
 MIN_DAYS = 5
 ERROR_CODE = -9999.0  # what the level transmitters send when the probe fails
@@ -46,6 +46,9 @@ DUPLICATE_FIRST, DUPLICATE_STEPS = 10, 4  # logger rows of 02:30-03:15 local, wr
 SHORT_ROW_STEP, VALUE_ERROR_STEP, BAD_TIME_STEP = 77, 82, 87  # 19:15, 20:30, 21:45 local
 VALUE_ERROR_METER = "TT-601"
 ROLLOVER_EARLIEST_STEP = 24  # wrap from 06:00 local on
+# the troubles a site's readings always carry in the demo (the second mine's), without --faults
+READING_KINDS = frozenset({"gap", "stuck", "spike", "out_of_range"})
+NOT_PLANNED = -1  # the day of a fault kind that is not in the plan: matches no day
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,10 @@ class Fault:
 
 @dataclass(frozen=True)
 class FaultPlan:
-    """Where each fault goes: local day indexes and 15-minute steps from the first midnight."""
+    """Where each fault goes: local day indexes and 15-minute steps from the first midnight.
+
+    A kind left out of the plan has the day :data:`NOT_PLANNED` (and no rollover meter).
+    """
 
     gap_day: int
     stuck_day: int
@@ -88,25 +94,35 @@ def fault_day(days: int, fraction: float) -> int:
     return min(days - 2, max(1, round(fraction * (days - 1))))
 
 
-def plan_faults(sim: DemoSimulation, logger_meters: list[str]) -> FaultPlan:
-    """Choose every fault's place for a simulated period of at least ``MIN_DAYS`` days."""
+def plan_faults(
+    sim: DemoSimulation, logger_meters: list[str], kinds: frozenset[str] = frozenset(KINDS)
+) -> FaultPlan:
+    """Choose the place of each fault of ``kinds`` (default: all) for a simulated period of at
+    least ``MIN_DAYS`` days."""
     if sim.days < MIN_DAYS:
         raise ValueError(f"faults need at least {MIN_DAYS} days, got {sim.days}")
-    meter, start, step = _plan_rollover(sim)
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown fault kinds {sorted(unknown)}")
+    meter, start, step = _plan_rollover(sim) if "rollover" in kinds else ("", 0.0, NOT_PLANNED)
     bore_totalisers = [
         m for m in logger_meters if sim.site.meter(m).measurand == "totaliser" and m != meter
     ]
     unit_meter = bore_totalisers[0] if bore_totalisers else meter
+
+    def day(kind: str, fraction: float) -> int:
+        return fault_day(sim.days, fraction) if kind in kinds else NOT_PLANNED
+
     return FaultPlan(
-        gap_day=fault_day(sim.days, 0.25),
-        stuck_day=fault_day(sim.days, 0.35),
-        spike_day=fault_day(sim.days, 0.45),
-        range_day=fault_day(sim.days, 0.55),
-        duplicate_day=fault_day(sim.days, 0.3),
-        unit_day=fault_day(sim.days, 0.5),
+        gap_day=day("gap", 0.25),
+        stuck_day=day("stuck", 0.35),
+        spike_day=day("spike", 0.45),
+        range_day=day("out_of_range", 0.55),
+        duplicate_day=day("duplicate_rows", 0.3),
+        unit_day=day("unit_change", 0.5),
         unit_meter=unit_meter,
-        malformed_day=fault_day(sim.days, 0.7),
-        corrupt_day=fault_day(sim.days, 0.4),
+        malformed_day=day("malformed_file", 0.7),
+        corrupt_day=day("corrupt_file", 0.4),
         rollover_meter=meter,
         rollover_start=start,
         rollover_step=step,
@@ -156,15 +172,21 @@ def apply_reading_faults(
         readings[meter] = readings[meter].copy()
         return readings[meter]
 
-    gap = plan.gap_day * STEPS_PER_DAY + GAP_FIRST
-    edit(GAP_METER)[gap : gap + GAP_STEPS] = np.nan
-    stuck = plan.stuck_day * STEPS_PER_DAY + STUCK_FIRST
-    values = edit(STUCK_METER)
-    values[stuck : stuck + STUCK_STEPS] = values[stuck]
-    spike = plan.spike_day * STEPS_PER_DAY + SPIKE_STEP
-    values = edit(SPIKE_METER)
-    values[spike] = round(values[spike] * 10, 3)
-    edit(RANGE_METER)[plan.range_day * STEPS_PER_DAY + RANGE_STEP] = ERROR_CODE
+    if plan.gap_day != NOT_PLANNED:
+        gap = plan.gap_day * STEPS_PER_DAY + GAP_FIRST
+        edit(GAP_METER)[gap : gap + GAP_STEPS] = np.nan
+    if plan.stuck_day != NOT_PLANNED:
+        stuck = plan.stuck_day * STEPS_PER_DAY + STUCK_FIRST
+        values = edit(STUCK_METER)
+        values[stuck : stuck + STUCK_STEPS] = values[stuck]
+    if plan.spike_day != NOT_PLANNED:
+        spike = plan.spike_day * STEPS_PER_DAY + SPIKE_STEP
+        values = edit(SPIKE_METER)
+        values[spike] = round(values[spike] * 10, 3)
+    if plan.range_day != NOT_PLANNED:
+        edit(RANGE_METER)[plan.range_day * STEPS_PER_DAY + RANGE_STEP] = ERROR_CODE
+    if not plan.rollover_meter:
+        return
     meter = sim.site.meter(plan.rollover_meter)
     volumes = sim.flows[:, sim.flow_ids.index(meter.flow or "")]
     readings[meter.id] = totaliser_readings(volumes, plan.rollover_start, meter.rollover)
@@ -179,9 +201,10 @@ def reading_fault_records(
     plus 2 (the header is line 1).
     """
     ts = sim.ts_utc
+    prefix = drop_prefix(sim.site)
 
     def scada(kind: str, meter: str, first: int, last: int, detail: str) -> Fault:
-        name = scada_file_name(sim.dates[first // STEPS_PER_DAY])
+        name = scada_file_name(sim.dates[first // STEPS_PER_DAY], prefix)
         line = first % STEPS_PER_DAY + 2
         return Fault(
             kind, meter, name, iso_utc(ts[first]), iso_utc(ts[last]), detail, "ingested", line
@@ -191,7 +214,7 @@ def reading_fault_records(
     stuck = plan.stuck_day * STEPS_PER_DAY + STUCK_FIRST
     spike = plan.spike_day * STEPS_PER_DAY + SPIKE_STEP
     error = plan.range_day * STEPS_PER_DAY + RANGE_STEP
-    return [
+    records = [
         scada(
             "gap",
             GAP_METER,
@@ -222,6 +245,13 @@ def reading_fault_records(
             f"sensor error code {ERROR_CODE:g} instead of a level",
         ),
     ]
+    planned = {
+        "gap": plan.gap_day,
+        "stuck": plan.stuck_day,
+        "spike": plan.spike_day,
+        "out_of_range": plan.range_day,
+    }
+    return [r for r in records if planned[r.kind] != NOT_PLANNED]
 
 
 def rollover_record(
@@ -244,12 +274,12 @@ def rollover_record(
     )
 
 
-def scada_file_name(day: object) -> str:
-    return f"scada_export_{pd.Timestamp(day).strftime('%Y%m%d')}.csv"
+def scada_file_name(day: object, prefix: str = "") -> str:
+    return f"{prefix}scada_export_{pd.Timestamp(day).strftime('%Y%m%d')}.csv"
 
 
-def logger_file_name(day: object) -> str:
-    return f"logger_borefield_{pd.Timestamp(day).strftime('%Y%m%d')}.csv"
+def logger_file_name(day: object, prefix: str = "") -> str:
+    return f"{prefix}logger_borefield_{pd.Timestamp(day).strftime('%Y%m%d')}.csv"
 
 
 def malform_scada_lines(

@@ -44,7 +44,8 @@ import numpy as np
 import pandas as pd
 
 from demo.drivers import (
-    RIVER_AVAILABILITY,
+    HIGHVELD_CLIMATE,
+    PERTH_CLIMATE,
     STEPS_PER_DAY,
     Drivers,
     make_drivers,
@@ -53,11 +54,13 @@ from demo.drivers import (
 from demo.site import (
     BORE_FLOW_RE,
     BOREFIELD_CAPACITY_M3_PER_H,
+    HIGHVELD_SITE_ID,
     PIT,
     PUMP_MAX_M3_PER_H,
     PWD,
     RET,
     RWD,
+    SITE_ID,
     STORES,
     TSF,
     gauged_volume,
@@ -230,14 +233,29 @@ def local_midnights_utc(tz_name: str, start: date, days: int) -> pd.DatetimeInde
     return pd.DatetimeIndex(stamps)
 
 
+def site_seed(seed: int, site_id: str) -> int:
+    """The seed of one demo site's weather, plant and meters: the run's seed for ``demo_mine``,
+    a seed drawn from it and the site id for any other, so each mine has its own weather."""
+    if site_id == SITE_ID:
+        return seed
+    return int(stream(seed, f"site:{site_id}").integers(2**31))
+
+
 def simulate(
     site: SiteConfig, start: date = date(2025, 7, 1), days: int = 365, seed: int = 7
 ) -> DemoSimulation:
-    """Simulate ``days`` local days of a site built by ``build_demo_site``; deterministic."""
+    """Simulate ``days`` local days of a demo site (``build_demo_site`` or
+    ``build_highveld_site``); deterministic in the arguments and the site id.
+
+    ``seed`` is the run's seed; the simulation records the site's own (:func:`site_seed`).
+    """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
+    seed = site_seed(seed, site.site.id)
     node_ids = {n.id for n in site.nodes}
-    missing = [s for s in (*STORES, "plant", "dust_suppression") if s not in node_ids]
+    # the pit sump is optional (an underground mine has none); the rest of the circuit is not
+    required = [s for s in STORES if s != PIT] + ["plant", "dust_suppression"]
+    missing = [s for s in required if s not in node_ids]
     if missing:
         raise ValueError(f"not a demo mine site: no nodes {missing}")
     n_steps = days * STEPS_PER_DAY
@@ -249,7 +267,8 @@ def simulate(
     bore_cols = [i for i, f in enumerate(flow_ids) if BORE_FLOW_RE.match(f)]
     if bore_cols != list(range(len(bore_cols))):
         raise ValueError("bore flows must come first in the site's flow list")
-    drivers = make_drivers(start, days, seed, len(bore_cols), BOREFIELD_CAPACITY_M3_PER_H)
+    climate = HIGHVELD_CLIMATE if site.site.id == HIGHVELD_SITE_ID else PERTH_CLIMATE
+    drivers = make_drivers(start, days, seed, len(bore_cols), BOREFIELD_CAPACITY_M3_PER_H, climate)
 
     flows = np.zeros((n_steps, len(flow_ids)))
     rules = {r.flow: r for r in site.estimations}
@@ -268,7 +287,7 @@ def simulate(
         / 100
     )
 
-    store_ids = list(STORES)
+    store_ids = [s for s in STORES if s in node_ids]
     incidence = _incidence(site, flow_ids, store_ids)
     storage = _run_controls(
         site, flows, col, incidence, store_ids, drivers, rules["tsf_seepage"], seed
@@ -380,21 +399,27 @@ def _run_controls(
     seep_curve = store_curve(site, seepage.params["node"])
     seep_pct = float(seepage.params["rate_pct_per_month"])
     duty = {f: q * STEP_HOURS for f, q in PUMP_MAX_M3_PER_H.items()}
-    river_cap = RIVER_LICENCE_M3_PER_DAY * np.array(RIVER_AVAILABILITY)[drivers.month - 1]
-    for name in CONTROLLED:
+    availability = np.array(drivers.climate.river_availability)
+    river_cap = RIVER_LICENCE_M3_PER_DAY * availability[drivers.month - 1]
+    controlled = [name for name in CONTROLLED if name in col]
+    for name in controlled:
         flows[:, col[name]] = 0.0
     nb = drivers.bore_rate_m3_per_h.shape[1]
     flows[:, :nb] = 0.0
-    # net change each store gets from the flows that are already known
+    # net change each store gets from the flows that are already known; a site without a pit
+    # sump runs the same controls on an empty, inflow-free sump whose pump never starts
     exo = (flows @ incidence.T).T.tolist()
-    e_rwd, e_pwd, e_ret, e_tsf, e_pit = (exo[store_ids.index(s)] for s in STORES)
+    no_flow = [0.0] * n_steps
+    e_rwd, e_pwd, e_ret, e_tsf, e_pit = (
+        exo[store_ids.index(s)] if s in store_ids else no_flow for s in STORES
+    )
 
     storage = np.empty((n_steps + 1, len(store_ids)))
     rng = stream(seed, "initial_storage")
     s_rwd, s_pwd, s_ret, s_tsf, s_pit = (
-        cap[s] * INITIAL_FILL[s] * (1 + 0.05 * rng.uniform(-1, 1)) for s in STORES
+        cap.get(s, 0.0) * INITIAL_FILL[s] * (1 + 0.05 * rng.uniform(-1, 1)) for s in STORES
     )
-    c_rwd, c_pwd, c_ret, c_tsf, c_pit = (cap[s] for s in STORES)
+    c_rwd, c_pwd, c_ret, c_tsf, c_pit = (cap.get(s, 1.0) for s in STORES)
     start_at = drivers.bore_start_fraction
     stop_at = start_at + 0.10
     bores_on = np.zeros(nb, dtype=bool)
@@ -406,7 +431,8 @@ def _run_controls(
     is_wet = False
     wet_season = drivers.wet_season
     for k in range(n_steps):
-        storage[k] = (s_rwd, s_pwd, s_ret, s_tsf, s_pit)
+        # the pit sump is last in STORES, so a site without one records the first four
+        storage[k] = (s_rwd, s_pwd, s_ret, s_tsf, s_pit)[: len(store_ids)]
         if k % STEPS_PER_DAY == 0:
             d = k // STEPS_PER_DAY
             day = drivers.dates[d]
@@ -448,9 +474,10 @@ def _run_controls(
         s_ret += e_ret[k] + ret - r2p
         s_tsf += e_tsf[k] - ret - seep
         s_pit += e_pit[k] - pit
-    storage[n_steps] = (s_rwd, s_pwd, s_ret, s_tsf, s_pit)
+    storage[n_steps] = (s_rwd, s_pwd, s_ret, s_tsf, s_pit)[: len(store_ids)]
     for i, name in enumerate(CONTROLLED):
-        flows[:, col[name]] = ctrl[:, i]
+        if name in col:
+            flows[:, col[name]] = ctrl[:, i]
     return storage
 
 

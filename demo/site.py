@@ -1,9 +1,16 @@
-"""The demo mine's site model: a concentrator in South West Western Australia.
+"""The demo organisation's two mines: their site models, in two regions and two time zones.
 
-Five stores (raw water dam, process water dam, return water dam, TSF decant pond, pit sump), a
-plant and a dust-suppression task, a borefield that scales with ``n_bores``, and the meters a
-site like this really has: SCADA flow, level and energy instruments, a borefield data logger, and
-manual readings (rain gauge, evaporation pan, dip boards, the lab's ore moisture).
+``demo_mine``, a concentrator in South West Western Australia (Australia/Perth, UTC+8): five
+stores (raw water dam, process water dam, return water dam, TSF decant pond, pit sump), a plant
+and a dust-suppression task, a borefield that scales with ``n_bores``, and the meters a site like
+this really has: SCADA flow, level and energy instruments, a borefield data logger, and manual
+readings (rain gauge, evaporation pan, dip boards, the lab's ore moisture).
+
+``demo_highveld``, an underground mine's gold plant on the South African Highveld
+(Africa/Johannesburg, UTC+2): the same water circuit without a pit sump (four stores), two bores
+and a lean instrument set of 29 meters (no redundant plant feed meter, pump energy registers,
+weather station, discharge analysers or dip boards). Its file drops carry a ``highveld_`` prefix
+so that both mines share one landing folder.
 """
 
 from __future__ import annotations
@@ -24,10 +31,22 @@ from siteledger.site.models import (
     SiteInfo,
 )
 
+ORGANISATION_ID = "example_resources"
+ORGANISATION_NAME = "Example Resources Ltd"
+# region id -> name
+REGIONS = {
+    "wa_south_west": "South West, Western Australia",
+    "highveld": "Highveld, South Africa",
+}
+
 SITE_ID = "demo_mine"
-# every site the demo generator writes (the device simulator shows their physics)
-SITE_IDS = (SITE_ID,)
 TIMEZONE = "Australia/Perth"
+HIGHVELD_SITE_ID = "demo_highveld"
+HIGHVELD_TIMEZONE = "Africa/Johannesburg"
+HIGHVELD_BORES = 2
+HIGHVELD_FILE_PREFIX = "highveld_"
+# every site the demo generator writes (the device simulator shows their physics)
+SITE_IDS = (SITE_ID, HIGHVELD_SITE_ID)
 
 RWD, PWD, RET, TSF, PIT = (
     "raw_water_dam",
@@ -166,8 +185,8 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         site=SiteInfo(
             id=SITE_ID,
             name="Demo Mine (copper-gold concentrator)",
-            organisation="Example Resources Ltd",
-            region="South West, Western Australia",
+            organisation=ORGANISATION_ID,
+            region="wa_south_west",
             timezone=TIMEZONE,
             regulators=["WA DWER", "WA DEMIRS"],
             water_stressed=True,
@@ -178,6 +197,84 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         estimations=_estimations(),
         file_layouts=_file_layouts(),
     )
+
+
+# The Highveld mine's instruments: levels, one meter pair per measured pipeline (the totaliser
+# carries the volume when the rate transmitter fails), the plant's weightometers and lab, and
+# the manual rain gauge and pan; its bores report a totaliser and a flow rate each.
+HIGHVELD_METERS = frozenset(
+    {
+        *(STORE_LEVEL_METER[s] for s in (RWD, PWD, RET, TSF)),
+        "FT-105",
+        "FQ-106",
+        "FT-110",
+        "FQ-111",
+        "FT-120",
+        "FQ-121",
+        "FT-130A",
+        "FQ-131",
+        "FT-140",
+        "FT-150",
+        "FQ-151",
+        "FT-160",
+        "FQ-180",
+        "FT-190",
+        "FQ-191",
+        RAIN_GAUGE,
+        "RG-102",
+        PAN,
+        ORE_WEIGHTOMETER,
+        ORE_MOISTURE_LAB,
+        CONCENTRATE_WEIGHTOMETER,
+    }
+)
+HIGHVELD_SCADA_MODBUS_PORT = 5030
+HIGHVELD_LOGGER_MODBUS_PORT = 5031
+
+
+def build_highveld_site() -> SiteConfig:
+    """The demo organisation's second mine: no pit sump, two bores, 29 meters (see module doc)."""
+    bores = bore_ids(HIGHVELD_BORES)
+    gone_nodes = {PIT, "pit_groundwater"}
+    flows = [f for f in _flows(bores) if not {f.from_node, f.to_node} & gone_nodes]
+    flow_ids = {f.id for f in flows}
+    meters = [
+        m
+        for m in _meters(bores)
+        if m.id in HIGHVELD_METERS
+        or (BORE_FLOW_RE.match(m.flow or "") and m.measurand in ("totaliser", "flow_rate"))
+    ]
+    for meter in meters:
+        meter.redundancy_group = None  # the plant feed has one flow transmitter here
+    return SiteConfig(
+        site=SiteInfo(
+            id=HIGHVELD_SITE_ID,
+            name="Demo Highveld Mine (gold plant)",
+            organisation=ORGANISATION_ID,
+            region="highveld",
+            timezone=HIGHVELD_TIMEZONE,
+            regulators=["DWS (South Africa)"],
+            water_stressed=True,
+        ),
+        nodes=[n for n in _nodes() if n.id not in gone_nodes],
+        flows=flows,
+        meters=with_modbus_addresses(
+            meters, HIGHVELD_SCADA_MODBUS_PORT, HIGHVELD_LOGGER_MODBUS_PORT
+        ),
+        estimations=[r for r in _estimations() if r.flow in flow_ids],
+        file_layouts=_file_layouts(HIGHVELD_FILE_PREFIX),
+    )
+
+
+def build_demo_sites(n_bores: int = 6) -> list[SiteConfig]:
+    """Every site of the demo organisation, in :data:`SITE_IDS` order."""
+    return [build_demo_site(n_bores), build_highveld_site()]
+
+
+def drop_prefix(site: SiteConfig) -> str:
+    """What a demo site's file drop names start with (``""`` or ``highveld_``)."""
+    layout = next(lay for lay in site.file_layouts if lay.id == SCADA_LAYOUT)
+    return layout.pattern[: layout.pattern.index("scada_export_")]
 
 
 def _nodes() -> list[Node]:
@@ -693,7 +790,9 @@ DEMO_REGISTERS: dict[str, tuple[str, str, str, float, str]] = {
 }
 
 
-def with_modbus_addresses(meters: list[Meter]) -> list[Meter]:
+def with_modbus_addresses(
+    meters: list[Meter], scada_port: int = SCADA_MODBUS_PORT, logger_port: int = LOGGER_MODBUS_PORT
+) -> list[Meter]:
     """The meters with a Modbus address for every 15-minute instrument (manual ones have none)."""
     from siteledger.site.models import REGISTER_COUNT, ModbusAddress
 
@@ -703,15 +802,15 @@ def with_modbus_addresses(meters: list[Meter]) -> list[Meter]:
         if meter.manual:
             continue
         if meter.tag:
-            port, unit_id = SCADA_MODBUS_PORT, SCADA_UNITS.index(meter.tag.split("_", 1)[0]) + 1
+            port, unit_id = scada_port, SCADA_UNITS.index(meter.tag.split("_", 1)[0]) + 1
         else:
-            port, unit_id = LOGGER_MODBUS_PORT, int(meter.id.split("-", 1)[0][1:])
+            port, unit_id = logger_port, int(meter.id.split("-", 1)[0][1:])
         data_type, byte_order, word_order, scale, function = DEMO_REGISTERS[meter.measurand]
         key = (port, unit_id, function)
         address = next_free.get(key, 0)
         next_free[key] = address + REGISTER_COUNT[data_type]
         history: dict[str, int] = {}
-        if port == LOGGER_MODBUS_PORT:
+        if port == logger_port:
             first = next_history.get(key, LOGGER_HISTORY_START)
             next_history[key] = first + 3 + LOGGER_HISTORY_DEPTH * REGISTER_COUNT[data_type]
             history = {"history_register": first, "history_depth": LOGGER_HISTORY_DEPTH}
@@ -811,12 +910,12 @@ def _estimations() -> list[EstimationRule]:
     return rules
 
 
-def _file_layouts() -> list[FileLayout]:
+def _file_layouts(prefix: str = "") -> list[FileLayout]:
     return [
         FileLayout(
             id=SCADA_LAYOUT,
             format="csv_wide",
-            pattern="scada_export_*.csv",
+            pattern=f"{prefix}scada_export_*.csv",
             timestamp_column="Timestamp",
             timestamp_format="%d/%m/%Y %H:%M",
             header_meter_key="tag",
@@ -825,7 +924,7 @@ def _file_layouts() -> list[FileLayout]:
         FileLayout(
             id=LOGGER_LAYOUT,
             format="csv_long",
-            pattern="logger_borefield_*.csv",
+            pattern=f"{prefix}logger_borefield_*.csv",
             timezone="UTC",
             timestamp_column="time_utc",
             timestamp_format="%Y-%m-%dT%H:%M:%SZ",
@@ -836,7 +935,7 @@ def _file_layouts() -> list[FileLayout]:
         FileLayout(
             id=MANUAL_LAYOUT,
             format="excel_long",
-            pattern="manual_readings_*.xlsx",
+            pattern=f"{prefix}manual_readings_*.xlsx",
             sheet="Readings",
             header_row=3,
             timestamp_column="Date / Time",

@@ -1,6 +1,8 @@
-"""Write the demo mine under ``SITELEDGER_HOME``: site file, file drops and ground truth.
+"""Write the demo organisation under ``SITELEDGER_HOME``: ``organisation.yaml``, and per mine its
+site file, file drops and ground truth.
 
-Drops in ``landing/`` (local days of the site's time zone, Australia/Perth = UTC+8):
+Drops in ``landing/``, in local days of each site's time zone (``demo_mine``: Australia/Perth,
+UTC+8; ``demo_highveld``: Africa/Johannesburg, UTC+2, its names prefixed ``highveld_``):
 
 - ``scada_export_YYYYMMDD.csv`` (layout ``scada_export``, csv_wide): ``Timestamp`` as local
   ``dd/mm/YYYY HH:MM``, then one ``<TAG> [<unit>]`` column per SCADA meter, one row per
@@ -14,10 +16,12 @@ Drops in ``landing/`` (local days of the site's time zone, Australia/Perth = UTC
 The SCADA and logger files of the day after the period hold only the closing instant (00:00
 local), so the closing levels and totaliser counts of the last day are on record.
 
-Ground truth in ``demo/ground_truth/`` (CSV, and Parquet copies of the daily tables):
-``flows_daily`` (day, flow_id, volume_m3, method), ``storage_daily`` (day, node_id, opening_m3,
-closing_m3), ``site_daily`` (day, inputs_m3, outputs_m3, delta_storage_m3, closure_m3) and
-``meters`` (meter_id -> flow_id / node_id, layout, ...); with faults, ``faults.json``.
+Ground truth, in the site's local days, in ``demo/ground_truth/`` for ``demo_mine`` and
+``demo/ground_truth/<site_id>/`` for the other mines (CSV, and Parquet copies of the daily
+tables): ``flows_daily`` (day, flow_id, volume_m3, method), ``storage_daily`` (day, node_id,
+opening_m3, closing_m3), ``site_daily`` (day, inputs_m3, outputs_m3, delta_storage_m3,
+closure_m3) and ``meters`` (meter_id -> flow_id / node_id, layout, ...); where the site's
+readings carry faults, ``faults.json``.
 """
 
 from __future__ import annotations
@@ -29,12 +33,14 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -42,7 +48,9 @@ from demo.drivers import STEPS_PER_DAY
 from demo.faults import (
     DUPLICATE_FIRST,
     DUPLICATE_STEPS,
+    KINDS,
     MIN_DAYS,
+    READING_KINDS,
     Fault,
     FaultPlan,
     apply_reading_faults,
@@ -57,16 +65,22 @@ from demo.faults import (
 )
 from demo.simulate import DemoSimulation, simulate
 from demo.site import (
+    HIGHVELD_FILE_PREFIX,
     LOGGER_LAYOUT,
     MANUAL_LAYOUT,
+    ORGANISATION_ID,
+    ORGANISATION_NAME,
+    REGIONS,
     SCADA_LAYOUT,
     SITE_ID,
-    build_demo_site,
+    SITE_IDS,
+    build_demo_sites,
+    drop_prefix,
     meter_layout,
 )
 from siteledger.settings import Settings
 from siteledger.site.loader import dump_site
-from siteledger.site.models import Meter
+from siteledger.site.models import Meter, SiteConfig
 
 SCADA_TIME_FORMAT = "%d/%m/%Y %H:%M"
 LOGGER_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -74,7 +88,8 @@ LOGGER_HEADER = b"meter,time_utc,value,unit\n"
 MANUAL_HEADER = ("Date / Time", "Meter", "Reading", "Unit", "Read by", "Comment")
 # Names of every file this module writes into landing/, so a rerun replaces its own drops only.
 DROP_NAME = re.compile(
-    r"^(scada_export_\d{8}(_partial)?\.csv|logger_borefield_\d{8}(_resend)?\.csv"
+    rf"^({HIGHVELD_FILE_PREFIX})?"
+    r"(scada_export_\d{8}(_partial)?\.csv|logger_borefield_\d{8}(_resend)?\.csv"
     r"|manual_readings_\d{4}-\d{2}\.xlsx)$"
 )
 OPERATORS = ("K. Nguyen", "S. Patel", "M. O'Brien", "T. Walker")  # 7-day swings in rotation
@@ -82,20 +97,70 @@ LAB = "Plant lab"
 
 
 @dataclass(frozen=True)
-class DemoOutput:
-    """What :func:`write_demo` wrote.
+class SiteOutput:
+    """What :func:`write_demo` wrote for one site.
 
     ``n_readings`` counts the values in the regular drop files (SCADA cells, logger rows,
     workbook rows), faulty ones included; the re-sent and partial copies are not counted.
     """
 
-    home: Path
+    site_id: str
     site_file: Path
     drop_files: list[Path]
     n_readings: int
     n_meters: int
+    ground_truth_dir: Path
     ground_truth_files: list[Path]
     faults_manifest: Path | None
+
+
+@dataclass(frozen=True)
+class DemoOutput:
+    """What :func:`write_demo` wrote: the organisation file and each site's output.
+
+    ``site_file`` and ``faults_manifest`` are ``demo_mine``'s (the manifest only with
+    ``faults``); the other fields add up every site.
+    """
+
+    home: Path
+    organisation_file: Path
+    sites: dict[str, SiteOutput]
+
+    @property
+    def site_file(self) -> Path:
+        return self.sites[SITE_ID].site_file
+
+    @property
+    def site_files(self) -> list[Path]:
+        return [out.site_file for out in self.sites.values()]
+
+    @property
+    def drop_files(self) -> list[Path]:
+        return sorted(path for out in self.sites.values() for path in out.drop_files)
+
+    @property
+    def n_readings(self) -> int:
+        return sum(out.n_readings for out in self.sites.values())
+
+    @property
+    def n_meters(self) -> int:
+        return sum(out.n_meters for out in self.sites.values())
+
+    @property
+    def ground_truth_files(self) -> list[Path]:
+        return [path for out in self.sites.values() for path in out.ground_truth_files]
+
+    @property
+    def faults_manifest(self) -> Path | None:
+        first = self.sites.get(SITE_ID)
+        return first.faults_manifest if first else None
+
+
+def ground_truth_dir(home: Path, site_id: str) -> Path:
+    """Where a demo site's ground truth is: ``demo/ground_truth/`` for ``demo_mine`` (where it
+    has always been), ``demo/ground_truth/<site_id>/`` for every other site."""
+    root = Settings(home=Path(home)).demo_dir / "ground_truth"
+    return root if site_id == SITE_ID else root / site_id
 
 
 def write_demo(
@@ -105,24 +170,69 @@ def write_demo(
     seed: int = 7,
     faults: bool = False,
     n_bores: int = 6,
+    sites: tuple[str, ...] = SITE_IDS,
 ) -> DemoOutput:
-    """Generate the demo mine for ``days`` local days from ``start`` into ``home``.
+    """Generate the demo organisation's ``sites`` for ``days`` local days from ``start``.
 
-    Same arguments, same bytes. Earlier demo drops in ``landing/`` are replaced.
+    Writes ``organisation.yaml`` (its ``data_start`` is ``start``), one site file per site, the
+    file drops into ``landing/`` and each site's ground truth. ``n_bores`` sizes ``demo_mine``;
+    ``faults`` injects every recorded fault kind into ``demo_mine``. The other mines always carry
+    a gap, a stuck flow meter, a spike and an error code (periods of at least ``MIN_DAYS``
+    days), with their own fault manifest. Same arguments, same bytes. Earlier demo drops in
+    ``landing/`` are replaced.
     """
     if faults and days < MIN_DAYS:
         raise ValueError(f"faults need at least {MIN_DAYS} days, got {days}")
+    unknown = [s for s in sites if s not in SITE_IDS]
+    if unknown or not sites:
+        raise ValueError(f"demo sites are {list(SITE_IDS)}, got {list(sites)}")
     settings = Settings(home=Path(home))
-    truth_dir = settings.demo_dir / "ground_truth"
-    for folder in (settings.landing, settings.sites_dir, truth_dir):
+    for folder in (settings.landing, settings.sites_dir):
         folder.mkdir(parents=True, exist_ok=True)
     for old in settings.landing.iterdir():
         if DROP_NAME.match(old.name):
             old.unlink()
-    (truth_dir / "faults.json").unlink(missing_ok=True)
+    settings.organisation_file.write_text(_organisation_yaml(start), encoding="utf-8")
+    outputs = {}
+    for site in build_demo_sites(n_bores):
+        if site.site.id not in sites:
+            continue
+        kinds = frozenset(KINDS) if faults else frozenset()
+        if site.site.id != SITE_ID and days >= MIN_DAYS:
+            kinds = READING_KINDS
+        outputs[site.site.id] = _write_site(settings, site, days, start, seed, kinds)
+    return DemoOutput(
+        home=settings.home, organisation_file=settings.organisation_file, sites=outputs
+    )
 
-    site = build_demo_site(n_bores)
-    site_file = settings.sites_dir / f"{SITE_ID}.yaml"
+
+def _organisation_yaml(start: date) -> str:
+    data = {
+        "organisation": {
+            "id": ORGANISATION_ID,
+            "name": ORGANISATION_NAME,
+            "financial_year_start_month": 7,
+            "data_start": start.isoformat(),
+        },
+        "regions": [{"id": region, "name": name} for region, name in REGIONS.items()],
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _write_site(
+    settings: Settings,
+    site: SiteConfig,
+    days: int,
+    start: date,
+    seed: int,
+    kinds: frozenset[str],
+) -> SiteOutput:
+    """One site's file, drops, ground truth and (with fault ``kinds``) fault manifest."""
+    truth_dir = ground_truth_dir(settings.home, site.site.id)
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    (truth_dir / "faults.json").unlink(missing_ok=True)
+    site.site.data_start = start
+    site_file = settings.sites_dir / f"{site.site.id}.yaml"
     site_file.write_text(dump_site(site), encoding="utf-8")
     sim = simulate(site, start=start, days=days, seed=seed)
 
@@ -133,8 +243,8 @@ def write_demo(
     readings = dict(sim.grid_readings)
     records: list[Fault] = []
     plan = None
-    if faults:
-        plan = plan_faults(sim, [m.id for m in layout_meters[LOGGER_LAYOUT]])
+    if kinds:
+        plan = plan_faults(sim, [m.id for m in layout_meters[LOGGER_LAYOUT]], kinds)
         apply_reading_faults(plan, sim, readings)
         records += reading_fault_records(plan, sim, readings)
 
@@ -154,12 +264,13 @@ def write_demo(
         ordered = sorted(records, key=lambda f: (f.file, f.start_utc or "", f.kind, f.line or 0))
         text = json.dumps([f.as_dict() for f in ordered], indent=2)
         manifest.write_text(text + "\n", encoding="utf-8")
-    return DemoOutput(
-        home=settings.home,
+    return SiteOutput(
+        site_id=site.site.id,
         site_file=site_file,
         drop_files=sorted(scada_files + logger_files + manual_files),
         n_readings=n_scada + n_logger + n_manual,
         n_meters=len(site.meters),
+        ground_truth_dir=truth_dir,
         ground_truth_files=truth_files,
         faults_manifest=manifest,
     )
@@ -196,7 +307,7 @@ def _write_scada(
         first, stop = _day_steps(sim, day)
         rows = pc.binary_join_element_wise(stamps[first:stop], *(c[first:stop] for c in cells), ",")
         lines = [header, *rows.to_pylist()]
-        name = scada_file_name(sim.start + timedelta(days=day))
+        name = scada_file_name(sim.start + timedelta(days=day), drop_prefix(sim.site))
         if plan is not None and day == plan.malformed_day:
             records += malform_scada_lines(plan, sim, lines, ids, name)
         content = ("\n".join(lines) + "\n").encode("utf-8")
@@ -219,7 +330,9 @@ def _write_scada(
             )
     if plan is not None and plan.rollover_meter in ids:
         wrap = plan.rollover_step
-        name = scada_file_name(sim.start + timedelta(days=wrap // STEPS_PER_DAY))
+        name = scada_file_name(
+            sim.start + timedelta(days=wrap // STEPS_PER_DAY), drop_prefix(sim.site)
+        )
         records.append(rollover_record(plan, sim, readings, name, wrap % STEPS_PER_DAY + 2))
     return files, int(present.sum())
 
@@ -249,7 +362,7 @@ def _write_logger(
         steps = steps + first
         values = block[present]
         unit_idx = cols.copy()
-        name = logger_file_name(sim.start + timedelta(days=day))
+        name = logger_file_name(sim.start + timedelta(days=day), drop_prefix(sim.site))
         order = np.arange(values.size)
         if plan is not None and day == plan.unit_day:
             litre_rows = cols == ids.index(plan.unit_meter)
@@ -336,17 +449,23 @@ def _write_manual(landing: Path, sim: DemoSimulation) -> tuple[list[Path], int]:
     daily_rain = sim.drivers.rain_mm.reshape(sim.days, -1).sum(axis=1)
     measurand = {m.id: m.measurand for m in sim.site.meters}
     fixed_time = datetime.combine(sim.start, time(0))
+    title = sim.site.site.name.split(" (")[0]
+    zone = ZoneInfo(sim.site.site.timezone)
+    dips = any(m.manual and m.measurand == "level" for m in sim.site.meters)
     files = []
     for month, rows in table.groupby(months, sort=True):
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = "Readings"
         first = rows["local"].iloc[0]
-        sheet["A1"] = f"Demo Mine - manual and laboratory readings, {first:%B %Y}"
+        sheet["A1"] = f"{title} - manual and laboratory readings, {first:%B %Y}"
         sheet["A1"].font = Font(bold=True, size=13)
+        local = first.to_pydatetime().replace(tzinfo=zone)
+        hours = (local.utcoffset() or timedelta(0)) / timedelta(hours=1)
         sheet["A2"] = (
-            "Times are local (AWST, UTC+8). Rain, pan evaporation and ore moisture stamped "
-            "00:00 are for the whole local day that starts then; dip boards are read at 08:00."
+            f"Times are local ({local.tzname()}, UTC{hours:+g}). Rain, pan evaporation and ore "
+            "moisture stamped 00:00 are for the whole local day that starts then"
+            + ("; dip boards are read at 08:00." if dips else ".")
         )
         sheet.append(MANUAL_HEADER)
         for cell in sheet[3]:
@@ -372,7 +491,7 @@ def _write_manual(landing: Path, sim: DemoSimulation) -> tuple[list[Path], int]:
             sheet.column_dimensions[column].width = width
         workbook.properties.creator = "siteledger demo"
         workbook.properties.created = fixed_time
-        path = landing / f"manual_readings_{month}.xlsx"
+        path = landing / f"{drop_prefix(sim.site)}manual_readings_{month}.xlsx"
         path.write_bytes(_reproducible_xlsx(workbook, fixed_time))
         files.append(path)
     return files, len(table)

@@ -48,6 +48,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("region", pa.string()),
             ("region_name", pa.string()),
             ("financial_year_start_month", pa.int32()),
+            ("data_start", pa.date32()),
             ("timezone", pa.string()),
             ("regulators", pa.string()),
             ("water_stressed", pa.bool_()),
@@ -198,6 +199,8 @@ def _site_rows(site: SiteConfig, org: Organisation) -> list[Row]:
             "region": info.region,
             "region_name": org.region_name(info.region) if info.region else "",
             "financial_year_start_month": org.organisation.financial_year_start_month,
+            # the site's first day of data, else the organisation's (null: neither says)
+            "data_start": info.data_start or org.organisation.data_start,
             "timezone": info.timezone,
             "regulators": ",".join(info.regulators),
             "water_stressed": info.water_stressed,

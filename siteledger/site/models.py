@@ -7,6 +7,7 @@ returns every problem at once so a user can fix a file in one pass.
 
 from __future__ import annotations
 
+import datetime
 import re
 import zoneinfo
 from collections import Counter
@@ -61,11 +62,18 @@ class _Model(BaseModel):
 class SiteInfo(_Model):
     id: Identifier
     name: str
-    organisation: str = ""
-    region: str = ""
+    organisation: str = Field(
+        "", description="the organisation file's id (checked against it when there is one)"
+    )
+    region: str = Field("", description="one of the organisation file's region ids")
     timezone: str = "UTC"
     regulators: list[str] = Field(default_factory=list)
     water_stressed: bool = False
+    data_start: datetime.date | None = Field(
+        None,
+        description="first local day of this site's data; not before the organisation's "
+        "data_start, which is where day partitions start",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -23,7 +23,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("faults")
     settings = Settings(home=home)
     settings.ensure_dirs()
-    out = write_demo(home, days=8, faults=True, seed=11)
+    out = write_demo(home, days=8, faults=True, seed=11, sites=("demo_mine",))
     site = load_site(out.site_file)
     store = StateStore(settings.state_store_url)
     results = {r.file_name: r for r in import_landing(settings, site, store)}

@@ -14,11 +14,13 @@ import pandas as pd
 import pytest
 
 from demo import build_demo_site, simulate, write_demo
-from demo.faults import KINDS
+from demo.faults import KINDS, READING_KINDS
 from demo.simulate import DemoSimulation
-from siteledger.site import dump_site, parse_site_text
+from demo.site import SITE_IDS, build_highveld_site
+from siteledger.site import dump_site, load_organisation, parse_site_text
 from siteledger.site.curves import level_to_volume
 from siteledger.site.models import SiteConfig
+from siteledger.site.organisation import validate_home
 
 DAYS = 8
 START = date(2025, 7, 1)
@@ -283,6 +285,12 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path):
         "demo/ground_truth/faults.json",
         "demo/ground_truth/flows_daily.parquet",
         "sites/demo_mine.yaml",
+        "landing/highveld_scada_export_20250703.csv",
+        "landing/highveld_manual_readings_2025-07.xlsx",
+        "demo/ground_truth/demo_highveld/faults.json",
+        "demo/ground_truth/demo_highveld/flows_daily.parquet",
+        "sites/demo_highveld.yaml",
+        "organisation.yaml",
     )
     runs = {}
     for label, seed in (("a", 3), ("b", 3), ("c", 4)):
@@ -291,6 +299,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path):
     assert runs["a"] == runs["b"]
     assert runs["a"][0] != runs["c"][0]
     assert runs["a"][2] != runs["c"][2]
+    assert runs["a"][6] != runs["c"][6]
 
 
 def test_faults_need_five_days(tmp_path: Path):
@@ -372,3 +381,163 @@ def test_every_fault_is_where_the_manifest_says(faulty: Path, clean: Path):
             data = path.read_bytes()
             assert b"\x00" in data
             assert fault["expected"] == "quarantined"
+
+
+# -- the second mine and the organisation --------------------------------------------------
+HIGHVELD_TZ = "Africa/Johannesburg"
+
+
+def _highveld_scada(home: Path) -> pd.DataFrame:
+    site = parse_site_text((home / "sites" / "demo_highveld.yaml").read_text())
+    by_tag = {m.tag: m.id for m in site.meters if m.tag}
+    frames = []
+    for path in sorted((home / "landing").glob("highveld_scada_export_????????.csv")):
+        frame = pd.read_csv(path)
+        stamps = pd.to_datetime(frame.pop("Timestamp"), format="%d/%m/%Y %H:%M")
+        frame.index = stamps.dt.tz_localize(HIGHVELD_TZ).dt.tz_convert("UTC")
+        frame.columns = [by_tag[HEADER_RE.match(c)["name"]] for c in frame.columns]
+        frames.append(frame)
+    return pd.concat(frames)
+
+
+def test_the_organisation_file_names_both_regions_and_every_site_fits_it(clean: Path):
+    org = load_organisation(clean / "organisation.yaml")
+    assert (org.organisation.id, org.organisation.name) == (
+        "example_resources",
+        "Example Resources Ltd",
+    )
+    assert org.organisation.financial_year_start_month == 7
+    assert org.organisation.data_start == START
+    assert [r.id for r in org.regions] == ["wa_south_west", "highveld"]
+    assert validate_home(clean) == []
+    sites = {p.stem: parse_site_text(p.read_text()).site for p in (clean / "sites").glob("*")}
+    assert sorted(sites) == ["demo_highveld", "demo_mine"]
+    assert {(s.organisation, s.region, s.timezone, s.data_start) for s in sites.values()} == {
+        ("example_resources", "wa_south_west", TZ, START),
+        ("example_resources", "highveld", HIGHVELD_TZ, START),
+    }
+    parameters = {s.id for s in sites.values()}
+    assert parameters == set(SITE_IDS)
+
+
+def test_the_highveld_mine_is_a_smaller_layout_on_its_own_files_and_ports():
+    highveld, mine = build_highveld_site(), build_demo_site(6)
+    # a valid site file, not only a valid object
+    assert parse_site_text(dump_site(highveld)) == highveld
+    stores = [n.id for n in highveld.nodes if n.kind == "store"]
+    assert stores == ["raw_water_dam", "process_water_dam", "return_water_dam", "tsf"]
+    assert len(highveld.meters) == 29 and len(mine.meters) == 68
+    assert {lay.pattern for lay in highveld.file_layouts} == {
+        "highveld_scada_export_*.csv",
+        "highveld_logger_borefield_*.csv",
+        "highveld_manual_readings_*.xlsx",
+    }
+    ports = {m.modbus.port for m in highveld.meters if m.modbus}
+    assert ports == {5030, 5031}
+    assert not ports & {m.modbus.port for m in mine.meters if m.modbus}
+
+
+def test_highveld_days_are_johannesburg_days(clean: Path):
+    sim = simulate(build_highveld_site(), start=START, days=DAYS, seed=7)
+    # local midnight of 1 July in Johannesburg (UTC+2) is 30 June 22:00 UTC
+    assert sim.ts_utc[0] == pd.Timestamp("2025-06-30T22:00:00Z")
+    scada = _highveld_scada(clean)
+    assert scada.index[0] == sim.ts_utc[0]
+    first_lines = (clean / "landing" / "highveld_scada_export_20250702.csv").read_text()
+    assert first_lines.splitlines()[1].startswith("02/07/2025 00:00,")
+    # each local day of the truth sums the 15-minute volumes from its local midnight
+    truth = _highveld_truth(clean, "flows_daily")
+    second = sim.flows_15min.loc["2025-07-01T22:00Z":"2025-07-02T21:45Z"].sum()
+    day2 = truth[truth["day"] == "2025-07-02"].set_index("flow_id")["volume_m3"]
+    np.testing.assert_allclose(day2[second.index], second.round(6), atol=1e-6)
+    site_daily = _highveld_truth(clean, "site_daily")
+    assert len(site_daily) == DAYS
+    assert site_daily["closure_m3"].abs().max() < 1e-6
+    # the meters the files carry are the truth's: the raw water transfer's rate on day 2
+    rate = scada.loc["2025-07-01T22:00Z":"2025-07-02T21:45Z", "FT-120"] * 0.25
+    assert rate.sum() == pytest.approx(day2["rwd_to_pwd"], rel=0.005)
+
+
+def _highveld_truth(home: Path, name: str) -> pd.DataFrame:
+    frame = pd.read_csv(home / "demo" / "ground_truth" / "demo_highveld" / f"{name}.csv")
+    frame["day"] = frame["day"].astype(str)
+    return frame
+
+
+def test_each_mine_has_its_own_weather_and_the_device_simulator_shows_it(clean: Path):
+    from demo.devices.values import DemoValues
+
+    mine = simulate(build_demo_site(6), start=START, days=DAYS, seed=7)
+    highveld = DemoValues(build_highveld_site(), START, DAYS, seed=7)
+    assert not np.array_equal(mine.drivers.rain_mm, highveld.sim.drivers.rain_mm)
+    scada = _highveld_scada(clean)
+    # a poll of the simulated device gives what the file drop says (outside the fault windows)
+    for meter in ("FT-110", "LT-101", "FQ-121"):
+        shown = [highveld.grid[meter][k] for k in range(0, DAYS * 96, 97)]
+        written = scada[meter].to_numpy()[0 : DAYS * 96 : 97]
+        np.testing.assert_array_equal(shown, written)
+
+
+def test_the_highveld_mine_always_carries_its_reading_faults(clean: Path, faulty: Path):
+    assert not (clean / "demo" / "ground_truth" / "faults.json").exists()
+    for home in (clean, faulty):
+        manifest = home / "demo" / "ground_truth" / "demo_highveld" / "faults.json"
+        faults = json.loads(manifest.read_text())
+        assert {f["kind"] for f in faults} == READING_KINDS
+        assert all(f["file"].startswith("highveld_scada_export_") for f in faults)
+    site = parse_site_text((clean / "sites" / "demo_highveld.yaml").read_text())
+    faults = json.loads(
+        (clean / "demo" / "ground_truth" / "demo_highveld" / "faults.json").read_text()
+    )
+    for fault in faults:
+        frame = pd.read_csv(clean / "landing" / fault["file"])
+        meter = site.meter(fault["meter_id"])
+        column = frame[f"{meter.tag} [{meter.unit}]"]
+        first = fault["line"] - 2
+        # the manifest's local time is Johannesburg's: line 2 is 00:00 local
+        local = pd.Timestamp(fault["start_utc"]).tz_convert(HIGHVELD_TZ)
+        assert frame["Timestamp"].iloc[first] == local.strftime("%d/%m/%Y %H:%M")
+        if fault["kind"] == "gap":
+            assert column.iloc[first : first + 24].isna().all()
+        elif fault["kind"] == "stuck":
+            assert column.iloc[first : first + 48].nunique() == 1
+        elif fault["kind"] == "spike":
+            assert column.iloc[first] > 5 * column.iloc[first - 1]
+        else:
+            assert column.iloc[first] == -9999
+
+
+def test_a_short_demo_has_no_room_for_the_highveld_faults_and_reruns_replace_drops(
+    tmp_path: Path,
+):
+    write_demo(tmp_path, days=5)
+    assert (tmp_path / "landing" / "highveld_scada_export_20250706.csv").exists()
+    out = write_demo(tmp_path, days=3)
+    assert out.sites["demo_highveld"].faults_manifest is None
+    assert not (tmp_path / "demo" / "ground_truth" / "demo_highveld" / "faults.json").exists()
+    names = sorted(p.name for p in (tmp_path / "landing").iterdir())
+    assert "highveld_scada_export_20250706.csv" not in names
+    assert len([n for n in names if n.startswith("highveld_")]) == 2 * 4 + 1
+    only = write_demo(tmp_path / "one", days=2, sites=("demo_mine",))
+    assert list(only.sites) == ["demo_mine"]
+    assert not list((tmp_path / "one" / "landing").glob("highveld_*"))
+
+
+def test_the_highveld_rains_in_summer_and_discharges_only_then(year: DemoSimulation):
+    highveld = simulate(build_highveld_site(), start=START, days=365, seed=7)
+
+    def summer_share(sim: DemoSimulation) -> float:
+        rain = pd.Series(sim.drivers.rain_mm.reshape(365, -1).sum(axis=1), index=sim.dates)
+        summer = [d.month in (10, 11, 12, 1, 2, 3) for d in sim.dates]
+        return float(rain[summer].sum() / rain.sum())
+
+    # normals: 85 % of a Johannesburg year falls in October-March, 18 % of a Perth year
+    assert summer_share(highveld) > 0.65
+    assert summer_share(year) < 0.3
+    flows = highveld.flows_daily
+    months = pd.to_datetime(flows["day"]).dt.month
+    discharged = flows[(flows["flow_id"] == "rwd_to_discharge") & (flows["volume_m3"] > 0)]
+    assert set(months[discharged.index]) <= {11, 12, 1, 2, 3, 4}
+    # without a pit sump the water still balances to the cubic metre every day of the year
+    assert highveld.site_daily["closure_m3"].abs().max() < 1e-6
+    assert highveld.storage.min() > 0

@@ -23,7 +23,7 @@ def build_published_demo(home: Path) -> None:
     from siteledger.warehouse import Warehouse
     from tests.dbt.runner import run_dbt
 
-    out = write_demo(home, days=DEMO_DAYS)
+    out = write_demo(home, days=DEMO_DAYS, sites=("demo_mine",))
     settings = get_settings(home)
     settings.ensure_dirs()
     site = load_site(out.site_file)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -16,17 +18,22 @@ def test_demo_run_builds_publishes_and_prints_the_monthly_balance(tmp_path: Path
     result = CliRunner().invoke(cli, ["--home", str(tmp_path), "demo", "run", "--days", "4"])
     assert result.exit_code == 0, result.output
     assert "Site water balance by month" in result.output
-    assert "demo_mine │ 2025-07" in result.output
+    # both mines of the demo organisation, one row each (the site column may be cut short)
+    assert re.search(r"demo_mine +│ 2025-07", result.output)
+    assert re.search(r"demo_high\S* +│ 2025-07", result.output)
     assert "PASS=" in result.output and "ERROR=0" in result.output
     published = tmp_path / "warehouse" / "siteledger.duckdb"
     assert str(published) in result.output
     with duckdb.connect(str(published), read_only=True) as con:
-        days, worst = con.execute(
-            "select count(*) filter (where is_complete), max(abs(closure_error_pct)) "
-            "from fct_site_balance_daily"
-        ).fetchone()
-    assert days == 4
-    assert worst < 0.5
+        per_site = con.execute(
+            "select site_id, count(*) filter (where is_complete), max(abs(closure_error_pct)) "
+            "from fct_site_balance_daily group by site_id order by site_id"
+        ).fetchall()
+    assert [(site, days) for site, days, _ in per_site] == [
+        ("demo_highveld", 4),
+        ("demo_mine", 4),
+    ]
+    assert max(worst for _, _, worst in per_site) < 0.5
     # a second run imports nothing new and publishes the same balance again
     again = CliRunner().invoke(cli, ["--home", str(tmp_path), "demo", "run", "--days", "4"])
     assert again.exit_code == 0, again.output
@@ -49,6 +56,15 @@ def test_a_demo_with_other_parameters_warns_and_fresh_clears_earlier_data(tmp_pa
     home = ["--home", str(tmp_path)]
     first = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "5"])
     assert first.exit_code == 0, first.output
+    recorded = tmp_path / "demo" / "parameters.json"
+    parameters = json.loads(recorded.read_text())
+    assert parameters["sites"] == ["demo_mine", "demo_highveld"]
+    # a home whose last demo wrote one mine only: the same options now mean other sites
+    one_mine = {key: value for key, value in parameters.items() if key != "sites"}
+    recorded.write_text(json.dumps(one_mine))
+    upgraded = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "5"])
+    assert "holds an earlier demo (--days 5 " in upgraded.output
+    assert json.loads(recorded.read_text()) == parameters
     # stand-ins for what a run of the first demo leaves behind
     old_batch = tmp_path / "lake" / "readings" / "site=demo_mine" / "old.parquet"
     old_batch.parent.mkdir(parents=True)

@@ -81,7 +81,7 @@ def _collector(home: Path, site_file: Path, clock: SimClock) -> subprocess.Popen
 
 def test_devices_to_the_balance_with_an_outage_in_the_middle(tmp_path: Path):
     home = tmp_path / "home"
-    out = write_demo(home, days=1)
+    out = write_demo(home, days=1, sites=("demo_mine",))
     settings = get_settings(home)
     # the devices deliver what the SCADA export and the borefield logger would; the manual
     # workbook (dip boards, pan, lab moisture) still arrives as a file
@@ -177,7 +177,7 @@ def test_devices_to_the_balance_with_an_outage_in_the_middle(tmp_path: Path):
 
 def test_kill_9_loses_at_most_the_cycle_in_flight(tmp_path: Path):
     home = tmp_path / "home"
-    site = load_site(write_demo(tmp_path / "demo", days=1).site_file)
+    site = load_site(write_demo(tmp_path / "demo", days=1, sites=("demo_mine",)).site_file)
     used = sorted({m.modbus.port for m in site.meters if m.modbus})
     site = on_ports(site, dict(zip(used, free_ports(len(used)), strict=True)))
     site_file = tmp_path / "site.yaml"
