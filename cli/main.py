@@ -49,7 +49,32 @@ def _sites(settings: Settings, site_file: Path | None) -> list[SiteConfig]:
     return sites
 
 
-@click.group()
+class _Commands(click.Group):
+    """The ``siteledger`` group; commands that other distributions (and the demo) add through the
+    ``siteledger.commands`` entry point (a function taking this group) join it on first use, so
+    they may import this module without a cycle."""
+
+    _plugins_loaded = False
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from importlib.metadata import entry_points
+
+        for entry in entry_points(group="siteledger.commands"):
+            entry.load()(self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugins()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_plugins()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -462,18 +487,6 @@ cli.add_command(reports)
 from cli.quality import quality  # noqa: E402
 
 cli.add_command(quality)
-
-
-def _add_plugin_commands() -> None:
-    """Commands other distributions (and the demo) add through the ``siteledger.commands``
-    entry point: a function that takes the ``siteledger`` group."""
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group="siteledger.commands"):
-        entry.load()(cli)
-
-
-_add_plugin_commands()
 
 
 def main() -> None:
