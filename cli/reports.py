@@ -326,19 +326,20 @@ def reports_deliver(ctx: click.Context, report_id: str, attempts: int) -> None:
 @click.pass_context
 def reports_due(ctx: click.Context, hours: int, now_text: str | None) -> None:
     """Reports due within HOURS (or overdue) that are not submitted; exit 1 when there are any."""
-    from reports.data import site_ids
-    from reports.deadlines import unsubmitted_deadlines
-    from reports.definitions import load_definitions
+    from reports.deadlines import due_in_home
 
     settings = _settings(ctx)
     registry = _registry(settings)
     now = dt.datetime.fromisoformat(now_text) if now_text else dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
-    db = settings.published_db
-    sites = site_ids(db) if db.exists() else sorted({r.site_id for r in registry.list()})
-    due = unsubmitted_deadlines(
-        load_definitions(settings.reports_dir), sites, registry, now, dt.timedelta(hours=hours)
+    due = due_in_home(
+        settings.reports_dir,
+        settings.published_db,
+        settings.organisation_file,
+        registry,
+        now,
+        dt.timedelta(hours=hours),
     )
     for deadline in due:
         click.echo(deadline.describe())

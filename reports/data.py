@@ -656,6 +656,13 @@ class PublishedOrganisation:
         ]
 
 
+def site_regulators(db_path: Path) -> dict[str, list[str]]:
+    """The regulators each published site names (empty: the site names none)."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = con.execute("select site_id, regulators from dim_sites order by 1").fetchall()
+    return {site: [r for r in (regs or "").split(",") if r] for site, regs in rows}
+
+
 def organisation_ids(db_path: Path) -> list[str]:
     with duckdb.connect(str(db_path), read_only=True) as con:
         return [

@@ -9,10 +9,15 @@ flagged for months before its first data.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from reports.definitions import ReportDefinition
-from reports.periods import Period, add_months, period_containing
+from reports.data import organisation_ids as published_organisations
+from reports.data import site_ids as published_sites
+from reports.data import site_regulators as published_regulators
+from reports.definitions import ReportDefinition, load_definitions
+from reports.periods import Period, add_months, organisation_fy_start_month, period_containing
 from reports.registry import Registry
 from siteledger.site.organisation import DEFAULT_FY_START_MONTH
 
@@ -65,6 +70,7 @@ def unsubmitted_deadlines(
     horizon: dt.timedelta = DEFAULT_HORIZON,
     fy_start_month: int = DEFAULT_FY_START_MONTH,
     organisation_ids: list[str] | None = None,
+    site_regulators: Mapping[str, Collection[str]] | None = None,
 ) -> list[Deadline]:
     """Every report due within ``horizon`` of ``now`` (or overdue) without a submitted version;
     ``fy_start_month`` is the organisation's (``reports.periods.organisation_fy_start_month``);
@@ -84,7 +90,8 @@ def unsubmitted_deadlines(
             # an organisation report is registered under the organisation's id
             scopes = site_ids if definition.scope == "site" else (organisation_ids or [])
             for site_id in scopes:
-                if not definition.applies_to(site_id):
+                regulators = (site_regulators or {}).get(site_id, ())
+                if not definition.applies_to(site_id, regulators):
                     continue
                 versions = registry.versions(definition.id, site_id, period.key)
                 if any(v.status == "submitted" for v in versions):
@@ -104,3 +111,33 @@ def unsubmitted_deadlines(
                     )
                 )
     return sorted(out, key=lambda d: (d.hours_left, d.definition_id, d.site_id))
+
+
+def due_in_home(
+    reports_dir: Path,
+    published_db: Path,
+    organisation_file: Path,
+    registry: Registry,
+    now: dt.datetime,
+    horizon: dt.timedelta = DEFAULT_HORIZON,
+) -> list[Deadline]:
+    """:func:`unsubmitted_deadlines` for a deployment: its definitions, the sites and
+    organisations of its published warehouse (else those of its registry) with their
+    regulators, and its organisation's financial year."""
+    if published_db.exists():
+        sites = published_sites(published_db)
+        organisations = published_organisations(published_db)
+        regulators = published_regulators(published_db)
+    else:
+        sites = sorted({r.site_id for r in registry.list()})
+        organisations, regulators = [], {}
+    return unsubmitted_deadlines(
+        load_definitions(reports_dir),
+        sites,
+        registry,
+        now,
+        horizon,
+        organisation_fy_start_month(organisation_file),
+        organisations,
+        regulators,
+    )

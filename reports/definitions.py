@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
@@ -193,8 +194,12 @@ class ReportDefinition(_Model):
             )
         return organisation_month
 
-    def applies_to(self, site_id: str) -> bool:
-        return "*" in self.sites or site_id in self.sites
+    def applies_to(self, site_id: str, regulators: Collection[str] = ()) -> bool:
+        """Whether ``site_id`` files this report: it is among ``sites`` and, when the site names
+        its regulators, this report's regulator is one of them (a mine files the returns of its
+        own jurisdiction)."""
+        listed = "*" in self.sites or site_id in self.sites
+        return listed and (not regulators or self.regulator in regulators)
 
     @property
     def fingerprint(self) -> str:

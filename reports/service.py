@@ -161,8 +161,9 @@ def generate(
     for site_id in chosen:
         data = load_site(db, site_id)
         site_reqs = _site_file_requirements(settings, site_id)
+        regulators = [r for r in (data.site.get("regulators") or "").split(",") if r]
         for definition in definitions:
-            if definition.scope != "site" or not definition.applies_to(site_id):
+            if definition.scope != "site" or not definition.applies_to(site_id, regulators):
                 continue
             for period in _periods(data, definition, period_keys):
                 prepared = _prepare(settings, registry, data, definition, period, site_reqs, actor)

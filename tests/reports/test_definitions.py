@@ -237,3 +237,37 @@ def test_site_file_requirements_of_the_same_period_apply_and_unknown_metrics_are
     assert errors == [
         "site-GW.Licence-1: Inputs: Groundwater 36.0 ML breaches the maximum 30 ML (GWL 1)"
     ]
+
+
+def test_a_site_files_the_reports_of_its_own_regulators_only():
+    shipped = {d.id: d for d in load_definitions()}
+    monthly, org = shipped["monthly_water_return"], shipped["annual_organisation_water_report"]
+    assert monthly.regulator == "WA DWER"
+    assert monthly.applies_to("demo_mine", ["WA DWER", "WA DEMIRS"])
+    # a mine under another jurisdiction does not file the Western Australian return
+    assert not monthly.applies_to("demo_highveld", ["DWS (South Africa)"])
+    # a site that names no regulator files every report listed for it
+    assert monthly.applies_to("hand_site", [])
+    assert org.scope == "organisation"
+
+
+def test_deadlines_skip_reports_a_site_does_not_file(tmp_path: Path):
+    from reports.deadlines import unsubmitted_deadlines
+    from reports.registry import Registry
+    from siteledger.state import StateStore
+
+    registry = Registry(StateStore(f"sqlite:///{tmp_path / 'state.db'}"))
+    definitions = [d for d in load_definitions() if d.id == "monthly_water_return"]
+    # 2025-08-10: July's return is due at the end of its due date, within 48 h or not yet
+    now = dt.datetime.combine(
+        definitions[0].due_date(dt.date(2025, 7, 31)), dt.time(12), tzinfo=dt.UTC
+    )
+    regulators = {"demo_mine": ["WA DWER"], "demo_highveld": ["DWS (South Africa)"]}
+    due = unsubmitted_deadlines(
+        definitions,
+        ["demo_highveld", "demo_mine"],
+        registry,
+        now,
+        site_regulators=regulators,
+    )
+    assert {(d.site_id, d.period_key) for d in due} == {("demo_mine", "2025-07")}
