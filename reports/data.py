@@ -599,8 +599,8 @@ def build_payload(
         "site": {
             "id": site["site_id"],
             "name": site.get("site_name"),
-            "organisation": site.get("organisation"),
-            "region": site.get("region"),
+            "organisation": site.get("organisation_name") or site.get("organisation"),
+            "region": site.get("region_name") or site.get("region"),
             "timezone": site.get("timezone"),
             "regulators": site.get("regulators"),
             "water_stressed": stressed,
