@@ -67,10 +67,12 @@ def test_organisation_and_region_rollups_equal_their_sites(home: Path) -> None:
         "select p.*, s.organisation, s.region from marts.fct_site_balance_period p "
         "join marts.dim_sites s using (site_id) where p.period_kind in ('month', 'year')",
     )
-    assert {r["site_id"] for r in sites} == {HAND_SITE, "demo_mine"}
+    assert {r["site_id"] for r in sites} == {HAND_SITE, "demo_mine", "demo_highveld"}
     annual = query(home, "select * from marts.fct_organisation_balance_annual")
     monthly = query(home, "select * from marts.fct_organisation_balance_monthly")
-    assert len(annual) == 4 and len(monthly) == 4  # two organisations, one region each, FY2026
+    # FY2026 (July 2025): the hand site's organisation with its one region, and the demo's
+    # organisation of two mines in two regions
+    assert len(annual) == 5 and len(monthly) == 5
     for rollup, kind, key in ((annual, "year", "period_start"), (monthly, "month", "month_start")):
         for row in rollup:
             members = [
@@ -81,7 +83,12 @@ def test_organisation_and_region_rollups_equal_their_sites(home: Path) -> None:
                 and (row["scope"] == "organisation" or s["region"] == row["scope_id"])
                 and s["period_start"] == row[key]
             ]
-            assert len(members) == row["n_sites"] == 1
+            assert len(members) == row["n_sites"]
+            assert row["n_sites"] == (
+                2
+                if row["scope"] == "organisation" and row["organisation"] == "example_resources"
+                else 1
+            )
             assert 1000 * row["inputs_ml"] == pytest.approx(
                 sum(m["inputs_m3"] for m in members), abs=1.0
             )
