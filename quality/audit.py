@@ -73,7 +73,7 @@ def _test_name(test: Any) -> str | None:
 def _grain_columns(test: Any) -> list[str] | None:
     if not isinstance(test, dict) or "grain" not in test:
         return None
-    body = test["grain"] or {}
+    body: dict[str, Any] = test["grain"] or {}
     arguments = body.get("arguments", body)
     columns = arguments.get("columns")
     return [str(c) for c in columns] if columns else None

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -111,7 +111,7 @@ class ReportDefinition(_Model):
     discharge_categories: list[str] = Field(
         default_factory=lambda: ["surface_water", "sea_water", "third_party_water"]
     )
-    formats: list[Format] = Field(default_factory=lambda: ["pdf", "xlsx", "csv", "json", "xml"])
+    formats: list[Format] = Field(default_factory=lambda: list(get_args(Format)))
     recipients: list[str] = Field(default_factory=list)
     due: DueRule
     template: str = "report.html.j2"

@@ -21,7 +21,7 @@ _SOURCE_KEYS = {
     "lake": lambda table: AssetKey(["raw", table]),
     "site_config": lambda _: SITE_CONFIG_KEY,
 }
-SITE_CONFIG_KEY = AssetKey(["raw", "site_config"])
+SITE_CONFIG_KEY: AssetKey = AssetKey(["raw", "site_config"])
 _GROUPS = {"staging": "staging", "intermediate": "intermediate"}
 _OWNERS = {"marts": ["team:water-accounting"]}
 
