@@ -9,8 +9,19 @@ from pathlib import Path
 
 from siteledger.settings import Settings
 
+# The dbt project sits beside the packages, in a checkout and (as package data) in site-packages
+# alike. It is only read: what dbt writes goes under the runtime home (dbt_target_dir).
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_target_dir(settings: Settings) -> Path:
+    """Where dbt writes its manifest, compiled SQL and partial-parse state for this home."""
+    return settings.home / "dbt" / "target"
+
+
+def dbt_log_dir(settings: Settings) -> Path:
+    return settings.home / "dbt" / "logs"
 
 
 class DbtError(RuntimeError):
@@ -22,8 +33,8 @@ class DbtError(RuntimeError):
 def dbt_env(
     settings: Settings, start_day: str | None = None, end_day: str | None = None
 ) -> dict[str, str]:
-    """Environment dbt needs: absolute paths of the runtime folder and the build database, and
-    the partition window (site-local days; empty = no bound).
+    """Environment dbt needs: absolute paths of the runtime folder, the build database and the
+    folders dbt writes to, and the partition window (site-local days; empty = no bound).
 
     The window travels in the environment rather than ``--vars``: dbt re-parses the whole project
     whenever ``--vars`` change (~6 s here, every night), but only the files that read an
@@ -36,6 +47,8 @@ def dbt_env(
         "SITELEDGER_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "SITELEDGER_START_DAY": start_day or "",
         "SITELEDGER_END_DAY": end_day or "",
+        "DBT_TARGET_PATH": str(dbt_target_dir(settings)),
+        "DBT_LOG_PATH": str(dbt_log_dir(settings)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
 

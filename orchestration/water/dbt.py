@@ -11,10 +11,14 @@ from typing import Any
 from dagster import AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from siteledger.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
-from siteledger.settings import Settings
+from siteledger.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env, dbt_target_dir
+from siteledger.settings import Settings, get_settings
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target_path=dbt_target_dir(get_settings()),
+)
 
 
 _SOURCE_KEYS = {
@@ -79,6 +83,10 @@ def ensure_manifest() -> Path:
                 str(DBT_PROJECT_DIR),
                 "--profiles-dir",
                 str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(manifest.parent),
+                "--log-path",
+                str(manifest.parent.parent / "logs"),
             ],
             check=True,
             env=env,
