@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.dbt.homes import DEMO_DAYS, DEMO_SITE, demo_available
+from tests.dbt.homes import DEMO_DAYS, DEMO_SITE
 from tests.dbt.runner import query
 
 RELATIVE = 0.005
@@ -30,7 +30,6 @@ LEVEL_RESOLUTION_M = 0.0001
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 
 

@@ -20,12 +20,10 @@ import siteledger.dbt
 from cli.main import cli
 from siteledger.settings import Settings
 from siteledger.state import StateStore
-from tests.dbt.homes import demo_available
 from tests.dbt.runner import shared_home
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 
 
