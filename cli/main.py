@@ -469,7 +469,7 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     console.print(f"Dagster UI on http://{host}:{port} (instance {settings.dagster_home})")
     sys.exit(
         subprocess.call(
-            [str(dagster), "dev", "-h", host, "-p", str(port), "-w", str(root / "workspace.yaml")],
+            [str(dagster), "dev", "-h", host, "-p", str(port), "-m", "orchestration.definitions"],
             env=env,
             cwd=root,
         )

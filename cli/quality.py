@@ -169,7 +169,8 @@ def quality_scores(
     """Quality scores from the published warehouse."""
     import duckdb
 
-    clauses, params = ["scope = ?"], [scope]
+    clauses: list[str] = ["scope = ?"]
+    params: list[Any] = [scope]
     if site_id:
         clauses.append("site_id = ?")
         params.append(site_id)

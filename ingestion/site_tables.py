@@ -343,7 +343,7 @@ def _meter_vee_rows(site: SiteConfig) -> list[Row]:
     for meter in site.meters:
         vee = site.quality.vee.for_meter(meter)
         own_flat_line = meter.vee is not None and meter.vee.flat_line_hours is not None
-        flat_line = vee.flat_line_hours
+        flat_line: float | None = vee.flat_line_hours
         if meter.measurand in FLAT_LINE_EXEMPT and not own_flat_line:
             flat_line = None
         rows.append(

@@ -69,7 +69,7 @@ def consistency(error_pct: pd.Series, threshold_pct: pd.Series) -> pd.Series:
 def status_of(overall: pd.Series, bands: pd.DataFrame) -> pd.Series:
     """excellent / good / fair / poor by the site's bands (columns excellent_min, good_min,
     fair_min, aligned with ``overall``); null where the overall score is null."""
-    status = np.select(
+    status = np.select(  # type: ignore[call-overload]  # numpy's stubs refuse default=None
         [
             overall >= bands["excellent_min"],
             overall >= bands["good_min"],

@@ -78,7 +78,8 @@ def storage_trend(
             f'<text x="{w - right}" y="{y - 2:.1f}" text-anchor="end" fill="#cc0000">'
             "capacity</text>"
         )
-    segments, current = [], []
+    segments: list[Any] = []
+    current: list[Any] = []
     for i, (_, value) in enumerate(points):
         if value is None:
             if current:
@@ -237,7 +238,7 @@ def sankey(flows: list[dict[str, Any]], unit: str = "m3") -> Markup:
     y_of: dict[str, float] = {}
     bottom_of_nodes = 0.0
     for nodes in by_col.values():
-        y = pad_top
+        y = float(pad_top)
         for node in nodes:
             y_of[node] = y
             y += max(size[node] * scale, 1.0) + gap

@@ -510,7 +510,7 @@ def _data_quality(
         by_status[str(r["status"])] += 1
     out["site"] = {
         "days_scored": len(site_rows),
-        "mean_overall_score": _sum(scores) / len(scores) if scores else None,
+        "mean_overall_score": float(sum(scores)) / len(scores) if scores else None,
         "min_overall_score": min(scores) if scores else None,
         "days_by_status": dict(sorted(by_status.items())),
     }

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Collection
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -120,7 +120,7 @@ class ReportDefinition(_Model):
     discharge_categories: list[str] = Field(
         default_factory=lambda: ["surface_water", "sea_water", "third_party_water"]
     )
-    formats: list[Format] = Field(default_factory=lambda: ["pdf", "xlsx", "csv", "json", "xml"])
+    formats: list[Format] = Field(default_factory=lambda: list(get_args(Format)))
     recipients: list[str] = Field(default_factory=list)
     due: DueRule
     template: str = "report.html.j2"

@@ -12,9 +12,10 @@ Every delivery attempt (S3, e-mail) is a row of ``report_deliveries``.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     select,
@@ -143,7 +145,7 @@ def diff_figures(
 class Registry:
     def __init__(self, store: StateStore):
         self.store = store
-        Base.metadata.create_all(store.engine, tables=TABLES)
+        Base.metadata.create_all(store.engine, tables=cast("list[Table]", TABLES))
 
     def versions(self, definition_id: str, site_id: str, period_key: str) -> list[ReportRecord]:
         with self.store.session() as s:
@@ -263,7 +265,7 @@ class Registry:
             s.add(attempt)
         return attempt
 
-    def attempts(self, report_id: str) -> list[DeliveryAttempt]:
+    def attempts(self, report_id: str) -> builtins.list[DeliveryAttempt]:
         with self.store.session() as s:
             return list(
                 s.scalars(

@@ -21,7 +21,8 @@ def site_requirements(
 
     A site requirement on a metric reports do not know is returned as a warning, never silently
     dropped."""
-    specs, warnings = [], []
+    specs: list[RequirementSpec] = []
+    warnings: list[str] = []
     if not definition.include_site_requirements:
         return specs, warnings
     for req in site_requirements:

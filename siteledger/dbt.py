@@ -7,28 +7,27 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
+from siteledger.settings import Settings, get_settings
 
-from siteledger.settings import Settings
-
+# The dbt project sits beside the packages, in a checkout and (as package data) in site-packages
+# alike. It is only read: what dbt writes goes under the runtime home (dbt_target_dir).
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 
-def target_dir() -> Path:
-    """The folder dbt writes its artifacts to, resolved as dbt does: ``DBT_TARGET_PATH``, else
-    ``target-path`` in ``dbt_project.yml``, relative to the project."""
-    configured = os.environ.get("DBT_TARGET_PATH")
-    if not configured:
-        project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-        configured = (project or {}).get("target-path") or "target"
-    return DBT_PROJECT_DIR / configured
+def dbt_target_dir(settings: Settings) -> Path:
+    """Where dbt writes its manifest, compiled SQL and partial-parse state for this home."""
+    return settings.home / "dbt" / "target"
 
 
-def manifest_path() -> Path:
-    """The manifest ``dbt parse`` and ``dbt build`` write: every model, column, test and
-    constraint of the project as dbt understood them."""
-    return target_dir() / "manifest.json"
+def dbt_log_dir(settings: Settings) -> Path:
+    return settings.home / "dbt" / "logs"
+
+
+def manifest_path(settings: Settings | None = None) -> Path:
+    """The manifest ``dbt parse`` and ``dbt build`` write for a home: every model, column, test
+    and constraint of the project as dbt understood them."""
+    return dbt_target_dir(settings or get_settings()) / "manifest.json"
 
 
 class DbtError(RuntimeError):
@@ -40,8 +39,8 @@ class DbtError(RuntimeError):
 def dbt_env(
     settings: Settings, start_day: str | None = None, end_day: str | None = None
 ) -> dict[str, str]:
-    """Environment dbt needs: absolute paths of the runtime folder and the build database, and
-    the partition window (site-local days; empty = no bound).
+    """Environment dbt needs: absolute paths of the runtime folder, the build database and the
+    folders dbt writes to, and the partition window (site-local days; empty = no bound).
 
     The window travels in the environment rather than ``--vars``: dbt re-parses the whole project
     whenever ``--vars`` change (~6 s here, every night), but only the files that read an
@@ -54,6 +53,8 @@ def dbt_env(
         "SITELEDGER_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "SITELEDGER_START_DAY": start_day or "",
         "SITELEDGER_END_DAY": end_day or "",
+        "DBT_TARGET_PATH": str(dbt_target_dir(settings)),
+        "DBT_LOG_PATH": str(dbt_log_dir(settings)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
 

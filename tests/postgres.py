@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 import pytest
 
 ADMIN_URL = os.environ.get("SITELEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -20,7 +21,6 @@ ADMIN_URL = os.environ.get("SITELEDGER_TEST_PG", "postgresql://postgres@127.0.0.
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """Create an empty database, yield its ``postgresql://`` URL, drop it afterwards."""
-    psycopg = pytest.importorskip("psycopg")
     try:
         admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:

@@ -36,5 +36,6 @@ where abs(monthly.inputs_m3 - daily.inputs_m3) > 1e-6 * greatest(1, daily.inputs
     or abs(monthly.outputs_m3 - daily.outputs_m3) > 1e-6 * greatest(1, daily.outputs_m3)
     or (
         daily.n_incomplete = 0
-        and abs(monthly.closure_error_m3 - daily.closure_error_m3) > 1e-6 * greatest(1, daily.inputs_m3)
+        and abs(monthly.closure_error_m3 - daily.closure_error_m3)
+            > 1e-6 * greatest(1, daily.inputs_m3)
     )

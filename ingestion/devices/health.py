@@ -20,9 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text, select
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Table, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ingestion.devices.devicemap import site_devices
@@ -60,7 +60,7 @@ class DeviceHealth(Base):
 
 
 def ensure_table(store: StateStore) -> None:
-    Base.metadata.create_all(store.engine, tables=[DeviceHealth.__table__])
+    Base.metadata.create_all(store.engine, tables=[cast(Table, DeviceHealth.__table__)])
 
 
 def _as_utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -126,6 +126,7 @@ def _apply(
         row.failures = (row.failures or 0) + 1
         row.consecutive_failures = (row.consecutive_failures or 0) + 1
         row.last_status = "erroring" if answered else "offline"
+        assert kind is not None
         row.last_error_kind = kind
         row.last_error = str(poll.get("error") or "")[:1000]
         row.error_counts = {

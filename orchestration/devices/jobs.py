@@ -39,7 +39,9 @@ device_poll_now_job = define_asset_job(
     default_status=DefaultSensorStatus.RUNNING,
     description="Starts a spool import when the device collector has spooled new segments.",
 )
-def device_spool_sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome):
+def device_spool_sensor(
+    context: SensorEvaluationContext, siteledger: SiteledgerHome
+) -> RunRequest | SkipReason:
     spool = siteledger.settings().spool
     newest: list[str] = []
     count = 0
@@ -64,5 +66,7 @@ def device_spool_sensor(context: SensorEvaluationContext, siteledger: Siteledger
     default_status=DefaultSensorStatus.RUNNING,
     description="When device readings land in the raw lake, rebuild the days they cover.",
 )
-def device_lake_days_changed_sensor(context: SensorEvaluationContext, asset_event: EventLogEntry):
+def device_lake_days_changed_sensor(
+    context: SensorEvaluationContext, asset_event: EventLogEntry
+) -> RunRequest | SkipReason:
     return rebuild_days_written(asset_event, "device readings landed")

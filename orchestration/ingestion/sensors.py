@@ -21,7 +21,9 @@ from orchestration.resources import SiteledgerHome
     default_status=DefaultSensorStatus.RUNNING,
     description="Starts an import when files wait in the landing folder.",
 )
-def landing_file_sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome):
+def landing_file_sensor(
+    context: SensorEvaluationContext, siteledger: SiteledgerHome
+) -> RunRequest | SkipReason:
     landing = siteledger.settings().landing
     waiting = sorted(
         (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)

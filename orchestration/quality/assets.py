@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -95,7 +96,7 @@ def warehouse_publish_audits(
 @asset_check(asset=QUALITY_SCORES_KEY, blocking=False)
 def site_days_score_good_or_better(siteledger: SiteledgerHome) -> AssetCheckResult:
     """Every closed site-day scores 'good' or better; the scores are in the metadata."""
-    rows = site_day_scores(siteledger.settings())
+    rows: list[dict[str, Any]] = site_day_scores(siteledger.settings())
     weak = [r for r in rows if r["status"] not in ("excellent", "good")]
     lowest = min((r["overall_score"] for r in rows if r["overall_score"] is not None), default=None)
     return AssetCheckResult(

@@ -1,6 +1,7 @@
 """Compliance report assets: monthly, quarterly and annual reports from the published marts."""
 
 import datetime as dt
+from typing import Any
 
 from dagster import (
     AssetCheckResult,
@@ -29,7 +30,7 @@ from reports.service import ReportGenerationError, generate_period, preview_mark
 PUBLISHED = AssetKey(["warehouse", "published"])
 DEADLINES_KEY = AssetKey(["reports", "report_deadlines"])
 DEADLINE_CHECK = "no_report_due_within_48h_is_unsubmitted"
-_COMMON = {
+_COMMON: dict[str, Any] = {
     "deps": [PUBLISHED],
     "group_name": "reports",
     "owners": ["team:compliance"],
@@ -56,7 +57,7 @@ def _materialize(
         raise Failure(description=f"no {kind} report definition is configured")
     records = [o.record for o in outcomes]
     pdfs = [r.artifacts["pdf"]["path"] for r in records if "pdf" in r.artifacts]
-    metadata = {
+    metadata: dict[str, Any] = {
         "status": ", ".join(
             sorted({f"{r.definition_id}/{r.site_id}: {r.status}" for r in records})
         ),

@@ -57,7 +57,7 @@ def _last_complete(kind: str, now: dt.datetime) -> str | None:
     return keys[-1] if keys else None
 
 
-def _request(kind: str, context: ScheduleEvaluationContext):  # type: ignore[no-untyped-def]
+def _request(kind: str, context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
     key = _last_complete(kind, context.scheduled_execution_time)
     if key is None:
         return SkipReason(f"no complete {kind} period yet")
@@ -72,7 +72,9 @@ def _request(kind: str, context: ScheduleEvaluationContext):  # type: ignore[no-
     default_status=DefaultScheduleStatus.RUNNING,
     description="04:00 on the 1st: the month just ended, after the nightly run published it.",
 )
-def compliance_report_monthly_schedule(context: ScheduleEvaluationContext):
+def compliance_report_monthly_schedule(
+    context: ScheduleEvaluationContext,
+) -> RunRequest | SkipReason:
     return _request("monthly", context)
 
 
@@ -83,7 +85,9 @@ def compliance_report_monthly_schedule(context: ScheduleEvaluationContext):
     default_status=DefaultScheduleStatus.RUNNING,
     description="04:00 on the first day of a financial quarter: the quarter just ended.",
 )
-def compliance_report_quarterly_schedule(context: ScheduleEvaluationContext):
+def compliance_report_quarterly_schedule(
+    context: ScheduleEvaluationContext,
+) -> RunRequest | SkipReason:
     return _request("quarterly", context)
 
 
@@ -94,7 +98,9 @@ def compliance_report_quarterly_schedule(context: ScheduleEvaluationContext):
     default_status=DefaultScheduleStatus.RUNNING,
     description="04:00 on the first day of the financial year: the year just ended.",
 )
-def compliance_report_annual_schedule(context: ScheduleEvaluationContext):
+def compliance_report_annual_schedule(
+    context: ScheduleEvaluationContext,
+) -> RunRequest | SkipReason:
     return _request("annual", context)
 
 
@@ -106,7 +112,9 @@ def compliance_report_annual_schedule(context: ScheduleEvaluationContext):
     description="Hourly: when a report is due within 48 h (or overdue) and not submitted, run the "
     "deadline check, which fails (severity ERROR) listing them; once per day per set of reports.",
 )
-def report_deadline_sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome):
+def report_deadline_sensor(
+    context: SensorEvaluationContext, siteledger: SiteledgerHome
+) -> RunRequest | SkipReason:
     now = _now()
     due = due_reports(siteledger, now)
     if not due:

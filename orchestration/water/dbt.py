@@ -11,11 +11,13 @@ from typing import Any
 from dagster import AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from siteledger.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env, target_dir
-from siteledger.settings import Settings
+from siteledger.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env, dbt_target_dir
+from siteledger.settings import Settings, get_settings
 
 dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target_dir()
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target_path=dbt_target_dir(get_settings()),
 )
 
 
@@ -23,7 +25,7 @@ _SOURCE_KEYS = {
     "lake": lambda table: AssetKey(["raw", table]),
     "site_config": lambda _: SITE_CONFIG_KEY,
 }
-SITE_CONFIG_KEY = AssetKey(["raw", "site_config"])
+SITE_CONFIG_KEY: AssetKey = AssetKey(["raw", "site_config"])
 _GROUPS = {"staging": "staging", "intermediate": "intermediate"}
 _OWNERS = {"marts": ["team:water-accounting"]}
 
@@ -81,6 +83,10 @@ def ensure_manifest() -> Path:
                 str(DBT_PROJECT_DIR),
                 "--profiles-dir",
                 str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(manifest.parent),
+                "--log-path",
+                str(manifest.parent.parent / "logs"),
             ],
             check=True,
             env=env,

@@ -95,7 +95,9 @@ def days_to_rebuild(days: list[str]) -> tuple[str, str] | None:
     default_status=DefaultSensorStatus.RUNNING,
     description="When new readings land in the raw lake, rebuild the days they cover in one run.",
 )
-def lake_days_changed_sensor(context: SensorEvaluationContext, asset_event: EventLogEntry):
+def lake_days_changed_sensor(
+    context: SensorEvaluationContext, asset_event: EventLogEntry
+) -> RunRequest | SkipReason:
     return rebuild_days_written(asset_event, "lake changed")
 
 
@@ -110,7 +112,7 @@ def rebuild_days_written(asset_event: EventLogEntry, trigger: str) -> RunRequest
         return SkipReason(f"{trigger}: no days written inside the partition range")
     first, last = window
     return RunRequest(
-        run_key=f"{asset_event.storage_id}",
+        run_key=f"{asset_event.run_id}:{asset_event.timestamp}",
         tags={
             "dagster/asset_partition_range_start": first,
             "dagster/asset_partition_range_end": last,
@@ -126,7 +128,9 @@ def rebuild_days_written(asset_event: EventLogEntry, trigger: str) -> RunRequest
     default_status=DefaultSensorStatus.RUNNING,
     description="When a site file is added or changed, export it and rebuild what derives from it.",
 )
-def site_config_sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome):
+def site_config_sensor(
+    context: SensorEvaluationContext, siteledger: SiteledgerHome
+) -> RunRequest | SkipReason:
     sites_dir = siteledger.settings().sites_dir
     digest = hashlib.sha256()
     files = sorted(sites_dir.glob("*.yaml"))

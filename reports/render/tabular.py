@@ -175,7 +175,7 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
         ws.freeze_panes = "A2"
         return ws
 
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    wb.remove(wb.active)
     summary = [
         [r["metric"], r["label"], r["unit"], r["value"], "yes" if r["in_summary"] else "no"]
         for r in summary_rows(payload)

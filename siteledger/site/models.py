@@ -728,17 +728,17 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             blocks.append(("history_register", mb.history_register, mb.history_register_count))
         for field, first, count in blocks:
             for reg in range(first, first + count):
-                key = (mb.host, mb.port, mb.unit_id, mb.function, reg)
-                if key in addresses and addresses[key] != meter.id:
+                slot = (mb.host, mb.port, mb.unit_id, mb.function, reg)
+                if slot in addresses and addresses[slot] != meter.id:
                     problems.append(
                         (
                             f"meters[{i}].modbus.{field}",
                             f"register {reg} on {mb.host}:{mb.port} unit {mb.unit_id} "
-                            f"overlaps meter {addresses[key]!r}",
+                            f"overlaps meter {addresses[slot]!r}",
                         )
                     )
                     break
-                addresses[key] = meter.id
+                addresses[slot] = meter.id
 
     for i, rule in enumerate(cfg.estimations):
         path = f"estimations[{i}]"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
+from demo import write_demo
+from ingestion.files import import_landing
 from ingestion.site_tables import write_site_tables
 from siteledger.settings import get_settings
 from siteledger.site import load_site
@@ -20,11 +21,6 @@ DEMO_SITES = (DEMO_SITE, HIGHVELD_SITE)
 DEMO_DAYS = 10
 
 
-def demo_available() -> bool:
-    """Whether the demo generator and the file importer are installed."""
-    return all(importlib.util.find_spec(name) for name in ("demo", "ingestion.files"))
-
-
 def add_hand_site(home: Path, through: dt.date = D4) -> None:
     """Site tables and hand readings (day folders up to ``through``) under ``home``."""
     settings = get_settings(home)
@@ -35,8 +31,6 @@ def add_hand_site(home: Path, through: dt.date = D4) -> None:
 def add_demo_site(home: Path) -> None:
     """Ten days of the demo organisation's two mines (demo_mine fault-free, demo_highveld with
     its few reading faults): generated drops, imported site by site, site tables written."""
-    from demo import write_demo
-    from ingestion.files import import_landing
     from siteledger.state import StateStore
 
     output = write_demo(home, days=DEMO_DAYS)
@@ -59,6 +53,5 @@ def add_demo_site(home: Path) -> None:
 def build_two_sites(home: Path) -> None:
     """The hand site and (when available) the demo's two mines in one lake, one ``dbt build``."""
     add_hand_site(home)
-    if demo_available():
-        add_demo_site(home)
+    add_demo_site(home)
     run_dbt(home, "build")

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from demo.write import ground_truth_dir
-from tests.dbt.homes import DEMO_DAYS, DEMO_SITE, DEMO_SITES, HIGHVELD_SITE, demo_available
+from tests.dbt.homes import DEMO_DAYS, DEMO_SITE, DEMO_SITES, HIGHVELD_SITE
 from tests.dbt.runner import query
 
 RELATIVE = 0.005
@@ -35,7 +35,6 @@ LEVEL_RESOLUTION_M = 0.0001
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 
 

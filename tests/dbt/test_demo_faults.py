@@ -19,12 +19,11 @@ import pytest
 
 from siteledger.settings import get_settings
 from siteledger.site import load_site
-from tests.dbt.homes import DEMO_SITE, demo_available
+from tests.dbt.homes import DEMO_SITE
 from tests.dbt.runner import query, run_dbt, shared_home
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 TOLERANCE = 0.005
 FLOOR_M3 = 0.5

@@ -165,11 +165,12 @@ def test_a_missing_manifest_fails_the_audits_that_need_it(tmp_path: Path):
     assert schema.detail == grains.detail
 
 
-def test_the_default_manifest_is_where_dbt_writes_it(tmp_path: Path, monkeypatch):
-    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "elsewhere"))
-    assert manifest_path() == tmp_path / "elsewhere" / "manifest.json"
+def test_the_default_manifest_is_where_dbt_writes_it_for_the_home(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("SITELEDGER_HOME", str(tmp_path / "elsewhere"))
+    expected = tmp_path / "elsewhere" / "dbt" / "target" / "manifest.json"
+    assert manifest_path() == expected
     checks = audit_build(_build(tmp_path / "build.duckdb", GOOD_ROWS))
-    assert checks[1].detail.startswith(f"no dbt manifest at {tmp_path / 'elsewhere'}")
+    assert checks[1].detail.startswith(f"no dbt manifest at {expected}")
 
 
 PROJECT_YML = """

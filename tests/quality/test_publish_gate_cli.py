@@ -21,12 +21,10 @@ from cli.main import cli
 from orchestration.water.dbt import ensure_manifest
 from siteledger.settings import Settings
 from siteledger.state import StateStore
-from tests.dbt.homes import demo_available
 from tests.dbt.runner import shared_home
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 
 

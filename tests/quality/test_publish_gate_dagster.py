@@ -19,12 +19,11 @@ from orchestration.resources import SiteledgerHome
 from orchestration.water.assets import QUALITY_SCORES_KEY, published_warehouse
 from siteledger.settings import Settings
 from siteledger.state import StateStore
-from tests.dbt.homes import build_two_sites, demo_available
+from tests.dbt.homes import build_two_sites
 from tests.dbt.runner import shared_home
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 PUBLISHED = published_warehouse.key
 

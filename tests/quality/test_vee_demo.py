@@ -20,12 +20,11 @@ import pytest
 from quality.scoring import score_build
 from siteledger.settings import Settings
 from siteledger.site import load_site
-from tests.dbt.homes import DEMO_SITE, build_two_sites, demo_available
+from tests.dbt.homes import DEMO_SITE, build_two_sites
 from tests.dbt.runner import shared_home
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not demo_available(), reason="needs demo and ingestion.files"),
 ]
 STEP = dt.timedelta(minutes=15)
 

@@ -144,7 +144,8 @@ node_rows as (
         meter_nodes.node_id as scope_id,
         bool_and(meter_days.is_closed) as is_closed,
         count(*) as n_meters,
-        {% for c in counts %}cast(sum(meter_days.{{ c }}) as bigint) as {{ c }}{% if not loop.last %},{% endif %}
+        {% for c in counts %}
+        cast(sum(meter_days.{{ c }}) as bigint) as {{ c }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from meter_days
     inner join meter_nodes
@@ -161,7 +162,8 @@ site_rows as (
         site_id as scope_id,
         bool_and(is_closed) as is_closed,
         count(*) as n_meters,
-        {% for c in counts %}cast(sum({{ c }}) as bigint) as {{ c }}{% if not loop.last %},{% endif %}
+        {% for c in counts %}
+        cast(sum({{ c }}) as bigint) as {{ c }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from meter_days
     group by site_id, day

@@ -98,7 +98,9 @@ checked as (
         coalesce(
             is_cumulative
             and value_canonical < prev_value - {{ var('totaliser_jitter_m3') }}
-            and not coalesce(prev_value >= {{ var('rollover_top_fraction') }} * rollover_canonical, false),
+            and not coalesce(
+                prev_value >= {{ var('rollover_top_fraction') }} * rollover_canonical, false
+            ),
             false
         ) as is_negative_delta,
         coalesce(

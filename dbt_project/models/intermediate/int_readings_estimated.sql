@@ -235,7 +235,9 @@ runs as (
             *,
             case
                 when {{ epoch_seconds('ts_utc') }}
-                    - {{ epoch_seconds('lag(ts_utc) over (partition by site_id, meter_id order by ts_utc)') }}
+                    - {{ epoch_seconds(
+                        'lag(ts_utc) over (partition by site_id, meter_id order by ts_utc)'
+                    ) }}
                     <= 1.5 * interval_seconds
                     then 0
                 else 1

@@ -42,21 +42,28 @@ water as (
         is_day_closed,
         sum(case when direction = 'input' then volume_m3 else 0 end) as inputs_m3,
         {% for category in waf_input_sources() -%}
-        sum(case when direction = 'input' and waf_category = '{{ category }}' then volume_m3 else 0 end)
-            as input_{{ category }}_m3,
+        sum(
+            case when direction = 'input' and waf_category = '{{ category }}'
+                then volume_m3 else 0 end
+        ) as input_{{ category }}_m3,
         {% endfor -%}
         sum(case when direction = 'output' then volume_m3 else 0 end) as outputs_m3,
         {% for category in waf_output_destinations() -%}
-        sum(case when direction = 'output' and waf_category = '{{ category }}' then volume_m3 else 0 end)
-            as output_{{ category }}_m3,
+        sum(
+            case when direction = 'output' and waf_category = '{{ category }}'
+                then volume_m3 else 0 end
+        ) as output_{{ category }}_m3,
         {% endfor -%}
         sum(case when direction = 'diversion' then volume_m3 else 0 end) as diversions_m3,
         {% for method in accounting_methods() -%}
-        sum(case when direction = 'input' then {{ method }}_m3 else 0 end) as input_{{ method }}_m3,
-        sum(case when direction = 'output' then {{ method }}_m3 else 0 end) as output_{{ method }}_m3,
+        sum(case when direction = 'input' then {{ method }}_m3 else 0 end)
+            as input_{{ method }}_m3,
+        sum(case when direction = 'output' then {{ method }}_m3 else 0 end)
+            as output_{{ method }}_m3,
         {% endfor -%}
-        cast(sum(case when direction in ('input', 'output') then n_flows_missing else 0 end) as bigint)
-            as n_flows_missing
+        cast(sum(
+            case when direction in ('input', 'output') then n_flows_missing else 0 end
+        ) as bigint) as n_flows_missing
     from categories
     group by site_id, day, month_start, is_day_closed
 ),
