@@ -243,7 +243,9 @@ def _duplicates(
 
 def audit_grains(con: duckdb.DuckDBPyConnection, specs: dict[str, MartSpec]) -> AuditCheck:
     built = _built_columns(con)
-    undeclared, unchecked, duplicated = [], [], []
+    undeclared: list[str] = []
+    unchecked: list[str] = []
+    duplicated: list[str] = []
     checked = 0
     for spec in specs.values():
         if spec.name not in built:

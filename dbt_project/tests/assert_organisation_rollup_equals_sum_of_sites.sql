@@ -62,6 +62,8 @@ where rollups.scope is null
     or site_sums.scope is null
     or abs(coalesce(1000 * rollups.inputs_ml, 0) - coalesce(site_sums.inputs_m3, 0)) > 1
     or abs(coalesce(1000 * rollups.outputs_ml, 0) - coalesce(site_sums.outputs_m3, 0)) > 1
-    or abs(coalesce(1000 * rollups.storage_change_ml, 0) - coalesce(site_sums.storage_change_m3, 0)) > 1
+    or abs(
+        coalesce(1000 * rollups.storage_change_ml, 0) - coalesce(site_sums.storage_change_m3, 0)
+    ) > 1
     or (1000 * rollups.closure_error_ml is null) <> (site_sums.closure_error_m3 is null)
     or abs(1000 * rollups.closure_error_ml - site_sums.closure_error_m3) > 1

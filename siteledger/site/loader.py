@@ -68,9 +68,15 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 # Dates stay text for the models to parse: PyYAML's own date constructor raises a bare
 # ValueError on an impossible date such as 2025-02-30, which would lose the file and line.
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def _line_index(root: yaml.Node) -> dict[str, int]:

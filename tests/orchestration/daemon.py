@@ -50,9 +50,9 @@ def write_workspace(folder: Path) -> Path:
 
 
 @contextmanager
-def running_daemon(home: Path, log: Path, extra_env: dict[str, str] | None = None) -> Iterator[
-    subprocess.Popen[bytes]
-]:
+def running_daemon(
+    home: Path, log: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """``dagster-daemon run`` on ``home`` (instance in ``home/dagster``) until the block ends."""
     dagster_home = home / "dagster"
     write_instance(dagster_home)

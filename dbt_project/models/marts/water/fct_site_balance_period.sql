@@ -100,7 +100,7 @@ final as (
         n_days_incomplete,
         first_day = period_start
         and last_day = period_end
-        and n_days = {{ dbt.datediff('period_start', 'period_end', 'day') }} + 1 as is_complete,
+        and n_days = {{ dbt.datediff('period_start', 'period_end', 'day') }} + 1 as is_complete,  -- noqa: LT05
         {{ site_balance_measures() }}
         n_flows_missing
     from closure
