@@ -18,7 +18,7 @@ from reports.render.worker import RenderJob, render_job
 from reports.service import ReportGenerationError, generate
 from siteledger.settings import get_settings
 from siteledger.state import StateStore
-from tests.dbt.homes import HAND_SITE_FILE, demo_available
+from tests.dbt.homes import HAND_SITE_FILE
 from tests.dbt.runner import shared_home
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -57,8 +57,6 @@ def build_one_organisation(home: Path) -> None:
 
 @pytest.fixture(scope="module")
 def org_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not demo_available():
-        pytest.skip("the demo generator is not installed")
     return shared_home(tmp_path_factory, "reports_one_organisation", build_one_organisation)
 
 
