@@ -19,7 +19,6 @@ from cli.main import _settings, console, run_main_job
 from demo.site import SITE_IDS
 from demo.write import write_demo
 from siteledger.settings import Settings
-from siteledger.site import load_site
 
 
 def register(cli: click.Group) -> None:
@@ -87,11 +86,26 @@ def _generate(  # type: ignore[no-untyped-def]
             settings.home, days=days, start=first_day, seed=seed, faults=faults, n_bores=bores
         )
     recorded.write_text(json.dumps(wanted) + "\n")
+    _write_organisation(settings, first_day)
     console.print(
         f"demo site written: {out.site_file} ({len(out.drop_files)} file drops, "
         f"{out.n_readings:,} readings, {time.perf_counter() - t0:.1f} s)"
     )
     return out
+
+
+def _write_organisation(settings: Settings, first_day: dt.date) -> None:
+    """Name the demo's first day as the organisation's first day of data (where day partitions
+    start), unless the home already has an organisation file: that one is kept as it is."""
+    path = settings.organisation_file
+    if path.exists():
+        return
+    path.write_text(
+        "# The organisation the sites belong to (see docs/site-config.md).\n"
+        "organisation:\n"
+        f"  data_start: {first_day.isoformat()}  # first site-local day of data\n",
+        encoding="utf-8",
+    )
 
 
 def _demo_args(parameters: dict) -> str:  # type: ignore[type-arg]
@@ -145,7 +159,7 @@ def demo_run(
     """Generate the demo site and run the main job on it (embedded defaults)."""
     settings = _settings(ctx)
     out = _generate(settings, days, start, seed, faults, bores, fresh)
-    run_main_job(settings, [load_site(out.site_file)], None, None)
+    run_main_job(settings)
     _print_outputs(settings, out)
 
 

@@ -1,7 +1,5 @@
 """Resources shared by every area: where siteledger's runtime data lives and its state store."""
 
-from __future__ import annotations
-
 from dagster import ConfigurableResource
 
 from siteledger.settings import Settings, get_settings
