@@ -1,6 +1,9 @@
 """``siteledger run``: the chain as Dagster runs it, shown as it goes and summarised from the
 runs' events and metadata. The order of the jobs is :func:`orchestration.runner.run_chain`'s."""
 
+import contextlib
+import io
+import sys
 import threading
 import time
 from pathlib import Path
@@ -94,8 +97,8 @@ class RunReport:
                     f"{device['readings_imported']:,} readings into the raw lake"
                 )
         summary = next((m["dbt_build"] for m in latest.values() if "dbt_build" in m), None)
-        if summary is not None:
-            seconds = self._step_seconds(result, "water_models")
+        seconds = self._step_seconds(result, "water_models")
+        if summary is not None and seconds is not None:
             window = f" {run.window[0]}..{run.window[1]}" if run.window else ""
             self.console.print(f"dbt build{window} done in {seconds:.1f} s ({summary})")
         scores = latest.get("marts/fct_quality_scores_daily")
@@ -124,11 +127,11 @@ class RunReport:
             self._failed(run)
 
     @staticmethod
-    def _step_seconds(result: Any, step_key: str) -> float:
+    def _step_seconds(result: Any, step_key: str) -> float | None:
         for event in result.get_step_success_events():
             if event.step_key == step_key:
                 return event.event_specific_data.duration_ms / 1000
-        return 0.0
+        return None
 
     def _imports(self, meta: dict[str, Any]) -> None:
         for site_id, site in meta.get("sites", {}).items():
@@ -221,6 +224,10 @@ def run_main_job(
     """Run the chain through Dagster and render it; raises ClickException when a run failed."""
     from orchestration.runner import instance_for, run_chain
 
+    # dbt's own log goes to the run's compute logs and, in a terminal, would bury the summary:
+    # this process's stdout is silenced for the run and the summary goes to the real one
+    out = sys.stdout
+    console = Console(file=out, highlight=False, width=None if out.isatty() else console.width)
     instance = instance_for(settings)
     progress = _Progress(console, instance)
     report = RunReport(console, settings)
@@ -230,15 +237,16 @@ def run_main_job(
         report.done(run)
 
     try:
-        chain = run_chain(
-            settings,
-            start_day,
-            end_day,
-            full_refresh,
-            instance=instance,
-            on_start=progress.start,
-            on_done=done,
-        )
+        with contextlib.redirect_stdout(io.StringIO()):
+            chain = run_chain(
+                settings,
+                start_day,
+                end_day,
+                full_refresh,
+                instance=instance,
+                on_start=progress.start,
+                on_done=done,
+            )
     finally:
         progress.stop()
     for note in chain.notes:

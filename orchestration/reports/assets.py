@@ -143,7 +143,13 @@ def due_reports(siteledger: SiteledgerHome, now: dt.datetime) -> list:
     group_name="reports",
     owners=["team:compliance"],
     kinds={"python"},
-    check_specs=[AssetCheckSpec(DEADLINE_CHECK, asset=DEADLINES_KEY)],
+    check_specs=[
+        AssetCheckSpec(
+            DEADLINE_CHECK,
+            asset=DEADLINES_KEY,
+            description="No report due within 48 h (or overdue) is left unsubmitted.",
+        )
+    ],
 )
 def report_deadlines(siteledger: SiteledgerHome) -> MaterializeResult:
     """Reports due within 48 h (or overdue) that nobody has submitted yet."""

@@ -52,7 +52,6 @@ def build_report_jobs(
         job = define_asset_job(
             f"compliance_report_{kind}_job",
             selection=AssetSelection.assets(REPORTS[kind]),
-            partitions_def=partitions.reports[kind],
             description=_DESCRIPTIONS[kind],
         )
         jobs.append(job)
