@@ -10,6 +10,7 @@ here and are skipped.
 from __future__ import annotations
 
 import shutil
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
@@ -39,7 +40,9 @@ def _build_faulty(home: Path) -> None:
 
 def _built_already(context, dbt, siteledger, window, full_refresh=False):  # type: ignore[no-untyped-def]
     """The dbt step of a run whose build database is already there: every model and test ok."""
-    for key in context.selected_asset_keys:
+    deps = context.assets_def.asset_deps
+    order = TopologicalSorter({key: deps.get(key, set()) for key in context.selected_asset_keys})
+    for key in (k for k in order.static_order() if k in context.selected_asset_keys):
         output = context.assets_def.get_output_name_for_asset_key(key)
         yield Output(None, output_name=output, metadata={"dbt_build": "PASS=1 WARN=0 ERROR=0"})
     for check in context.selected_asset_check_keys:
