@@ -93,9 +93,20 @@ def config_validate(files: tuple[Path, ...]) -> None:
     sys.exit(1 if failed else 0)
 
 
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a day like 2025-07-01") from exc
+
+
 @cli.command("run")
-@click.option("--start", "start_day", default=None, help="First site-local day to rebuild.")
-@click.option("--end", "end_day", default=None, help="Last site-local day to rebuild.")
+@click.option("--start", "start_day", callback=_day, help="First site-local day to rebuild.")
+@click.option("--end", "end_day", callback=_day, help="Last site-local day to rebuild.")
 @click.option(
     "--full-refresh",
     is_flag=True,

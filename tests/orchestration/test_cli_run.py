@@ -81,3 +81,19 @@ def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
     full = int(result.output.split("TOTAL=")[1].split(")")[0])
     one_day = int(day.output.split("TOTAL=")[1].split(")")[0])
     assert one_day < full  # the dbt unit tests run on the multi-day build only
+
+
+def test_the_demo_names_its_first_day_unless_the_organisation_file_exists(tmp_path: Path):
+    home = ["--home", str(tmp_path)]
+    first = CliRunner().invoke(
+        cli, [*home, "demo", "generate", "--days", "1", "--start", "2025-03-01"]
+    )
+    assert first.exit_code == 0, first.output
+    org = tmp_path / "organisation.yaml"
+    assert "data_start: 2025-03-01" in org.read_text()
+    org.write_text("organisation:\n  data_start: 2024-01-01\n  financial_year_start_month: 1\n")
+    again = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "1", "--fresh"])
+    assert again.exit_code == 0, again.output
+    assert org.read_text().startswith("organisation:\n  data_start: 2024-01-01\n")
+    bad = CliRunner().invoke(cli, [*home, "run", "--start", "2025-7-1"])
+    assert bad.exit_code == 2 and "is not a day like 2025-07-01" in bad.output
