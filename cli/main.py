@@ -325,11 +325,11 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     """Open the Dagster UI on this home (instance in $SITELEDGER_HOME/dagster)."""
     import subprocess
 
-    from orchestration.runner import prepare_instance_dir
+    from orchestration.runner import PLANNED_AS_RANGES, prepare_instance_dir
 
     settings = _settings(ctx)
     prepare_instance_dir(settings)
-    env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home)}
+    env = {**PLANNED_AS_RANGES, **os.environ, "DAGSTER_HOME": str(settings.dagster_home)}
     root = Path(__file__).resolve().parents[1]
     dagster = Path(sys.executable).parent / "dagster"
     console.print(f"Dagster UI on http://{host}:{port} (instance {settings.dagster_home})")
