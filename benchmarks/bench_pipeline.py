@@ -97,6 +97,13 @@ def main() -> int:
     parser.add_argument("--home", type=Path, default=None, help="keep outputs here")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--path", choices=("cli", "dagster"), default="cli")
+    parser.add_argument(
+        "--instance-yaml",
+        type=Path,
+        default=None,
+        help="with --path dagster: this dagster.yaml instead of orchestration/dagster.yaml "
+        "(e.g. orchestration/dagster.postgres.yaml with DAGSTER_PG_URL set)",
+    )
     args = parser.parse_args()
 
     home = (args.home or Path(tempfile.mkdtemp(prefix="siteledger-bench-"))).resolve()
@@ -199,6 +206,9 @@ def bench_dagster(  # type: ignore[no-untyped-def]
     from orchestration.runner import instance_for, run_chain
 
     settings.organisation_file.write_text(f"organisation:\n  data_start: {start.isoformat()}\n")
+    if args.instance_yaml:
+        settings.dagster_home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(args.instance_yaml, settings.dagster_home / "dagster.yaml")
     instance = instance_for(settings)
     figures: dict[str, object] = {}
     day = last_day.isoformat()
@@ -235,6 +245,7 @@ def bench_dagster(  # type: ignore[no-untyped-def]
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "path": "dagster (orchestration.runner.run_chain, in-process executor)",
+        "instance": args.instance_yaml.name if args.instance_yaml else "dagster.yaml (SQLite)",
         "days": args.days,
         "meters": meters,
         **clock.figures,
@@ -242,7 +253,8 @@ def bench_dagster(  # type: ignore[no-untyped-def]
         "peak_rss_mib": round(peak_rss_mib()),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    target = args.out / "pipeline_dagster.json"
+    suffix = "_postgres" if args.instance_yaml and "postgres" in args.instance_yaml.name else ""
+    target = args.out / f"pipeline_dagster{suffix}.json"
     target.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"figures written to {target}")
     if not args.home:

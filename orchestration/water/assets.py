@@ -114,7 +114,11 @@ def dbt_build(
         args.append("--full-refresh")
     start_day, end_day = window or (None, None)
     with dbt_environment(settings, start_day, end_day):
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        # one target folder per home: dbt's partial-parse cache matches this home's profile, so
+        # only the first run of a home parses the whole project (~3-5 s)
+        invocation = dbt.cli(
+            args, context=context, raise_on_error=False, target_path=settings.home / "dbt_target"
+        )
         events = list(invocation.stream())
     try:
         summary = _summary(invocation.get_artifact("run_results.json"))
