@@ -38,10 +38,12 @@ def _sites(settings: Settings, site_file: Path | None) -> list[SiteConfig]:
         raise click.ClickException(
             f"no site files in {settings.sites_dir}; run 'siteledger demo generate' or pass --site"
         )
+    from orchestration.resources import load_site_cached
+
     sites = []
     for path in files:
         try:
-            sites.append(load_site(path))
+            sites.append(load_site_cached(Path(path)))
         except SiteConfigError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)

@@ -16,8 +16,9 @@ from dagster import (
     TimeWindowPartitionsDefinition,
 )
 
+from orchestration.resources import load_site_cached
 from siteledger.settings import Settings
-from siteledger.site import SiteConfig, SiteConfigError, load_site
+from siteledger.site import SiteConfig, SiteConfigError
 from siteledger.site.organisation import data_start, load_organisation, schedule_timezone
 
 REPORT_KINDS = ("monthly", "quarterly", "annual")
@@ -40,7 +41,7 @@ def readable_sites(settings: Settings) -> list[SiteConfig]:
     sites = []
     for path in sorted(settings.sites_dir.glob("*.yaml")):
         try:
-            sites.append(load_site(path))
+            sites.append(load_site_cached(path))
         except SiteConfigError:
             continue
     return sites
