@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -32,18 +33,18 @@ def _store(settings: Settings) -> StateStore:
     return StateStore(settings.state_store_url)
 
 
-def _sites(settings: Settings, site_file: Path | None) -> list[SiteConfig]:
+def _sites(
+    settings: Settings, site_file: Path | None, load: Callable[[Path], SiteConfig] = load_site
+) -> list[SiteConfig]:
     files = [site_file] if site_file else sorted(settings.sites_dir.glob("*.yaml"))
     if not files:
         raise click.ClickException(
             f"no site files in {settings.sites_dir}; run 'siteledger demo generate' or pass --site"
         )
-    from orchestration.resources import load_site_cached
-
     sites = []
     for path in files:
         try:
-            sites.append(load_site_cached(Path(path)))
+            sites.append(load(Path(path)))
         except SiteConfigError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
@@ -121,8 +122,11 @@ def run_main(
     """The nightly job through Dagster: import landing files and spooled device readings,
     rebuild the balance (every day of data unless --start/--end), score, audit, publish; then
     the reports of every complete period. The runs are recorded in the home's Dagster instance."""
+    from orchestration.resources import load_site_cached
+
     settings = _settings(ctx)
-    _sites(settings, None)  # every problem of an invalid site file, before anything runs
+    # every problem of an invalid site file, before anything runs; the run's steps reuse the parse
+    _sites(settings, None, load_site_cached)
     run_main_job(settings, start_day, end_day, full_refresh)
 
 
