@@ -20,7 +20,7 @@ from siteledger.settings import get_settings
 from siteledger.state import StateStore
 
 
-def test_report_jobs_schedules_and_sensor_resolve():
+def test_report_jobs_schedules_and_sensor_resolve(tmp_path: Path):
     for name in (
         "compliance_report_monthly_job",
         "compliance_report_quarterly_job",
@@ -50,7 +50,7 @@ def test_report_jobs_schedules_and_sensor_resolve():
     )
     # the schedules ask for the period that has just ended
     at = dt.datetime(2026, 7, 1, 4, tzinfo=dt.UTC)
-    periods = build_partitions(get_settings()).reports
+    periods = build_partitions(get_settings(tmp_path)).reports  # no organisation file: FY July
     assert last_complete(periods["monthly"], at) == "2026-06-01"
     assert last_complete(periods["quarterly"], at) == "2026-04-01"
     assert last_complete(periods["annual"], at) == "2025-07-01"
