@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -32,7 +33,9 @@ def _store(settings: Settings) -> StateStore:
     return StateStore(settings.state_store_url)
 
 
-def _sites(settings: Settings, site_file: Path | None) -> list[SiteConfig]:
+def _sites(
+    settings: Settings, site_file: Path | None, load: Callable[[Path], SiteConfig] = load_site
+) -> list[SiteConfig]:
     files = [site_file] if site_file else sorted(settings.sites_dir.glob("*.yaml"))
     if not files:
         raise click.ClickException(
@@ -41,7 +44,7 @@ def _sites(settings: Settings, site_file: Path | None) -> list[SiteConfig]:
     sites = []
     for path in files:
         try:
-            sites.append(load_site(path))
+            sites.append(load(Path(path)))
         except SiteConfigError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
@@ -145,10 +148,20 @@ def config_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
     sys.exit(1 if failed else 0)
 
 
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a day like 2025-07-01") from exc
+
+
 @cli.command("run")
-@click.option("--site", "site_file", type=click.Path(exists=True, path_type=Path))
-@click.option("--start", "start_day", default=None, help="First site-local day to rebuild.")
-@click.option("--end", "end_day", default=None, help="Last site-local day to rebuild.")
+@click.option("--start", "start_day", callback=_day, help="First site-local day to rebuild.")
+@click.option("--end", "end_day", callback=_day, help="Last site-local day to rebuild.")
 @click.option(
     "--full-refresh",
     is_flag=True,
@@ -156,113 +169,28 @@ def config_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
 )
 @click.pass_context
 def run_main(
-    ctx: click.Context,
-    site_file: Path | None,
-    start_day: str | None,
-    end_day: str | None,
-    full_refresh: bool,
+    ctx: click.Context, start_day: str | None, end_day: str | None, full_refresh: bool
 ) -> None:
-    """The main job: import landing files, rebuild the balance, publish the warehouse."""
+    """The nightly job through Dagster: import landing files and spooled device readings,
+    rebuild the balance (every day of data unless --start/--end), score, audit, publish; then
+    the reports of every complete period. The runs are recorded in the home's Dagster instance."""
+    from orchestration.resources import load_site_cached
+
     settings = _settings(ctx)
-    run_main_job(settings, _sites(settings, site_file), start_day, end_day, full_refresh)
+    # every problem of an invalid site file, before anything runs; the run's steps reuse the parse
+    _sites(settings, None, load_site_cached)
+    run_main_job(settings, start_day, end_day, full_refresh)
 
 
 def run_main_job(
     settings: Settings,
-    sites: list[SiteConfig],
-    start_day: str | None,
-    end_day: str | None,
+    start_day: str | None = None,
+    end_day: str | None = None,
     full_refresh: bool = False,
 ) -> None:
-    from ingestion.site_tables import write_site_tables
-    from siteledger.dbt import DbtError, run_dbt
-    from siteledger.warehouse import Warehouse
+    from cli.run import run_main_job as run_and_render
 
-    store = _store(settings)
-    for site in sites:
-        _print_import_summary(_import_with_progress(settings, site, store))
-        write_site_tables(settings, site)
-    t0 = time.perf_counter()
-    with console.status("dbt build: water balance models and their tests ..."):
-        try:
-            extra = ("--full-refresh",) if full_refresh else ()
-            output = run_dbt(settings, "build", start_day, end_day, extra)
-        except DbtError as exc:
-            click.echo(exc.output[-6000:], err=True)
-            hint = ""
-            if "out of sync" in exc.output and not full_refresh:
-                # an upgrade added columns to an incremental model this home has built before
-                hint = "; the models' columns changed: run 'siteledger run --full-refresh' once"
-            raise click.ClickException(
-                f"{exc}; the published warehouse was left as it was{hint}"
-            ) from exc
-    summary = next(
-        (line.split("Done. ", 1)[1] for line in output.splitlines() if "Done. PASS=" in line), ""
-    )
-    console.print(f"dbt build done in {time.perf_counter() - t0:.1f} s ({summary.strip()})")
-    from cli.quality import score_audit_publish
-
-    version = score_audit_publish(settings, store, start_day, end_day, console)
-    console.print(
-        f"published warehouse version {version.version_id}: {len(version.tables)} tables, "
-        f"{sum(version.tables.values()):,} rows"
-    )
-    _print_monthly_balance(Warehouse(settings, store).published_db)
-    from cli.reports import generate_reports_step
-
-    generate_reports_step(settings, store)
-
-
-def _print_monthly_balance(published: Path) -> None:
-    import duckdb
-
-    with duckdb.connect(str(published), read_only=True) as con:
-        rows = con.execute(
-            "select site_id, strftime(month_start, '%Y-%m'), n_days - n_days_incomplete, "
-            "inputs_m3, outputs_m3, "
-            "storage_change_m3, closure_error_m3, closure_error_pct, closure_status, "
-            "input_measured_pct, water_intensity_m3_per_t "
-            "from fct_site_balance_monthly where n_days_incomplete < n_days "
-            "order by site_id, month_start"
-        ).fetchall()
-    table = Table(title="Site water balance by month (m3)")
-    for column in (
-        "site",
-        "month",
-        "days",
-        "inputs",
-        "outputs",
-        "Δ storage",
-        "closure",
-        "closure %",
-        "status",
-        "measured %",
-        "m3/t ore",
-    ):
-        table.add_column(
-            column, justify="left" if column in ("site", "month", "status") else "right"
-        )
-
-    def num(value: float | None, fmt: str) -> str:
-        return "" if value is None else format(value, fmt)
-
-    labels = {"within_threshold": "closed", "exceeds_threshold": "EXCEEDS"}
-    for site, month, n, inp, outp, dstore, err, pct, status, measured, intensity in rows:
-        status = labels.get(status, status)
-        table.add_row(
-            site,
-            month,
-            str(n),
-            num(inp, ",.0f"),
-            num(outp, ",.0f"),
-            num(dstore, ",.0f"),
-            num(err, ",.0f"),
-            num(pct, ".2f"),
-            status,
-            num(measured, ".1f"),
-            num(intensity, ".3f"),
-        )
-    console.print(table)
+    run_and_render(console, settings, start_day, end_day, full_refresh)
 
 
 # -- ingest ------------------------------------------------------------------------------------
@@ -453,17 +381,13 @@ def warehouse_rollback(ctx: click.Context) -> None:
 @click.pass_context
 def ui(ctx: click.Context, host: str, port: int) -> None:
     """Open the Dagster UI on this home (instance in $SITELEDGER_HOME/dagster)."""
-    import shutil
     import subprocess
 
+    from orchestration.runner import PLANNED_AS_RANGES, prepare_instance_dir
+
     settings = _settings(ctx)
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    instance_yaml = settings.dagster_home / "dagster.yaml"
-    if not instance_yaml.exists():
-        shutil.copy(
-            Path(__file__).resolve().parents[1] / "orchestration" / "dagster.yaml", instance_yaml
-        )
-    env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home)}
+    prepare_instance_dir(settings)
+    env = {**PLANNED_AS_RANGES, **os.environ, "DAGSTER_HOME": str(settings.dagster_home)}
     root = Path(__file__).resolve().parents[1]
     dagster = Path(sys.executable).parent / "dagster"
     console.print(f"Dagster UI on http://{host}:{port} (instance {settings.dagster_home})")

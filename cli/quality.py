@@ -29,42 +29,6 @@ def _store(settings: Settings) -> StateStore:
     return StateStore(settings.state_store_url)
 
 
-def score_audit_publish(
-    settings: Settings,
-    store: StateStore,
-    start_day: str | None,
-    end_day: str | None,
-    out: Console = console,
-) -> Any:
-    """Score the build, then write-audit-publish: only an audited build is published.
-
-    Returns the published version; raises :class:`click.ClickException` when the audits reject
-    the build (the previous version keeps serving and the rejection is recorded).
-    """
-    from quality.audit import audit_build
-    from quality.scoring import score_build
-    from siteledger.warehouse import Warehouse
-
-    with out.status("quality: VEE scores and Great Expectations suites ..."):
-        scored = score_build(settings, start_day, end_day)
-    statuses = ", ".join(f"{n:,} {status}" for status, n in sorted(scored.by_status.items()))
-    out.print(
-        f"quality scores: {scored.n_rows:,} rows over {scored.n_days} days in "
-        f"{scored.seconds:.1f} s ({statuses or 'no closed days'})"
-    )
-    outcome = Warehouse(settings, store).publish_audited(
-        ["marts"], audit_build, note="siteledger run"
-    )
-    if outcome.published is None:
-        _echo_failures(outcome.failures)
-        serving = outcome.serving_version_id or "(nothing published yet)"
-        raise click.ClickException(
-            f"the build failed its audits and was not published; version {serving} still "
-            "serves readers (see 'siteledger quality audits')"
-        )
-    return outcome.published
-
-
 def _echo_failures(failures: list[dict[str, Any]]) -> None:
     for failure in failures:
         click.echo(f"audit failed: {failure['name']}: {failure['detail']}", err=True)

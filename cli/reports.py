@@ -32,23 +32,6 @@ def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
 
-def generate_reports_step(settings: Settings, store: StateStore, workers: int = 2) -> None:
-    """The main job's last step: every report of every complete period in the published data."""
-    from reports.data import ReportDataError
-    from reports.definitions import DefinitionError
-    from reports.service import ReportGenerationError, default_actor, generate
-
-    t0 = time.perf_counter()
-    with console.status("compliance reports: rendering PDF, Excel, CSV, JSON and XML ..."):
-        try:
-            outcomes = generate(
-                settings, store, generated_by=default_actor("siteledger run"), workers=workers
-            )
-        except (ReportGenerationError, ReportDataError, DefinitionError) as exc:
-            raise click.ClickException(f"reports: {exc}") from exc
-    _print_outcomes(outcomes, time.perf_counter() - t0)
-
-
 def _print_outcomes(outcomes, elapsed: float) -> None:  # type: ignore[no-untyped-def]
     created = [o for o in outcomes if o.action == "created"]
     table = Table(

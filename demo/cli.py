@@ -19,7 +19,6 @@ from cli.main import _settings, console, run_main_job
 from demo.site import SITE_IDS
 from demo.write import write_demo
 from siteledger.settings import Settings
-from siteledger.site import load_site
 
 
 def register(cli: click.Group) -> None:
@@ -160,7 +159,7 @@ def demo_run(
     """Generate the demo mines and run the main job on them (embedded defaults)."""
     settings = _settings(ctx)
     out = _generate(settings, days, start, seed, faults, bores, fresh)
-    run_main_job(settings, [load_site(path) for path in out.site_files], None, None)
+    run_main_job(settings)
     _print_outputs(settings, out)
 
 

@@ -1,45 +1,15 @@
-"""Device assets: the collector's spool imported into the raw lake, an on-demand poll, and
-device health."""
+"""Device assets: the collector's spool imported into the raw lake, and device health."""
 
-from dagster import (
-    AssetExecutionContext,
-    AssetKey,
-    MaterializeResult,
-    MetadataValue,
-    asset,
-)
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from ingestion.devices.health import write_health_snapshot
 from ingestion.devices.importer import import_spool
-from ingestion.devices.service import poll_now
+from orchestration.keys import DEVICE_HEALTH, RAW_DEVICE_READINGS
 from orchestration.resources import SiteledgerHome
 
-DEVICE_READINGS = AssetKey(["raw", "device_readings"])
-DEVICE_POLL = AssetKey(["raw", "device_poll"])
-
 
 @asset(
-    key=DEVICE_POLL,
-    group_name="ingestion",
-    owners=["team:data-engineering"],
-    kinds={"python"},
-    description="One on-demand poll of every Modbus device of every site, written to the spool.",
-)
-def device_poll(context: AssetExecutionContext, siteledger: SiteledgerHome) -> MaterializeResult:
-    """One on-demand poll of every Modbus device of every site, written to the spool."""
-    settings = siteledger.settings()
-    polled = []
-    for site in siteledger.sites():
-        if any(meter.modbus for meter in site.meters):
-            path = poll_now(settings, site)
-            polled.append(f"{site.site.id}: {path.name if path else 'cycle spooled already'}")
-    context.log.info("; ".join(polled) or "no site has Modbus meters")
-    return MaterializeResult(metadata={"sites_polled": MetadataValue.json(polled)})
-
-
-@asset(
-    key=DEVICE_READINGS,
-    deps=[DEVICE_POLL],
+    key=RAW_DEVICE_READINGS,
     group_name="ingestion",
     owners=["team:data-engineering"],
     kinds={"python", "parquet"},
@@ -47,7 +17,7 @@ def device_poll(context: AssetExecutionContext, siteledger: SiteledgerHome) -> M
     # in the dbt writers' pool: a build never reads the lake while a batch is being added to it
     pool="duckdb_writer",
 )
-def raw_device_readings(
+def device_readings(
     context: AssetExecutionContext, siteledger: SiteledgerHome
 ) -> MaterializeResult:
     """Device readings moved from the collector's spool into the immutable raw lake."""
@@ -72,8 +42,8 @@ def raw_device_readings(
 
 
 @asset(
-    key=AssetKey(["devices", "device_health"]),
-    deps=[DEVICE_READINGS],
+    key=DEVICE_HEALTH,
+    deps=[RAW_DEVICE_READINGS],
     group_name="ingestion",
     owners=["team:data-engineering"],
     kinds={"python", "parquet"},

@@ -1,33 +1,73 @@
 """Ingestion assets: file drops in the landing folder become rows of the raw lake."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+import time
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from ingestion.files import import_landing
+from orchestration.keys import RAW_READINGS
 from orchestration.resources import SiteledgerHome
 
 
+def import_table(results: list) -> list[dict]:  # type: ignore[type-arg]
+    """Import jobs grouped by file layout and status, with their row counts."""
+    groups: dict[tuple[str, str], dict] = {}  # type: ignore[type-arg]
+    for r in results:
+        row = groups.setdefault(
+            (r.layout_id or "-", r.status),
+            {
+                "layout": r.layout_id or "-",
+                "status": r.status,
+                "files": 0,
+                "rows": 0,
+                "imported": 0,
+                "skipped": 0,
+                "quarantined": 0,
+            },
+        )
+        row["files"] += 1
+        row["rows"] += r.total
+        row["imported"] += r.imported
+        row["skipped"] += r.skipped
+        row["quarantined"] += r.failed
+    return [groups[key] for key in sorted(groups)]
+
+
 @asset(
-    key=AssetKey(["raw", "readings"]),
+    key=RAW_READINGS,
     group_name="ingestion",
     owners=["team:data-engineering"],
     kinds={"python", "parquet"},
-    description="Meter and sensor readings imported from file drops into the immutable raw lake.",
     # in the dbt writers' pool: a build never reads the lake while a batch is being added to it
     pool="duckdb_writer",
 )
-def raw_readings(context: AssetExecutionContext, siteledger: SiteledgerHome) -> MaterializeResult:
+def readings(context: AssetExecutionContext, siteledger: SiteledgerHome) -> MaterializeResult:
     """Meter and sensor readings imported from file drops into the immutable raw lake."""
     settings = siteledger.settings()
     store = siteledger.state_store()
     results = []
+    by_site = {}
+    t0 = time.perf_counter()
     for site in siteledger.sites():
         site_results = import_landing(settings, site, store)
         context.log.info(f"{site.site.id}: {len(site_results)} files handled")
+        by_site[site.site.id] = {
+            "files": len(site_results),
+            "readings": sum(r.imported for r in site_results),
+        }
         results.extend(site_results)
     by_status: dict[str, int] = {}
     for result in results:
         by_status[result.status] = by_status.get(result.status, 0) + 1
-    problems = [f"{r.file_name}: {r.error}" for r in results if r.error]
+    problems = [
+        {
+            "status": r.status,
+            "file": r.file_name,
+            "reason": r.error or f"{r.failed} row(s) quarantined",
+        }
+        for r in results
+        if r.status in ("quarantined", "failed") or r.failed
+    ]
     days = sorted(
         {part[4:] for r in results for f in r.lake_files for part in f.parts if part[:4] == "day="}
     )
@@ -38,7 +78,10 @@ def raw_readings(context: AssetExecutionContext, siteledger: SiteledgerHome) -> 
             "readings_imported": sum(r.imported for r in results),
             "rows_quarantined": sum(r.failed for r in results),
             "days_written": MetadataValue.json(days),
+            "sites": MetadataValue.json(by_site),
+            "import_jobs": MetadataValue.json(import_table(results)),
+            "problems": MetadataValue.json(problems[:200]),
+            "seconds": round(time.perf_counter() - t0, 2),
             "lake_path": MetadataValue.path(str(settings.readings_lake)),
-            "problems": MetadataValue.md("\n".join(f"- {p}" for p in problems[:50]) or "none"),
         }
     )

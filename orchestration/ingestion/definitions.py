@@ -2,12 +2,12 @@
 
 from dagster import Definitions
 
-from orchestration.ingestion.assets import raw_readings
+from orchestration.ingestion.assets import readings
 from orchestration.ingestion.jobs import ingest_landing_job
 from orchestration.ingestion.sensors import landing_file_sensor
 
 defs = Definitions(
-    assets=[raw_readings],
+    assets=[readings],
     jobs=[ingest_landing_job],
     sensors=[landing_file_sensor],
 )

@@ -2,8 +2,10 @@
 
 from dagster import AssetSelection, define_asset_job
 
+from orchestration.keys import RAW_READINGS
+
 ingest_landing_job = define_asset_job(
     "ingest_landing_job",
-    selection=AssetSelection.assets(["raw", "readings"]),
+    selection=AssetSelection.assets(RAW_READINGS),
     description="Import every file waiting in the landing folder into the raw lake.",
 )

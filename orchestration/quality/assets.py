@@ -1,102 +1,115 @@
-"""Quality scores and the blocking audits that gate publishing the warehouse."""
-
-import datetime as dt
-from collections.abc import Iterator
-from typing import Any
+"""Quality scores, and the audited build database whose blocking audits gate the publish."""
 
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetsDefinition,
     BackfillPolicy,
+    DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
     asset,
     asset_check,
-    multi_asset_check,
 )
 
-from orchestration.partitions import daily_partitions
+from orchestration.keys import BUILD, QUALITY_SCORES
 from orchestration.resources import SiteledgerHome
-from orchestration.water.assets import DUCKDB_POOL, MART_KEYS, QUALITY_SCORES_KEY
+from orchestration.water.assets import DUCKDB_POOL, MART_KEYS, run_window
 from quality.audit import AUDIT_DESCRIPTIONS, audit_build
 from quality.scoring import score_build, site_day_scores
 from siteledger.warehouse import Warehouse
 
 
-def _window(context: AssetExecutionContext) -> tuple[str | None, str | None]:
-    """The run's site-local days: a partition, a range, or everything for an unpartitioned run."""
-    if not (context.has_partition_key or context.has_partition_key_range):
-        return None, None
-    window = context.partition_time_window
-    last = (window.end - dt.timedelta(days=1)).date()
-    return window.start.date().isoformat(), last.isoformat()
+def build_quality_scores(daily: DailyPartitionsDefinition) -> AssetsDefinition:
+    @asset(
+        key=QUALITY_SCORES,
+        deps=MART_KEYS,
+        partitions_def=daily,
+        backfill_policy=BackfillPolicy.single_run(),
+        group_name="quality",
+        owners=["team:data-engineering"],
+        kinds={"python", "duckdb"},
+        pool=DUCKDB_POOL,
+    )
+    def fct_quality_scores_daily(
+        context: AssetExecutionContext, siteledger: SiteledgerHome
+    ) -> MaterializeResult:
+        """Quality scores 0-100 per meter, node and site day, validated by Great Expectations."""
+        start_day, end_day = run_window(context) or (None, None)
+        result = score_build(siteledger.settings(), start_day, end_day)
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": result.n_rows,
+                "days_scored": result.n_days,
+                "status_counts": MetadataValue.json(result.by_status),
+                "failed_expectations": result.n_failed_expectations,
+                "data_docs": MetadataValue.path(str(result.data_docs or "")),
+                "seconds": round(result.seconds, 2),
+            }
+        )
+
+    return fct_quality_scores_daily
 
 
 @asset(
-    key=QUALITY_SCORES_KEY,
-    deps=MART_KEYS,
-    partitions_def=daily_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-    group_name="quality",
+    key=BUILD,
+    deps=[*MART_KEYS, QUALITY_SCORES],
+    group_name="warehouse",
     owners=["team:data-engineering"],
-    kinds={"python", "duckdb"},
+    kinds={"duckdb"},
     pool=DUCKDB_POOL,
-)
-def quality_scores_daily(
-    context: AssetExecutionContext, siteledger: SiteledgerHome
-) -> MaterializeResult:
-    """Quality scores 0-100 per meter, node and site day, validated by Great Expectations."""
-    start_day, end_day = _window(context)
-    result = score_build(siteledger.settings(), start_day, end_day)
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": result.n_rows,
-            "days_scored": result.n_days,
-            "status_counts": MetadataValue.json(result.by_status),
-            "failed_expectations": result.n_failed_expectations,
-            "data_docs": MetadataValue.path(str(result.data_docs or "")),
-            "seconds": round(result.seconds, 2),
-        }
-    )
-
-
-@multi_asset_check(
-    specs=[
-        AssetCheckSpec(name, asset=QUALITY_SCORES_KEY, blocking=True, description=description)
+    check_specs=[
+        AssetCheckSpec(name, asset=BUILD, blocking=True, description=description)
         for name, description in AUDIT_DESCRIPTIONS.items()
     ],
-    name="warehouse_publish_audits",
 )
-def warehouse_publish_audits(
-    context: AssetCheckExecutionContext, siteledger: SiteledgerHome
-) -> Iterator[AssetCheckResult]:
-    """The audits of write-audit-publish; a failure stops the publish and is recorded."""
+def build(context: AssetExecutionContext, siteledger: SiteledgerHome) -> MaterializeResult:
+    """The build database after dbt and scoring, audited before it may be published: its
+    blocking audits (write-audit-publish) stop the publish when one fails, and a rejection is
+    recorded with the version that keeps serving."""
     settings = siteledger.settings()
     warehouse = Warehouse(settings, siteledger.state_store())
     checks = audit_build(warehouse.build_db)
+    serving = warehouse.current()
+    serving_id = serving.version_id if serving else None
+    audit_id = None
     if not all(check.passed for check in checks):
         outcome = warehouse.record_audit(checks, None, note=f"rejected in run {context.run.run_id}")
+        audit_id, serving_id = outcome.audit_id, outcome.serving_version_id
         context.log.error(
-            f"build rejected (audit {outcome.audit_id}); version "
-            f"{outcome.serving_version_id or '(none)'} keeps serving"
+            f"build rejected (audit {audit_id}); version {serving_id or '(none)'} keeps serving"
         )
-    for check in checks:
-        yield AssetCheckResult(
-            check_name=check.name,
-            asset_key=QUALITY_SCORES_KEY,
-            passed=check.passed,
-            severity=AssetCheckSeverity.ERROR,
-            metadata={"detail": check.detail, "rows": MetadataValue.json(check.rows)},
-        )
+    return MaterializeResult(
+        metadata={
+            "build_path": MetadataValue.path(str(warehouse.build_db)),
+            "bytes": warehouse.build_db.stat().st_size if warehouse.build_db.exists() else 0,
+            "audits_failed": sum(not check.passed for check in checks),
+            "serving_version_id": serving_id or "",
+            "rejection_audit_id": audit_id or "",
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name=check.name,
+                asset_key=BUILD,
+                passed=check.passed,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={
+                    "detail": check.detail,
+                    "rows": MetadataValue.json(check.rows),
+                    "serving_version_id": serving_id or "",
+                },
+            )
+            for check in checks
+        ],
+    )
 
 
-@asset_check(asset=QUALITY_SCORES_KEY, blocking=False)
+@asset_check(asset=QUALITY_SCORES, blocking=False)
 def site_days_score_good_or_better(siteledger: SiteledgerHome) -> AssetCheckResult:
     """Every closed site-day scores 'good' or better; the scores are in the metadata."""
-    rows: list[dict[str, Any]] = site_day_scores(siteledger.settings())
+    rows = site_day_scores(siteledger.settings())
     weak = [r for r in rows if r["status"] not in ("excellent", "good")]
     lowest = min((r["overall_score"] for r in rows if r["overall_score"] is not None), default=None)
     return AssetCheckResult(

@@ -8,27 +8,25 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
-from orchestration.reports.partitions import (
-    annual_report_partitions,
-    monthly_report_partitions,
-    quarterly_report_partitions,
-)
+from orchestration.keys import PUBLISHED, REPORT_DEADLINES, REPORTS
+from orchestration.partitions import Partitions
 from orchestration.resources import SiteledgerHome
-from reports.data import ReportDataError, site_ids
-from reports.deadlines import DEFAULT_HORIZON, unsubmitted_deadlines
+from reports.data import ReportDataError
+from reports.deadlines import DEFAULT_HORIZON, due_in_home
 from reports.definitions import load_definitions
+from reports.periods import period_containing
 from reports.registry import Registry
-from reports.service import ReportGenerationError, generate_period, preview_markdown
+from reports.service import ReportGenerationError, generate, preview_markdown
 
-PUBLISHED = AssetKey(["warehouse", "published"])
-DEADLINES_KEY = AssetKey(["reports", "report_deadlines"])
+DEADLINES_KEY = REPORT_DEADLINES
 DEADLINE_CHECK = "no_report_due_within_48h_is_unsubmitted"
 _COMMON: dict[str, Any] = {
     "deps": [PUBLISHED],
@@ -38,26 +36,39 @@ _COMMON: dict[str, Any] = {
 }
 
 
+def _period_keys(context: AssetExecutionContext, kind: str, fy_start_month: int) -> list[str]:
+    """The report periods of the run's partition (or range), as report period keys."""
+    partitions = context.assets_def.partitions_def
+    if context.has_partition_key_range:
+        keys = partitions.get_partition_keys_in_range(context.partition_key_range)
+    else:
+        keys = [context.partition_key]
+    return [period_containing(kind, dt.date.fromisoformat(key), fy_start_month).key for key in keys]
+
+
 def _materialize(
-    context: AssetExecutionContext, siteledger: SiteledgerHome, kind: str
+    context: AssetExecutionContext, siteledger: SiteledgerHome, kind: str, fy_start_month: int
 ) -> MaterializeResult:
-    start = context.partition_time_window.start.date()
     settings = siteledger.settings()
+    definitions = [d for d in load_definitions(settings.reports_dir) if d.period == kind]
+    if not definitions:
+        raise Failure(description=f"no {kind} report definition is configured")
+    period_keys = _period_keys(context, kind, fy_start_month)
+    context.log.info(f"{kind} reports for {', '.join(period_keys)}")
     try:
-        outcomes = generate_period(
+        outcomes = generate(
             settings,
             siteledger.state_store(),
-            kind,
-            start,
+            definition_ids=[d.id for d in definitions],
+            period_keys=period_keys,
             generated_by=f"dagster run {context.run.run_id[:8]}",
         )
     except (ReportGenerationError, ReportDataError) as exc:
         raise Failure(description=str(exc)) from exc
-    if not outcomes:
-        raise Failure(description=f"no {kind} report definition is configured")
     records = [o.record for o in outcomes]
     pdfs = [r.artifacts["pdf"]["path"] for r in records if "pdf" in r.artifacts]
     metadata: dict[str, Any] = {
+        "periods": MetadataValue.json(period_keys),
         "status": ", ".join(
             sorted({f"{r.definition_id}/{r.site_id}: {r.status}" for r in records})
         ),
@@ -65,56 +76,53 @@ def _materialize(
             [
                 {
                     "id": r.report_id,
-                    "status": r.status,
+                    "definition": r.definition_id,
+                    "site": r.site_id,
+                    "period": r.period_key,
                     "version": r.version,
+                    "status": r.status,
+                    "action": o.action,
                     "errors": r.validation_errors,
                 }
-                for r in records
+                for o, r in zip(outcomes, records, strict=True)
             ]
         ),
-        "summary": MetadataValue.md("\n\n".join(preview_markdown(r) for r in records)),
+        "summary": MetadataValue.md("\n\n".join(preview_markdown(r) for r in records[-12:])),
         "created": sum(o.action == "created" for o in outcomes),
         "unchanged": sum(o.action == "unchanged" for o in outcomes),
     }
     if pdfs:
-        metadata["pdf_path"] = MetadataValue.path(pdfs[0])
+        metadata["pdf_path"] = MetadataValue.path(pdfs[-1])
     return MaterializeResult(metadata=metadata)
 
 
-@asset(
-    key=AssetKey(["reports", "compliance_report_monthly"]),
-    partitions_def=monthly_report_partitions,
-    **_COMMON,
-)
-def compliance_report_monthly(
-    context: AssetExecutionContext, siteledger: SiteledgerHome
-) -> MaterializeResult:
-    """The month's compliance reports (every monthly definition, every site), all formats."""
-    return _materialize(context, siteledger, "monthly")
+def build_report_assets(partitions: Partitions) -> list[AssetsDefinition]:
+    """One asset per period kind; a range of periods renders in one run (one render pool)."""
+    fy = partitions.fy_start_month
+    common = {**_COMMON, "backfill_policy": BackfillPolicy.single_run()}
 
+    @asset(key=REPORTS["monthly"], partitions_def=partitions.reports["monthly"], **common)
+    def compliance_report_monthly(
+        context: AssetExecutionContext, siteledger: SiteledgerHome
+    ) -> MaterializeResult:
+        """The month's compliance reports (every monthly definition, every site), all formats."""
+        return _materialize(context, siteledger, "monthly", fy)
 
-@asset(
-    key=AssetKey(["reports", "compliance_report_quarterly"]),
-    partitions_def=quarterly_report_partitions,
-    **_COMMON,
-)
-def compliance_report_quarterly(
-    context: AssetExecutionContext, siteledger: SiteledgerHome
-) -> MaterializeResult:
-    """The quarter's compliance reports (every quarterly definition, every site), all formats."""
-    return _materialize(context, siteledger, "quarterly")
+    @asset(key=REPORTS["quarterly"], partitions_def=partitions.reports["quarterly"], **common)
+    def compliance_report_quarterly(
+        context: AssetExecutionContext, siteledger: SiteledgerHome
+    ) -> MaterializeResult:
+        """The financial quarter's compliance reports (every quarterly definition, every site)."""
+        return _materialize(context, siteledger, "quarterly", fy)
 
+    @asset(key=REPORTS["annual"], partitions_def=partitions.reports["annual"], **common)
+    def compliance_report_annual(
+        context: AssetExecutionContext, siteledger: SiteledgerHome
+    ) -> MaterializeResult:
+        """The financial year's compliance reports (every annual definition, every site)."""
+        return _materialize(context, siteledger, "annual", fy)
 
-@asset(
-    key=AssetKey(["reports", "compliance_report_annual"]),
-    partitions_def=annual_report_partitions,
-    **_COMMON,
-)
-def compliance_report_annual(
-    context: AssetExecutionContext, siteledger: SiteledgerHome
-) -> MaterializeResult:
-    """The financial year's compliance reports (every annual definition, every site)."""
-    return _materialize(context, siteledger, "annual")
+    return [compliance_report_monthly, compliance_report_quarterly, compliance_report_annual]
 
 
 def _now() -> dt.datetime:
@@ -123,11 +131,13 @@ def _now() -> dt.datetime:
 
 def due_reports(siteledger: SiteledgerHome, now: dt.datetime) -> list:
     settings = siteledger.settings()
-    registry = Registry(siteledger.state_store())
-    db = settings.published_db
-    sites = site_ids(db) if db.exists() else sorted({r.site_id for r in registry.list()})
-    return unsubmitted_deadlines(
-        load_definitions(settings.reports_dir), sites, registry, now, DEFAULT_HORIZON
+    return due_in_home(
+        settings.reports_dir,
+        settings.published_db,
+        settings.organisation_file,
+        Registry(siteledger.state_store()),
+        now,
+        DEFAULT_HORIZON,
     )
 
 
@@ -136,7 +146,13 @@ def due_reports(siteledger: SiteledgerHome, now: dt.datetime) -> list:
     group_name="reports",
     owners=["team:compliance"],
     kinds={"python"},
-    check_specs=[AssetCheckSpec(DEADLINE_CHECK, asset=DEADLINES_KEY)],
+    check_specs=[
+        AssetCheckSpec(
+            DEADLINE_CHECK,
+            asset=DEADLINES_KEY,
+            description="No report due within 48 h (or overdue) is left unsubmitted.",
+        )
+    ],
 )
 def report_deadlines(siteledger: SiteledgerHome) -> MaterializeResult:
     """Reports due within 48 h (or overdue) that nobody has submitted yet."""

@@ -1,41 +1,18 @@
-"""Compliance reports: report assets per period, their schedules, the deadline check and sensor."""
+"""Compliance reports: report assets per period, their jobs and schedules, the deadline check."""
 
 from dagster import Definitions
 
-from orchestration.reports.assets import (
-    compliance_report_annual,
-    compliance_report_monthly,
-    compliance_report_quarterly,
-    report_deadlines,
-)
-from orchestration.reports.jobs import (
-    compliance_report_annual_job,
-    compliance_report_annual_schedule,
-    compliance_report_monthly_job,
-    compliance_report_monthly_schedule,
-    compliance_report_quarterly_job,
-    compliance_report_quarterly_schedule,
-    report_deadline_job,
-    report_deadline_sensor,
-)
+from orchestration.partitions import Partitions
+from orchestration.reports.assets import build_report_assets, report_deadlines
+from orchestration.reports.jobs import build_report_jobs
+from orchestration.reports.sensors import report_deadline_sensor
 
-defs = Definitions(
-    assets=[
-        compliance_report_monthly,
-        compliance_report_quarterly,
-        compliance_report_annual,
-        report_deadlines,
-    ],
-    jobs=[
-        compliance_report_monthly_job,
-        compliance_report_quarterly_job,
-        compliance_report_annual_job,
-        report_deadline_job,
-    ],
-    schedules=[
-        compliance_report_monthly_schedule,
-        compliance_report_quarterly_schedule,
-        compliance_report_annual_schedule,
-    ],
-    sensors=[report_deadline_sensor],
-)
+
+def build_defs(partitions: Partitions) -> Definitions:
+    jobs, schedules = build_report_jobs(partitions)
+    return Definitions(
+        assets=[*build_report_assets(partitions), report_deadlines],
+        jobs=jobs,
+        schedules=schedules,
+        sensors=[report_deadline_sensor],
+    )

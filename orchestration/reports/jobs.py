@@ -1,126 +1,81 @@
-"""Jobs, schedules and the deadline sensor of the compliance reports."""
+"""Jobs and schedules of the compliance reports, from the organisation's financial year."""
 
 import datetime as dt
-import hashlib
+from typing import Any
 
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
-    DefaultSensorStatus,
+    PartitionsDefinition,
     RunRequest,
+    ScheduleDefinition,
     ScheduleEvaluationContext,
-    SensorEvaluationContext,
     SkipReason,
     define_asset_job,
     schedule,
-    sensor,
 )
 
-from orchestration.reports.assets import (
-    _now,
-    compliance_report_annual,
-    compliance_report_monthly,
-    compliance_report_quarterly,
-    due_reports,
-    report_deadlines,
-)
-from orchestration.reports.partitions import FY_START_MONTH, PARTITIONS, QUARTER_MONTHS
-from orchestration.resources import SiteledgerHome
+from orchestration.keys import REPORT_DEADLINES, REPORTS
+from orchestration.partitions import REPORT_KINDS, Partitions
 
-compliance_report_monthly_job = define_asset_job(
-    "compliance_report_monthly_job",
-    selection=AssetSelection.assets(compliance_report_monthly),
-    partitions_def=PARTITIONS["monthly"],
-    description="Render and register the month's compliance reports.",
-)
-compliance_report_quarterly_job = define_asset_job(
-    "compliance_report_quarterly_job",
-    selection=AssetSelection.assets(compliance_report_quarterly),
-    partitions_def=PARTITIONS["quarterly"],
-    description="Render and register the quarter's compliance reports.",
-)
-compliance_report_annual_job = define_asset_job(
-    "compliance_report_annual_job",
-    selection=AssetSelection.assets(compliance_report_annual),
-    partitions_def=PARTITIONS["annual"],
-    description="Render and register the financial year's compliance reports.",
-)
 report_deadline_job = define_asset_job(
     "report_deadline_job",
-    selection=AssetSelection.assets(report_deadlines),
+    selection=AssetSelection.assets(REPORT_DEADLINES),
     description="List the reports due within 48 h and not submitted; its check fails when any is.",
 )
 
+_DESCRIPTIONS = {
+    "monthly": "Render, validate and register the compliance reports of a month (or a range).",
+    "quarterly": "Render, validate and register the compliance reports of a financial quarter "
+    "(or a range).",
+    "annual": "Render, validate and register the compliance reports of a financial year (or a "
+    "range).",
+}
 
-def _last_complete(kind: str, now: dt.datetime) -> str | None:
-    keys = PARTITIONS[kind].get_partition_keys(current_time=now)
+
+def last_complete(partitions: PartitionsDefinition, now: dt.datetime) -> str | None:
+    """The key of the last period that has ended at ``now``."""
+    keys = partitions.get_partition_keys(current_time=now)
     return keys[-1] if keys else None
 
 
-def _request(kind: str, context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
-    key = _last_complete(kind, context.scheduled_execution_time)
-    if key is None:
-        return SkipReason(f"no complete {kind} period yet")
-    return RunRequest(run_key=f"{kind}-{key}", partition_key=key)
+def build_report_jobs(
+    partitions: Partitions,
+) -> tuple[list[Any], list[ScheduleDefinition]]:
+    jobs, schedules = [], []
+    months = {
+        "monthly": "*",
+        "quarterly": ",".join(str(m) for m in partitions.quarter_months),
+        "annual": str(partitions.fy_start_month),
+    }
+    for kind in REPORT_KINDS:
+        job = define_asset_job(
+            f"compliance_report_{kind}_job",
+            selection=AssetSelection.assets(REPORTS[kind]),
+            description=_DESCRIPTIONS[kind],
+        )
+        jobs.append(job)
+        schedules.append(_schedule(kind, job, months[kind], partitions))
+    return [*jobs, report_deadline_job], schedules
 
 
-# 04:00 on the first day after the period: the nightly run (02:00) has published its last day
-@schedule(
-    job=compliance_report_monthly_job,
-    cron_schedule="0 4 1 * *",
-    name="compliance_report_monthly_schedule",
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="04:00 on the 1st: the month just ended, after the nightly run published it.",
-)
-def compliance_report_monthly_schedule(
-    context: ScheduleEvaluationContext,
-) -> RunRequest | SkipReason:
-    return _request("monthly", context)
+def _schedule(kind: str, job: Any, months: str, partitions: Partitions) -> ScheduleDefinition:
+    period_partitions = partitions.reports[kind]
 
-
-@schedule(
-    job=compliance_report_quarterly_job,
-    cron_schedule=f"0 4 1 {','.join(str(m) for m in QUARTER_MONTHS)} *",
-    name="compliance_report_quarterly_schedule",
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="04:00 on the first day of a financial quarter: the quarter just ended.",
-)
-def compliance_report_quarterly_schedule(
-    context: ScheduleEvaluationContext,
-) -> RunRequest | SkipReason:
-    return _request("quarterly", context)
-
-
-@schedule(
-    job=compliance_report_annual_job,
-    cron_schedule=f"0 4 1 {FY_START_MONTH} *",
-    name="compliance_report_annual_schedule",
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="04:00 on the first day of the financial year: the year just ended.",
-)
-def compliance_report_annual_schedule(
-    context: ScheduleEvaluationContext,
-) -> RunRequest | SkipReason:
-    return _request("annual", context)
-
-
-@sensor(
-    job=report_deadline_job,
-    name="report_deadline_sensor",
-    minimum_interval_seconds=3600,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Hourly: when a report is due within 48 h (or overdue) and not submitted, run the "
-    "deadline check, which fails (severity ERROR) listing them; once per day per set of reports.",
-)
-def report_deadline_sensor(
-    context: SensorEvaluationContext, siteledger: SiteledgerHome
-) -> RunRequest | SkipReason:
-    now = _now()
-    due = due_reports(siteledger, now)
-    if not due:
-        return SkipReason("no unsubmitted report is due within 48 h")
-    digest = hashlib.sha256("\n".join(d.describe().split(":")[0] for d in due).encode())
-    return RunRequest(
-        run_key=f"{now:%Y-%m-%d}-{digest.hexdigest()[:16]}",
-        tags={"siteledger/reports_due": str(len(due))},
+    # 04:00 on the first day after the period: the nightly run (02:00) has published its last day
+    @schedule(
+        job=job,
+        cron_schedule=f"0 4 1 {months} *",
+        execution_timezone=partitions.timezone,
+        name=f"compliance_report_{kind}_schedule",
+        default_status=DefaultScheduleStatus.RUNNING,
+        description=f"04:00 on the first day of the next {kind.removesuffix('ly')} period: "
+        f"the {kind} reports of the period just ended, after the nightly run published it.",
     )
+    def _request(context: ScheduleEvaluationContext):
+        key = last_complete(period_partitions, context.scheduled_execution_time)
+        if key is None:
+            return SkipReason(f"no complete {kind} period yet")
+        return RunRequest(run_key=f"{kind}-{key}", partition_key=key)
+
+    return _request

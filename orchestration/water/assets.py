@@ -1,15 +1,17 @@
 """Water balance assets: site configuration tables, the dbt models, the published warehouse."""
 
 import datetime as dt
-import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 from dagster import (
     AssetExecutionContext,
-    AssetKey,
+    AssetsDefinition,
     BackfillPolicy,
+    Config,
+    DailyPartitionsDefinition,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -19,36 +21,34 @@ from dagster import (
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from ingestion.site_tables import write_site_tables
-from orchestration.partitions import daily_partitions
+from orchestration.keys import BUILD, PUBLISHED, SITE_CONFIG
 from orchestration.resources import SiteledgerHome
 from orchestration.water.dbt import (
-    SITE_CONFIG_KEY,
     SiteledgerDbtTranslator,
     dbt_environment,
     dbt_project,
     ensure_manifest,
+    readable_manifest,
 )
 from quality.audit import audit_build
-from quality.scoring import SCORES_TABLE
-from siteledger.dbt import NIGHTLY_ARGS, PARTITIONED_SELECT
+from siteledger.dbt import NIGHTLY_ARGS
 from siteledger.warehouse import Warehouse
 
 DUCKDB_POOL = "duckdb_writer"  # one DuckDB writer at a time (STACK_NOTES: single-writer lock)
 MARTS_SCHEMA = "marts"
-# written by the quality stage (orchestration/quality), audited before every publish
-QUALITY_SCORES_KEY = AssetKey([MARTS_SCHEMA, SCORES_TABLE])
+DBT_SUMMARY = "dbt_build"  # metadata key of every dbt model: the invocation's PASS/WARN/ERROR line
 
 translator = SiteledgerDbtTranslator()
-manifest = ensure_manifest()
+manifest = readable_manifest(ensure_manifest())
 
 
 @asset(
-    key=SITE_CONFIG_KEY,
+    key=SITE_CONFIG,
     group_name="ingestion",
     owners=["team:data-engineering"],
     kinds={"python", "parquet"},
 )
-def site_config_tables(siteledger: SiteledgerHome) -> MaterializeResult:
+def site_config(siteledger: SiteledgerHome) -> MaterializeResult:
     """Every site YAML file exported as tables (nodes, flows, meters, curves, rules) for dbt."""
     settings = siteledger.settings()
     written: dict[str, list[str]] = {}
@@ -74,18 +74,57 @@ def _row_counts(settings: Any, names: list[str]) -> dict[str, int]:
     return {name: int(size) for name, size in found if name in wanted}
 
 
-def _dbt_build(
+def _summary(run_results: dict[str, Any]) -> str:
+    """dbt's own closing line, e.g. ``PASS=180 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=180``."""
+    status = Counter(str(r.get("status", "")).lower() for r in run_results.get("results", []))
+    passed = status["pass"] + status["success"]
+    counts = {
+        "PASS": passed,
+        "WARN": status["warn"],
+        "ERROR": status["error"] + status["fail"],
+        "SKIP": status["skipped"],
+        "NO-OP": status["no-op"],
+    }
+    return " ".join(f"{k}={v}" for k, v in counts.items()) + f" TOTAL={sum(status.values())}"
+
+
+class WaterModelsConfig(Config):
+    full_refresh: bool = False
+    """Rebuild the incremental models from scratch (after an upgrade changed their columns)."""
+
+
+def dbt_build(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     siteledger: SiteledgerHome,
-    start_day: str | None = None,
-    end_day: str | None = None,
+    window: tuple[str, str] | None,
+    full_refresh: bool = False,
 ) -> Iterator[Any]:
-    """Run ``dbt build`` for the selected models, then yield its events with row counts."""
+    """Run ``dbt build`` over a window of site-local days, then yield its events with row counts
+    and dbt's summary line.
+
+    dbt unit tests check SQL logic on fixed inputs, not data: they run on multi-day windows and
+    full rebuilds and are left out of a single nightly day (~3 s of it).
+    """
     settings = siteledger.settings()
-    args = ["build", *NIGHTLY_ARGS]
+    args = ["build"]
+    if window is not None and window[0] == window[1]:
+        args += NIGHTLY_ARGS
+    if full_refresh:
+        args.append("--full-refresh")
+    start_day, end_day = window or (None, None)
     with dbt_environment(settings, start_day, end_day):
-        events = list(dbt.cli(args, context=context).stream())
+        # one target folder per home: dbt's partial-parse cache matches this home's profile, so
+        # only the first run of a home parses the whole project (~3-5 s)
+        invocation = dbt.cli(
+            args, context=context, raise_on_error=False, target_path=settings.home / "dbt_target"
+        )
+        events = list(invocation.stream())
+    try:
+        summary = _summary(invocation.get_artifact("run_results.json"))
+    except (OSError, ValueError):  # dbt stopped before it ran anything
+        summary = "no results"
+    context.log.info(f"dbt build {start_day}..{end_day}: {summary}")
     table_of = {
         event.output_name: context.assets_def.keys_by_output_name[event.output_name].path[-1]
         for event in events
@@ -93,76 +132,79 @@ def _dbt_build(
     }
     counts = _row_counts(settings, list(table_of.values()))
     for event in events:
-        if isinstance(event, Output) and table_of[event.output_name] in counts:
-            count = counts[table_of[event.output_name]]
-            event = event.with_metadata({**event.metadata, "dagster/row_count": count})
+        if isinstance(event, Output):
+            extra = {DBT_SUMMARY: summary}
+            if table_of[event.output_name] in counts:
+                extra["dagster/row_count"] = counts[table_of[event.output_name]]
+            event = event.with_metadata({**event.metadata, **extra})
         yield event
+    error = invocation.get_error()
+    if error is not None:
+        raise error  # with the errors dbt logged
 
 
-@dbt_assets(
-    manifest=manifest,
-    select="fqn:*",
-    exclude=f"{PARTITIONED_SELECT}+",
-    dagster_dbt_translator=translator,
-    project=dbt_project,
-    name="water_reference_models",
-    pool=DUCKDB_POOL,
-)
-def water_reference_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, siteledger: SiteledgerHome
-) -> Iterator[Any]:
-    """Staging views and configuration-derived models: everything not rebuilt per day."""
-    yield from _dbt_build(context, dbt, siteledger)
-
-
-@dbt_assets(
-    manifest=manifest,
-    select=f"{PARTITIONED_SELECT}+",
-    dagster_dbt_translator=translator,
-    project=dbt_project,
-    partitions_def=daily_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-    name="water_daily_models",
-    pool=DUCKDB_POOL,
-)
-def water_daily_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, siteledger: SiteledgerHome
-) -> Iterator[Any]:
-    """Day-partitioned balance models; a backfill over a range is one dbt invocation."""
+def run_window(context: AssetExecutionContext) -> tuple[str, str] | None:
+    """The run's site-local days (first, last): a partition, a range, or None for everything."""
+    if not (context.has_partition_key or context.has_partition_key_range):
+        return None
     window = context.partition_time_window
-    start_day = window.start.date()
-    end_day = (window.end - dt.timedelta(days=1)).date()
-    context.log.info(f"dbt window {start_day} .. {end_day}")
-    yield from _dbt_build(context, dbt, siteledger, start_day.isoformat(), end_day.isoformat())
+    last = (window.end - dt.timedelta(days=1)).date()
+    return window.start.date().isoformat(), last.isoformat()
 
 
-def _mart_keys(manifest_data: dict[str, Any]) -> list[AssetKey]:
+def build_water_models(daily: DailyPartitionsDefinition) -> AssetsDefinition:
+    """Every dbt model in one day-partitioned block: one dbt invocation per run (each costs ~5 s
+    of process start), views and dimensions rebuilt with every window as they always were."""
+
+    @dbt_assets(
+        manifest=manifest,
+        select="fqn:*",
+        dagster_dbt_translator=translator,
+        project=dbt_project,
+        partitions_def=daily,
+        backfill_policy=BackfillPolicy.single_run(),
+        name="water_models",
+        pool=DUCKDB_POOL,
+    )
+    def water_models(
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        siteledger: SiteledgerHome,
+        config: WaterModelsConfig,
+    ) -> Iterator[Any]:
+        """Staging views, VEE, balances and marts; a range of days is one dbt invocation."""
+        yield from dbt_build(context, dbt, siteledger, run_window(context), config.full_refresh)
+
+    return water_models
+
+
+def _mart_keys() -> list[Any]:
     """Keys of every dbt model under ``models/marts``: what the warehouse publishes."""
     keys = [
-        translator.get_asset_spec(manifest_data, unique_id, dbt_project).key
-        for unique_id, node in manifest_data["nodes"].items()
+        translator.get_asset_spec(manifest, unique_id, dbt_project).key
+        for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node["fqn"][1] == "marts"
     ]
     return sorted(keys, key=lambda key: key.to_user_string())
 
 
-MART_KEYS = _mart_keys(json.loads(manifest.read_text()))
+MART_KEYS = _mart_keys()
 
 
 @asset(
-    key=AssetKey(["warehouse", "published"]),
-    deps=[*MART_KEYS, QUALITY_SCORES_KEY],
+    key=PUBLISHED,
+    deps=[BUILD],
     group_name="warehouse",
     owners=["team:data-engineering"],
     kinds={"duckdb", "parquet"},
     pool=DUCKDB_POOL,
 )
-def published_warehouse(siteledger: SiteledgerHome) -> MaterializeResult:
+def published(siteledger: SiteledgerHome) -> MaterializeResult:
     """The marts as BI tools read them: immutable DuckDB file and Parquet, swapped atomically."""
     settings = siteledger.settings()
     warehouse = Warehouse(settings, siteledger.state_store())
-    # the blocking audit checks on the quality scores stop this step when they fail; auditing
-    # again here keeps a publish started on its own from skipping them
+    # the blocking audits on warehouse/build stop this step when they fail; auditing again here
+    # (0.1 s) keeps a publish started on its own from skipping them
     outcome = warehouse.publish_audited(
         [MARTS_SCHEMA], audit_build, note="published after a successful dbt build and audit"
     )

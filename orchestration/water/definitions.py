@@ -1,29 +1,30 @@
-"""Water balance: site tables, the dbt models, the published warehouse, their jobs and triggers."""
+"""Water balance: site tables, the dbt models, the audited build, the published warehouse, the
+nightly and backfill jobs and their triggers."""
 
 from dagster import Definitions
-from dagster_dbt import DbtCliResource
 
-from orchestration.water.assets import (
-    published_warehouse,
-    site_config_tables,
-    water_daily_models,
-    water_reference_models,
-)
-from orchestration.water.dbt import DBT_EXECUTABLE, dbt_project
-from orchestration.water.jobs import (
-    lake_days_changed_sensor,
-    nightly_regulatory_job,
-    nightly_regulatory_schedule,
-    site_config_job,
-    site_config_sensor,
-    water_balance_job,
-    water_daily_job,
-)
+from orchestration.partitions import Partitions
+from orchestration.quality.assets import build, build_quality_scores, site_days_score_good_or_better
+from orchestration.water.assets import build_water_models, published, site_config
+from orchestration.water.dbt import DBT_EXECUTABLE, SiteledgerDbtCli, dbt_project
+from orchestration.water.jobs import build_jobs
+from orchestration.water.sensors import lake_days_changed_sensor, site_config_sensor
 
-defs = Definitions(
-    assets=[site_config_tables, water_reference_models, water_daily_models, published_warehouse],
-    jobs=[site_config_job, water_daily_job, water_balance_job, nightly_regulatory_job],
-    schedules=[nightly_regulatory_schedule],
-    sensors=[site_config_sensor, lake_days_changed_sensor],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
-)
+
+def build_defs(partitions: Partitions) -> Definitions:
+    water_models = build_water_models(partitions.daily)
+    jobs, schedules = build_jobs(water_models)
+    return Definitions(
+        assets=[
+            site_config,
+            water_models,
+            build_quality_scores(partitions.daily),
+            build,
+            published,
+        ],
+        asset_checks=[site_days_score_good_or_better],
+        jobs=jobs,
+        schedules=schedules,
+        sensors=[site_config_sensor, lake_days_changed_sensor],
+        resources={"dbt": SiteledgerDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    )

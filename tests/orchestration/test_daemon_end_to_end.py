@@ -101,6 +101,9 @@ def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path)
         assert not failed_ticks, failed_ticks
     print(
         json.dumps(
-            {"drop_to_published_s": round(published_s, 1), "drop_to_reported_s": round(reported_s, 1)}
+            {
+                "drop_to_published_s": round(published_s, 1),
+                "drop_to_reported_s": round(reported_s, 1),
+            }
         )
     )

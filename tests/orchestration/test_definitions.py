@@ -1,90 +1,254 @@
-"""The one Dagster entry point loads, and every job, schedule and sensor resolves."""
+"""The one Dagster entry point loads; every job, schedule, sensor and check reads well; the
+partitions come from the home's configuration; sensors ask for the right runs."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from dagster import (
     AssetKey,
     DagsterInstance,
     RunRequest,
     SkipReason,
     build_sensor_context,
+    materialize,
 )
 
 from demo import write_demo
-from orchestration.definitions import defs
+from orchestration.definitions import build_defs, defs
+from orchestration.ingestion.assets import readings
 from orchestration.ingestion.sensors import landing_file_sensor
+from orchestration.keys import BUILD, PUBLISHED, QUALITY_SCORES, RAW_READINGS, SITE_CONFIG
+from orchestration.partitions import build_partitions, window_within
 from orchestration.resources import SiteledgerHome
-from orchestration.water.jobs import days_to_rebuild, site_config_sensor
+from orchestration.water.sensors import days_left_to_rebuild, site_config_sensor
+from siteledger.settings import Settings
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "small_site.yaml"
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*[a-z0-9]$")
 
 
-def test_every_job_schedule_and_sensor_resolves():
-    names = (
-        "ingest_landing_job",
-        "site_config_job",
-        "water_daily_job",
-        "water_balance_job",
-        "nightly_regulatory_job",
+def _home(tmp_path: Path, organisation: str | None = None, zones: tuple[str, ...] = ()) -> Settings:
+    settings = Settings(home=tmp_path)
+    settings.ensure_dirs()
+    for i, zone in enumerate(zones):
+        site = yaml.safe_load(FIXTURE.read_text())
+        site["site"]["id"] = f"site_{i}"
+        site["site"]["timezone"] = zone
+        (settings.sites_dir / f"site_{i}.yaml").write_text(yaml.safe_dump(site))
+    if organisation is not None:
+        settings.organisation_file.write_text(organisation)
+    return settings
+
+
+def test_every_job_schedule_and_sensor_resolves_is_named_and_described():
+    jobs = [job for job in defs.resolve_all_job_defs() if not job.name.startswith("__")]
+    assert {"nightly_job", "backfill_job", "device_poll_now_job"} <= {job.name for job in jobs}
+    for job in jobs:
+        assert job.name.endswith("_job"), job.name
+        assert job.description and len(job.description) > 30, job.name
+    job_names = {job.name for job in jobs}
+    for schedule in defs.schedules:
+        resolved = defs.resolve_schedule_def(schedule.name)
+        assert resolved.name.endswith("_schedule"), resolved.name
+        assert resolved.description, resolved.name
+        assert resolved.job_name in job_names, resolved.name
+    for sensor in defs.sensors:
+        resolved = defs.resolve_sensor_def(sensor.name)
+        assert resolved.name.endswith("_sensor"), resolved.name
+        assert resolved.description, resolved.name
+        targets = {target.job_name for target in resolved.targets}
+        assert targets and targets <= job_names, resolved.name
+    nightly = defs.resolve_schedule_def("nightly_schedule")
+    assert (nightly.cron_schedule, nightly.job_name) == ("0 2 * * *", "nightly_job")
+    # the sensors that rebuild days run the backfill, not a job of their own
+    for name in ("lake_days_changed_sensor", "device_lake_days_changed_sensor"):
+        (target,) = defs.resolve_sensor_def(name).targets
+        assert target.job_name == "backfill_job"
+
+
+def test_every_asset_check_reads_as_a_claim():
+    graph = defs.resolve_asset_graph()
+    checks = graph.asset_check_keys
+    assert len(checks) > 100
+    for key in checks:
+        spec = graph.get_check_spec(key)
+        assert SNAKE.match(key.name), key
+        # dbt's generated names (unique_<model>_<column>, grain_<model>_...) read as nothing
+        assert not re.match(r"^(unique|not_null|grain|accepted_values|relationships)_", key.name)
+        assert spec.description and spec.description.endswith("."), key
+    names = {(key.asset_key.to_user_string(), key.name) for key in checks}
+    assert ("intermediate/int_flow_rate_volumes", "one_row_per_site_id_and_meter_id_and_day") in (
+        names
     )
-    assert set(names) <= {job.name for job in defs.resolve_all_job_defs()}
-    for name in names:
-        assert defs.resolve_job_def(name) is not None
-    schedule = defs.resolve_schedule_def("nightly_regulatory_schedule")
-    assert schedule.cron_schedule == "0 2 * * *"
-    assert schedule.job_name == "nightly_regulatory_job"
-    for name in ("landing_file_sensor", "site_config_sensor", "lake_days_changed_sensor"):
-        assert defs.resolve_sensor_def(name) is not None
-    # the nightly run rebuilds the day-partitioned models only; site-file changes have their job
-    nightly = defs.resolve_job_def("nightly_regulatory_job")
-    nightly_keys = {key.to_user_string() for key in nightly.asset_layer.selected_asset_keys}
-    assert "marts/fct_site_balance_daily" in nightly_keys
-    assert "raw/readings" in nightly_keys
-    assert "raw/site_config" not in nightly_keys
-    assert "staging/stg_site_config__meters" not in nightly_keys
+    assert ("marts/fct_site_balance_monthly", "site_id_exists_in_dim_sites") in names
+    # singular tests over several models sit on the model whose claim they state
+    assert (
+        "marts/fct_site_balance_daily",
+        "assert_site_closure_error_is_sum_of_node_balance_errors",
+    ) in names
+    grain = graph.get_check_spec(
+        next(k for k in checks if k.name == "one_row_per_site_id_and_month_start")
+    )
+    assert grain.description.startswith("One row per site_id and month_start")
+
+
+def test_build_wide_audits_are_blocking_checks_on_the_build():
+    graph = defs.resolve_asset_graph()
+    audits = {
+        key.name: graph.get_check_spec(key)
+        for key in graph.asset_check_keys
+        if key.asset_key == BUILD
+    }
+    assert set(audits) == {
+        "marts_match_their_schema",
+        "mart_grains_are_unique",
+        "site_scores_are_above_the_floor",
+        "closure_statuses_are_known",
+    }
+    assert all(spec.blocking for spec in audits.values())
+    assert graph.get(PUBLISHED).parent_keys == {BUILD}
+    assert QUALITY_SCORES in graph.get(BUILD).parent_keys
+    assert not any(
+        key.asset_key == QUALITY_SCORES and spec_blocking
+        for key, spec_blocking in (
+            (k, graph.get_check_spec(k).blocking) for k in graph.asset_check_keys
+        )
+    )
+
+
+def test_nightly_and_backfill_jobs_cover_the_chain():
+    nightly = {
+        k.to_user_string()
+        for k in defs.resolve_job_def("nightly_job").asset_layer.selected_asset_keys
+    }
+    backfill = {
+        k.to_user_string()
+        for k in defs.resolve_job_def("backfill_job").asset_layer.selected_asset_keys
+    }
+    chain = {
+        "raw/site_config",
+        "staging/stg_site_config__meters",
+        "marts/fct_site_balance_daily",
+        "marts/fct_quality_scores_daily",
+        "warehouse/build",
+        "warehouse/published",
+    }
+    assert chain <= backfill
+    assert nightly - backfill == {"raw/readings", "raw/device_readings"}
+    graph = defs.resolve_asset_graph()
+    daily = graph.get(AssetKey(["marts", "fct_site_balance_daily"])).partitions_def
+    # every dbt model in one day-partitioned block: one dbt invocation per run
+    for key in nightly:
+        node = graph.get(AssetKey.from_user_string(key))
+        if key.split("/")[0] in ("staging", "intermediate", "marts"):
+            assert node.partitions_def == daily, key
+    assert graph.get(SITE_CONFIG).partitions_def is None
+    assert graph.get(RAW_READINGS).partitions_def is None
 
 
 def test_asset_graph_reads_well_in_the_ui():
     graph = defs.resolve_asset_graph()
-    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert {"raw/readings", "raw/site_config", "warehouse/published"} <= keys
-    assert "marts/fct_site_balance_daily" in keys
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.is_materializable, key
         assert node.group_name != "default", key
         assert node.owners, key
+        assert node.description, key
     assert graph.get(AssetKey(["marts", "fct_site_balance_daily"])).group_name == "water"
-    assert graph.get(AssetKey(["marts", "fct_site_balance_daily"])).partitions_def is not None
-    assert graph.get(AssetKey(["raw", "readings"])).partitions_def is None
-    # the dbt source of the lake is the ingestion asset, not a separate external asset
+    # the dbt source of the lake is the ingestion asset, and the device import is upstream too
     parents = graph.get(AssetKey(["staging", "stg_lake__readings"])).parent_keys
-    assert AssetKey(["raw", "readings"]) in parents
-    # ... and the device spool import, the lake's second writer, is upstream of it too
-    assert AssetKey(["raw", "device_readings"]) in parents
-    # reports come after the published warehouse
+    assert {RAW_READINGS, AssetKey(["raw", "device_readings"])} <= parents
     report = graph.get(AssetKey(["reports", "compliance_report_monthly"]))
-    assert AssetKey(["warehouse", "published"]) in report.parent_keys
+    assert PUBLISHED in report.parent_keys
 
 
-def test_dbt_tests_become_asset_checks():
-    graph = defs.resolve_asset_graph()
-    checks = graph.asset_check_keys
-    assert any(check.asset_key == AssetKey(["marts", "fct_site_balance_daily"]) for check in checks)
-    assert len(checks) > 20
-    # singular tests over several models are checks on the model whose claim they state
-    names = {(check.asset_key.to_user_string(), check.name) for check in checks}
-    assert (
-        "marts/fct_site_balance_daily",
-        "assert_site_closure_error_is_sum_of_node_balance_errors",
-    ) in names
-    assert (
-        "marts/fct_site_balance_monthly",
-        "assert_monthly_site_balance_adds_up_the_days",
-    ) in names
+def test_partitions_follow_the_organisation_and_the_sites(tmp_path: Path):
+    default = build_partitions(_home(tmp_path / "default"))
+    assert default.daily.get_first_partition_window().start.date().isoformat() == "2020-01-01"
+    assert (default.timezone, default.fy_start_month) == ("UTC", 7)
+
+    settings = _home(
+        tmp_path / "configured",
+        "organisation:\n  data_start: 2024-03-15\n  financial_year_start_month: 1\n",
+        zones=("Australia/Perth", "America/Santiago", "Africa/Johannesburg"),
+    )
+    partitions = build_partitions(settings)
+    assert partitions.daily.get_partition_keys()[0] == "2024-03-15"
+    # a day is over at every site when it is over in the zone whose midnight comes last
+    assert partitions.timezone == "America/Santiago"
+    assert partitions.daily.timezone == "America/Santiago"
+    assert partitions.reports["quarterly"].get_partition_keys()[:2] == ["2024-04-01", "2024-07-01"]
+    assert partitions.reports["annual"].get_partition_keys()[0] == "2025-01-01"
+    configured = build_defs(settings)
+    crons = {
+        name: configured.resolve_schedule_def(name).cron_schedule
+        for name in ("compliance_report_quarterly_schedule", "compliance_report_annual_schedule")
+    }
+    assert crons == {
+        "compliance_report_quarterly_schedule": "0 4 1 1,4,7,10 *",
+        "compliance_report_annual_schedule": "0 4 1 1 *",
+    }
+    job = configured.resolve_job_def("nightly_job")
+    assert job.partitions_def.get_partition_keys()[0] == "2024-03-15"
+
+
+def test_window_within_clamps_to_existing_partitions(tmp_path: Path):
+    daily = build_partitions(_home(tmp_path, "organisation:\n  data_start: 2025-07-01\n")).daily
+    assert window_within(["2025-07-03", "2025-07-01", "2025-07-02"], daily) == (
+        "2025-07-01",
+        "2025-07-03",
+    )
+    assert window_within(["2019-01-01", "2025-07-02"], daily) == ("2025-07-01", "2025-07-02")
+    assert window_within([], daily) is None
+    assert window_within(["2019-01-01"], daily) is None
+
+
+def test_days_a_nightly_run_rebuilt_itself_are_not_rebuilt_again():
+    days = ["2025-06-30", "2025-07-01", "2025-07-02"]
+    tags = {
+        "dagster/asset_partition_range_start": "2025-07-01",
+        "dagster/asset_partition_range_end": "2025-07-02",
+    }
+    assert days_left_to_rebuild(days, tags) == ["2025-06-30"]
+    assert days_left_to_rebuild(days, {"dagster/partition": "2025-07-02"}) == days[:2]
+    assert days_left_to_rebuild(days, {}) == days
+
+
+def test_lake_sensor_asks_for_a_backfill_of_the_days_an_import_wrote(tmp_path: Path):
+    settings = _home(tmp_path, "organisation:\n  data_start: 2025-06-01\n")
+    shutil.copy(FIXTURE, settings.sites_dir / "small_site.yaml")
+    (settings.landing / "logger_20250701.csv").write_text(
+        "meter,time_utc,value,unit\n"
+        "FQ-200,2025-07-01T00:00:00Z,100.0,m3\n"
+        "FQ-200,2025-07-02T00:15:00Z,112.5,m3\n"
+    )
+    resource = SiteledgerHome(home=str(tmp_path))
+    home_defs = build_defs(settings)
+    sensor = home_defs.resolve_sensor_def("lake_days_changed_sensor")
+    with DagsterInstance.ephemeral() as instance:
+        with build_sensor_context(instance=instance, resources={"siteledger": resource}) as ctx:
+            assert not sensor.evaluate_tick(ctx).run_requests  # nothing imported yet
+        result = materialize([readings], resources={"siteledger": resource}, instance=instance)
+        assert result.success
+        with build_sensor_context(instance=instance, resources={"siteledger": resource}) as ctx:
+            tick = sensor.evaluate_tick(ctx)
+            cursor = tick.cursor
+        (request,) = tick.run_requests
+        # readings at local (Perth) days 2025-07-01 and 2025-07-02
+        assert request.tags["dagster/asset_partition_range_start"] == "2025-07-01"
+        assert request.tags["dagster/asset_partition_range_end"] == "2025-07-02"
+        assert request.run_key.startswith(result.run_id)
+        # the same materialisation is not asked for twice
+        with build_sensor_context(
+            instance=instance, resources={"siteledger": resource}, cursor=cursor
+        ) as ctx:
+            assert not sensor.evaluate_tick(ctx).run_requests
 
 
 def test_landing_sensor_requests_one_run_per_set_of_files(tmp_path: Path):
@@ -101,41 +265,31 @@ def test_landing_sensor_requests_one_run_per_set_of_files(tmp_path: Path):
         assert isinstance(landing_file_sensor(context), RunRequest)
 
 
-def test_site_config_sensor_runs_when_a_site_file_changes(tmp_path: Path):
+def test_site_config_sensor_backfills_every_day_of_data_when_a_site_file_changes(tmp_path: Path):
+    settings = _home(tmp_path, "organisation:\n  data_start: 2025-07-01\n")
     resource = SiteledgerHome(home=str(tmp_path))
-    sites = resource.settings().sites_dir
+    for day in ("2025-07-02", "2025-07-05"):
+        (settings.readings_lake / "site=a" / "source=scada" / f"day={day}").mkdir(parents=True)
     with build_sensor_context(resources={"siteledger": resource}) as context:
         assert isinstance(site_config_sensor(context), SkipReason)
-        (sites / "a.yaml").write_text("site: {id: a}\n")
+        (settings.sites_dir / "a.yaml").write_text("site: {id: a}\n")
         first = site_config_sensor(context)
         assert isinstance(first, RunRequest)
+        assert first.tags["dagster/asset_partition_range_start"] == "2025-07-02"
+        assert first.tags["dagster/asset_partition_range_end"] == "2025-07-05"
         assert isinstance(site_config_sensor(context), SkipReason)
-        (sites / "a.yaml").write_text("site: {id: a, name: changed}\n")
+        (settings.sites_dir / "a.yaml").write_text("site: {id: a, name: changed}\n")
         second = site_config_sensor(context)
         assert isinstance(second, RunRequest)
         assert second.run_key != first.run_key
 
 
-def test_days_to_rebuild_is_clamped_to_existing_partitions():
-    assert days_to_rebuild(["2025-07-03", "2025-07-01", "2025-07-02"]) == (
-        "2025-07-01",
-        "2025-07-03",
-    )
-    assert days_to_rebuild(["2019-01-01", "2025-07-02"]) == ("2025-07-01", "2025-07-02")
-    assert days_to_rebuild([]) is None
-    assert days_to_rebuild(["2019-01-01"]) is None
-
-
 @pytest.mark.integration
-def test_nightly_job_over_a_range_builds_and_publishes(tmp_path: Path, monkeypatch):
+def test_nightly_job_over_a_range_builds_and_publishes_both_mines(tmp_path: Path):
     write_demo(tmp_path, days=3, seed=5)
-    monkeypatch.setenv("SITELEDGER_HOME", str(tmp_path))
+    home_defs = build_defs(Settings(home=tmp_path))
     instance = DagsterInstance.ephemeral()
-    # a new site file: what site_config_sensor would start
-    config = defs.resolve_job_def("site_config_job").execute_in_process(instance=instance)
-    assert config.success
-    job = defs.resolve_job_def("nightly_regulatory_job")
-    result = job.execute_in_process(
+    result = home_defs.resolve_job_def("nightly_job").execute_in_process(
         instance=instance,
         tags={
             "dagster/asset_partition_range_start": "2025-07-01",
@@ -163,3 +317,9 @@ def test_shipped_instance_config_loads_and_limits_the_duckdb_pool(tmp_path: Path
     shutil.copy(Path(__file__).parents[2] / "orchestration" / "dagster.yaml", tmp_path)
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+@pytest.mark.parametrize("job_name", ["nightly_job", "backfill_job"])
+def test_jobs_that_publish_also_score_and_audit(job_name: str):
+    layer = defs.resolve_job_def(job_name).asset_layer
+    assert {QUALITY_SCORES, BUILD, PUBLISHED} <= set(layer.selected_asset_keys)

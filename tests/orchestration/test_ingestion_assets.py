@@ -8,7 +8,7 @@ from pathlib import Path
 from dagster import materialize
 
 from ingestion.lake import read_readings
-from orchestration.ingestion.assets import raw_readings
+from orchestration.ingestion.assets import readings
 from orchestration.resources import SiteledgerHome
 from siteledger.settings import Settings
 
@@ -25,9 +25,7 @@ def test_raw_readings_asset_imports_landing_files(tmp_path: Path):
         "FQ-200,2025-07-01T00:15:00Z,112.5,m3\n"
         "FT-999,2025-07-01T00:15:00Z,1.0,m3\n"
     )
-    result = materialize(
-        [raw_readings], resources={"siteledger": SiteledgerHome(home=str(tmp_path))}
-    )
+    result = materialize([readings], resources={"siteledger": SiteledgerHome(home=str(tmp_path))})
     assert result.success
     metadata = result.asset_materializations_for_node("raw__readings")[0].metadata
     assert metadata["readings_imported"].value == 2

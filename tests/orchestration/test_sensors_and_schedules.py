@@ -274,7 +274,9 @@ def test_sensor_runs_jump_the_queue_ahead_of_backfills() -> None:
     assert ordered[-1] is backfill
     # a backfill a sensor asked for (new lake days) keeps its place among the sensor runs
     sensor_backfill = run("backfill_job", {"dagster/priority": "5"})
-    assert QueuedRunCoordinatorDaemon(interval_seconds=1)._priority_sort(
-        [backfill, sensor_backfill]
-    )[0] is sensor_backfill
-
+    assert (
+        QueuedRunCoordinatorDaemon(interval_seconds=1)._priority_sort([backfill, sensor_backfill])[
+            0
+        ]
+        is sensor_backfill
+    )

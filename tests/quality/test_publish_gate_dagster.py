@@ -10,13 +10,11 @@ import duckdb
 import pytest
 from dagster import AssetSelection, materialize
 
-from orchestration.quality.assets import (
-    quality_scores_daily,
-    site_days_score_good_or_better,
-    warehouse_publish_audits,
-)
+from orchestration.keys import BUILD, QUALITY_SCORES
+from orchestration.partitions import build_partitions
+from orchestration.quality.assets import build, build_quality_scores, site_days_score_good_or_better
 from orchestration.resources import SiteledgerHome
-from orchestration.water.assets import QUALITY_SCORES_KEY, published_warehouse
+from orchestration.water.assets import published
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 from tests.dbt.homes import build_two_sites
@@ -25,7 +23,8 @@ from tests.dbt.runner import shared_home
 pytestmark = [
     pytest.mark.slow,
 ]
-PUBLISHED = published_warehouse.key
+PUBLISHED = published.key
+QUALITY_SCORES_KEY = QUALITY_SCORES
 
 
 def _copy(source: Path, target: Path) -> Settings:
@@ -37,9 +36,10 @@ def _copy(source: Path, target: Path) -> Settings:
 
 
 def _run(settings: Settings):
-    assets = [quality_scores_daily, published_warehouse]
+    quality_scores_daily = build_quality_scores(build_partitions(settings).daily)
+    assets = [quality_scores_daily, build, published]
     return materialize(
-        [*assets, warehouse_publish_audits, site_days_score_good_or_better],
+        [*assets, site_days_score_good_or_better],
         selection=AssetSelection.assets(*assets) | AssetSelection.checks_for_assets(*assets),
         partition_key="2025-07-05",
         resources={"siteledger": SiteledgerHome(home=str(settings.home))},
@@ -95,17 +95,12 @@ def test_a_failed_blocking_audit_stops_the_publish_in_the_same_run(
     assert "fct_site_balance_daily: 2 rows for site_id=demo_mine, day=2025-07-04" in failure["rows"]
 
 
-@pytest.mark.parametrize("job_name", ["nightly_regulatory_job", "water_daily_job"])
-def test_jobs_that_publish_also_score_and_audit(job_name: str):
+def test_the_build_carries_the_blocking_audits():
     from orchestration.definitions import defs
 
-    layer = defs.resolve_job_def(job_name).asset_layer
-    assert {QUALITY_SCORES_KEY, PUBLISHED} <= set(layer.selected_asset_keys)
-    checks = {
-        k.name for k in layer.asset_graph.asset_check_keys if k.asset_key == QUALITY_SCORES_KEY
-    }
+    layer = defs.resolve_job_def("nightly_job").asset_layer
+    assert {QUALITY_SCORES_KEY, BUILD, PUBLISHED} <= set(layer.selected_asset_keys)
+    checks = {k.name for k in layer.asset_graph.asset_check_keys if k.asset_key == BUILD}
     assert {"mart_grains_are_unique", "site_scores_are_above_the_floor"} <= checks
-    spec = next(
-        s for s in warehouse_publish_audits.check_specs if s.name == "mart_grains_are_unique"
-    )
+    spec = next(s for s in build.check_specs if s.name == "mart_grains_are_unique")
     assert spec.blocking

@@ -9,13 +9,9 @@ import pytest
 from dagster import AssetKey, RunRequest, SkipReason, materialize
 
 from orchestration.definitions import defs
-from orchestration.reports.assets import (
-    DEADLINE_CHECK,
-    compliance_report_monthly,
-    compliance_report_quarterly,
-    report_deadlines,
-)
-from orchestration.reports.jobs import _last_complete
+from orchestration.partitions import build_partitions
+from orchestration.reports.assets import DEADLINE_CHECK, build_report_assets, report_deadlines
+from orchestration.reports.jobs import last_complete
 from orchestration.resources import SiteledgerHome
 from reports.deadlines import unsubmitted_deadlines
 from reports.definitions import load_definitions
@@ -24,7 +20,7 @@ from siteledger.settings import get_settings
 from siteledger.state import StateStore
 
 
-def test_report_jobs_schedules_and_sensor_resolve():
+def test_report_jobs_schedules_and_sensor_resolve(tmp_path: Path):
     for name in (
         "compliance_report_monthly_job",
         "compliance_report_quarterly_job",
@@ -54,14 +50,18 @@ def test_report_jobs_schedules_and_sensor_resolve():
     )
     # the schedules ask for the period that has just ended
     at = dt.datetime(2026, 7, 1, 4, tzinfo=dt.UTC)
-    assert _last_complete("monthly", at) == "2026-06-01"
-    assert _last_complete("quarterly", at) == "2026-04-01"
-    assert _last_complete("annual", at) == "2025-07-01"
+    periods = build_partitions(get_settings(tmp_path)).reports  # no organisation file: FY July
+    assert last_complete(periods["monthly"], at) == "2026-06-01"
+    assert last_complete(periods["quarterly"], at) == "2026-04-01"
+    assert last_complete(periods["annual"], at) == "2025-07-01"
 
 
 @pytest.mark.integration
 def test_monthly_and_quarterly_assets_generate_register_and_describe(home: Path):
     resources = {"siteledger": SiteledgerHome(home=str(home))}
+    compliance_report_monthly, compliance_report_quarterly, _ = build_report_assets(
+        build_partitions(get_settings(home))
+    )
     result = materialize(
         [compliance_report_monthly], partition_key="2025-08-01", resources=resources
     )
@@ -133,7 +133,7 @@ def test_the_deadline_check_fails_while_a_due_report_is_unsubmitted(home: Path, 
 def test_the_deadline_sensor_requests_the_check_run_once_a_day(tmp_path: Path, monkeypatch):
     from dagster import build_sensor_context
 
-    import orchestration.reports.jobs as jobs
+    import orchestration.reports.sensors as jobs
 
     home = SiteledgerHome(home=str(tmp_path))
     sensor = defs.resolve_sensor_def("report_deadline_sensor")

@@ -15,8 +15,9 @@ from ingestion.devices.importer import import_spool, spool_for
 from ingestion.devices.service import poll_now
 from ingestion.devices.spool import read_segment
 from ingestion.lake import read_readings
-from orchestration.devices.assets import device_health, device_poll, raw_device_readings
-from orchestration.devices.jobs import device_spool_sensor
+from orchestration.devices.assets import device_health, device_readings
+from orchestration.devices.jobs import device_poll_now_job
+from orchestration.devices.sensors import device_spool_sensor
 from orchestration.resources import SiteledgerHome
 from siteledger.settings import Settings
 from siteledger.site import dump_site
@@ -35,7 +36,10 @@ def test_poll_now_import_and_health_assets(tmp_path: Path):
     (settings.sites_dir / "spool_site.yaml").write_text(dump_site(site), encoding="utf-8")
     resources = {"siteledger": SiteledgerHome(home=str(tmp_path))}
     with ThreadedSimulator(site, FixedValues({"FT-1": 12.5, "FQ-1": 4321.0}), SimClock.wall()):
-        result = materialize([device_poll, raw_device_readings, device_health], resources=resources)
+        polled = device_poll_now_job.execute_in_process(resources=resources)
+    assert polled.success
+    assert polled.output_for_node("poll_devices") == [f"spool_site: {polled_segment(settings)}"]
+    result = materialize([device_readings, device_health], resources=resources)
     assert result.success
     imported = result.asset_materializations_for_node("raw__device_readings")[0].metadata
     assert imported["readings_imported"].value == 2
@@ -46,6 +50,11 @@ def test_poll_now_import_and_health_assets(tmp_path: Path):
     health = result.asset_materializations_for_node("devices__device_health")[0].metadata
     assert health["devices_by_status"].value == {"online": 1}
     assert health_snapshot_path(settings, "spool_site").exists()
+
+
+def polled_segment(settings: Settings) -> str:
+    (segment,) = spool_for(settings, "spool_site").segments()
+    return segment.name
 
 
 def test_poll_now_with_no_device_answering_records_it_offline(tmp_path: Path):

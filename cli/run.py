@@ -1,0 +1,311 @@
+"""``siteledger run``: the chain as Dagster runs it, shown as it goes and summarised from the
+runs' events and metadata. The order of the jobs is :func:`orchestration.runner.run_chain`'s."""
+
+import contextlib
+import io
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from siteledger.settings import Settings
+
+_STEP_LABELS = {
+    "raw__readings": "importing landing files into the raw lake",
+    "raw__device_readings": "importing spooled device readings",
+    "raw__site_config": "exporting the site files",
+    "water_models": "dbt build: water balance models and their tests",
+    "marts__fct_quality_scores_daily": "quality: VEE scores and Great Expectations suites",
+    "warehouse__build": "auditing the build",
+    "warehouse__published": "publishing the warehouse",
+}
+
+
+def _meta(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {key: getattr(value, "value", value) for key, value in metadata.items()}
+
+
+class _Progress:
+    """A status line naming the step a run is in, read from the run's event log."""
+
+    def __init__(self, console: Console, instance: Any) -> None:
+        self.console, self.instance = console, instance
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status: Any = None
+
+    def start(self, job_name: str, run_id: str, label: str) -> None:
+        self.stop()
+        self._stop.clear()
+        self._status = self.console.status(f"{job_name} {label} ...")
+        self._status.start()
+        self._thread = threading.Thread(
+            target=self._follow, args=(job_name, run_id, label), daemon=True
+        )
+        self._thread.start()
+
+    def _follow(self, job_name: str, run_id: str, label: str) -> None:
+        from dagster import DagsterEventType
+
+        t0 = time.perf_counter()
+        while not self._stop.wait(0.5):
+            try:
+                records = self.instance.all_logs(run_id, of_type=DagsterEventType.STEP_START)
+            except Exception:  # noqa: S112 — the display never stops a run
+                continue
+            step = records[-1].step_key if records else None
+            doing = _STEP_LABELS.get(step or "", step or "starting")
+            self._status.update(
+                f"{job_name} {label}: {doing} ... ({time.perf_counter() - t0:.0f} s)"
+            )
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+            self._thread = None
+        if self._status:
+            self._status.stop()
+            self._status = None
+
+
+class RunReport:
+    """Renders each finished run: tables from its materialisations, errors from its failures."""
+
+    def __init__(self, console: Console, settings: Settings) -> None:
+        self.console, self.settings = console, settings
+        self.reports: list[dict[str, Any]] = []
+        self.report_seconds = 0.0
+
+    def done(self, run: Any) -> None:
+        result = run.result
+        latest: dict[str, dict[str, Any]] = {}
+        for event in result.get_asset_materialization_events():
+            latest[event.asset_key.to_user_string()] = _meta(event.materialization.metadata)
+        if "raw/readings" in latest:
+            self._imports(latest["raw/readings"])
+        if "raw/device_readings" in latest:
+            device = latest["raw/device_readings"]
+            if device.get("segments"):
+                self.console.print(
+                    f"device spool: {device['segments']} segments, "
+                    f"{device['readings_imported']:,} readings into the raw lake"
+                )
+        summary = next((m["dbt_build"] for m in latest.values() if "dbt_build" in m), None)
+        seconds = self._step_seconds(result, "water_models")
+        if summary is not None and seconds is not None:
+            window = f" {run.window[0]}..{run.window[1]}" if run.window else ""
+            self.console.print(f"dbt build{window} done in {seconds:.1f} s ({summary})")
+        scores = latest.get("marts/fct_quality_scores_daily")
+        if scores is not None:
+            statuses = ", ".join(
+                f"{n:,} {status}" for status, n in sorted(scores["status_counts"].items())
+            )
+            self.console.print(
+                f"quality scores: {scores['dagster/row_count']:,} rows over "
+                f"{scores['days_scored']} days in {scores['seconds']:.1f} s "
+                f"({statuses or 'no closed days'})"
+            )
+        published = latest.get("warehouse/published")
+        if published is not None:
+            tables = published["tables"]
+            self.console.print(
+                f"published warehouse version {published['version_id']}: {len(tables)} tables, "
+                f"{sum(tables.values()):,} rows"
+            )
+            print_monthly_balance(self.console, self.settings.published_db)
+        for key, meta in latest.items():
+            if key.startswith("reports/compliance_report_"):
+                self.reports += meta["reports"]
+                self.report_seconds += run.seconds
+        if not result.success:
+            self._failed(run)
+
+    @staticmethod
+    def _step_seconds(result: Any, step_key: str) -> float | None:
+        for event in result.get_step_success_events():
+            if event.step_key == step_key:
+                return event.event_specific_data.duration_ms / 1000
+        return None
+
+    def _imports(self, meta: dict[str, Any]) -> None:
+        for site_id, site in meta.get("sites", {}).items():
+            self.console.print(
+                f"{site_id}: {site['files']} files, {site['readings']:,} readings into the raw "
+                f"lake in {meta.get('seconds', 0):.1f} s"
+            )
+        table = Table(title="Import jobs")
+        columns = ("layout", "status", "files", "rows", "imported", "skipped", "quarantined")
+        for column in columns:
+            table.add_column(column, justify="left" if column in ("layout", "status") else "right")
+        for row in meta.get("import_jobs", []):
+            table.add_row(row["layout"], row["status"], *(f"{row[c]:,}" for c in columns[2:]))
+        self.console.print(table)
+        for problem in meta.get("problems", []):
+            self.console.print(
+                f"  {problem['status']}: {problem['file']} — {problem['reason']}", markup=False
+            )
+
+    def print_reports(self) -> None:
+        if not self.reports:
+            return
+        created = [r for r in self.reports if r["action"] == "created"]
+        table = Table(
+            title=f"Compliance reports ({len(created)} generated, "
+            f"{len(self.reports) - len(created)} unchanged, {self.report_seconds:.1f} s)"
+        )
+        for column in ("report", "site", "period", "v", "status", "validation"):
+            table.add_column(column)
+        for r in self.reports:
+            errors = "; ".join(r["errors"])
+            table.add_row(
+                r["definition"],
+                r["site"],
+                r["period"],
+                str(r["version"]),
+                r["status"] + ("" if r["action"] == "created" else " (unchanged)"),
+                errors[:90] + ("…" if len(errors) > 90 else ""),
+            )
+        self.console.print(table)
+
+    def _failed(self, run: Any) -> None:
+        result = run.result
+        failed_audits = [
+            e
+            for e in result.get_asset_check_evaluations()
+            if not e.passed and e.asset_key.to_user_string() == "warehouse/build"
+        ]
+        if failed_audits:
+            serving = ""
+            for evaluation in failed_audits:
+                meta = _meta(evaluation.metadata)
+                serving = meta.get("serving_version_id") or serving
+                click.echo(f"audit failed: {evaluation.check_name}: {meta['detail']}", err=True)
+                for row in meta.get("rows", [])[:10]:
+                    click.echo(f"    {row}", err=True)
+            raise click.ClickException(
+                "the build failed its audits and was not published; version "
+                f"{serving or '(nothing published yet)'} still serves readers "
+                "(see 'siteledger quality audits')"
+            )
+        messages = []
+        for event in result.get_step_failure_events():
+            error = event.event_specific_data.error
+            text = []
+            while error is not None:
+                text.append(error.message.strip())
+                error = error.cause
+            messages.append((event.step_key, "\n".join(text)))
+        for step, text in messages:
+            click.echo(f"{run.job_name} step {step} failed:\n{text[-6000:]}", err=True)
+        step, text = messages[0] if messages else ("(run)", "the run failed")
+        hint = ""
+        if "out of sync" in text:
+            # an upgrade added columns to an incremental model this home has built before
+            hint = "; the models' columns changed: run 'siteledger run --full-refresh' once"
+        raise click.ClickException(
+            f"{run.job_name} failed in step {step} (run {result.run_id}); the published "
+            f"warehouse was left as it was{hint}"
+        )
+
+
+def run_main_job(
+    console: Console,
+    settings: Settings,
+    start_day: str | None,
+    end_day: str | None,
+    full_refresh: bool = False,
+) -> None:
+    """Run the chain through Dagster and render it; raises ClickException when a run failed."""
+    from orchestration.runner import instance_for, run_chain
+
+    # dbt's own log goes to the run's compute logs and, in a terminal, would bury the summary:
+    # this process's stdout is silenced for the run and the summary goes to the real one
+    out = sys.stdout
+    console = Console(file=out, highlight=False, width=None if out.isatty() else console.width)
+    instance = instance_for(settings)
+    progress = _Progress(console, instance)
+    report = RunReport(console, settings)
+
+    def done(run: Any) -> None:
+        progress.stop()
+        report.done(run)
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            chain = run_chain(
+                settings,
+                start_day,
+                end_day,
+                full_refresh,
+                instance=instance,
+                on_start=progress.start,
+                on_done=done,
+            )
+    finally:
+        progress.stop()
+    for note in chain.notes:
+        console.print(f"note: {note}")
+    report.print_reports()
+    console.print(
+        f"{len(chain.runs)} Dagster run(s) recorded in {settings.dagster_home} "
+        f"(siteledger --home {settings.home} ui)",
+        markup=False,
+    )
+
+
+def print_monthly_balance(console: Console, published: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            "select site_id, strftime(month_start, '%Y-%m'), n_days - n_days_incomplete, "
+            "inputs_m3, outputs_m3, "
+            "storage_change_m3, closure_error_m3, closure_error_pct, closure_status, "
+            "input_measured_pct, water_intensity_m3_per_t "
+            "from fct_site_balance_monthly where n_days_incomplete < n_days "
+            "order by site_id, month_start"
+        ).fetchall()
+    table = Table(title="Site water balance by month (m3)")
+    for column in (
+        "site",
+        "month",
+        "days",
+        "inputs",
+        "outputs",
+        "Δ storage",
+        "closure",
+        "closure %",
+        "status",
+        "measured %",
+        "m3/t ore",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("site", "month", "status") else "right"
+        )
+
+    def num(value: float | None, fmt: str) -> str:
+        return "" if value is None else format(value, fmt)
+
+    labels = {"within_threshold": "closed", "exceeds_threshold": "EXCEEDS"}
+    for site, month, n, inp, outp, dstore, err, pct, status, measured, intensity in rows:
+        status = labels.get(status, status)
+        table.add_row(
+            site,
+            month,
+            str(n),
+            num(inp, ",.0f"),
+            num(outp, ",.0f"),
+            num(dstore, ",.0f"),
+            num(err, ",.0f"),
+            num(pct, ".2f"),
+            status,
+            num(measured, ".1f"),
+            num(intensity, ".3f"),
+        )
+    console.print(table)

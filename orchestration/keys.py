@@ -1,0 +1,18 @@
+"""Asset keys shared across areas: one place, so a renamed asset cannot leave a stale reference."""
+
+from dagster import AssetKey
+
+from quality.scoring import SCORES_TABLE
+
+RAW_READINGS = AssetKey(["raw", "readings"])
+RAW_DEVICE_READINGS = AssetKey(["raw", "device_readings"])
+SITE_CONFIG = AssetKey(["raw", "site_config"])
+DEVICE_HEALTH = AssetKey(["devices", "device_health"])
+QUALITY_SCORES = AssetKey(["marts", SCORES_TABLE])
+BUILD = AssetKey(["warehouse", "build"])
+PUBLISHED = AssetKey(["warehouse", "published"])
+REPORTS = {
+    kind: AssetKey(["reports", f"compliance_report_{kind}"])
+    for kind in ("monthly", "quarterly", "annual")
+}
+REPORT_DEADLINES = AssetKey(["reports", "report_deadlines"])

@@ -1,0 +1,98 @@
+"""Sensors of the water balance: lake days changed, site files changed."""
+
+import datetime as dt
+import hashlib
+import json
+
+from dagster import (
+    DefaultSensorStatus,
+    EventLogEntry,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    asset_sensor,
+    sensor,
+)
+
+from orchestration.keys import RAW_READINGS
+from orchestration.partitions import build_partitions, days_of_data, range_tags, window_within
+from orchestration.resources import SiteledgerHome
+
+
+def days_left_to_rebuild(days: list[str], run_tags: dict[str, str]) -> list[str]:
+    """The days an import wrote that the run which imported them did not rebuild itself (a
+    nightly run rebuilds its own window; late files can write older days)."""
+    start = run_tags.get("dagster/asset_partition_range_start") or run_tags.get("dagster/partition")
+    end = run_tags.get("dagster/asset_partition_range_end") or start
+    if not start:
+        return days
+    return [day for day in days if not start <= day <= end]
+
+
+def rebuild_days_written(
+    context: SensorEvaluationContext,
+    asset_event: EventLogEntry,
+    siteledger: SiteledgerHome,
+    trigger: str,
+) -> RunRequest | SkipReason:
+    """One range run of the backfill over the days an import's ``days_written`` names."""
+    materialization = asset_event.asset_materialization
+    metadata = materialization.metadata if materialization else {}
+    days_value = metadata.get("days_written")
+    days = json.loads(json.dumps(days_value.value)) if days_value is not None else []
+    run = context.instance.get_run_by_id(asset_event.run_id)
+    if run is not None and run.job_name == "nightly_job":
+        days = days_left_to_rebuild(days, dict(run.tags))
+    window = window_within(days, build_partitions(siteledger.settings()).daily)
+    if window is None:
+        return SkipReason(f"{trigger}: no days left to rebuild inside the partition range")
+    return RunRequest(
+        # one request per materialisation: the run that wrote it and the asset
+        run_key=f"{asset_event.run_id}:{'/'.join(materialization.asset_key.path)}"
+        if materialization
+        else asset_event.run_id,
+        tags={
+            **range_tags(window),
+            "siteledger/trigger": f"{trigger} at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
+        },
+    )
+
+
+@asset_sensor(
+    asset_key=RAW_READINGS,
+    job_name="backfill_job",
+    name="lake_days_changed_sensor",
+    default_status=DefaultSensorStatus.RUNNING,
+    description="When new readings land in the raw lake, rebuild the days they cover in one run.",
+)
+def lake_days_changed_sensor(
+    context: SensorEvaluationContext, asset_event: EventLogEntry, siteledger: SiteledgerHome
+):
+    return rebuild_days_written(context, asset_event, siteledger, "lake changed")
+
+
+@sensor(
+    job_name="backfill_job",
+    name="site_config_sensor",
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="When a site file is added or changed, rebuild every day of data with it.",
+)
+def site_config_sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome):
+    settings = siteledger.settings()
+    digest = hashlib.sha256()
+    files = sorted(settings.sites_dir.glob("*.yaml"))
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    fingerprint = digest.hexdigest()[:20]
+    if not files:
+        return SkipReason(f"no site files in {settings.sites_dir}")
+    if fingerprint == context.cursor:
+        return SkipReason("site files unchanged")
+    context.update_cursor(fingerprint)
+    window = window_within(days_of_data(settings), build_partitions(settings).daily)
+    if window is None:
+        return SkipReason("site files changed, but the lake holds no day to rebuild yet")
+    return RunRequest(
+        run_key=fingerprint, tags={**range_tags(window), "siteledger/sites": str(len(files))}
+    )

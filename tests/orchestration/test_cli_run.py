@@ -1,0 +1,99 @@
+"""``siteledger run`` is Dagster: after ``demo run`` the home's instance holds successful runs,
+a materialisation with metadata for every asset of the chain and an evaluation of every check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+from cli.main import cli
+from orchestration.definitions import build_defs
+from siteledger.settings import get_settings
+from siteledger.state import StateStore
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "demo", "run", "--days", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Import jobs" in result.output and "dbt build 2025-07-01.." in result.output
+    settings = get_settings(tmp_path)
+    assert "data_start: 2025-07-01" in settings.organisation_file.read_text()
+
+    nightly = build_defs(settings).resolve_job_def("nightly_job")
+    chain = set(nightly.asset_layer.selected_asset_keys)
+    check_keys = {
+        k for k in nightly.asset_layer.asset_graph.asset_check_keys if k.asset_key in chain
+    }
+    with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        runs = instance.get_runs()
+        # the import, then the rebuild over every day the lake holds
+        assert [(r.job_name, r.status) for r in reversed(runs)] == [
+            ("nightly_job", DagsterRunStatus.SUCCESS),
+            ("nightly_job", DagsterRunStatus.SUCCESS),
+        ]
+        rebuild = runs[0]
+        assert rebuild.tags["dagster/asset_partition_range_start"] == "2025-07-01"
+        last_day = rebuild.tags["dagster/asset_partition_range_end"]
+        assert last_day in ("2025-07-02", "2025-07-03")
+        for key in chain:
+            event = instance.get_latest_materialization_event(key)
+            assert event is not None, key
+            assert event.asset_materialization.metadata, key
+        daily = instance.get_materialized_partitions(AssetKey(["marts", "fct_site_balance_daily"]))
+        assert {"2025-07-01", "2025-07-02"} <= daily
+        executions = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            list(check_keys)
+        )
+        assert set(executions) == check_keys
+        for key, execution in executions.items():
+            assert execution.status == AssetCheckExecutionRecordStatus.SUCCEEDED, key
+            assert execution.event.asset_check_evaluation.passed, key
+        published = instance.get_latest_materialization_event(AssetKey(["warehouse", "published"]))
+        version_id = published.asset_materialization.metadata["version_id"].value
+        imported = instance.get_latest_materialization_event(AssetKey(["raw", "readings"]))
+        readings = imported.asset_materialization.metadata["readings_imported"].value
+    (current,) = StateStore(settings.state_store_url).warehouse_versions()
+    assert current.version_id == version_id
+    assert f"published warehouse version {version_id}" in result.output
+    assert readings > 0 and f"{readings:,} readings into the raw lake" in result.output
+
+    # one day, as the nightly schedule runs it: one run over that partition, unit tests left out
+    day = CliRunner().invoke(
+        cli, ["--home", str(tmp_path), "run", "--start", "2025-07-02", "--end", "2025-07-02"]
+    )
+    assert day.exit_code == 0, day.output
+    with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        latest = instance.get_runs(limit=1)[0]
+        assert (latest.job_name, latest.status) == ("nightly_job", DagsterRunStatus.SUCCESS)
+        assert latest.tags["dagster/asset_partition_range_start"] == "2025-07-02"
+        assert latest.tags["dagster/asset_partition_range_end"] == "2025-07-02"
+        records = instance.fetch_materializations(
+            AssetKey(["marts", "fct_site_balance_daily"]), limit=1
+        ).records
+        assert records[0].partition_key == "2025-07-02"
+        assert records[0].run_id == latest.run_id
+    full = int(result.output.split("TOTAL=")[1].split(")")[0])
+    one_day = int(day.output.split("TOTAL=")[1].split(")")[0])
+    assert one_day < full  # the dbt unit tests run on the multi-day build only
+
+
+def test_the_demo_names_its_first_day_unless_the_organisation_file_exists(tmp_path: Path):
+    home = ["--home", str(tmp_path)]
+    first = CliRunner().invoke(
+        cli, [*home, "demo", "generate", "--days", "1", "--start", "2025-03-01"]
+    )
+    assert first.exit_code == 0, first.output
+    org = tmp_path / "organisation.yaml"
+    assert "data_start: 2025-03-01" in org.read_text()
+    org.write_text("organisation:\n  data_start: 2024-01-01\n  financial_year_start_month: 1\n")
+    again = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "1", "--fresh"])
+    assert again.exit_code == 0, again.output
+    assert org.read_text().startswith("organisation:\n  data_start: 2024-01-01\n")
+    bad = CliRunner().invoke(cli, [*home, "run", "--start", "2025-7-1"])
+    assert bad.exit_code == 2 and "is not a day like 2025-07-01" in bad.output
