@@ -69,12 +69,13 @@ def quality_score(
 def quality_audit(ctx: click.Context) -> None:
     """Run the publish audits on the build warehouse now (publishes nothing)."""
     from quality.audit import audit_build
+    from siteledger.dbt import manifest_path
 
     settings = _settings(ctx)
     build_db = settings.build_db
     if not build_db.exists():
         raise click.ClickException("no build warehouse yet: run 'siteledger run' first")
-    checks = audit_build(build_db)
+    checks = audit_build(build_db, manifest_path(settings))
     table = Table(title="Publish audits of the build warehouse")
     for column in ("audit", "result", "detail"):
         table.add_column(column)

@@ -196,11 +196,11 @@ class RunReport:
         messages = []
         for event in result.get_step_failure_events():
             error = event.event_specific_data.error
-            text = []
+            lines = []
             while error is not None:
-                text.append(error.message.strip())
+                lines.append(error.message.strip())
                 error = error.cause
-            messages.append((event.step_key, "\n".join(text)))
+            messages.append((event.step_key, "\n".join(lines)))
         for step, text in messages:
             click.echo(f"{run.job_name} step {step} failed:\n{text[-6000:]}", err=True)
         step, text = messages[0] if messages else ("(run)", "the run failed")

@@ -10,10 +10,12 @@ import warnings
 from dagster import BetaWarning, Definitions, in_process_executor
 
 from orchestration.devices import definitions as devices
+from orchestration.environment import resources_for
+from orchestration.external import device_poll_now_job
 from orchestration.ingestion import definitions as ingestion
 from orchestration.partitions import build_partitions
 from orchestration.reports import definitions as reports
-from orchestration.resources import SiteledgerHome
+from orchestration.reports.delivery import report_delivery_job
 from orchestration.water import definitions as water
 from siteledger.settings import Settings, get_settings
 
@@ -34,7 +36,9 @@ def _merge(settings: Settings, partitions) -> Definitions:  # type: ignore[no-un
         water.build_defs(partitions),
         reports.build_defs(partitions),
         Definitions(
-            resources={"siteledger": SiteledgerHome(home=str(settings.home))},
+            jobs=[report_delivery_job, device_poll_now_job],
+            # local or production (SITELEDGER_ENV): the home, dbt's target, S3, SMTP, Modbus
+            resources=resources_for(home=str(settings.home)),
             # steps run one after another in the run's process (~0.1 s a step; a subprocess per
             # step costs ~2.6 s) and the dbt block is one step anyway
             executor=in_process_executor,

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from dagster import ConfigurableResource, EnvVar, ResourceDefinition
-from dagster_dbt import DbtCliResource
 
 from orchestration.external import ModbusClientResource, S3DeliveryResource, SmtpDeliveryResource
 from orchestration.resources import SiteledgerHome
@@ -144,16 +143,25 @@ def _production(env: Mapping[str, str]) -> dict[str, ConfigurableResource]:
     }
 
 
-def resources_for(environment: str | None = None) -> dict[str, ResourceDefinition]:
+def resources_for(
+    environment: str | None = None, home: str | None = None
+) -> dict[str, ResourceDefinition]:
     """Every resource of the code location for ``environment`` (default: ``SITELEDGER_ENV``,
     else ``local``), keyed as the assets, ops and sensors ask for them: ``siteledger``, ``dbt``,
-    ``s3``, ``smtp``, ``modbus``."""
+    ``s3``, ``smtp``, ``modbus``. Locally ``home`` names the runtime folder (the CLI's
+    ``--home``); in production it is always ``SITELEDGER_HOME``."""
+    from orchestration.water.dbt import SiteledgerDbtCli, dbt_project
+
     name = environment_name(environment)
     env = os.environ
     resources = _production(env) if name == PRODUCTION else _local(env)
+    if home is not None and name != PRODUCTION:
+        resources["siteledger"] = SiteledgerHome(
+            home=home, state_url=_optional("SITELEDGER_STATE_URL", env)
+        )
     resources["modbus"] = ModbusClientResource()
-    resources["dbt"] = DbtCliResource(
-        project_dir=str(DBT_PROJECT_DIR),
+    resources["dbt"] = SiteledgerDbtCli(
+        project_dir=str(dbt_project.project_dir),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=DBT_EXECUTABLE,
         target=DBT_TARGETS[name],

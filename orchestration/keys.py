@@ -16,3 +16,10 @@ REPORTS = {
     for kind in ("monthly", "quarterly", "annual")
 }
 REPORT_DEADLINES = AssetKey(["reports", "report_deadlines"])
+
+# The run queue takes higher priorities first: imports and the nightly run go ahead of runs the
+# sensors ask for, which go ahead of a backfill someone started by hand (dagster/priority).
+PRIORITY = "dagster/priority"
+URGENT_PRIORITY = {PRIORITY: "10"}
+SENSOR_PRIORITY = {PRIORITY: "5"}
+BACKFILL_PRIORITY = {PRIORITY: "-10"}

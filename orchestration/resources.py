@@ -9,6 +9,9 @@ from siteledger.settings import Settings, get_settings
 from siteledger.site import SiteConfig, load_site
 from siteledger.state import StateStore
 
+# how often the file, spool and lake sensors look (SITELEDGER_SENSOR_INTERVAL_S, default 30 s)
+SENSOR_INTERVAL_S = get_settings().sensor_interval_seconds
+
 
 @functools.lru_cache(maxsize=64)
 def _parsed(path: str, mtime_ns: int, size: int) -> SiteConfig:

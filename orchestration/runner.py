@@ -29,6 +29,9 @@ from siteledger.settings import Settings
 
 INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 NIGHTLY_JOB = "nightly_job"
+# runs of the chain say so: their publish is followed by the report runs of the same chain
+STARTED_BY_TAG = "siteledger/started_by"
+CHAIN_STARTER = "siteledger run"
 INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS)
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -106,7 +109,7 @@ def _clamp(
 def report_ranges(settings: Settings, partitions: Partitions) -> dict[str, list[tuple[str, str]]]:
     """Per period kind, the contiguous ranges of report partitions whose period is complete in
     the published warehouse for some site (every report definition of that kind)."""
-    from reports.data import load_site, site_ids
+    from reports.data import load_site, site_ids, site_regulators
     from reports.definitions import load_definitions
 
     db = settings.published_db
@@ -114,10 +117,13 @@ def report_ranges(settings: Settings, partitions: Partitions) -> dict[str, list[
         return {}
     definitions = load_definitions(settings.reports_dir)
     starts: dict[str, set[str]] = {kind: set() for kind in REPORT_KINDS}
+    regulators = site_regulators(db)
     for site_id in site_ids(db):
         data = load_site(db, site_id)
         for definition in definitions:
-            if definition.period in starts and definition.applies_to(site_id):
+            if definition.period in starts and definition.applies_to(
+                site_id, regulators.get(site_id, [])
+            ):
                 starts[definition.period] |= {p.start.isoformat() for p in data.periods(definition)}
     ranges: dict[str, list[tuple[str, str]]] = {}
     for kind, wanted in starts.items():
@@ -168,7 +174,7 @@ def run_chain(
         if on_start:
             on_start(job_name, run_id, label)
         t0 = time.perf_counter()
-        tags = {"siteledger/started_by": "siteledger run", **(range_tags(window) if window else {})}
+        tags = {STARTED_BY_TAG: CHAIN_STARTER, **(range_tags(window) if window else {})}
         # the run's events go to the instance; the caller renders them, not the console logger
         run_config = {**kwargs.pop("run_config", {}), **QUIET}
         result = defs.resolve_job_def(job_name).execute_in_process(

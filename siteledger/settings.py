@@ -14,6 +14,8 @@ from pathlib import Path
 # A window run re-derives this many days before its first day: the last totaliser delta and the
 # closing storage of a day need the first reading of the next day (dbt var ``lookback_days``).
 DEFAULT_LOOKBACK_DAYS = 1
+# How often the orchestrator's sensors look for new files, spooled readings and lake days.
+DEFAULT_SENSOR_INTERVAL_S = 30
 # DuckDB's cap for the heaviest model (per-reading VEE flags): unbounded it reached 15 GiB on a
 # 500-meter year; at 2 GB it spills and the full build stays near 3.3 GiB.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
@@ -27,6 +29,7 @@ class Settings:
     state_url: str | None = None
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_S
 
     @property
     def landing(self) -> Path:
@@ -144,13 +147,20 @@ class Settings:
 def get_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     """Settings from the environment; ``home`` overrides ``SITELEDGER_HOME``."""
     root = Path(home or os.environ.get("SITELEDGER_HOME") or "var").expanduser()
-    lookback = os.environ.get("SITELEDGER_LOOKBACK_DAYS") or str(DEFAULT_LOOKBACK_DAYS)
-    if not lookback.isdigit():
-        raise ValueError(f"SITELEDGER_LOOKBACK_DAYS={lookback!r} is not a whole number of days")
+    lookback = _whole_number("SITELEDGER_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS)
+    interval = _whole_number("SITELEDGER_SENSOR_INTERVAL_S", DEFAULT_SENSOR_INTERVAL_S)
     return Settings(
         home=root.resolve(),
         state_url=os.environ.get("SITELEDGER_STATE_URL") or None,
-        lookback_days=int(lookback),
+        lookback_days=lookback,
+        sensor_interval_seconds=max(interval, 1),
         duckdb_memory_limit=os.environ.get("SITELEDGER_DUCKDB_MEMORY_LIMIT")
         or DEFAULT_DUCKDB_MEMORY_LIMIT,
     )
+
+
+def _whole_number(name: str, default: int) -> int:
+    text = os.environ.get(name) or str(default)
+    if not text.isdigit():
+        raise ValueError(f"{name}={text!r} is not a whole number")
+    return int(text)

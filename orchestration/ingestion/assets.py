@@ -1,6 +1,7 @@
 """Ingestion assets: file drops in the landing folder become rows of the raw lake."""
 
 import time
+from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
@@ -9,9 +10,9 @@ from orchestration.keys import RAW_READINGS
 from orchestration.resources import SiteledgerHome
 
 
-def import_table(results: list) -> list[dict]:  # type: ignore[type-arg]
+def import_table(results: list[Any]) -> list[dict[str, Any]]:
     """Import jobs grouped by file layout and status, with their row counts."""
-    groups: dict[tuple[str, str], dict] = {}  # type: ignore[type-arg]
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
     for r in results:
         row = groups.setdefault(
             (r.layout_id or "-", r.status),

@@ -11,13 +11,13 @@ from dagster import (
 )
 
 from orchestration.ingestion.jobs import ingest_landing_job
-from orchestration.resources import SiteledgerHome
+from orchestration.resources import SENSOR_INTERVAL_S, SiteledgerHome
 
 
 @sensor(
     job=ingest_landing_job,
     name="landing_file_sensor",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=DefaultSensorStatus.RUNNING,
     description="Starts an import when files wait in the landing folder.",
 )

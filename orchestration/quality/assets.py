@@ -19,6 +19,7 @@ from orchestration.resources import SiteledgerHome
 from orchestration.water.assets import DUCKDB_POOL, MART_KEYS, run_window
 from quality.audit import AUDIT_DESCRIPTIONS, audit_build
 from quality.scoring import score_build, site_day_scores
+from siteledger.dbt import manifest_path
 from siteledger.warehouse import Warehouse
 
 
@@ -71,7 +72,7 @@ def build(context: AssetExecutionContext, siteledger: SiteledgerHome) -> Materia
     recorded with the version that keeps serving."""
     settings = siteledger.settings()
     warehouse = Warehouse(settings, siteledger.state_store())
-    checks = audit_build(warehouse.build_db)
+    checks = audit_build(warehouse.build_db, manifest_path(settings))
     serving = warehouse.current()
     serving_id = serving.version_id if serving else None
     audit_id = None
@@ -111,7 +112,8 @@ def site_days_score_good_or_better(siteledger: SiteledgerHome) -> AssetCheckResu
     """Every closed site-day scores 'good' or better; the scores are in the metadata."""
     rows = site_day_scores(siteledger.settings())
     weak = [r for r in rows if r["status"] not in ("excellent", "good")]
-    lowest = min((r["overall_score"] for r in rows if r["overall_score"] is not None), default=None)
+    scores = [float(str(r["overall_score"])) for r in rows if r["overall_score"] is not None]
+    lowest = min(scores, default=None)
     return AssetCheckResult(
         passed=not weak,
         severity=AssetCheckSeverity.WARN,

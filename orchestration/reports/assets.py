@@ -1,7 +1,7 @@
 """Compliance report assets: monthly, quarterly and annual reports from the published marts."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from dagster import (
     AssetCheckResult,
@@ -21,7 +21,7 @@ from orchestration.partitions import Partitions
 from orchestration.resources import SiteledgerHome
 from reports.data import ReportDataError
 from reports.deadlines import DEFAULT_HORIZON, due_in_home
-from reports.definitions import load_definitions
+from reports.definitions import PeriodKind, load_definitions
 from reports.periods import period_containing
 from reports.registry import Registry
 from reports.service import ReportGenerationError, generate, preview_markdown
@@ -43,7 +43,11 @@ def _period_keys(context: AssetExecutionContext, kind: str, fy_start_month: int)
         keys = partitions.get_partition_keys_in_range(context.partition_key_range)
     else:
         keys = [context.partition_key]
-    return [period_containing(kind, dt.date.fromisoformat(key), fy_start_month).key for key in keys]
+    period_kind = cast(PeriodKind, kind)
+    return [
+        period_containing(period_kind, dt.date.fromisoformat(key), fy_start_month).key
+        for key in keys
+    ]
 
 
 def _materialize(

@@ -5,7 +5,7 @@ from dagster import Definitions
 from orchestration.partitions import Partitions
 from orchestration.reports.assets import build_report_assets, report_deadlines
 from orchestration.reports.jobs import build_report_jobs
-from orchestration.reports.sensors import report_deadline_sensor
+from orchestration.reports.sensors import published_reports_sensor, report_deadline_sensor
 
 
 def build_defs(partitions: Partitions) -> Definitions:
@@ -14,5 +14,5 @@ def build_defs(partitions: Partitions) -> Definitions:
         assets=[*build_report_assets(partitions), report_deadlines],
         jobs=jobs,
         schedules=schedules,
-        sensors=[report_deadline_sensor],
+        sensors=[report_deadline_sensor, published_reports_sensor],
     )

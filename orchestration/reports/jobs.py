@@ -33,6 +33,21 @@ _DESCRIPTIONS = {
 }
 
 
+REPORT_JOBS = {
+    kind: define_asset_job(
+        f"compliance_report_{kind}_job",
+        selection=AssetSelection.assets(REPORTS[kind]),
+        description=_DESCRIPTIONS[kind],
+    )
+    for kind in REPORT_KINDS
+}
+
+
+def compliance_report_job(kind: str) -> Any:
+    """The job rendering the reports of one period kind (a period or a range of them)."""
+    return REPORT_JOBS[kind]
+
+
 def last_complete(partitions: PartitionsDefinition, now: dt.datetime) -> str | None:
     """The key of the last period that has ended at ``now``."""
     keys = partitions.get_partition_keys(current_time=now)
@@ -49,11 +64,7 @@ def build_report_jobs(
         "annual": str(partitions.fy_start_month),
     }
     for kind in REPORT_KINDS:
-        job = define_asset_job(
-            f"compliance_report_{kind}_job",
-            selection=AssetSelection.assets(REPORTS[kind]),
-            description=_DESCRIPTIONS[kind],
-        )
+        job = REPORT_JOBS[kind]
         jobs.append(job)
         schedules.append(_schedule(kind, job, months[kind], partitions))
     return [*jobs, report_deadline_job], schedules
@@ -72,7 +83,7 @@ def _schedule(kind: str, job: Any, months: str, partitions: Partitions) -> Sched
         description=f"04:00 on the first day of the next {kind.removesuffix('ly')} period: "
         f"the {kind} reports of the period just ended, after the nightly run published it.",
     )
-    def _request(context: ScheduleEvaluationContext):
+    def _request(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
         key = last_complete(period_partitions, context.scheduled_execution_time)
         if key is None:
             return SkipReason(f"no complete {kind} period yet")

@@ -3,6 +3,7 @@
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -31,7 +32,7 @@ from orchestration.water.dbt import (
     readable_manifest,
 )
 from quality.audit import audit_build
-from siteledger.dbt import NIGHTLY_ARGS
+from siteledger.dbt import NIGHTLY_ARGS, dbt_target_dir, manifest_path
 from siteledger.warehouse import Warehouse
 
 DUCKDB_POOL = "duckdb_writer"  # one DuckDB writer at a time (STACK_NOTES: single-writer lock)
@@ -117,7 +118,7 @@ def dbt_build(
         # one target folder per home: dbt's partial-parse cache matches this home's profile, so
         # only the first run of a home parses the whole project (~3-5 s)
         invocation = dbt.cli(
-            args, context=context, raise_on_error=False, target_path=settings.home / "dbt_target"
+            args, context=context, raise_on_error=False, target_path=dbt_target_dir(settings)
         )
         events = list(invocation.stream())
     try:
@@ -133,7 +134,7 @@ def dbt_build(
     counts = _row_counts(settings, list(table_of.values()))
     for event in events:
         if isinstance(event, Output):
-            extra = {DBT_SUMMARY: summary}
+            extra: dict[str, Any] = {DBT_SUMMARY: summary}
             if table_of[event.output_name] in counts:
                 extra["dagster/row_count"] = counts[table_of[event.output_name]]
             event = event.with_metadata({**event.metadata, **extra})
@@ -206,7 +207,9 @@ def published(siteledger: SiteledgerHome) -> MaterializeResult:
     # the blocking audits on warehouse/build stop this step when they fail; auditing again here
     # (0.1 s) keeps a publish started on its own from skipping them
     outcome = warehouse.publish_audited(
-        [MARTS_SCHEMA], audit_build, note="published after a successful dbt build and audit"
+        [MARTS_SCHEMA],
+        partial(audit_build, manifest=manifest_path(settings)),
+        note="published after a successful dbt build and audit",
     )
     if outcome.published is None:
         raise Failure(

@@ -6,7 +6,6 @@ from dagster import Definitions
 from orchestration.partitions import Partitions
 from orchestration.quality.assets import build, build_quality_scores, site_days_score_good_or_better
 from orchestration.water.assets import build_water_models, published, site_config
-from orchestration.water.dbt import DBT_EXECUTABLE, SiteledgerDbtCli, dbt_project
 from orchestration.water.jobs import build_jobs
 from orchestration.water.sensors import lake_days_changed_sensor, site_config_sensor
 
@@ -26,5 +25,4 @@ def build_defs(partitions: Partitions) -> Definitions:
         jobs=jobs,
         schedules=schedules,
         sensors=[site_config_sensor, lake_days_changed_sensor],
-        resources={"dbt": SiteledgerDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     )

@@ -6,18 +6,19 @@ from dagster import (
     AssetsDefinition,
     AssetSelection,
     DefaultScheduleStatus,
-    ScheduleDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
 )
 
 from orchestration.keys import (
+    BACKFILL_PRIORITY,
     BUILD,
     PUBLISHED,
     QUALITY_SCORES,
     RAW_DEVICE_READINGS,
     RAW_READINGS,
     SITE_CONFIG,
+    URGENT_PRIORITY,
 )
 
 INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS)
@@ -32,17 +33,19 @@ def rebuild_selection(water_models: AssetsDefinition) -> AssetSelection:
 
 def build_jobs(
     water_models: AssetsDefinition,
-) -> tuple[list[Any], list[ScheduleDefinition]]:
+) -> tuple[list[Any], list[Any]]:
     rebuild = rebuild_selection(water_models)
     backfill_job = define_asset_job(
         "backfill_job",
         selection=rebuild,
+        tags=BACKFILL_PRIORITY,
         description="Rebuild a day or a range of days from the raw lake: export the site files, "
         "run every dbt model and test over the window, score, audit and publish. Use it after a "
         "site file changed in a way that touches history (a curve, a rule).",
     )
     nightly_job = define_asset_job(
         "nightly_job",
+        tags=URGENT_PRIORITY,
         selection=rebuild | AssetSelection.assets(*INGEST_KEYS),
         description="The overnight run: import the files waiting in landing and the device "
         "readings in the spool, export the site files, rebuild the day (or range), score, audit "

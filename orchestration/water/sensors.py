@@ -14,16 +14,17 @@ from dagster import (
     sensor,
 )
 
-from orchestration.keys import RAW_READINGS
+from orchestration.keys import RAW_READINGS, SENSOR_PRIORITY
 from orchestration.partitions import build_partitions, days_of_data, range_tags, window_within
-from orchestration.resources import SiteledgerHome
+from orchestration.resources import SENSOR_INTERVAL_S, SiteledgerHome
+from orchestration.runner import CHAIN_STARTER, STARTED_BY_TAG
 
 
 def days_left_to_rebuild(days: list[str], run_tags: dict[str, str]) -> list[str]:
     """The days an import wrote that the run which imported them did not rebuild itself (a
     nightly run rebuilds its own window; late files can write older days)."""
     start = run_tags.get("dagster/asset_partition_range_start") or run_tags.get("dagster/partition")
-    end = run_tags.get("dagster/asset_partition_range_end") or start
+    end = run_tags.get("dagster/asset_partition_range_end") or start or ""
     if not start:
         return days
     return [day for day in days if not start <= day <= end]
@@ -41,6 +42,8 @@ def rebuild_days_written(
     days_value = metadata.get("days_written")
     days = json.loads(json.dumps(days_value.value)) if days_value is not None else []
     run = context.instance.get_run_by_id(asset_event.run_id)
+    if run is not None and run.tags.get(STARTED_BY_TAG) == CHAIN_STARTER:
+        return SkipReason(f"{trigger}: siteledger run rebuilds the days it imported itself")
     if run is not None and run.job_name == "nightly_job":
         days = days_left_to_rebuild(days, dict(run.tags))
     window = window_within(days, build_partitions(siteledger.settings()).daily)
@@ -53,6 +56,7 @@ def rebuild_days_written(
         else asset_event.run_id,
         tags={
             **range_tags(window),
+            **SENSOR_PRIORITY,
             "siteledger/trigger": f"{trigger} at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
         },
     )
@@ -62,23 +66,26 @@ def rebuild_days_written(
     asset_key=RAW_READINGS,
     job_name="backfill_job",
     name="lake_days_changed_sensor",
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=DefaultSensorStatus.RUNNING,
     description="When new readings land in the raw lake, rebuild the days they cover in one run.",
 )
 def lake_days_changed_sensor(
     context: SensorEvaluationContext, asset_event: EventLogEntry, siteledger: SiteledgerHome
-):
+) -> RunRequest | SkipReason:
     return rebuild_days_written(context, asset_event, siteledger, "lake changed")
 
 
 @sensor(
     job_name="backfill_job",
     name="site_config_sensor",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=DefaultSensorStatus.RUNNING,
     description="When a site file is added or changed, rebuild every day of data with it.",
 )
-def site_config_sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome):
+def site_config_sensor(
+    context: SensorEvaluationContext, siteledger: SiteledgerHome
+) -> RunRequest | SkipReason:
     settings = siteledger.settings()
     digest = hashlib.sha256()
     files = sorted(settings.sites_dir.glob("*.yaml"))
@@ -94,5 +101,6 @@ def site_config_sensor(context: SensorEvaluationContext, siteledger: SiteledgerH
     if window is None:
         return SkipReason("site files changed, but the lake holds no day to rebuild yet")
     return RunRequest(
-        run_key=fingerprint, tags={**range_tags(window), "siteledger/sites": str(len(files))}
+        run_key=fingerprint,
+        tags={**range_tags(window), **SENSOR_PRIORITY, "siteledger/sites": str(len(files))},
     )

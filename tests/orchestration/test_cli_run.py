@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
@@ -23,7 +24,7 @@ def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "Import jobs" in result.output and "dbt build 2025-07-01.." in result.output
     settings = get_settings(tmp_path)
-    assert "data_start: 2025-07-01" in settings.organisation_file.read_text()
+    assert _data_start(settings.organisation_file) == "2025-07-01"
 
     nightly = build_defs(settings).resolve_job_def("nightly_job")
     chain = set(nightly.asset_layer.selected_asset_keys)
@@ -58,10 +59,14 @@ def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
         version_id = published.asset_materialization.metadata["version_id"].value
         imported = instance.get_latest_materialization_event(AssetKey(["raw", "readings"]))
         readings = imported.asset_materialization.metadata["readings_imported"].value
+        per_site = imported.asset_materialization.metadata["sites"].value
     (current,) = StateStore(settings.state_store_url).warehouse_versions()
     assert current.version_id == version_id
     assert f"published warehouse version {version_id}" in result.output
-    assert readings > 0 and f"{readings:,} readings into the raw lake" in result.output
+    # one line per mine, adding up to what the import recorded
+    assert readings > 0 and sum(site["readings"] for site in per_site.values()) == readings
+    for site_id, site in per_site.items():
+        assert f"{site_id}: {site['files']} files, {site['readings']:,} readings" in result.output
 
     # one day, as the nightly schedule runs it: one run over that partition, unit tests left out
     day = CliRunner().invoke(
@@ -83,17 +88,23 @@ def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
     assert one_day < full  # the dbt unit tests run on the multi-day build only
 
 
-def test_the_demo_names_its_first_day_unless_the_organisation_file_exists(tmp_path: Path):
+def _data_start(path: Path) -> str:
+    return str(yaml.safe_load(path.read_text())["organisation"]["data_start"])
+
+
+def test_the_demo_names_its_first_day_as_the_organisations(tmp_path: Path):
     home = ["--home", str(tmp_path)]
     first = CliRunner().invoke(
         cli, [*home, "demo", "generate", "--days", "1", "--start", "2025-03-01"]
     )
     assert first.exit_code == 0, first.output
     org = tmp_path / "organisation.yaml"
-    assert "data_start: 2025-03-01" in org.read_text()
-    org.write_text("organisation:\n  data_start: 2024-01-01\n  financial_year_start_month: 1\n")
-    again = CliRunner().invoke(cli, [*home, "demo", "generate", "--days", "1", "--fresh"])
+    assert _data_start(org) == "2025-03-01"
+    # the demo's organisation file is the demo's: another first day rewrites it
+    again = CliRunner().invoke(
+        cli, [*home, "demo", "generate", "--days", "1", "--start", "2025-05-01", "--fresh"]
+    )
     assert again.exit_code == 0, again.output
-    assert org.read_text().startswith("organisation:\n  data_start: 2024-01-01\n")
+    assert _data_start(org) == "2025-05-01"
     bad = CliRunner().invoke(cli, [*home, "run", "--start", "2025-7-1"])
     assert bad.exit_code == 2 and "is not a day like 2025-07-01" in bad.output

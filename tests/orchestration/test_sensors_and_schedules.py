@@ -23,7 +23,8 @@ from dagster import (
 
 from ingestion.devices.importer import spool_for
 from orchestration.definitions import build_defs, defs
-from orchestration.keys import PUBLISHED, RAW_DEVICE_READINGS
+from orchestration.devices.assets import device_readings
+from orchestration.keys import PUBLISHED
 from orchestration.resources import SiteledgerHome
 from siteledger.settings import Settings
 from siteledger.site import dump_site
@@ -63,9 +64,14 @@ def published_year(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # -- schedules --------------------------------------------------------------------------------
 def _schedule_request(settings: Settings, name: str, at: dt.datetime) -> RunRequest:
-    schedule = build_defs(settings).resolve_schedule_def(name)
+    home_defs = build_defs(settings)
+    schedule = home_defs.resolve_schedule_def(name)
     with DagsterInstance.ephemeral() as instance:
-        context = build_schedule_context(instance=instance, scheduled_execution_time=at)
+        context = build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=at,
+            repository_def=home_defs.get_repository_def(),
+        )
         (request,) = schedule.evaluate_tick(context).run_requests or []
     return request
 
@@ -111,7 +117,6 @@ def device_lake_days_changed_sensor(tmp_path: Path) -> None:
     settings = _home(tmp_path)
     home_defs = build_defs(settings)
     sensor = home_defs.resolve_sensor_def("device_lake_days_changed_sensor")
-    device_readings = home_defs.resolve_assets_def(RAW_DEVICE_READINGS)
     spool = spool_for(settings, "spool_site")
     # two cycles: 23:59 UTC on 30 June is 07:59 on 1 July in Perth; the next day 2 July
     for cycle in (dt.datetime(2025, 6, 30, 23, 59), dt.datetime(2025, 7, 1, 16, 30)):
@@ -184,7 +189,7 @@ def published_reports_sensor(tmp_path: Path, published_year: Path) -> None:
             tick = sensor.evaluate_tick(context)
         assert not tick.run_requests
         # a publish by a sensor-started backfill: every complete period of the published year
-        _publish(instance, {"dagster/asset_partition_range_start": "2025-07-01"})
+        _publish(instance, {"siteledger/trigger": "lake changed"})
         with build_sensor_context(
             instance=instance, resources=_resources(settings), cursor=tick.cursor
         ) as context:
@@ -224,10 +229,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
 
 
 def _instigators() -> list[str]:
-    return sorted(
-        [s.name for s in defs.resolve_all_sensor_defs()]
-        + [s.name for s in defs.resolve_all_schedule_defs()]
-    )
+    return sorted([s.name for s in defs.sensors] + [s.name for s in defs.schedules])
 
 
 @pytest.mark.parametrize("name", _instigators())

@@ -16,8 +16,8 @@ from ingestion.devices.service import poll_now
 from ingestion.devices.spool import read_segment
 from ingestion.lake import read_readings
 from orchestration.devices.assets import device_health, device_readings
-from orchestration.devices.jobs import device_poll_now_job
 from orchestration.devices.sensors import device_spool_sensor
+from orchestration.external import ModbusClientResource, device_poll_now_job
 from orchestration.resources import SiteledgerHome
 from siteledger.settings import Settings
 from siteledger.site import dump_site
@@ -36,9 +36,12 @@ def test_poll_now_import_and_health_assets(tmp_path: Path):
     (settings.sites_dir / "spool_site.yaml").write_text(dump_site(site), encoding="utf-8")
     resources = {"siteledger": SiteledgerHome(home=str(tmp_path))}
     with ThreadedSimulator(site, FixedValues({"FT-1": 12.5, "FQ-1": 4321.0}), SimClock.wall()):
-        polled = device_poll_now_job.execute_in_process(resources=resources)
+        polled = device_poll_now_job.execute_in_process(
+            resources={**resources, "modbus": ModbusClientResource()}
+        )
     assert polled.success
-    assert polled.output_for_node("poll_devices") == [f"spool_site: {polled_segment(settings)}"]
+    [segment] = polled.output_for_node("poll_modbus_sites_once")
+    assert Path(segment).name == polled_segment(settings)
     result = materialize([device_readings, device_health], resources=resources)
     assert result.success
     imported = result.asset_materializations_for_node("raw__device_readings")[0].metadata
