@@ -10,6 +10,17 @@ from orchestration.keys import RAW_READINGS
 from orchestration.resources import SiteledgerHome
 
 
+def matched_once(results: list[Any]) -> list[Any]:
+    """Every site's import results with a file that no site's layouts matched listed once, and a
+    file that some site imported not also listed as unmatched for the others."""
+    handled = {r.file_name for r in results if r.status != "unmatched"}
+    unmatched: dict[str, Any] = {}
+    for r in results:
+        if r.status == "unmatched" and r.file_name not in handled:
+            unmatched.setdefault(r.file_name, r)
+    return [r for r in results if r.status != "unmatched"] + list(unmatched.values())
+
+
 def import_table(results: list[Any]) -> list[dict[str, Any]]:
     """Import jobs grouped by file layout and status, with their row counts."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
@@ -51,12 +62,15 @@ def readings(context: AssetExecutionContext, siteledger: SiteledgerHome) -> Mate
     t0 = time.perf_counter()
     for site in siteledger.sites():
         site_results = import_landing(settings, site, store)
-        context.log.info(f"{site.site.id}: {len(site_results)} files handled")
+        # a drop of another site is "unmatched" for this one: it is counted where it belongs
+        matched = [r for r in site_results if r.status != "unmatched"]
+        context.log.info(f"{site.site.id}: {len(matched)} files handled")
         by_site[site.site.id] = {
-            "files": len(site_results),
-            "readings": sum(r.imported for r in site_results),
+            "files": len(matched),
+            "readings": sum(r.imported for r in matched),
         }
         results.extend(site_results)
+    results = matched_once(results)
     by_status: dict[str, int] = {}
     for result in results:
         by_status[result.status] = by_status.get(result.status, 0) + 1

@@ -33,3 +33,36 @@ def test_raw_readings_asset_imports_landing_files(tmp_path: Path):
     table = read_readings(settings, site_id="small_site")
     assert sorted(table.column("value").to_pylist()) == [100.0, 112.5]
     assert not any(settings.landing.iterdir())
+
+
+def test_a_drop_of_one_site_is_not_listed_as_unmatched_for_the_other():
+    from types import SimpleNamespace
+
+    from orchestration.ingestion.assets import import_table, matched_once
+
+    def result(name: str, status: str, imported: int = 0) -> SimpleNamespace:
+        layout = None if status == "unmatched" else "scada_export"
+        return SimpleNamespace(
+            file_name=name, status=status, layout_id=layout, total=imported,
+            imported=imported, skipped=0, failed=0,
+        )  # fmt: skip
+
+    # site A imports a.csv, site B imports b.csv, nobody knows stray.csv
+    results = [
+        result("a.csv", "committed", 10),
+        result("b.csv", "unmatched"),
+        result("stray.csv", "unmatched"),
+        result("a.csv", "unmatched"),
+        result("b.csv", "committed", 5),
+        result("stray.csv", "unmatched"),
+    ]
+    merged = matched_once(results)
+    assert sorted((r.file_name, r.status) for r in merged) == [
+        ("a.csv", "committed"),
+        ("b.csv", "committed"),
+        ("stray.csv", "unmatched"),
+    ]
+    table = {(row["layout"], row["status"]): row for row in import_table(merged)}
+    assert table[("scada_export", "committed")]["files"] == 2
+    assert table[("scada_export", "committed")]["imported"] == 15
+    assert table[("-", "unmatched")]["files"] == 1
