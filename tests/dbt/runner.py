@@ -14,6 +14,9 @@ from typing import Any
 import duckdb
 import pytest
 
+from siteledger.dbt import dbt_target_dir
+from siteledger.settings import Settings
+
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
 DBT = Path(sys.executable).with_name("dbt")
@@ -56,7 +59,7 @@ def run_dbt(
         "--profiles-dir",
         str(DBT_PROJECT),
         "--target-path",
-        str(home / "dbt_target"),
+        str(dbt_target_dir(Settings(home=home))),
         "--log-path",
         str(home / "dbt_logs"),
     ]

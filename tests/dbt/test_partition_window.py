@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from siteledger.dbt import dbt_target_dir
+from siteledger.settings import Settings
 from tests.dbt import hand_expected as expected
 from tests.dbt.hand_lake import D1, D2, D3, D4
 from tests.dbt.homes import add_hand_site
@@ -108,7 +110,9 @@ def test_the_window_can_come_from_the_environment(tmp_path: Path) -> None:
     add_hand_site(tmp_path, through=D1)
     window = {"SITELEDGER_START_DAY": str(D3), "SITELEDGER_END_DAY": str(D4)}
     run_dbt(tmp_path, "compile", "--select", "int_flow_volumes_daily", extra_env=window)
-    compiled = next((tmp_path / "dbt_target" / "compiled").rglob("int_flow_volumes_daily.sql"))
+    compiled = next(
+        (dbt_target_dir(Settings(home=tmp_path)) / "compiled").rglob("int_flow_volumes_daily.sql")
+    )
     sql = compiled.read_text()
     assert f"'{D3 - dt.timedelta(days=1)}'" in sql  # start_day - lookback_days (1)
     assert f"'{D4}'" in sql

@@ -46,8 +46,15 @@ def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
             event = instance.get_latest_materialization_event(key)
             assert event is not None, key
             assert event.asset_materialization.metadata, key
-        daily = instance.get_materialized_partitions(AssetKey(["marts", "fct_site_balance_daily"]))
+        # the day partitions are the quality scores'; the dbt models record the window they built
+        daily = instance.get_materialized_partitions(
+            AssetKey(["marts", "fct_quality_scores_daily"])
+        )
         assert {"2025-07-01", "2025-07-02"} <= daily
+        balance = instance.get_latest_materialization_event(
+            AssetKey(["marts", "fct_site_balance_daily"])
+        )
+        assert balance.asset_materialization.metadata["window"].value == f"2025-07-01..{last_day}"
         executions = instance.event_log_storage.get_latest_asset_check_execution_by_key(
             list(check_keys)
         )
@@ -79,10 +86,15 @@ def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
         assert latest.tags["dagster/asset_partition_range_start"] == "2025-07-02"
         assert latest.tags["dagster/asset_partition_range_end"] == "2025-07-02"
         records = instance.fetch_materializations(
-            AssetKey(["marts", "fct_site_balance_daily"]), limit=1
+            AssetKey(["marts", "fct_quality_scores_daily"]), limit=1
         ).records
         assert records[0].partition_key == "2025-07-02"
         assert records[0].run_id == latest.run_id
+        balance = instance.fetch_materializations(
+            AssetKey(["marts", "fct_site_balance_daily"]), limit=1
+        ).records[0]
+        assert balance.run_id == latest.run_id
+        assert balance.asset_materialization.metadata["window"].value == "2025-07-02..2025-07-02"
     full = int(result.output.split("TOTAL=")[1].split(")")[0])
     one_day = int(day.output.split("TOTAL=")[1].split(")")[0])
     assert one_day < full  # the dbt unit tests run on the multi-day build only

@@ -15,6 +15,7 @@ from orchestration.partitions import build_partitions
 from orchestration.quality.assets import build, build_quality_scores, site_days_score_good_or_better
 from orchestration.resources import SiteledgerHome
 from orchestration.water.assets import published
+from siteledger.dbt import manifest_path
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 from tests.dbt.homes import build_two_sites
@@ -32,6 +33,9 @@ def _copy(source: Path, target: Path) -> Settings:
     settings.ensure_dirs()
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / "warehouse" / "build.duckdb", settings.warehouse_dir / "build.duckdb")
+    # and the manifest dbt wrote with that build: the audits read grains and columns from it
+    manifest_path(settings).parent.mkdir(parents=True)
+    shutil.copy(manifest_path(Settings(home=source)), manifest_path(settings))
     return settings
 
 
