@@ -1,9 +1,10 @@
 """The main chain in order, run in-process against the home's own Dagster instance.
 
-``siteledger run`` and ``demo run`` call :func:`run_chain`: the nightly job over a window of
-site-local days, then the report jobs over every complete period of the published data. Every run
-is recorded in ``$SITELEDGER_HOME/dagster`` (the instance ``siteledger ui`` opens), with its
-materialisations, their metadata and every check result.
+``siteledger run`` and ``demo run`` call :func:`run_chain`: the nightly job's import, the backfill
+job over a window of site-local days (every model: a run by hand may follow a site file's change
+or be the home's first), then the report jobs over every complete period of the published data.
+Every run is recorded in ``$SITELEDGER_HOME/dagster`` (the instance ``siteledger ui`` opens), with
+its materialisations, their metadata and every check result.
 """
 
 import os
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from orchestration.keys import RAW_DEVICE_READINGS, RAW_READINGS
 from orchestration.partitions import (
@@ -29,6 +30,7 @@ from siteledger.settings import Settings
 
 INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 NIGHTLY_JOB = "nightly_job"
+BACKFILL_JOB = "backfill_job"
 # runs of the chain say so: their publish is followed by the report runs of the same chain
 STARTED_BY_TAG = "siteledger/started_by"
 CHAIN_STARTER = "siteledger run"
@@ -162,11 +164,6 @@ def run_chain(
     partitions = build_partitions(settings)
     instance = instance or instance_for(settings)
     chain = ChainRun()
-    nightly = defs.resolve_job_def(NIGHTLY_JOB)
-    rebuild_keys = sorted(
-        set(nightly.asset_layer.selected_asset_keys) - set(INGEST_KEYS),
-        key=AssetKey.to_user_string,
-    )
     dbt_config = {"ops": {"water_models": {"config": {"full_refresh": full_refresh}}}}
 
     def execute(job_name, window, label, **kwargs) -> bool:  # type: ignore[no-untyped-def]
@@ -196,20 +193,16 @@ def run_chain(
         chain.notes += notes
         if window is None:
             return chain
-        if not execute(NIGHTLY_JOB, window, f"{window[0]}..{window[1]}", run_config=dbt_config):
-            return chain
-    else:
-        if not execute(NIGHTLY_JOB, None, "import", asset_selection=list(INGEST_KEYS)):
-            return chain
-        window, notes = _clamp(None, None, settings, partitions)
-        chain.notes += notes
-        if window is None:
-            return chain
-        label = f"{window[0]}..{window[1]}"
-        if not execute(
-            NIGHTLY_JOB, window, label, asset_selection=rebuild_keys, run_config=dbt_config
-        ):
-            return chain
+    if not execute(NIGHTLY_JOB, None, "import", asset_selection=list(INGEST_KEYS)):
+        return chain
+    window, notes = _clamp(start_day, end_day, settings, partitions)
+    chain.notes += notes
+    if window is None:
+        return chain
+    # every model, the ones derived from the site files too: a run by hand may follow a site
+    # file's change, or be the home's first
+    if not execute(BACKFILL_JOB, window, f"{window[0]}..{window[1]}", run_config=dbt_config):
+        return chain
     for kind, ranges in report_ranges(settings, partitions).items():
         for first, last in ranges:
             label = first if first == last else f"{first}..{last}"

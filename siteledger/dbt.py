@@ -60,7 +60,8 @@ def dbt_env(
 
 
 # models rewritten per partition window (site-local days), with everything downstream of them
-PARTITIONED_SELECT = "tag:partitioned_by_day"
+PARTITIONED_TAG = "partitioned_by_day"
+PARTITIONED_SELECT = f"tag:{PARTITIONED_TAG}"
 DAILY_ARGS = ("--select", f"{PARTITIONED_SELECT}+")
 
 # dbt unit tests check SQL logic on fixed inputs, not data: CI and full rebuilds run them, the

@@ -31,7 +31,7 @@ from orchestration.water.dbt import (
     readable_manifest,
 )
 from quality.audit import audit_build
-from siteledger.dbt import NIGHTLY_ARGS, dbt_target_dir, manifest_path
+from siteledger.dbt import NIGHTLY_ARGS, PARTITIONED_TAG, dbt_target_dir, manifest_path
 from siteledger.warehouse import Warehouse
 
 DUCKDB_POOL = "duckdb_writer"  # one DuckDB writer at a time (STACK_NOTES: single-writer lock)
@@ -204,6 +204,21 @@ def _mart_keys() -> list[Any]:
 
 
 MART_KEYS = _mart_keys()
+
+
+def _day_model_keys() -> list[Any]:
+    """Keys of the models that change when days of readings arrive (tagged
+    ``partitioned_by_day``); what is downstream of them is rebuilt with them. The rest derives
+    from the site files and is rebuilt when a site file changes."""
+    keys = [
+        translator.get_asset_spec(manifest, unique_id, dbt_project).key
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and PARTITIONED_TAG in (node.get("tags") or [])
+    ]
+    return sorted(keys, key=lambda key: key.to_user_string())
+
+
+DAY_MODEL_KEYS = _day_model_keys()
 
 
 @asset(

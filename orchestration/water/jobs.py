@@ -20,6 +20,7 @@ from orchestration.keys import (
     SITE_CONFIG,
     URGENT_PRIORITY,
 )
+from orchestration.water.assets import DAY_MODEL_KEYS
 
 INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS)
 
@@ -43,13 +44,17 @@ def build_jobs(
         "run every dbt model and test over the window, score, audit and publish. Use it after a "
         "site file changed in a way that touches history (a curve, a rule).",
     )
+    # the models days of readings change, and what depends on them (not the reports): the
+    # models derived from the site files wait for a site file to change (site_config_sensor)
+    day_models = AssetSelection.assets(*DAY_MODEL_KEYS).downstream() & rebuild
     nightly_job = define_asset_job(
         "nightly_job",
         tags=URGENT_PRIORITY,
-        selection=rebuild | AssetSelection.assets(*INGEST_KEYS),
+        selection=day_models
+        | AssetSelection.assets(SITE_CONFIG, QUALITY_SCORES, BUILD, PUBLISHED, *INGEST_KEYS),
         description="The overnight run: import the files waiting in landing and the device "
-        "readings in the spool, export the site files, rebuild the day (or range), score, audit "
-        "and publish.",
+        "readings in the spool, export the site files, rebuild the day (or range) in the models "
+        "that days of readings change, score, audit and publish.",
     )
     nightly_schedule = build_schedule_from_partitioned_job(
         nightly_job,

@@ -96,10 +96,11 @@ def site_config_sensor(
         return SkipReason(f"no site files in {settings.sites_dir}")
     if fingerprint == context.cursor:
         return SkipReason("site files unchanged")
-    context.update_cursor(fingerprint)
     window = window_within(days_of_data(settings), build_partitions(settings).daily)
     if window is None:
+        # asked again on the next tick: the first import must be followed by a full build
         return SkipReason("site files changed, but the lake holds no day to rebuild yet")
+    context.update_cursor(fingerprint)
     return RunRequest(
         run_key=fingerprint,
         tags={**range_tags(window), **SENSOR_PRIORITY, "siteledger/sites": str(len(files))},

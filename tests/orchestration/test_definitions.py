@@ -141,6 +141,17 @@ def test_nightly_and_backfill_jobs_cover_the_chain():
     }
     assert chain <= backfill
     assert nightly - backfill == {"raw/readings", "raw/device_readings"}
+    # the nightly run rebuilds what days of readings change: the lake's staging, VEE, balances
+    # and marts downstream of them; the models of the site files alone wait for a site file
+    assert {
+        "staging/stg_lake__readings",
+        "intermediate/int_reading_flags",
+        "marts/fct_site_balance_daily",
+        "marts/fct_site_balance_period",
+        "marts/fct_organisation_balance_annual",
+    } <= nightly
+    site_file_models = {"staging/stg_site_config__meters", "marts/dim_sites", "marts/dim_meters"}
+    assert site_file_models <= backfill and not site_file_models & nightly
     graph = defs.resolve_asset_graph()
     # the quality scores carry the day partitions: the jobs run a day or a range of days
     daily = graph.get(QUALITY_SCORES).partitions_def
@@ -296,12 +307,20 @@ def test_nightly_job_over_a_range_builds_and_publishes_both_mines(tmp_path: Path
     write_demo(tmp_path, days=3, seed=5)
     home_defs = build_defs(Settings(home=tmp_path))
     instance = DagsterInstance.ephemeral()
-    result = home_defs.resolve_job_def("nightly_job").execute_in_process(
+    # the drops imported, the first build of the home a backfill (every model), then the
+    # nightly run of a day
+    imported = home_defs.resolve_job_def("ingest_landing_job").execute_in_process(instance=instance)
+    assert imported.success
+    first = home_defs.resolve_job_def("backfill_job").execute_in_process(
         instance=instance,
         tags={
             "dagster/asset_partition_range_start": "2025-07-01",
-            "dagster/asset_partition_range_end": "2025-07-03",
+            "dagster/asset_partition_range_end": "2025-07-02",
         },
+    )
+    assert first.success
+    result = home_defs.resolve_job_def("nightly_job").execute_in_process(
+        instance=instance, partition_key="2025-07-03"
     )
     assert result.success
     checks = result.get_asset_check_evaluations()
@@ -330,3 +349,18 @@ def test_shipped_instance_config_loads_and_limits_the_duckdb_pool(tmp_path: Path
 def test_jobs_that_publish_also_score_and_audit(job_name: str):
     layer = defs.resolve_job_def(job_name).asset_layer
     assert {QUALITY_SCORES, BUILD, PUBLISHED} <= set(layer.selected_asset_keys)
+
+
+def test_site_config_sensor_waits_for_the_first_day_of_data_before_settling(tmp_path: Path):
+    settings = _home(tmp_path, "organisation:\n  data_start: 2025-07-01\n")
+    resource = SiteledgerHome(home=str(tmp_path))
+    (settings.sites_dir / "a.yaml").write_text("site: {id: a}\n")
+    with build_sensor_context(resources={"siteledger": resource}) as context:
+        # nothing in the lake yet: skipped, and asked again on the next tick
+        assert isinstance(site_config_sensor(context), SkipReason)
+        assert context.cursor is None
+        (settings.readings_lake / "site=a" / "source=scada" / "day=2025-07-03").mkdir(parents=True)
+        request = site_config_sensor(context)
+        assert isinstance(request, RunRequest)
+        assert request.tags["dagster/asset_partition_range_start"] == "2025-07-03"
+        assert request.tags["dagster/priority"] == "5"
