@@ -101,6 +101,13 @@ class RunReport:
         if summary is not None and seconds is not None:
             window = f" {run.window[0]}..{run.window[1]}" if run.window else ""
             self.console.print(f"dbt build{window} done in {seconds:.1f} s ({summary})")
+        deadlines = latest.get("reports/report_deadlines")
+        if deadlines is not None:
+            due = deadlines.get("dagster/row_count", 0)
+            self.console.print(
+                f"reports due within 48 h or overdue, not submitted: {due:,}"
+                + ("  (siteledger reports due)" if due else "")
+            )
         scores = latest.get("marts/fct_quality_scores_daily")
         if scores is not None:
             statuses = ", ".join(

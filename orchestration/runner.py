@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
-from orchestration.keys import RAW_DEVICE_READINGS, RAW_READINGS
+from orchestration.keys import DEVICE_HEALTH, RAW_DEVICE_READINGS, RAW_READINGS
 from orchestration.partitions import (
     REPORT_KINDS,
     Partitions,
@@ -34,7 +34,8 @@ BACKFILL_JOB = "backfill_job"
 # runs of the chain say so: their publish is followed by the report runs of the same chain
 STARTED_BY_TAG = "siteledger/started_by"
 CHAIN_STARTER = "siteledger run"
-INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS)
+INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH)
+DEADLINE_JOB = "report_deadline_job"
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -208,4 +209,6 @@ def run_chain(
             label = first if first == last else f"{first}..{last}"
             if not execute(f"compliance_report_{kind}_job", (first, last), label):
                 return chain
+    # and which reports are now due and unsubmitted (the check fails, listing them, when any is)
+    execute(DEADLINE_JOB, None, "deadlines")
     return chain

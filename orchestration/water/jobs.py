@@ -13,6 +13,7 @@ from dagster import (
 from orchestration.keys import (
     BACKFILL_PRIORITY,
     BUILD,
+    DEVICE_HEALTH,
     PUBLISHED,
     QUALITY_SCORES,
     RAW_DEVICE_READINGS,
@@ -22,7 +23,8 @@ from orchestration.keys import (
 )
 from orchestration.water.assets import DAY_MODEL_KEYS
 
-INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS)
+# the import and, with it, the devices' health from the polls it imported
+INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH)
 
 
 def rebuild_selection(water_models: AssetsDefinition) -> AssetSelection:

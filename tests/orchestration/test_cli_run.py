@@ -34,11 +34,13 @@ def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
     with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         runs = instance.get_runs()
         # the nightly job's import, then every model rebuilt over every day the lake holds
+        # (and the deadline check of the reports; two days complete no report period)
         assert [(r.job_name, r.status) for r in reversed(runs)] == [
             ("nightly_job", DagsterRunStatus.SUCCESS),
             ("backfill_job", DagsterRunStatus.SUCCESS),
+            ("report_deadline_job", DagsterRunStatus.SUCCESS),
         ]
-        rebuild = runs[0]
+        rebuild = runs[1]
         assert rebuild.tags["dagster/asset_partition_range_start"] == "2025-07-01"
         last_day = rebuild.tags["dagster/asset_partition_range_end"]
         assert last_day in ("2025-07-02", "2025-07-03")
@@ -81,7 +83,7 @@ def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
     )
     assert day.exit_code == 0, day.output
     with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        latest = instance.get_runs(limit=1)[0]
+        latest = instance.get_runs(limit=2)[1]  # before the deadline check
         assert (latest.job_name, latest.status) == ("backfill_job", DagsterRunStatus.SUCCESS)
         assert latest.tags["dagster/asset_partition_range_start"] == "2025-07-02"
         assert latest.tags["dagster/asset_partition_range_end"] == "2025-07-02"
