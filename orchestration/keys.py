@@ -16,6 +16,9 @@ REPORTS = {
     for kind in ("monthly", "quarterly", "annual")
 }
 REPORT_DEADLINES = AssetKey(["reports", "report_deadlines"])
+# a model built from the site files only: its metadata names the site files a full build used
+SITE_FILE_MODEL = AssetKey(["marts", "dim_sites"])
+SITE_FILES = "site_files"
 
 # The run queue takes higher priorities first: imports and the nightly run go ahead of runs the
 # sensors ask for, which go ahead of a backfill someone started by hand (dagster/priority).

@@ -7,6 +7,7 @@ midnight comes last among the sites, so day D is over everywhere when it is buil
 partitions follow the organisation's financial year.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 from dagster import (
@@ -99,3 +100,14 @@ def range_tags(window: tuple[str, str]) -> dict[str, str]:
         "dagster/asset_partition_range_start": window[0],
         "dagster/asset_partition_range_end": window[1],
     }
+
+
+def site_files_fingerprint(settings: Settings) -> str | None:
+    """A digest of every site file (names and bytes); None when there is none."""
+    files = sorted(settings.sites_dir.glob("*.yaml"))
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:20]

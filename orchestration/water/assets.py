@@ -21,7 +21,8 @@ from dagster import (
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from ingestion.site_tables import write_site_tables
-from orchestration.keys import BUILD, PUBLISHED, SITE_CONFIG
+from orchestration.keys import BUILD, PUBLISHED, SITE_CONFIG, SITE_FILES
+from orchestration.partitions import site_files_fingerprint
 from orchestration.resources import SiteledgerHome
 from orchestration.water.dbt import (
     SiteledgerDbtTranslator,
@@ -131,10 +132,12 @@ def dbt_build(
         if isinstance(event, Output)
     }
     counts = _row_counts(settings, list(table_of.values()))
+    site_files = site_files_fingerprint(settings) or ""
     for event in events:
         if isinstance(event, Output):
             extra: dict[str, Any] = {
                 DBT_SUMMARY: summary,
+                SITE_FILES: site_files,
                 "window": f"{start_day}..{end_day}" if start_day else "every day of data",
             }
             if table_of[event.output_name] in counts:

@@ -1,7 +1,6 @@
 """Sensors of the water balance: lake days changed, site files changed."""
 
 import datetime as dt
-import hashlib
 import json
 
 from dagster import (
@@ -14,8 +13,14 @@ from dagster import (
     sensor,
 )
 
-from orchestration.keys import RAW_READINGS, SENSOR_PRIORITY
-from orchestration.partitions import build_partitions, days_of_data, range_tags, window_within
+from orchestration.keys import RAW_READINGS, SENSOR_PRIORITY, SITE_FILE_MODEL, SITE_FILES
+from orchestration.partitions import (
+    build_partitions,
+    days_of_data,
+    range_tags,
+    site_files_fingerprint,
+    window_within,
+)
 from orchestration.resources import SENSOR_INTERVAL_S, SiteledgerHome
 from orchestration.runner import CHAIN_STARTER, STARTED_BY_TAG
 
@@ -87,15 +92,19 @@ def site_config_sensor(
     context: SensorEvaluationContext, siteledger: SiteledgerHome
 ) -> RunRequest | SkipReason:
     settings = siteledger.settings()
-    digest = hashlib.sha256()
-    files = sorted(settings.sites_dir.glob("*.yaml"))
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    fingerprint = digest.hexdigest()[:20]
-    if not files:
+    fingerprint = site_files_fingerprint(settings)
+    if fingerprint is None:
         return SkipReason(f"no site files in {settings.sites_dir}")
     if fingerprint == context.cursor:
         return SkipReason("site files unchanged")
+    # a full build (siteledger run, a backfill) may have used these files already
+    built = context.instance.get_latest_materialization_event(SITE_FILE_MODEL)
+    materialization = built.asset_materialization if built else None
+    used = materialization.metadata.get(SITE_FILES) if materialization else None
+    if used is not None and used.value == fingerprint:
+        context.update_cursor(fingerprint)
+        return SkipReason("the last full build used these site files")
+    files = sorted(settings.sites_dir.glob("*.yaml"))
     window = window_within(days_of_data(settings), build_partitions(settings).daily)
     if window is None:
         # asked again on the next tick: the first import must be followed by a full build

@@ -12,7 +12,9 @@ import pytest
 import yaml
 from dagster import (
     AssetKey,
+    AssetMaterialization,
     DagsterInstance,
+    MetadataValue,
     RunRequest,
     SkipReason,
     build_sensor_context,
@@ -23,8 +25,16 @@ from demo import write_demo
 from orchestration.definitions import build_defs, defs
 from orchestration.ingestion.assets import readings
 from orchestration.ingestion.sensors import landing_file_sensor
-from orchestration.keys import BUILD, PUBLISHED, QUALITY_SCORES, RAW_READINGS, SITE_CONFIG
-from orchestration.partitions import build_partitions, window_within
+from orchestration.keys import (
+    BUILD,
+    PUBLISHED,
+    QUALITY_SCORES,
+    RAW_READINGS,
+    SITE_CONFIG,
+    SITE_FILE_MODEL,
+    SITE_FILES,
+)
+from orchestration.partitions import build_partitions, site_files_fingerprint, window_within
 from orchestration.resources import SiteledgerHome
 from orchestration.water.sensors import days_left_to_rebuild, site_config_sensor
 from siteledger.settings import Settings
@@ -288,7 +298,10 @@ def test_site_config_sensor_backfills_every_day_of_data_when_a_site_file_changes
     resource = SiteledgerHome(home=str(tmp_path))
     for day in ("2025-07-02", "2025-07-05"):
         (settings.readings_lake / "site=a" / "source=scada" / f"day={day}").mkdir(parents=True)
-    with build_sensor_context(resources={"siteledger": resource}) as context:
+    with (
+        DagsterInstance.ephemeral() as instance,
+        build_sensor_context(instance=instance, resources={"siteledger": resource}) as context,
+    ):
         assert isinstance(site_config_sensor(context), SkipReason)
         (settings.sites_dir / "a.yaml").write_text("site: {id: a}\n")
         first = site_config_sensor(context)
@@ -355,7 +368,10 @@ def test_site_config_sensor_waits_for_the_first_day_of_data_before_settling(tmp_
     settings = _home(tmp_path, "organisation:\n  data_start: 2025-07-01\n")
     resource = SiteledgerHome(home=str(tmp_path))
     (settings.sites_dir / "a.yaml").write_text("site: {id: a}\n")
-    with build_sensor_context(resources={"siteledger": resource}) as context:
+    with (
+        DagsterInstance.ephemeral() as instance,
+        build_sensor_context(instance=instance, resources={"siteledger": resource}) as context,
+    ):
         # nothing in the lake yet: skipped, and asked again on the next tick
         assert isinstance(site_config_sensor(context), SkipReason)
         assert context.cursor is None
@@ -364,3 +380,27 @@ def test_site_config_sensor_waits_for_the_first_day_of_data_before_settling(tmp_
         assert isinstance(request, RunRequest)
         assert request.tags["dagster/asset_partition_range_start"] == "2025-07-03"
         assert request.tags["dagster/priority"] == "5"
+
+
+def test_site_config_sensor_settles_on_the_site_files_the_last_full_build_used(tmp_path: Path):
+    settings = _home(tmp_path, "organisation:\n  data_start: 2025-07-01\n")
+    resource = SiteledgerHome(home=str(tmp_path))
+    (settings.sites_dir / "a.yaml").write_text("site: {id: a}\n")
+    (settings.readings_lake / "site=a" / "source=scada" / "day=2025-07-03").mkdir(parents=True)
+    fingerprint = site_files_fingerprint(settings)
+    with DagsterInstance.ephemeral() as instance:
+        # a full build (siteledger run) recorded the site files it used on the site-file models
+        instance.report_runless_asset_event(
+            AssetMaterialization(
+                asset_key=SITE_FILE_MODEL, metadata={SITE_FILES: MetadataValue.text(fingerprint)}
+            )
+        )
+        with build_sensor_context(instance=instance, resources={"siteledger": resource}) as ctx:
+            assert isinstance(site_config_sensor(ctx), SkipReason)
+            assert ctx.cursor == fingerprint
+        # a changed file since: rebuild
+        (settings.sites_dir / "a.yaml").write_text("site: {id: a, name: changed}\n")
+        with build_sensor_context(
+            instance=instance, resources={"siteledger": resource}, cursor=fingerprint
+        ) as ctx:
+            assert isinstance(site_config_sensor(ctx), RunRequest)
