@@ -574,6 +574,22 @@ def _comparison(
     return {"previous_period": prev.key if prev_metrics else None, "rows": rows, "monthly": monthly}
 
 
+def _definition_block(definition: ReportDefinition) -> dict[str, Any]:
+    """What a report says of the definition it was made from (site and organisation alike)."""
+    return {
+        "id": definition.id,
+        "title": definition.title,
+        "regulator": definition.regulator,
+        "report_type": definition.report_type,
+        "unit": definition.unit,
+        "sections": definition.sections,
+        "metrics": definition.metrics,
+        "discharge_categories": definition.discharge_categories,
+        "narrative": definition.narrative,
+        "fingerprint": definition.fingerprint,
+    }
+
+
 def build_payload(
     data: PublishedSite, definition: ReportDefinition, period: Period
 ) -> dict[str, Any]:
@@ -584,18 +600,7 @@ def build_payload(
     flows = _flows(data, period)
     return {
         "schema": SCHEMA_ID,
-        "definition": {
-            "id": definition.id,
-            "title": definition.title,
-            "regulator": definition.regulator,
-            "report_type": definition.report_type,
-            "unit": definition.unit,
-            "sections": definition.sections,
-            "metrics": definition.metrics,
-            "discharge_categories": definition.discharge_categories,
-            "narrative": definition.narrative,
-            "fingerprint": definition.fingerprint,
-        },
+        "definition": _definition_block(definition),
         "site": {
             "id": site["site_id"],
             "name": site.get("site_name"),
@@ -887,18 +892,7 @@ def build_organisation_payload(
     return {
         "schema": SCHEMA_ID,
         "scope": "organisation",
-        "definition": {
-            "id": definition.id,
-            "title": definition.title,
-            "regulator": definition.regulator,
-            "report_type": definition.report_type,
-            "unit": definition.unit,
-            "sections": definition.sections,
-            "metrics": definition.metrics,
-            "discharge_categories": definition.discharge_categories,
-            "narrative": definition.narrative,
-            "fingerprint": definition.fingerprint,
-        },
+        "definition": _definition_block(definition),
         "site": {
             "id": org["site_id"],
             "name": org["site_name"],
