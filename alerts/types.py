@@ -47,9 +47,11 @@ def fingerprint(rule_id: str, labels: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Escalation:
-    """After ``after_repeats`` notifications or ``after`` unacknowledged, notify ``channels`` too
-    and raise the severity to ``severity`` (either may be empty)."""
+    """After ``after_occurrences`` breaching evaluations of an open alert, ``after_repeats``
+    notifications of it, or ``after`` unacknowledged (whichever comes first), notify ``channels``
+    too and raise the severity to ``severity`` (either may be empty). Escalates once."""
 
+    after_occurrences: int | None = None
     after_repeats: int | None = None
     after: dt.timedelta | None = None
     channels: tuple[str, ...] = ()
