@@ -412,6 +412,10 @@ from cli.quality import quality  # noqa: E402
 
 cli.add_command(quality)
 
+from cli.alerts import alerts  # noqa: E402
+
+cli.add_command(alerts)
+
 
 def main() -> None:
     cli(prog_name="siteledger")

@@ -9,6 +9,7 @@ import warnings
 
 from dagster import BetaWarning, Definitions, in_process_executor
 
+from orchestration.alerts import definitions as alerts
 from orchestration.devices import definitions as devices
 from orchestration.environment import resources_for
 from orchestration.external import device_poll_now_job
@@ -32,6 +33,7 @@ def build_defs(settings: Settings) -> Definitions:
 def _merge(settings: Settings, partitions) -> Definitions:  # type: ignore[no-untyped-def]
     return Definitions.merge(
         ingestion.defs,
+        alerts.defs,
         devices.defs,
         water.build_defs(partitions),
         reports.build_defs(partitions),

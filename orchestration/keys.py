@@ -16,6 +16,7 @@ REPORTS = {
     for kind in ("monthly", "quarterly", "annual")
 }
 REPORT_DEADLINES = AssetKey(["reports", "report_deadlines"])
+ALERT_EVALUATION = AssetKey(["alerts", "alert_evaluation"])
 # a model built from the site files only: its metadata names the site files a full build used
 SITE_FILE_MODEL = AssetKey(["marts", "dim_sites"])
 SITE_FILES = "site_files"

@@ -36,6 +36,7 @@ STARTED_BY_TAG = "siteledger/started_by"
 CHAIN_STARTER = "siteledger run"
 INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH)
 DEADLINE_JOB = "report_deadline_job"
+ALERT_JOB = "alert_evaluation_job"
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -81,6 +82,28 @@ class ChainRun:
     @property
     def success(self) -> bool:
         return all(run.success for run in self.runs)
+
+
+def run_job(
+    settings: Settings,
+    job_name: str,
+    *,
+    defs: Definitions | None = None,
+    instance: DagsterInstance | None = None,
+) -> JobRun:
+    """One job of the home's definitions, run in-process on the home's instance (the UI shows
+    it like any other run)."""
+    from orchestration.definitions import build_defs
+
+    defs = defs or build_defs(settings)
+    t0 = time.perf_counter()
+    result = defs.resolve_job_def(job_name).execute_in_process(
+        instance=instance or instance_for(settings),
+        tags={STARTED_BY_TAG: CHAIN_STARTER},
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    return JobRun(job_name, None, result, time.perf_counter() - t0)
 
 
 # called before a run starts (job name, run id, what it covers) and after it ends
@@ -211,4 +234,6 @@ def run_chain(
                 return chain
     # and which reports are now due and unsubmitted (the check fails, listing them, when any is)
     execute(DEADLINE_JOB, None, "deadlines")
+    # and the alert rules on everything now published and reported
+    execute(ALERT_JOB, None, "alerts")
     return chain

@@ -21,6 +21,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from ingestion.site_tables import write_site_tables
+from alerts.service import stage_alert_marts
 from orchestration.keys import BUILD, PUBLISHED, SITE_CONFIG, SITE_FILES
 from orchestration.partitions import site_files_fingerprint
 from orchestration.resources import SiteledgerHome
@@ -235,7 +236,10 @@ DAY_MODEL_KEYS = _day_model_keys()
 def published(siteledger: SiteledgerHome) -> MaterializeResult:
     """The marts as BI tools read them: immutable DuckDB file and Parquet, swapped atomically."""
     settings = siteledger.settings()
-    warehouse = Warehouse(settings, siteledger.state_store())
+    store = siteledger.state_store()
+    warehouse = Warehouse(settings, store)
+    # the alerts as they stand go out with the marts (BI charts them beside the data)
+    stage_alert_marts(settings, store)
     # the blocking audits on warehouse/build stop this step when they fail; auditing again here
     # (0.1 s) keeps a publish started on its own from skipping them
     outcome = warehouse.publish_audited(

@@ -1,0 +1,63 @@
+"""The alert engine for a deployment: its rules, one evaluation, and the alert marts BI tools
+read (``fct_alert_events``, ``fct_alert_history``, written into the build warehouse just before
+each publish, so every published version carries the alerts as they stood)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from alerts.engine import Engine, Evaluation
+from alerts.rules import RuleSet, load_rules
+from alerts.state import AlertStore
+from siteledger.settings import Settings
+from siteledger.state.store import StateStore
+
+MARTS = "marts"
+EVENTS_TABLE = "fct_alert_events"
+HISTORY_TABLE = "fct_alert_history"
+
+
+def deployment_rules_dir(settings: Settings) -> Path:
+    """``$SITELEDGER_HOME/alerts``: the deployment's rules, channels and defaults."""
+    return settings.home / "alerts"
+
+
+def home_rules(settings: Settings) -> RuleSet:
+    """Shipped packs, each site file's own rules and the deployment's, with their problems."""
+    return load_rules(settings.home, sorted(settings.sites_dir.glob("*.yaml")))
+
+
+def evaluate_home(
+    settings: Settings,
+    store: StateStore,
+    now: dt.datetime | None = None,
+    *,
+    pushed: Mapping[str, pd.DataFrame] | None = None,
+    only_sources: Iterable[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    send: bool = True,
+) -> tuple[Evaluation, RuleSet]:
+    ruleset = home_rules(settings)
+    engine = Engine(settings, store, ruleset, env=env)
+    return engine.evaluate(now, pushed=pushed, only_sources=only_sources, send=send), ruleset
+
+
+def stage_alert_marts(settings: Settings, store: StateStore) -> dict[str, int]:
+    """Write the alert events and their history into the build warehouse's marts (replacing
+    them), for the publish that follows. Returns the row counts."""
+    alerts = AlertStore(store)
+    frames = {EVENTS_TABLE: alerts.events_frame(), HISTORY_TABLE: alerts.history_frame()}
+    with duckdb.connect(str(settings.build_db)) as con:
+        con.execute(f"create schema if not exists {MARTS}")
+        con.execute("begin")
+        for table, frame in frames.items():
+            con.register("alert_rows", frame)
+            con.execute(f"create or replace table {MARTS}.{table} as select * from alert_rows")  # noqa: S608
+            con.unregister("alert_rows")
+        con.execute("commit")
+    return {table: len(frame) for table, frame in frames.items()}

@@ -1,0 +1,216 @@
+"""Where alert rules read their rows: a published mart, or a live source the engine assembles
+from the state store at evaluation time (device health, report deadlines and requirements), or
+rows pushed by the orchestrator (failed checks and runs, overdue jobs).
+
+Every source returns a DataFrame with the rule's label, time and metric columns; the time column
+of a live source is the evaluation's own time, so each evaluation is a new observation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from siteledger.settings import Settings
+from siteledger.state.store import StateStore
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class SourceError(RuntimeError):
+    """A rule's source could not be read (missing table or column, unreadable warehouse)."""
+
+
+@dataclass(frozen=True)
+class SourceRequest:
+    """What one rule needs from its source: columns, the time column, and the earliest time to
+    read (None: the rule's look-back before the source's latest time)."""
+
+    source: str
+    time: str
+    columns: tuple[str, ...]
+    since: str | None
+    lookback: dt.timedelta
+
+
+def _quote(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise SourceError(f"{name!r} is not an identifier")
+    return f'"{name}"'
+
+
+def read_mart(con: duckdb.DuckDBPyConnection, request: SourceRequest) -> pd.DataFrame:
+    """Rows of a published mart from ``since`` (inclusive), or the rule's look-back before the
+    mart's latest time."""
+    table = _quote(request.source)
+    time = _quote(request.time)
+    columns = ", ".join(_quote(c) for c in dict.fromkeys(request.columns))
+    try:
+        if request.since is not None:
+            where, params = f"{time} >= cast(? as {_time_type(con, request)})", [request.since]
+        else:
+            where = (
+                f"{time} >= (select max({time}) from {table}) - "
+                f"to_seconds({int(request.lookback.total_seconds())})"
+            )
+            params = []
+        return con.execute(
+            f"select {columns} from {table} where {where} order by {time}", params
+        ).df()
+    except duckdb.Error as exc:
+        raise SourceError(f"cannot read {request.source}: {exc}") from exc
+
+
+def _time_type(con: duckdb.DuckDBPyConnection, request: SourceRequest) -> str:
+    row = con.execute(
+        "select data_type from information_schema.columns where table_name = ? and "
+        "column_name = ? limit 1",
+        [request.source, request.time],
+    ).fetchone()
+    if row is None:
+        raise SourceError(f"{request.source} has no column {request.time!r}")
+    return str(row[0])
+
+
+def device_health_rows(settings: Settings, store: StateStore, now: dt.datetime) -> pd.DataFrame:
+    """One row per polled device: its status on the site's poll clock (online, erroring,
+    offline, stale), consecutive failures and minutes since it last answered, observed at
+    ``now``."""
+    from ingestion.devices.health import DeviceHealth, device_status, ensure_table, poll_clock_now
+
+    ensure_table(store)
+    with store.session() as s:
+        devices = s.query(DeviceHealth).all()
+    clocks: dict[str, dt.datetime] = {}
+    rows = []
+    for d in devices:
+        clock = clocks.setdefault(d.site_id, poll_clock_now(settings, d.site_id))
+        status = device_status(d, clock)
+        seen = d.last_seen_at
+        if seen is not None and seen.tzinfo is None:
+            seen = seen.replace(tzinfo=dt.UTC)
+        rows.append(
+            {
+                "site_id": d.site_id,
+                "device": d.device,
+                "last_status": status,
+                "is_offline": float(status in ("offline", "stale")),
+                "is_erroring": float(status == "erroring"),
+                "consecutive_failures": float(d.consecutive_failures),
+                "minutes_since_seen": (
+                    (clock - seen).total_seconds() / 60.0 if seen is not None else None
+                ),
+                "observed_at": now.isoformat(timespec="seconds"),
+            }
+        )
+    return pd.DataFrame(rows, columns=_DEVICE_COLUMNS)
+
+
+_DEVICE_COLUMNS = [
+    "site_id",
+    "device",
+    "last_status",
+    "is_offline",
+    "is_erroring",
+    "consecutive_failures",
+    "minutes_since_seen",
+    "observed_at",
+]
+
+
+def report_rows(settings: Settings, store: StateStore, now: dt.datetime) -> pd.DataFrame:
+    """One row per report deadline within the horizon that nobody has submitted, and one per
+    latest report version with a breached requirement, observed at ``now``."""
+    from reports.deadlines import due_in_home
+    from reports.registry import Registry
+
+    registry = Registry(store)
+    rows: list[dict[str, object]] = []
+    observed = now.isoformat(timespec="seconds")
+    for d in due_in_home(
+        settings.reports_dir,
+        settings.published_db,
+        settings.organisation_file,
+        registry,
+        now,
+    ):
+        rows.append(
+            {
+                "site_id": d.site_id,
+                "definition_id": d.definition_id,
+                "period_key": d.period_key,
+                "hours_to_deadline": d.hours_left,
+                "is_submitted": 0.0,
+                "n_requirements_breached": None,
+                "report_id": d.latest_report_id,
+                "observed_at": observed,
+            }
+        )
+    latest: dict[tuple[str, str, str], object] = {}
+    for record in registry.list():
+        key = (record.definition_id, record.site_id, record.period_key)
+        current = latest.get(key)
+        if current is None or record.version > current.version:  # type: ignore[attr-defined]
+            latest[key] = record
+    for record in latest.values():
+        breached = [r for r in record.requirements or [] if not r.get("passed", True)]  # type: ignore[attr-defined]
+        rows.append(
+            {
+                "site_id": record.site_id,  # type: ignore[attr-defined]
+                "definition_id": record.definition_id,  # type: ignore[attr-defined]
+                "period_key": record.period_key,  # type: ignore[attr-defined]
+                "hours_to_deadline": None,
+                "is_submitted": float(record.submitted_at is not None),  # type: ignore[attr-defined]
+                "n_requirements_breached": float(len(breached)),
+                "report_id": record.report_id,  # type: ignore[attr-defined]
+                "observed_at": observed,
+            }
+        )
+    return pd.DataFrame(rows, columns=_REPORT_COLUMNS)
+
+
+_REPORT_COLUMNS = [
+    "site_id",
+    "definition_id",
+    "period_key",
+    "hours_to_deadline",
+    "is_submitted",
+    "n_requirements_breached",
+    "report_id",
+    "observed_at",
+]
+
+LiveSource = Callable[[Settings, StateStore, dt.datetime], pd.DataFrame]
+LIVE_SOURCES: dict[str, LiveSource] = {
+    "device_health": device_health_rows,
+    "reports_due": report_rows,
+}
+# sources whose rows the orchestrator hands to the engine (failed checks and runs, overdue jobs)
+PUSHED_SOURCES = ("platform_events",)
+PLATFORM_COLUMNS = ["kind", "subject", "detail", "failed", "severity", "observed_at"]
+
+
+def platform_frame(events: Iterable[Mapping[str, object]]) -> pd.DataFrame:
+    """Rows of the ``platform_events`` source from what the orchestrator saw."""
+    return pd.DataFrame(list(events), columns=PLATFORM_COLUMNS)
+
+
+def source_columns(frame: pd.DataFrame, needed: Sequence[str], source: str) -> None:
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise SourceError(f"{source} has no column {', '.join(missing)}")
+
+
+def open_published(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise SourceError(f"nothing is published yet ({path})")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise SourceError(f"cannot open the published warehouse {path}: {exc}") from exc

@@ -1,0 +1,321 @@
+"""``siteledger alerts``: list, inspect, acknowledge, resolve and silence alerts; check the rules;
+send a test notification; evaluate the rules now (through Dagster, so the UI shows it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import re
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from siteledger.settings import Settings
+from siteledger.state import StateStore
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_MATCHER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(=~|!~|!=|=)(.*)$")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj["settings"]
+    settings.ensure_dirs()
+    return settings
+
+
+def _alerts(settings: Settings):  # type: ignore[no-untyped-def]
+    from alerts.state import AlertStore
+
+    return AlertStore(StateStore(settings.state_store_url))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _labels(labels: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def duration(text: str) -> dt.timedelta:
+    match = _DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise click.BadParameter(f"{text!r}: give a duration like 30m, 4h, 2d or 1w")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+@click.group()
+def alerts() -> None:
+    """Alerts: their rules, lifecycle (acknowledge, resolve, silence) and channels."""
+
+
+@alerts.command("list")
+@click.option(
+    "--state",
+    type=click.Choice(["open", "pending", "firing", "resolved", "all"]),
+    default="open",
+    show_default=True,
+)
+@click.option("--severity", type=click.Choice(["info", "warning", "critical"]))
+@click.option("--site", help="only alerts about this site")
+@click.option("--rule", "rule_id", help="only alerts of this rule")
+@click.option("--limit", type=int, default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print JSON lines instead of a table")
+@click.pass_context
+def alerts_list(
+    ctx: click.Context,
+    state: str,
+    severity: str | None,
+    site: str | None,
+    rule_id: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Alerts, newest first (open ones by default)."""
+    store = _alerts(_settings(ctx))
+    states = {"open": ["pending", "firing"], "all": None}.get(state, [state])
+    events = store.events(state=states, severity=severity, site=site, rule_id=rule_id, limit=limit)
+    if as_json:
+        for e in events:
+            click.echo(json.dumps(e.as_dict(), default=str))
+        return
+    table = Table(title=f"Alerts ({len(events)}, {state})")
+    for column in ("id", "state", "sev", "rule", "scope", "value", "data time", "since", "ack"):
+        table.add_column(column)
+    for e in events:
+        table.add_row(
+            e.event_id,
+            e.state,
+            e.severity,
+            e.rule_id,
+            _labels(e.labels),
+            "" if e.value is None else f"{e.value:,.4g}",
+            e.last_observed_at or "",
+            _when(e.fired_at or e.opened_at),
+            e.acked_by or "",
+        )
+    console.print(table)
+
+
+@alerts.command("show")
+@click.argument("event_id")
+@click.pass_context
+def alerts_show(ctx: click.Context, event_id: str) -> None:
+    """One alert and every transition and notification attempt of it."""
+    store = _alerts(_settings(ctx))
+    try:
+        event = store.get(event_id)
+    except Exception as exc:
+        raise _fail(exc) from exc
+    for key, value in event.as_dict().items():
+        if value not in (None, "", {}, []):
+            console.print(f"[bold]{key:>22}[/bold]  {value}")
+    table = Table(title="History")
+    for column in ("at", "kind", "from", "to", "actor", "detail"):
+        table.add_column(column)
+    for h in store.history(event_id=event.event_id):
+        table.add_row(
+            _when(h.at),
+            h.kind,
+            h.from_state or "",
+            h.to_state or "",
+            h.actor or "",
+            json.dumps(h.detail, default=str)[:120] if h.detail else "",
+        )
+    console.print(table)
+
+
+def _actor(by: str | None) -> str:
+    return by or getpass.getuser()
+
+
+@alerts.command("ack")
+@click.argument("event_id")
+@click.option("--note", default="", help="why, and what is being done")
+@click.option("--by", help="who acknowledges (default: the login name)")
+@click.pass_context
+def alerts_ack(ctx: click.Context, event_id: str, note: str, by: str | None) -> None:
+    """Acknowledge an alert: no more repeats or escalation (until the rule's ack timeout)."""
+    store = _alerts(_settings(ctx))
+    try:
+        event = store.ack(event_id, _actor(by), note, _now())
+    except Exception as exc:
+        raise _fail(exc) from exc
+    click.echo(f"acknowledged {event.event_id} ({event.rule_id} {_labels(event.labels)})")
+
+
+@alerts.command("resolve")
+@click.argument("event_id")
+@click.option("--note", default="", help="how it was resolved")
+@click.option("--by", help="who resolves (default: the login name)")
+@click.pass_context
+def alerts_resolve(ctx: click.Context, event_id: str, note: str, by: str | None) -> None:
+    """Resolve an alert by hand; a later breach opens a new one."""
+    store = _alerts(_settings(ctx))
+    try:
+        event = store.resolve(event_id, _actor(by), note, _now())
+    except Exception as exc:
+        raise _fail(exc) from exc
+    click.echo(f"resolved {event.event_id} ({event.rule_id} {_labels(event.labels)})")
+
+
+def _matchers(texts: tuple[str, ...]) -> list[dict[str, str]]:
+    out = []
+    for text in texts:
+        match = _MATCHER.match(text)
+        if not match:
+            raise click.BadParameter(
+                f"{text!r}: give label=value, label!=value, label=~regex or label!~regex"
+            )
+        out.append({"label": match.group(1), "op": match.group(2), "value": match.group(3)})
+    return out
+
+
+@alerts.command("silence")
+@click.option(
+    "--match",
+    "matchers",
+    multiple=True,
+    required=True,
+    help="label=value, label!=value, label=~regex, label!~regex (rule_id, severity and category "
+    "match too); all must hold",
+)
+@click.option("--for", "for_", default="2h", show_default=True, help="how long: 30m, 4h, 2d")
+@click.option("--comment", required=True, help="why")
+@click.option("--by", help="who silences (default: the login name)")
+@click.pass_context
+def alerts_silence(
+    ctx: click.Context, matchers: tuple[str, ...], for_: str, comment: str, by: str | None
+) -> None:
+    """Hold back notifications of matching alerts for a while (their lifecycle goes on)."""
+    store = _alerts(_settings(ctx))
+    now = _now()
+    try:
+        silence = store.silence(
+            _matchers(matchers), now, now + duration(for_), _actor(by), comment
+        )
+    except click.BadParameter:
+        raise
+    except Exception as exc:
+        raise _fail(exc) from exc
+    click.echo(f"silence {silence.silence_id} until {_when(silence.ends_at)} UTC")
+
+
+@alerts.command("unsilence")
+@click.argument("silence_id")
+@click.option("--by", help="who ends it (default: the login name)")
+@click.pass_context
+def alerts_unsilence(ctx: click.Context, silence_id: str, by: str | None) -> None:
+    """End a silence now."""
+    store = _alerts(_settings(ctx))
+    try:
+        store.unsilence(silence_id, _actor(by))
+    except Exception as exc:
+        raise _fail(exc) from exc
+    click.echo(f"silence {silence_id} ended")
+
+
+@alerts.command("silences")
+@click.option("--all", "show_all", is_flag=True, help="expired ones too")
+@click.pass_context
+def alerts_silences(ctx: click.Context, show_all: bool) -> None:
+    """Silences in force (or all)."""
+    store = _alerts(_settings(ctx))
+    table = Table(title="Silences")
+    for column in ("id", "matchers", "from", "until", "by", "comment"):
+        table.add_column(column)
+    for s in store.silences(active_only=not show_all, now=_now()):
+        table.add_row(
+            s.silence_id,
+            " ".join(f"{m['label']}{m['op']}{m['value']}" for m in s.matchers),
+            _when(s.starts_at),
+            _when(s.ends_at),
+            s.created_by,
+            s.comment,
+        )
+    console.print(table)
+
+
+@alerts.command("rules")
+@click.option("--site", help="the rules in force for this site")
+@click.option("--check", is_flag=True, help="only validate the rule files; exit 1 on a problem")
+@click.pass_context
+def alerts_rules(ctx: click.Context, site: str | None, check: bool) -> None:
+    """The rules in force (packs, site files, the deployment's), and any problems in them."""
+    from alerts.service import home_rules
+
+    ruleset = home_rules(_settings(ctx))
+    for problem in ruleset.problems:
+        click.echo(str(problem), err=True)
+    if check:
+        if ruleset.problems:
+            raise click.ClickException(f"{len(ruleset.problems)} problem(s) in the rule files")
+        click.echo(f"{len(ruleset.all_rules)} rules, {len(ruleset.channels)} channels: valid")
+        return
+    rules = ruleset.rules_for(site) if site else ruleset.all_rules
+    table = Table(title=f"Alert rules ({len(rules)}{', ' + site if site else ''})")
+    for column in ("id", "category", "severity", "source", "scope", "condition", "for", "channels"):
+        table.add_column(column)
+    for r in rules:
+        policy = r.policy()
+        table.add_row(
+            r.id,
+            r.category,
+            policy.severity,
+            r.source,
+            ",".join(r.labels),
+            r.describe_condition(),
+            str(policy.for_count),
+            ",".join(policy.channels),
+        )
+    console.print(table)
+
+
+@alerts.command("test-notify")
+@click.argument("channel")
+@click.pass_context
+def alerts_test_notify(ctx: click.Context, channel: str) -> None:
+    """Send a test message to a configured channel and show every attempt."""
+    from alerts.notify import test_digest
+    from alerts.service import home_rules
+
+    settings = _settings(ctx)
+    ruleset = home_rules(settings)
+    try:
+        attempts = test_digest(ruleset, channel, _now())
+    except Exception as exc:
+        raise _fail(exc) from exc
+    for a in attempts:
+        state = "ok" if a.ok else f"failed: {a.error}"
+        click.echo(f"attempt {a.attempt} -> {a.kind} {a.target}: {state}")
+    if not any(a.ok for a in attempts):
+        raise click.ClickException(f"the test message did not reach {channel}")
+
+
+@alerts.command("evaluate")
+@click.pass_context
+def alerts_evaluate(ctx: click.Context) -> None:
+    """Evaluate every rule now and send what is due (the alert_evaluation_job, through Dagster)."""
+    from orchestration.runner import run_job
+
+    run = run_job(_settings(ctx), "alert_evaluation_job")
+    for event in run.result.get_asset_materialization_events():
+        meta = event.materialization.metadata
+        summary = {k: getattr(v, "value", v) for k, v in meta.items()}
+        click.echo(json.dumps(summary, default=str, indent=1))
+    if not run.success:
+        raise click.ClickException("the alert evaluation failed; see the run in the Dagster UI")

@@ -1,0 +1,94 @@
+"""Alert sensors: evaluate the rules when something is published or reported, and raise
+alerts on the platform's own failures (asset checks, runs) and silences (dead-man's switch)."""
+
+import datetime as dt
+import json
+
+from dagster import (
+    AssetSelection,
+    DefaultSensorStatus,
+    MultiAssetSensorEvaluationContext,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    multi_asset_sensor,
+    sensor,
+)
+
+from alerts.service import evaluate_home
+from alerts.sources import platform_frame
+from orchestration.alerts.jobs import alert_evaluation_job
+from orchestration.alerts.platform import check_rows, overdue_rows, run_rows
+from orchestration.keys import PUBLISHED, REPORTS, SENSOR_PRIORITY
+from orchestration.resources import SENSOR_INTERVAL_S, SiteledgerHome
+
+# the dead-man's switch: the nightly regulatory run must succeed at least daily (with slack for
+# a slow night), the file and lake sensors must tick
+WATCHED_JOBS = {"nightly_job": dt.timedelta(hours=26)}
+WATCHED_SENSORS = {
+    name: dt.timedelta(minutes=30)
+    for name in ("landing_file_sensor", "lake_days_changed_sensor", "alert_evaluation_sensor")
+}
+
+
+@multi_asset_sensor(
+    monitored_assets=[PUBLISHED, *REPORTS.values()],
+    job=alert_evaluation_job,
+    name="alert_evaluation_sensor",
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="After every publish of the warehouse and every report run, evaluate the alert "
+    "rules on what is new (one evaluation for everything since the last tick).",
+)
+def alert_evaluation_sensor(context: MultiAssetSensorEvaluationContext) -> RunRequest | SkipReason:
+    latest = context.latest_materialization_records_by_key()
+    records = [r for r in latest.values() if r is not None]
+    if not records:
+        return SkipReason("nothing published or reported since the last evaluation")
+    context.advance_all_cursors()
+    newest = max(r.storage_id for r in records)
+    return RunRequest(run_key=f"materialized-{newest}", tags=SENSOR_PRIORITY)
+
+
+def build_platform_alerts_sensor(
+    selection: AssetSelection | None = None, name: str = "platform_alerts_sensor"
+) -> SensorDefinition:
+    """Alerts on failed asset checks (WARN and ERROR) and failed runs of the assets in
+    ``selection`` (default: all), and on watched jobs and sensors that have gone quiet."""
+
+    @sensor(
+        name=name,
+        minimum_interval_seconds=SENSOR_INTERVAL_S,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Raise an alert for every failed asset check and every failed run (retries "
+        "of a run are the same alert; a later pass resolves it), and when the nightly job or a "
+        "watched sensor has not succeeded within its window; notify through the alert channels.",
+    )
+    def _sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome) -> SkipReason:
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        keys = None
+        if selection is not None:
+            keys = selection.resolve(context.repository_def.asset_graph)
+        checks, checks_at = check_rows(context.instance, cursor.get("checks"), keys)
+        runs, runs_at = run_rows(context.instance, cursor.get("runs"), keys)
+        now = dt.datetime.now(dt.UTC)
+        overdue = overdue_rows(context.instance, now, WATCHED_JOBS, WATCHED_SENSORS)
+        evaluation, _ = evaluate_home(
+            siteledger.settings(),
+            siteledger.state_store(),
+            now,
+            pushed={"platform_events": platform_frame([*checks, *runs, *overdue])},
+            only_sources=["platform_events"],
+        )
+        context.update_cursor(json.dumps({"checks": checks_at, "runs": runs_at}))
+        summary = evaluation.summary()
+        return SkipReason(
+            f"{len(checks)} check results, {len(runs)} run outcomes, {len(overdue)} watched; "
+            f"transitions {summary['transitions']}, {evaluation.notifications} notifications sent"
+        )
+
+    return _sensor
+
+
+platform_alerts_sensor = build_platform_alerts_sensor()
