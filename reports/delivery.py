@@ -11,8 +11,10 @@ Where to deliver comes from the environment (the CLI; Dagster jobs use resources
   ``SITELEDGER_SMTP_SSL`` (implicit TLS), ``SITELEDGER_SMTP_CA_FILE`` (a private CA to trust; the
   server certificate is always verified), ``SITELEDGER_SMTP_FROM``.
 
-Both targets read their variables the same way (:func:`prefixed_env`, typed by the field);
-the Dagster resources build the same targets from their own configuration.
+Both targets read their variables the same way (:func:`siteledger.delivery.prefixed_env`, typed
+by the field); the Dagster resources build the same targets from their own configuration. The SMTP
+target and connection, the secret scrubbing and the retries are the platform's shared delivery
+core (:mod:`siteledger.delivery`), which the alert channels use too.
 
 Every attempt is a row in the state store (channel, target, attempt number, outcome, error text
 with secrets removed). A failed attempt is retried with exponential backoff; when all attempts
@@ -25,67 +27,43 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-import smtplib
-import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 from reports.registry import DeliveryAttempt, Registry, ReportRecord
+from siteledger.delivery import (
+    DeliveryError,
+    FromEnvironment,
+    SmtpTarget,
+    Try,
+    open_smtp,
+    prefixed_env,
+    retry,
+)
 
-_TRUE = ("1", "true", "yes", "on")
-
-
-class DeliveryError(RuntimeError):
-    pass
-
-
-def prefixed_env(
-    prefix: str, names: Mapping[str, str], env: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """The non-empty variables ``prefix + NAME`` for each ``field -> NAME`` of ``names``, keyed by
-    field (``SITELEDGER_SMTP_`` + ``FROM`` -> ``{"sender": ...}``)."""
-    env = os.environ if env is None else env
-    return {field: env[prefix + name] for field, name in names.items() if env.get(prefix + name)}
-
-
-class _FromEnvironment:
-    """``from_env`` for a delivery target: its fields from ``ENV_PREFIX`` variables, each
-    converted to the type of the field's default; None when ``ENV_REQUIRED`` is unset (the
-    channel is off)."""
-
-    ENV_PREFIX: ClassVar[str]
-    ENV_NAMES: ClassVar[dict[str, str]]  # field -> variable name after the prefix
-    ENV_REQUIRED: ClassVar[str]
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self | None:
-        values = prefixed_env(cls.ENV_PREFIX, cls.ENV_NAMES, env)
-        if cls.ENV_REQUIRED not in values:
-            return None
-        defaults = {f.name: f.default for f in fields(cls)}  # type: ignore[arg-type]
-        typed: dict[str, Any] = {}
-        for name, text in values.items():
-            default = defaults.get(name)
-            if isinstance(default, bool):
-                typed[name] = text.strip().lower() in _TRUE
-            elif isinstance(default, int | float):
-                variable = cls.ENV_PREFIX + cls.ENV_NAMES[name]
-                try:
-                    typed[name] = type(default)(text)
-                except ValueError:
-                    raise DeliveryError(f"{variable}={text!r} is not a number") from None
-            else:
-                typed[name] = text
-        return cls(**typed)
+__all__ = [
+    "DeliveryError",
+    "DeliveryOutcome",
+    "S3Target",
+    "SmtpTarget",
+    "build_email",
+    "deliver",
+    "deliver_to",
+    "prefixed_env",
+    "send_email",
+    "undelivered",
+    "upload_s3",
+    "with_retries",
+]
 
 
 @dataclass(frozen=True)
-class S3Target(_FromEnvironment):
+class S3Target(FromEnvironment):
     """An S3 bucket (or an S3-compatible endpoint). Credentials left None come from boto3's own
     chain (the standard ``AWS_*`` variables, a profile, an instance role)."""
 
@@ -128,39 +106,6 @@ class S3Target(_FromEnvironment):
             filename,
         ]
         return "/".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class SmtpTarget(_FromEnvironment):
-    host: str
-    port: int = 25
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    starttls: bool = False
-    use_ssl: bool = False
-    sender: str = "siteledger@localhost"
-    timeout: float = 30.0
-    ca_file: str | None = None
-
-    ENV_PREFIX: ClassVar[str] = "SITELEDGER_SMTP_"
-    ENV_NAMES: ClassVar[dict[str, str]] = {
-        "host": "HOST",
-        "port": "PORT",
-        "user": "USER",
-        "password": "PASSWORD",
-        "starttls": "STARTTLS",
-        "use_ssl": "SSL",
-        "sender": "FROM",
-        "ca_file": "CA_FILE",
-    }
-    ENV_REQUIRED: ClassVar[str] = "host"
-
-
-def _scrub(text: str, secrets: list[str | None]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "***")
-    return text[:2000]
 
 
 def _files(record: ReportRecord, formats: list[str] | None) -> list[tuple[str, Path, str]]:
@@ -243,23 +188,7 @@ def send_email(record: ReportRecord, target: SmtpTarget, recipients: list[str]) 
     if not recipients:
         raise DeliveryError(f"report {record.report_id} has no recipients")
     msg = build_email(record, target.sender, recipients)
-    context = ssl.create_default_context(cafile=target.ca_file)
-    smtp_cls = smtplib.SMTP_SSL if target.use_ssl else smtplib.SMTP
-    kwargs: dict[str, Any] = {"timeout": target.timeout}
-    if target.use_ssl:
-        kwargs["context"] = context
-    with smtp_cls(target.host, target.port, **kwargs) as smtp:
-        smtp.ehlo()
-        if target.starttls:
-            smtp.starttls(context=context)
-            smtp.ehlo()
-        if target.user:
-            if not (target.starttls or target.use_ssl):
-                # smtplib would send the password in clear text
-                raise DeliveryError(
-                    "SMTP login needs STARTTLS or SSL; refusing to send it in clear"
-                )
-            smtp.login(target.user, target.password or "")
+    with open_smtp(target) as smtp:
         refused = smtp.send_message(msg)
     if refused:
         raise DeliveryError(f"recipients refused: {sorted(refused)}")
@@ -287,37 +216,35 @@ def with_retries(
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryOutcome:
     """Run ``action`` up to ``attempts`` times (backoff 1, 2, 4 s ...), recording each attempt."""
-    error = None
-    for n in range(1, attempts + 1):
-        try:
-            detail = action()
-        except Exception as exc:
-            error = _scrub(f"{type(exc).__name__}: {exc}", secrets)
-            registry.record_attempt(
-                DeliveryAttempt(
-                    report_id=record.report_id,
-                    channel=channel,
-                    target=target_text,
-                    attempt=n,
-                    status="failed",
-                    error=error,
-                )
-            )
-            if n < attempts:
-                sleep(backoff_s * 2 ** (n - 1))
-            continue
+
+    def record_try(attempt: Try[dict[str, Any]]) -> None:
+        outcome: dict[str, Any] = (
+            {"status": "succeeded", "details": attempt.result}
+            if attempt.ok
+            else {"status": "failed", "error": attempt.error}
+        )
         registry.record_attempt(
             DeliveryAttempt(
                 report_id=record.report_id,
                 channel=channel,
                 target=target_text,
-                attempt=n,
-                status="succeeded",
-                details=detail,
+                attempt=attempt.number,
+                **outcome,
             )
         )
-        return DeliveryOutcome(channel, True, n, detail=detail)
-    return DeliveryOutcome(channel, False, attempts, error=error)
+
+    tries = retry(
+        action,
+        attempts=attempts,
+        backoff_s=backoff_s,
+        secrets=secrets,
+        sleep=sleep,
+        on_try=record_try,
+    )
+    last = tries[-1]
+    if last.ok:
+        return DeliveryOutcome(channel, True, last.number, detail=last.result)
+    return DeliveryOutcome(channel, False, last.number, error=last.error)
 
 
 def deliver(

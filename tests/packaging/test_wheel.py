@@ -70,6 +70,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "reports/schema/siteledger-report-1.0.xsd",
         "reports/templates/report.html.j2",
         "reports/definitions/monthly_water_return.yaml",
+        "alerts/channels/templates/email.html.j2",
+        "alerts/channels/templates/slack_alert.mrkdwn.j2",
     ):
         assert shipped in names, f"{shipped} is not in {wheel.name}"
 
