@@ -31,7 +31,8 @@ import duckdb
 import pandas as pd
 
 from alerts import watermarks
-from alerts.channels import build_channel, send_digest
+from alerts.channels import send_digest
+from alerts.notify import build_channel
 from alerts.rules import Rule, RuleSet
 from alerts.sources import (
     LIVE_SOURCES,

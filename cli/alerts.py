@@ -290,13 +290,13 @@ def alerts_rules(ctx: click.Context, site: str | None, check: bool) -> None:
 @click.pass_context
 def alerts_test_notify(ctx: click.Context, channel: str) -> None:
     """Send a test message to a configured channel and show every attempt."""
-    from alerts.notify import test_digest
+    from alerts.notify import send_test_message
     from alerts.service import home_rules
 
     settings = _settings(ctx)
     ruleset = home_rules(settings)
     try:
-        attempts = test_digest(ruleset, channel, _now())
+        attempts = send_test_message(ruleset, channel, _now())
     except Exception as exc:
         raise _fail(exc) from exc
     for a in attempts:
