@@ -70,6 +70,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "reports/schema/siteledger-report-1.0.xsd",
         "reports/templates/report.html.j2",
         "reports/definitions/monthly_water_return.yaml",
+        "alerts/rules/water.yaml",
     ):
         assert shipped in names, f"{shipped} is not in {wheel.name}"
 
