@@ -17,6 +17,7 @@ from siteledger.site.models import SiteConfig, semantic_problems
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 MAX_YAML_NODES = 2_000_000  # guards against alias ("billion laughs") expansion
+MAX_YAML_DEPTH = 100  # a site file nests 6 levels deep; past this it is a recursive alias
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -79,16 +80,21 @@ def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> Any:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
-def _line_index(root: yaml.Node) -> dict[str, int]:
+def _line_index(root: yaml.Node, max_nodes: int = MAX_YAML_NODES) -> dict[str, int]:
     """Key path -> 1-based line of the node it names."""
     index: dict[str, int] = {}
-    budget = [MAX_YAML_NODES]
+    budget = [max_nodes]
 
-    def walk(node: yaml.Node, path: str) -> None:
+    def walk(node: yaml.Node, path: str, depth: int) -> None:
         budget[0] -= 1
         if budget[0] < 0:
             raise SiteConfigError(
-                [ConfigProblem("", path, f"YAML expands to more than {MAX_YAML_NODES} nodes")]
+                [ConfigProblem("", path, f"YAML expands to more than {max_nodes} nodes")]
+            )
+        if depth > MAX_YAML_DEPTH:
+            # a self-referencing alias (&a [*a]) is endless nesting
+            raise SiteConfigError(
+                [ConfigProblem("", "", f"YAML nests deeper than {MAX_YAML_DEPTH} levels")]
             )
         index.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
@@ -96,12 +102,12 @@ def _line_index(root: yaml.Node) -> dict[str, int]:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
                 child = f"{path}.{key}" if path else str(key)
                 index.setdefault(child, key_node.start_mark.line + 1)
-                walk(value_node, child)
+                walk(value_node, child, depth + 1)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                walk(item, f"{path}[{i}]")
+                walk(item, f"{path}[{i}]", depth + 1)
 
-    walk(root, "")
+    walk(root, "", 0)
     return index
 
 
@@ -130,16 +136,31 @@ def parse_site_text(text: str, file: str = "<string>") -> SiteConfig:
     return parse_model_text(text, SiteConfig, file, semantic_problems)
 
 
-def parse_model_text(
-    text: str,
-    model: type[M],
-    file: str = "<string>",
-    semantic: Callable[[M], list[tuple[str, str]]] | None = None,
-) -> M:
-    """Parse YAML text into ``model``; every problem (syntax, schema, then ``semantic``'s
-    (key path, reason) pairs) is raised as :class:`SiteConfigError` with file and line."""
+@dataclass(frozen=True)
+class YamlDocument:
+    """A YAML mapping as loaded, with the line of every key path, to report problems by line."""
+
+    file: str
+    data: dict[str, Any]
+    lines: dict[str, int]
+
+    def line(self, path: str) -> int | None:
+        """The line of ``path``, or of its nearest parent the file has."""
+        return _line_for(self.lines, path)
+
+    def problem(self, path: str, message: str) -> ConfigProblem:
+        return ConfigProblem(self.file, path, message, self.line(path))
+
+
+def parse_yaml_mapping(
+    text: str, file: str = "<string>", *, max_nodes: int = MAX_YAML_NODES
+) -> YamlDocument:
+    """YAML text whose top is a mapping, with its line index; raises :class:`SiteConfigError`
+    (with the line where there is one) for invalid YAML, duplicate keys, another top, or a
+    document expanding past ``max_nodes`` nodes or :data:`MAX_YAML_DEPTH` levels."""
     try:
         root = yaml.compose(text, Loader=_Loader)
+        index = _line_index(root, max_nodes) if root is not None else {}
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -148,37 +169,58 @@ def parse_model_text(
             str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p
         ) or str(exc)
         raise SiteConfigError([ConfigProblem(file, "", f"not valid YAML: {reason}", line)]) from exc
+    except SiteConfigError as exc:
+        raise SiteConfigError(
+            [ConfigProblem(file, p.path, p.message) for p in exc.problems]
+        ) from exc
+    except RecursionError as exc:  # PyYAML composes nested collections recursively
+        raise SiteConfigError(
+            [ConfigProblem(file, "", "not valid YAML: collections nest too deeply")]
+        ) from exc
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "an empty document"
         raise SiteConfigError(
             [ConfigProblem(file, "", f"expected a mapping at the top, got {kind}", 1)]
         )
-    try:
-        index = _line_index(root) if root is not None else {}
-    except SiteConfigError as exc:
-        raise SiteConfigError(
-            [ConfigProblem(file, p.path, p.message) for p in exc.problems]
-        ) from exc
+    return YamlDocument(file, data, index)
 
+
+def validation_problems(
+    exc: ValidationError, doc: YamlDocument, prefix: str = ""
+) -> list[ConfigProblem]:
+    """``exc``'s errors as problems located in ``doc``; ``prefix`` is the key path of the part
+    of the document that was validated (``alerts.rules[2]``)."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        path = _loc_to_path(tuple(err["loc"]))
+        if prefix:
+            path = f"{prefix}.{path}" if path and not path.startswith("[") else prefix + path
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        problems.append(doc.problem(path, message))
+    return problems
+
+
+def parse_model_text(
+    text: str,
+    model: type[M],
+    file: str = "<string>",
+    semantic: Callable[[M], list[tuple[str, str]]] | None = None,
+) -> M:
+    """Parse YAML text into ``model``; every problem (syntax, schema, then ``semantic``'s
+    (key path, reason) pairs) is raised as :class:`SiteConfigError` with file and line."""
+    doc = parse_yaml_mapping(text, file)
     try:
-        cfg = model.model_validate(data)
+        cfg = model.model_validate(doc.data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            path = _loc_to_path(tuple(err["loc"]))
-            message = err["msg"]
-            if err["type"] == "extra_forbidden":
-                message = "unknown key"
-            elif message.startswith("Value error, "):
-                message = message[len("Value error, ") :]
-            problems.append(ConfigProblem(file, path, message, _line_for(index, path)))
-        raise SiteConfigError(problems) from None
+        raise SiteConfigError(validation_problems(exc, doc)) from None
 
     found = semantic(cfg) if semantic is not None else []
     if found:
-        raise SiteConfigError(
-            [ConfigProblem(file, path, msg, _line_for(index, path)) for path, msg in found]
-        )
+        raise SiteConfigError([doc.problem(path, msg) for path, msg in found])
     return cfg
 
 
@@ -187,16 +229,16 @@ def load_site(path: str | Path) -> SiteConfig:
     return parse_site_text(read_config_text(path), str(path))
 
 
-def read_config_text(path: str | Path) -> str:
-    """The text of a configuration file, refused (with the reason) when too large, binary or not
-    UTF-8."""
+def read_config_text(path: str | Path, max_bytes: int = MAX_CONFIG_BYTES) -> str:
+    """The text of a configuration file, refused (with the reason) when larger than
+    ``max_bytes``, binary or not UTF-8."""
     p = Path(path)
     name = str(path)
     try:
         size = p.stat().st_size
-        if size > MAX_CONFIG_BYTES:
+        if size > max_bytes:
             raise SiteConfigError(
-                [ConfigProblem(name, "", f"file is {size} bytes; the limit is {MAX_CONFIG_BYTES}")]
+                [ConfigProblem(name, "", f"file is {size} bytes; the limit is {max_bytes}")]
             )
         raw = p.read_bytes()
     except OSError as exc:

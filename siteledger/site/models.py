@@ -502,6 +502,11 @@ class SiteConfig(_Model):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     requirements: list[Requirement] = Field(default_factory=list)
     file_layouts: list[FileLayout] = Field(default_factory=list)
+    alerts: dict[str, Any] | None = Field(
+        None,
+        description="this site's own alert rules (`rules:`), validated by the alert engine "
+        "(docs/alerts.md); the core keeps them as they are",
+    )
 
     # -- lookups -----------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:

@@ -72,6 +72,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "reports/definitions/monthly_water_return.yaml",
         "alerts/channels/templates/email.html.j2",
         "alerts/channels/templates/slack_alert.mrkdwn.j2",
+        "alerts/rules/water.yaml",
     ):
         assert shipped in names, f"{shipped} is not in {wheel.name}"
 

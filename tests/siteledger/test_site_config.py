@@ -145,6 +145,8 @@ def test_estimation_rule_params_are_checked_per_method():
             ),
             "YAML expands to more than",
         ),
+        (b"site: &s {id: x, self: *s}\n", "YAML nests deeper than 100 levels"),
+        (b"site: " + b"[" * 20_000 + b"]" * 20_000, "nest"),
     ],
 )
 def test_hostile_config_files_get_a_clear_error(tmp_path: Path, content: bytes, needle: str):
