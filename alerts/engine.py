@@ -33,7 +33,7 @@ import pandas as pd
 from alerts import watermarks
 from alerts.channels import send_digest
 from alerts.notify import build_channel
-from alerts.rules import Rule, RuleSet
+from alerts.rules import Rule, RuleEvaluationError, RuleSet
 from alerts.sources import (
     LIVE_SOURCES,
     PUSHED_SOURCES,
@@ -162,7 +162,7 @@ class Engine:
         pushed: Mapping[str, pd.DataFrame],
         cache: dict[tuple[str, str | None], pd.DataFrame],
     ) -> pd.DataFrame:
-        columns = tuple(rule.required_columns())
+        columns = rule.columns
         if rule.source in pushed:
             frame = pushed[rule.source]
         elif rule.source in PUSHED_SOURCES:
@@ -176,11 +176,18 @@ class Engine:
             if con is None:
                 raise SourceError("nothing is published yet")
             since = min(marks.values()) if marks else None
-            key = (rule.source, f"{rule.time}|{since}|{rule.lookback}|{','.join(columns)}")
+            request = SourceRequest(
+                rule.source,
+                rule.time,
+                columns,
+                since,
+                rule.lookback,
+                tuple(rule.labels),
+                rule.history_rows,
+            )
+            key = (rule.source, repr(request))
             if key not in cache:
-                cache[key] = read_mart(
-                    con, SourceRequest(rule.source, rule.time, columns, since, rule.lookback)
-                )
+                cache[key] = read_mart(con, request)
             frame = cache[key]
         source_columns(frame, columns, rule.source)
         return frame
@@ -208,7 +215,7 @@ class Engine:
         breached = judged["breached"].tolist()
         values = judged["value"].tolist()
         thresholds = judged["threshold"].tolist()
-        detail_columns = [c for c in rule.detail_columns() if c in rows.columns]
+        detail_columns = [c for c in rule.columns if c not in rule.labels and c != rule.time]
         details = rows[detail_columns].to_dict("records") if detail_columns else None
         observations: list[Observation] = []
         new_marks: dict[tuple[str, str], str] = {}
@@ -282,7 +289,7 @@ class Engine:
                     observations, rule_marks = self._observations(
                         rule, sites, frame, marks[rule.id], now
                     )
-                except (SourceError, ValueError, KeyError) as exc:
+                except (SourceError, RuleEvaluationError) as exc:
                     result.errors[rule.id] = str(exc)
                     log.warning("alert rule %s: %s", rule.id, exc)
                     result.transitions += self.alerts.error(rule.id, policy, None, str(exc), now)

@@ -30,13 +30,16 @@ class SourceError(RuntimeError):
 @dataclass(frozen=True)
 class SourceRequest:
     """What one rule needs from its source: columns, the time column, and the earliest time to
-    read (None: the rule's look-back before the source's latest time)."""
+    read (None: the rule's look-back before the source's latest time), and how many rows of each
+    scope (``labels``) before that time a rate of change compares with."""
 
     source: str
     time: str
     columns: tuple[str, ...]
     since: str | None
     lookback: dt.timedelta
+    labels: tuple[str, ...] = ()
+    history_rows: int = 0
 
 
 def _quote(name: str) -> str:
@@ -47,22 +50,29 @@ def _quote(name: str) -> str:
 
 def read_mart(con: duckdb.DuckDBPyConnection, request: SourceRequest) -> pd.DataFrame:
     """Rows of a published mart from ``since`` (inclusive), or the rule's look-back before the
-    mart's latest time."""
+    mart's latest time; with ``history_rows``, that many earlier rows of each scope too."""
     table = _quote(request.source)
     time = _quote(request.time)
     columns = ", ".join(_quote(c) for c in dict.fromkeys(request.columns))
     try:
         if request.since is not None:
-            where, params = f"{time} >= cast(? as {_time_type(con, request)})", [request.since]
+            start, params = f"cast(? as {_time_type(con, request)})", [request.since]
         else:
-            where = (
-                f"{time} >= (select max({time}) from {table}) - "
+            start = (
+                f"(select max({time}) from {table}) - "
                 f"to_seconds({int(request.lookback.total_seconds())})"
             )
             params = []
-        return con.execute(
-            f"select {columns} from {table} where {where} order by {time}", params
-        ).df()
+        query = f"select {columns} from {table} where {time} >= {start}"
+        if request.history_rows and request.labels:
+            scope = ", ".join(_quote(c) for c in request.labels)
+            query += (
+                f" union all select {columns} from (select *, row_number() over "
+                f"(partition by {scope} order by {time} desc) as history_rank from {table} "
+                f"where {time} < {start}) where history_rank <= {int(request.history_rows)}"
+            )
+            params = params * 2
+        return con.execute(f"select * from ({query}) order by {time}", params).df()
     except duckdb.Error as exc:
         raise SourceError(f"cannot read {request.source}: {exc}") from exc
 
