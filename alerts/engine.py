@@ -17,6 +17,7 @@ rule or channel never stops an evaluation.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -83,6 +84,8 @@ class Evaluation:
 
 def _time_text(value: Any) -> str:
     if isinstance(value, pd.Timestamp):
+        if value.tzinfo is None and value == value.normalize():
+            return value.date().isoformat()  # a DATE column, read by pandas as a timestamp
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
@@ -103,21 +106,23 @@ def _plain(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def rule_plan(ruleset: RuleSet, site_ids: Sequence[str]) -> list[tuple[Rule, tuple[str, ...] | None]]:
-    """Each distinct rule with the sites it applies to (None: a rule over a source without
-    sites, such as the orchestrator's events)."""
+PLATFORM_SCOPE = "__platform__"  # the rules over pushed sources are not a site's
+
+
+def rule_plan(
+    ruleset: RuleSet, site_ids: Sequence[str]
+) -> list[tuple[Rule, tuple[str, ...] | None]]:
+    """Each distinct rule in force with the sites it applies to (None: a rule over a source
+    without sites, such as the orchestrator's events)."""
     plan: dict[int, tuple[Rule, list[str]]] = {}
     for site_id in site_ids:
         for rule in ruleset.rules_for(site_id):
-            plan.setdefault(id(rule), (rule, []))[1].append(site_id)
-    out: list[tuple[Rule, tuple[str, ...] | None]] = []
-    for rule, sites in plan.values():
-        out.append((rule, None if rule.source in PUSHED_SOURCES else tuple(sites)))
-    seen = {r.id for r, _ in out}
-    for rule in ruleset.all_rules:
-        if rule.source in PUSHED_SOURCES and rule.id not in seen:
-            out.append((rule, None))
-            seen.add(rule.id)
+            if rule.source not in PUSHED_SOURCES:
+                plan.setdefault(id(rule), (rule, []))[1].append(site_id)
+    out: list[tuple[Rule, tuple[str, ...] | None]] = [
+        (rule, tuple(sites)) for rule, sites in plan.values()
+    ]
+    out += [(r, None) for r in ruleset.rules_for(PLATFORM_SCOPE) if r.source in PUSHED_SOURCES]
     return out
 
 
@@ -145,10 +150,8 @@ class Engine:
     def _site_ids(self, con: duckdb.DuckDBPyConnection | None) -> list[str]:
         sites: set[str] = set()
         if con is not None:
-            try:
+            with contextlib.suppress(duckdb.Error):
                 sites |= {r[0] for r in con.execute("select site_id from dim_sites").fetchall()}
-            except duckdb.Error:
-                pass
         if self.settings.sites_dir.exists():
             sites |= {p.stem for p in self.settings.sites_dir.glob("*.yaml")}
         return sorted(sites)
@@ -170,7 +173,10 @@ class Engine:
         elif rule.source in LIVE_SOURCES:
             key = (rule.source, None)
             if key not in cache:
-                cache[key] = LIVE_SOURCES[rule.source](self.settings, self.store, now)
+                try:
+                    cache[key] = LIVE_SOURCES[rule.source](self.settings, self.store, now)
+                except Exception as exc:  # noqa: BLE001 - a live source's failure is the rule's error
+                    raise SourceError(f"cannot read {rule.source}: {exc}") from exc
             frame = cache[key]
         else:
             if con is None:
@@ -224,12 +230,14 @@ class Engine:
             key = tuple(label_row)
             fp = fingerprints.get(key)
             if fp is None:
-                fp = fingerprints[key] = fingerprint(rule.id, dict(zip(rule.labels, key)))
+                fp = fingerprints[key] = fingerprint(
+                    rule.id, dict(zip(rule.labels, key, strict=True))
+                )
             observed = times[i]
             mark = new_marks.get((rule.id, fp)) or marks.get(fp)
             if mark is not None and observed <= mark:
                 continue
-            labels = dict(zip(rule.labels, key))
+            labels = dict(zip(rule.labels, key, strict=True))
             state = breached[i]
             flag = None if state is None or state is pd.NA else bool(state)
             value = _plain(values[i])
@@ -320,7 +328,11 @@ class Engine:
 
     # -- sending -------------------------------------------------------------------------------
     def policies(self) -> dict[str, LifecyclePolicy]:
-        return {rule.id: rule.policy() for rule in self.ruleset.all_rules}
+        """Every rule's policy (a rule in force for a site over one switched off or replaced)."""
+        out = {rule.id: rule.policy() for rule in self.ruleset.all_rules}
+        for rule, _ in rule_plan(self.ruleset, self.ruleset.site_ids):
+            out[rule.id] = rule.policy()
+        return out
 
     def notify(
         self,
@@ -357,8 +369,7 @@ class Engine:
             ok = any(a.ok for a in attempts)
             result.notifications += 1 if ok else 0
             result.failed_notifications += 0 if ok else 1
-            for item in items:
-                self.alerts.record_notification(item, name, attempts, now)
+            self.alerts.record_notifications(((item, name, attempts) for item in items), now)
         return result
 
     def _send(self, name: str, digest: Digest) -> list[Attempt]:

@@ -59,20 +59,20 @@ def read_mart(con: duckdb.DuckDBPyConnection, request: SourceRequest) -> pd.Data
             start, params = f"cast(? as {_time_type(con, request)})", [request.since]
         else:
             start = (
-                f"(select max({time}) from {table}) - "
+                f"(select max({time}) from {table}) - "  # noqa: S608
                 f"to_seconds({int(request.lookback.total_seconds())})"
             )
             params = []
-        query = f"select {columns} from {table} where {time} >= {start}"
+        query = f"select {columns} from {table} where {time} >= {start}"  # noqa: S608
         if request.history_rows and request.labels:
             scope = ", ".join(_quote(c) for c in request.labels)
             query += (
-                f" union all select {columns} from (select *, row_number() over "
+                f" union all select {columns} from (select *, row_number() over "  # noqa: S608
                 f"(partition by {scope} order by {time} desc) as history_rank from {table} "
                 f"where {time} < {start}) where history_rank <= {int(request.history_rows)}"
             )
             params = params * 2
-        return con.execute(f"select * from ({query}) order by {time}", params).df()
+        return con.execute(f"select * from ({query}) order by {time}", params).df()  # noqa: S608
     except duckdb.Error as exc:
         raise SourceError(f"cannot read {request.source}: {exc}") from exc
 
@@ -203,7 +203,24 @@ LIVE_SOURCES: dict[str, LiveSource] = {
 }
 # sources whose rows the orchestrator hands to the engine (failed checks and runs, overdue jobs)
 PUSHED_SOURCES = ("platform_events",)
-PLATFORM_COLUMNS = ["kind", "subject", "detail", "failed", "severity", "observed_at"]
+PLATFORM_COLUMNS = [
+    "kind",
+    "subject",
+    "detail",
+    "check_error",
+    "check_warn",
+    "run_failed",
+    "overdue",
+    "observed_at",
+]
+
+
+# the columns of the sources the engine serves itself (not marts)
+SOURCE_COLUMNS = {
+    "device_health": _DEVICE_COLUMNS,
+    "reports_due": _REPORT_COLUMNS,
+    "platform_events": PLATFORM_COLUMNS,
+}
 
 
 def platform_frame(events: Iterable[Mapping[str, object]]) -> pd.DataFrame:

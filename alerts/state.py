@@ -721,7 +721,8 @@ class AlertStore:
             if step.error is None:
                 event["value"] = obs.value
                 event["threshold"] = obs.threshold
-                event["summary"] = obs.summary
+                if obs.summary:  # a clear observation keeps what the breach said
+                    event["summary"] = obs.summary
                 event["last_observed_at"] = obs.observed_at
                 event["details"] = dict(obs.details)
                 latest[fp] = obs.observed_at

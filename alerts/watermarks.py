@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 from sqlalchemy import DateTime, String, Table, select
 from sqlalchemy.orm import Mapped, mapped_column
-from typing import cast
 
 from siteledger.state.store import Base, StateStore, utcnow
 
@@ -35,8 +35,9 @@ def load(store: StateStore, rule_ids: Iterable[str]) -> dict[str, dict[str, str]
         return out
     with store.session() as s:
         for rule_id, fp, observed in s.execute(
-            select(AlertWatermark.rule_id, AlertWatermark.fingerprint, AlertWatermark.observed_at)
-            .where(AlertWatermark.rule_id.in_(ids))
+            select(
+                AlertWatermark.rule_id, AlertWatermark.fingerprint, AlertWatermark.observed_at
+            ).where(AlertWatermark.rule_id.in_(ids))
         ):
             out[rule_id][fp] = observed
     return out

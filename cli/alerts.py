@@ -87,8 +87,13 @@ def alerts_list(
 ) -> None:
     """Alerts, newest first (open ones by default)."""
     store = _alerts(_settings(ctx))
-    states = {"open": ["pending", "firing"], "all": None}.get(state, [state])
-    events = store.events(state=states, severity=severity, site=site, rule_id=rule_id, limit=limit)
+    events = store.events(
+        state=None if state == "all" else state,
+        severity=severity,
+        site=site,
+        rule_id=rule_id,
+        limit=limit,
+    )
     if as_json:
         for e in events:
             click.echo(json.dumps(e.as_dict(), default=str))
@@ -205,9 +210,7 @@ def alerts_silence(
     store = _alerts(_settings(ctx))
     now = _now()
     try:
-        silence = store.silence(
-            _matchers(matchers), now, now + duration(for_), _actor(by), comment
-        )
+        silence = store.silence(_matchers(matchers), now, now + duration(for_), _actor(by), comment)
     except click.BadParameter:
         raise
     except Exception as exc:
@@ -278,11 +281,17 @@ def alerts_rules(ctx: click.Context, site: str | None, check: bool) -> None:
             policy.severity,
             r.source,
             ",".join(r.labels),
-            r.describe_condition(),
+            _condition(r),
             str(policy.for_count),
             ",".join(policy.channels),
         )
     console.print(table)
+
+
+def _condition(rule: Any) -> str:
+    condition = rule.condition.model_dump(exclude_none=True, mode="json")
+    text = " ".join(f"{k} {v}" for k, v in condition.items())
+    return f"{rule.value_column} {text}" if "expression" not in condition else text
 
 
 @alerts.command("test-notify")

@@ -15,7 +15,9 @@ from orchestration.resources import SiteledgerHome
     owners=["team:data-engineering"],
     kinds={"python"},
 )
-def alert_evaluation(context: AssetExecutionContext, siteledger: SiteledgerHome) -> MaterializeResult:
+def alert_evaluation(
+    context: AssetExecutionContext, siteledger: SiteledgerHome
+) -> MaterializeResult:
     """Every alert rule (shipped packs, site files, $SITELEDGER_HOME/alerts) judged on the rows
     published since its last evaluation and on the live device and report state; alerts opened,
     escalated or resolved; one digest per channel sent."""

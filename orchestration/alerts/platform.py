@@ -83,7 +83,10 @@ def run_rows(
     per job and original run, so every retry of a failed run is the same alert."""
     rows = []
     last = after
-    for event_type, failed in ((DagsterEventType.RUN_FAILURE, 1.0), (DagsterEventType.RUN_SUCCESS, 0.0)):
+    for event_type, failed in (
+        (DagsterEventType.RUN_FAILURE, 1.0),
+        (DagsterEventType.RUN_SUCCESS, 0.0),
+    ):
         records = instance.get_event_records(
             EventRecordsFilter(event_type, after_cursor=after), limit=BATCH, ascending=True
         )
@@ -95,7 +98,11 @@ def run_rows(
             root = run.tags.get(ROOT_RUN_TAG, run.run_id)
             if not failed and root == run.run_id:
                 continue  # a first attempt that succeeded closes nothing
-            if keys is not None and run.asset_selection and not (set(run.asset_selection) & set(keys)):
+            if (
+                keys is not None
+                and run.asset_selection
+                and not (set(run.asset_selection) & set(keys))
+            ):
                 continue
             message = record.event_log_entry.user_message or ""
             rows.append(

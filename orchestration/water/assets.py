@@ -20,8 +20,8 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from ingestion.site_tables import write_site_tables
 from alerts.service import stage_alert_marts
+from ingestion.site_tables import write_site_tables
 from orchestration.keys import BUILD, PUBLISHED, SITE_CONFIG, SITE_FILES
 from orchestration.partitions import site_files_fingerprint
 from orchestration.resources import SiteledgerHome
