@@ -175,7 +175,7 @@ class Engine:
             if key not in cache:
                 try:
                     cache[key] = LIVE_SOURCES[rule.source](self.settings, self.store, now)
-                except Exception as exc:  # noqa: BLE001 - a live source's failure is the rule's error
+                except Exception as exc:  # a live source's failure is the rule's error
                     raise SourceError(f"cannot read {rule.source}: {exc}") from exc
             frame = cache[key]
         else:

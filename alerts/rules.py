@@ -878,11 +878,12 @@ class SmsChannel(_Channel):
 
 
 class WebhookChannel(_Channel):
-    """A JSON POST, signed (Standard Webhooks) when ``secret_env`` names the secret."""
+    """A JSON POST, always signed (Standard Webhooks) with the secret ``secret_env`` names: a
+    receiver can then tell our alerts from anyone's POST."""
 
     kind: Literal["webhook"]
     url: HttpUrl
-    secret_env: EnvName | None = None
+    secret_env: EnvName
     resolved: bool = True
 
 

@@ -61,3 +61,11 @@ def stage_alert_marts(settings: Settings, store: StateStore) -> dict[str, int]:
             con.unregister("alert_rows")
         con.execute("commit")
     return {table: len(frame) for table, frame in frames.items()}
+
+
+def open_alerts(store: StateStore) -> dict[str, int]:
+    """Open (pending or firing) alerts by severity."""
+    counts: dict[str, int] = {}
+    for event in AlertStore(store).events(state="open"):
+        counts[event.severity] = counts.get(event.severity, 0) + 1
+    return counts

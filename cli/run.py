@@ -108,6 +108,14 @@ class RunReport:
                 f"reports due within 48 h or overdue, not submitted: {due:,}"
                 + ("  (siteledger reports due)" if due else "")
             )
+        alerts = latest.get("alerts/alert_evaluation")
+        if alerts is not None:
+            opened = ", ".join(f"{n} {sev}" for sev, n in sorted(alerts["open_alerts"].items()))
+            self.console.print(
+                f"alerts: {alerts['rules']} rules judged {alerts['observations']:,} observations; "
+                f"open: {opened or 'none'}; {alerts['notifications']} notifications sent"
+                + ("  (siteledger alerts list)" if opened else "")
+            )
         scores = latest.get("marts/fct_quality_scores_daily")
         if scores is not None:
             statuses = ", ".join(

@@ -3,7 +3,7 @@ state, the lifecycle moved, what is due sent."""
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from alerts.service import evaluate_home
+from alerts.service import evaluate_home, open_alerts
 from orchestration.keys import ALERT_EVALUATION, PUBLISHED
 from orchestration.resources import SiteledgerHome
 
@@ -21,7 +21,8 @@ def alert_evaluation(
     """Every alert rule (shipped packs, site files, $SITELEDGER_HOME/alerts) judged on the rows
     published since its last evaluation and on the live device and report state; alerts opened,
     escalated or resolved; one digest per channel sent."""
-    evaluation, ruleset = evaluate_home(siteledger.settings(), siteledger.state_store())
+    store = siteledger.state_store()
+    evaluation, ruleset = evaluate_home(siteledger.settings(), store)
     for problem in ruleset.problems:
         context.log.warning(str(problem))
     summary = evaluation.summary()
@@ -35,5 +36,6 @@ def alert_evaluation(
             "rule_errors": MetadataValue.json(summary["errors"]),
             "rule_file_problems": MetadataValue.json([str(p) for p in ruleset.problems]),
             "seconds": MetadataValue.json(summary["seconds"]),
+            "open_alerts": MetadataValue.json(open_alerts(store)),
         }
     )

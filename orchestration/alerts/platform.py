@@ -15,6 +15,7 @@ from dagster import (
     EventRecordsFilter,
     RunsFilter,
 )
+from dagster._core.event_api import RunStatusChangeRecordsFilter
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType, TickStatus
 
 ROOT_RUN_TAG = "dagster/root_run_id"
@@ -22,7 +23,8 @@ BATCH = 1000
 
 
 def _when(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
+    # microseconds: a check can fail and pass again within a second, and each is an observation
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="microseconds")
 
 
 def _row(kind: str, subject: str, detail: str, observed_at: str, **flags: float) -> dict[str, Any]:
@@ -87,9 +89,11 @@ def run_rows(
         (DagsterEventType.RUN_FAILURE, 1.0),
         (DagsterEventType.RUN_SUCCESS, 0.0),
     ):
-        records = instance.get_event_records(
-            EventRecordsFilter(event_type, after_cursor=after), limit=BATCH, ascending=True
-        )
+        records = instance.fetch_run_status_changes(
+            RunStatusChangeRecordsFilter(event_type, after_storage_id=after),
+            limit=BATCH,
+            ascending=True,
+        ).records
         for record in records:
             last = max(last or 0, record.storage_id)
             run = instance.get_run_by_id(record.run_id)
@@ -98,11 +102,7 @@ def run_rows(
             root = run.tags.get(ROOT_RUN_TAG, run.run_id)
             if not failed and root == run.run_id:
                 continue  # a first attempt that succeeded closes nothing
-            if (
-                keys is not None
-                and run.asset_selection
-                and not (set(run.asset_selection) & set(keys))
-            ):
+            if keys is not None and not (_run_assets(instance, run) & set(keys)):
                 continue
             message = record.event_log_entry.user_message or ""
             rows.append(
@@ -117,6 +117,20 @@ def run_rows(
     return rows, last
 
 
+def _run_assets(instance: DagsterInstance, run: Any) -> set[AssetKey]:
+    """The assets a run set out to materialise (its selection, else what it planned)."""
+    if run.asset_selection:
+        return set(run.asset_selection)
+    planned = instance.get_records_for_run(
+        run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    ).records
+    return {
+        r.event_log_entry.dagster_event.asset_key
+        for r in planned
+        if r.event_log_entry.dagster_event is not None
+    }
+
+
 def overdue_rows(
     instance: DagsterInstance,
     now: dt.datetime,
@@ -126,7 +140,7 @@ def overdue_rows(
     """A dead-man's switch: each watched job whose last success is older than its window (once
     it has run at all), each running sensor whose last good tick is older than its window."""
     rows = []
-    observed = now.isoformat(timespec="seconds")
+    observed = now.isoformat(timespec="microseconds")
     for job, window in sorted(jobs.items()):
         runs = instance.get_runs(RunsFilter(job_name=job), limit=1)
         if not runs:
@@ -141,10 +155,14 @@ def overdue_rows(
             f"last success {_when(last)}" if last else "no successful run yet"
         ) + f"; expected within {window}"
         rows.append(_row("job", job, detail, observed, overdue=float(late)))
-    states = {
-        state.instigator_name: state
-        for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
-    }
+    states = (
+        {
+            state.instigator_name: state
+            for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+        }
+        if instance.schedule_storage is not None and sensors
+        else {}
+    )
     for name, window in sorted(sensors.items()):
         state = states.get(name)
         if state is None or state.status != InstigatorStatus.RUNNING:

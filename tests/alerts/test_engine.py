@@ -186,7 +186,7 @@ def test_a_breach_fires_once_repeats_escalates_stops_on_ack_and_resolves_once(wo
 
 
 def test_silence_holds_notifications_but_not_the_lifecycle(world):  # type: ignore[no-untyped-def]
-    settings, store, evaluate, hook, chat, pager, smtp = world
+    settings, store, evaluate, hook, chat, _pager, smtp = world
     alerts = AlertStore(store)
     alerts.silence(
         ["node_id=dam"], T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1), "ops", "works"
@@ -200,8 +200,8 @@ def test_silence_holds_notifications_but_not_the_lifecycle(world):  # type: igno
     assert _alerts(hook.requests[-1].json()) == [("dam_full", "firing", "warning")]
 
 
-def test_an_unset_secret_is_a_recorded_failed_attempt_not_a_crash(world, monkeypatch):  # type: ignore[no-untyped-def]
-    settings, store, evaluate, hook, chat, pager, smtp = world
+def test_an_unset_secret_is_a_recorded_failed_attempt_not_a_crash(world):  # type: ignore[no-untyped-def]
+    settings, store, *_ = world
     _publish(settings, [85, 85])
     ruleset = load_rules(settings.home, [])
     engine = Engine(settings, store, ruleset, env={}, sleep=lambda s: None)

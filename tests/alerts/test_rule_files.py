@@ -203,10 +203,14 @@ HOSTILE: list[tuple[str, str | bytes, str]] = [
     ),
     (
         "credentials in a URL",
-        "channels:\n  h: {kind: webhook, url: 'https://user:pw@example.com/hook'}\n",
+        "channels:\n  h: {kind: webhook, url: 'https://user:pw@example.com/hook', secret_env: H}\n",
         "channels.h.url: the URL holds credentials",
     ),
-    ("not http", "channels:\n  h: {kind: webhook, url: 'file:///etc/passwd'}\n", "not an http://"),
+    (
+        "not http",
+        "channels:\n  h: {kind: webhook, url: 'file:///etc/passwd', secret_env: H}\n",
+        "not an http://",
+    ),
     (
         "unknown kind",
         "channels:\n  p: {kind: pager}\n",

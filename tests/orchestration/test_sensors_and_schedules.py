@@ -40,6 +40,9 @@ COVERED_ELSEWHERE = {
     "site_config_sensor": "tests/orchestration/test_definitions.py",
     "lake_days_changed_sensor": "tests/orchestration/test_definitions.py",
     "device_spool_sensor": "tests/ingestion/devices/test_orchestration.py",
+    "alert_evaluation_sensor": "tests/alerts/test_orchestration.py",
+    "platform_alerts_sensor": "tests/alerts/test_orchestration.py",
+    "alert_evaluation_schedule": "tests/alerts/test_orchestration.py",
 }
 
 
