@@ -163,7 +163,7 @@ class Engine:
         marks: Mapping[str, str],
         now: dt.datetime,
         pushed: Mapping[str, pd.DataFrame],
-        cache: dict[tuple[str, str | None], pd.DataFrame],
+        cache: dict[tuple[str, str], pd.DataFrame],
     ) -> pd.DataFrame:
         columns = rule.columns
         if rule.source in pushed:
@@ -171,7 +171,7 @@ class Engine:
         elif rule.source in PUSHED_SOURCES:
             frame = pd.DataFrame(columns=list(columns))
         elif rule.source in LIVE_SOURCES:
-            key = (rule.source, None)
+            key = (rule.source, "")
             if key not in cache:
                 try:
                     cache[key] = LIVE_SOURCES[rule.source](self.settings, self.store, now)
@@ -287,7 +287,7 @@ class Engine:
             ]
             result.rules = len(plan)
             marks = watermarks.load(self.store, [r.id for r, _ in plan])
-            cache: dict[tuple[str, str | None], pd.DataFrame] = {}
+            cache: dict[tuple[str, str], pd.DataFrame] = {}
             batch: list[tuple[LifecyclePolicy, Observation, dict[str, Any]]] = []
             new_marks: dict[tuple[str, str], str] = {}
             for rule, sites in plan:

@@ -138,7 +138,7 @@ def report_rows(settings: Settings, store: StateStore, now: dt.datetime) -> pd.D
     """One row per report deadline within the horizon that nobody has submitted, and one per
     latest report version with a breached requirement, observed at ``now``."""
     from reports.deadlines import due_in_home
-    from reports.registry import Registry
+    from reports.registry import Registry, ReportRecord
 
     registry = Registry(store)
     rows: list[dict[str, object]] = []
@@ -162,23 +162,23 @@ def report_rows(settings: Settings, store: StateStore, now: dt.datetime) -> pd.D
                 "observed_at": observed,
             }
         )
-    latest: dict[tuple[str, str, str], object] = {}
+    latest: dict[tuple[str, str, str], ReportRecord] = {}
     for record in registry.list():
         key = (record.definition_id, record.site_id, record.period_key)
         current = latest.get(key)
-        if current is None or record.version > current.version:  # type: ignore[attr-defined]
+        if current is None or record.version > current.version:
             latest[key] = record
     for record in latest.values():
-        breached = [r for r in record.requirements or [] if not r.get("passed", True)]  # type: ignore[attr-defined]
+        breached = [r for r in record.requirements or [] if not r.get("passed", True)]
         rows.append(
             {
-                "site_id": record.site_id,  # type: ignore[attr-defined]
-                "definition_id": record.definition_id,  # type: ignore[attr-defined]
-                "period_key": record.period_key,  # type: ignore[attr-defined]
+                "site_id": record.site_id,
+                "definition_id": record.definition_id,
+                "period_key": record.period_key,
                 "hours_to_deadline": None,
-                "is_submitted": float(record.submitted_at is not None),  # type: ignore[attr-defined]
+                "is_submitted": float(record.submitted_at is not None),
                 "n_requirements_breached": float(len(breached)),
-                "report_id": record.report_id,  # type: ignore[attr-defined]
+                "report_id": record.report_id,
                 "observed_at": observed,
             }
         )

@@ -85,10 +85,11 @@ def run_rows(
     per job and original run, so every retry of a failed run is the same alert."""
     rows = []
     last = after
-    for event_type, failed in (
+    outcomes: tuple[tuple[Any, float], ...] = (
         (DagsterEventType.RUN_FAILURE, 1.0),
         (DagsterEventType.RUN_SUCCESS, 0.0),
-    ):
+    )
+    for event_type, failed in outcomes:
         records = instance.fetch_run_status_changes(
             RunStatusChangeRecordsFilter(event_type, after_storage_id=after),
             limit=BATCH,
@@ -124,11 +125,12 @@ def _run_assets(instance: DagsterInstance, run: Any) -> set[AssetKey]:
     planned = instance.get_records_for_run(
         run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
     ).records
-    return {
-        r.event_log_entry.dagster_event.asset_key
-        for r in planned
-        if r.event_log_entry.dagster_event is not None
-    }
+    keys = set()
+    for record in planned:
+        event = record.event_log_entry.dagster_event
+        if event is not None and event.asset_key is not None:
+            keys.add(event.asset_key)
+    return keys
 
 
 def overdue_rows(

@@ -68,7 +68,7 @@ def build_platform_alerts_sensor(
     def _sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome) -> SkipReason:
         cursor = json.loads(context.cursor) if context.cursor else {}
         keys = None
-        if selection is not None:
+        if selection is not None and context.repository_def is not None:
             keys = selection.resolve(context.repository_def.asset_graph)
         checks, checks_at = check_rows(context.instance, cursor.get("checks"), keys)
         runs, runs_at = run_rows(context.instance, cursor.get("runs"), keys)
