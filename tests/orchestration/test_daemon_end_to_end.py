@@ -1,7 +1,8 @@
-"""With the Dagster daemon running, a month of file drops reaches the published warehouse and the
-compliance reports with nobody typing a command: landing sensor → import → lake-days sensor →
-backfill of those days → publish → published-warehouse sensor → the reports of every complete
-period. No sensor tick fails on the way, every run succeeds."""
+"""With the Dagster daemon running, a month of file drops reaches the published warehouse, the
+compliance reports and the alert channels with nobody typing a command: landing sensor → import
+→ lake-days sensor → backfill of those days → publish → published-warehouse sensor → the reports
+of every complete period → alert-evaluation sensor → the alerts still firing, sent as a signed
+webhook. No sensor tick fails on the way, every run succeeds."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from demo import write_demo
 from reports.registry import Registry
 from siteledger.settings import Settings
 from siteledger.state import StateStore
+from tests.alerts.servers import HttpReceiver
+from tests.alerts.test_channels import WEBHOOK_SECRET, verify_standard_webhook
 from tests.orchestration.daemon import running_daemon, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -50,6 +53,10 @@ def _july_report(settings: Settings) -> str | None:
     return versions[-1].report_id if versions else None
 
 
+def _told(hook: HttpReceiver) -> set[str]:
+    return {a["rule_id"] for r in hook.requests for a in r.json()["data"]["alerts"]}
+
+
 @pytest.mark.timeout(900)
 def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path):
     # the drops are generated aside; the home holds only its organisation and site files
@@ -62,8 +69,14 @@ def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path)
     for site_file in (generated / "sites").glob("*.yaml"):
         shutil.copy(site_file, settings.sites_dir / site_file.name)
     log = tmp_path / "daemon.log"
+    hook = HttpReceiver().start()
+    (home / "alerts").mkdir()
+    (home / "alerts" / "channels.yaml").write_text(
+        f"channels:\n  hook: {{kind: webhook, url: '{hook.url}', secret_env: E2E_HOOK_SECRET}}\n"
+        "defaults:\n  channels: [hook]\n"
+    )
 
-    env = {"SITELEDGER_SENSOR_INTERVAL_S": SENSOR_INTERVAL_S}
+    env = {"SITELEDGER_SENSOR_INTERVAL_S": SENSOR_INTERVAL_S, "E2E_HOOK_SECRET": WEBHOOK_SECRET}
     with running_daemon(home, log, env):
         time.sleep(5)  # let the daemon start its sensor loop before anything waits in landing
         dropped = time.monotonic()
@@ -81,6 +94,15 @@ def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path)
         published_s = time.monotonic() - dropped
         report_id = wait_for("July's monthly return", lambda: _july_report(settings), 300, log)
         reported_s = time.monotonic() - dropped
+        wait_for("an alert notification", lambda: hook.requests, 300, log)
+        notified_s = time.monotonic() - dropped
+        # the July return is overdue (its due date is long past) and unsubmitted: an alert
+        wait_for(
+            "the overdue July return's alert", lambda: "report_overdue" in _told(hook), 300, log
+        )
+    hook.stop()
+    for request in hook.requests:
+        verify_standard_webhook(WEBHOOK_SECRET, request.headers, request.body, time.time())
 
     assert not any(settings.landing.iterdir()), "every drop was imported"
     assert report_id.startswith("monthly_water_return")
@@ -93,6 +115,7 @@ def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path)
         assert all(run.status == DagsterRunStatus.SUCCESS for run in runs), by_job
         assert {"ingest_landing_job", "backfill_job"} <= set(by_job), by_job
         assert "compliance_report_monthly_job" in by_job, by_job
+        assert "alert_evaluation_job" in by_job, by_job
         failed_ticks = []
         for state in instance.all_instigator_state():
             for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id):
@@ -104,6 +127,8 @@ def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path)
             {
                 "drop_to_published_s": round(published_s, 1),
                 "drop_to_reported_s": round(reported_s, 1),
+                "drop_to_alert_notified_s": round(notified_s, 1),
+                "reported_to_alert_notified_s": round(notified_s - reported_s, 1),
             }
         )
     )
