@@ -102,12 +102,27 @@ def range_tags(window: tuple[str, str]) -> dict[str, str]:
     }
 
 
+def without_alert_rules(text: bytes) -> bytes:
+    """A site file's bytes without its top-level ``alerts:`` block: the alert rules change no
+    model, so editing them must not rebuild the warehouse."""
+    out: list[bytes] = []
+    skipping = False
+    for line in text.splitlines(keepends=True):
+        top_level = line[:1] not in (b" ", b"\t", b"#", b"\n", b"\r", b"")
+        if top_level:
+            skipping = line.startswith(b"alerts:")
+        if not skipping:
+            out.append(line)
+    return b"".join(out)
+
+
 def site_files_fingerprint(settings: Settings) -> str | None:
-    """A digest of every site file (names and bytes); None when there is none."""
+    """A digest of every site file (names and bytes, alert rules left out); None when there is
+    none."""
     files = sorted(settings.sites_dir.glob("*.yaml"))
     if not files:
         return None
     digest = hashlib.sha256()
     for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        digest.update(path.name.encode() + b"\0" + without_alert_rules(path.read_bytes()))
     return digest.hexdigest()[:20]

@@ -406,3 +406,17 @@ def test_site_config_sensor_settles_on_the_site_files_the_last_full_build_used(t
             instance=instance, resources={"siteledger": resource}, cursor=fingerprint
         ) as ctx:
             assert isinstance(site_config_sensor(ctx), RunRequest)
+
+
+def test_editing_a_sites_alert_rules_rebuilds_nothing(tmp_path: Path):
+    settings = _home(tmp_path, "organisation:\n  data_start: 2025-07-01\n")
+    site = settings.sites_dir / "a.yaml"
+    site.write_text("site: {id: a}\nthresholds:\n  store_high_pct: 80\n")
+    before = site_files_fingerprint(settings)
+    site.write_text(
+        "site: {id: a}\nalerts:\n  rules:\n    - {id: meter_stuck, enabled: false}\n"
+        "thresholds:\n  store_high_pct: 80\n"
+    )
+    assert site_files_fingerprint(settings) == before
+    site.write_text("site: {id: a}\nalerts: {rules: []}\nthresholds:\n  store_high_pct: 85\n")
+    assert site_files_fingerprint(settings) != before
