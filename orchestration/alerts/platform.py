@@ -3,16 +3,16 @@ checks, failed runs (a retry's failure is the same alert as the first), and jobs
 have not succeeded within their window (a dead-man's switch)."""
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from dagster import (
-    AssetCheckEvaluation,
+    AssetCheckKey,
+    AssetCheckSeverity,
     AssetKey,
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
-    EventRecordsFilter,
     RunsFilter,
 )
 from dagster._core.event_api import RunStatusChangeRecordsFilter
@@ -43,39 +43,31 @@ def _row(kind: str, subject: str, detail: str, observed_at: str, **flags: float)
 
 
 def check_rows(
-    instance: DagsterInstance, after: int | None, keys: Collection[AssetKey] | None
-) -> tuple[list[dict[str, Any]], int | None]:
-    """Asset check evaluations after storage id ``after`` on the assets of ``keys`` (None:
-    every asset), oldest first: failed ones breach, passing ones clear."""
-    records = instance.get_event_records(
-        EventRecordsFilter(DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
-        limit=BATCH,
-        ascending=True,
-    )
+    instance: DagsterInstance, checks: Collection[AssetCheckKey], seen: Mapping[str, int]
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The latest evaluation of each check in ``checks`` not seen before (``seen``: check ->
+    id of the execution last turned into a row): failed ones breach, passing ones clear. Reads
+    the checks' execution records, which every event log storage keeps (run-sharded SQLite too).
+    """
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(checks))
     rows = []
-    last = after
-    for record in records:
-        last = record.storage_id
-        event = record.event_log_entry.dagster_event
-        data = event.event_specific_data if event is not None else None
-        if not isinstance(data, AssetCheckEvaluation):
-            continue
-        if keys is not None and data.asset_key not in keys:
-            continue
-        subject = f"{data.asset_key.to_user_string()}:{data.check_name}"
+    marks = dict(seen)
+    for key, record in sorted(latest.items(), key=lambda kv: kv[1].id):
+        name = f"{key.asset_key.to_user_string()}:{key.name}"
+        event = record.event
+        data = event.asset_check_evaluation if event is not None else None
+        if event is None or data is None or record.id <= seen.get(name, 0):
+            continue  # planned or skipped, or already judged
+        marks[name] = record.id
         failed = 0.0 if data.passed else 1.0
-        severity = data.severity.value
-        flags = {"check_error": failed} if severity == "ERROR" else {"check_warn": failed}
-        rows.append(
-            _row(
-                "asset_check",
-                subject,
-                (data.description or "") + f" (run {record.run_id[:8]})",
-                _when(record.timestamp),
-                **flags,
-            )
+        flags = (
+            {"check_error": failed}
+            if data.severity == AssetCheckSeverity.ERROR
+            else {"check_warn": failed}
         )
-    return rows, last
+        detail = (data.description or "") + f" (run {record.run_id[:8]})"
+        rows.append(_row("asset_check", name, detail, _when(event.timestamp), **flags))
+    return rows, marks
 
 
 def run_rows(

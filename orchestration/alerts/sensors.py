@@ -20,7 +20,7 @@ from alerts.service import evaluate_home
 from alerts.sources import platform_frame
 from orchestration.alerts.jobs import alert_evaluation_job
 from orchestration.alerts.platform import check_rows, overdue_rows, run_rows
-from orchestration.keys import PUBLISHED, REPORTS, SENSOR_PRIORITY
+from orchestration.keys import PUBLISHED, REPORT_DEADLINES, REPORTS, SENSOR_PRIORITY
 from orchestration.resources import SENSOR_INTERVAL_S, SiteledgerHome
 
 # the dead-man's switch: the nightly regulatory run must succeed at least daily (with slack for
@@ -55,7 +55,9 @@ def build_platform_alerts_sensor(
     selection: AssetSelection | None = None, name: str = "platform_alerts_sensor"
 ) -> SensorDefinition:
     """Alerts on failed asset checks (WARN and ERROR) and failed runs of the assets in
-    ``selection`` (default: all), and on watched jobs and sensors that have gone quiet."""
+    ``selection`` (default: every asset but the report deadlines, whose reports have alerts of
+    their own, one per report), and on watched jobs and sensors that have gone quiet."""
+    watched = selection if selection is not None else AssetSelection.all()
 
     @sensor(
         name=name,
@@ -67,11 +69,15 @@ def build_platform_alerts_sensor(
     )
     def _sensor(context: SensorEvaluationContext, siteledger: SiteledgerHome) -> SkipReason:
         cursor = json.loads(context.cursor) if context.cursor else {}
-        keys = None
-        if selection is not None and context.repository_def is not None:
-            keys = selection.resolve(context.repository_def.asset_graph)
-        checks, checks_at = check_rows(context.instance, cursor.get("checks"), keys)
-        runs, runs_at = run_rows(context.instance, cursor.get("runs"), keys)
+        graph = context.repository_def.asset_graph if context.repository_def else None
+        keys = set(watched.resolve(graph)) if graph is not None else set()
+        if selection is None:
+            keys.discard(REPORT_DEADLINES)
+        check_keys = {k for k in graph.asset_check_keys if k.asset_key in keys} if graph else set()
+        checks, checks_seen = check_rows(context.instance, check_keys, cursor.get("checks", {}))
+        # every failed run when nothing narrows the watch (jobs of ops count too)
+        run_keys = keys if selection is not None else None
+        runs, runs_at = run_rows(context.instance, cursor.get("runs"), run_keys)
         now = dt.datetime.now(dt.UTC)
         overdue = overdue_rows(context.instance, now, WATCHED_JOBS, WATCHED_SENSORS)
         evaluation, _ = evaluate_home(
@@ -81,7 +87,7 @@ def build_platform_alerts_sensor(
             pushed={"platform_events": platform_frame([*checks, *runs, *overdue])},
             only_sources=["platform_events"],
         )
-        context.update_cursor(json.dumps({"checks": checks_at, "runs": runs_at}))
+        context.update_cursor(json.dumps({"checks": checks_seen, "runs": runs_at}))
         summary = evaluation.summary()
         return SkipReason(
             f"{len(checks)} check results, {len(runs)} run outcomes, {len(overdue)} watched; "

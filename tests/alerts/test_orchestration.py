@@ -83,6 +83,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-un
         yield settings, hook
 
 
+def _instance(settings: Settings) -> DagsterInstance:
+    """A SQLite instance like a home's (run-sharded event log), not an in-memory one."""
+    folder = settings.home / "dagster"
+    folder.mkdir(exist_ok=True)
+    return DagsterInstance.local_temp(str(folder))
+
+
 def _tick(sensor, instance: DagsterInstance, settings: Settings, cursor: str | None):  # type: ignore[no-untyped-def]
     repository = Definitions(assets=[levels, other], asset_checks=[levels_are_plausible])
     with build_sensor_context(
@@ -111,7 +118,7 @@ def _alerts(hook: HttpReceiver) -> list[tuple[str, str, str]]:
 def test_a_failed_check_raises_one_alert_and_one_notification_and_a_pass_resolves_it(home):  # type: ignore[no-untyped-def]
     settings, hook = home
     subject = "test/levels:levels_are_plausible"
-    with DagsterInstance.ephemeral() as instance:
+    with _instance(settings) as instance:
         materialize([levels, levels_are_plausible], instance=instance)
         reason, cursor = _tick(platform_alerts_sensor, instance, settings, None)
         assert "1 check results" in str(reason.skip_message)
@@ -142,7 +149,7 @@ def test_a_failed_run_alerts_once_and_a_sensor_scoped_elsewhere_stays_quiet(home
     settings, hook = home
     STATE.update(check_passes=True, fail_run=True)
     scoped = build_platform_alerts_sensor(AssetSelection.assets(other), name="scoped_sensor")
-    with DagsterInstance.ephemeral() as instance:
+    with _instance(settings) as instance:
         result = materialize([levels], instance=instance, raise_on_error=False)
         assert not result.success
         _tick(scoped, instance, settings, None)
@@ -158,7 +165,7 @@ def test_the_dead_mans_switch_says_when_the_nightly_job_is_late(home):  # type: 
     from alerts.sources import platform_frame
 
     settings, hook = home
-    with DagsterInstance.ephemeral() as instance:
+    with _instance(settings) as instance:
         now = dt.datetime.now(dt.UTC)
         job = {"__ephemeral_asset_job__": dt.timedelta(hours=26)}
         assert overdue_rows(instance, now, job, {}) == []  # never ran: a new deployment

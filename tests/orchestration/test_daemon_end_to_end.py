@@ -14,9 +14,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.scheduler.instigation import TickStatus
 
+from alerts.state import AlertStore
 from demo import write_demo
 from reports.registry import Registry
 from siteledger.settings import Settings
@@ -53,8 +54,19 @@ def _july_report(settings: Settings) -> str | None:
     return versions[-1].report_id if versions else None
 
 
-def _told(hook: HttpReceiver) -> set[str]:
-    return {a["rule_id"] for r in hook.requests for a in r.json()["data"]["alerts"]}
+def _settled(home: Path) -> bool:
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        busy = instance.get_runs(
+            RunsFilter(
+                statuses=[
+                    DagsterRunStatus.QUEUED,
+                    DagsterRunStatus.NOT_STARTED,
+                    DagsterRunStatus.STARTING,
+                    DagsterRunStatus.STARTED,
+                ]
+            )
+        )
+    return not busy
 
 
 @pytest.mark.timeout(900)
@@ -94,15 +106,22 @@ def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path)
         published_s = time.monotonic() - dropped
         report_id = wait_for("July's monthly return", lambda: _july_report(settings), 300, log)
         reported_s = time.monotonic() - dropped
+        # the alerts still firing once the month is judged (the second mine's faults open and
+        # close within the month; a store below its low mark at the month's end stays open)
         wait_for("an alert notification", lambda: hook.requests, 300, log)
         notified_s = time.monotonic() - dropped
-        # the July return is overdue (its due date is long past) and unsubmitted: an alert
-        wait_for(
-            "the overdue July return's alert", lambda: "report_overdue" in _told(hook), 300, log
-        )
+        wait_for("the runs the sensors started to finish", lambda: _settled(home), 300, log)
     hook.stop()
+    # wall-clock time of the first notification (the receiver stamps requests on the monotonic
+    # clock), against the publish before it: the breach-to-notification latency of the sensors
+    first_told = time.time() - (time.monotonic() - hook.requests[0].received_at)
     for request in hook.requests:
         verify_standard_webhook(WEBHOOK_SECRET, request.headers, request.body, time.time())
+    store = StateStore(settings.state_store_url)
+    firing = {e.event_id for e in AlertStore(store).events(state="firing")}
+    store.dispose()
+    told = {a["event_id"] for r in hook.requests for a in r.json()["data"]["alerts"]}
+    assert told and told <= firing
 
     assert not any(settings.landing.iterdir()), "every drop was imported"
     assert report_id.startswith("monthly_water_return")
@@ -116,6 +135,13 @@ def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path)
         assert {"ingest_landing_job", "backfill_job"} <= set(by_job), by_job
         assert "compliance_report_monthly_job" in by_job, by_job
         assert "alert_evaluation_job" in by_job, by_job
+        publishes = [
+            r.timestamp
+            for r in instance.fetch_materializations(
+                AssetKey(["warehouse", "published"]), limit=100
+            ).records
+            if r.timestamp <= first_told
+        ]
         failed_ticks = []
         for state in instance.all_instigator_state():
             for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id):
@@ -128,7 +154,7 @@ def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path)
                 "drop_to_published_s": round(published_s, 1),
                 "drop_to_reported_s": round(reported_s, 1),
                 "drop_to_alert_notified_s": round(notified_s, 1),
-                "reported_to_alert_notified_s": round(notified_s - reported_s, 1),
+                "published_to_alert_notified_s": round(first_told - max(publishes), 1),
             }
         )
     )
