@@ -36,6 +36,7 @@ from alerts.channels import send_digest
 from alerts.notify import build_channel
 from alerts.rules import Rule, RuleEvaluationError, RuleSet
 from alerts.sources import (
+    CONTEXT_COLUMNS,
     LIVE_SOURCES,
     PUSHED_SOURCES,
     SourceError,
@@ -43,6 +44,7 @@ from alerts.sources import (
     open_published,
     read_mart,
     source_columns,
+    table_columns,
 )
 from alerts.state import AlertStore
 from alerts.types import Attempt, Digest, LifecyclePolicy, Observation, fingerprint, severity_rank
@@ -182,10 +184,15 @@ class Engine:
             if con is None:
                 raise SourceError("nothing is published yet")
             since = min(marks.values()) if marks else None
+            key = (rule.source, "columns")
+            if key not in cache:
+                cache[key] = pd.DataFrame(columns=sorted(table_columns(con, rule.source)))
+            present = set(cache[key].columns)
+            context = tuple(c for c in CONTEXT_COLUMNS if c in present and c not in columns)
             request = SourceRequest(
                 rule.source,
                 rule.time,
-                columns,
+                columns + context,
                 since,
                 rule.lookback,
                 tuple(rule.labels),
@@ -221,7 +228,7 @@ class Engine:
         breached = judged["breached"].tolist()
         values = judged["value"].tolist()
         thresholds = judged["threshold"].tolist()
-        detail_columns = [c for c in rule.columns if c not in rule.labels and c != rule.time]
+        detail_columns = [c for c in rows.columns if c not in rule.labels and c != rule.time]
         details = rows[detail_columns].to_dict("records") if detail_columns else None
         observations: list[Observation] = []
         new_marks: dict[tuple[str, str], str] = {}

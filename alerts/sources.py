@@ -42,6 +42,31 @@ class SourceRequest:
     history_rows: int = 0
 
 
+# columns a mart may have that say more about an alert than its metric (how big the store is,
+# how much water, how many readings were due): read beside each rule's own, into the alert's
+# details and its messages
+CONTEXT_COLUMNS = (
+    "node_name",
+    "meter_name",
+    "capacity_m3",
+    "closing_storage_m3",
+    "inputs_m3",
+    "outputs_m3",
+    "closure_error_m3",
+    "volume_m3",
+    "n_expected",
+    "n_received",
+    "n_missing",
+)
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_name = ?", [table]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def _quote(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise SourceError(f"{name!r} is not an identifier")

@@ -18,7 +18,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ STATUS_TEXT = {
 _STATUS_ORDER = {"escalated": 0, "firing": 1, "repeat": 2, "resolved": 3}
 SUBJECT_PREFIX = "[siteledger]"
 SUBJECT_SITES = 3  # sites named in a subject; more are counted
+MAX_FACTS = 8  # facts of the source row shown per alert
 
 # Slack's limits (api.slack.com/reference/block-kit): 50 blocks a message, 3 000 characters a
 # section, 150 a header; the fallback text is kept to a screenful
@@ -133,6 +134,7 @@ class AlertView:
     description: str | None
     action: str | None
     acknowledged_by: str | None
+    facts: list[tuple[str, str]]
 
     @property
     def labels_text(self) -> str:
@@ -157,7 +159,7 @@ def ordered(messages: Iterable[AlertMessage]) -> list[AlertMessage]:
 
 def view(message: AlertMessage) -> AlertView:
     labels = {str(k): str(v) for k, v in message.labels.items()}
-    site = labels.pop("site", None)
+    site = labels.pop("site", None) or labels.pop("site_id", None)
     return AlertView(
         status=STATUS_TEXT[message.status],
         severity=message.severity,
@@ -174,7 +176,38 @@ def view(message: AlertMessage) -> AlertView:
         description=message.description,
         action=message.action,
         acknowledged_by=message.acknowledged_by,
+        facts=facts(message.details),
     )
+
+
+def facts(details: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What the source row said beside the metric (capacity, volume, readings expected...), as
+    ``(name, text)``: names in words, numbers with thousands separators, at most ``MAX_FACTS``."""
+    out = []
+    for name, value in details.items():
+        if value is None or name == "error" or isinstance(value, (dict, list)):
+            continue
+        if isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif isinstance(value, (int, float)):
+            text = f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
+        else:
+            text = str(value)[:120]
+        out.append((_fact_name(name), text))
+    return out[:MAX_FACTS]
+
+
+def _fact_name(name: str) -> str:
+    """``capacity_m3`` -> ``capacity (m³)``, ``fill_pct`` -> ``fill (%)``, ``n_expected`` ->
+    ``expected (count)``."""
+    unit = ""
+    for suffix, text in (("_m3", " (m³)"), ("_pct", " (%)"), ("_t", " (t)")):
+        if name.endswith(suffix):
+            name, unit = name[: -len(suffix)], text
+            break
+    if name.startswith("n_"):
+        name, unit = name[2:], unit or " (count)"
+    return name.replace("_", " ") + unit
 
 
 def counts(messages: Sequence[AlertMessage]) -> list[str]:
@@ -187,7 +220,13 @@ def counts(messages: Sequence[AlertMessage]) -> list[str]:
 
 def sites(messages: Sequence[AlertMessage]) -> list[str]:
     """The sites of the digest in order of first mention, the fourth and later counted."""
-    seen = list(dict.fromkeys(str(m.labels["site"]) for m in messages if m.labels.get("site")))
+    seen = list(
+        dict.fromkeys(
+            str(m.labels.get("site") or m.labels.get("site_id"))
+            for m in messages
+            if m.labels.get("site") or m.labels.get("site_id")
+        )
+    )
     if len(seen) > SUBJECT_SITES:
         return [*seen[:SUBJECT_SITES], f"+{len(seen) - SUBJECT_SITES} more"]
     return seen
@@ -284,6 +323,13 @@ def webhook_payload(digest: Digest) -> dict[str, Any]:
             "resolved_at": iso_time(m.resolved_at),
             "action": m.action,
             "acknowledged_by": m.acknowledged_by,
+            "details": {
+                str(k): v
+                for k, v in m.details.items()
+                if v is None
+                or isinstance(v, (str, int, bool))
+                or (isinstance(v, float) and math.isfinite(v))
+            },
         }
         for m in ordered(digest.messages)
     ]

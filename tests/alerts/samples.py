@@ -29,6 +29,7 @@ def freeboard(**changes: Any) -> AlertMessage:
         unit="m",
         action="Stop deposition to TSF1 and call the geotechnical engineer.",
         acknowledged_by="j.smith",
+        details={"capacity_m3": 1250000.0, "closing_storage_m3": 1190000.0, "error": None},
     )
     return replace(message, **changes)
 

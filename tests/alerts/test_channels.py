@@ -56,6 +56,8 @@ ESCALATED · CRITICAL · Freeboard of TSF1 below the licence minimum
   Labels: store=tsf1
   Value: 0.42 m
   Threshold: < 0.5 m
+  Capacity (m³): 1,250,000
+  Closing storage (m³): 1,190,000
   Data time: 2025-07-14
   Started: 2025-07-14 06:00 UTC
   Action: Stop deposition to TSF1 and call the geotechnical engineer.
@@ -211,6 +213,7 @@ SLACK_BODY = {
                     "*ESCALATED* · *CRITICAL* · Freeboard of TSF1 below the licence minimum\n"
                     "Site: demo_mine · store=tsf1\n"
                     "Value: *0.42 m* · threshold &lt; 0.5 m · data time 2025-07-14\n"
+                    "capacity (m³) 1,250,000 · closing storage (m³) 1,190,000\n"
                     "Started 2025-07-14 06:00 UTC\n"
                     "Action: Stop deposition to TSF1 and call the geotechnical engineer.\n"
                     "Acknowledged by j.smith\n"
@@ -517,6 +520,11 @@ WEBHOOK_BODY = {
                 "resolved_at": None,
                 "action": "Stop deposition to TSF1 and call the geotechnical engineer.",
                 "acknowledged_by": "j.smith",
+                "details": {
+                    "capacity_m3": 1250000.0,
+                    "closing_storage_m3": 1190000.0,
+                    "error": None,
+                },
             },
             {
                 "event_id": "ev-water",
@@ -535,6 +543,7 @@ WEBHOOK_BODY = {
                 "resolved_at": "2025-07-14T06:00:00+00:00",
                 "action": None,
                 "acknowledged_by": None,
+                "details": {},
             },
         ],
     },

@@ -67,11 +67,11 @@ def _publish(settings: Settings, fills: list[float]) -> None:
         )
         con.execute(
             "create or replace table fct_levels "
-            "(site_id varchar, node_id varchar, day date, fill_pct double)"
+            "(site_id varchar, node_id varchar, day date, fill_pct double, capacity_m3 double)"
         )
         for i, fill in enumerate(fills):
             con.execute(
-                "insert into fct_levels values ('s1', 'dam', ?, ?)",
+                "insert into fct_levels values ('s1', 'dam', ?, ?, 200000)",
                 [dt.date(2025, 7, 1) + dt.timedelta(days=i), fill],
             )
 
@@ -133,10 +133,14 @@ def test_a_breach_fires_once_repeats_escalates_stops_on_ack_and_resolves_once(wo
     assert alert["observed_at"] == "2025-07-03"
     assert alert["summary"] == "dam at s1 is 90.0 % full"
     assert alert["action"] == "Draw the dam down."
+    # what the mart says beside the metric travels with the alert: how big the dam is
+    assert alert["details"]["capacity_m3"] == 200000.0
     slack = chat.requests[0].json()
     assert "dam at s1 is 90.0 % full" in slack["text"] and slack["blocks"]
     mail = smtp.messages[0]
     assert "1 firing" in mail.message["Subject"] and "dam at s1 is 90.0" in mail.part("plain")
+    assert "Capacity (m³): 200,000" in mail.part("plain")
+    assert "— s1" in mail.message["Subject"]  # the site, from the site_id label
     assert pager.requests == []
 
     # the same data again: nothing moves, nobody is notified
