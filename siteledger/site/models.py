@@ -753,7 +753,19 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             )
         for key, value in rule.params.items():
             ppath = f"{path}.params.{key}"
-            if key.endswith("_meter"):
+            names_something = key.endswith(("_meter", "_flow")) or key == "node"
+            if names_something and not isinstance(value, str):
+                what = (
+                    "meter"
+                    if key.endswith("_meter")
+                    else "flow"
+                    if key.endswith("_flow")
+                    else "node"
+                )
+                problems.append(
+                    (ppath, f"must be a {what} id, got {type(value).__name__} {value!r}")
+                )
+            elif key.endswith("_meter"):
                 if value not in meters:
                     problems.append(
                         (ppath, f"unknown meter {value!r}{_hint(str(value), list(meters))}")

@@ -129,6 +129,15 @@ def test_estimation_rule_params_are_checked_per_method():
     assert "does not take params ['rate']" in problem
 
 
+@pytest.mark.parametrize("value", [{"a": 1}, ["RG-1", "RG-2"], 7, None])
+def test_an_estimation_parameter_that_names_a_meter_must_be_an_id(value: object):
+    data = _data()
+    rule = next(r for r in data["estimations"] if "node" in r["params"])
+    rule["params"]["node"] = value
+    problem = _only(_problems(data), ".params.node")
+    assert "must be a node id" in problem
+
+
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
