@@ -160,14 +160,33 @@ _DEVICE_COLUMNS = [
 
 
 def report_rows(settings: Settings, store: StateStore, now: dt.datetime) -> pd.DataFrame:
-    """One row per report deadline within the horizon that nobody has submitted, and one per
-    latest report version with a breached requirement, observed at ``now``."""
+    """One row per report with a deadline within the horizon (or past) that nobody has
+    submitted, or a generated version: hours to its deadline, whether it was submitted, how
+    many requirements its latest version breaches; observed at ``now``."""
     from reports.deadlines import due_in_home
     from reports.registry import Registry, ReportRecord
 
     registry = Registry(store)
-    rows: list[dict[str, object]] = []
     observed = now.isoformat(timespec="seconds")
+    # one row per report (definition, site, period): its deadline and its latest version's
+    # breaches side by side, so one observation judges both
+    rows: dict[tuple[str, str, str], dict[str, object]] = {}
+
+    def row(site_id: str, definition_id: str, period_key: str) -> dict[str, object]:
+        return rows.setdefault(
+            (site_id, definition_id, period_key),
+            {
+                "site_id": site_id,
+                "definition_id": definition_id,
+                "period_key": period_key,
+                "hours_to_deadline": None,
+                "is_submitted": 0.0,
+                "n_requirements_breached": None,
+                "report_id": None,
+                "observed_at": observed,
+            },
+        )
+
     for d in due_in_home(
         settings.reports_dir,
         settings.published_db,
@@ -175,18 +194,9 @@ def report_rows(settings: Settings, store: StateStore, now: dt.datetime) -> pd.D
         registry,
         now,
     ):
-        rows.append(
-            {
-                "site_id": d.site_id,
-                "definition_id": d.definition_id,
-                "period_key": d.period_key,
-                "hours_to_deadline": d.hours_left,
-                "is_submitted": 0.0,
-                "n_requirements_breached": None,
-                "report_id": d.latest_report_id,
-                "observed_at": observed,
-            }
-        )
+        due = row(d.site_id, d.definition_id, d.period_key)
+        due["hours_to_deadline"] = d.hours_left
+        due["report_id"] = d.latest_report_id
     latest: dict[tuple[str, str, str], ReportRecord] = {}
     for record in registry.list():
         key = (record.definition_id, record.site_id, record.period_key)
@@ -195,19 +205,11 @@ def report_rows(settings: Settings, store: StateStore, now: dt.datetime) -> pd.D
             latest[key] = record
     for record in latest.values():
         breached = [r for r in record.requirements or [] if not r.get("passed", True)]
-        rows.append(
-            {
-                "site_id": record.site_id,
-                "definition_id": record.definition_id,
-                "period_key": record.period_key,
-                "hours_to_deadline": None,
-                "is_submitted": float(record.submitted_at is not None),
-                "n_requirements_breached": float(len(breached)),
-                "report_id": record.report_id,
-                "observed_at": observed,
-            }
-        )
-    return pd.DataFrame(rows, columns=_REPORT_COLUMNS)
+        report = row(record.site_id, record.definition_id, record.period_key)
+        report["is_submitted"] = float(record.submitted_at is not None)
+        report["n_requirements_breached"] = float(len(breached))
+        report["report_id"] = record.report_id
+    return pd.DataFrame(list(rows.values()), columns=_REPORT_COLUMNS)
 
 
 _REPORT_COLUMNS = [
