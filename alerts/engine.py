@@ -146,6 +146,7 @@ class Engine:
         self.ruleset = ruleset
         self.env = env
         self.sleep = sleep
+        self._columns: dict[str, set[str]] = {}  # a mart's columns, for one evaluation
         watermarks.ensure_table(store)
 
     # -- reading -------------------------------------------------------------------------------
@@ -184,10 +185,9 @@ class Engine:
             if con is None:
                 raise SourceError("nothing is published yet")
             since = min(marks.values()) if marks else None
-            key = (rule.source, "columns")
-            if key not in cache:
-                cache[key] = pd.DataFrame(columns=sorted(table_columns(con, rule.source)))
-            present = set(cache[key].columns)
+            if rule.source not in self._columns:
+                self._columns[rule.source] = table_columns(con, rule.source)
+            present = self._columns[rule.source]
             context = tuple(c for c in CONTEXT_COLUMNS if c in present and c not in columns)
             request = SourceRequest(
                 rule.source,
@@ -223,6 +223,15 @@ class Engine:
         if judged.empty:
             return [], {}
         rows = frame.loc[judged.index]
+        twins = rows.duplicated([*rule.labels, rule.time], keep=False)
+        if twins.any():
+            first = rows[twins].iloc[0]
+            scope = ", ".join(f"{label}={first[label]}" for label in rule.labels)
+            raise RuleEvaluationError(
+                f"rule {rule.id}: {rule.source} has {int(twins.sum())} rows that share a scope "
+                f"and a time (e.g. {scope} at {first[rule.time]}): one observation per scope "
+                "and time is needed; add the column that tells them apart to labels"
+            )
         label_values = rows[list(rule.labels)].astype(str).to_numpy()
         times = [_time_text(v) for v in rows[rule.time].tolist()]
         breached = judged["breached"].tolist()
@@ -279,6 +288,7 @@ class Engine:
     ) -> Evaluation:
         now = now or utcnow()
         result = Evaluation(evaluated_at=now)
+        self._columns = {}
         started = time.perf_counter()
         pushed = dict(pushed or {})
         wanted = set(only_sources) if only_sources is not None else None

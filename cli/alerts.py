@@ -121,10 +121,12 @@ def alerts_list(
 @click.pass_context
 def alerts_show(ctx: click.Context, event_id: str) -> None:
     """One alert and every transition and notification attempt of it."""
+    from alerts.state import AlertStateError
+
     store = _alerts(_settings(ctx))
     try:
         event = store.get(event_id)
-    except Exception as exc:
+    except AlertStateError as exc:
         raise _fail(exc) from exc
     for key, value in event.as_dict().items():
         if value not in (None, "", {}, []):
@@ -148,6 +150,19 @@ def _actor(by: str | None) -> str:
     return by or getpass.getuser()
 
 
+def _act(ctx: click.Context, action: str, event_id: str, note: str, by: str | None) -> None:
+    """Acknowledge or resolve one alert (``action`` is the store's method) and say so."""
+    from alerts.state import AlertStateError
+
+    store = _alerts(_settings(ctx))
+    try:
+        event = getattr(store, action)(event_id, _actor(by), note, _now())
+    except (AlertStateError, ValueError) as exc:
+        raise _fail(exc) from exc
+    done = {"ack": "acknowledged", "resolve": "resolved"}[action]
+    click.echo(f"{done} {event.event_id} ({event.rule_id} {_labels(event.labels)})")
+
+
 @alerts.command("ack")
 @click.argument("event_id")
 @click.option("--note", default="", help="why, and what is being done")
@@ -155,12 +170,7 @@ def _actor(by: str | None) -> str:
 @click.pass_context
 def alerts_ack(ctx: click.Context, event_id: str, note: str, by: str | None) -> None:
     """Acknowledge an alert: no more repeats or escalation (until the rule's ack timeout)."""
-    store = _alerts(_settings(ctx))
-    try:
-        event = store.ack(event_id, _actor(by), note, _now())
-    except Exception as exc:
-        raise _fail(exc) from exc
-    click.echo(f"acknowledged {event.event_id} ({event.rule_id} {_labels(event.labels)})")
+    _act(ctx, "ack", event_id, note, by)
 
 
 @alerts.command("resolve")
@@ -170,12 +180,7 @@ def alerts_ack(ctx: click.Context, event_id: str, note: str, by: str | None) -> 
 @click.pass_context
 def alerts_resolve(ctx: click.Context, event_id: str, note: str, by: str | None) -> None:
     """Resolve an alert by hand; a later breach opens a new one."""
-    store = _alerts(_settings(ctx))
-    try:
-        event = store.resolve(event_id, _actor(by), note, _now())
-    except Exception as exc:
-        raise _fail(exc) from exc
-    click.echo(f"resolved {event.event_id} ({event.rule_id} {_labels(event.labels)})")
+    _act(ctx, "resolve", event_id, note, by)
 
 
 def _matchers(texts: tuple[str, ...]) -> list[dict[str, str]]:
@@ -207,13 +212,15 @@ def alerts_silence(
     ctx: click.Context, matchers: tuple[str, ...], for_: str, comment: str, by: str | None
 ) -> None:
     """Hold back notifications of matching alerts for a while (their lifecycle goes on)."""
+    from alerts.state import AlertStateError
+
     store = _alerts(_settings(ctx))
     now = _now()
     try:
         silence = store.silence(_matchers(matchers), now, now + duration(for_), _actor(by), comment)
-    except click.BadParameter:
-        raise
-    except Exception as exc:
+    except (AlertStateError, ValueError) as exc:
+        if isinstance(exc, click.BadParameter):
+            raise
         raise _fail(exc) from exc
     click.echo(f"silence {silence.silence_id} until {_when(silence.ends_at)} UTC")
 
@@ -224,10 +231,12 @@ def alerts_silence(
 @click.pass_context
 def alerts_unsilence(ctx: click.Context, silence_id: str, by: str | None) -> None:
     """End a silence now."""
+    from alerts.state import AlertStateError
+
     store = _alerts(_settings(ctx))
     try:
         store.unsilence(silence_id, _actor(by))
-    except Exception as exc:
+    except AlertStateError as exc:
         raise _fail(exc) from exc
     click.echo(f"silence {silence_id} ended")
 
@@ -306,7 +315,7 @@ def alerts_test_notify(ctx: click.Context, channel: str) -> None:
     ruleset = home_rules(settings)
     try:
         attempts = send_test_message(ruleset, channel, _now())
-    except Exception as exc:
+    except ValueError as exc:
         raise _fail(exc) from exc
     for a in attempts:
         state = "ok" if a.ok else f"failed: {a.error}"

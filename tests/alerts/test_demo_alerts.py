@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from alerts.state import AlertStore
 from cli.main import cli
@@ -149,6 +150,15 @@ def test_the_faulty_demo_raises_what_its_manifests_imply_and_nothing_else(
         assert again.exit_code == 0, again.output
         assert json.loads(again.output)["observations"] == 0
         assert len(hook.requests) == sent
+        # both evaluations are runs of the home's Dagster instance: the UI shows them
+        with DagsterInstance.from_config(str(home / "dagster")) as instance:
+            runs = instance.get_runs(RunsFilter(job_name="alert_evaluation_job"))
+            assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 2
+            event = instance.get_latest_materialization_event(
+                AssetKey(["alerts", "alert_evaluation"])
+            )
+            assert event.run_id == runs[0].run_id
+            assert event.asset_materialization.metadata["observations"].value == 0
 
         listed = CliRunner().invoke(cli, ["--home", str(home), "alerts", "list", "--state", "all"])
         assert listed.exit_code == 0 and "meter_stuck" in listed.output

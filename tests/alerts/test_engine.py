@@ -218,3 +218,22 @@ def test_an_unset_secret_is_a_recorded_failed_attempt_not_a_crash(world):  # typ
     failures = [h.detail for h in history if h.kind == "notification"]
     assert failures and all(not d["ok"] for d in failures)
     assert WEBHOOK_SECRET not in json.dumps(failures)
+
+
+def test_rows_sharing_a_scope_and_a_time_are_the_rules_error_not_a_silent_choice(world):  # type: ignore[no-untyped-def]
+    settings, store, evaluate, hook, *_ = world
+    _publish(settings, [85, 90])
+    with duckdb.connect(str(settings.published_db)) as con:
+        # a second row for dam on 2025-07-02 (a join gone wrong upstream): which one is true?
+        con.execute("insert into fct_levels values ('s1', 'dam', date '2025-07-02', 10, 200000)")
+        con.execute("create or replace table fct_other as select * from fct_levels limit 0")
+    result = evaluate(T0)
+    error = result.errors["dam_full"]
+    assert "2 rows that share a scope and a time" in error
+    assert "node_id=dam" in error and "2025-07-02" in error
+    assert AlertStore(store).events() == [] and hook.requests == []
+    # the duplicate gone, the same rows are judged: nothing was marked as seen meanwhile
+    _publish(settings, [85, 90])
+    result = evaluate(T0 + dt.timedelta(minutes=1))
+    assert "dam_full" not in result.errors
+    assert [t.to_state for t in result.transitions] == ["pending", "firing"]
