@@ -17,6 +17,7 @@ from dagster import (
     DagsterInstance,
     Definitions,
     MaterializeResult,
+    RunRequest,
     asset,
     asset_check,
     build_multi_asset_sensor_context,
@@ -206,11 +207,17 @@ def test_the_evaluation_sensor_and_schedule_ask_for_the_evaluation_job(home):  #
             repository_def=defs.get_repository_def(),
         )
         request = alert_evaluation_sensor(context)
-        assert request.job_name in (None, "alert_evaluation_job")
+        assert isinstance(request, RunRequest)
+        assert (alert_evaluation_sensor.job_name, request.job_name) == (
+            "alert_evaluation_job",
+            None,
+        )
         assert request.run_key.startswith("materialized-")
+        assert request.tags["dagster/priority"] == "5"
     schedule_context = build_schedule_context(
         scheduled_execution_time=dt.datetime(2026, 1, 1, 0, 15, tzinfo=dt.UTC)
     )
     (run,) = alert_evaluation_schedule.evaluate_tick(schedule_context).run_requests or []
+    assert isinstance(run, RunRequest)
     assert alert_evaluation_schedule.job_name == "alert_evaluation_job"
-    assert run.tags.get("dagster/schedule_name") in (None, "alert_evaluation_schedule")
+    assert alert_evaluation_schedule.cron_schedule == "*/15 * * * *"
