@@ -237,3 +237,16 @@ def test_rows_sharing_a_scope_and_a_time_are_the_rules_error_not_a_silent_choice
     result = evaluate(T0 + dt.timedelta(minutes=1))
     assert "dam_full" not in result.errors
     assert [t.to_state for t in result.transitions] == ["pending", "firing"]
+
+
+def test_a_live_source_that_fails_is_its_rules_error_and_the_others_go_on(world):  # type: ignore[no-untyped-def]
+    settings, _store, evaluate, hook, *_ = world
+    _publish(settings, [85, 90])
+    with duckdb.connect(str(settings.published_db)) as con:
+        # a warehouse from before the organisation columns: the report deadlines cannot be read
+        con.execute("create or replace table dim_sites as select 's1' as site_id")
+    result = evaluate(T0)
+    for rule_id in ("report_overdue", "report_due_soon", "report_requirement_breached"):
+        assert result.errors[rule_id].startswith("cannot read reports_due:"), rule_id
+    assert [t.to_state for t in result.transitions] == ["pending", "firing"]
+    assert _alerts(hook.requests[0].json()) == [("dam_full", "firing", "warning")]
