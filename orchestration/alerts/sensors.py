@@ -7,12 +7,10 @@ import json
 from dagster import (
     AssetSelection,
     DefaultSensorStatus,
-    MultiAssetSensorEvaluationContext,
     RunRequest,
     SensorDefinition,
     SensorEvaluationContext,
     SkipReason,
-    multi_asset_sensor,
     sensor,
 )
 
@@ -32,8 +30,10 @@ WATCHED_SENSORS = {
 }
 
 
-@multi_asset_sensor(
-    monitored_assets=[PUBLISHED, *REPORTS.values()],
+WATCHED_ASSETS = (PUBLISHED, *REPORTS.values())
+
+
+@sensor(
     job=alert_evaluation_job,
     name="alert_evaluation_sensor",
     minimum_interval_seconds=SENSOR_INTERVAL_S,
@@ -41,13 +41,16 @@ WATCHED_SENSORS = {
     description="After every publish of the warehouse and every report run, evaluate the alert "
     "rules on what is new (one evaluation for everything since the last tick).",
 )
-def alert_evaluation_sensor(context: MultiAssetSensorEvaluationContext) -> RunRequest | SkipReason:
-    latest = context.latest_materialization_records_by_key()
-    records = [r for r in latest.values() if r is not None]
-    if not records:
+def alert_evaluation_sensor(context: SensorEvaluationContext) -> RunRequest | SkipReason:
+    seen = int(context.cursor or 0)
+    newest = seen
+    for key in WATCHED_ASSETS:
+        records = context.instance.fetch_materializations(key, limit=1).records
+        if records:
+            newest = max(newest, records[0].storage_id)
+    if newest == seen:
         return SkipReason("nothing published or reported since the last evaluation")
-    context.advance_all_cursors()
-    newest = max(r.storage_id for r in records)
+    context.update_cursor(str(newest))
     return RunRequest(run_key=f"materialized-{newest}", tags=SENSOR_PRIORITY)
 
 

@@ -20,7 +20,6 @@ from dagster import (
     RunRequest,
     asset,
     asset_check,
-    build_multi_asset_sensor_context,
     build_schedule_context,
     build_sensor_context,
     materialize,
@@ -34,7 +33,6 @@ from orchestration.alerts.sensors import (
     build_platform_alerts_sensor,
     platform_alerts_sensor,
 )
-from orchestration.definitions import defs
 from orchestration.keys import PUBLISHED
 from orchestration.resources import SiteledgerHome
 from siteledger.settings import Settings
@@ -193,27 +191,22 @@ def test_the_evaluation_sensor_and_schedule_ask_for_the_evaluation_job(home):  #
     def published_stand_in() -> None:
         return None
 
-    with DagsterInstance.ephemeral() as instance:
-        context = build_multi_asset_sensor_context(
-            monitored_assets=[PUBLISHED],
-            instance=instance,
-            repository_def=defs.get_repository_def(),
-        )
+    with (
+        DagsterInstance.ephemeral() as instance,
+        build_sensor_context(instance=instance) as context,
+    ):
         assert alert_evaluation_sensor(context).skip_message  # nothing published yet
         materialize([published_stand_in], instance=instance)
-        context = build_multi_asset_sensor_context(
-            monitored_assets=[PUBLISHED],
-            instance=instance,
-            repository_def=defs.get_repository_def(),
-        )
         request = alert_evaluation_sensor(context)
         assert isinstance(request, RunRequest)
-        assert (alert_evaluation_sensor.job_name, request.job_name) == (
-            "alert_evaluation_job",
-            None,
-        )
+        assert alert_evaluation_sensor.job_name == "alert_evaluation_job"
         assert request.run_key.startswith("materialized-")
         assert request.tags["dagster/priority"] == "5"
+        # the same publish is not evaluated twice; the next one is
+        assert alert_evaluation_sensor(context).skip_message
+        materialize([published_stand_in], instance=instance)
+        again = alert_evaluation_sensor(context)
+        assert isinstance(again, RunRequest) and again.run_key != request.run_key
     schedule_context = build_schedule_context(
         scheduled_execution_time=dt.datetime(2026, 1, 1, 0, 15, tzinfo=dt.UTC)
     )
