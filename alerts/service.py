@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from alerts.engine import Engine, Evaluation
@@ -16,6 +15,7 @@ from alerts.rules import RuleSet, load_rules
 from alerts.state import AlertStore
 from siteledger.settings import Settings
 from siteledger.state.store import StateStore
+from siteledger.warehouse import write_build_tables
 
 MARTS = "marts"
 EVENTS_TABLE = "fct_alert_events"
@@ -52,15 +52,7 @@ def stage_alert_marts(settings: Settings, store: StateStore) -> dict[str, int]:
     them), for the publish that follows. Returns the row counts."""
     alerts = AlertStore(store)
     frames = {EVENTS_TABLE: alerts.events_frame(), HISTORY_TABLE: alerts.history_frame()}
-    with duckdb.connect(str(settings.build_db)) as con:
-        con.execute(f"create schema if not exists {MARTS}")
-        con.execute("begin")
-        for table, frame in frames.items():
-            con.register("alert_rows", frame)
-            con.execute(f"create or replace table {MARTS}.{table} as select * from alert_rows")  # noqa: S608
-            con.unregister("alert_rows")
-        con.execute("commit")
-    return {table: len(frame) for table, frame in frames.items()}
+    return write_build_tables(settings, frames, MARTS)
 
 
 def open_alerts(store: StateStore) -> dict[str, int]:

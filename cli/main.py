@@ -416,6 +416,10 @@ from cli.alerts import alerts  # noqa: E402
 
 cli.add_command(alerts)
 
+from cli.analytics import analytics  # noqa: E402
+
+cli.add_command(analytics)
+
 
 def main() -> None:
     cli(prog_name="siteledger")

@@ -14,6 +14,7 @@ from orchestration.devices import definitions as devices
 from orchestration.environment import resources_for
 from orchestration.external import device_poll_now_job
 from orchestration.ingestion import definitions as ingestion
+from orchestration.ml import definitions as ml
 from orchestration.partitions import build_partitions
 from orchestration.reports import definitions as reports
 from orchestration.reports.delivery import report_delivery_job
@@ -35,6 +36,7 @@ def _merge(settings: Settings, partitions) -> Definitions:  # type: ignore[no-un
         ingestion.defs,
         alerts.defs,
         devices.defs,
+        ml.defs,
         water.build_defs(partitions),
         reports.build_defs(partitions),
         Definitions(

@@ -17,6 +17,21 @@ REPORTS = {
 }
 REPORT_DEADLINES = AssetKey(["reports", "report_deadlines"])
 ALERT_EVALUATION = AssetKey(["alerts", "alert_evaluation"])
+# the analytics' tables, written into the build beside the dbt marts and published with them
+ANALYTICS = tuple(
+    AssetKey(["marts", table])
+    for table in (
+        "fct_forecast_daily",
+        "fct_forecast_status",
+        "fct_model_registry",
+        "fct_overflow_risk",
+        "fct_store_outlook_daily",
+        "fct_scenario_projection",
+        "fct_anomalies",
+        "fct_change_points",
+        "fct_analytics_status",
+    )
+)
 # a model built from the site files only: its metadata names the site files a full build used
 SITE_FILE_MODEL = AssetKey(["marts", "dim_sites"])
 SITE_FILES = "site_files"

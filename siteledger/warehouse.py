@@ -18,13 +18,14 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import pandas as pd
 from sqlalchemy import select
 
 from siteledger.durable import fsync_path
@@ -75,6 +76,26 @@ class PublishOutcome:
     @property
     def rejected(self) -> bool:
         return self.published is None
+
+
+def write_build_tables(
+    settings: Settings, frames: Mapping[str, pd.DataFrame], schema: str = "marts"
+) -> dict[str, int]:
+    """Write tables computed outside dbt (alert events, analytics) into the build warehouse's
+    ``schema``, replacing them in one transaction, for the publish that follows. Returns the
+    row counts."""
+    with duckdb.connect(str(settings.build_db)) as con:
+        con.execute(f"create schema if not exists {_quote(schema)}")
+        con.execute("begin")
+        for table, frame in frames.items():
+            con.register("staged_rows", frame)
+            con.execute(
+                f"create or replace table {_quote(schema)}.{_quote(table)} "  # noqa: S608
+                "as select * from staged_rows"
+            )
+            con.unregister("staged_rows")
+        con.execute("commit")
+    return {table: len(frame) for table, frame in frames.items()}
 
 
 def _quote(name: str) -> str:

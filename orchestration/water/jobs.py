@@ -11,6 +11,7 @@ from dagster import (
 )
 
 from orchestration.keys import (
+    ANALYTICS,
     BACKFILL_PRIORITY,
     BUILD,
     DEVICE_HEALTH,
@@ -29,7 +30,7 @@ INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH)
 
 def rebuild_selection(water_models: AssetsDefinition) -> AssetSelection:
     """Site tables, every dbt model, the scores, the audited build and the publish."""
-    return AssetSelection.assets(SITE_CONFIG, QUALITY_SCORES, BUILD, PUBLISHED) | (
+    return AssetSelection.assets(SITE_CONFIG, QUALITY_SCORES, BUILD, *ANALYTICS, PUBLISHED) | (
         AssetSelection.assets(water_models)
     )
 
@@ -43,8 +44,9 @@ def build_jobs(
         selection=rebuild,
         tags=BACKFILL_PRIORITY,
         description="Rebuild a day or a range of days from the raw lake: export the site files, "
-        "run every dbt model and test over the window, score, audit and publish. Use it after a "
-        "site file changed in a way that touches history (a curve, a rule).",
+        "run every dbt model and test over the window, score, audit, run the analytics and "
+        "publish. Use it after a site file changed in a way that touches history (a curve, a "
+        "rule).",
     )
     # the models days of readings change, and what depends on them (not the reports): the
     # models derived from the site files wait for a site file to change (site_config_sensor)
@@ -53,10 +55,12 @@ def build_jobs(
         "nightly_job",
         tags=URGENT_PRIORITY,
         selection=day_models
-        | AssetSelection.assets(SITE_CONFIG, QUALITY_SCORES, BUILD, PUBLISHED, *INGEST_KEYS),
+        | AssetSelection.assets(
+            SITE_CONFIG, QUALITY_SCORES, BUILD, *ANALYTICS, PUBLISHED, *INGEST_KEYS
+        ),
         description="The overnight run: import the files waiting in landing and the device "
         "readings in the spool, export the site files, rebuild the day (or range) in the models "
-        "that days of readings change, score, audit and publish.",
+        "that days of readings change, score, audit, run the analytics and publish.",
     )
     nightly_schedule = build_schedule_from_partitioned_job(
         nightly_job,

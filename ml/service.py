@@ -1,0 +1,562 @@
+"""The analytics of a home, end to end: train what is due, forecast, simulate, scan, project.
+
+Reads the build warehouse's daily metric mart after the audited build, and writes its tables
+into the same warehouse's ``marts`` schema, so the publish that follows carries the analytics of
+the data it publishes:
+
+- ``fct_forecast_daily``: every forecast day of every target series with 80 % and 95 % intervals
+  (stores also as fill % and, where the store has a stage-storage curve, level);
+- ``fct_forecast_status``: one row per target series: forecast or why not;
+- ``fct_model_registry``: every training (model, window, backtest figures, next retrain);
+- ``fct_overflow_risk``: P(> 80 %), P(> 100 %), P(< 20 %) of capacity within 1 and 30 days per
+  store, by Monte Carlo through the store's own balance with stochastic rain;
+- ``fct_store_outlook_daily``: the Monte Carlo's volume quantiles per store and day (charts);
+- ``fct_scenario_projection``: what-if scenarios beside the base case;
+- ``fct_anomalies``, ``fct_change_points``, ``fct_analytics_status``.
+
+One bad series never stops the others: each gets a status and a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ml import series as ms
+from ml.anomalies import AnomalyConfig, detect_with_status
+from ml.backtest import rolling_origin
+from ml.changepoints import change_points
+from ml.forecast import FittedModel, ForecastConfig, fit, forecast
+from ml.overflow import fit_store_model, overflow_risk
+from ml.registry import ModelEntry, ModelRegistry
+from ml.scenarios import Scenario, load_scenarios, project
+from ml.settings import AnalyticsSettings, ForecastTarget, load_analytics_settings
+from ml.weather import RainModel, fit_rain_model, sample_rain
+from siteledger.settings import Settings
+from siteledger.site.curves import volume_to_level
+from siteledger.site.loader import SiteConfigError, load_site
+from siteledger.state.store import StateStore
+from siteledger.warehouse import write_build_tables
+
+log = logging.getLogger(__name__)
+
+RAIN_METRIC = "rain_mm"
+NODE_BALANCE_METRICS = (
+    "closing_storage_m3",
+    "inflow_m3",
+    "outflow_m3",
+    "rainfall_m3",
+    "evaporation_m3",
+    "seepage_m3",
+)
+Retrain = str  # "due" | "all" | "none"
+
+
+@dataclass
+class AnalyticsResult:
+    """The tables written and what happened, for asset metadata and the CLI."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    trained: list[ModelEntry] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    as_of: dt.date | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(frame) for name, frame in self.tables.items()}
+
+    def status_counts(self) -> dict[str, int]:
+        status = self.tables.get("fct_forecast_status")
+        if status is None or status.empty:
+            return {}
+        return {str(k): int(v) for k, v in status["status"].value_counts().items()}
+
+
+# -- targets ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TargetSeries:
+    series_id: str
+    site_id: str
+    scope: str
+    scope_id: str
+    metric: str
+    unit: str
+    target: ForecastTarget
+
+
+def target_series(metrics: pd.DataFrame, targets: list[ForecastTarget]) -> list[TargetSeries]:
+    out: list[TargetSeries] = []
+    keys = metrics.drop_duplicates("series_id")
+    for target in targets:
+        chosen = keys[(keys["scope"] == target.scope) & (keys["metric"] == target.metric)]
+        if target.ids is not None:
+            chosen = chosen[chosen["scope_id"].isin(target.ids)]
+        for row in chosen.itertuples(index=False):
+            out.append(
+                TargetSeries(
+                    str(row.series_id),
+                    str(row.site_id),
+                    str(row.scope),
+                    str(row.scope_id),
+                    str(row.metric),
+                    str(row.unit),
+                    target,
+                )
+            )
+    return out
+
+
+def _config(cfg: AnalyticsSettings, target: ForecastTarget) -> ForecastConfig:
+    f = cfg.forecasts
+    return ForecastConfig(
+        horizon_days=target.horizon_days,
+        min_history_days=f.min_history_days,
+        training_days=f.training_days,
+        use_rain=target.use_rain,
+    )
+
+
+# -- training ---------------------------------------------------------------------------------
+def train(
+    registry: ModelRegistry,
+    target: TargetSeries,
+    y: pd.Series,
+    rain: pd.Series | None,
+    cfg: AnalyticsSettings,
+    now: dt.datetime,
+) -> ModelEntry:
+    """Fit a series' model, backtest it by rolling origin and record both in the registry."""
+    config = _config(cfg, target.target)
+    started = time.perf_counter()
+    model = fit(y, rain, config)
+    backtest: dict[str, Any] = {}
+    if model.status == "ok":
+        result = rolling_origin(
+            y,
+            rain,
+            config,
+            n_origins=cfg.forecasts.backtest_origins,
+            step_days=cfg.forecasts.backtest_step_days,
+            horizon_days=target.target.horizon_days,
+        )
+        backtest = result.as_dict()
+    entry = ModelEntry(
+        series_id=target.series_id,
+        site_id=target.site_id,
+        target=target.target.name,
+        model_type=model.model_type,
+        status=model.status,
+        reason=model.reason,
+        params=dict(model.params),
+        spec=dict(model.spec),
+        train_start=model.train_start,
+        train_end=model.train_end,
+        n_obs=model.n_obs,
+        converged=model.converged,
+        backtest=backtest,
+        trained_at=now,
+        next_retrain_at=now + dt.timedelta(days=cfg.forecasts.retrain_every_days),
+        fit_seconds=round(time.perf_counter() - started, 3),
+    )
+    return registry.record(entry, artefact=model.as_dict())
+
+
+# -- the run ----------------------------------------------------------------------------------
+def run_analytics(
+    settings: Settings,
+    store: StateStore,
+    *,
+    retrain: Retrain = "due",
+    now: dt.datetime | None = None,
+    db_path: Path | None = None,
+    write: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> AnalyticsResult:
+    """Train (what is due, everything, or nothing), then forecast, simulate, scan and project
+    from the build warehouse, and write the analytics tables into it."""
+    now = now or dt.datetime.now(dt.UTC)
+    say = progress or (lambda _msg: None)
+    cfg = load_analytics_settings(settings.home)
+    result = AnalyticsResult()
+    db = db_path or settings.build_db
+    with duckdb.connect(str(db), read_only=True) as con:
+        metrics = ms.read_metrics(con)
+        stores = ms.read_stores(con) if ms.has_table(con, "marts.dim_nodes") else pd.DataFrame()
+        evidence = ms.read_evidence(con)
+    result.as_of = metrics["day"].max().date() if not metrics.empty else None
+    by_series = {sid: frame for sid, frame in metrics.groupby("series_id", sort=True)}
+    rain = _site_rain(metrics)
+
+    clock = time.perf_counter()
+    registry = ModelRegistry(store, settings.home / "ml" / "models")
+    targets = target_series(metrics, cfg.forecasts.targets)
+    series_ids = [t.series_id for t in targets]
+    due = (
+        series_ids
+        if retrain == "all"
+        else []
+        if retrain == "none"
+        else registry.due(series_ids, now)
+    )
+    for target in targets:
+        if target.series_id in due:
+            say(f"training {target.series_id}")
+            y = ms.daily(by_series[target.series_id])
+            entry = train(registry, target, y, rain.get(target.site_id), cfg, now)
+            result.trained.append(entry)
+    result.seconds["training"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    rain_models = {site: fit_rain_model(series) for site, series in rain.items()}
+    forecasts, status = _forecasts(
+        targets, by_series, rain, rain_models, registry, stores, settings, cfg
+    )
+    result.tables["fct_forecast_daily"] = forecasts
+    result.tables["fct_forecast_status"] = status
+    result.tables["fct_model_registry"] = registry.frame()
+    result.seconds["forecasts"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    risk, outlook, scenario_rows = _overflow_and_scenarios(
+        by_series, stores, rain_models, settings, cfg
+    )
+    result.tables["fct_overflow_risk"] = risk
+    result.tables["fct_store_outlook_daily"] = outlook
+    result.tables["fct_scenario_projection"] = scenario_rows
+    result.seconds["overflow_and_scenarios"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    anomalies, changes, scan_status = _anomalies(metrics, evidence, cfg)
+    result.tables["fct_anomalies"] = anomalies
+    result.tables["fct_change_points"] = changes
+    result.tables["fct_analytics_status"] = pd.concat(
+        [_forecast_status_rows(status), scan_status], ignore_index=True
+    )
+    result.seconds["anomalies"] = time.perf_counter() - clock
+
+    if write:
+        write_build_tables(settings, result.tables)
+    return result
+
+
+def _site_rain(metrics: pd.DataFrame) -> dict[str, pd.Series]:
+    rain = metrics[(metrics["scope"] == "site") & (metrics["metric"] == RAIN_METRIC)]
+    return {str(site): ms.daily(frame) for site, frame in rain.groupby("site_id")}
+
+
+FORECAST_COLUMNS = [
+    "site_id",
+    "series_id",
+    "target",
+    "scope",
+    "scope_id",
+    "metric",
+    "unit",
+    "model_id",
+    "as_of",
+    "day",
+    "horizon_day",
+    "mean",
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
+    "capacity_m3",
+    "fill_pct_mean",
+    "fill_pct_lo95",
+    "fill_pct_hi95",
+    "level_m_mean",
+    "level_m_lo95",
+    "level_m_hi95",
+]
+STATUS_COLUMNS = [
+    "site_id",
+    "series_id",
+    "target",
+    "status",
+    "reason",
+    "model_id",
+    "model_type",
+    "trained_at",
+    "last_day",
+    "n_days",
+]
+
+
+def _curves(settings: Settings) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """Stage-storage curves of the home's stores, from the site files that load."""
+    out: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for path in sorted(settings.sites_dir.glob("*.yaml")):
+        try:
+            site = load_site(path)
+        except (SiteConfigError, OSError):
+            continue  # the site-config asset reports a bad file; the analytics do without
+        for node in site.nodes:
+            if node.is_store and node.stage_storage:
+                out[(site.site.id, node.id)] = list(node.stage_storage)
+    return out
+
+
+def _forecasts(
+    targets: list[TargetSeries],
+    by_series: Mapping[str, pd.DataFrame],
+    rain: Mapping[str, pd.Series],
+    rain_models: Mapping[str, RainModel],
+    registry: ModelRegistry,
+    stores: pd.DataFrame,
+    settings: Settings,
+    cfg: AnalyticsSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    current = registry.current([t.series_id for t in targets])
+    capacity = {
+        (str(r.site_id), str(r.node_id)): float(r.capacity_m3)
+        for r in stores.itertuples(index=False)
+    }
+    curves = _curves(settings)
+    frames: list[pd.DataFrame] = []
+    status_rows: list[dict[str, Any]] = []
+    for target in targets:
+        y = ms.daily(by_series[target.series_id])
+        entry = current.get(target.series_id)
+        row: dict[str, Any] = {
+            "site_id": target.site_id,
+            "series_id": target.series_id,
+            "target": target.target.name,
+            "model_id": entry.model_id if entry else None,
+            "model_type": entry.model_type if entry else None,
+            "trained_at": entry.trained_at if entry else None,
+            "last_day": y.index.max().date() if len(y) else None,
+            "n_days": int(y.notna().sum()),
+        }
+        if entry is None:
+            status_rows.append({**row, "status": "no_model", "reason": "not trained yet"})
+            continue
+        if not entry.usable:
+            status_rows.append(
+                {
+                    **row,
+                    "status": entry.status,
+                    "reason": f"latest training not usable, no forecast: {entry.reason}",
+                }
+            )
+            continue
+        horizon = target.target.horizon_days
+        site_rain = rain.get(target.site_id)
+        paths = None
+        model = FittedModel.from_dict(_artefact(entry))
+        if model.spec.get("use_rain") and target.site_id in rain_models:
+            rain_model = rain_models[target.site_id]
+            if rain_model.status != "too_short" and len(y):
+                start = (y.index.max() + pd.Timedelta(days=1)).date()
+                rng = np.random.default_rng(abs(hash(target.series_id)) % 2**32)
+                paths = sample_rain(rain_model, start, horizon, cfg.forecasts.rain_paths, rng)
+        try:
+            fc = forecast(model, y, site_rain, paths, horizon)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            status_rows.append({**row, "status": "failed", "reason": f"forecast failed: {exc}"})
+            continue
+        frames.append(_forecast_rows(fc, target, entry, y, capacity, curves))
+        status_rows.append({**row, "status": "ok", "reason": ""})
+    forecasts = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
+    )
+    return forecasts[FORECAST_COLUMNS], pd.DataFrame(status_rows, columns=STATUS_COLUMNS)
+
+
+def _artefact(entry: ModelEntry) -> dict[str, Any]:
+    import json
+
+    if entry.artefact and Path(entry.artefact).exists():
+        data: dict[str, Any] = json.loads(Path(entry.artefact).read_text(encoding="utf-8"))
+        return data
+    # the registry row holds what the artefact holds but the series' history
+    return {
+        "model_type": entry.model_type,
+        "status": entry.status,
+        "reason": entry.reason,
+        "params": entry.params,
+        "spec": entry.spec,
+        "train_start": entry.train_start,
+        "train_end": entry.train_end,
+        "n_obs": entry.n_obs,
+        "converged": entry.converged,
+    }
+
+
+def _forecast_rows(
+    fc: pd.DataFrame,
+    target: TargetSeries,
+    entry: ModelEntry,
+    y: pd.Series,
+    capacity: Mapping[tuple[str, str], float],
+    curves: Mapping[tuple[str, str], list[tuple[float, float]]],
+) -> pd.DataFrame:
+    out = fc[["day", "mean", "lo80", "hi80", "lo95", "hi95"]].copy()
+    out["day"] = pd.to_datetime(out["day"]).dt.date
+    last = y.index.max().date()
+    out["horizon_day"] = [(d - last).days for d in out["day"]]
+    for key, value in (
+        ("site_id", target.site_id),
+        ("series_id", target.series_id),
+        ("target", target.target.name),
+        ("scope", target.scope),
+        ("scope_id", target.scope_id),
+        ("metric", target.metric),
+        ("unit", target.unit),
+        ("model_id", entry.model_id),
+        ("as_of", last),
+    ):
+        out[key] = value
+    cap = capacity.get((target.site_id, target.scope_id)) if target.scope == "node" else None
+    storage = target.metric == "closing_storage_m3"
+    out["capacity_m3"] = cap
+    for name in ("mean", "lo95", "hi95"):
+        out[f"fill_pct_{name}"] = 100.0 * out[name] / cap if storage and cap else np.nan
+        curve = curves.get((target.site_id, target.scope_id)) if storage else None
+        out[f"level_m_{name}"] = (
+            volume_to_level(curve, out[name].clip(lower=0).to_numpy()) if curve else np.nan
+        )
+    return out
+
+
+def _forecast_status_rows(status: pd.DataFrame) -> pd.DataFrame:
+    out = status[["site_id", "series_id", "status", "reason"]].copy()
+    out.insert(0, "analysis", "forecast")
+    return out
+
+
+# -- overflow, shortage and scenarios ---------------------------------------------------------
+RISK_COLUMNS = [
+    "site_id",
+    "node_id",
+    "as_of",
+    "horizon_days",
+    "p_above_80",
+    "p_above_100",
+    "p_below_20",
+    "n_paths",
+    "status",
+    "reason",
+]
+
+
+def _store_history(by_series: Mapping[str, pd.DataFrame], site: str, node: str) -> pd.DataFrame:
+    columns: dict[str, pd.Series] = {}
+    for metric in NODE_BALANCE_METRICS:
+        frame = by_series.get(ms.series_id(site, "node", node, metric))
+        if frame is not None:
+            columns[metric] = ms.daily(frame)
+    if "closing_storage_m3" not in columns:
+        return pd.DataFrame()
+    history = pd.DataFrame(columns)
+    history["opening_storage_m3"] = history["closing_storage_m3"].shift(1)
+    history.index.name = "day"
+    return history.reset_index()
+
+
+def _overflow_and_scenarios(
+    by_series: Mapping[str, pd.DataFrame],
+    stores: pd.DataFrame,
+    rain_models: Mapping[str, RainModel],
+    settings: Settings,
+    cfg: AnalyticsSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    scenarios = _scenarios(settings, cfg)
+    risks: list[pd.DataFrame] = []
+    outlooks: list[pd.DataFrame] = []
+    projections: list[pd.DataFrame] = []
+    for site, site_stores in stores.groupby("site_id") if not stores.empty else []:
+        rain_model = rain_models.get(str(site))
+        rain_series = None
+        models, volumes = {}, {}
+        as_of: dt.date | None = None
+        for row in site_stores.itertuples(index=False):
+            history = _store_history(by_series, str(site), str(row.node_id))
+            if history.empty or history["closing_storage_m3"].notna().sum() == 0:
+                continue
+            if rain_series is None:
+                frame = by_series.get(ms.series_id(str(site), "site", str(site), RAIN_METRIC))
+                rain_series = ms.daily(frame) if frame is not None else pd.Series(dtype=float)
+            known = history.dropna(subset=["closing_storage_m3"])
+            models[str(row.node_id)] = fit_store_model(
+                history, rain_series, float(row.capacity_m3), str(row.node_id)
+            )
+            volumes[str(row.node_id)] = float(known["closing_storage_m3"].iloc[-1])
+            last = pd.Timestamp(known["day"].iloc[-1]).date()
+            as_of = last if as_of is None else max(as_of, last)
+        if not models or rain_model is None or as_of is None:
+            continue
+        risk, outlook = overflow_risk(
+            models,
+            volumes,
+            rain_model,
+            as_of,
+            n_paths=cfg.overflow.n_paths,
+            horizon_days=cfg.overflow.horizon_days,
+            seed=cfg.overflow.seed,
+        )
+        risk.insert(0, "site_id", site)
+        risks.append(risk)
+        if outlook is not None and not outlook.empty:
+            outlook.insert(0, "site_id", site)
+            outlooks.append(outlook)
+        for scenario in scenarios:
+            frame = project(
+                scenario, models, volumes, rain_model, as_of, horizon_days=cfg.overflow.horizon_days
+            )
+            frame.insert(0, "site_id", site)
+            projections.append(frame)
+    return (
+        _concat(risks, RISK_COLUMNS),
+        _concat(outlooks, None),
+        _concat(projections, None),
+    )
+
+
+def _scenarios(settings: Settings, cfg: AnalyticsSettings) -> list[Scenario]:
+    folder = settings.home / cfg.scenarios_dir
+    found: list[Scenario] = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            found.extend(load_scenarios(path))
+        except SiteConfigError as exc:
+            log.warning("scenario file skipped: %s", exc)
+    return found
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str] | None) -> pd.DataFrame:
+    if frames:
+        out = pd.concat(frames, ignore_index=True)
+        return out[columns] if columns else out
+    return pd.DataFrame(columns=columns or ["site_id"])
+
+
+# -- anomalies --------------------------------------------------------------------------------
+def _anomalies(
+    metrics: pd.DataFrame, evidence: pd.DataFrame, cfg: AnalyticsSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    a = cfg.anomalies
+    chosen = metrics[metrics["scope"].isin(a.scopes) & metrics["metric"].isin(a.metrics)]
+    frame = chosen[["series_id", "day", "value"]]
+    changes = change_points(frame)
+    config = AnomalyConfig(
+        robust_z_threshold=a.robust_z_threshold,
+        isolation_contamination=a.isolation_contamination,
+        methods=tuple(a.methods),
+    )
+    anomalies, status = detect_with_status(frame, evidence, changes, config)
+    site_of = dict(zip(chosen["series_id"], chosen["site_id"], strict=False))
+    for table in (anomalies, changes, status):
+        table.insert(0, "site_id", table["series_id"].map(site_of))
+    scan = status.copy()
+    scan.insert(0, "analysis", "anomalies")
+    keep = ["analysis", "site_id", "series_id", "status", "reason"]
+    return anomalies, changes, scan[[c for c in keep if c in scan.columns]]

@@ -1,0 +1,93 @@
+"""What the analytics forecast, simulate and scan, and how: ``$SITELEDGER_HOME/analytics.yaml``.
+
+Every key is optional; the defaults are the measured ones of docs/forecasts.md,
+docs/overflow-and-scenarios.md and docs/anomalies.md. A file with problems is refused with
+``file:line: key: reason`` for each, like a site file.
+
+Forecast targets are selectors over the daily metric mart (``fct_metric_daily``): a scope
+(``site``, ``node``, ``flow``, or a scope a later domain adds), a metric, and optionally the ids.
+The two defaults forecast every store's volume 90 days ahead and each site's water demand 30
+days ahead; a domain adds its own (fuel, load, customer consumption) by adding a target.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from siteledger.site.loader import SiteConfigError, parse_model_text, read_config_text
+
+SETTINGS_FILE = "analytics.yaml"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ForecastTarget(_Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    scope: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    metric: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    ids: list[str] | None = Field(None, description="scope ids to forecast; every one when unset")
+    horizon_days: int = Field(ge=1, le=366)
+    use_rain: bool = True
+
+
+DEFAULT_TARGETS = (
+    ForecastTarget(name="store_volume", scope="node", metric="closing_storage_m3", horizon_days=90),
+    ForecastTarget(name="site_demand", scope="site", metric="demand_m3", horizon_days=30),
+)
+
+
+class ForecastSettings(_Model):
+    targets: list[ForecastTarget] = Field(default_factory=lambda: list(DEFAULT_TARGETS))
+    min_history_days: int = Field(120, ge=30)
+    training_days: int = Field(730, ge=60)
+    retrain_every_days: int = Field(30, ge=1)
+    backtest_origins: int = Field(6, ge=1, le=24)
+    backtest_step_days: int = Field(30, ge=1)
+    rain_paths: int = Field(200, ge=1, le=5000)
+
+
+class OverflowSettings(_Model):
+    n_paths: int = Field(20_000, ge=100, le=1_000_000)
+    horizon_days: int = Field(90, ge=1, le=366)
+    seed: int = 0
+
+
+class AnomalySettings(_Model):
+    scopes: list[str] = Field(default_factory=lambda: ["flow", "site"])
+    metrics: list[str] = Field(
+        default_factory=lambda: ["volume_m3", "demand_m3", "inputs_m3", "outputs_m3"]
+    )
+    robust_z_threshold: float = Field(4.0, gt=0)
+    isolation_contamination: float = Field(0.01, gt=0, le=0.5)
+    methods: list[Literal["robust_z", "pattern_break", "isolation_forest", "rolling_3sigma"]] = (
+        Field(default_factory=lambda: ["robust_z", "pattern_break", "isolation_forest"])
+    )
+
+
+class AnalyticsSettings(_Model):
+    forecasts: ForecastSettings = Field(default_factory=ForecastSettings)
+    overflow: OverflowSettings = Field(default_factory=OverflowSettings)
+    anomalies: AnomalySettings = Field(default_factory=AnomalySettings)
+    scenarios_dir: str = Field("scenarios", description="folder of scenario files, in the home")
+
+
+def load_analytics_settings(home: Path) -> AnalyticsSettings:
+    """The home's ``analytics.yaml``, or the defaults when there is none; raises
+    :class:`SiteConfigError` listing every problem of a bad file."""
+    path = home / SETTINGS_FILE
+    if not path.exists():
+        return AnalyticsSettings()
+    return parse_model_text(read_config_text(path), AnalyticsSettings, str(path))
+
+
+__all__ = [
+    "AnalyticsSettings",
+    "ForecastTarget",
+    "SiteConfigError",
+    "load_analytics_settings",
+]
