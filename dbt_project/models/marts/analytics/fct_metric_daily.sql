@@ -1,0 +1,251 @@
+{#- Every daily metric of every site, store and flow in one long table (site, scope, scope id,
+    metric, day): what the forecasts, anomaly checks and trends read. A metric with no known value
+    on a day has no row that day. -#}
+with
+
+node_balance as (
+    select * from {{ ref('fct_node_balance_daily') }}
+    where node_kind = 'store'
+),
+
+store_levels as (
+    select * from {{ ref('fct_store_levels_daily') }}
+),
+
+storage as (
+    select * from {{ ref('int_store_storage_daily') }}
+),
+
+site_balance as (
+    select * from {{ ref('fct_site_balance_daily') }}
+),
+
+volumes as (
+    select * from {{ ref('int_flow_volumes_daily') }}
+),
+
+flows as (
+    select * from {{ ref('int_flows_classified') }}
+),
+
+weather_totals as (
+    select * from {{ ref('int_meter_totals_daily') }}
+    where measurand in ('rainfall', 'evaporation_pan')
+),
+
+-- a flow-day rests on estimates when its method is not measurement, or when VEE estimates
+-- stood in for part of its metered volume
+flow_days as (
+    select
+        volumes.site_id,
+        volumes.flow_id,
+        volumes.day,
+        volumes.is_day_closed,
+        volumes.volume_m3,
+        flows.from_node_id,
+        flows.to_node_id,
+        flows.to_node_kind,
+        flows.flow_role,
+        volumes.method in ('estimated', 'simulated') or volumes.estimated_volume_m3 > 0
+            as is_estimated
+    from volumes
+    inner join flows
+        on volumes.site_id = flows.site_id
+        and volumes.flow_id = flows.flow_id
+),
+
+node_inflows_estimated as (
+    select
+        site_id,
+        to_node_id as node_id,
+        day,
+        {{ count_where('is_estimated') }} > 0 as is_inflow_estimated,
+        {{ count_where("is_estimated and flow_role = 'rainfall'") }} > 0
+            as is_rainfall_estimated
+    from flow_days
+    group by site_id, to_node_id, day
+),
+
+node_outflows_estimated as (
+    select
+        site_id,
+        from_node_id as node_id,
+        day,
+        {{ count_where('is_estimated') }} > 0 as is_outflow_estimated,
+        {{ count_where("is_estimated and flow_role = 'evaporation'") }} > 0
+            as is_evaporation_estimated,
+        {{ count_where("is_estimated and flow_role = 'seepage'") }} > 0
+            as is_seepage_estimated
+    from flow_days
+    group by site_id, from_node_id, day
+),
+
+task_feed_estimated as (
+    select
+        site_id,
+        day,
+        {{ count_where('is_estimated') }} > 0 as is_demand_estimated
+    from flow_days
+    where to_node_kind = 'task'
+    group by site_id, day
+),
+
+stores as (
+    select
+        node_balance.site_id,
+        node_balance.node_id,
+        node_balance.day,
+        node_balance.is_day_closed,
+        node_balance.closing_storage_m3,
+        store_levels.fill_pct,
+        node_balance.inflow_m3,
+        node_balance.outflow_m3,
+        node_balance.rainfall_m3,
+        node_balance.evaporation_m3,
+        node_balance.seepage_m3,
+        -- a closing level carried from a reading away from midnight, not read or interpolated
+        coalesce(
+            storage.closing_level_source like '%carried%', false
+        ) as is_storage_estimated,
+        coalesce(node_inflows_estimated.is_inflow_estimated, false) as is_inflow_estimated,
+        coalesce(node_inflows_estimated.is_rainfall_estimated, false) as is_rainfall_estimated,
+        coalesce(node_outflows_estimated.is_outflow_estimated, false) as is_outflow_estimated,
+        coalesce(node_outflows_estimated.is_evaporation_estimated, false)
+            as is_evaporation_estimated,
+        coalesce(node_outflows_estimated.is_seepage_estimated, false) as is_seepage_estimated
+    from node_balance
+    inner join store_levels
+        on node_balance.site_id = store_levels.site_id
+        and node_balance.node_id = store_levels.node_id
+        and node_balance.day = store_levels.day
+    left join storage
+        on node_balance.site_id = storage.site_id
+        and node_balance.node_id = storage.node_id
+        and node_balance.day = storage.day
+    left join node_inflows_estimated
+        on node_balance.site_id = node_inflows_estimated.site_id
+        and node_balance.node_id = node_inflows_estimated.node_id
+        and node_balance.day = node_inflows_estimated.day
+    left join node_outflows_estimated
+        on node_balance.site_id = node_outflows_estimated.site_id
+        and node_balance.node_id = node_outflows_estimated.node_id
+        and node_balance.day = node_outflows_estimated.day
+),
+
+weather as (
+    select
+        site_id,
+        day,
+        avg(case when measurand = 'rainfall' then total_value end) as rain_mm,
+        avg(case when measurand = 'evaporation_pan' then total_value end) as pan_evaporation_mm
+    from weather_totals
+    group by site_id, day
+),
+
+sites as (
+    select
+        site_balance.site_id,
+        site_balance.day,
+        site_balance.is_day_closed,
+        site_balance.task_feed_m3 as demand_m3,
+        site_balance.inputs_m3,
+        site_balance.outputs_m3,
+        site_balance.ore_feed_t,
+        site_balance.water_intensity_m3_per_t,
+        weather.rain_mm,
+        weather.pan_evaporation_mm,
+        coalesce(task_feed_estimated.is_demand_estimated, false) as is_demand_estimated,
+        site_balance.input_estimated_m3 + site_balance.input_simulated_m3 > 0
+            as is_inputs_estimated,
+        site_balance.output_estimated_m3 + site_balance.output_simulated_m3 > 0
+            as is_outputs_estimated
+    from site_balance
+    left join weather
+        on site_balance.site_id = weather.site_id
+        and site_balance.day = weather.day
+    left join task_feed_estimated
+        on site_balance.site_id = task_feed_estimated.site_id
+        and site_balance.day = task_feed_estimated.day
+),
+
+{%- set node_metrics = [
+    ('closing_storage_m3', 'm3', 'last', 'is_storage_estimated'),
+    ('fill_pct', 'pct', 'mean', 'is_storage_estimated'),
+    ('inflow_m3', 'm3', 'sum', 'is_inflow_estimated'),
+    ('outflow_m3', 'm3', 'sum', 'is_outflow_estimated'),
+    ('rainfall_m3', 'm3', 'sum', 'is_rainfall_estimated'),
+    ('evaporation_m3', 'm3', 'sum', 'is_evaporation_estimated'),
+    ('seepage_m3', 'm3', 'sum', 'is_seepage_estimated'),
+] %}
+{%- set site_metrics = [
+    ('demand_m3', 'm3', 'sum', 'is_demand_estimated'),
+    ('inputs_m3', 'm3', 'sum', 'is_inputs_estimated'),
+    ('outputs_m3', 'm3', 'sum', 'is_outputs_estimated'),
+    ('rain_mm', 'mm', 'sum', 'false'),
+    ('pan_evaporation_mm', 'mm', 'sum', 'false'),
+    ('ore_t', 't', 'sum', 'false'),
+    ('water_intensity_m3_per_t', 'm3/t', 'mean', 'is_inputs_estimated'),
+] %}
+
+metrics as (
+    {% for metric, unit, aggregation, estimated in node_metrics %}
+    select
+        site_id,
+        'node' as scope,
+        node_id as scope_id,
+        '{{ metric }}' as metric,
+        day,
+        cast({{ metric }} as double) as value,
+        '{{ unit }}' as unit,
+        '{{ aggregation }}' as aggregation,
+        is_day_closed,
+        {{ estimated }} as is_estimated
+    from stores
+    union all
+    {% endfor %}
+    select
+        site_id,
+        'flow' as scope,
+        flow_id as scope_id,
+        'volume_m3' as metric,
+        day,
+        cast(volume_m3 as double) as value,
+        'm3' as unit,
+        'sum' as aggregation,
+        is_day_closed,
+        is_estimated
+    from flow_days
+    {% for metric, unit, aggregation, estimated in site_metrics %}
+    union all
+    select
+        site_id,
+        'site' as scope,
+        site_id as scope_id,
+        '{{ metric }}' as metric,
+        day,
+        cast({{ 'ore_feed_t' if metric == 'ore_t' else metric }} as double) as value,
+        '{{ unit }}' as unit,
+        '{{ aggregation }}' as aggregation,
+        is_day_closed,
+        {{ estimated }} as is_estimated
+    from sites
+    {% endfor %}
+),
+
+final as (
+    select
+        site_id,
+        scope,
+        scope_id,
+        metric,
+        day,
+        value,
+        unit,
+        aggregation,
+        is_day_closed,
+        is_estimated
+    from metrics
+    where value is not null
+)
+
+select * from final
