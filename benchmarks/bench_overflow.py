@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, numpy {np.__version__}",
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "paths": n,
         "days": days,
         "stores": len(models),
