@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,55 @@ ORGANISATION_TABLES = (
     "dim_sites",
     "fct_organisation_balance_annual",
     "fct_site_comparison_annual",
+)
+# the analytics tables an outlook is read from, and the columns each needs to be used (a table
+# missing, or without these columns, is treated as not published; unknown columns are ignored)
+ANALYTICS_TABLES: dict[str, tuple[str, ...]] = {
+    "fct_forecast_daily": (
+        "site_id",
+        "series_id",
+        "target",
+        "scope",
+        "scope_id",
+        "as_of",
+        "day",
+        "horizon_day",
+        "mean",
+        "lo80",
+        "hi80",
+        "lo95",
+        "hi95",
+    ),
+    "fct_forecast_status": ("site_id", "series_id", "target", "status", "reason"),
+    "fct_model_registry": ("series_id", "is_current"),
+    "fct_overflow_risk": (
+        "site_id",
+        "node_id",
+        "as_of",
+        "horizon_days",
+        "p_above_80",
+        "p_above_100",
+        "p_below_20",
+    ),
+    "fct_scenario_projection": (
+        "site_id",
+        "scenario_id",
+        "scenario_name",
+        "node_id",
+        "day",
+        "horizon_day",
+        "p50_volume_m3",
+    ),
+}
+# an outlook belongs to a period's report only if it was issued (its last observed day, as_of)
+# at the period's close: on the period's last day or up to this many days after it
+OUTLOOK_WINDOW_DAYS = 45
+# observed days drawn before the forecast: the period's days, at most this many
+OUTLOOK_HISTORY_DAYS = 62
+DEMAND_TOTAL_DAYS = 30
+OUTLOOK_METHOD = (
+    "Forecasts from a seasonal regression model with rain; probabilities from 20 000 simulated "
+    "rain sequences through each store's balance."
 )
 # report period kinds -> the period marts' period_kind
 PERIOD_KINDS = {"monthly": "month", "quarterly": "quarter", "annual": "year"}
@@ -86,6 +136,8 @@ class PublishedSite:
     quality_site: list[dict[str, Any]] = field(default_factory=list)
     quality_meters: list[dict[str, Any]] = field(default_factory=list)
     has_quality_scores: bool = False
+    # rows of the analytics tables for the site, by table; a table not published is absent
+    analytics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def complete_months(self) -> set[dt.date]:
         """Months with data on every calendar day."""
@@ -243,7 +295,40 @@ def load_site(db_path: Path, site_id: str) -> PublishedSite:
                 f"from {QUALITY_SCORES_TABLE} where site_id = ? and scope = 'meter'",
                 [site_id],
             )
+        data.analytics = load_analytics(con, tables, site_id)
     return data
+
+
+def load_analytics(
+    con: duckdb.DuckDBPyConnection, tables: set[str], site_id: str
+) -> dict[str, list[dict[str, Any]]]:
+    """The analytics rows of ``site_id`` (:data:`ANALYTICS_TABLES`), by table. A table that is
+    not in the warehouse (versions published before the analytics existed) or lacks a column the
+    outlook needs is left out; the model registry, which may not name the site, is cut to the
+    site's series."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table, needed in ANALYTICS_TABLES.items():
+        if table not in tables:
+            continue
+        columns = {r[0] for r in con.execute(f'describe "{table}"').fetchall()}
+        if any(c not in columns for c in needed):
+            continue
+        if "site_id" in columns:
+            out[table] = _rows(con, f'select * from "{table}" where site_id = ?', [site_id])  # noqa: S608
+        else:
+            out[table] = _rows(con, f'select * from "{table}"', [])  # noqa: S608
+    if "fct_model_registry" in out:
+        series = {
+            r["series_id"]
+            for t in ("fct_forecast_daily", "fct_forecast_status")
+            for r in out.get(t, [])
+        }
+        out["fct_model_registry"] = [
+            r
+            for r in out["fct_model_registry"]
+            if r.get("site_id") == site_id or r["series_id"] in series
+        ]
+    return out
 
 
 # -- period figures --------------------------------------------------------------------------------
@@ -471,6 +556,357 @@ def _storage_trend(data: PublishedSite, period: Period) -> dict[str, list[list[A
     return dict(trend)
 
 
+# -- outlook ---------------------------------------------------------------------------------------
+def _date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _iso(value: Any) -> str | None:
+    day = _date(value)
+    return None if day is None else day.isoformat()
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _scenario_as_of(row: dict[str, Any]) -> dt.date | None:
+    day, horizon = _date(row.get("day")), row.get("horizon_day")
+    if day is None or horizon is None:
+        return None
+    return day - dt.timedelta(days=int(horizon))
+
+
+def _series_label(series_id: str, target: str | None, nodes: dict[str, dict[str, Any]]) -> str:
+    """A reader's name for a series (``site/scope/scope_id/metric``)."""
+    parts = str(series_id).split("/")
+    if len(parts) == 4 and parts[1] == "node":
+        name = nodes.get(parts[2], {}).get("node_name") or parts[2]
+        return f"{name} ({(target or parts[3]).replace('_', ' ')})"
+    if target:
+        return target.replace("_", " ").capitalize()
+    return str(series_id)
+
+
+def _unavailable(reason: str, note: str, **extra: Any) -> dict[str, Any]:
+    return {"available": False, "reason": reason, "note": note, **extra}
+
+
+def _outlook(data: PublishedSite, period: Period) -> dict[str, Any]:
+    """Forecasts, overflow risk, scenarios and model accuracy issued at the close of ``period``.
+
+    The outlook comes from the analytics tables of the same published warehouse version. It
+    belongs to the report only if it was issued at the period's close: its ``as_of`` (the last
+    observed day) lies on the period end or up to :data:`OUTLOOK_WINDOW_DAYS` days after it; of
+    several issues in that window the first is taken. A report regenerated long after the period
+    (or a warehouse without the tables) says so instead of showing a later outlook."""
+    a = data.analytics
+    forecast_rows = a.get("fct_forecast_daily", [])
+    risk_rows = a.get("fct_overflow_risk", [])
+    scenario_rows = a.get("fct_scenario_projection", [])
+    status_rows = a.get("fct_forecast_status", [])
+    issued = sorted(
+        {d for d in (_date(r["as_of"]) for r in forecast_rows) if d}
+        | {d for d in (_date(r["as_of"]) for r in risk_rows) if d}
+        | {d for d in (_scenario_as_of(r) for r in scenario_rows) if d}
+    )
+    not_ok = [
+        {
+            "series_id": r["series_id"],
+            "label": _series_label(r["series_id"], r.get("target"), data.nodes),
+            "target": r.get("target"),
+            "status": r["status"] or "unknown",
+            "reason": r.get("reason") or "",
+        }
+        for r in sorted(status_rows, key=lambda r: str(r["series_id"]))
+        if r["status"] != "ok"
+    ]
+    if not issued:
+        return _unavailable(
+            "not_published",
+            "No outlook was published with this warehouse version.",
+            not_forecast=not_ok,
+        )
+    window_end = period.end + dt.timedelta(days=OUTLOOK_WINDOW_DAYS)
+    if not any(period.end <= d <= window_end for d in issued):
+        latest = issued[-1]
+        when = "before the period ended" if latest < period.end else "after the period's close"
+        return _unavailable(
+            "not_issued_at_close",
+            "No outlook issued at the close of this period: the outlook in this warehouse "
+            f"version is as of {latest.isoformat()}, {when} (an outlook is shown only when issued "
+            f"between {period.end.isoformat()} and {window_end.isoformat()}).",
+            latest_as_of=latest.isoformat(),
+        )
+    # each series (store, scenario) on its own last observed day: one may lag another by a day
+    window = (period.end, window_end)
+    forecasts = _first_issue(forecast_rows, lambda r: r["series_id"], lambda r: r["as_of"], window)
+    risk_rows = _first_issue(risk_rows, lambda r: r["node_id"], lambda r: r["as_of"], window)
+    scenario_rows = _first_issue(
+        scenario_rows, lambda r: (r["node_id"], r["scenario_id"]), _scenario_as_of, window
+    )
+    as_of = max(
+        d
+        for d in (
+            *(_date(r["as_of"]) for r in forecasts),
+            *(_date(r["as_of"]) for r in risk_rows),
+            *(_scenario_as_of(r) for r in scenario_rows),
+        )
+        if d
+    )
+    models = {str(r["series_id"]): r.get("model_id") for r in status_rows}
+    stores = _outlook_stores(data, period, forecasts, risk_rows, scenario_rows, models)
+    return {
+        "available": True,
+        "as_of": as_of.isoformat(),
+        "window_days": OUTLOOK_WINDOW_DAYS,
+        "method": OUTLOOK_METHOD,
+        "stores": stores,
+        "demand": _outlook_demand(forecasts, data.nodes, models),
+        "models": _outlook_models(data, a.get("fct_model_registry", []), status_rows),
+        "not_forecast": not_ok
+        + [
+            {
+                "series_id": f"{data.site['site_id']}/node/{s['node_id']}/overflow_risk",
+                "label": f"{s['name']} (overflow risk)",
+                "target": "overflow_risk",
+                "status": r["status"],
+                "reason": r["reason"],
+            }
+            for s in stores
+            for r in s["risk"]
+            if r["status"] not in (None, "ok")
+        ],
+    }
+
+
+def _base_first(scenario: dict[str, Any]) -> tuple[bool, str]:
+    return scenario["scenario_id"] != "base", str(scenario["name"])
+
+
+def _first_issue(
+    rows: list[dict[str, Any]],
+    key: Callable[[dict[str, Any]], Any],
+    as_of: Callable[[dict[str, Any]], Any],
+    window: tuple[dt.date, dt.date],
+) -> list[dict[str, Any]]:
+    """The rows of each ``key``'s first issue (``as_of``) inside ``window``."""
+    first: dict[Any, dt.date] = {}
+    for r in rows:
+        day = _date(as_of(r))
+        if day is not None and window[0] <= day <= window[1]:
+            k = key(r)
+            first[k] = min(first.get(k, day), day)
+    return [r for r in rows if key(r) in first and _date(as_of(r)) == first[key(r)]]
+
+
+def _pick_model(
+    rows: list[dict[str, Any]], models: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """One model's rows of a series: the model its forecast status names, else (a table holding
+    several) the lowest model id."""
+    ids = sorted({str(r.get("model_id")) for r in rows})
+    if len(ids) <= 1:
+        return rows
+    named = str((models or {}).get(str(rows[0]["series_id"])))
+    chosen = named if named in ids else ids[0]
+    return [r for r in rows if str(r.get("model_id")) == chosen]
+
+
+def _outlook_stores(
+    data: PublishedSite,
+    period: Period,
+    forecasts: list[dict[str, Any]],
+    risk_rows: list[dict[str, Any]],
+    scenario_rows: list[dict[str, Any]],
+    models: dict[str, Any],
+) -> list[dict[str, Any]]:
+    by_node: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in forecasts:
+        if r["target"] == "store_volume" and r["scope"] == "node":
+            by_node[str(r["scope_id"])].append(r)
+    risks: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in risk_rows:
+        risks[str(r["node_id"])].append(r)
+    scenarios: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for r in scenario_rows:
+        scenarios[str(r["node_id"])][str(r["scenario_id"])].append(r)
+    out = []
+    for node_id in sorted(set(by_node) | set(risks) | set(scenarios)):
+        node = data.nodes.get(node_id, {})
+        rows = sorted(
+            _pick_model(by_node.get(node_id, []), models), key=lambda r: int(r["horizon_day"])
+        )
+        # the store's last observed day: its forecast's, else its risk's or scenarios'
+        issued = [_date(r["as_of"]) for r in rows[:1]] or [
+            *(_date(r["as_of"]) for r in risks.get(node_id, [])),
+            *(_scenario_as_of(r) for rs in scenarios.get(node_id, {}).values() for r in rs),
+        ]
+        as_of = max(d for d in issued if d)
+        history_start = max(period.start, as_of - dt.timedelta(days=OUTLOOK_HISTORY_DAYS))
+        capacity = next(
+            (c for c in (_float(r.get("capacity_m3")) for r in rows) if c),
+            _float(node.get("capacity_m3")),
+        )
+        horizon_risk = []
+        for r in sorted(risks.get(node_id, []), key=lambda r: int(r["horizon_days"])):
+            days = int(r["horizon_days"])
+            horizon_risk.append(
+                {
+                    "horizon_days": days,
+                    "label": "next 24 h" if days == 1 else f"next {days} days",
+                    "p_above_80": _float(r["p_above_80"]),
+                    "p_above_100": _float(r["p_above_100"]),
+                    "p_below_20": _float(r["p_below_20"]),
+                    "n_paths": r.get("n_paths"),
+                    "status": r.get("status") or "ok",
+                    "reason": r.get("reason") or "",
+                }
+            )
+        scenario_end, scenario_paths = [], []
+        for scenario_id, srows in scenarios.get(node_id, {}).items():
+            srows = sorted(srows, key=lambda r: int(r["horizon_day"]))
+            end = srows[-1]
+            scenario_end.append(
+                {
+                    "scenario_id": scenario_id,
+                    "name": end.get("scenario_name") or scenario_id,
+                    "day": _date(end["day"]).isoformat(),  # type: ignore[union-attr]
+                    "horizon_day": int(end["horizon_day"]),
+                    "p10_volume": _float(end.get("p10_volume_m3")),
+                    "p50_volume": _float(end["p50_volume_m3"]),
+                    "p90_volume": _float(end.get("p90_volume_m3")),
+                    "p_above_100": _float(end.get("p_above_100")),
+                }
+            )
+            scenario_paths.append(
+                {
+                    "scenario_id": scenario_id,
+                    "name": end.get("scenario_name") or scenario_id,
+                    "points": [
+                        [_date(r["day"]).isoformat(), _float(r["p50_volume_m3"])]  # type: ignore[union-attr]
+                        for r in srows
+                    ],
+                }
+            )
+        out.append(
+            {
+                "node_id": node_id,
+                "name": node.get("node_name") or node_id,
+                "as_of": as_of.isoformat(),
+                "capacity": capacity,
+                "unit": rows[0].get("unit") if rows else None,
+                "model_id": rows[0].get("model_id") if rows else None,
+                "history": [
+                    [r["day"].isoformat(), r["closing_storage_m3"]]
+                    for r in data.store_days
+                    if r["node_id"] == node_id and history_start <= r["day"] <= as_of
+                ],
+                "forecast": [
+                    {
+                        "day": _date(r["day"]).isoformat(),  # type: ignore[union-attr]
+                        "horizon_day": int(r["horizon_day"]),
+                        **{k: _float(r[k]) for k in ("mean", "lo80", "hi80", "lo95", "hi95")},
+                    }
+                    for r in rows
+                ],
+                "risk": horizon_risk,
+                "scenarios": sorted(scenario_end, key=_base_first),
+                "scenario_paths": sorted(scenario_paths, key=_base_first),
+            }
+        )
+    out.sort(key=lambda s: (str(s["name"]), s["node_id"]))
+    return out
+
+
+def _outlook_demand(
+    forecasts: list[dict[str, Any]], nodes: dict[str, dict[str, Any]], models: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Each site-demand series over its next :data:`DEMAND_TOTAL_DAYS` days: the total is the sum
+    of the daily means; the intervals are daily only (the interval of a sum is not the sum of the
+    daily intervals, so the total has none)."""
+    by_series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in forecasts:
+        if r["target"] == "site_demand":
+            by_series[str(r["series_id"])].append(r)
+    out = []
+    for series_id, rows in sorted(by_series.items()):
+        days = sorted(
+            (r for r in _pick_model(rows, models) if int(r["horizon_day"]) <= DEMAND_TOTAL_DAYS),
+            key=lambda r: int(r["horizon_day"]),
+        )
+        means = [_float(r["mean"]) for r in days]
+        if not days or any(m is None for m in means):
+            continue
+        first, last = days[0], days[-1]
+        out.append(
+            {
+                "series_id": series_id,
+                "label": _series_label(series_id, "site_demand", nodes),
+                "unit": first.get("unit") or "m3",
+                "model_id": first.get("model_id"),
+                "n_days": len(days),
+                "first_day": _date(first["day"]).isoformat(),  # type: ignore[union-attr]
+                "last_day": _date(last["day"]).isoformat(),  # type: ignore[union-attr]
+                "total_mean": float(sum(m for m in means if m is not None)),
+                "daily_mean": float(sum(m for m in means if m is not None)) / len(days),
+                "daily": [
+                    {
+                        "day": _date(r["day"]).isoformat(),  # type: ignore[union-attr]
+                        **{k: _float(r[k]) for k in ("mean", "lo80", "hi80", "lo95", "hi95")},
+                    }
+                    for r in days
+                ],
+            }
+        )
+    return out
+
+
+def _outlook_models(
+    data: PublishedSite, registry: list[dict[str, Any]], status_rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The current model of each of the site's series with its backtest figures (fractions)."""
+    targets = {str(r["series_id"]): r.get("target") for r in status_rows}
+    out = []
+    for r in registry:
+        if not r.get("is_current"):
+            continue
+        target = r.get("target") or targets.get(str(r["series_id"]))
+        out.append(
+            {
+                "series_id": r["series_id"],
+                "label": _series_label(r["series_id"], target, data.nodes),
+                "target": target,
+                "model_id": r.get("model_id"),
+                "model_type": r.get("model_type"),
+                "status": r.get("status"),
+                "mase": _float(r.get("backtest_mase")),
+                "coverage_80": _float(r.get("backtest_coverage_80")),
+                "coverage_95": _float(r.get("backtest_coverage_95")),
+                "within_10pct_share": _float(r.get("backtest_within_10pct_share")),
+                # days: the published file holds the warehouse's dates (reports read days)
+                **{k: _iso(r.get(k)) for k in ("trained_at", "next_retrain_at")},
+            }
+        )
+    out.sort(key=lambda m: (str(m["target"]) != "store_volume", m["label"]))
+    return out
+
+
 def _data_quality(
     data: PublishedSite, period: Period, metrics: dict[str, float | None]
 ) -> dict[str, Any]:
@@ -628,6 +1064,8 @@ def build_payload(
         "storage_trend": _storage_trend(data, period),
         "comparison": _comparison(data, definition, period, metrics),
         "data_quality": _data_quality(data, period, metrics),
+        # forecasts issued at the period's close: shown, never part of the version's identity
+        **({"outlook": _outlook(data, period)} if "outlook" in definition.sections else {}),
     }
 
 
@@ -944,7 +1382,9 @@ def canonical_json(payload: Any) -> bytes:
 # Top-level parts that are not the period's figures: the payload's format id, where the figures
 # were read from, the previous period (context: a restated earlier month must not make a new
 # version of every later one), and the definition (identified by its fingerprint instead).
-_NOT_FIGURES = ("schema", "warehouse_version", "comparison", "definition")
+# The outlook is a forecast issued after the period, not one of its figures: a nightly forecast
+# must not make a new version of (or restate) the period's report.
+_NOT_FIGURES = ("schema", "warehouse_version", "comparison", "definition", "outlook")
 # labels, names and sentences a reader sees in each part; none of them is a figure
 _PROSE = {
     "site": ("name", "organisation", "region", "regulators"),
@@ -978,7 +1418,8 @@ def report_identity(payload: dict[str, Any], requirements: list[dict[str, Any]])
 
     Left out: prose -- notes, labels, names, the period's label, requirement references -- so
     rewording a sentence makes no new version; the warehouse version the figures were read from;
-    the comparison with the previous period. The rule names the prose to leave out rather than
+    the comparison with the previous period; the outlook (forecasts issued after the period, which
+    change with every analytics run). The rule names the prose to leave out rather than
     the figures to keep: a field added to the payload counts as a figure until it is named here.
     """
     body = {k: v for k, v in payload.items() if k not in _NOT_FIGURES}
@@ -1002,7 +1443,9 @@ def legacy_content_hash(payload: dict[str, Any]) -> str:
     """The hash registry rows written before :func:`content_hash` left prose out carry (the
     whole payload but the warehouse version, the comparison and the note naming the warehouse
     version), so a period whose figures have not changed since is still recognised."""
-    body = {k: v for k, v in payload.items() if k not in ("warehouse_version", "comparison")}
+    body = {
+        k: v for k, v in payload.items() if k not in ("warehouse_version", "comparison", "outlook")
+    }
     body["data_quality"] = {k: v for k, v in payload["data_quality"].items() if k != "notes"} | {
         "notes": [n for n in payload["data_quality"]["notes"] if "warehouse version" not in n]
     }

@@ -39,6 +39,7 @@ SECTIONS = (
     "efficiency",
     "accuracy",
     "charts",
+    "outlook",
     "restatements",
     "data_quality",
     "sites",

@@ -105,6 +105,7 @@ def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
                 payload["storage_trend"].items(), key=lambda kv: names.get(kv[0], kv[0])
             )
         ],
+        "outlook": _outlook_charts(payload.get("outlook"), unit),
     }
     m_ = m
     check = None
@@ -139,6 +140,7 @@ def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
             if f.get("capacity") and f.get("closing_storage") is not None
             else "n/a"
         ),
+        "prob": _prob,
         "metric_label": lambda k: METRICS[k].label,
         "metric_text": metric_text,
         "status_label": lambda s: {
@@ -150,6 +152,35 @@ def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
         "accent": header.get("branding", {}).get("accent_colour", "#1f4e79"),
         "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
     }
+
+
+def _prob(value: float | None) -> str:
+    """A probability (0-1) as a percentage with one decimal: 0.237 -> 23.7 %."""
+    return "n/a" if value is None else f"{100.0 * value:.1f} %"
+
+
+def _outlook_charts(outlook: dict[str, Any] | None, unit: str) -> dict[str, dict[str, Markup]]:
+    """Per store of the outlook: its forecast band and its scenarios (when it has them)."""
+    if not outlook or not outlook.get("available"):
+        return {}
+    out: dict[str, dict[str, Markup]] = {}
+    for store in outlook["stores"]:
+        charts_of: dict[str, Markup] = {}
+        if store["forecast"]:
+            charts_of["band"] = charts.forecast_band(
+                store["name"],
+                store["history"],
+                store["forecast"],
+                store["capacity"],
+                unit,
+                as_of=store["as_of"],
+            )
+        if store["scenario_paths"]:
+            charts_of["scenarios"] = charts.scenario_lines(
+                store["name"], store["scenario_paths"], store["capacity"], unit
+            )
+        out[store["node_id"]] = charts_of
+    return out
 
 
 def render_html(
