@@ -59,6 +59,8 @@ class ForecastConfig:
     maxiter: int = 500
     training_days: int | None = 730
     """The most recent N days (ending at the last observed day) are used to fit; None: all."""
+    trend: bool = True
+    """A linear time trend (scaled to per-year) among the regressors."""
     rain_decay: float | None = 0.0
     """0: the rain term is the day's rain. In (0, 1): it is rain stored with this daily decay,
     F_t = decay * F_(t-1) + rain_t (a store's memory of rain). None: the decay of
@@ -152,7 +154,8 @@ def _design(days: pd.DatetimeIndex, spec: dict[str, Any], rain: np.ndarray | Non
     dn = _day_numbers(days)
     origin = float(spec["time_origin_day_number"])
     cols: dict[str, np.ndarray] = {"const": np.ones(len(days))}
-    cols["trend"] = (dn - origin) / float(spec["trend_scale"])
+    if spec.get("trend", True):
+        cols["trend"] = (dn - origin) / float(spec["trend_scale"])
     for k in range(1, int(spec["annual_harmonics"]) + 1):
         w = 2.0 * math.pi * k * dn / YEAR_DAYS
         cols[f"annual_sin{k}"] = np.sin(w)
@@ -234,6 +237,7 @@ def _spec(config: ForecastConfig, origin: date | None, use_rain: bool) -> dict[s
         "annual_harmonics": config.annual_harmonics,
         "weekly_harmonics": config.weekly_harmonics,
         "use_rain": use_rain,
+        "trend": config.trend,
         "trend_scale": TREND_SCALE,
         "time_origin": origin.isoformat() if origin else None,
         "time_origin_day_number": (origin - EPOCH).days if origin else 0,
