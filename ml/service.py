@@ -33,14 +33,14 @@ import pandas as pd
 
 from ml import series as ms
 from ml.anomalies import AnomalyConfig, detect_with_status
-from ml.backtest import rolling_origin
+from ml.backtest import bootstrap_rain_generator, rolling_origin
 from ml.changepoints import change_points
 from ml.forecast import FittedModel, ForecastConfig, fit, forecast
-from ml.overflow import fit_store_model, overflow_risk
+from ml.overflow import StoreModel, fit_store_model, overflow_risk_detail
 from ml.registry import ModelEntry, ModelRegistry
-from ml.scenarios import Scenario, load_scenarios, project
+from ml.scenarios import BASE, Scenario, load_scenarios, project
 from ml.settings import AnalyticsSettings, ForecastTarget, load_analytics_settings
-from ml.weather import RainModel, fit_rain_model, sample_rain
+from ml.weather import RainModel, fit_rain_model
 from siteledger.settings import Settings
 from siteledger.site.curves import volume_to_level
 from siteledger.site.loader import SiteConfigError, load_site
@@ -121,6 +121,7 @@ def _config(cfg: AnalyticsSettings, target: ForecastTarget) -> ForecastConfig:
         min_history_days=f.min_history_days,
         training_days=f.training_days,
         use_rain=target.use_rain,
+        rain_decay=target.rain_decay,
     )
 
 
@@ -146,6 +147,8 @@ def train(
             n_origins=cfg.forecasts.backtest_origins,
             step_days=cfg.forecasts.backtest_step_days,
             horizon_days=target.target.horizon_days,
+            # what a live forecast knows of future rain: the same season of earlier years
+            future_rain=bootstrap_rain_generator(cfg.forecasts.rain_paths, seed=0),
         )
         backtest = result.as_dict()
     entry = ModelEntry(
@@ -217,7 +220,7 @@ def run_analytics(
     clock = time.perf_counter()
     rain_models = {site: fit_rain_model(series) for site, series in rain.items()}
     forecasts, status = _forecasts(
-        targets, by_series, rain, rain_models, registry, stores, settings, cfg
+        targets, by_series, rain, registry, stores, settings, cfg
     )
     result.tables["fct_forecast_daily"] = forecasts
     result.tables["fct_forecast_status"] = status
@@ -309,7 +312,6 @@ def _forecasts(
     targets: list[TargetSeries],
     by_series: Mapping[str, pd.DataFrame],
     rain: Mapping[str, pd.Series],
-    rain_models: Mapping[str, RainModel],
     registry: ModelRegistry,
     stores: pd.DataFrame,
     settings: Settings,
@@ -352,12 +354,11 @@ def _forecasts(
         site_rain = rain.get(target.site_id)
         paths = None
         model = FittedModel.from_dict(_artefact(entry))
-        if model.spec.get("use_rain") and target.site_id in rain_models:
-            rain_model = rain_models[target.site_id]
-            if rain_model.status != "too_short" and len(y):
-                start = (y.index.max() + pd.Timedelta(days=1)).date()
-                rng = np.random.default_rng(abs(hash(target.series_id)) % 2**32)
-                paths = sample_rain(rain_model, start, horizon, cfg.forecasts.rain_paths, rng)
+        if model.spec.get("use_rain") and site_rain is not None and len(y):
+            start = (y.index.max() + pd.Timedelta(days=1)).date()
+            paths = bootstrap_rain_generator(cfg.forecasts.rain_paths, seed=0)(
+                site_rain, start, horizon
+            )
         try:
             fc = forecast(model, y, site_rain, paths, horizon)
         except (ValueError, np.linalg.LinAlgError) as exc:
@@ -469,56 +470,74 @@ def _overflow_and_scenarios(
     settings: Settings,
     cfg: AnalyticsSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    scenarios = _scenarios(settings, cfg)
+    scenarios = [BASE, *(s for s in _scenarios(settings, cfg) if not s.is_base)]
     risks: list[pd.DataFrame] = []
     outlooks: list[pd.DataFrame] = []
     projections: list[pd.DataFrame] = []
     for site, site_stores in stores.groupby("site_id") if not stores.empty else []:
-        rain_model = rain_models.get(str(site))
-        rain_series = None
-        models, volumes = {}, {}
+        site = str(site)
+        rain_model = rain_models.get(site)
+        frame = by_series.get(ms.series_id(site, "site", site, RAIN_METRIC))
+        rain_series = ms.daily(frame) if frame is not None else pd.Series(dtype="float64")
+        models: list[StoreModel] = []
+        volumes: dict[str, float] = {}
         as_of: dt.date | None = None
         for row in site_stores.itertuples(index=False):
-            history = _store_history(by_series, str(site), str(row.node_id))
+            history = _store_history(by_series, site, str(row.node_id))
             if history.empty or history["closing_storage_m3"].notna().sum() == 0:
                 continue
-            if rain_series is None:
-                frame = by_series.get(ms.series_id(str(site), "site", str(site), RAIN_METRIC))
-                rain_series = ms.daily(frame) if frame is not None else pd.Series(dtype=float)
             known = history.dropna(subset=["closing_storage_m3"])
-            models[str(row.node_id)] = fit_store_model(
-                history, rain_series, float(row.capacity_m3), str(row.node_id)
+            models.append(
+                fit_store_model(history, rain_series, float(row.capacity_m3), str(row.node_id))
             )
             volumes[str(row.node_id)] = float(known["closing_storage_m3"].iloc[-1])
             last = pd.Timestamp(known["day"].iloc[-1]).date()
             as_of = last if as_of is None else max(as_of, last)
         if not models or rain_model is None or as_of is None:
             continue
-        risk, outlook = overflow_risk(
-            models,
-            volumes,
-            rain_model,
-            as_of,
-            n_paths=cfg.overflow.n_paths,
-            horizon_days=cfg.overflow.horizon_days,
-            seed=cfg.overflow.seed,
+        o = cfg.overflow
+        risk, outlook = overflow_risk_detail(
+            models, volumes, rain_model, as_of, o.n_paths, o.horizon_days, o.seed
         )
         risk.insert(0, "site_id", site)
         risks.append(risk)
-        if outlook is not None and not outlook.empty:
+        if not outlook.empty:
             outlook.insert(0, "site_id", site)
-            outlooks.append(outlook)
+            outlooks.append(outlook.rename(columns={"step": "horizon_day"}))
         for scenario in scenarios:
-            frame = project(
-                scenario, models, volumes, rain_model, as_of, horizon_days=cfg.overflow.horizon_days
-            )
-            frame.insert(0, "site_id", site)
-            projections.append(frame)
-    return (
-        _concat(risks, RISK_COLUMNS),
-        _concat(outlooks, None),
-        _concat(projections, None),
+            try:
+                projected = project(
+                    scenario,
+                    models,
+                    volumes,
+                    rain_model,
+                    as_of,
+                    o.horizon_days,
+                    o.scenario_paths,
+                    o.seed,
+                    rain_history=rain_series,
+                )
+            except ValueError as exc:
+                log.warning("scenario %s at %s not projected: %s", scenario.id, site, exc)
+                projected = pd.DataFrame(
+                    [
+                        {
+                            "scenario_id": scenario.id,
+                            "scenario_name": scenario.name,
+                            "status": "failed",
+                            "reason": str(exc),
+                        }
+                    ]
+                )
+            projected.insert(0, "site_id", site)
+            projections.append(projected)
+    scenario_frame = _concat(projections, None).rename(
+        columns={
+            "step": "horizon_day",
+            **{f"p{q}_m3": f"p{q}_volume_m3" for q in (10, 50, 90)},
+        }
     )
+    return _concat(risks, RISK_COLUMNS), _concat(outlooks, None), scenario_frame
 
 
 def _scenarios(settings: Settings, cfg: AnalyticsSettings) -> list[Scenario]:

@@ -115,6 +115,25 @@ def compliance_report_annual_schedule(tmp_path: Path) -> None:
     assert request.partition_key == "2025-07-01"  # FY2026, July 2025 to June 2026
 
 
+def model_retrain_schedule(tmp_path: Path) -> None:
+    settings = _home(tmp_path)
+    home_defs = build_defs(settings)
+    schedule = home_defs.resolve_schedule_def("model_retrain_schedule")
+    # the first of the month at 04:00, after the nightly run
+    assert schedule.cron_schedule == "0 4 1 * *"
+    request = _schedule_request(
+        settings, "model_retrain_schedule", dt.datetime(2025, 8, 1, 4, 0, tzinfo=PERTH)
+    )
+    assert request.job_name == "model_retrain_job"
+    job = home_defs.resolve_job_def("model_retrain_job")
+    # every model retrained, whatever its next-retrain date, and the result published
+    assert job.config == {"ops": {"analytics": {"config": {"retrain": "all"}}}} or (
+        "all" in str(job.config)
+    )
+    selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    assert "warehouse/published" in selected and "marts/fct_model_registry" in selected
+
+
 # -- sensors ----------------------------------------------------------------------------------
 def device_lake_days_changed_sensor(tmp_path: Path) -> None:
     settings = _home(tmp_path)
@@ -224,6 +243,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
         compliance_report_monthly_schedule,
         compliance_report_quarterly_schedule,
         compliance_report_annual_schedule,
+        model_retrain_schedule,
         device_lake_days_changed_sensor,
         report_deadline_sensor,
         published_reports_sensor,
