@@ -132,7 +132,7 @@ def analytics_risk(ctx: click.Context, site_id: str | None) -> None:
     frame = _published(
         _settings(ctx),
         "select site_id, node_id, as_of, horizon_days, p_above_80, p_above_100, p_below_20, "
-        "status from marts.fct_overflow_risk where ? is null or site_id = ? "
+        "status from fct_overflow_risk where ? is null or site_id = ? "
         "order by site_id, node_id, horizon_days",
         [site_id, site_id],
     )
@@ -148,7 +148,7 @@ def analytics_forecast(ctx: click.Context, series: str, every: int) -> None:
     frame = _published(
         _settings(ctx),
         "select series_id, day, horizon_day, mean, lo80, hi80, lo95, hi95, unit "
-        "from marts.fct_forecast_daily where series_id = ? or scope_id = ? "
+        "from fct_forecast_daily where series_id = ? or scope_id = ? "
         "order by series_id, day",
         [series, series],
     )
@@ -166,7 +166,7 @@ def analytics_anomalies(ctx: click.Context, site_id: str | None, min_severity: i
     """Published anomalies, most severe first."""
     frame = _published(
         _settings(ctx),
-        "select * from marts.fct_anomalies where (? is null or site_id = ?) and severity >= ? "
+        "select * from fct_anomalies where (? is null or site_id = ?) and severity >= ? "
         "order by severity desc, day desc limit 200",
         [site_id, site_id, min_severity],
     )

@@ -137,7 +137,7 @@ class ModelRegistry:
             self.folder.mkdir(parents=True, exist_ok=True)
             path = self.folder / f"{entry.model_id}.json"
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(artefact, sort_keys=True, default=str), encoding="utf-8")
+            tmp.write_text(json.dumps(artefact, default=str), encoding="utf-8")
             tmp.replace(path)
             entry = _replace(entry, artefact=str(path))
         with self.store.session() as session:

@@ -219,9 +219,7 @@ def run_analytics(
 
     clock = time.perf_counter()
     rain_models = {site: fit_rain_model(series) for site, series in rain.items()}
-    forecasts, status = _forecasts(
-        targets, by_series, rain, registry, stores, settings, cfg
-    )
+    forecasts, status = _forecasts(targets, by_series, rain, registry, stores, settings, cfg)
     result.tables["fct_forecast_daily"] = forecasts
     result.tables["fct_forecast_status"] = status
     result.tables["fct_model_registry"] = registry.frame()
