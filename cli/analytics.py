@@ -81,21 +81,31 @@ def analytics_models(ctx: click.Context, site_id: str | None, show_all: bool) ->
     if frame.empty:
         console.print("no models trained yet: 'siteledger run' trains them")
         return
+    parts = frame["series_id"].str.split("/", expand=True)
+    frame = frame.assign(
+        site=parts[0],
+        scope_id=parts[2],
+        metric=parts[3],
+        trained=pd.to_datetime(frame["trained_at"]).dt.strftime("%Y-%m-%d"),
+        next_retrain=pd.to_datetime(frame["next_retrain_at"]).dt.strftime("%Y-%m-%d"),
+    ).sort_values(["site", "scope_id", "metric", "trained"])
     shown = frame[
         [
-            "series_id",
-            "model_type",
+            "site",
+            "scope_id",
+            "metric",
             "status",
             "train_end",
             "backtest_mase",
             "backtest_within_10pct_share",
             "backtest_coverage_80",
             "backtest_coverage_95",
-            "trained_at",
-            "next_retrain_at",
+            "trained",
+            "next_retrain",
         ]
     ].rename(
         columns={
+            "scope_id": "store / site",
             "backtest_mase": "MASE",
             "backtest_within_10pct_share": "±10 % days %",
             "backtest_coverage_80": "80 % cover %",
@@ -104,7 +114,7 @@ def analytics_models(ctx: click.Context, site_id: str | None, show_all: bool) ->
     )
     _print(
         shown,
-        "forecast models",
+        "forecast models (rolling-origin backtests)",
         percent=("±10 % days %", "80 % cover %", "95 % cover %"),
     )
     failing = frame[frame["status"] != "ok"]
@@ -120,6 +130,8 @@ def analytics_retrain(ctx: click.Context) -> None:
 
     run = run_job(_settings(ctx), "model_retrain_job")
     if not run.success:
+        for step, text in run.failures():
+            click.echo(f"model_retrain_job step {step} failed:\n{text[-6000:]}", err=True)
         raise click.ClickException("the retrain failed; see the run in the Dagster UI")
     ctx.invoke(analytics_models)
 

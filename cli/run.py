@@ -208,14 +208,7 @@ class RunReport:
                 f"{serving or '(nothing published yet)'} still serves readers "
                 "(see 'siteledger quality audits')"
             )
-        messages = []
-        for event in result.get_step_failure_events():
-            error = event.event_specific_data.error
-            lines = []
-            while error is not None:
-                lines.append(error.message.strip())
-                error = error.cause
-            messages.append((event.step_key, "\n".join(lines)))
+        messages = run.failures()
         for step, text in messages:
             click.echo(f"{run.job_name} step {step} failed:\n{text[-6000:]}", err=True)
         step, text = messages[0] if messages else ("(run)", "the run failed")

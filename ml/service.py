@@ -243,9 +243,38 @@ def run_analytics(
     )
     result.seconds["anomalies"] = time.perf_counter() - clock
 
+    result.tables = {name: _typed(frame) for name, frame in result.tables.items()}
     if write:
         write_build_tables(settings, result.tables)
     return result
+
+
+DATE_COLUMNS = ("day", "as_of", "last_day", "peak_day", "train_start", "train_end")
+INTEGER_COLUMNS = (
+    "horizon_day",
+    "horizon_days",
+    "n_paths",
+    "n_days",
+    "run_days",
+    "severity",
+    "n_methods",
+    "n_obs",
+    "backtest_origins",
+)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Days as dates and counts as integers in the published tables, however the frames were
+    assembled (a concat with an empty or all-missing part turns them into timestamps and
+    floats)."""
+    out = frame.copy()
+    for column in DATE_COLUMNS:
+        if column in out.columns:
+            out[column] = pd.to_datetime(out[column]).dt.date
+    for column in INTEGER_COLUMNS:
+        if column in out.columns:
+            out[column] = pd.to_numeric(out[column]).round().astype("Int64")
+    return out
 
 
 def _site_rain(metrics: pd.DataFrame) -> dict[str, pd.Series]:

@@ -73,6 +73,18 @@ class JobRun:
     def success(self) -> bool:
         return self.result.success
 
+    def failures(self) -> list[tuple[str, str]]:
+        """(step key, error message with its causes) of every failed step."""
+        out = []
+        for event in self.result.get_step_failure_events():
+            error = event.event_specific_data.error  # type: ignore[union-attr]
+            lines = []
+            while error is not None:
+                lines.append(error.message.strip())
+                error = error.cause
+            out.append((event.step_key or "(run)", "\n".join(lines)))
+        return out
+
 
 @dataclass
 class ChainRun:

@@ -100,6 +100,10 @@ def test_one_run_writes_every_table_with_a_status_for_every_series(home: Setting
             if result.tables[table].empty and table in ("fct_change_points",):
                 continue
             assert set(described) == set(columns), table
+        types = dict(
+            (r[0], r[1]) for r in con.execute("describe marts.fct_overflow_risk").fetchall()
+        )
+        assert types["as_of"] == "DATE" and types["horizon_days"] == "BIGINT"
 
     status = result.tables["fct_forecast_status"].set_index("series_id")
     assert status.loc["s1/node/dam/closing_storage_m3", "status"] == "ok"
