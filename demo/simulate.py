@@ -3,7 +3,8 @@
 The truth is a volume per flow per 15-minute interval and a storage per store per instant, with
 ``storage[k+1] = storage[k] + inflows[k] - outflows[k]`` exactly. Flows that the site estimates
 follow the site's estimation rules to the letter, on the same inputs the meters report, so a
-correct implementation of the rules on noise-free readings gives back the truth:
+correct implementation of the rules on noise-free readings gives back the truth (except where
+injected anomalies say otherwise, :mod:`demo.anomalies`):
 
 - rain on a store or catchment in an interval = tipping-bucket mm / 1000 x area x runoff
   coefficient;
@@ -38,6 +39,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -69,6 +71,9 @@ from demo.site import (
 from siteledger.site.curves import volume_to_level
 from siteledger.site.models import EstimationRule, Meter, SiteConfig
 from siteledger.units import MEASURANDS, conversion_factor
+
+if TYPE_CHECKING:
+    from demo.anomalies import AnomalyPlan
 
 STEP_HOURS = 0.25
 FLOW_RATE_NOISE = 0.001  # 0.1 % standard deviation of a flow transmitter
@@ -243,13 +248,27 @@ def site_seed(seed: int, site_id: str) -> int:
     return int(stream(seed, f"site:{site_id}").integers(2**31))
 
 
+def site_drivers(site: SiteConfig, start: date, days: int, seed: int) -> Drivers:
+    """The drivers :func:`simulate` draws for a site (``seed`` is the run's seed)."""
+    n_bores = sum(1 for f in site.flows if BORE_FLOW_RE.match(f.id))
+    climate = HIGHVELD_CLIMATE if site.site.id == HIGHVELD_SITE_ID else PERTH_CLIMATE
+    return make_drivers(
+        start, days, site_seed(seed, site.site.id), n_bores, BOREFIELD_CAPACITY_M3_PER_H, climate
+    )
+
+
 def simulate(
-    site: SiteConfig, start: date = date(2025, 7, 1), days: int = 365, seed: int = 7
+    site: SiteConfig,
+    start: date = date(2025, 7, 1),
+    days: int = 365,
+    seed: int = 7,
+    anomalies: AnomalyPlan | None = None,
 ) -> DemoSimulation:
     """Simulate ``days`` local days of a demo site (``build_demo_site`` or
     ``build_highveld_site``); deterministic in the arguments and the site id.
 
     ``seed`` is the run's seed; the simulation records the site's own (:func:`site_seed`).
+    ``anomalies`` (:func:`demo.anomalies.plan_anomalies`) changes the physics: real water.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
@@ -271,6 +290,8 @@ def simulate(
         raise ValueError("bore flows must come first in the site's flow list")
     climate = HIGHVELD_CLIMATE if site.site.id == HIGHVELD_SITE_ID else PERTH_CLIMATE
     drivers = make_drivers(start, days, seed, len(bore_cols), BOREFIELD_CAPACITY_M3_PER_H, climate)
+    if anomalies is not None:
+        drivers = anomalies.change_drivers(drivers)
 
     flows = np.zeros((n_steps, len(flow_ids)))
     rules = {r.flow: r for r in site.estimations}
@@ -288,6 +309,9 @@ def simulate(
         * entrainment.params["retention_pct"]
         / 100
     )
+
+    if anomalies is not None:
+        anomalies.change_flows(flows, col)
 
     store_ids = [s for s in STORES if s in node_ids]
     incidence = _incidence(site, flow_ids, store_ids)
