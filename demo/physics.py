@@ -132,7 +132,7 @@ def run_paths(
     signs = _store_rows(incidence[:, [col[f] for f in weather_flows]], store_ids)
 
     controls = _Controls(site, store_ids, sim.drivers, rules["tsf_seepage"])
-    state = replace(sim.control_states[origin_day]).take(0, n_paths)
+    state = sim.control_states[origin_day].take(0, n_paths)
     out = np.empty((n_paths, days + 1, len(store_ids)))
     out[:, 0] = state.storage[: len(store_ids)].T
     for i in range(days):
