@@ -42,8 +42,9 @@ _demo_options = [
     click.option(
         "--faults",
         is_flag=True,
-        help="Inject every recorded fault into demo_mine's readings (demo_highveld always "
-        "carries a gap, a stuck meter, a spike and an error code).",
+        help="Inject every recorded fault into demo_mine's readings, and from 60 days on "
+        "anomalies for the analytics (spikes, level shifts, a drift; anomalies.json) "
+        "(demo_highveld always carries a gap, a stuck meter, a spike and an error code).",
     ),
     click.option(
         "--fresh",
@@ -148,6 +149,8 @@ def demo_generate(
         console.print(f"ground truth of {site_id}: {site.ground_truth_dir}")
         if site.faults_manifest:
             console.print(f"fault manifest of {site_id}: {site.faults_manifest}")
+        if site.anomalies_manifest:
+            console.print(f"anomaly manifest of {site_id}: {site.anomalies_manifest}")
 
 
 @demo.command("run")
@@ -183,6 +186,11 @@ def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-
             (f"fault manifest {site_id}", str(site.faults_manifest))
             for site_id, site in out.sites.items()
             if site.faults_manifest
+        ),
+        *(
+            (f"anomaly manifest {site_id}", str(site.anomalies_manifest))
+            for site_id, site in out.sites.items()
+            if site.anomalies_manifest
         ),
     ]
     rows.append(("quality Data Docs", str(settings.home / "quality" / "data_docs" / "index.html")))

@@ -7,6 +7,7 @@ Arrays are per 15-minute interval (``n_steps``), per instant (``n_steps + 1``) o
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -109,15 +110,11 @@ def make_drivers(
     hours = (np.arange(n + 1) % STEPS_PER_DAY) / 4.0
     season = np.cos(2 * np.pi * (np.repeat(doy, STEPS_PER_DAY)[np.r_[0:n, n - 1]] - 20) / 365.25)
 
-    rain_mm = _rain(stream(seed, "rain"), month, climate)
+    rain_mm = draw_rain(stream(seed, "rain"), month, climate)
     daily_rain = rain_mm.reshape(days, STEPS_PER_DAY).sum(axis=1)
     ore_t, concentrate_t, shutdown = _ore(stream(seed, "ore"), dates)
 
-    rng = stream(seed, "evaporation")
-    # ~10 mm/d in mid-January, ~2 mm/d in mid-July; cloudy, rainy days evaporate less
-    pan = (6.0 + 4.0 * np.cos(2 * np.pi * (doy - 15) / 365.25)) * rng.lognormal(0, 0.15, days)
-    pan = np.where(daily_rain > 1.0, pan * 0.6, pan)
-    pan_mm = np.round(np.maximum(pan, 0.2), 1)
+    pan_mm = draw_pan_evaporation(stream(seed, "evaporation"), doy, daily_rain)
     hour_mid = (np.arange(STEPS_PER_DAY) + 0.5) / 4.0
     profile = 0.03 + np.clip(np.sin(np.pi * (hour_mid - 6.0) / 14.0), 0.0, None)
     evap_profile = profile / profile.sum()
@@ -192,8 +189,20 @@ def make_drivers(
     )
 
 
-def _rain(rng: np.random.Generator, month: np.ndarray, climate: Climate) -> np.ndarray:
-    """Rain per interval: wet days by month, gamma-distributed totals, one storm per wet day."""
+def draw_pan_evaporation(
+    rng: np.random.Generator, doy: np.ndarray, daily_rain: np.ndarray
+) -> np.ndarray:
+    """Pan evaporation (mm, 0.1) of each local day, by day of year and the day's rain (mm)."""
+    days = doy.size
+    # ~10 mm/d in mid-January, ~2 mm/d in mid-July; cloudy, rainy days evaporate less
+    pan = (6.0 + 4.0 * np.cos(2 * np.pi * (doy - 15) / 365.25)) * rng.lognormal(0, 0.15, days)
+    pan = np.where(daily_rain > 1.0, pan * 0.6, pan)
+    return np.round(np.maximum(pan, 0.2), 1)
+
+
+def draw_rain(rng: np.random.Generator, month: np.ndarray, climate: Climate) -> np.ndarray:
+    """Rain per interval (mm, whole tips) of local days in ``month`` (1-12 per day): wet days by
+    month, gamma-distributed totals, one storm per wet day."""
     days = month.size
     rain_days = np.array(climate.rain_days)[month - 1]
     monthly_mm = np.array(climate.rain_mm)[month - 1]
@@ -205,9 +214,17 @@ def _rain(rng: np.random.Generator, month: np.ndarray, climate: Climate) -> np.n
     for d in np.flatnonzero(tips):
         duration = int(rng.integers(4, 41))
         first = int(rng.integers(0, STEPS_PER_DAY - duration + 1))
-        shape = np.sin(np.pi * (np.arange(duration) + 0.5) / duration)
-        rain_tips[d, first : first + duration] = rng.multinomial(tips[d], shape / shape.sum())
+        rain_tips[d, first : first + duration] = rng.multinomial(tips[d], _storm(duration))
     return np.round(rain_tips.ravel() * TIP_MM, 1)
+
+
+@functools.cache
+def _storm(duration: int) -> np.ndarray:
+    """Share of a storm's rain in each of its ``duration`` intervals (a half sine)."""
+    shape = np.sin(np.pi * (np.arange(duration) + 0.5) / duration)
+    shares = shape / shape.sum()
+    shares.flags.writeable = False
+    return shares
 
 
 def _ore(rng: np.random.Generator, dates: list[date]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

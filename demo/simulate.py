@@ -3,7 +3,8 @@
 The truth is a volume per flow per 15-minute interval and a storage per store per instant, with
 ``storage[k+1] = storage[k] + inflows[k] - outflows[k]`` exactly. Flows that the site estimates
 follow the site's estimation rules to the letter, on the same inputs the meters report, so a
-correct implementation of the rules on noise-free readings gives back the truth:
+correct implementation of the rules on noise-free readings gives back the truth (except where
+injected anomalies say otherwise, :mod:`demo.anomalies`):
 
 - rain on a store or catchment in an interval = tipping-bucket mm / 1000 x area x runoff
   coefficient;
@@ -35,9 +36,10 @@ from __future__ import annotations
 
 import calendar
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -69,6 +71,9 @@ from demo.site import (
 from siteledger.site.curves import volume_to_level
 from siteledger.site.models import EstimationRule, Meter, SiteConfig
 from siteledger.units import MEASURANDS, conversion_factor
+
+if TYPE_CHECKING:
+    from demo.anomalies import AnomalyPlan
 
 STEP_HOURS = 0.25
 FLOW_RATE_NOISE = 0.001  # 0.1 % standard deviation of a flow transmitter
@@ -129,6 +134,8 @@ class DemoSimulation:
     drivers: Drivers
     grid_readings: dict[str, np.ndarray]
     manual_readings: pd.DataFrame
+    # the stores and pump controls at each local midnight (days + 1), one path each
+    control_states: list[ControlState] = field(default_factory=list)
 
     @property
     def dates(self) -> list[date]:
@@ -241,13 +248,27 @@ def site_seed(seed: int, site_id: str) -> int:
     return int(stream(seed, f"site:{site_id}").integers(2**31))
 
 
+def site_drivers(site: SiteConfig, start: date, days: int, seed: int) -> Drivers:
+    """The drivers :func:`simulate` draws for a site (``seed`` is the run's seed)."""
+    n_bores = sum(1 for f in site.flows if BORE_FLOW_RE.match(f.id))
+    climate = HIGHVELD_CLIMATE if site.site.id == HIGHVELD_SITE_ID else PERTH_CLIMATE
+    return make_drivers(
+        start, days, site_seed(seed, site.site.id), n_bores, BOREFIELD_CAPACITY_M3_PER_H, climate
+    )
+
+
 def simulate(
-    site: SiteConfig, start: date = date(2025, 7, 1), days: int = 365, seed: int = 7
+    site: SiteConfig,
+    start: date = date(2025, 7, 1),
+    days: int = 365,
+    seed: int = 7,
+    anomalies: AnomalyPlan | None = None,
 ) -> DemoSimulation:
     """Simulate ``days`` local days of a demo site (``build_demo_site`` or
     ``build_highveld_site``); deterministic in the arguments and the site id.
 
     ``seed`` is the run's seed; the simulation records the site's own (:func:`site_seed`).
+    ``anomalies`` (:func:`demo.anomalies.plan_anomalies`) changes the physics: real water.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
@@ -269,6 +290,8 @@ def simulate(
         raise ValueError("bore flows must come first in the site's flow list")
     climate = HIGHVELD_CLIMATE if site.site.id == HIGHVELD_SITE_ID else PERTH_CLIMATE
     drivers = make_drivers(start, days, seed, len(bore_cols), BOREFIELD_CAPACITY_M3_PER_H, climate)
+    if anomalies is not None:
+        drivers = anomalies.change_drivers(drivers)
 
     flows = np.zeros((n_steps, len(flow_ids)))
     rules = {r.flow: r for r in site.estimations}
@@ -287,9 +310,12 @@ def simulate(
         / 100
     )
 
+    if anomalies is not None:
+        anomalies.change_flows(flows, col)
+
     store_ids = [s for s in STORES if s in node_ids]
     incidence = _incidence(site, flow_ids, store_ids)
-    storage = _run_controls(
+    storage, states = _run_controls(
         site, flows, col, incidence, store_ids, drivers, rules["tsf_seepage"], seed
     )
     grid, manual = _readings(site, ts_utc, flows, col, storage, store_ids, drivers, seed)
@@ -306,6 +332,7 @@ def simulate(
         drivers=drivers,
         grid_readings=grid,
         manual_readings=manual,
+        control_states=states,
     )
 
 
@@ -374,6 +401,187 @@ def _incidence(site: SiteConfig, flow_ids: list[str], store_ids: list[str]) -> n
     return out
 
 
+@dataclass
+class ControlState:
+    """The stores and the pump controls of ``P`` paths at one instant.
+
+    ``storage`` is (5, P) m3 in ``STORES`` order (an absent pit sump holds 0); the run flags are
+    (P,) bool, ``bores_on`` (P, bores). ``river_left`` (the river licence not yet used that day)
+    and ``seep`` (the day's TSF seepage per interval) are reset at each local midnight.
+    """
+
+    storage: np.ndarray
+    bores_on: np.ndarray
+    river_on: np.ndarray
+    discharge_on: np.ndarray
+    r2p_on: np.ndarray
+    pit_on: np.ndarray
+    tsf_1: np.ndarray
+    tsf_2: np.ndarray
+    river_left: np.ndarray
+    seep: np.ndarray
+
+    FLAGS = ("river_on", "discharge_on", "r2p_on", "pit_on", "tsf_1", "tsf_2")
+
+    @classmethod
+    def initial(cls, storage: np.ndarray, n_bores: int) -> ControlState:
+        """Every pump off: the state of the first instant of a simulation."""
+        n_paths = storage.shape[1]
+        off = np.zeros(n_paths, dtype=bool)
+        return cls(
+            storage=storage.astype("float64"),
+            bores_on=np.zeros((n_paths, n_bores), dtype=bool),
+            **{flag: off.copy() for flag in cls.FLAGS},
+            river_left=np.zeros(n_paths),
+            seep=np.zeros(n_paths),
+        )
+
+    def take(self, path: int, n_paths: int) -> ControlState:
+        """Path ``path`` repeated ``n_paths`` times."""
+
+        def rep(a: np.ndarray) -> np.ndarray:
+            return np.repeat(a[..., path : path + 1], n_paths, axis=-1)
+
+        return ControlState(
+            storage=rep(self.storage),
+            bores_on=np.repeat(self.bores_on[path : path + 1], n_paths, axis=0),
+            **{flag: rep(getattr(self, flag)) for flag in self.FLAGS},
+            river_left=rep(self.river_left),
+            seep=rep(self.seep),
+        )
+
+
+class _Controls:
+    """The demo's pump controls and operating rules, stepped over many paths at once.
+
+    Switch points are fractions of capacity. The raw water transfer (variable speed) holds the
+    PWD at 60 %, correcting a deviation over about 6 hours. The return water dam pump runs from
+    60 % down to 25 %, but not while the PWD is above 80 %. The two TSF return pumps start at
+    41 % and 44 % of the decant pond and stop 2 points lower, or when the return dam is full.
+    The pit pump runs from 45 % down to 20 %. Bores start one by one as the RWD falls below
+    45-65 % and stop 10 points higher; the river pump runs below 40 % (to 50 %) within the day's
+    licence; in May-October the RWD discharges to the creek above 72 % (to 68 %).
+
+    Every store and flag is an array over a leading paths axis; the scalar simulation is one path.
+    """
+
+    def __init__(
+        self, site: SiteConfig, store_ids: list[str], drivers: Drivers, seepage: EstimationRule
+    ) -> None:
+        self.n_stores = len(store_ids)
+        self.cap = {s: float(site.node(s).capacity_m3 or 0.0) for s in store_ids}
+        self.seep_curve = store_curve(site, seepage.params["node"])
+        self.seep_pct = float(seepage.params["rate_pct_per_month"])
+        self.duty = {f: q * STEP_HOURS for f, q in PUMP_MAX_M3_PER_H.items()}
+        availability = np.array(drivers.climate.river_availability)
+        self.river_cap = RIVER_LICENCE_M3_PER_DAY * availability[drivers.month - 1]
+        self.drivers = drivers
+        self.wet_season = drivers.wet_season
+
+    def run_day(
+        self,
+        state: ControlState,
+        d: int,
+        exo: np.ndarray,
+        storage_out: np.ndarray | None = None,
+        ctrl_out: np.ndarray | None = None,
+        bore_out: np.ndarray | None = None,
+    ) -> None:
+        """Step ``state`` through local day ``d`` (in place).
+
+        ``exo`` is (5, 96, P): each store's net change per interval from the flows that are
+        already known (``STORES`` order; zeros for an absent pit sump). Optional outputs, filled
+        per interval of the day: ``storage_out`` (96, P, stores) at the start of each interval,
+        ``ctrl_out`` (96, P, len(CONTROLLED)) and ``bore_out`` (96, P, bores).
+        """
+        drivers, duty = self.drivers, self.duty
+        # constants as 0-d arrays: numpy combines those with small arrays fastest
+        c_rwd, c_pwd, c_ret, c_tsf, c_pit = (_k(self.cap.get(s, 1.0)) for s in STORES)
+        pwd_r2p_max, pwd_target = _k(0.80 * c_pwd), _k(0.60 * c_pwd)
+        ret_max = _k(0.90 * c_ret)
+        d_pit, d_r2p = _k(duty["pit_to_rwd"]), _k(duty["retwd_to_pwd"])
+        d_ret, d_trf = _k(duty["tsf_to_retwd"] / 2), _k(duty["rwd_to_pwd"])
+        d_river, d_dis = _k(duty["river_to_rwd"]), _k(duty["rwd_to_discharge"])
+        zero, one, hours = _k(0.0), _k(1.0), _k(24)
+        k45, k20, k60, k25 = _k(0.45), _k(0.20), _k(0.60), _k(0.25)
+        k41, k39, k44, k42 = _k(0.41), _k(0.39), _k(0.44), _k(0.42)
+        k50, k72, k68 = _k(0.50), _k(0.72), _k(0.68)
+        start_at = drivers.bore_start_fraction
+        stop_at = start_at + 0.10
+        s_rwd, s_pwd, s_ret, s_tsf, s_pit = state.storage
+        river_on, discharge_on, r2p_on = state.river_on, state.discharge_on, state.r2p_on
+        pit_on, tsf_1, tsf_2, bores_on = state.pit_on, state.tsf_1, state.tsf_2, state.bores_on
+
+        day = drivers.dates[d]
+        opening = gauged_volume(self.seep_curve, s_tsf)
+        seep = opening * self.seep_pct / 100 / _days_in_month(day) / STEPS_PER_DAY
+        river_left = np.full(s_rwd.shape, float(self.river_cap[d]))
+        bore_step = drivers.bore_rate_m3_per_h[d] * STEP_HOURS
+        available = drivers.bore_available[d]
+        is_wet = bool(self.wet_season[d])
+        if not is_wet:
+            discharge_on = np.zeros_like(discharge_on)
+            discharge = zero * discharge_on
+        for j in range(STEPS_PER_DAY):
+            e_rwd, e_pwd, e_ret, e_tsf, e_pit = exo[:, j]
+            if storage_out is not None:
+                # the pit sump is last in STORES, so a site without one records the first four
+                row = storage_out[j]
+                row[:, 0], row[:, 1], row[:, 2], row[:, 3] = s_rwd, s_pwd, s_ret, s_tsf
+                if self.n_stores > 4:
+                    row[:, 4] = s_pit
+            pit_on = _hysteresis(pit_on, s_pit / c_pit, k45, k20)
+            pit = np.where(pit_on, np.minimum(d_pit, s_pit + e_pit), zero)
+
+            r2p_on = _hysteresis(r2p_on, s_ret / c_ret, k60, k25) & (s_pwd < pwd_r2p_max)
+            r2p = d_r2p * r2p_on
+            tsf_fill = s_tsf / c_tsf
+            tsf_1 = _hysteresis(tsf_1, tsf_fill, k41, k39)
+            tsf_2 = _hysteresis(tsf_2, tsf_fill, k44, k42)
+            ret = d_ret * (tsf_1.astype(np.int64) + tsf_2)
+            # never overfill the return water dam: cap at 90 % after this interval
+            ret = np.minimum(ret, np.maximum(ret_max - s_ret - e_ret + r2p, zero))
+
+            trf = (pwd_target - s_pwd) / hours - e_pwd - r2p
+            trf = np.minimum(np.maximum(trf, zero), d_trf)
+
+            fill = s_rwd / c_rwd
+            column = fill[:, None]
+            bores_on = ((column < start_at) | (bores_on & (column <= stop_at))) & available
+            bore_flow = np.where(bores_on, bore_step, zero)
+            river_on = _hysteresis(river_on, one - fill, k60, k50)
+            river = np.where(river_on, np.minimum(d_river, river_left), zero)
+            river_left = river_left - river
+            if is_wet:
+                discharge_on = _hysteresis(discharge_on, fill, k72, k68)
+                discharge = d_dis * discharge_on
+
+            if ctrl_out is not None:
+                row = ctrl_out[j]
+                row[:, 0], row[:, 1], row[:, 2], row[:, 3] = river, trf, r2p, ret
+                row[:, 4], row[:, 5], row[:, 6] = pit, discharge, seep
+            if bore_out is not None:
+                bore_out[j] = bore_flow
+            s_rwd = s_rwd + (e_rwd + bore_flow.sum(axis=1) + river + pit - trf - discharge)
+            s_pwd = s_pwd + (e_pwd + trf + r2p)
+            s_ret = s_ret + (e_ret + ret - r2p)
+            s_tsf = s_tsf + (e_tsf - ret - seep)
+            s_pit = s_pit + (e_pit - pit)
+        state.storage = np.stack((s_rwd, s_pwd, s_ret, s_tsf, s_pit))
+        state.river_on, state.discharge_on, state.r2p_on = river_on, discharge_on, r2p_on
+        state.pit_on, state.tsf_1, state.tsf_2, state.bores_on = pit_on, tsf_1, tsf_2, bores_on
+        state.river_left, state.seep = river_left, seep
+
+
+def _store_rows(exo: np.ndarray, store_ids: list[str]) -> np.ndarray:
+    """(stores, ...) in ``store_ids`` order -> (5, ...) in ``STORES`` order, zeros where absent."""
+    out = np.zeros((len(STORES), *exo.shape[1:]))
+    for i, s in enumerate(STORES):
+        if s in store_ids:
+            out[i] = exo[store_ids.index(s)]
+    return out
+
+
 def _run_controls(
     site: SiteConfig,
     flows: np.ndarray,
@@ -383,111 +591,55 @@ def _run_controls(
     drivers: Drivers,
     seepage: EstimationRule,
     seed: int,
-) -> np.ndarray:
-    """Step the stores through time with the site's pump controls; fills the controlled flows.
-
-    Switch points are fractions of capacity. The raw water transfer (variable speed) holds the
-    PWD at 60 %, correcting a deviation over about 6 hours. The return water dam pump runs from
-    60 % down to 25 %, but not while the PWD is above 80 %. The two TSF return pumps start at
-    41 % and 44 % of the decant pond and stop 2 points lower, or when the return dam is full.
-    The pit pump runs from 45 % down to 20 %. Bores start one by one as the RWD falls below
-    45-65 % and stop 10 points higher; the river pump runs below 40 % (to 50 %) within the day's
-    licence; in May-October the RWD discharges to the creek above 72 % (to 68 %).
-    """
+) -> tuple[np.ndarray, list[ControlState]]:
+    """Step the stores through time with the site's pump controls (:class:`_Controls`, one
+    path); fills the controlled flows. Returns the storage and the control state at each local
+    midnight (``days + 1``), from which :func:`demo.physics.simulate_paths` continues."""
     n_steps = flows.shape[0]
-    cap = {s: float(site.node(s).capacity_m3 or 0.0) for s in store_ids}
-    seep_curve = store_curve(site, seepage.params["node"])
-    seep_pct = float(seepage.params["rate_pct_per_month"])
-    duty = {f: q * STEP_HOURS for f, q in PUMP_MAX_M3_PER_H.items()}
-    availability = np.array(drivers.climate.river_availability)
-    river_cap = RIVER_LICENCE_M3_PER_DAY * availability[drivers.month - 1]
-    controlled = [name for name in CONTROLLED if name in col]
-    for name in controlled:
-        flows[:, col[name]] = 0.0
+    days = n_steps // STEPS_PER_DAY
+    controls = _Controls(site, store_ids, drivers, seepage)
+    for name in CONTROLLED:
+        if name in col:
+            flows[:, col[name]] = 0.0
     nb = drivers.bore_rate_m3_per_h.shape[1]
     flows[:, :nb] = 0.0
     # net change each store gets from the flows that are already known; a site without a pit
     # sump runs the same controls on an empty, inflow-free sump whose pump never starts
-    exo = (flows @ incidence.T).T.tolist()
-    no_flow = [0.0] * n_steps
-    e_rwd, e_pwd, e_ret, e_tsf, e_pit = (
-        exo[store_ids.index(s)] if s in store_ids else no_flow for s in STORES
+    exo = _store_rows((flows @ incidence.T).T, store_ids).reshape(
+        len(STORES), days, STEPS_PER_DAY, 1
     )
 
-    storage = np.empty((n_steps + 1, len(store_ids)))
     rng = stream(seed, "initial_storage")
-    s_rwd, s_pwd, s_ret, s_tsf, s_pit = (
-        cap.get(s, 0.0) * INITIAL_FILL[s] * (1 + 0.05 * rng.uniform(-1, 1)) for s in STORES
-    )
-    c_rwd, c_pwd, c_ret, c_tsf, c_pit = (cap.get(s, 1.0) for s in STORES)
-    start_at = drivers.bore_start_fraction
-    stop_at = start_at + 0.10
-    bores_on = np.zeros(nb, dtype=bool)
-    river_on = discharge_on = r2p_on = pit_on = tsf_1 = tsf_2 = False
-    ctrl = np.zeros((n_steps, len(CONTROLLED)))
-    seep = river_left = 0.0
-    bore_step = np.zeros(nb)
-    available = np.ones(nb, dtype=bool)
-    is_wet = False
-    wet_season = drivers.wet_season
-    for k in range(n_steps):
-        # the pit sump is last in STORES, so a site without one records the first four
-        storage[k] = (s_rwd, s_pwd, s_ret, s_tsf, s_pit)[: len(store_ids)]
-        if k % STEPS_PER_DAY == 0:
-            d = k // STEPS_PER_DAY
-            day = drivers.dates[d]
-            opening = float(gauged_volume(seep_curve, np.array(s_tsf)))
-            seep = opening * seep_pct / 100 / _days_in_month(day) / STEPS_PER_DAY
-            river_left = float(river_cap[d])
-            bore_step = drivers.bore_rate_m3_per_h[d] * STEP_HOURS
-            available = drivers.bore_available[d]
-            is_wet = bool(wet_season[d])
-
-        pit_on = _hysteresis(pit_on, s_pit / c_pit, 0.45, 0.20)
-        pit = min(duty["pit_to_rwd"], s_pit + e_pit[k]) if pit_on else 0.0
-
-        r2p_on = _hysteresis(r2p_on, s_ret / c_ret, 0.60, 0.25) and s_pwd < 0.80 * c_pwd
-        r2p = duty["retwd_to_pwd"] if r2p_on else 0.0
-        tsf_fill = s_tsf / c_tsf
-        tsf_1 = _hysteresis(tsf_1, tsf_fill, 0.41, 0.39)
-        tsf_2 = _hysteresis(tsf_2, tsf_fill, 0.44, 0.42)
-        ret = duty["tsf_to_retwd"] / 2 * (tsf_1 + tsf_2)
-        # never overfill the return water dam: cap at 90 % after this interval
-        ret = min(ret, max(0.90 * c_ret - s_ret - e_ret[k] + r2p, 0.0))
-
-        trf = (0.60 * c_pwd - s_pwd) / 24 - e_pwd[k] - r2p
-        trf = min(max(trf, 0.0), duty["rwd_to_pwd"])
-
-        fill = s_rwd / c_rwd
-        bores_on = ((fill < start_at) | (bores_on & (fill <= stop_at))) & available
-        bore_flow = np.where(bores_on, bore_step, 0.0)
-        flows[k, :nb] = bore_flow
-        river_on = _hysteresis(river_on, 1.0 - fill, 0.60, 0.50)
-        river = min(duty["river_to_rwd"], river_left) if river_on else 0.0
-        river_left -= river
-        discharge_on = is_wet and _hysteresis(discharge_on, fill, 0.72, 0.68)
-        discharge = duty["rwd_to_discharge"] if discharge_on else 0.0
-
-        ctrl[k] = (river, trf, r2p, ret, pit, discharge, seep)
-        s_rwd += e_rwd[k] + float(bore_flow.sum()) + river + pit - trf - discharge
-        s_pwd += e_pwd[k] + trf + r2p
-        s_ret += e_ret[k] + ret - r2p
-        s_tsf += e_tsf[k] - ret - seep
-        s_pit += e_pit[k] - pit
-    storage[n_steps] = (s_rwd, s_pwd, s_ret, s_tsf, s_pit)[: len(store_ids)]
+    initial = [
+        controls.cap.get(s, 0.0) * INITIAL_FILL[s] * (1 + 0.05 * rng.uniform(-1, 1)) for s in STORES
+    ]
+    state = ControlState.initial(np.array(initial)[:, None], nb)
+    storage = np.empty((n_steps + 1, 1, len(store_ids)))
+    ctrl = np.zeros((n_steps, 1, len(CONTROLLED)))
+    bores = np.zeros((n_steps, 1, nb))
+    states = []
+    for d in range(days):
+        states.append(replace(state))
+        day = slice(d * STEPS_PER_DAY, (d + 1) * STEPS_PER_DAY)
+        controls.run_day(state, d, exo[:, d], storage[day], ctrl[day], bores[day])
+    states.append(replace(state))
+    storage[n_steps] = state.storage[: len(store_ids)].T
+    flows[:, :nb] = bores[:, 0]
     for i, name in enumerate(CONTROLLED):
         if name in col:
-            flows[:, col[name]] = ctrl[:, i]
-    return storage
+            flows[:, col[name]] = ctrl[:, 0, i]
+    return storage[:, 0], states
 
 
-def _hysteresis(on: bool, value: float, start_above: float, stop_below: float) -> bool:
+def _k(value: float) -> np.ndarray:
+    return np.array(value, dtype="float64")
+
+
+def _hysteresis(
+    on: np.ndarray, value: np.ndarray, start_above: np.ndarray, stop_below: np.ndarray
+) -> np.ndarray:
     """A pump's run state: starts when ``value`` rises above one point, stops below another."""
-    if value > start_above:
-        return True
-    if value < stop_below:
-        return False
-    return on
+    return (value > start_above) | (on & (value >= stop_below))
 
 
 def _days_in_month(day: date) -> int:

@@ -21,7 +21,8 @@ Ground truth, in the site's local days, in ``demo/ground_truth/`` for ``demo_min
 tables): ``flows_daily`` (day, flow_id, volume_m3, method), ``storage_daily`` (day, node_id,
 opening_m3, closing_m3), ``site_daily`` (day, inputs_m3, outputs_m3, delta_storage_m3,
 closure_m3) and ``meters`` (meter_id -> flow_id / node_id, layout, ...); where the site's
-readings carry faults, ``faults.json``.
+readings carry faults, ``faults.json``; with ``faults``, ``demo_mine``'s ``anomalies.json``
+(:mod:`demo.anomalies`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from demo.anomalies import anomaly_records, apply_drift, plan_anomalies
 from demo.drivers import STEPS_PER_DAY
 from demo.faults import (
     DUPLICATE_FIRST,
@@ -112,6 +114,7 @@ class SiteOutput:
     ground_truth_dir: Path
     ground_truth_files: list[Path]
     faults_manifest: Path | None
+    anomalies_manifest: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -231,10 +234,14 @@ def _write_site(
     truth_dir = ground_truth_dir(settings.home, site.site.id)
     truth_dir.mkdir(parents=True, exist_ok=True)
     (truth_dir / "faults.json").unlink(missing_ok=True)
+    (truth_dir / "anomalies.json").unlink(missing_ok=True)
     site.site.data_start = start
     site_file = settings.sites_dir / f"{site.site.id}.yaml"
     site_file.write_text(dump_site(site), encoding="utf-8")
-    sim = simulate(site, start=start, days=days, seed=seed)
+    # the analytics' anomalies go with every recorded fault kind (demo_mine under --faults)
+    anomalies = site.site.id == SITE_ID and kinds == frozenset(KINDS)
+    anomaly_plan = plan_anomalies(site, start, days, seed) if anomalies else None
+    sim = simulate(site, start=start, days=days, seed=seed, anomalies=anomaly_plan)
 
     layout_meters = {
         layout: [m for m in site.meters if meter_layout(m) == layout]
@@ -247,6 +254,8 @@ def _write_site(
         plan = plan_faults(sim, [m.id for m in layout_meters[LOGGER_LAYOUT]], kinds)
         apply_reading_faults(plan, sim, readings)
         records += reading_fault_records(plan, sim, readings)
+    if anomaly_plan is not None:
+        apply_drift(anomaly_plan, readings)
 
     landing = settings.landing
     scada_files, n_scada = _write_scada(
@@ -264,6 +273,12 @@ def _write_site(
         ordered = sorted(records, key=lambda f: (f.file, f.start_utc or "", f.kind, f.line or 0))
         text = json.dumps([f.as_dict() for f in ordered], indent=2)
         manifest.write_text(text + "\n", encoding="utf-8")
+    anomaly_manifest = None
+    if anomalies:
+        anomaly_manifest = truth_dir / "anomalies.json"
+        entries = anomaly_records(anomaly_plan, sim) if anomaly_plan is not None else []
+        text = json.dumps([a.as_dict() for a in entries], indent=2)
+        anomaly_manifest.write_text(text + "\n", encoding="utf-8")
     return SiteOutput(
         site_id=site.site.id,
         site_file=site_file,
@@ -273,6 +288,7 @@ def _write_site(
         ground_truth_dir=truth_dir,
         ground_truth_files=truth_files,
         faults_manifest=manifest,
+        anomalies_manifest=anomaly_manifest,
     )
 
 
