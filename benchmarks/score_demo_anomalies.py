@@ -62,8 +62,10 @@ def main() -> int:
         home = Path(tempfile.mkdtemp(prefix="siteledger-anomalies-"))
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "cli.main", "--home", str(home), "demo", "run"]
-            + ["--days", str(args.days), "--faults"],
+            [
+                *(sys.executable, "-m", "cli.main", "--home", str(home)),
+                *("demo", "run", "--days", str(args.days), "--faults"),
+            ],
             cwd=ROOT,
             check=True,
         )
