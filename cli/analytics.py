@@ -122,6 +122,32 @@ def analytics_models(ctx: click.Context, site_id: str | None, show_all: bool) ->
         console.print(f"{row.series_id}: {row.status}: {row.reason}")
 
 
+@analytics.command("check")
+@click.pass_context
+def analytics_check(ctx: click.Context) -> None:
+    """Validate the home's analytics.yaml and scenario files; every problem as file:line."""
+    from ml.service import load_home_scenarios
+    from ml.settings import SETTINGS_FILE, SiteConfigError, load_analytics_settings
+
+    settings = _settings(ctx)
+    problems: list[str] = []
+    try:
+        cfg = load_analytics_settings(settings.home)
+    except SiteConfigError as exc:
+        problems.extend(str(p) for p in exc.problems)
+    else:
+        scenarios, scenario_problems = load_home_scenarios(settings, cfg)
+        problems.extend(scenario_problems)
+        targets = ", ".join(f"{t.name} ({t.horizon_days} d)" for t in cfg.forecasts.targets)
+        click.echo(f"forecast targets: {targets}")
+        click.echo(f"scenarios: {', '.join(s.id for s in scenarios) or '(none)'}")
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in the analytics settings")
+    click.echo(f"{settings.home / SETTINGS_FILE}: ok")
+
+
 @analytics.command("retrain")
 @click.pass_context
 def analytics_retrain(ctx: click.Context) -> None:

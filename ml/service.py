@@ -40,6 +40,7 @@ from ml.overflow import StoreModel, fit_store_model, overflow_risk_detail
 from ml.registry import ModelEntry, ModelRegistry
 from ml.scenarios import BASE, Scenario, load_scenarios, project
 from ml.settings import AnalyticsSettings, ForecastTarget, load_analytics_settings
+from ml.tables import TABLES
 from ml.weather import RainModel, fit_rain_model
 from siteledger.settings import Settings
 from siteledger.site.curves import volume_to_level
@@ -69,6 +70,8 @@ class AnalyticsResult:
     trained: list[ModelEntry] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     as_of: dt.date | None = None
+    # problems of analytics.yaml (the analytics did not run) and of scenario files (skipped)
+    problems: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {name: len(frame) for name, frame in self.tables.items()}
@@ -187,8 +190,33 @@ def run_analytics(
     from the build warehouse, and write the analytics tables into it."""
     now = now or dt.datetime.now(dt.UTC)
     say = progress or (lambda _msg: None)
-    cfg = load_analytics_settings(settings.home)
     result = AnalyticsResult()
+    try:
+        cfg = load_analytics_settings(settings.home)
+    except SiteConfigError as exc:
+        # a typo in the analytics settings must not hold back the water data's publish, nor
+        # let the analytics run on settings nobody asked for: they wait for a valid file
+        result.problems = [str(p) for p in exc.problems]
+        result.tables = {
+            name: pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+            for name, columns in TABLES.items()
+        }
+        result.tables["fct_analytics_status"] = _typed(
+            pd.DataFrame(
+                [
+                    {
+                        "analysis": "settings",
+                        "site_id": None,
+                        "series_id": None,
+                        "status": "invalid_settings",
+                        "reason": "; ".join(result.problems),
+                    }
+                ]
+            )
+        )
+        if write:
+            write_build_tables(settings, result.tables)
+        return result
     db = db_path or settings.build_db
     with duckdb.connect(str(db), read_only=True) as con:
         metrics = ms.read_metrics(con)
@@ -226,8 +254,10 @@ def run_analytics(
     result.seconds["forecasts"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    scenarios, scenario_problems = load_home_scenarios(settings, cfg)
+    result.problems.extend(scenario_problems)
     risk, outlook, scenario_rows = _overflow_and_scenarios(
-        by_series, stores, rain_models, settings, cfg
+        by_series, stores, rain_models, scenarios, cfg
     )
     result.tables["fct_overflow_risk"] = risk
     result.tables["fct_store_outlook_daily"] = outlook
@@ -494,10 +524,10 @@ def _overflow_and_scenarios(
     by_series: Mapping[str, pd.DataFrame],
     stores: pd.DataFrame,
     rain_models: Mapping[str, RainModel],
-    settings: Settings,
+    home_scenarios: list[Scenario],
     cfg: AnalyticsSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    scenarios = [BASE, *(s for s in _scenarios(settings, cfg) if not s.is_base)]
+    scenarios = [BASE, *(s for s in home_scenarios if not s.is_base)]
     risks: list[pd.DataFrame] = []
     outlooks: list[pd.DataFrame] = []
     projections: list[pd.DataFrame] = []
@@ -567,15 +597,20 @@ def _overflow_and_scenarios(
     return _concat(risks, RISK_COLUMNS), _concat(outlooks, None), scenario_frame
 
 
-def _scenarios(settings: Settings, cfg: AnalyticsSettings) -> list[Scenario]:
+def load_home_scenarios(
+    settings: Settings, cfg: AnalyticsSettings
+) -> tuple[list[Scenario], list[str]]:
+    """The scenarios of the home's scenario files; a bad file is skipped, its problems
+    returned (``file:line: key: reason``)."""
     folder = settings.home / cfg.scenarios_dir
     found: list[Scenario] = []
+    problems: list[str] = []
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
             found.extend(load_scenarios(path))
         except SiteConfigError as exc:
-            log.warning("scenario file skipped: %s", exc)
-    return found
+            problems.extend(str(p) for p in exc.problems)
+    return found, problems
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str] | None) -> pd.DataFrame:

@@ -20,6 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from siteledger.site.loader import SiteConfigError, parse_model_text, read_config_text
 
 SETTINGS_FILE = "analytics.yaml"
+AnomalyMethod = Literal["robust_z", "pattern_break", "isolation_forest", "rolling_3sigma"]
+DEFAULT_ANOMALY_METHODS: tuple[AnomalyMethod, ...] = (
+    "robust_z",
+    "pattern_break",
+    "isolation_forest",
+)
 
 
 class _Model(BaseModel):
@@ -78,9 +84,7 @@ class AnomalySettings(_Model):
     )
     robust_z_threshold: float = Field(4.0, gt=0)
     isolation_contamination: float = Field(0.01, gt=0, le=0.5)
-    methods: list[Literal["robust_z", "pattern_break", "isolation_forest", "rolling_3sigma"]] = (
-        Field(default_factory=lambda: ["robust_z", "pattern_break", "isolation_forest"])
-    )
+    methods: list[AnomalyMethod] = Field(default_factory=lambda: list(DEFAULT_ANOMALY_METHODS))
 
 
 class AnalyticsSettings(_Model):

@@ -66,6 +66,8 @@ def analytics(context: AssetExecutionContext, siteledger: SiteledgerHome, config
         retrain=config.retrain,
         progress=context.log.info,
     )
+    for problem in result.problems:
+        context.log.error(problem)
     for key in ANALYTICS:
         yield MaterializeResult(asset_key=key, metadata=_metadata(key.path[-1], result))
 
@@ -73,6 +75,8 @@ def analytics(context: AssetExecutionContext, siteledger: SiteledgerHome, config
 def _metadata(table: str, result: AnalyticsResult) -> dict[str, Any]:
     frame = result.tables[table]
     meta: dict[str, Any] = {"dagster/row_count": len(frame), "as_of": str(result.as_of)}
+    if result.problems:
+        meta["problems"] = MetadataValue.json(result.problems)
     if table == "fct_forecast_status":
         meta["status"] = MetadataValue.json(result.status_counts())
     if table == "fct_model_registry":

@@ -31,7 +31,8 @@ def _publish(settings: Settings, as_of: dt.date, rows: list[tuple[int, float, fl
         )
         for horizon, spill, short in rows:
             con.execute(
-                "insert into fct_overflow_risk values ('s1', 'dam', ?, ?, ?, ?, ?, 20000, 'ok', '')",
+                "insert into fct_overflow_risk "
+                "values ('s1', 'dam', ?, ?, ?, ?, ?, 20000, 'ok', '')",
                 [as_of, horizon, max(spill, 0.5), spill, short],
             )
 
