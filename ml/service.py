@@ -35,6 +35,7 @@ from ml import series as ms
 from ml.anomalies import AnomalyConfig, detect_with_status
 from ml.backtest import bootstrap_rain_generator, rolling_origin
 from ml.changepoints import change_points
+from ml.decompose import decompose_all
 from ml.forecast import FittedModel, ForecastConfig, fit, forecast
 from ml.overflow import StoreModel, fit_store_model, overflow_risk_detail
 from ml.registry import ModelEntry, ModelRegistry
@@ -51,6 +52,7 @@ from siteledger.warehouse import write_build_tables
 log = logging.getLogger(__name__)
 
 RAIN_METRIC = "rain_mm"
+MIN_DECOMPOSITION_DAYS = 28
 NODE_BALANCE_METRICS = (
     "closing_storage_m3",
     "inflow_m3",
@@ -268,10 +270,15 @@ def run_analytics(
     anomalies, changes, scan_status = _anomalies(metrics, evidence, cfg)
     result.tables["fct_anomalies"] = anomalies
     result.tables["fct_change_points"] = changes
-    result.tables["fct_analytics_status"] = pd.concat(
-        [_forecast_status_rows(status), scan_status], ignore_index=True
-    )
     result.seconds["anomalies"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    decomposition, decomposition_status = _decomposition(metrics, cfg)
+    result.tables["fct_metric_decomposition"] = decomposition
+    result.tables["fct_analytics_status"] = pd.concat(
+        [_forecast_status_rows(status), scan_status, decomposition_status], ignore_index=True
+    )
+    result.seconds["decomposition"] = time.perf_counter() - clock
 
     result.tables = {name: _typed(frame) for name, frame in result.tables.items()}
     if write:
@@ -618,6 +625,33 @@ def _concat(frames: list[pd.DataFrame], columns: list[str] | None) -> pd.DataFra
         out = pd.concat(frames, ignore_index=True)
         return out[columns] if columns else out
     return pd.DataFrame(columns=columns or ["site_id"])
+
+
+# -- decomposition --------------------------------------------------------------------------
+def _decomposition(
+    metrics: pd.DataFrame, cfg: AnalyticsSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trend, weekly and annual seasonality and residual of the chosen metrics, per day."""
+    chosen = metrics[metrics["metric"].isin(cfg.decomposition.metrics)]
+    frames: list[pd.DataFrame] = []
+    status: list[dict[str, Any]] = []
+    for series_id, group in chosen.groupby("series_id", sort=True):
+        site = str(group["site_id"].iloc[0])
+        row = {"analysis": "decomposition", "site_id": site, "series_id": series_id}
+        if group["value"].notna().sum() < MIN_DECOMPOSITION_DAYS:
+            reason = f"fewer than {MIN_DECOMPOSITION_DAYS} observed days"
+            status.append({**row, "status": "too_short", "reason": reason})
+            continue
+        try:
+            part = decompose_all(group[["series_id", "day", "value"]])
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            status.append({**row, "status": "failed", "reason": str(exc)})
+            continue
+        part.insert(0, "site_id", site)
+        frames.append(part)
+        status.append({**row, "status": "ok", "reason": ""})
+    columns = ["analysis", "site_id", "series_id", "status", "reason"]
+    return _concat(frames, None), pd.DataFrame(status, columns=columns)
 
 
 # -- anomalies --------------------------------------------------------------------------------

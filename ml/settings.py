@@ -87,8 +87,15 @@ class AnomalySettings(_Model):
     methods: list[AnomalyMethod] = Field(default_factory=lambda: list(DEFAULT_ANOMALY_METHODS))
 
 
+class DecompositionSettings(_Model):
+    metrics: list[str] = Field(
+        default_factory=lambda: ["closing_storage_m3", "demand_m3", "inputs_m3", "outputs_m3"]
+    )
+
+
 class AnalyticsSettings(_Model):
     forecasts: ForecastSettings = Field(default_factory=ForecastSettings)
+    decomposition: DecompositionSettings = Field(default_factory=DecompositionSettings)
     overflow: OverflowSettings = Field(default_factory=OverflowSettings)
     anomalies: AnomalySettings = Field(default_factory=AnomalySettings)
     scenarios_dir: str = Field("scenarios", description="folder of scenario files, in the home")

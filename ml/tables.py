@@ -149,8 +149,19 @@ TABLES: dict[str, dict[str, str]] = {
         "shift": "mean_after - mean_before.",
         "shift_sigma": "The shift in robust standard deviations of the residual.",
     },
+    "fct_metric_decomposition": {
+        "site_id": "Site id.",
+        "series_id": "The series: {site_id}/{scope}/{scope_id}/{metric} (the metrics of "
+        "analytics.yaml's decomposition, by default store volumes, demand, inputs, outputs).",
+        "day": "Day (site-local).",
+        "value": "The series' value (null on a missing day).",
+        "trend": "Linear trend, fitted robustly with the seasonal terms.",
+        "seasonal_weekly": "Weekly seasonal component (3 harmonics).",
+        "seasonal_annual": "Annual seasonal component (2 harmonics; 0 with less than 300 days).",
+        "residual": "value - trend - seasonal_weekly - seasonal_annual.",
+    },
     "fct_analytics_status": {
-        "analysis": "forecast or anomalies.",
+        "analysis": "forecast, anomalies, decomposition or settings.",
         "site_id": "Site id.",
         "series_id": "The series.",
         "status": "ok, or why the series was skipped (too_short, constant, intermittent, "

@@ -29,6 +29,7 @@ ANALYTICS = tuple(
         "fct_scenario_projection",
         "fct_anomalies",
         "fct_change_points",
+        "fct_metric_decomposition",
         "fct_analytics_status",
     )
 )

@@ -34,6 +34,8 @@ DESCRIPTIONS = {
     "cause.",
     "fct_change_points": "Level shifts in daily metrics (change points of the deseasonalised "
     "series).",
+    "fct_metric_decomposition": "Trend, weekly and annual seasonality and residual of store "
+    "volumes, demand, inputs and outputs per day.",
     "fct_analytics_status": "Per series and analysis: ok, or why it was skipped.",
 }
 METRIC_MART = next((k for k in MART_KEYS if k.path[-1] == "fct_metric_daily"), None)

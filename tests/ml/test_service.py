@@ -148,6 +148,16 @@ def test_one_run_writes_every_table_with_a_status_for_every_series(home: Setting
     # the probabilities within 30 days include those within a day
     assert risk.loc[("dam", 30), "p_above_80"] >= risk.loc[("dam", 1), "p_above_80"]
 
+    # the dam's storage decomposed: trend + seasonal parts + residual give the value back
+    parts = result.tables["fct_metric_decomposition"]
+    dam_parts = parts[parts["series_id"] == "s1/node/dam/closing_storage_m3"]
+    assert len(dam_parts) == DAYS
+    rebuilt = dam_parts[["trend", "seasonal_weekly", "seasonal_annual", "residual"]].sum(axis=1)
+    assert np.allclose(rebuilt, dam_parts["value"])
+    # the annual cycle's amplitude (8 000 m3) is in the annual part, not the residual
+    assert dam_parts["seasonal_annual"].max() - dam_parts["seasonal_annual"].min() > 12_000
+    assert set(scan.loc[scan["analysis"] == "decomposition", "status"]) == {"ok"}
+
     scenarios = result.tables["fct_scenario_projection"]
     assert set(scenarios["scenario_id"]) == {"base"}
 
