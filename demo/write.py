@@ -196,6 +196,9 @@ def write_demo(
         if DROP_NAME.match(old.name):
             old.unlink()
     settings.organisation_file.write_text(_organisation_yaml(start), encoding="utf-8")
+    scenarios = settings.home / "scenarios"
+    scenarios.mkdir(exist_ok=True)
+    (scenarios / "demo.yaml").write_text(DEMO_SCENARIOS, encoding="utf-8")
     outputs = {}
     for site in build_demo_sites(n_bores):
         if site.site.id not in sites:
@@ -207,6 +210,19 @@ def write_demo(
     return DemoOutput(
         home=settings.home, organisation_file=settings.organisation_file, sites=outputs
     )
+
+
+# what-if scenarios the analytics project beside the base case (docs/analytics.md)
+DEMO_SCENARIOS = """\
+scenarios:
+  - {id: wet_year, name: "Rain +20 %", rain_factor: 1.2}
+  - {id: low_evaporation, name: "Evaporation -10 %", evaporation_factor: 0.9}
+  - {id: dry_year, name: "Dry year (rain -50 %)", rain_factor: 0.5}
+  - id: pit_pump_upgrade
+    name: "Pit pump +500 m3/d to the raw water dam"
+    sites: [demo_mine]
+    pump_m3_per_day: {pit_sump: -500, raw_water_dam: 500}
+"""
 
 
 def _organisation_yaml(start: date) -> str:

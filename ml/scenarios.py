@@ -55,7 +55,8 @@ class Scenario(BaseModel):
       store, negative out of it): a pump rate change, a new transfer, a lost supply;
     - ``replay_year``: rain is that calendar year's recorded rain on the same dates, on every
       path (needs the rain history; ``rain_factor`` still applies);
-    - ``horizon_days``: overrides the projection's horizon.
+    - ``horizon_days``: overrides the projection's horizon;
+    - ``sites``: the sites it applies to (every site when unset).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -68,6 +69,7 @@ class Scenario(BaseModel):
     pump_m3_per_day: dict[str, float] = Field(default_factory=dict)
     replay_year: int | None = Field(None, ge=1800, le=2200)
     horizon_days: int | None = Field(None, ge=1, le=3660)
+    sites: list[str] | None = Field(None, min_length=1)
 
     @field_validator("pump_m3_per_day")
     @classmethod

@@ -569,6 +569,8 @@ def _overflow_and_scenarios(
             outlook.insert(0, "site_id", site)
             outlooks.append(outlook.rename(columns={"step": "horizon_day"}))
         for scenario in scenarios:
+            if scenario.sites is not None and site not in scenario.sites:
+                continue
             try:
                 projected = project(
                     scenario,

@@ -77,6 +77,7 @@ def test_a_bad_scenario_file_is_skipped_alone(home: Settings) -> None:
     (folder / "good.yaml").write_text(
         "scenarios:\n  - {id: wet, name: Wet year, rain_factor: 1.2}\n"
         "  - {id: pump, name: More draw, pump_m3_per_day: {dam: -400}}\n"
+        "  - {id: elsewhere, name: Another site's, rain_factor: 2, sites: [s2]}\n"
     )
     (folder / "bad.yaml").write_text("scenarios:\n  - {id: dry, name: Dry, rain_factor: -1}\n")
     result = run_analytics(home, StateStore(home.state_store_url), now=NOW)
