@@ -36,7 +36,7 @@ def _merge(settings: Settings, partitions) -> Definitions:  # type: ignore[no-un
         ingestion.defs,
         alerts.defs,
         devices.defs,
-        ml.defs,
+        ml.build_defs(partitions),
         water.build_defs(partitions),
         reports.build_defs(partitions),
         Definitions(

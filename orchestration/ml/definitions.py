@@ -3,6 +3,13 @@
 from dagster import Definitions
 
 from orchestration.ml.assets import analytics
-from orchestration.ml.jobs import model_retrain_job, model_retrain_schedule
+from orchestration.ml.jobs import build_model_retrain_schedule, model_retrain_job
+from orchestration.partitions import Partitions
 
-defs = Definitions(assets=[analytics], jobs=[model_retrain_job], schedules=[model_retrain_schedule])
+
+def build_defs(partitions: Partitions) -> Definitions:
+    return Definitions(
+        assets=[analytics],
+        jobs=[model_retrain_job],
+        schedules=[build_model_retrain_schedule(partitions.timezone)],
+    )

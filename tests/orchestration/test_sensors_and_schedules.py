@@ -120,11 +120,12 @@ def model_retrain_schedule(tmp_path: Path) -> None:
     settings = _home(tmp_path)
     home_defs = build_defs(settings)
     schedule = home_defs.resolve_schedule_def("model_retrain_schedule")
-    # the first of the month at 04:00, after the nightly run
-    assert schedule.cron_schedule == "0 4 1 * *"
+    # the first of the month at 03:00: after the nightly run, before the monthly reports
+    assert schedule.cron_schedule == "0 3 1 * *"
+    assert schedule.execution_timezone == "Australia/Perth"  # the sites' zone
     assert schedule.job_name == "model_retrain_job"
     _schedule_request(
-        settings, "model_retrain_schedule", dt.datetime(2025, 8, 1, 4, 0, tzinfo=PERTH)
+        settings, "model_retrain_schedule", dt.datetime(2025, 8, 1, 3, 0, tzinfo=PERTH)
     )
     # every model retrained, whatever its next-retrain date, and the result published
     assert model_retrain_job.config == {"ops": {"analytics": {"config": {"retrain": "all"}}}}
