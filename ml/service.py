@@ -350,12 +350,29 @@ STATUS_COLUMNS = [
     "target",
     "status",
     "reason",
+    "backtest_warning",
     "model_id",
     "model_type",
     "trained_at",
     "last_day",
     "n_days",
 ]
+# a forecast whose backtest is this far off is published with a warning beside it, not hidden
+WARN_MASE = 1.5
+WARN_COVERAGE_95 = 0.8
+
+
+def backtest_warning(backtest: Mapping[str, Any]) -> str:
+    """What a reader should know about a model whose backtest went badly ("" when fine)."""
+    notes = []
+    mase, cover = backtest.get("mase"), backtest.get("coverage_95")
+    if isinstance(mase, (int, float)) and mase == mase and mase > WARN_MASE:
+        notes.append(
+            f"backtest MASE {mase:.2f} (worse than {WARN_MASE} x the seasonal-naive error)"
+        )
+    if isinstance(cover, (int, float)) and cover == cover and cover < WARN_COVERAGE_95:
+        notes.append(f"95 % intervals held {cover:.0%} of actuals in the backtest")
+    return "; ".join(notes)
 
 
 def _curves(settings: Settings) -> dict[tuple[str, str], list[tuple[float, float]]]:
@@ -401,6 +418,7 @@ def _forecasts(
             "trained_at": entry.trained_at if entry else None,
             "last_day": y.index.max().date() if len(y) else None,
             "n_days": int(y.notna().sum()),
+            "backtest_warning": backtest_warning(entry.backtest) if entry else "",
         }
         if entry is None:
             status_rows.append({**row, "status": "no_model", "reason": "not trained yet"})

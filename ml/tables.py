@@ -38,6 +38,9 @@ TABLES: dict[str, dict[str, str]] = {
         "status": "ok, or why there is no forecast: no_model, too_short, constant, gappy, "
         "not_converged, failed.",
         "reason": "The reason in words; empty when ok.",
+        "backtest_warning": "Set when the model's backtest went badly (MASE above 1.5, or 95 % "
+        "intervals holding under 80 % of actuals): the forecast is published, read it with "
+        "this in mind.",
         "model_id": "The series' current model, if any.",
         "model_type": "Its type.",
         "trained_at": "When it was trained.",

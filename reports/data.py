@@ -882,6 +882,7 @@ def _outlook_models(
 ) -> list[dict[str, Any]]:
     """The current model of each of the site's series with its backtest figures (fractions)."""
     targets = {str(r["series_id"]): r.get("target") for r in status_rows}
+    warnings = {str(r["series_id"]): r.get("backtest_warning") or "" for r in status_rows}
     out = []
     for r in registry:
         if not r.get("is_current"):
@@ -899,6 +900,7 @@ def _outlook_models(
                 "coverage_80": _float(r.get("backtest_coverage_80")),
                 "coverage_95": _float(r.get("backtest_coverage_95")),
                 "within_10pct_share": _float(r.get("backtest_within_10pct_share")),
+                "warning": warnings.get(str(r["series_id"]), ""),
                 # days: the published file holds the warehouse's dates (reports read days)
                 **{k: _iso(r.get(k)) for k in ("trained_at", "next_retrain_at")},
             }

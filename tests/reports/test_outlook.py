@@ -136,6 +136,18 @@ def test_the_section_shows_the_figures_as_the_tables_hold_them():
     # scenario names are escaped wherever they appear
     assert "Plant shutdown &lt;2 weeks&gt; &amp; no draw" in section
     assert "<2 weeks>" not in section
+    assert "Read with care" not in section  # no model's backtest went badly
+
+
+def test_a_model_whose_backtest_went_badly_is_shown_with_its_warning():
+    rows = analytics_rows()
+    warning = "95 % intervals held 29% of actuals in the backtest"
+    rows["fct_forecast_status"][0]["backtest_warning"] = warning
+    payload = _payload(_site(rows))
+    warned = [m for m in payload["outlook"]["models"] if m["warning"]]
+    assert [m["series_id"] for m in warned] == [rows["fct_forecast_status"][0]["series_id"]]
+    section = _section(_html(payload))
+    assert f"Read with care</strong> — {warned[0]['label']}: {warning}." in section
 
 
 # -- degrading --------------------------------------------------------------------------------
