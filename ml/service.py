@@ -319,44 +319,8 @@ def _site_rain(metrics: pd.DataFrame) -> dict[str, pd.Series]:
     return {str(site): ms.daily(frame) for site, frame in rain.groupby("site_id")}
 
 
-FORECAST_COLUMNS = [
-    "site_id",
-    "series_id",
-    "target",
-    "scope",
-    "scope_id",
-    "metric",
-    "unit",
-    "model_id",
-    "as_of",
-    "day",
-    "horizon_day",
-    "mean",
-    "lo80",
-    "hi80",
-    "lo95",
-    "hi95",
-    "capacity_m3",
-    "fill_pct_mean",
-    "fill_pct_lo95",
-    "fill_pct_hi95",
-    "level_m_mean",
-    "level_m_lo95",
-    "level_m_hi95",
-]
-STATUS_COLUMNS = [
-    "site_id",
-    "series_id",
-    "target",
-    "status",
-    "reason",
-    "backtest_warning",
-    "model_id",
-    "model_type",
-    "trained_at",
-    "last_day",
-    "n_days",
-]
+FORECAST_COLUMNS = list(TABLES["fct_forecast_daily"])
+STATUS_COLUMNS = list(TABLES["fct_forecast_status"])
 # a forecast whose backtest is this far off is published with a warning beside it, not hidden
 WARN_MASE = 1.5
 WARN_COVERAGE_95 = 0.8
@@ -517,18 +481,7 @@ def _forecast_status_rows(status: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- overflow, shortage and scenarios ---------------------------------------------------------
-RISK_COLUMNS = [
-    "site_id",
-    "node_id",
-    "as_of",
-    "horizon_days",
-    "p_above_80",
-    "p_above_100",
-    "p_below_20",
-    "n_paths",
-    "status",
-    "reason",
-]
+RISK_COLUMNS = list(TABLES["fct_overflow_risk"])
 
 
 def _store_history(by_series: Mapping[str, pd.DataFrame], site: str, node: str) -> pd.DataFrame:
