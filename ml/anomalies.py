@@ -166,6 +166,7 @@ def _detect_one(
     cps: pd.DataFrame | None,
     evidence: pd.DataFrame,
     config: AnomalyConfig,
+    found_change_points: list[dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     parts = deseasonalise(pd.Series(group["value"].to_numpy(), index=group["day"]))
     values = parts["value"].to_numpy(dtype=float)
@@ -198,6 +199,8 @@ def _detect_one(
         found_cps = residual_change_points(days, residual)
         cp_days = pd.DatetimeIndex([r["day"] for r in found_cps])
         cp_shift = [float(str(r["shift_sigma"])) for r in found_cps]
+        if found_change_points is not None:
+            found_change_points.extend({"series_id": series_id, **r} for r in found_cps)
     else:
         cp_days = pd.DatetimeIndex(cps["day"])
         cp_shift = [float(v) for v in cps["shift_sigma"]]
@@ -320,6 +323,7 @@ def detect_with_status(
     evidence: pd.DataFrame | None = None,
     change_points: pd.DataFrame | None = None,
     config: AnomalyConfig | None = None,
+    found_change_points: list[dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Anomalies of every series of a long frame, and one status row per series.
 
@@ -327,7 +331,8 @@ def detect_with_status(
     ``evidence``: ``series_id, day, kind, detail`` with kind ``vee_flag``,
     ``redundancy_disagreement`` or ``manual_source`` (a NaT day applies to every day).
     ``change_points``: the output of ``ml.changepoints.change_points``; None computes them here
-    from the same residual with the defaults.
+    from the same residual with the defaults, for the series that are scanned, and appends them
+    (``series_id`` and the columns of ``change_points``) to ``found_change_points`` when given.
 
     Returns ``(anomalies, status)``: anomalies with the columns ``ANOMALY_COLUMNS`` sorted by
     series and day; status rows ``series_id, status, reason, n_days`` with status ``ok``,
@@ -354,6 +359,7 @@ def detect_with_status(
                 cp_by_series.get(series_id, empty_cp),
                 ev_by_series.get(series_id, empty_ev),
                 config,
+                found_change_points,
             )
         except _SeriesSkipped as skipped:
             status.append(

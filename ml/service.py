@@ -30,11 +30,12 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed  # type: ignore[import-untyped]
 
 from ml import series as ms
 from ml.anomalies import AnomalyConfig, detect_with_status
 from ml.backtest import bootstrap_rain_generator, rolling_origin
-from ml.changepoints import change_points
+from ml.changepoints import COLUMNS as CHANGE_POINT_COLUMNS
 from ml.decompose import decompose_all
 from ml.forecast import FittedModel, ForecastConfig, fit, forecast
 from ml.overflow import StoreModel, fit_store_model, overflow_risk_detail
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 RAIN_METRIC = "rain_mm"
 MIN_DECOMPOSITION_DAYS = 28
+MIN_SERIES_PER_WORKER = 30
 NODE_BALANCE_METRICS = (
     "closing_storage_m3",
     "inflow_m3",
@@ -634,13 +636,27 @@ def _anomalies(
     a = cfg.anomalies
     chosen = metrics[metrics["scope"].isin(a.scopes) & metrics["metric"].isin(a.metrics)]
     frame = chosen[["series_id", "day", "value"]]
-    changes = change_points(frame)
     config = AnomalyConfig(
         robust_z_threshold=a.robust_z_threshold,
         isolation_contamination=a.isolation_contamination,
         methods=tuple(a.methods),
     )
-    anomalies, status = detect_with_status(frame, evidence, changes, config)
+    ids = sorted(frame["series_id"].unique())
+    workers = min(a.workers, max(1, len(ids) // MIN_SERIES_PER_WORKER))
+    # the series are independent: split them over worker processes (each costs ~1 s to start,
+    # worth it from a few dozen series; the IsolationForest fits are most of the time)
+    chunks = [ids[k::workers] for k in range(workers)]
+    if workers > 1:
+        parts = Parallel(n_jobs=workers, backend="loky")(
+            delayed(_scan)(frame[frame["series_id"].isin(c)], evidence, config) for c in chunks
+        )
+    else:
+        parts = [_scan(frame, evidence, config)]
+    anomalies = pd.concat([p[0] for p in parts], ignore_index=True)
+    status = pd.concat([p[1] for p in parts], ignore_index=True).sort_values("series_id")
+    changes = pd.concat([p[2] for p in parts], ignore_index=True)
+    anomalies = anomalies.sort_values(["series_id", "day"], ignore_index=True)
+    changes = changes.sort_values(["series_id", "day"], ignore_index=True)
     site_of = dict(zip(chosen["series_id"], chosen["site_id"], strict=False))
     for table in (anomalies, changes, status):
         table.insert(0, "site_id", table["series_id"].map(site_of))
@@ -648,3 +664,14 @@ def _anomalies(
     scan.insert(0, "analysis", "anomalies")
     keep = ["analysis", "site_id", "series_id", "status", "reason"]
     return anomalies, changes, scan[[c for c in keep if c in scan.columns]]
+
+
+def _scan(
+    frame: pd.DataFrame, evidence: pd.DataFrame, config: AnomalyConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Anomalies, statuses and change points of some series (the change points of the series
+    that are scanned, found on the same residual the anomalies are)."""
+    found: list[dict[str, Any]] = []
+    anomalies, status = detect_with_status(frame, evidence, None, config, found)
+    changes = pd.DataFrame(found, columns=CHANGE_POINT_COLUMNS)
+    return anomalies, status, changes

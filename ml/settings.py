@@ -84,6 +84,7 @@ class AnomalySettings(_Model):
     )
     robust_z_threshold: float = Field(4.0, gt=0)
     isolation_contamination: float = Field(0.01, gt=0, le=0.5)
+    workers: int = Field(2, ge=1, le=64, description="processes the series are split over")
     methods: list[AnomalyMethod] = Field(default_factory=lambda: list(DEFAULT_ANOMALY_METHODS))
 
 
