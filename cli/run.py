@@ -22,6 +22,7 @@ _STEP_LABELS = {
     "water_models": "dbt build: water balance models and their tests",
     "marts__fct_quality_scores_daily": "quality: VEE scores and Great Expectations suites",
     "warehouse__build": "auditing the build",
+    "analytics": "analytics: forecasts, overflow risk, scenarios, anomalies",
     "warehouse__published": "publishing the warehouse",
 }
 
@@ -126,6 +127,20 @@ class RunReport:
                 f"{scores['days_scored']} days in {scores['seconds']:.1f} s "
                 f"({statuses or 'no closed days'})"
             )
+        forecasts = latest.get("marts/fct_forecast_status")
+        if forecasts is not None:
+            registry = latest.get("marts/fct_model_registry", {})
+            risk = latest.get("marts/fct_overflow_risk", {})
+            anomalies = latest.get("marts/fct_anomalies", {})
+            statuses = ", ".join(f"{n} {st}" for st, n in sorted(forecasts["status"].items()))
+            self.console.print(
+                f"analytics: forecasts {statuses or 'none'} "
+                f"({registry.get('trained_this_run', 0)} trainings this run); "
+                f"overflow risk {risk.get('dagster/row_count', 0)} rows; "
+                f"{anomalies.get('dagster/row_count', 0)} anomalies  (siteledger analytics models)"
+            )
+            for problem in forecasts.get("problems", []):
+                self.console.print(f"  analytics settings: {problem}")
         published = latest.get("warehouse/published")
         if published is not None:
             tables = published["tables"]
