@@ -241,10 +241,11 @@ def run_analytics(
         if retrain == "none"
         else registry.due(series_ids, now)
     )
+    capacity = _capacities(stores)
     for target in targets:
         if target.series_id in due:
             say(f"training {target.series_id}")
-            y = ms.daily(by_series[target.series_id])
+            y = _target_values(by_series, target, capacity)
             entry = train(registry, target, y, rain.get(target.site_id), cfg, now)
             result.trained.append(entry)
     result.seconds["training"] = time.perf_counter() - clock
@@ -365,15 +366,12 @@ def _forecasts(
     cfg: AnalyticsSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     current = registry.current([t.series_id for t in targets])
-    capacity = {
-        (str(r.site_id), str(r.node_id)): float(r.capacity_m3)
-        for r in stores.itertuples(index=False)
-    }
+    capacity = _capacities(stores)
     curves = _curves(settings)
     frames: list[pd.DataFrame] = []
     status_rows: list[dict[str, Any]] = []
     for target in targets:
-        y = ms.daily(by_series[target.series_id])
+        y = _target_values(by_series, target, capacity)
         entry = current.get(target.series_id)
         row: dict[str, Any] = {
             "site_id": target.site_id,
@@ -418,6 +416,34 @@ def _forecasts(
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
     )
     return forecasts[FORECAST_COLUMNS], pd.DataFrame(status_rows, columns=STATUS_COLUMNS)
+
+
+def _capacities(stores: pd.DataFrame) -> dict[tuple[str, str], float]:
+    if stores.empty:
+        return {}
+    return {
+        (str(r.site_id), str(r.node_id)): float(r.capacity_m3)
+        for r in stores.itertuples(index=False)
+    }
+
+
+# a store's volume beyond these multiples of its capacity is no measurement: left out of the
+# fit and the filter (the readings' own VEE should have caught it; one such day must not make
+# a whole model fail)
+PLAUSIBLE_STORAGE = (-0.05, 2.0)
+
+
+def _target_values(
+    by_series: Mapping[str, pd.DataFrame],
+    target: TargetSeries,
+    capacity: Mapping[tuple[str, str], float],
+) -> pd.Series:
+    y = ms.daily(by_series[target.series_id])
+    cap = capacity.get((target.site_id, target.scope_id)) if target.scope == "node" else None
+    if cap and target.metric == "closing_storage_m3":
+        low, high = PLAUSIBLE_STORAGE
+        y = y.where((y >= low * cap) & (y <= high * cap))
+    return y
 
 
 def _artefact(entry: ModelEntry) -> dict[str, Any]:

@@ -192,3 +192,64 @@ def test_a_model_that_did_not_converge_is_never_used(home: Settings) -> None:
     assert fc[fc["series_id"] == "s1/node/dam/closing_storage_m3"].empty
     # the other series still forecast
     assert not fc[fc["series_id"] == "s1/site/s1/demand_m3"].empty
+
+
+def test_hostile_series_get_a_status_and_never_stop_the_run(tmp_path: Path) -> None:
+    """Values far outside plausibility, infinities, a lone day a century ahead, a series of one
+    day, a store without capacity: each series gets its status; the run completes."""
+    settings = Settings(home=tmp_path)
+    settings.ensure_dirs()
+    settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(5)
+    days = pd.date_range(START, periods=200, freq="D")
+    rows = []
+
+    def add(scope: str, scope_id: str, metric: str, values: object, when: object = days) -> None:
+        for day, value in zip(when, values, strict=True):  # type: ignore[call-overload]
+            rows.append(("s1", scope, scope_id, metric, day.date(), float(value), "m3", True))
+
+    huge = rng.normal(1e6, 1e5, 200)
+    huge[50] = 1e300
+    huge[51] = float("inf")
+    huge[52] = -float("inf")
+    add("node", "dam", "closing_storage_m3", huge)
+    add("site", "s1", "demand_m3", rng.normal(3000, 100, 200))
+    add("site", "s1", "rain_mm", np.where(rng.random(200) < 0.3, 5.0, 0.0))
+    add("flow", "burst", "volume_m3", np.r_[rng.normal(100, 5, 199), 1e308])
+    add("flow", "lonely", "volume_m3", [42.0], [pd.Timestamp("2125-01-01")])
+    add("flow", "negative", "volume_m3", -np.abs(rng.normal(50, 5, 200)))
+    metrics = pd.DataFrame(
+        rows,
+        columns=["site_id", "scope", "scope_id", "metric", "day", "value", "unit", "is_day_closed"],
+    )
+    nodes = pd.DataFrame(
+        {
+            "site_id": ["s1", "s1"],
+            "node_id": ["dam", "nocap"],
+            "node_kind": ["store", "store"],
+            "capacity_m3": [2e6, None],
+            "surface_area_m2": [1e4, 1.0],
+        }
+    )
+    with duckdb.connect(str(settings.build_db)) as con:
+        con.execute("create schema marts")
+        con.register("m", metrics)
+        con.execute("create table marts.fct_metric_daily as select * from m")
+        con.register("n", nodes)
+        con.execute("create table marts.dim_nodes as select * from n")
+    result = run_analytics(settings, StateStore(settings.state_store_url), now=NOW)
+    status = result.tables["fct_forecast_status"].set_index("series_id")["status"]
+    assert set(status.index) == {"s1/node/dam/closing_storage_m3", "s1/site/s1/demand_m3"}
+    # the implausible days of the dam (1e300 m3, infinities) are left out, not the dam
+    assert status["s1/node/dam/closing_storage_m3"] == "ok"
+    scan = result.tables["fct_analytics_status"]
+    scanned = set(scan.loc[scan["analysis"] == "anomalies", "series_id"])
+    assert {"s1/flow/lonely/volume_m3", "s1/flow/burst/volume_m3"} <= scanned
+    lonely = scan[(scan["series_id"] == "s1/flow/lonely/volume_m3")]
+    assert lonely["status"].tolist() == ["too_short"]
+    # whatever was published is finite where it is numbers
+    fc = result.tables["fct_forecast_daily"]
+    assert np.isfinite(fc[["mean", "lo95", "hi95"]].to_numpy(dtype=float)).all()
+    risk = result.tables["fct_overflow_risk"]
+    ok = risk[risk["status"] == "ok"]
+    assert ok[["p_above_80", "p_above_100", "p_below_20"]].stack().between(0, 1).all()
