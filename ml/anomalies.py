@@ -57,6 +57,8 @@ ANOMALY_COLUMNS = [
 ]
 STATUS_COLUMNS = ["series_id", "status", "reason", "n_days"]
 SENSOR_KINDS = ("vee_flag", "redundancy_disagreement")
+# the site's process stood still that day (no ore fed): what its flows did is explained
+PLANT_STOPPED = "plant_stopped"
 # |deviation_sigma| lower bounds of severity 2, 3, 4 and 5 (below the first: 1)
 SEVERITY_BANDS = (4.0, 6.0, 9.0, 15.0)
 
@@ -244,6 +246,9 @@ def _detect_one(
             cause = "sensor"
             ev = ev[ev["kind"].isin(SENSOR_KINDS)]
             text = _evidence_text(ev)
+        elif PLANT_STOPPED in kinds:
+            cause = "plant_stopped"
+            text = _evidence_text(ev[ev["kind"] == PLANT_STOPPED])
         elif near_cp:
             cause, text = "operational_change", "; ".join(near_cp)
         elif "manual_source" in kinds:
@@ -329,7 +334,8 @@ def detect_with_status(
 
     ``series``: ``series_id, day, value`` (NaN and inf are missing values; missing days allowed).
     ``evidence``: ``series_id, day, kind, detail`` with kind ``vee_flag``,
-    ``redundancy_disagreement`` or ``manual_source`` (a NaT day applies to every day).
+    ``redundancy_disagreement``, ``plant_stopped`` or ``manual_source`` (a NaT day applies to
+    every day).
     ``change_points``: the output of ``ml.changepoints.change_points``; None computes them here
     from the same residual with the defaults, for the series that are scanned, and appends them
     (``series_id`` and the columns of ``change_points``) to ``found_change_points`` when given.

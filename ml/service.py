@@ -33,7 +33,7 @@ import pandas as pd
 from joblib import Parallel, delayed  # type: ignore[import-untyped]
 
 from ml import series as ms
-from ml.anomalies import AnomalyConfig, detect_with_status
+from ml.anomalies import PLANT_STOPPED, AnomalyConfig, detect_with_status
 from ml.backtest import bootstrap_rain_generator, rolling_origin
 from ml.changepoints import COLUMNS as CHANGE_POINT_COLUMNS
 from ml.decompose import decompose_all
@@ -270,6 +270,7 @@ def run_analytics(
     result.seconds["overflow_and_scenarios"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    evidence = pd.concat([evidence, plant_stopped_evidence(metrics, cfg)], ignore_index=True)
     anomalies, changes, scan_status = _anomalies(metrics, evidence, cfg)
     result.tables["fct_anomalies"] = anomalies
     result.tables["fct_change_points"] = changes
@@ -690,6 +691,32 @@ def _anomalies(
     scan.insert(0, "analysis", "anomalies")
     keep = ["analysis", "site_id", "series_id", "status", "reason"]
     return anomalies, changes, scan[[c for c in keep if c in scan.columns]]
+
+
+ORE_METRIC = "ore_t"
+STOPPED_SHARE = 0.2  # a day with less than this share of the site's median ore feed
+
+
+def plant_stopped_evidence(metrics: pd.DataFrame, cfg: AnalyticsSettings) -> pd.DataFrame:
+    """Evidence for every scanned series of a site on the days its plant stood (ore fed below
+    a fifth of the site's median day): a stop explains what the flows did that day."""
+    columns = ["series_id", "day", "kind", "detail"]
+    a = cfg.anomalies
+    scanned = metrics[metrics["scope"].isin(a.scopes) & metrics["metric"].isin(a.metrics)]
+    ore = metrics[(metrics["scope"] == "site") & (metrics["metric"] == ORE_METRIC)]
+    frames = []
+    for site, feed in ore.groupby("site_id"):
+        median = float(feed["value"].median())
+        stopped = feed[feed["value"] < STOPPED_SHARE * median] if median > 0 else feed.iloc[:0]
+        if stopped.empty:
+            continue
+        series = scanned.loc[scanned["site_id"] == site, "series_id"].drop_duplicates()
+        days = stopped[["day", "value"]].assign(
+            kind=PLANT_STOPPED,
+            detail=[f"ore fed {v:,.0f} t (median day {median:,.0f} t)" for v in stopped["value"]],
+        )
+        frames.append(series.to_frame().merge(days, how="cross")[columns])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def _scan(

@@ -139,8 +139,9 @@ TABLES: dict[str, dict[str, str]] = {
         "methods": "Detectors that flagged it: robust_z, pattern_break, isolation_forest, "
         "change_point, rolling_3sigma.",
         "n_methods": "How many detectors agree.",
-        "suggested_cause": "sensor (VEE flags that day), operational_change (a change point "
-        "within 7 days), data_entry (a manual reading) or unexplained.",
+        "suggested_cause": "sensor (VEE flags that day), plant_stopped (the site fed under a "
+        "fifth of its median ore that day), operational_change (a change point within 7 days), "
+        "data_entry (a manual reading) or unexplained.",
         "cause_evidence": "The evidence for the suggested cause, in words.",
     },
     "fct_change_points": {
