@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 import duckdb
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
@@ -25,10 +26,14 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _fmt(value: Any, scale: float = 1.0, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
         return ""
-    if isinstance(value, (int, float)):
-        return f"{value * scale:.{digits}f}"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat(" ")
+    if isinstance(value, (int, np.integer)) and scale == 1.0:
+        return str(int(value))
+    if isinstance(value, (int, float, np.number)):
+        return f"{float(value) * scale:.{digits}f}"
     return str(value)
 
 
@@ -145,7 +150,8 @@ def analytics_check(ctx: click.Context) -> None:
         click.echo(problem, err=True)
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) in the analytics settings")
-    click.echo(f"{settings.home / SETTINGS_FILE}: ok")
+    path = settings.home / SETTINGS_FILE
+    click.echo(f"{path}: ok" if path.exists() else f"no {SETTINGS_FILE}: the defaults apply")
 
 
 @analytics.command("retrain")
