@@ -63,6 +63,13 @@ def _print(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) -> No
     console.print(table)
 
 
+RISK_HEADINGS = {
+    "p_above_80": "above 80 % full",
+    "p_above_100": "spill",
+    "p_below_20": "below 20 % full",
+}
+
+
 @click.group()
 def analytics() -> None:
     """Forecast models, retraining, forecasts, overflow risk and anomalies."""
@@ -180,7 +187,8 @@ def analytics_risk(ctx: click.Context, site_id: str | None) -> None:
         "order by site_id, node_id, horizon_days",
         [site_id, site_id],
     )
-    _print(frame, "overflow and shortage risk", percent=("p_above_80", "p_above_100", "p_below_20"))
+    frame = frame.rename(columns=RISK_HEADINGS)
+    _print(frame, "overflow and shortage risk, % chance", percent=tuple(RISK_HEADINGS.values()))
 
 
 @analytics.command("forecast")

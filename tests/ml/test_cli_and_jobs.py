@@ -83,7 +83,7 @@ def test_models_risk_forecast_and_anomalies_commands(home: Path) -> None:
     assert "pit_sump" in models and "closing_storage_m3" in models
     assert "demand_m3" in models
     risk = run(home, "risk", "--site", "demo_mine")
-    assert "raw_water_dam" in risk and "p_above_100" in risk
+    assert "raw_water_dam" in risk and "spill" in risk and "below 20 % full" in risk
     forecast = run(home, "forecast", "raw_water_dam", "--every", "30")
     # days 1, 31 and 61 of the 90
     assert forecast.count("demo_mine/node/raw_water_dam/closing_storage_m3") == 3
