@@ -172,19 +172,16 @@ class ModelRegistry:
         with self.store.session() as session:
             return [_entry(row) for row in session.scalars(query)]
 
-    def due(
-        self, series_ids: Iterable[str], now: dt.datetime, spec: Mapping[str, Any] | None = None
-    ) -> list[str]:
-        """Series whose model is missing, past its retrain date, or trained with another spec
-        (``spec`` compared key by key on the keys it names)."""
-        current = self.current(series_ids)
+    def due(self, specs: Mapping[str, Mapping[str, Any]], now: dt.datetime) -> list[str]:
+        """Of ``specs`` (series id -> the specification its model should have), the series whose
+        model is missing, past its retrain date, or trained with another specification (compared
+        key by key on the keys given): a changed setting retrains at once, not a month later."""
+        current = self.current(specs)
         out = []
-        for series_id in series_ids:
+        for series_id, spec in specs.items():
             entry = current.get(series_id)
             stale = entry is None or entry.next_retrain_at <= now
-            changed = entry is not None and any(
-                entry.spec.get(k) != v for k, v in (spec or {}).items()
-            )
+            changed = entry is not None and any(entry.spec.get(k) != v for k, v in spec.items())
             if stale or changed:
                 out.append(series_id)
         return out

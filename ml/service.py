@@ -20,12 +20,13 @@ One bad series never stops the others: each gets a status and a reason.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -63,7 +64,7 @@ NODE_BALANCE_METRICS = (
     "evaporation_m3",
     "seepage_m3",
 )
-Retrain = str  # "due" | "all" | "none"
+Retrain = Literal["due", "all", "none"]
 
 
 @dataclass
@@ -76,9 +77,6 @@ class AnalyticsResult:
     as_of: dt.date | None = None
     # problems of analytics.yaml (the analytics did not run) and of scenario files (skipped)
     problems: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {name: len(frame) for name, frame in self.tables.items()}
 
     def status_counts(self) -> dict[str, int]:
         status = self.tables.get("fct_forecast_status")
@@ -233,14 +231,20 @@ def run_analytics(
     clock = time.perf_counter()
     registry = ModelRegistry(store, settings.home / "ml" / "models")
     targets = target_series(metrics, cfg.forecasts.targets)
-    series_ids = [t.series_id for t in targets]
-    due = (
-        series_ids
-        if retrain == "all"
-        else []
-        if retrain == "none"
-        else registry.due(series_ids, now)
-    )
+    # what a model must have been fitted with; a change in analytics.yaml retrains at once
+    specs = {
+        t.series_id: {
+            "rain_decay": t.target.rain_decay,
+            "training_days": cfg.forecasts.training_days,
+        }
+        for t in targets
+    }
+    if retrain == "all":
+        due = list(specs)
+    elif retrain == "none":
+        due = []
+    else:
+        due = registry.due(specs, now)
     capacity = _capacities(stores)
     for target in targets:
         if target.series_id in due:
@@ -448,8 +452,6 @@ def _target_values(
 
 
 def _artefact(entry: ModelEntry) -> dict[str, Any]:
-    import json
-
     if entry.artefact and Path(entry.artefact).exists():
         data: dict[str, Any] = json.loads(Path(entry.artefact).read_text(encoding="utf-8"))
         return data

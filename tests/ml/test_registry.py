@@ -60,7 +60,11 @@ def exercise(url: str, folder: Path) -> None:
     assert json.loads(Path(first.artefact).read_text()) == {"p": 1}
     assert current["s1/site/s1/demand_m3"].trained_at == T0  # time zone survives the store
 
-    ids = ["s1/node/rwd/closing_storage_m3", "s1/site/s1/demand_m3", "s2/site/s2/demand_m3"]
+    ids = {
+        "s1/node/rwd/closing_storage_m3": {},
+        "s1/site/s1/demand_m3": {"annual_harmonics": 2},
+        "s2/site/s2/demand_m3": {},
+    }
     # just after the first training nothing is due but the series never trained
     assert registry.due(ids, T0 + dt.timedelta(days=1)) == ["s2/site/s2/demand_m3"]
     # 31 days on, the demand model's next retrain has passed
@@ -69,9 +73,9 @@ def exercise(url: str, folder: Path) -> None:
         "s2/site/s2/demand_m3",
     ]
     # a changed spec makes a model due at once
-    assert "s1/site/s1/demand_m3" in registry.due(
-        ids, T0 + dt.timedelta(days=1), spec={"annual_harmonics": 3}
-    )
+    assert registry.due(
+        {**ids, "s1/site/s1/demand_m3": {"annual_harmonics": 3}}, T0 + dt.timedelta(days=1)
+    ) == ["s1/site/s1/demand_m3", "s2/site/s2/demand_m3"]
 
     frame = registry.frame()
     assert len(frame) == 3

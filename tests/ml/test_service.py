@@ -165,6 +165,20 @@ def test_one_run_writes_every_table_with_a_status_for_every_series(home: Setting
     again = run_analytics(home, store, now=NOW + dt.timedelta(days=1))
     assert again.trained == []
     assert len(result.trained) == 3  # dam, tiny (too short: recorded with its status), demand
+    # a changed setting retrains the models it concerns the same night, not a month later
+    (home.home / "analytics.yaml").write_text(
+        "forecasts:\n  targets:\n"
+        "    - {name: store_volume, scope: node, metric: closing_storage_m3, horizon_days: 90,"
+        " rain_decay: 0.8}\n"
+        "    - {name: site_demand, scope: site, metric: demand_m3, horizon_days: 30}\n"
+    )
+    changed = run_analytics(home, store, now=NOW + dt.timedelta(days=2))
+    assert sorted(e.series_id for e in changed.trained) == [
+        "s1/node/dam/closing_storage_m3",
+        "s1/node/tiny/closing_storage_m3",
+    ]
+    dam = next(e for e in changed.trained if e.series_id == "s1/node/dam/closing_storage_m3")
+    assert dam.spec["rain_decay"] == 0.8
 
 
 def test_a_model_that_did_not_converge_is_never_used(home: Settings) -> None:
