@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from demo import carbon as demo_carbon
 from demo.drivers import (
     HIGHVELD_CLIMATE,
     PERTH_CLIMATE,
@@ -677,6 +678,9 @@ def _readings(
     bore_kwh = {f: drivers.bore_kwh_per_m3[i] for i, f in enumerate(col) if BORE_FLOW_RE.match(f)}
     for meter in site.meters:
         rng = stream(seed, f"meter:{meter.id}")
+        if meter.measurand == "fuel":
+            manual_rows.append(demo_carbon.fuel_readings(meter, ts_utc, flows, col))
+            continue
         if meter.interval_seconds == 86400:
             manual_rows.append(_daily_readings(meter, ts_utc, storage, store_ids, drivers, site))
             continue

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from demo import carbon as demo_carbon
 from siteledger.site.curves import level_to_volume, volume_to_level
 from siteledger.site.models import (
     EstimationRule,
@@ -176,7 +177,7 @@ def meter_layout(meter: Meter) -> str:
 def build_demo_site(n_bores: int = 6) -> SiteConfig:
     """The demo mine with ``n_bores`` production bores (4 logger channels each).
 
-    44 meters plus 4 per bore: 68 with 6 bores, 504 with 115.
+    45 meters plus 4 per bore: 69 with 6 bores, 505 with 115.
     """
     if n_bores < 1:
         raise ValueError(f"n_bores must be at least 1, got {n_bores}")
@@ -193,9 +194,10 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         ),
         nodes=_nodes(),
         flows=_flows(bores),
-        meters=with_modbus_addresses(_meters(bores)),
+        meters=[*with_modbus_addresses(_meters(bores)), *demo_carbon.genset_meters()],
         estimations=_estimations(),
         file_layouts=_file_layouts(),
+        carbon=demo_carbon.DEMO_MINE_CARBON,
     )
 
 
@@ -263,6 +265,7 @@ def build_highveld_site() -> SiteConfig:
         ),
         estimations=[r for r in _estimations() if r.flow in flow_ids],
         file_layouts=_file_layouts(HIGHVELD_FILE_PREFIX),
+        carbon=demo_carbon.HIGHVELD_CARBON,
     )
 
 

@@ -46,6 +46,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from demo.anomalies import anomaly_records, apply_drift, plan_anomalies
+from demo.carbon import write_carbon_truth
 from demo.drivers import STEPS_PER_DAY
 from demo.faults import (
     DUPLICATE_FIRST,
@@ -281,7 +282,7 @@ def _write_site(
         landing, sim, layout_meters[LOGGER_LAYOUT], readings, plan, records
     )
     manual_files, n_manual = _write_manual(landing, sim)
-    truth_files = _write_truth(sim, truth_dir)
+    truth_files = _write_truth(sim, truth_dir) + write_carbon_truth(sim, truth_dir)
 
     manifest = None
     if plan is not None:

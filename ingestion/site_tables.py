@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from siteledger.settings import Settings
+from siteledger.site.carbon import carbon_meters
 from siteledger.site.models import ESTIMATION_PARAMS, FLAT_LINE_EXEMPT, SiteConfig
 from siteledger.site.organisation import Organisation, load_organisation
 from siteledger.units import MEASURANDS, UNITS
@@ -182,6 +183,49 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 CATALOGUE_TABLES = ("units", "measurands")
+
+# -- carbon (docs/sustainability-water-and-carbon.md) ------------------------------------------
+SCHEMAS["carbon_settings"] = pa.schema(
+    [
+        ("site_id", pa.string()),
+        ("grid_region", pa.string()),
+        ("grid_edition", pa.string()),
+        ("scope2_basis", pa.string()),
+        ("fuel_region", pa.string()),
+        ("fuel_edition", pa.string()),
+        ("diesel_factor_kg_per_l", pa.float64()),
+    ]
+)
+SCHEMAS["carbon_meters"] = pa.schema(
+    [
+        ("site_id", pa.string()),
+        ("meter_id", pa.string()),
+        ("activity", pa.string()),
+        ("scope", pa.int32()),
+    ]
+)
+
+
+def _carbon_settings_rows(site: SiteConfig) -> list[Row]:
+    carbon = site.carbon
+    return [
+        {
+            "site_id": site.site.id,
+            "grid_region": carbon.grid_region,
+            "grid_edition": carbon.grid_edition,
+            "scope2_basis": carbon.scope2_basis,
+            "fuel_region": carbon.fuel_region,
+            "fuel_edition": carbon.fuel_edition,
+            "diesel_factor_kg_per_l": carbon.diesel_factor_kg_per_l,
+        }
+    ]
+
+
+def _carbon_meter_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {"site_id": site.site.id, "meter_id": meter_id, "activity": activity, "scope": scope}
+        for meter_id, activity, scope in carbon_meters(site)
+    ]
 
 
 def _site_rows(site: SiteConfig, org: Organisation) -> list[Row]:
@@ -408,6 +452,8 @@ SITE_TABLES: dict[str, Callable[[SiteConfig], list[Row]]] = {
     "thresholds": _threshold_rows,
     "meter_vee_settings": _meter_vee_rows,
     "quality_settings": _quality_rows,
+    "carbon_settings": _carbon_settings_rows,
+    "carbon_meters": _carbon_meter_rows,
 }
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from siteledger.site.carbon import CarbonSettings, carbon_problems
 from siteledger.units import MEASURANDS, UnknownUnitError, resolve_unit
 
 Identifier = Annotated[
@@ -507,6 +508,7 @@ class SiteConfig(_Model):
         description="this site's own alert rules (`rules:`), validated by the alert engine "
         "(docs/alerts.md); the core keeps them as they are",
     )
+    carbon: CarbonSettings = Field(default_factory=CarbonSettings)
 
     # -- lookups -----------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -794,4 +796,5 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     for flow_id, count in Counter(estimated).items():
         if count > 1:
             problems.append(("estimations", f"flow {flow_id!r} has {count} estimation rules"))
+    problems += carbon_problems(cfg)
     return problems
