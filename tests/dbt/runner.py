@@ -42,7 +42,19 @@ def run_dbt(
     Target and log folders live in ``home`` so that parallel test workers never share dbt's
     partial-parse state or compiled SQL. A separate process, because dbt-duckdb keeps the
     database open in the process that ran it, which would lock out every other reader.
+
+    ``run`` builds models and seeds (the emission-factor table) without their tests: a bare
+    ``dbt run`` loads no seed, and the production chain always runs ``dbt build``.
     """
+    if args and args[0] == "run":
+        args = (
+            "build",
+            "--exclude-resource-type",
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+            *args[1:],
+        )
     build_db(home).parent.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
