@@ -1,3 +1,6 @@
+-- a check on the settings whose claim this is (it reads the seed too)
+{{ config(meta={'dagster': {'ref': {'name': 'stg_site_config__carbon_settings'}}}) }}
+
 {#- Every site's carbon settings name factors the emission_factors seed holds: a grid region
     and edition, and a fuel region and edition unless the site gives its own diesel factor. -#}
 with

@@ -33,7 +33,7 @@ _SOURCE_KEYS = {
     "site_config": lambda _: SITE_CONFIG_KEY,
 }
 SITE_CONFIG_KEY: AssetKey = AssetKey(["raw", "site_config"])
-_GROUPS = {"staging": "staging", "intermediate": "intermediate"}
+_GROUPS = {"staging": "staging", "intermediate": "intermediate", "reference": "reference"}
 _OWNERS = {"marts": ["team:water-accounting"]}
 
 
@@ -227,6 +227,8 @@ class SiteledgerDbtTranslator(DagsterDbtTranslator):
             return spec
         fqn = props["fqn"]  # e.g. ["siteledger", "marts", "water", "fct_site_balance_daily"]
         layer = fqn[1] if len(fqn) > 2 else "dbt"
+        if props["resource_type"] == "seed":  # reference tables shipped with the project
+            layer = "reference"
         group = _GROUPS.get(layer) or (fqn[2] if layer == "marts" and len(fqn) > 3 else layer)
         spec = spec.replace_attributes(
             group_name=group, owners=_OWNERS.get(layer, ["team:data-engineering"])
