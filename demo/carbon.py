@@ -6,8 +6,8 @@ dewatering water from the pit sump to the grid-powered surface pump of the pit d
 Its fuel is physics: the booster lifts ``PIT_LIFT_M`` at ``PIT_PUMP_EFFICIENCY`` and the genset
 burns ``GENSET_L_PER_KWH``, so
 
-    litres/day = pit dewatering m3 x 1000 kg/m3 x 9.81 m/s2 x lift / 3.6e6 J/kWh / efficiency x L/kWh
-               = pit dewatering m3 x 0.0575 L/m3
+    litres/day = m3 lifted x 1000 kg/m3 x 9.81 m/s2 x lift / 3.6e6 J/kWh / efficiency x L/kWh
+               = m3 lifted x 0.0575 L/m3
 
 read once a day (the day's litres stamped 00:00 local, to 0.1 L) on a manual fuel meter on the
 pit sump. ``demo_highveld`` buys South African grid electricity and has no energy meters.

@@ -133,9 +133,9 @@ def carbon_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     settings = cfg.carbon
     problems: list[tuple[str, str]] = []
     meters = cfg.meters_by_id
-    for key, wanted in (("grid_meters", GRID_MEASURANDS), ("fuel_meters", FUEL_MEASURANDS)):
-        for i, meter_id in enumerate(getattr(settings, key) or []):
-            path = f"carbon.{key}[{i}]"
+    for field, wanted in (("grid_meters", GRID_MEASURANDS), ("fuel_meters", FUEL_MEASURANDS)):
+        for i, meter_id in enumerate(getattr(settings, field) or []):
+            path = f"carbon.{field}[{i}]"
             meter = meters.get(meter_id)
             if meter is None:
                 problems.append((path, f"unknown meter {meter_id!r}"))
@@ -145,8 +145,8 @@ def carbon_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
                 )
     keys = seed_factor_keys()
     if keys and settings.grid_region is not None:
-        key = (settings.grid_region, "2", "grid_electricity", settings.grid_edition or "")
-        if key not in keys:
+        grid = (settings.grid_region, "2", "grid_electricity", settings.grid_edition or "")
+        if grid not in keys:
             problems.append(
                 (
                     "carbon.grid_region",
@@ -156,8 +156,8 @@ def carbon_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
                 )
             )
     if keys and settings.diesel_factor_kg_per_l is None:
-        key = (settings.fuel_region, "1", "diesel", settings.fuel_edition)
-        if key not in keys:
+        fuel = (settings.fuel_region, "1", "diesel", settings.fuel_edition)
+        if fuel not in keys:
             problems.append(
                 (
                     "carbon.fuel_region",
@@ -166,4 +166,3 @@ def carbon_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
                 )
             )
     return problems
-

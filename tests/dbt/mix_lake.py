@@ -17,6 +17,7 @@ from tests.dbt.hand_lake import LAKE_SCHEMA
 SITE_ID = "mix_site"
 D1, D2, D3, D4 = (dt.date(2025, 7, 1) + dt.timedelta(days=i) for i in range(4))
 DAYS = (D1, D2, D3)
+MIDNIGHTS = (D1, D2, D3, D4)
 LOADED_AT = dt.datetime(2025, 7, 5, 1, 0, tzinfo=dt.UTC)
 
 # m3 per day, D1-D3
@@ -45,13 +46,21 @@ def _midnight(day: dt.date) -> dt.datetime:
 def _readings() -> list[tuple[str, dt.datetime, float, str]]:
     rows = []
     for meter, values in VOLUMES.items():
-        rows += [(meter, _midnight(day), value, "m3") for day, value in zip(DAYS, values)]
+        rows += [
+            (meter, _midnight(day), value, "m3") for day, value in zip(DAYS, values, strict=True)
+        ]
     for meter, values in LEVELS.items():
-        rows += [(meter, _midnight(day), value, "m") for day, value in zip(DAYS + (D4,), values)]
+        rows += [
+            (meter, _midnight(day), value, "m")
+            for day, value in zip(MIDNIGHTS, values, strict=True)
+        ]
     for meter, values in REGISTERS.items():
-        rows += [(meter, _midnight(day), value, "kWh") for day, value in zip(DAYS + (D4,), values)]
-    rows += [("FL-1", _midnight(day), value, "L") for day, value in zip(DAYS, LITRES)]
-    rows += [("WT-1", _midnight(day), value, "t") for day, value in zip(DAYS, ORE_T)]
+        rows += [
+            (meter, _midnight(day), value, "kWh")
+            for day, value in zip(MIDNIGHTS, values, strict=True)
+        ]
+    rows += [("FL-1", _midnight(day), value, "L") for day, value in zip(DAYS, LITRES, strict=True)]
+    rows += [("WT-1", _midnight(day), value, "t") for day, value in zip(DAYS, ORE_T, strict=True)]
     return rows
 
 

@@ -85,7 +85,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _rows(home: Path, table: str, key: str = "day") -> dict:
-    rows = query(home, f"select * from {table} where site_id = '{SITE}'")  # noqa: S608
+    rows = query(home, f"select * from {table} where site_id = '{SITE}'")
     return {row[key] if key == "day" else (row[key], row["day"]): row for row in rows}
 
 
@@ -160,9 +160,7 @@ def test_site_carbon_splits_scopes_and_divides_by_water(home: Path) -> None:
         assert row["scope1_kg_co2e"] == pytest.approx(scope1, abs=EXACT)
         assert row["pumped_m3"] == pytest.approx(PUMPED[day], abs=EXACT)
         assert row["treated_m3"] == pytest.approx(200, abs=EXACT)
-        assert row["treatment_kg_co2e"] == pytest.approx(
-            JQ2_KWH[day] * GRID + scope1, abs=EXACT
-        )
+        assert row["treatment_kg_co2e"] == pytest.approx(JQ2_KWH[day] * GRID + scope1, abs=EXACT)
         assert row["has_every_factor"]
 
 

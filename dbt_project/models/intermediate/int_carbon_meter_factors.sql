@@ -23,6 +23,22 @@ flows as (
     select * from {{ ref('stg_site_config__flows') }}
 ),
 
+-- the seed row each meter needs: the site's grid or fuel region and edition
+factors_wanted as (
+    select
+        carbon_meters.site_id,
+        carbon_meters.meter_id,
+        case carbon_meters.activity
+            when 'diesel' then settings.fuel_region else settings.grid_region
+        end as region,
+        case carbon_meters.activity
+            when 'diesel' then settings.fuel_edition else settings.grid_edition
+        end as edition
+    from carbon_meters
+    left join settings
+        on carbon_meters.site_id = settings.site_id
+),
+
 meter_factors as (
     select
         carbon_meters.site_id,
@@ -65,7 +81,8 @@ meter_factors as (
                 then 'no grid region configured (carbon.grid_region)'
             when factors.factor is null
                 then 'no factor in emission_factors for '
-                || coalesce(factors_wanted.region, '') || '/' || coalesce(factors_wanted.edition, '')
+                || coalesce(factors_wanted.region, '') || '/'
+                || coalesce(factors_wanted.edition, '')
         end as factor_problem
     from carbon_meters
     inner join meters
@@ -76,20 +93,7 @@ meter_factors as (
     left join flows
         on meters.site_id = flows.site_id
         and meters.flow_id = flows.flow_id
-    left join (
-        select
-            carbon_meters.site_id,
-            carbon_meters.meter_id,
-            case carbon_meters.activity
-                when 'diesel' then settings.fuel_region else settings.grid_region
-            end as region,
-            case carbon_meters.activity
-                when 'diesel' then settings.fuel_edition else settings.grid_edition
-            end as edition
-        from carbon_meters
-        left join settings
-            on carbon_meters.site_id = settings.site_id
-    ) as factors_wanted
+    left join factors_wanted
         on carbon_meters.site_id = factors_wanted.site_id
         and carbon_meters.meter_id = factors_wanted.meter_id
     left join factors

@@ -96,7 +96,7 @@ fixed_inflows as (
 ),
 
 -- store-to-store transfers: their state is the upstream store's, found by the recursion
-linked_inflows as (
+linked_inflows as materialized (
     select
         site_id,
         from_node_id as upstream_node_id,
@@ -120,7 +120,9 @@ outflows as (
     group by site_id, from_node_id, day
 ),
 
-store_days as (
+-- materialised: the recursion reads it once per day, and an inlined CTE would be re-derived
+-- from the flow volumes every time (10.7 s instead of 0.4 s on the 730-day demo)
+store_days as materialized (
     select
         days.site_id,
         stores.node_id,
