@@ -270,8 +270,9 @@ def test_the_three_layouts_parse_with_plain_tools(clean: Path, site: SiteConfig)
     ]
     assert isinstance(sheet["A4"].value, datetime)
     frame = pd.read_excel(landing / "manual_readings_2025-07.xlsx", sheet_name="Readings", header=2)
-    assert set(frame["Meter"]) == {"RG-102", "EP-101", "AT-302", "LI-101", "LI-201"}
-    assert len(frame) == 5 * DAYS
+    # FL-176: the pit genset's diesel (demo/carbon.py)
+    assert set(frame["Meter"]) == {"RG-102", "EP-101", "AT-302", "LI-101", "LI-201", "FL-176"}
+    assert len(frame) == 6 * DAYS
     layouts = {layout.id: layout for layout in site.file_layouts}
     assert layouts["manual_readings"].header_row == 3
     assert layouts["borefield_logger"].timezone == "UTC"
