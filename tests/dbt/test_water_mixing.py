@@ -188,3 +188,21 @@ def test_window_runs_continue_the_mixing_from_the_day_before(
         assert feed[day]["task_feed_treated_m3"] == pytest.approx(TREATED[day], abs=EXACT)
     carbon = _rows(nightly, "marts.fct_carbon_site_daily")
     assert carbon[D3]["scope2_kg_co2e"] == pytest.approx((200 + 120) * GRID, abs=EXACT)
+
+
+def test_months_recompute_the_ratios_from_their_volumes(home: Path) -> None:
+    # July holds D1-D4 (D4 only has the midnight readings that close D3: no feed, no activity)
+    [reuse] = query(home, f"select * from marts.fct_water_reuse_monthly where site_id = '{SITE}'")
+    worked, treated = sum(WORKED.values()), sum(TREATED.values())
+    assert reuse["task_feed_m3"] == pytest.approx(3 * FEED, abs=EXACT)
+    assert reuse["reuse_ratio"] == pytest.approx(worked / (3 * FEED), abs=1e-12)
+    assert reuse["recycling_ratio"] == pytest.approx((worked + treated) / (3 * FEED), abs=1e-12)
+    assert reuse["fresh_water_intensity_m3_per_t"] == pytest.approx(
+        sum(RAW.values()) / sum(ORE_T.values()), abs=1e-12
+    )
+    [carbon] = query(home, f"select * from marts.fct_carbon_site_monthly where site_id = '{SITE}'")
+    # (300 + 250 + 200 + 100 + 80 + 120) kWh x 0.51 = 535.5; (50 + 40 + 60) L x 2.70972 = 406.458
+    assert carbon["scope2_kg_co2e"] == pytest.approx(535.5, abs=EXACT)
+    assert carbon["scope1_kg_co2e"] == pytest.approx(406.458, abs=EXACT)
+    # pumping 750 kWh x 0.51 over 1 500 m3 pumped
+    assert carbon["kg_co2e_per_m3_pumped"] == pytest.approx(750 * GRID / 1500, abs=1e-12)
