@@ -1,10 +1,10 @@
-{#- The monthly sustainability index of each site (weighted mean of its monthly component
-    scores) and the site's rank among the sites of its organisation that month: 1 is the best;
-    a site without any scored component that month is not ranked. -#}
+{#- The sustainability index of each site and reporting period (weighted mean of the period's
+    component scores) and the site's rank among the sites of its organisation in that period:
+    1 is the best; a site without any scored component in the period is not ranked. -#}
 with
 
-monthly as (
-    select * from {{ ref('fct_sustainability_monthly') }}
+periods as (
+    select * from {{ ref('fct_sustainability_period') }}
 ),
 
 sites as (
@@ -18,38 +18,42 @@ components as (
     group by site_id
 ),
 
-site_months as (
+site_periods as (
     select
         site_id,
-        month_start,
+        period_kind,
+        period_start,
+        period_key,
         sum(case when weight is not null and score is not null then weight * score end)
             as weighted_score,
         sum(case when weight is not null and score is not null then weight end)
             as scored_weight,
         count(case when weight is not null and score is not null then 1 end)
             as n_components_scored
-    from monthly
-    group by site_id, month_start
+    from periods
+    group by site_id, period_kind, period_start, period_key
 ),
 
 indexed as (
     select
-        site_months.site_id,
+        site_periods.site_id,
         sites.organisation,
         sites.organisation_name,
-        site_months.month_start,
-        {{ safe_divide('site_months.weighted_score', 'site_months.scored_weight') }}
+        site_periods.period_kind,
+        site_periods.period_start,
+        site_periods.period_key,
+        {{ safe_divide('site_periods.weighted_score', 'site_periods.scored_weight') }}
             as sustainability_index,
-        site_months.n_components_scored,
+        site_periods.n_components_scored,
         coalesce(components.n_components, 0) as n_components,
         {{ safe_divide(
-            '100.0 * (coalesce(site_months.scored_weight, 0))', 'components.total_weight') }}
+            '100.0 * (coalesce(site_periods.scored_weight, 0))', 'components.total_weight') }}
             as weight_covered_pct
-    from site_months
+    from site_periods
     inner join sites
-        on site_months.site_id = sites.site_id
+        on site_periods.site_id = sites.site_id
     left join components
-        on site_months.site_id = components.site_id
+        on site_periods.site_id = components.site_id
 ),
 
 final as (
@@ -58,12 +62,13 @@ final as (
         case
             when sustainability_index is not null
                 then rank() over (
-                    partition by organisation, month_start, sustainability_index is null
+                    partition by
+                        organisation, period_kind, period_start, sustainability_index is null
                     order by sustainability_index desc
                 )
         end as organisation_rank,
         count(sustainability_index) over (
-            partition by organisation, month_start
+            partition by organisation, period_kind, period_start
         ) as n_sites_ranked
     from indexed
 )
