@@ -108,6 +108,8 @@ final as (
         n_days_30d,
         progress_pct,
         expected_pct,
+        expected_pct - progress_pct as behind_path_pct,
+        at_risk_margin_pct,
         case
             when current_value is null then 'no_data'
             when is_target_met then 'achieved'
