@@ -69,11 +69,6 @@ class AirQualitySettings(_AirModel):
     dust_suppression_flows: list[AirId] = Field(
         default_factory=list, description="flows whose water is sprayed for dust suppression"
     )
-    activity_meter: AirId | None = Field(
-        None,
-        description="an ore_mass meter whose non-zero intervals mean the mine is working; its "
-        "daily working hours enter the dust regression as a control",
-    )
     trigger_pm10_ug_m3: float = Field(
         NAAQS_PM10_24H_UG_M3,
         gt=0,
@@ -111,7 +106,7 @@ class AirQualitySettings(_AirModel):
 
     def meter_roles(self) -> list[tuple[str, str, str | None]]:
         """(meter id, role, monitor id): role is pm10, pm25, wind_speed, wind_direction,
-        humidity or activity; the monitor is set for the particulate meters."""
+        humidity; the monitor is set for the particulate meters."""
         rows: list[tuple[str, str, str | None]] = []
         for monitor in self.monitors:
             if monitor.pm10_meter is not None:
@@ -122,8 +117,6 @@ class AirQualitySettings(_AirModel):
             meter = getattr(self.weather, f"{role}_meter")
             if meter is not None:
                 rows.append((meter, role, None))
-        if self.activity_meter is not None:
-            rows.append((self.activity_meter, "activity", None))
         return rows
 
 
@@ -134,7 +127,6 @@ ROLE_MEASURAND = {
     "wind_speed": "wind_speed",
     "wind_direction": "wind_direction",
     "humidity": "humidity",
-    "activity": "ore_mass",
 }
 
 
@@ -155,8 +147,6 @@ def air_quality_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     for meter_id, role, monitor in settings.meter_roles():
         if monitor is not None:
             path = paths[f"{monitor}/{role}"]
-        elif role == "activity":
-            path = "air_quality.activity_meter"
         else:
             path = f"air_quality.weather.{role}_meter"
         meter = meters.get(meter_id)
