@@ -139,16 +139,20 @@ def air_quality_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     monitor_ids = [m.id for m in settings.monitors]
     for monitor_id, count in Counter(monitor_ids).items():
         if count > 1:
-            problems.append(("air_quality.monitors", f"monitor {monitor_id!r} appears {count} times"))
-    paths: dict[str, str] = {}
+            problems.append(
+                ("air_quality.monitors", f"monitor {monitor_id!r} appears {count} times")
+            )
+    named: list[tuple[str, str, str | None]] = []
     for i, monitor in enumerate(settings.monitors):
-        paths[f"{monitor.id}/pm10"] = f"air_quality.monitors[{i}].pm10_meter"
-        paths[f"{monitor.id}/pm25"] = f"air_quality.monitors[{i}].pm25_meter"
-    for meter_id, role, monitor in settings.meter_roles():
-        if monitor is not None:
-            path = paths[f"{monitor}/{role}"]
-        else:
-            path = f"air_quality.weather.{role}_meter"
+        named.append((f"air_quality.monitors[{i}].pm10_meter", "pm10", monitor.pm10_meter))
+        named.append((f"air_quality.monitors[{i}].pm25_meter", "pm25", monitor.pm25_meter))
+    for role in ("wind_speed", "wind_direction", "humidity"):
+        named.append(
+            (f"air_quality.weather.{role}_meter", role, getattr(settings.weather, f"{role}_meter"))
+        )
+    for path, role, meter_id in named:
+        if meter_id is None:
+            continue
         meter = meters.get(meter_id)
         if meter is None:
             problems.append((path, f"unknown meter {meter_id!r}"))
@@ -158,7 +162,9 @@ def air_quality_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             )
     for i, flow_id in enumerate(settings.dust_suppression_flows):
         if flow_id not in flows:
-            problems.append((f"air_quality.dust_suppression_flows[{i}]", f"unknown flow {flow_id!r}"))
+            problems.append(
+                (f"air_quality.dust_suppression_flows[{i}]", f"unknown flow {flow_id!r}")
+            )
     if settings.forecast_monitor is not None and settings.forecast_monitor not in monitor_ids:
         problems.append(
             ("air_quality.forecast_monitor", f"unknown monitor {settings.forecast_monitor!r}")

@@ -1,0 +1,85 @@
+"""The air quality marts on the demo mine reproduce its ground truth, and the air quality
+analytics read them (one full ``dbt build`` of the two-site home)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from demo.air import MONITOR, WIND_DIRECTION_METER
+from demo.drivers import STEPS_PER_DAY
+from demo.simulate import simulate
+from ml.air import AIR_QUALITY_TABLES, run_air_quality
+from siteledger.settings import get_settings
+from siteledger.site import load_site
+from tests.dbt.homes import DEMO_DAYS, DEMO_SITE
+from tests.dbt.runner import build_db, query
+
+START = dt.date(2025, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def home(two_sites: Path) -> Path:
+    return two_sites
+
+
+def test_daily_pm_means_are_the_demo_truth_and_the_aqi_follows_them(home: Path):
+    truth = pd.read_csv(home / "demo" / "ground_truth" / "air_quality_daily.csv")
+    rows = query(
+        home,
+        "select * from marts.fct_air_quality_daily "
+        f"where site_id = '{DEMO_SITE}' and monitor_id = '{MONITOR}' order by day",
+    )
+    by_day = {row["day"].isoformat(): row for row in rows}
+    assert len(truth) == DEMO_DAYS
+    for t in truth.itertuples():
+        row = by_day[t.day]
+        # every hour complete: the 24-hour mean is the mean of the day's 96 readings
+        assert row["pm10_completeness_pct"] == 100.0 and row["pm25_completeness_pct"] == 100.0
+        assert row["pm10_24h_ug_m3"] == pytest.approx(t.pm10_mean_ug_m3, abs=1e-3)
+        assert row["pm25_24h_ug_m3"] == pytest.approx(t.pm25_mean_ug_m3, abs=1e-3)
+        assert row["pm10_truncated_ug_m3"] == np.floor(row["pm10_24h_ug_m3"])
+        assert row["aqi"] == max(row["pm10_aqi"], row["pm25_aqi"])
+        assert row["is_high_dust_day"] == (row["pm10_24h_ug_m3"] >= 150.0)
+    # the closing midnight reading alone opens the next day: 1 hour of 24, no 24-hour mean
+    after = by_day[(START + dt.timedelta(days=DEMO_DAYS)).isoformat()]
+    assert after["pm10_24h_ug_m3"] is None and after["aqi"] is None
+    assert after["pm10_completeness_pct"] == pytest.approx(0.0)
+
+
+def test_daily_wind_direction_is_the_vector_mean_of_the_vane(home: Path):
+    site = load_site(home / "sites" / f"{DEMO_SITE}.yaml")
+    sim = simulate(site, start=START, days=DEMO_DAYS, seed=7)
+    vane = sim.grid_readings[WIND_DIRECTION_METER]
+    rows = query(
+        home,
+        f"select * from marts.fct_weather_daily where site_id = '{DEMO_SITE}' order by day",
+    )
+    by_day = {row["day"]: row for row in rows}
+    for d in range(DEMO_DAYS):
+        radians = np.radians(vane[d * STEPS_PER_DAY : (d + 1) * STEPS_PER_DAY])
+        sin, cos = np.sin(radians).mean(), np.cos(radians).mean()
+        row = by_day[START + dt.timedelta(days=d)]
+        assert row["wind_direction_mean_deg"] == pytest.approx(
+            np.degrees(np.arctan2(sin, cos)) % 360, abs=1e-5
+        )
+        assert row["wind_direction_steadiness"] == pytest.approx(np.hypot(sin, cos), abs=1e-5)
+
+
+def test_the_analytics_read_the_marts_and_say_why_ten_days_are_too_few(home: Path):
+    result = run_air_quality(get_settings(home), db_path=build_db(home), write=False)
+    for name, columns in AIR_QUALITY_TABLES.items():
+        assert list(result.tables[name].columns) == list(columns)
+    effect = result.tables["fct_dust_suppression_effect"]
+    assert effect[["site_id", "monitor_id", "status"]].values.tolist() == [
+        [DEMO_SITE, MONITOR, "too_short"]
+    ]
+    assert effect["n_days"].iloc[0] == DEMO_DAYS
+    skill = result.tables["fct_air_quality_forecast_skill"]
+    assert skill["horizon_days"].tolist() == [1, 2]
+    assert set(skill["status"]) == {"too_short"}
+    assert result.tables["fct_air_quality_forecast"].empty
