@@ -514,4 +514,4 @@ def as_of_day(result: AirQualityResult) -> dt.date | None:
     frame = result.tables.get("fct_air_quality_forecast")
     if frame is None or frame.empty:
         return None
-    return frame["as_of"].max()  # type: ignore[no-any-return]
+    return frame["as_of"].max()

@@ -4,16 +4,24 @@ count as the definitions say."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from demo.air import DUST_FLOW, DUST_SUPPRESSION_K_PER_100M3, HUMIDITY_METER, PM10_METER
-from demo.air import WIND_SPEED_METER
+from demo.air import (
+    DUST_FLOW,
+    DUST_SUPPRESSION_K_PER_100M3,
+    HUMIDITY_METER,
+    PM10_METER,
+    WIND_SPEED_METER,
+)
 from demo.drivers import STEPS_PER_DAY
 from demo.simulate import simulate
 from demo.site import build_demo_site
-from ml.air import _scores, backtest, dust_effect, forecast
+from ml.air import AIR_QUALITY_TABLES, _scores, backtest, dust_effect, forecast
+from orchestration.sustainability.air import AIR_QUALITY_KEYS
 
 DAYS = 365
 
@@ -112,3 +120,14 @@ def test_too_few_days_give_a_status_not_an_estimate(demo_days):
     summary, scored = backtest(demo_days.iloc[:60], 150.0, 1)
     assert summary["status"] == "too_short" and scored.empty
     assert forecast(demo_days.iloc[:60], 150.0) == []
+
+
+def test_docs_describe_every_air_quality_table_and_column():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "air-quality.md").read_text()
+    for table, columns in AIR_QUALITY_TABLES.items():
+        section = doc.split(f"### `{table}`", 1)
+        assert len(section) == 2, f"docs/air-quality.md has no section for {table}"
+        body = section[1].split("\n### ", 1)[0]
+        for column, meaning in columns.items():
+            assert f"| `{column}` | {meaning} |" in body, f"{table}.{column}"
+    assert {key.path[-1] for key in AIR_QUALITY_KEYS} == set(AIR_QUALITY_TABLES)

@@ -38,7 +38,11 @@ def _problems(data: dict) -> list[str]:
 
 VALID = {
     "monitors": [{"id": "fence", "pm10_meter": "AQ-1", "pm25_meter": "AQ-2"}],
-    "weather": {"wind_speed_meter": "WS-1", "wind_direction_meter": "WD-1", "humidity_meter": "RH-1"},
+    "weather": {
+        "wind_speed_meter": "WS-1",
+        "wind_direction_meter": "WD-1",
+        "humidity_meter": "RH-1",
+    },
     "dust_suppression_flows": ["dam_to_plant"],
 }
 
