@@ -28,17 +28,17 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from demo.air import (  # noqa: E402
+from demo.air import (
     DUST_FLOW,
     DUST_SUPPRESSION_K_PER_100M3,
     HUMIDITY_METER,
     PM10_METER,
     WIND_SPEED_METER,
 )
-from demo.drivers import STEPS_PER_DAY  # noqa: E402
-from demo.simulate import simulate  # noqa: E402
-from demo.site import build_demo_site  # noqa: E402
-from ml.air import HORIZONS, backtest, dust_effect, forecast  # noqa: E402
+from demo.drivers import STEPS_PER_DAY
+from demo.simulate import simulate
+from demo.site import build_demo_site
+from ml.air import HORIZONS, backtest, dust_effect, forecast
 
 RESULTS = Path(__file__).parent / "results" / "air_quality.json"
 TRIGGER = 150.0

@@ -150,9 +150,13 @@ def air_quality_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
         named.append(
             (f"air_quality.weather.{role}_meter", role, getattr(settings.weather, f"{role}_meter"))
         )
+    seen: dict[str, str] = {}
     for path, role, meter_id in named:
         if meter_id is None:
             continue
+        if meter_id in seen:
+            problems.append((path, f"meter {meter_id!r} is already {seen[meter_id]}"))
+        seen[meter_id] = path
         meter = meters.get(meter_id)
         if meter is None:
             problems.append((path, f"unknown meter {meter_id!r}"))

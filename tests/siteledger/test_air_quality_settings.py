@@ -82,7 +82,8 @@ def test_unknown_and_wrong_meters_flows_and_monitors_are_reported_with_their_pat
             {
                 "monitors": [
                     {"id": "fence", "pm10_meter": "AQ-9", "pm25_meter": "AQ-1"},
-                    {"id": "fence", "pm10_meter": "AQ-1"},
+                    {"id": "fence", "pm10_meter": "AQ-1", "pm25_meter": "AQ-2"},
+                    {"id": "hill", "pm25_meter": "AQ-2"},
                 ],
                 "weather": {"wind_direction_meter": "WS-1"},
                 "dust_suppression_flows": ["water_cart"],
@@ -97,6 +98,10 @@ def test_unknown_and_wrong_meters_flows_and_monitors_are_reported_with_their_pat
         ("air_quality.dust_suppression_flows[0]", "unknown flow 'water_cart'"),
         ("air_quality.forecast_monitor", "unknown monitor 'gate'"),
         ("air_quality.monitors", "monitor 'fence' appears 2 times"),
+        (
+            "air_quality.monitors[2].pm25_meter",
+            "meter 'AQ-2' is already air_quality.monitors[1].pm25_meter",
+        ),
     ]
     for path, reason in expected:
         assert any(path in p and reason in p for p in problems), (path, reason, problems)
