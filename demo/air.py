@@ -76,8 +76,6 @@ def air_meters() -> list[Meter]:
                 "tag": "WX_WD606",
                 "name": "Wind vane",
                 "description": "direction the wind blows from, degrees true",
-                # a vane swinging through north reads 355 then 3: a ratio test means nothing
-                "vee": {"disabled_flags": ["spike"]},
             }
         ),
     ]
