@@ -4,6 +4,7 @@ analytics read them (one full ``dbt build`` of the two-site home)."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from ml.air import AIR_QUALITY_TABLES, run_air_quality
 from siteledger.settings import get_settings
 from siteledger.site import load_site
 from tests.dbt.homes import DEMO_DAYS, DEMO_SITE
-from tests.dbt.runner import build_db, query
+from tests.dbt.runner import build_db, query, run_dbt
 
 START = dt.date(2025, 7, 1)
 
@@ -83,3 +84,24 @@ def test_the_analytics_read_the_marts_and_say_why_ten_days_are_too_few(home: Pat
     assert skill["horizon_days"].tolist() == [1, 2]
     assert set(skill["status"]) == {"too_short"}
     assert result.tables["fct_air_quality_forecast"].empty
+
+
+def test_a_window_run_ends_where_the_full_build_does(home: Path, tmp_path: Path):
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    tables = (
+        "intermediate.int_air_quality_hourly",
+        "marts.fct_air_quality_daily",
+        "marts.fct_weather_daily",
+    )
+
+    def snapshot() -> dict[str, list[dict]]:
+        return {table: query(copy, f"select * from {table} order by all") for table in tables}
+
+    before = snapshot()
+    window = {"start_day": "2025-07-04", "end_day": "2025-07-05"}
+    run_dbt(copy, "build", "--select", "int_air_quality_hourly+", dbt_vars=window)
+    after = snapshot()
+    assert len(before["marts.fct_air_quality_daily"]) == DEMO_DAYS + 1
+    for table in tables:
+        assert after[table] == before[table], table

@@ -62,7 +62,8 @@ hourly as (
         day,
         hour_local,
         count(*) as n_readings,
-        avg(validated_value) as mean_value,
+        -- rounded: a window run sums in another order, and the last bits must not move
+        round(avg(validated_value), 9) as mean_value,
         -- + 0.0 turns a rounded -0.0 into 0.0
         round(avg(sin(radians(validated_value))), 9) + 0.0 as mean_sin,
         round(avg(cos(radians(validated_value))), 9) + 0.0 as mean_cos

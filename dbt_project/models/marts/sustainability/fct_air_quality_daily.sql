@@ -39,7 +39,7 @@ per_pollutant as (
         day,
         role as pollutant,
         count(case when is_complete_hour then 1 end) as n_hours,
-        avg(case when is_complete_hour then mean_value end) as mean_complete_hours,
+        round(avg(case when is_complete_hour then mean_value end), 6) as mean_complete_hours,
         max(case when is_complete_hour then mean_value end) as max_hourly
     from hourly
     group by site_id, monitor_id, day, role

@@ -22,7 +22,7 @@ per_variable as (
         day,
         role,
         count(*) as n_hours,
-        avg(mean_value) as mean_value,
+        round(avg(mean_value), 6) as mean_value,
         avg(mean_sin) as mean_sin,
         avg(mean_cos) as mean_cos
     from hourly
