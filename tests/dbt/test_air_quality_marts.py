@@ -105,3 +105,24 @@ def test_a_window_run_ends_where_the_full_build_does(home: Path, tmp_path: Path)
     assert len(before["marts.fct_air_quality_daily"]) == DEMO_DAYS + 1
     for table in tables:
         assert after[table] == before[table], table
+
+
+def test_the_dagster_asset_writes_the_three_tables_into_the_build(home: Path, tmp_path: Path):
+    from dagster import materialize
+
+    from orchestration.resources import SiteledgerHome
+    from orchestration.sustainability.air import AIR_QUALITY_KEYS, air_quality_analytics
+
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    result = materialize(
+        [air_quality_analytics], resources={"siteledger": SiteledgerHome(home=str(copy))}
+    )
+    assert result.success
+    written = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert written == set(AIR_QUALITY_KEYS)
+    rows = query(copy, "select site_id, status from marts.fct_dust_suppression_effect")
+    assert rows == [{"site_id": DEMO_SITE, "status": "too_short"}]
+    assert query(copy, "select count(*) as n from marts.fct_air_quality_forecast_skill") == [
+        {"n": 2}
+    ]
