@@ -110,8 +110,8 @@ def test_a_window_run_ends_where_the_full_build_does(home: Path, tmp_path: Path)
 def test_the_dagster_asset_writes_the_three_tables_into_the_build(home: Path, tmp_path: Path):
     from dagster import materialize
 
-    from orchestration.resources import SiteledgerHome
     from orchestration.keys import AIR_QUALITY as AIR_QUALITY_KEYS
+    from orchestration.resources import SiteledgerHome
     from orchestration.sustainability.air import air_quality_analytics
 
     copy = tmp_path / "home"
