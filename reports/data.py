@@ -1409,7 +1409,11 @@ _PROSE = {
 }
 _REQUIREMENT_PROSE = ("label", "unit", "reference")
 # the sustainability section's lists and the prose of their rows
-_SUSTAINABILITY_PROSE = {"metrics": ("label",), "goals": ("label", "status_label", "owner")}
+_SUSTAINABILITY_PROSE = {
+    "metrics": ("label",),
+    "goals": ("label", "status_label", "owner"),
+    "air": ("name",),
+}
 
 
 def _without(part: Any, keys: tuple[str, ...]) -> Any:
@@ -1440,7 +1444,8 @@ def report_identity(payload: dict[str, Any], requirements: list[dict[str, Any]])
         if part in body:
             body[part] = _without(body[part], keys)
     if "sustainability" in body:
-        section = {k: v for k, v in body["sustainability"].items() if k != "note"}
+        # the analysis is re-estimated on every run from the whole history: not the period's
+        section = {k: v for k, v in body["sustainability"].items() if k not in ("note", "analysis")}
         for part, keys in _SUSTAINABILITY_PROSE.items():
             if part in section:
                 section[part] = _without(section[part], keys)

@@ -63,7 +63,56 @@ SUSTAINABILITY_TABLES: dict[str, tuple[str, ...]] = {
         "expected_pct",
         "status",
     ),
+    "fct_air_quality_daily": (
+        "site_id",
+        "monitor_id",
+        "monitor_name",
+        "day",
+        "aqi",
+        "aqi_category",
+        "pm10_24h_ug_m3",
+        "pm25_24h_ug_m3",
+        "is_high_dust_day",
+    ),
+    "fct_dust_suppression_effect": (
+        "site_id",
+        "monitor_id",
+        "status",
+        "reason",
+        "first_day",
+        "last_day",
+        "n_days",
+        "effect_ug_m3_per_100m3",
+        "effect_lo_ug_m3",
+        "effect_hi_ug_m3",
+        "p_value",
+        "confidence",
+        "recommendation",
+    ),
+    "fct_air_quality_forecast_skill": (
+        "site_id",
+        "monitor_id",
+        "horizon_days",
+        "status",
+        "n_forecasts",
+        "mae_ug_m3",
+        "mae_persistence_ug_m3",
+        "skill",
+        "pod",
+        "far",
+        "csi",
+    ),
 }
+# US EPA AQI categories in order (docs/air-quality.md)
+AQI_CATEGORIES = (
+    "Good",
+    "Moderate",
+    "Unhealthy for Sensitive Groups",
+    "Unhealthy",
+    "Very Unhealthy",
+    "Hazardous",
+    "Beyond the AQI",
+)
 
 METRIC_LABELS = {
     "water_intensity_m3_per_t": "Water intensity (inputs per tonne of ore)",
@@ -190,4 +239,62 @@ def sustainability_section(
             for r in metrics
         ],
         "goals": _goals(marts.get("fct_sustainability_goals_daily", []), period),
+        "air": _air(marts.get("fct_air_quality_daily", []), period),
+        # estimated over the whole history at the time of the report: shown, not a period figure
+        "analysis": _analysis(marts),
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _air(rows: list[dict[str, Any]], period: Period) -> list[dict[str, Any]]:
+    """Per dust monitor: the period's days by AQI category, high dust days and PM10."""
+    monitors: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if period.start <= row["day"] <= period.end:
+            monitors.setdefault(row["monitor_id"], []).append(row)
+    out = []
+    for monitor_id, days in sorted(monitors.items()):
+        sorted_days = sorted(days, key=lambda d: d["day"])
+        rated = [d for d in days if d["aqi"] is not None]
+        pm10 = [d["pm10_24h_ug_m3"] for d in days if d["pm10_24h_ug_m3"] is not None]
+        pm25 = [d["pm25_24h_ug_m3"] for d in days if d["pm25_24h_ug_m3"] is not None]
+        out.append(
+            {
+                "monitor_id": monitor_id,
+                "name": days[0]["monitor_name"] or monitor_id,
+                "n_days": len(days),
+                "n_days_rated": len(rated),
+                "days_by_category": {
+                    c: sum(1 for d in rated if d["aqi_category"] == c) for c in AQI_CATEGORIES
+                },
+                "high_dust_days": sum(1 for d in days if d["is_high_dust_day"]),
+                "high_dust_dates": [_iso(d["day"]) for d in sorted_days if d["is_high_dust_day"]],
+                "aqi_max": max((d["aqi"] for d in rated), default=None),
+                "pm10_mean_ug_m3": _mean(pm10),
+                "pm10_max_ug_m3": max(pm10, default=None),
+                "pm25_mean_ug_m3": _mean(pm25),
+            }
+        )
+    return out
+
+
+def _analysis(marts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The dust-suppression finding and the PM10 forecast's verification, as published."""
+    return {
+        "dust_suppression": [
+            {k: _iso(v) for k, v in r.items() if k != "site_id"}
+            for r in sorted(
+                marts.get("fct_dust_suppression_effect", []), key=lambda r: r["monitor_id"] or ""
+            )
+        ],
+        "forecast_skill": [
+            {k: v for k, v in r.items() if k != "site_id"}
+            for r in sorted(
+                marts.get("fct_air_quality_forecast_skill", []),
+                key=lambda r: (r["monitor_id"] or "", r["horizon_days"]),
+            )
+        ],
     }

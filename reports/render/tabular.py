@@ -19,6 +19,7 @@ from lxml import etree
 
 from reports.data import FACILITY_MONTH_VOLUMES
 from reports.metrics import METRICS, to_unit, unit_label
+from reports.sustainability import AQI_CATEGORIES
 
 XSD_PATH = Path(__file__).resolve().parents[1] / "schema" / "siteledger-report-1.0.xsd"
 XML_NS = "urn:siteledger:report:1.0"
@@ -154,6 +155,7 @@ _SUSTAINABILITY_COLUMNS = [
     *("A year earlier", "Change vs a year earlier %", "Weight", "Score (index row: rank)"),
 ]
 _SUSTAINABILITY_FORMATS = {4: "0.000", 5: "0.000", 6: "0.00", 7: "0.000", 8: "0.00", 10: "0.0"}
+_AIR_COLUMNS = ("Highest AQI", "PM10 mean", "PM10 highest", "PM2.5 mean", "High dust days")
 _GOAL_COLUMNS = (
     *("Goal", "Metric", "Unit", "Owner", "Start", "Due", "As of", "Baseline", "Target"),
     *("Current (30 days)", "Progress %", "Expected %", "Status"),
@@ -341,6 +343,21 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
             [[g[k] for k in goal_keys] for g in sx["goals"]],
             {8: "0.000", 9: "0.000", 10: "0.000", 11: "0.0", 12: "0.0"},
         )
+        if sx.get("air"):
+            sheet(
+                "Air quality",
+                [*("Monitor", "Name", "Days", "Days rated"), *AQI_CATEGORIES, *_AIR_COLUMNS],
+                [
+                    [
+                        *(a["monitor_id"], a["name"], a["n_days"], a["n_days_rated"]),
+                        *(a["days_by_category"][c] for c in AQI_CATEGORIES),
+                        *(a["aqi_max"], a["pm10_mean_ug_m3"], a["pm10_max_ug_m3"]),
+                        *(a["pm25_mean_ug_m3"], a["high_dust_days"]),
+                    ]
+                    for a in sx["air"]
+                ],
+                {12: "0.0", 13: "0.0", 14: "0.0"},
+            )
     notes = [[n] for n in payload["data_quality"]["notes"]]
     for w in payload["data_quality"].get("worst_meters", []):
         notes.append([f"meter {w['meter_id']}: mean score {w['mean_overall_score']:.3f}"])

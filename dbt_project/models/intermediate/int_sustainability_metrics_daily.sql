@@ -19,8 +19,23 @@ water_intensity as (
     from site_days
 ),
 
+-- the site's air on a day is its worst monitor's; a period's value is the mean daily AQI
+air_quality as (
+    select
+        site_id,
+        day,
+        'aqi' as metric,
+        max(aqi) as numerator,
+        1.0 as denominator
+    from {{ ref('fct_air_quality_daily') }}
+    where aqi is not null
+    group by site_id, day
+),
+
 final as (
     select * from water_intensity
+    union all
+    select * from air_quality
 )
 
 select * from final
