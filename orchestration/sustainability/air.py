@@ -48,6 +48,14 @@ def air_quality_analytics(context: AssetExecutionContext, siteledger: Siteledger
             "dagster/row_count": len(frame),
             "seconds": round(result.seconds.get("air_quality", 0.0), 3),
         }
+        if "status" in frame.columns:
+            meta["status"] = {str(k): int(v) for k, v in frame["status"].value_counts().items()}
+        if key.path[-1] == "fct_air_quality_forecast_skill" and len(frame):
+            ok = frame[frame["status"] == "ok"]
+            meta["skill"] = {
+                f"{int(h) * 24} h": round(float(v), 3)
+                for h, v in ok.groupby("horizon_days")["skill"].mean().items()
+            }
         yield MaterializeResult(asset_key=key, metadata=meta)
 
 
