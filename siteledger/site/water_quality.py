@@ -164,11 +164,16 @@ class WaterQualitySettings(_Model):
     future_tolerance_hours: float = Field(
         24.0, ge=0, description="a sample dated more than this after now is rejected"
     )
-    category_tolerance_pct: float = Field(
-        0.0,
-        ge=0,
-        le=100,
-        description="margin around the category 3 thresholds inside which a flow is not flagged",
+    # WAF Category 3 (DOMAIN: unsuitable for most purposes): TDS > 5 000 mg/L or pH < 4 or > 10
+    category3_tds_mg_l: float = Field(5000.0, gt=0, description="TDS above this is category 3")
+    category3_ph_low: float = Field(4.0, ge=0, le=14, description="pH below this is category 3")
+    category3_ph_high: float = Field(10.0, ge=0, le=14, description="pH above this is category 3")
+    ec_to_tds_factor: float = Field(
+        0.65,
+        gt=0,
+        le=1.5,
+        description="TDS (mg/L) per uS/cm, to read a conductivity meter as TDS where a flow has "
+        "no TDS result (0.55-0.75 for most waters)",
     )
 
     def parameter_index(self) -> dict[str, Parameter]:
