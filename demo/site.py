@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from demo.lab import demo_water_quality
 from siteledger.site.curves import level_to_volume, volume_to_level
 from siteledger.site.models import (
     EstimationRule,
@@ -196,6 +197,7 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         meters=with_modbus_addresses(_meters(bores)),
         estimations=_estimations(),
         file_layouts=_file_layouts(),
+        water_quality=demo_water_quality(),
     )
 
 
