@@ -12,10 +12,10 @@ Lab files (``demo_mine`` only), in ``landing/``:
   (mS/cm) and TDS.
 
 Recorded in the data (each only when its month is in the period; month 0 is the first):
-month 0 copper ``<2`` (below detection, within its limit); month 2 copper 34 ug/L (limit 20);
-month 4 copper ``<50`` (detection limit above the limit: indeterminate, not an exceedance);
-month 5 turbidity 85 NTU (limit 50); month 8 sulfate 640 and, on the 28th, 590 mg/L (monthly
-mean 615, limit 600). ``lab_exceedances.csv`` in the ground truth lists the exceedances.
+month 0 copper ``<2`` (below detection, within its limit); month 1 copper 34 ug/L (limit 20);
+month 2 copper ``<50`` (detection limit above the limit: indeterminate, not an exceedance) and
+turbidity 85 NTU (limit 50); month 3 sulfate 640 and, on the 28th, 590 mg/L (monthly mean 615,
+limit 600). ``lab_exceedances.csv`` in the ground truth lists the exceedances.
 
 Overflow (``--faults``, ``demo_mine``, periods of at least 60 days): 80 % of the way through the
 period the pit's groundwater inflow surges (a wall failure) for a few days, more than the pit
@@ -173,17 +173,16 @@ def _discharge_samples(sim: DemoSimulation) -> list[_Sample]:
         }
         if k == 0:
             row["Copper"] = ("2", "µg/L", "<")
-        elif k == 2:
+        elif k == 1:
             row["Copper"] = ("34.0", "µg/L", "")
-        elif k == 4:
+        elif k == 2:
             row["Copper"] = ("<50", "µg/L", "")
-        elif k == 5:
             row["Turbidity"] = ("85.0", "NTU", "")
-        elif k == 8:
+        elif k == 3:
             row["Sulfate"] = ("640", "mg/L", "")
         samples += [_Sample(DISCHARGE_POINT, at, p, v, u, q) for p, (v, u, q) in row.items()]
         again = datetime(month.year, month.month, 28, 9, 30)
-        if k == 8 and _step(sim, again) is not None:
+        if k == 3 and _step(sim, again) is not None:
             samples.append(_Sample(DISCHARGE_POINT, again, "Sulfate", "590", "mg/L"))
     return samples
 
@@ -267,10 +266,9 @@ def write_lab_drops(landing: Path, sim: DemoSimulation, truth_dir: Path) -> list
 
 
 def exceedances(samples: list[_Sample]) -> pd.DataFrame:
-    """The licence exceedances recorded in ``samples`` (limit_id, sample_point_id,
-    parameter_id, period_start, period_end, value, limit): the injected ones, found by
-    comparing every sample with every limit the way the docs state (a ``<`` result is not above
-    a max limit unless its detection limit is... never counted when indeterminate)."""
+    """The licence exceedances in ``samples`` (limit_id, sample_point_id, parameter_id, period,
+    value, limit), every sample compared with every limit by the documented rule: a ``<`` result
+    lies between 0 and its detection limit, and an indeterminate comparison is no exceedance."""
     ids = {"TDS": "tds", "pH": "ph", "EC": "ec", "Sulfate": "so4", "Copper": "cu"}
     ids["Turbidity"] = "turbidity"
     rows = []
