@@ -140,7 +140,8 @@ class LabLayout(FileLayout):
     """How one kind of lab result file is read: an EDD-style long CSV or one Excel sheet.
 
     One row is one result. The value cell may carry the detection-limit qualifier itself
-    (``<0.01``) or leave it to ``qualifier_column``.
+    (``<0.01``) or leave it to ``qualifier_column``. An empty column name (``""``) means the
+    files have no such column.
     """
 
     format: LabFormat  # type: ignore[assignment]

@@ -41,7 +41,7 @@ WATER_QUALITY: dict[str, Any] = {
             "parameter_column": "Analyte",
             "value_column": "Result",
             "unit_column": "Units",
-            "qualifier_column": None,
+            "qualifier_column": "",
             "lab_column": "Lab",
             "method_column": "Method",
             "sample_id_column": "Sample ID",
