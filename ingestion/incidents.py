@@ -157,7 +157,7 @@ def parse_incident_file(
         except ValidationError as exc:
             reasons = []
             for err in exc.errors(include_url=False):
-                where = ".".join(str(p) for p in err["loc"]) or "row"
+                where = ".".join(str(p) for p in err["loc"]) or "incident"
                 message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
                 reasons.append(f"{where}: {message.removeprefix('Value error, ')}")
             bad.append((row.line, "; ".join(reasons)))
