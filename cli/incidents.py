@@ -122,8 +122,10 @@ def incidents_list(ctx: click.Context, site_id: str | None, status: str | None) 
     """List recorded incidents, oldest first."""
     rows = list_incidents(_store(_settings(ctx)), site_id, status)
     table = Table(title=f"Environmental incidents ({len(rows)})")
-    columns = ("incident_id", "site_id", "incident_type", "node_id", "flow_id", "started_at")
-    columns += ("ended_at", "volume_m3", "severity", "status", "reported_on")
+    columns = (
+        *("incident_id", "site_id", "incident_type", "node_id", "flow_id", "started_at"),
+        *("ended_at", "volume_m3", "severity", "status", "reported_on"),
+    )
     for column in columns:
         table.add_column(column)
     for row in rows:

@@ -82,8 +82,10 @@ PIT_PUMP_M3_PER_DAY = 200.0 * 24
 
 def demo_water_quality() -> WaterQualitySettings:
     """``demo_mine``'s water quality settings (no treatment step: a monitoring point instead)."""
-    limits = [lim.model_copy(update={"reference": f"{LICENCE} cond. {i + 1}"}) for i, lim in
-              enumerate(LIMITS)]
+    limits = [
+        lim.model_copy(update={"reference": f"{LICENCE} cond. {i + 1}"})
+        for i, lim in enumerate(LIMITS)
+    ]
     return WaterQualitySettings(
         sample_points=[
             SamplePoint(
@@ -241,8 +243,9 @@ def _field_bytes(samples: list[_Sample], stamp: datetime) -> bytes:
     sheet.append([f"{FIELD} - field water quality results"])
     sheet.append(list(FIELD_HEADER))
     for s in samples:
-        sheet.append([s.point, s.at, s.parameter, float(s.value), s.unit, "field meter",
-                      _sample_id(s)])
+        sheet.append(
+            [s.point, s.at, s.parameter, float(s.value), s.unit, "field meter", _sample_id(s)]
+        )
     return _reproducible_xlsx(book, stamp)
 
 
@@ -260,8 +263,9 @@ def write_lab_drops(landing: Path, sim: DemoSimulation, truth_dir: Path) -> list
         files.append(landing / f"field_results_{period}.xlsx")
         stamp = datetime.combine(sim.dates[-1], datetime.min.time())
         files[-1].write_bytes(_field_bytes(pit, stamp))
-    exceedances(discharge).to_csv(truth_dir / "lab_exceedances.csv", index=False,
-                                  lineterminator="\n")
+    exceedances(discharge).to_csv(
+        truth_dir / "lab_exceedances.csv", index=False, lineterminator="\n"
+    )
     return files
 
 

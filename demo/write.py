@@ -47,7 +47,6 @@ from openpyxl.styles import Font
 
 from demo.anomalies import anomaly_records, apply_drift, plan_anomalies
 from demo.drivers import STEPS_PER_DAY
-from demo.lab import plan_overflow, write_incident_truth, write_lab_drops
 from demo.faults import (
     DUPLICATE_FIRST,
     DUPLICATE_STEPS,
@@ -66,6 +65,7 @@ from demo.faults import (
     rollover_record,
     scada_file_name,
 )
+from demo.lab import plan_overflow, write_incident_truth, write_lab_drops
 from demo.simulate import DemoSimulation, simulate
 from demo.site import (
     HIGHVELD_FILE_PREFIX,
@@ -286,7 +286,9 @@ def _write_site(
         landing, sim, layout_meters[LOGGER_LAYOUT], readings, plan, records
     )
     manual_files, n_manual = _write_manual(landing, sim)
-    manual_files += write_lab_drops(landing, sim, truth_dir) if site.water_quality.lab_layouts else []
+    manual_files += (
+        write_lab_drops(landing, sim, truth_dir) if site.water_quality.lab_layouts else []
+    )
     truth_files = _write_truth(sim, truth_dir)
     truth_files.append(write_incident_truth(sim, truth_dir))
 

@@ -29,7 +29,7 @@ from ingestion.files.names import sanitise_name
 from ingestion.files.quarantine import QuarantineRows, files_dir, write_rows
 from ingestion.lake import import_lock
 from siteledger.settings import Settings
-from siteledger.site.loader import SiteConfigError, parse_yaml_mapping, validation_problems
+from siteledger.site.loader import SiteConfigError, parse_yaml_mapping
 from siteledger.site.models import SiteConfig
 from siteledger.state.incidents import (
     Incident,
@@ -121,7 +121,8 @@ def _csv_rows(text: str) -> tuple[list[_Candidate], list[tuple[int | None, str]]
             f"header has unknown or repeated columns {unknown or header}; "
             f"columns are {', '.join(CSV_COLUMNS)}"
         )
-    rows, bad = [], []
+    rows: list[_Candidate] = []
+    bad: list[tuple[int | None, str]] = []
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):

@@ -319,7 +319,10 @@ def write_lab_results(
             day_rows, key=lambda r: (r["sample_point_id"], r["sampled_at"], r["parameter_id"])
         )
         table = pa.Table.from_pylist(
-            [{**{k: r[k] for k in LAB_RESULTS_SCHEMA.names if k in r}, **constant} for r in ordered],
+            [
+                {**{k: r[k] for k in LAB_RESULTS_SCHEMA.names if k in r}, **constant}
+                for r in ordered
+            ],
             schema=LAB_RESULTS_SCHEMA,
         )
         path = lab_results_dir(settings, site_id, source) / f"day={day}" / f"{batch_id}.parquet"

@@ -251,9 +251,7 @@ def _sheet_rows(
             values = {key: _value(cells, index, nulls) for key, index in positions.items()}
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
                 continue
-            formula = any(
-                i in cells and cells[i].data_type == "f" for i in positions.values()
-            )
+            formula = any(i in cells and cells[i].data_type == "f" for i in positions.values())
             rows.append(SheetRow(number, values, formula))
     finally:
         book.close()

@@ -213,7 +213,9 @@ def _csv_rows(data: bytes, ctx: LabContext, quarantine: QuarantineRows) -> tuple
     at = {key: index for key, index in found.items() if index is not None}
     if len(set(at.values())) < len(at):
         raise FileRejected("the layout reads one column of the header for two purposes")
-    columns = read_columns(text, ctx.layout, header, {i: pa.string() for i in at.values()}, ctx.limits)
+    columns = read_columns(
+        text, ctx.layout, header, {i: pa.string() for i in at.values()}, ctx.limits
+    )
     if columns.num_rows == 0 and not columns.bad_lines:
         raise FileRejected("header only: no data rows")
     cells = {key: columns.array(index).to_pylist() for key, index in at.items()}
@@ -330,9 +332,8 @@ def _result(
         return None, f"unknown unit {shorten(unit_symbol)!r}"
     canonical = resolve_unit(parameter.unit)
     if unit.dimension != canonical.dimension:
-        return None, (
-            f"unit {unit.symbol!r} cannot be converted to {parameter.id}'s unit {canonical.symbol!r}"
-        )
+        wanted = canonical.symbol
+        return None, f"unit {unit.symbol!r} cannot be converted to {parameter.id}'s unit {wanted!r}"
     value, below, reason = _value(cells.get("value"), cells.get("qualifier"), ctx)
     if reason is not None:
         return None, reason
@@ -390,8 +391,10 @@ def _value(raw: object, qualifier: object, ctx: LabContext) -> tuple[float, bool
     if state == Cell.NUMBER:
         return number, below, None
     if _DETECTION_WORDS.match(text):
-        return math.nan, False, (
-            f"detection-limit text {shorten(text)!r} without a limit (write it as '<0.01')"
+        return (
+            math.nan,
+            False,
+            (f"detection-limit text {shorten(text)!r} without a limit (write it as '<0.01')"),
         )
     if state == Cell.NOT_FINITE:
         return math.nan, False, f"value {shorten(text)!r} is not a finite number"

@@ -218,29 +218,26 @@ def water_quality_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append((f"{root}.lab_layouts[{i}].id", f"duplicate layout id {layout.id!r}"))
 
     spellings: dict[str, str] = {}
-    for i, parameter in enumerate(wq.parameters):
-        for spelling in (parameter.id, parameter.name, *parameter.aliases):
+    for i, catalogued in enumerate(wq.parameters):
+        for spelling in (catalogued.id, catalogued.name, *catalogued.aliases):
             key = spelling.strip().lower()
-            if key and spellings.setdefault(key, parameter.id) != parameter.id:
+            if key and spellings.setdefault(key, catalogued.id) != catalogued.id:
                 problems.append(
                     (
                         f"{root}.parameters[{i}]",
-                        f"{spelling!r} names both {spellings[key]!r} and {parameter.id!r}",
+                        f"{spelling!r} names both {spellings[key]!r} and {catalogued.id!r}",
                     )
                 )
 
     node_ids = [n.id for n in cfg.nodes]
     flow_ids = [f.id for f in cfg.flows]
-    for i, point in enumerate(wq.sample_points):
+    for i, sample_point in enumerate(wq.sample_points):
         path = f"{root}.sample_points[{i}]"
-        if point.node is not None and point.node not in node_ids:
-            problems.append(
-                (f"{path}.node", f"unknown node {point.node!r}{_hint(point.node, node_ids)}")
-            )
-        if point.flow is not None and point.flow not in flow_ids:
-            problems.append(
-                (f"{path}.flow", f"unknown flow {point.flow!r}{_hint(point.flow, flow_ids)}")
-            )
+        node, flow = sample_point.node, sample_point.flow
+        if node is not None and node not in node_ids:
+            problems.append((f"{path}.node", f"unknown node {node!r}{_hint(node, node_ids)}"))
+        if flow is not None and flow not in flow_ids:
+            problems.append((f"{path}.flow", f"unknown flow {flow!r}{_hint(flow, flow_ids)}"))
 
     points = {p.id: p for p in wq.sample_points}
     parameters = {p.id: p for p in wq.parameters}
@@ -249,7 +246,9 @@ def water_quality_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
         point = points.get(limit.sample_point)
         if point is None:
             hint = _hint(limit.sample_point, list(points))
-            problems.append((f"{path}.sample_point", f"unknown sample point {limit.sample_point!r}{hint}"))
+            problems.append(
+                (f"{path}.sample_point", f"unknown sample point {limit.sample_point!r}{hint}")
+            )
         elif point.role != "discharge":
             problems.append(
                 (

@@ -124,5 +124,6 @@ def test_no_flow_is_measured_outside_its_declared_category(home: Path):
         ("pit_to_rwd", 0),
         ("rwd_to_discharge", 0),
     ]
-    assert rows[1]["days"] == DAYS
+    # every day of the period, and the day after it (its 00:00 closing readings)
+    assert rows[1]["days"] == DAYS + 1
     assert 0 < rows[0]["tds"] < 5000

@@ -20,12 +20,22 @@ WATER_QUALITY: dict[str, Any] = {
         {"id": "SP-BORE", "flow": "bores_to_dam", "role": "monitoring"},
     ],
     "limits": [
-        {"id": "L-TDS", "sample_point": "SP-DIS", "parameter": "tds", "max": 1500,
-         "reference": "L1/2020 c.1"},
+        {
+            "id": "L-TDS",
+            "sample_point": "SP-DIS",
+            "parameter": "tds",
+            "max": 1500,
+            "reference": "L1/2020 c.1",
+        },
         {"id": "L-PH", "sample_point": "SP-DIS", "parameter": "ph", "min": 6.5, "max": 8.5},
         {"id": "L-CU", "sample_point": "SP-DIS", "parameter": "cu", "max": 20, "unit": "ug/L"},
-        {"id": "L-SO4-M", "sample_point": "SP-DIS", "parameter": "so4", "max": 400,
-         "basis": "monthly_mean"},
+        {
+            "id": "L-SO4-M",
+            "sample_point": "SP-DIS",
+            "parameter": "so4",
+            "max": 400,
+            "basis": "monthly_mean",
+        },
     ],
     "treatments": [{"id": "T-1", "inlet": "SP-TIN", "outlet": "SP-TOUT"}],
     "lab_layouts": [

@@ -90,8 +90,11 @@ def test_a_yaml_drop_records_good_incidents_and_quarantines_bad_ones_by_line(hom
     # naive times are Perth time (UTC+8): 10:00 local is 02:00 UTC
     assert spill["started_at"] == dt.datetime(2025, 3, 1, 2, tzinfo=dt.UTC)
     assert spill["ended_at"] == dt.datetime(2025, 3, 1, 4, 30, tzinfo=dt.UTC)
-    assert (spill["volume_m3"], spill["status"], spill["flow_id"]) == (12.5, "resolved",
-                                                                       "dam_to_plant")
+    assert (spill["volume_m3"], spill["status"], spill["flow_id"]) == (
+        12.5,
+        "resolved",
+        "dam_to_plant",
+    )
     assert overflow["started_at"] == dt.datetime(2025, 3, 4, 16, tzinfo=dt.UTC)
     assert (overflow["reported_to_authority"], overflow["reported_on"]) == (
         True,
@@ -166,26 +169,69 @@ def test_the_cli_records_lists_updates_and_resolves(home):
 
     added = runner.invoke(
         cli,
-        [*base, "add", "--site", "small_site", "--type", "overflow", "--node", "dam",
-         "--started", "2025-05-01 07:00", "--volume-m3", "40", "--severity", "high"],
+        [
+            *base,
+            "add",
+            "--site",
+            "small_site",
+            "--type",
+            "overflow",
+            "--node",
+            "dam",
+            "--started",
+            "2025-05-01 07:00",
+            "--volume-m3",
+            "40",
+            "--severity",
+            "high",
+        ],
     )
     assert added.exit_code == 0, added.output
     incident_id = added.output.split()[-1]
     twice = runner.invoke(
         cli,
-        [*base, "add", "--site", "small_site", "--type", "overflow", "--node", "dam",
-         "--started", "2025-05-01 07:00"],
+        [
+            *base,
+            "add",
+            "--site",
+            "small_site",
+            "--type",
+            "overflow",
+            "--node",
+            "dam",
+            "--started",
+            "2025-05-01 07:00",
+        ],
     )
     assert twice.exit_code != 0 and "already recorded" in twice.output
     unknown = runner.invoke(
-        cli, [*base, "add", "--site", "small_site", "--type", "spill", "--node", "tank",
-              "--started", "2025-05-01"],
+        cli,
+        [
+            *base,
+            "add",
+            "--site",
+            "small_site",
+            "--type",
+            "spill",
+            "--node",
+            "tank",
+            "--started",
+            "2025-05-01",
+        ],
     )
     assert unknown.exit_code != 0 and "unknown node 'tank'" in unknown.output
 
     updated = runner.invoke(
-        cli, [*base, "update", incident_id, "--reported-on", "2025-05-02",
-              "--authority-reference", "DWER-1"],
+        cli,
+        [
+            *base,
+            "update",
+            incident_id,
+            "--reported-on",
+            "2025-05-02",
+            "--authority-reference",
+            "DWER-1",
+        ],
     )
     assert updated.exit_code == 0, updated.output
     resolved = runner.invoke(cli, [*base, "resolve", incident_id, "--ended", "2025-05-01 19:00"])

@@ -28,38 +28,49 @@ def _results(result) -> list[tuple]:
         table = pq.read_table(path)
         assert table.schema.equals(LAB_RESULTS_SCHEMA)
         rows += [
-            (r["source_row"], r["sample_point_id"], r["sampled_at"].isoformat(),
-             r["parameter_id"], r["value"], r["unit"], r["below_detection"])
+            (
+                r["source_row"],
+                r["sample_point_id"],
+                r["sampled_at"].isoformat(),
+                r["parameter_id"],
+                r["value"],
+                r["unit"],
+                r["below_detection"],
+            )
             for r in table.to_pylist()
         ]
     return sorted(rows)
 
 
-HOSTILE_EDD = EDD_HEADER + "\n".join(
-    [
-        "SP-DIS,2025-03-12 09:00,TDS,1620,mg/L,,ALS,APHA 2540C,S1",  # 2 good
-        "SP-DIS,2025-03-12 09:00,Copper,<0.01,mg/L,,ALS,,S1",  # 3 below detection, kept
-        "SP-DIS,2025-03-12 09:00,Zinc,5,µg/L,<,ALS,,S1",  # 4 below detection by qualifier
-        "SP-DIS,2025-03-12 09:00,Lead,ND,mg/L,,ALS,,S1",  # 5 detection-limit text
-        "SP-DIS,2025-03-12 09:00,Nickel,<LOR,mg/L,,ALS,,S1",  # 6 detection-limit text
-        "SP-DIS,2025-03-12 09:00,Iron,abc,mg/L,,ALS,,S1",  # 7 not a number
-        "SP-DIS,2025-03-12 09:00,Unobtainium,1,mg/L,,ALS,,S1",  # 8 unknown parameter
-        "SP-NOPE,2025-03-12 09:00,TDS,1,mg/L,,ALS,,S1",  # 9 unknown sample point
-        "SP-DIS,2025-03-12 09:00,Sulfate,12,NTU,,ALS,,S1",  # 10 not convertible
-        "SP-DIS,2025-03-12 09:00,Chloride,12,furlongs,,ALS,,S1",  # 11 unknown unit
-        "SP-DIS,2025-03-12 09:00,pH,7.1,pH,,ALS,,S1",  # 12 superseded by line 13
-        "SP-DIS,2025-03-12 09:00,pH,7.3,,,ALS,,S1",  # 13 wins; empty unit = pH
-        "SP-DIS,2023-12-31 09:00,TDS,900,mg/L,,ALS,,S0",  # 14 before data_start
-        "SP-DIS,2099-01-01 09:00,TDS,900,mg/L,,ALS,,S9",  # 15 in the future
-        "SP-DIS,12/03/2025,TDS,900,mg/L,,ALS,,S1",  # 16 not ISO 8601
-        "SP-DIS,2025-03-12 09:00,Manganese,>5,mg/L,,ALS,,S1",  # 17 '>' not accepted
-        "SP-DIS,2025-03-12 09:00,Cadmium,0.1,mg/L,>,ALS,,S1",  # 18 qualifier '>'
-        "SP-DIS,2025-03-12 09:00,Turbidity,-3,NTU,,ALS,,S1",  # 19 negative
-        "SP-DIS,2025-03-12 09:00,pH,15,pH,,ALS,,S2",  # 20 impossible pH
-        "SP-DIS,2025-03-12 09:00,Arsenic,,mg/L,,ALS,,S1",  # 21 empty value: skipped
-        "SP-DIS,2025-03-12 09:00,EC,1500,mS/cm,,ALS",  # 22 short row
-    ]
-) + "\n"
+HOSTILE_EDD = (
+    EDD_HEADER
+    + "\n".join(
+        [
+            "SP-DIS,2025-03-12 09:00,TDS,1620,mg/L,,ALS,APHA 2540C,S1",  # 2 good
+            "SP-DIS,2025-03-12 09:00,Copper,<0.01,mg/L,,ALS,,S1",  # 3 below detection, kept
+            "SP-DIS,2025-03-12 09:00,Zinc,5,µg/L,<,ALS,,S1",  # 4 below detection by qualifier
+            "SP-DIS,2025-03-12 09:00,Lead,ND,mg/L,,ALS,,S1",  # 5 detection-limit text
+            "SP-DIS,2025-03-12 09:00,Nickel,<LOR,mg/L,,ALS,,S1",  # 6 detection-limit text
+            "SP-DIS,2025-03-12 09:00,Iron,abc,mg/L,,ALS,,S1",  # 7 not a number
+            "SP-DIS,2025-03-12 09:00,Unobtainium,1,mg/L,,ALS,,S1",  # 8 unknown parameter
+            "SP-NOPE,2025-03-12 09:00,TDS,1,mg/L,,ALS,,S1",  # 9 unknown sample point
+            "SP-DIS,2025-03-12 09:00,Sulfate,12,NTU,,ALS,,S1",  # 10 not convertible
+            "SP-DIS,2025-03-12 09:00,Chloride,12,furlongs,,ALS,,S1",  # 11 unknown unit
+            "SP-DIS,2025-03-12 09:00,pH,7.1,pH,,ALS,,S1",  # 12 superseded by line 13
+            "SP-DIS,2025-03-12 09:00,pH,7.3,,,ALS,,S1",  # 13 wins; empty unit = pH
+            "SP-DIS,2023-12-31 09:00,TDS,900,mg/L,,ALS,,S0",  # 14 before data_start
+            "SP-DIS,2099-01-01 09:00,TDS,900,mg/L,,ALS,,S9",  # 15 in the future
+            "SP-DIS,12/03/2025,TDS,900,mg/L,,ALS,,S1",  # 16 not ISO 8601
+            "SP-DIS,2025-03-12 09:00,Manganese,>5,mg/L,,ALS,,S1",  # 17 '>' not accepted
+            "SP-DIS,2025-03-12 09:00,Cadmium,0.1,mg/L,>,ALS,,S1",  # 18 qualifier '>'
+            "SP-DIS,2025-03-12 09:00,Turbidity,-3,NTU,,ALS,,S1",  # 19 negative
+            "SP-DIS,2025-03-12 09:00,pH,15,pH,,ALS,,S2",  # 20 impossible pH
+            "SP-DIS,2025-03-12 09:00,Arsenic,,mg/L,,ALS,,S1",  # 21 empty value: skipped
+            "SP-DIS,2025-03-12 09:00,EC,1500,mS/cm,,ALS",  # 22 short row
+        ]
+    )
+    + "\n"
+)
 
 
 def test_hostile_lab_rows_are_quarantined_with_reasons_and_good_rows_land(home: Home):
