@@ -125,15 +125,13 @@ final as (
             when is_above_max then 'above_max'
             when is_below_min then 'below_min'
         end as exceedance_side,
-        -- headroom to the nearer bound (negative: by how much the limit is exceeded)
-        least(
-            coalesce(limit_max - value, 'infinity'::double),
-            coalesce(value - limit_min, 'infinity'::double)
-        ) as margin,
+        -- headroom to the nearer bound (negative: by how much the limit is exceeded); least()
+        -- skips the bound a limit does not have
+        least(limit_max - value, value - limit_min) as margin,
         round(
             100.0 * least(
-                coalesce((limit_max - value) / nullif(abs(limit_max), 0), 'infinity'::double),
-                coalesce((value - limit_min) / nullif(abs(limit_min), 0), 'infinity'::double)
+                (limit_max - value) / nullif(abs(limit_max), 0),
+                (value - limit_min) / nullif(abs(limit_min), 0)
             ),
             4
         ) as margin_pct,

@@ -76,21 +76,14 @@ measured as (
         meters.tds_mean_mg_l as meter_tds_mean_mg_l,
         meters.ph_mean as meter_ph_mean,
         meters.ec_mean_us_cm as meter_ec_mean_us_cm,
+        -- greatest() and least() skip nulls: the higher (lower) of what there is
         coalesce(
             greatest(lab_daily.lab_tds_max_mg_l, meters.tds_mean_mg_l),
-            lab_daily.lab_tds_max_mg_l,
-            meters.tds_mean_mg_l,
-            greatest(lab_daily.lab_ec_max_us_cm, meters.ec_mean_us_cm) * settings.ec_to_tds_factor,
-            lab_daily.lab_ec_max_us_cm * settings.ec_to_tds_factor,
-            meters.ec_mean_us_cm * settings.ec_to_tds_factor
+            greatest(lab_daily.lab_ec_max_us_cm, meters.ec_mean_us_cm) * settings.ec_to_tds_factor
         ) as tds_mg_l,
         lab_daily.lab_tds_max_mg_l is null and meters.tds_mean_mg_l is null as is_tds_from_ec,
-        coalesce(
-            least(lab_daily.lab_ph_min, meters.ph_mean), lab_daily.lab_ph_min, meters.ph_mean
-        ) as ph_min,
-        coalesce(
-            greatest(lab_daily.lab_ph_max, meters.ph_mean), lab_daily.lab_ph_max, meters.ph_mean
-        ) as ph_max,
+        least(lab_daily.lab_ph_min, meters.ph_mean) as ph_min,
+        greatest(lab_daily.lab_ph_max, meters.ph_mean) as ph_max,
         settings.category3_tds_mg_l,
         settings.category3_ph_low,
         settings.category3_ph_high
