@@ -246,6 +246,9 @@ def _field_bytes(samples: list[_Sample], stamp: datetime) -> bytes:
         sheet.append(
             [s.point, s.at, s.parameter, float(s.value), s.unit, "field meter", _sample_id(s)]
         )
+        sheet.cell(sheet.max_row, 2).number_format = "dd/mm/yyyy hh:mm"
+    book.properties.creator = "siteledger demo"
+    book.properties.created = stamp
     return _reproducible_xlsx(book, stamp)
 
 

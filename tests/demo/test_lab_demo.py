@@ -19,8 +19,8 @@ START = date(2025, 7, 1)
 
 
 def test_lab_results_follow_the_simulated_water_and_repeat_byte_for_byte(tmp_path: Path):
-    out = write_demo(tmp_path / "a", days=40, start=START, sites=("demo_mine",))
-    again = write_demo(tmp_path / "b", days=40, start=START, sites=("demo_mine",))
+    out = write_demo(tmp_path / "a", days=50, start=START, sites=("demo_mine",))
+    again = write_demo(tmp_path / "b", days=50, start=START, sites=("demo_mine",))
     names = ["lab_edd_202507-202508.csv", "field_results_202507-202508.xlsx"]
     for name in names:
         assert (tmp_path / "a" / "landing" / name).read_bytes() == (
@@ -30,7 +30,7 @@ def test_lab_results_follow_the_simulated_water_and_repeat_byte_for_byte(tmp_pat
     assert again.sites["demo_mine"].n_readings == out.sites["demo_mine"].n_readings
 
     edd = pd.read_csv(tmp_path / "a" / "landing" / names[0], dtype=str, keep_default_na=False)
-    sim = simulate(build_demo_site(), start=START, days=40, seed=7)
+    sim = simulate(build_demo_site(), start=START, days=50, seed=7)
     for sampled_at, rows in edd.groupby("sampled_at"):
         moment = datetime.fromisoformat(sampled_at)
         step = sim.dates.index(moment.date()) * STEPS_PER_DAY + (moment.hour * 4) + 2
