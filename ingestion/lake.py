@@ -4,6 +4,7 @@ and the quarantine's rejected rows beside it.
 Layout (other modules read it exactly like this)::
 
     lake/readings/site=<site_id>/source=<source>/day=<YYYY-MM-DD>/<batch_id>.parquet
+    lake/lab_results/site=<site_id>/source=<lab layout>/day=<YYYY-MM-DD>/<batch_id>.parquet
     quarantine/rows/site=<site_id>/source=<source>/<batch_id>.parquet
 
 The partition keys are in the path only. A file is written under a hidden temporary name and

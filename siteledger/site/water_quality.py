@@ -239,8 +239,13 @@ def water_quality_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
         if flow is not None and flow not in flow_ids:
             problems.append((f"{path}.flow", f"unknown flow {flow!r}{_hint(flow, flow_ids)}"))
 
-    points = {p.id: p for p in wq.sample_points}
-    parameters = {p.id: p for p in wq.parameters}
+    # a duplicate id is reported above; the first definition is the one checked against
+    points: dict[str, SamplePoint] = {}
+    for point_def in wq.sample_points:
+        points.setdefault(point_def.id, point_def)
+    parameters: dict[str, Parameter] = {}
+    for parameter_def in wq.parameters:
+        parameters.setdefault(parameter_def.id, parameter_def)
     for i, limit in enumerate(wq.limits):
         path = f"{root}.limits[{i}]"
         point = points.get(limit.sample_point)
