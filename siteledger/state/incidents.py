@@ -262,7 +262,7 @@ INCIDENTS_SCHEMA = pa.schema(
 
 
 def incidents_file(settings: Settings) -> Path:
-    """Where the register is exported for dbt (source ``lake.recorded_incidents``)."""
+    """Where the register is exported for dbt (source ``lake.incidents``)."""
     return settings.lake / "incidents" / "recorded.parquet"
 
 

@@ -6,9 +6,9 @@
     canonical unit and the sample's site-local time. -#}
 with
 
-{% if lake_has_files(source('lake', 'lab_results')) %}
+{% if lake_has_files(source('lab_lake', 'lab_results')) %}
 source as (
-    select * from {{ read_lake_parquet(source('lake', 'lab_results'), hive_partitioning=true) }}
+    select * from {{ read_lake_parquet(source('lab_lake', 'lab_results'), hive_partitioning=true) }}
 ),
 {% else %}
 source as (

@@ -5,9 +5,9 @@
 {#- The environmental incidents register as recorded (CLI or drop file), one row per incident. -#}
 with
 
-{% if lake_has_files(source('lake', 'recorded_incidents')) %}
+{% if lake_has_files(source('lake', 'incidents')) %}
 source as (
-    select * from {{ read_lake_parquet(source('lake', 'recorded_incidents')) }}
+    select * from {{ read_lake_parquet(source('lake', 'incidents')) }}
 ),
 {% else %}
 source as (

@@ -1,5 +1,5 @@
 """The environmental incidents register as an asset: incident drop files of the landing folder
-recorded, and the register exported for dbt (source ``lake.recorded_incidents``)."""
+recorded, and the register exported for dbt (source ``lake.incidents``)."""
 
 from dagster import AssetKey, MaterializeResult, MetadataValue, asset
 
@@ -7,6 +7,7 @@ from ingestion.incidents import import_incident_drops
 from orchestration.resources import SiteledgerHome
 from siteledger.state.incidents import export_incidents, list_incidents
 
+# the dbt source lake.incidents
 RAW_INCIDENTS = AssetKey(["raw", "incidents"])
 
 
@@ -44,6 +45,3 @@ def recorded_incidents(siteledger: SiteledgerHome) -> MaterializeResult:
             "path": MetadataValue.path(str(path)),
         }
     )
-
-
-ASSETS = [recorded_incidents]

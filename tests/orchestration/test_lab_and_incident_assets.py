@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 from dagster import materialize
 
 from orchestration.ingestion.assets import readings
+from orchestration.ingestion.incidents import recorded_incidents
 from orchestration.resources import SiteledgerHome
-from orchestration.sustainability.incidents import recorded_incidents
 from siteledger.settings import Settings
 from siteledger.site.loader import dump_site
 from siteledger.state.incidents import incidents_file
