@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from siteledger.settings import Settings
 from siteledger.site.models import ESTIMATION_PARAMS, FLAT_LINE_EXEMPT, SiteConfig
 from siteledger.site.organisation import Organisation, load_organisation
+from siteledger.site.sustainability import SUSTAINABILITY_METRICS
 from siteledger.units import MEASURANDS, UNITS
 
 Row = dict[str, Any]
@@ -165,6 +166,42 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("fair_min", pa.float64()),
             ("publish_floor", pa.float64()),
             ("block_on_closure_exceeded", pa.bool_()),
+        ]
+    ),
+    "sustainability_settings": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("at_risk_margin_pct", pa.float64()),
+        ]
+    ),
+    "sustainability_components": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("metric", pa.string()),
+            ("weight", pa.float64()),
+            ("best", pa.float64()),
+            ("worst", pa.float64()),
+        ]
+    ),
+    "sustainability_goals": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("goal_id", pa.string()),
+            ("metric", pa.string()),
+            ("target", pa.float64()),
+            ("start_day", pa.date32()),
+            ("due_day", pa.date32()),
+            ("owner", pa.string()),
+            ("baseline", pa.float64()),
+            ("description", pa.string()),
+        ]
+    ),
+    "sustainability_metrics": pa.schema(
+        [
+            ("metric", pa.string()),
+            ("unit", pa.string()),
+            ("lower_is_better", pa.bool_()),
+            ("description", pa.string()),
         ]
     ),
     "units": pa.schema(
@@ -378,6 +415,58 @@ def _quality_rows(site: SiteConfig) -> list[Row]:
     ]
 
 
+def _sustainability_settings_rows(site: SiteConfig) -> list[Row]:
+    settings = site.sustainability
+    return [
+        {
+            "site_id": site.site.id,
+            "at_risk_margin_pct": settings.at_risk_margin_pct,
+        }
+    ]
+
+
+def _sustainability_component_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "metric": component.metric,
+            "weight": component.weight,
+            "best": component.best,
+            "worst": component.worst,
+        }
+        for component in site.sustainability.components
+    ]
+
+
+def _sustainability_goal_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "goal_id": goal.id,
+            "metric": goal.metric,
+            "target": goal.target,
+            "start_day": goal.start,
+            "due_day": goal.due,
+            "owner": goal.owner,
+            "baseline": goal.baseline,
+            "description": goal.description,
+        }
+        for goal in site.sustainability.goals
+    ]
+
+
+def _sustainability_metric_rows() -> list[Row]:
+    return [
+        {
+            "metric": metric.name,
+            "unit": metric.unit,
+            "lower_is_better": metric.lower_is_better,
+            "description": metric.description,
+        }
+        for metric in SUSTAINABILITY_METRICS.values()
+    ]
+
+
 def _unit_rows() -> list[Row]:
     return [
         {"symbol": unit.symbol, "dimension": unit.dimension, "factor": unit.factor}
@@ -408,6 +497,9 @@ SITE_TABLES: dict[str, Callable[[SiteConfig], list[Row]]] = {
     "thresholds": _threshold_rows,
     "meter_vee_settings": _meter_vee_rows,
     "quality_settings": _quality_rows,
+    "sustainability_settings": _sustainability_settings_rows,
+    "sustainability_components": _sustainability_component_rows,
+    "sustainability_goals": _sustainability_goal_rows,
 }
 
 
@@ -559,6 +651,9 @@ def catalogue_tables() -> dict[str, pa.Table]:
     return {
         "units": pa.Table.from_pylist(_unit_rows(), schema=SCHEMAS["units"]),
         "measurands": pa.Table.from_pylist(_measurand_rows(), schema=SCHEMAS["measurands"]),
+        "sustainability_metrics": pa.Table.from_pylist(
+            _sustainability_metric_rows(), schema=SCHEMAS["sustainability_metrics"]
+        ),
     }
 
 

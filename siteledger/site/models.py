@@ -12,21 +12,13 @@ import re
 import zoneinfo
 from collections import Counter
 from difflib import get_close_matches
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from siteledger.site.identifiers import Identifier
+from siteledger.site.sustainability import SustainabilitySettings
 from siteledger.units import MEASURANDS, UnknownUnitError, resolve_unit
-
-Identifier = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
-        description="letters, digits, '_', '.', '-'; starts with a letter or digit",
-    ),
-]
 
 _INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|sec|min|m|h|hr|d|day)\s*$")
 _INTERVAL_SECONDS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hr": 3600, "d": 86400}
@@ -509,6 +501,7 @@ class SiteConfig(_Model):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     requirements: list[Requirement] = Field(default_factory=list)
     file_layouts: list[FileLayout] = Field(default_factory=list)
+    sustainability: SustainabilitySettings = Field(default_factory=SustainabilitySettings)
     water_quality: WaterQualitySettings = Field(default_factory=WaterQualitySettings)
     alerts: dict[str, Any] | None = Field(
         None,
