@@ -50,6 +50,10 @@ EDD = (
     )
     + "\n"
 )
+TESTED = (
+    "fct_water_quality_results fct_discharge_exceedances fct_treatment_efficiency "
+    "fct_flow_quality_check fct_environmental_incidents int_lab_results_deduplicated"
+)
 MARTS = (
     "+fct_discharge_exceedances +fct_treatment_efficiency +fct_environmental_incidents "
     "+fct_flow_quality_check"
@@ -97,9 +101,7 @@ def _build(home: Path) -> None:
     export_incidents(settings, store)
     store.dispose()
     run_dbt(home, "run", "--select", MARTS)
-    run_dbt(
-        home, "test", "--select", "path:models/marts/sustainability int_lab_results_deduplicated"
-    )
+    run_dbt(home, "test", "--select", TESTED)
 
 
 @pytest.fixture(scope="module")
