@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from demo.air import AIR_MEASURANDS, DUST_FLOW, air_signal
 from demo.drivers import (
     HIGHVELD_CLIMATE,
     PERTH_CLIMATE,
@@ -707,6 +708,8 @@ def _readings(
             values[:-1] = drivers.rain_mm
         elif meter.measurand == "ore_mass":
             values[:-1] = _tonnes(meter.id, site, drivers)
+        elif meter.measurand in AIR_MEASURANDS and site.air_quality.enabled:
+            values = air_signal(meter.measurand, drivers, flows[:, col[DUST_FLOW]], seed)
         elif meter.measurand in WEATHER:
             values = getattr(drivers, WEATHER[meter.measurand]).copy()
         else:

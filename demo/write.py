@@ -45,6 +45,7 @@ import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from demo.air import write_air_truth
 from demo.anomalies import anomaly_records, apply_drift, plan_anomalies
 from demo.drivers import STEPS_PER_DAY
 from demo.faults import (
@@ -607,4 +608,5 @@ def _write_truth(sim: DemoSimulation, folder: Path) -> list[Path]:
         frame.to_parquet(paths[-1], index=False)
     paths.append(folder / "meters.csv")
     meters.to_csv(paths[-1], index=False, lineterminator="\n")
+    paths += write_air_truth(sim, folder)
     return paths

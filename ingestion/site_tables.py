@@ -634,6 +634,60 @@ SITE_TABLES.update(
 )
 
 
+# -- air quality (siteledger.site.air_quality; docs/air-quality.md) --------------------------
+SCHEMAS["air_quality_meters"] = pa.schema(
+    [
+        ("site_id", pa.string()),
+        ("meter_id", pa.string()),
+        ("role", pa.string()),
+        ("monitor_id", pa.string()),
+        ("monitor_name", pa.string()),
+    ]
+)
+SCHEMAS["air_quality_settings"] = pa.schema(
+    [
+        ("site_id", pa.string()),
+        ("aqi_edition", pa.string()),
+        ("trigger_pm10_ug_m3", pa.float64()),
+        ("min_completeness_pct", pa.float64()),
+        ("dust_suppression_flows", pa.string()),
+    ]
+)
+
+
+def _air_quality_meter_rows(site: SiteConfig) -> list[Row]:
+    """One row per meter the air quality settings name, with its role (pm10, pm25, wind_speed,
+    wind_direction, humidity) and, for particulates, its monitoring location."""
+    names = {m.id: m.name or m.id for m in site.air_quality.monitors}
+    return [
+        {
+            "site_id": site.site.id,
+            "meter_id": meter_id,
+            "role": role,
+            "monitor_id": monitor,
+            "monitor_name": names.get(monitor or ""),
+        }
+        for meter_id, role, monitor in site.air_quality.meter_roles()
+    ]
+
+
+def _air_quality_settings_rows(site: SiteConfig) -> list[Row]:
+    settings = site.air_quality
+    return [
+        {
+            "site_id": site.site.id,
+            "aqi_edition": settings.aqi_edition,
+            "trigger_pm10_ug_m3": settings.trigger_pm10_ug_m3,
+            "min_completeness_pct": settings.min_completeness_pct,
+            "dust_suppression_flows": ",".join(settings.dust_suppression_flows),
+        }
+    ]
+
+
+SITE_TABLES["air_quality_meters"] = _air_quality_meter_rows
+SITE_TABLES["air_quality_settings"] = _air_quality_settings_rows
+
+
 def site_tables(site: SiteConfig, org: Organisation | None = None) -> dict[str, pa.Table]:
     """Every site-specific configuration table of one site, typed by :data:`SCHEMAS`; the
     organisation (default: the default one) supplies names and the financial year."""

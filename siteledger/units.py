@@ -55,6 +55,8 @@ _UNITS: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
     # electrical conductivity, base uS/cm
     ("uS/cm", "conductivity", 1.0, ("µS/cm",)),
     ("mS/cm", "conductivity", 1e3, ()),
+    # plane angle (wind direction), base degree
+    ("deg", "angle", 1.0, ("°", "degrees", "degree", "degT")),
     # speed, base m/s
     ("m/s", "speed", 1.0, ()),
     ("km/h", "speed", 1.0 / 3.6, ("kph",)),
@@ -117,6 +119,13 @@ MEASURANDS: dict[str, Measurand] = {
         Measurand("pm25", "air_concentration", "ug/m3", description="PM2.5 concentration"),
         Measurand("humidity", "fraction", "%", description="relative humidity"),
         Measurand("wind_speed", "speed", "m/s", description="wind speed"),
+        Measurand(
+            "wind_direction",
+            "angle",
+            "deg",
+            description="direction the wind blows from, degrees clockwise from north (0-360); "
+            "circular: average by unit vectors, never arithmetically",
+        ),
         Measurand("temperature", "temperature", "degC", description="air temperature"),
         Measurand("tds", "water_concentration", "mg/L", description="total dissolved solids"),
         Measurand("conductivity", "conductivity", "uS/cm", description="electrical conductivity"),

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from siteledger.site.air_quality import AirQualitySettings, air_quality_problems
 from siteledger.site.identifiers import Identifier
 from siteledger.site.sustainability import SustainabilitySettings
 from siteledger.units import MEASURANDS, UnknownUnitError, resolve_unit
@@ -501,6 +502,7 @@ class SiteConfig(_Model):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     requirements: list[Requirement] = Field(default_factory=list)
     file_layouts: list[FileLayout] = Field(default_factory=list)
+    air_quality: AirQualitySettings = Field(default_factory=AirQualitySettings)
     sustainability: SustainabilitySettings = Field(default_factory=SustainabilitySettings)
     water_quality: WaterQualitySettings = Field(default_factory=WaterQualitySettings)
     alerts: dict[str, Any] | None = Field(
@@ -796,4 +798,5 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     for flow_id, count in Counter(estimated).items():
         if count > 1:
             problems.append(("estimations", f"flow {flow_id!r} has {count} estimation rules"))
+    problems += air_quality_problems(cfg)
     return problems
