@@ -75,6 +75,7 @@ from siteledger.units import MEASURANDS, conversion_factor
 
 if TYPE_CHECKING:
     from demo.anomalies import AnomalyPlan
+    from demo.lab import OverflowPlan
 
 STEP_HOURS = 0.25
 FLOW_RATE_NOISE = 0.001  # 0.1 % standard deviation of a flow transmitter
@@ -264,6 +265,7 @@ def simulate(
     days: int = 365,
     seed: int = 7,
     anomalies: AnomalyPlan | None = None,
+    overflow: OverflowPlan | None = None,
 ) -> DemoSimulation:
     """Simulate ``days`` local days of a demo site (``build_demo_site`` or
     ``build_highveld_site``); deterministic in the arguments and the site id.
@@ -313,6 +315,8 @@ def simulate(
 
     if anomalies is not None:
         anomalies.change_flows(flows, col)
+    if overflow is not None:  # demo.lab: a pit inflow surge that overfills the sump
+        overflow.change_flows(flows, col)
 
     store_ids = [s for s in STORES if s in node_ids]
     incidence = _incidence(site, flow_ids, store_ids)

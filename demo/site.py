@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from demo.air import air_meters, demo_air_quality
+from demo.lab import demo_water_quality
 from siteledger.site.curves import level_to_volume, volume_to_level
 from siteledger.site.models import (
     EstimationRule,
@@ -197,6 +198,7 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         meters=with_modbus_addresses(_meters(bores)),
         estimations=_estimations(),
         file_layouts=_file_layouts(),
+        water_quality=demo_water_quality(),
         air_quality=demo_air_quality(),
     )
 

@@ -503,6 +503,137 @@ SITE_TABLES: dict[str, Callable[[SiteConfig], list[Row]]] = {
 }
 
 
+# -- water quality (``water_quality:`` of the site file) ---------------------------------------
+WATER_QUALITY_SCHEMAS: dict[str, pa.Schema] = {
+    "wq_sample_points": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("sample_point_id", pa.string()),
+            ("name", pa.string()),
+            ("node_id", pa.string()),
+            ("flow_id", pa.string()),
+            ("role", pa.string()),
+        ]
+    ),
+    "wq_parameters": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("parameter_id", pa.string()),
+            ("name", pa.string()),
+            ("unit", pa.string()),
+        ]
+    ),
+    "wq_limits": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("limit_id", pa.string()),
+            ("sample_point_id", pa.string()),
+            ("parameter_id", pa.string()),
+            ("min_value", pa.float64()),
+            ("max_value", pa.float64()),
+            ("unit", pa.string()),
+            ("basis", pa.string()),
+            ("reference", pa.string()),
+        ]
+    ),
+    "wq_treatments": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("treatment_id", pa.string()),
+            ("name", pa.string()),
+            ("inlet_point_id", pa.string()),
+            ("outlet_point_id", pa.string()),
+        ]
+    ),
+    "wq_settings": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("category3_tds_mg_l", pa.float64()),
+            ("category3_ph_low", pa.float64()),
+            ("category3_ph_high", pa.float64()),
+            ("ec_to_tds_factor", pa.float64()),
+        ]
+    ),
+}
+
+
+def _wq_sample_point_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "sample_point_id": p.id,
+            "name": p.name or p.id,
+            "node_id": p.node,
+            "flow_id": p.flow,
+            "role": p.role,
+        }
+        for p in site.water_quality.sample_points
+    ]
+
+
+def _wq_parameter_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {"site_id": site.site.id, "parameter_id": p.id, "name": p.name or p.id, "unit": p.unit}
+        for p in site.water_quality.parameters
+    ]
+
+
+def _wq_limit_rows(site: SiteConfig) -> list[Row]:
+    units = {p.id: p.unit for p in site.water_quality.parameters}
+    return [
+        {
+            "site_id": site.site.id,
+            "limit_id": lim.id,
+            "sample_point_id": lim.sample_point,
+            "parameter_id": lim.parameter,
+            "min_value": lim.min,
+            "max_value": lim.max,
+            "unit": lim.unit or units.get(lim.parameter),
+            "basis": lim.basis,
+            "reference": lim.reference,
+        }
+        for lim in site.water_quality.limits
+    ]
+
+
+def _wq_treatment_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "treatment_id": t.id,
+            "name": t.name or t.id,
+            "inlet_point_id": t.inlet,
+            "outlet_point_id": t.outlet,
+        }
+        for t in site.water_quality.treatments
+    ]
+
+
+def _wq_settings_rows(site: SiteConfig) -> list[Row]:
+    wq = site.water_quality
+    return [
+        {
+            "site_id": site.site.id,
+            "category3_tds_mg_l": wq.category3_tds_mg_l,
+            "category3_ph_low": wq.category3_ph_low,
+            "category3_ph_high": wq.category3_ph_high,
+            "ec_to_tds_factor": wq.ec_to_tds_factor,
+        }
+    ]
+
+
+SCHEMAS.update(WATER_QUALITY_SCHEMAS)
+SITE_TABLES.update(
+    {
+        "wq_sample_points": _wq_sample_point_rows,
+        "wq_parameters": _wq_parameter_rows,
+        "wq_limits": _wq_limit_rows,
+        "wq_treatments": _wq_treatment_rows,
+        "wq_settings": _wq_settings_rows,
+    }
+)
+
+
 # -- air quality (siteledger.site.air_quality; docs/air-quality.md) --------------------------
 SCHEMAS["air_quality_meters"] = pa.schema(
     [

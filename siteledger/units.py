@@ -50,6 +50,8 @@ _UNITS: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
     # concentration in water, base mg/L
     ("mg/L", "water_concentration", 1.0, ("mg/l", "ppm")),
     ("g/L", "water_concentration", 1e3, ("g/l",)),
+    ("ug/L", "water_concentration", 1e-3, ("µg/L", "µg/l", "ug/l", "ppb")),
+    ("ng/L", "water_concentration", 1e-6, ("ng/l",)),
     # electrical conductivity, base uS/cm
     ("uS/cm", "conductivity", 1.0, ("µS/cm",)),
     ("mS/cm", "conductivity", 1e3, ()),
@@ -61,7 +63,11 @@ _UNITS: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
     # temperature, base degC (only linear scales without offset are listed)
     ("degC", "temperature", 1.0, ("°C", "C", "celsius")),
     # pH
-    ("pH", "ph", 1.0, ()),
+    ("pH", "ph", 1.0, ("pH units", "pH unit")),
+    # turbidity, base NTU (nephelometric; FNU read by the same method family is not converted)
+    ("NTU", "turbidity", 1.0, ("ntu",)),
+    # microbiology, base count per 100 mL
+    ("cfu/100mL", "count_per_volume", 1.0, ("CFU/100mL", "cfu/100 mL")),
     # irradiance, base W/m2
     ("W/m2", "irradiance", 1.0, ("W/m²",)),
 )

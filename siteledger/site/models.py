@@ -482,6 +482,13 @@ class FileLayout(_Model):
         return value
 
 
+# after FileLayout and Identifier, which the water quality settings build on
+from siteledger.site.water_quality import (  # noqa: E402
+    WaterQualitySettings,
+    water_quality_problems,
+)
+
+
 class SiteConfig(_Model):
     """A whole site: the root of a site YAML file."""
 
@@ -497,6 +504,7 @@ class SiteConfig(_Model):
     file_layouts: list[FileLayout] = Field(default_factory=list)
     air_quality: AirQualitySettings = Field(default_factory=AirQualitySettings)
     sustainability: SustainabilitySettings = Field(default_factory=SustainabilitySettings)
+    water_quality: WaterQualitySettings = Field(default_factory=WaterQualitySettings)
     alerts: dict[str, Any] | None = Field(
         None,
         description="this site's own alert rules (`rules:`), validated by the alert engine "
@@ -785,6 +793,7 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
         needs_area = rule.method in ("rainfall_runoff", "pan_evaporation")
         if needs_area and "node" not in rule.params and "area_m2" not in rule.params:
             problems.append((f"{path}.params", f"{rule.method} needs node or area_m2"))
+    problems += water_quality_problems(cfg)
     estimated = [r.flow for r in cfg.estimations]
     for flow_id, count in Counter(estimated).items():
         if count > 1:
