@@ -1413,6 +1413,7 @@ _SUSTAINABILITY_PROSE = {
     "metrics": ("label",),
     "goals": ("label", "status_label", "owner"),
     "air": ("name",),
+    "incidents": ("description", "authority_reference"),
 }
 
 

@@ -102,6 +102,41 @@ SUSTAINABILITY_TABLES: dict[str, tuple[str, ...]] = {
         "far",
         "csi",
     ),
+    "fct_discharge_exceedances": (
+        "site_id",
+        "limit_id",
+        "sample_point_id",
+        "parameter_id",
+        "limit_basis",
+        "period_start",
+        "period_end",
+        "n_results",
+        "n_below_detection",
+        "value",
+        "unit",
+        "limit_min",
+        "limit_max",
+        "status",
+        "margin_pct",
+        "licence_reference",
+    ),
+    "fct_environmental_incidents": (
+        "site_id",
+        "incident_id",
+        "incident_type",
+        "node_id",
+        "flow_id",
+        "started_day",
+        "ended_day",
+        "volume_m3",
+        "severity",
+        "status",
+        "is_reported_to_authority",
+        "reported_on",
+        "authority_reference",
+        "source",
+        "description",
+    ),
 }
 # US EPA AQI categories in order (docs/air-quality.md)
 AQI_CATEGORIES = (
@@ -240,6 +275,8 @@ def sustainability_section(
         ],
         "goals": _goals(marts.get("fct_sustainability_goals_daily", []), period),
         "air": _air(marts.get("fct_air_quality_daily", []), period),
+        "discharge_limits": _discharge_limits(marts.get("fct_discharge_exceedances", []), period),
+        "incidents": _incidents(marts.get("fct_environmental_incidents", []), period),
         # estimated over the whole history at the time of the report: shown, not a period figure
         "analysis": _analysis(marts),
     }
@@ -298,3 +335,64 @@ def _analysis(marts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             )
         ],
     }
+
+
+def _discharge_limits(rows: list[dict[str, Any]], period: Period) -> dict[str, Any]:
+    """Every licence limit evaluated in the period: how many evaluations, and each exceedance."""
+    inside = [r for r in rows if period.start <= r["period_start"] <= period.end]
+    limits: dict[str, dict[str, Any]] = {}
+    for r in sorted(inside, key=lambda r: (r["limit_id"], r["period_start"])):
+        limit = limits.setdefault(
+            r["limit_id"],
+            {
+                "limit_id": r["limit_id"],
+                "sample_point_id": r["sample_point_id"],
+                "parameter_id": r["parameter_id"],
+                "basis": r["limit_basis"],
+                "unit": r["unit"],
+                "limit_min": r["limit_min"],
+                "limit_max": r["limit_max"],
+                "reference": r["licence_reference"],
+                "n_evaluated": 0,
+                "n_exceeded": 0,
+                "n_indeterminate": 0,
+                "worst_margin_pct": None,
+            },
+        )
+        limit["n_evaluated"] += 1
+        limit["n_exceeded"] += r["status"] == "exceeded"
+        limit["n_indeterminate"] += r["status"] == "indeterminate"
+        if r["margin_pct"] is not None and r["status"] != "indeterminate":
+            worst = limit["worst_margin_pct"]
+            limit["worst_margin_pct"] = (
+                r["margin_pct"] if worst is None else min(worst, r["margin_pct"])
+            )
+    exceedances = [
+        {
+            "limit_id": r["limit_id"],
+            "parameter_id": r["parameter_id"],
+            "sample_point_id": r["sample_point_id"],
+            "period_start": _iso(r["period_start"]),
+            "period_end": _iso(r["period_end"]),
+            "value": r["value"],
+            "unit": r["unit"],
+            "limit_min": r["limit_min"],
+            "limit_max": r["limit_max"],
+            "margin_pct": r["margin_pct"],
+            "n_below_detection": r["n_below_detection"],
+        }
+        for r in sorted(inside, key=lambda r: (r["period_start"], r["limit_id"]))
+        if r["status"] == "exceeded"
+    ]
+    return {"limits": list(limits.values()), "exceedances": exceedances}
+
+
+def _incidents(rows: list[dict[str, Any]], period: Period) -> list[dict[str, Any]]:
+    """Incidents that started in the period or were still open during it."""
+    out = []
+    for r in rows:
+        ended = r["ended_day"]
+        if r["started_day"] > period.end or (ended is not None and ended < period.start):
+            continue
+        out.append({k: _iso(v) for k, v in r.items() if k != "site_id"})
+    return sorted(out, key=lambda r: (r["started_day"], r["incident_id"]))

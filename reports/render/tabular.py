@@ -343,6 +343,32 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
             [[g[k] for k in goal_keys] for g in sx["goals"]],
             {8: "0.000", 9: "0.000", 10: "0.000", 11: "0.0", 12: "0.0"},
         )
+        limits = (sx.get("discharge_limits") or {}).get("limits") or []
+        if limits:
+            keys = ("limit_id", "sample_point_id", "parameter_id", "basis", "unit", "limit_min")
+            keys += ("limit_max", "n_evaluated", "n_exceeded", "n_indeterminate")
+            sheet(
+                "Discharge limits",
+                [
+                    *("Limit", "Point", "Parameter", "Basis", "Unit", "Min", "Max", "Evaluated"),
+                    *("Exceeded", "Indeterminate", "Least headroom %", "Licence"),
+                ],
+                [[x[k] for k in keys] + [x["worst_margin_pct"], x["reference"]] for x in limits],
+                {11: "0.0"},
+            )
+        if sx.get("incidents"):
+            keys = ("incident_id", "incident_type", "node_id", "flow_id", "started_day")
+            keys += ("ended_day", "volume_m3", "severity", "status", "is_reported_to_authority")
+            keys += ("reported_on", "source", "description")
+            sheet(
+                "Incidents",
+                [
+                    *("Incident", "Type", "Node", "Flow", "Started", "Ended", "Volume m3"),
+                    *("Severity", "Status", "Reported", "Reported on", "Source", "Description"),
+                ],
+                [[i[k] for k in keys] for i in sx["incidents"]],
+                {7: "#,##0"},
+            )
         if sx.get("air"):
             sheet(
                 "Air quality",

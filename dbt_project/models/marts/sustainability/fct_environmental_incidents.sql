@@ -180,7 +180,7 @@ detected_rows as (
     )
 ),
 
-final as (
+unioned as (
     select
         *,
         linked_detection_ids is not null as is_confirmed_by_data
@@ -190,6 +190,13 @@ final as (
         *,
         false as is_confirmed_by_data
     from detected_rows
+),
+
+final as (
+    select
+        *,
+        status in ('active', 'contained') as is_open
+    from unioned
 )
 
 select * from final
