@@ -420,6 +420,10 @@ from cli.analytics import analytics  # noqa: E402
 
 cli.add_command(analytics)
 
+from cli.incidents import incidents  # noqa: E402
+
+cli.add_command(incidents)
+
 
 def main() -> None:
     cli(prog_name="siteledger")

@@ -23,6 +23,7 @@ _STEP_LABELS = {
     "marts__fct_quality_scores_daily": "quality: VEE scores and Great Expectations suites",
     "warehouse__build": "auditing the build",
     "analytics": "analytics: forecasts, overflow risk, scenarios, anomalies",
+    "air_quality_analytics": "air quality: dust-suppression effect, PM10 forecast",
     "warehouse__published": "publishing the warehouse",
 }
 
@@ -141,6 +142,15 @@ class RunReport:
             )
             for problem in forecasts.get("problems", []):
                 self.console.print(f"  analytics settings: {problem}")
+        effect = latest.get("marts/fct_dust_suppression_effect")
+        if effect is not None:
+            skill = latest.get("marts/fct_air_quality_forecast_skill", {}).get("skill", {})
+            shown = ", ".join(f"{v:+.2f} at {h}" for h, v in skill.items())
+            self.console.print(
+                f"air quality: dust-suppression effect "
+                f"{', '.join(f'{n} {st}' for st, n in sorted(effect.get('status', {}).items()))}"
+                f"; PM10 forecast skill against persistence {shown or 'not measured'}"
+            )
         published = latest.get("warehouse/published")
         if published is not None:
             tables = published["tables"]

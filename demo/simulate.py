@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from demo import carbon as demo_carbon
+from demo.air import AIR_MEASURANDS, DUST_FLOW, air_signal
 from demo.drivers import (
     HIGHVELD_CLIMATE,
     PERTH_CLIMATE,
@@ -75,6 +76,7 @@ from siteledger.units import MEASURANDS, conversion_factor
 
 if TYPE_CHECKING:
     from demo.anomalies import AnomalyPlan
+    from demo.lab import OverflowPlan
 
 STEP_HOURS = 0.25
 FLOW_RATE_NOISE = 0.001  # 0.1 % standard deviation of a flow transmitter
@@ -264,6 +266,7 @@ def simulate(
     days: int = 365,
     seed: int = 7,
     anomalies: AnomalyPlan | None = None,
+    overflow: OverflowPlan | None = None,
 ) -> DemoSimulation:
     """Simulate ``days`` local days of a demo site (``build_demo_site`` or
     ``build_highveld_site``); deterministic in the arguments and the site id.
@@ -313,6 +316,8 @@ def simulate(
 
     if anomalies is not None:
         anomalies.change_flows(flows, col)
+    if overflow is not None:  # demo.lab: a pit inflow surge that overfills the sump
+        overflow.change_flows(flows, col)
 
     store_ids = [s for s in STORES if s in node_ids]
     incidence = _incidence(site, flow_ids, store_ids)
@@ -707,6 +712,8 @@ def _readings(
             values[:-1] = drivers.rain_mm
         elif meter.measurand == "ore_mass":
             values[:-1] = _tonnes(meter.id, site, drivers)
+        elif meter.measurand in AIR_MEASURANDS and site.air_quality.enabled:
+            values = air_signal(meter.measurand, drivers, flows[:, col[DUST_FLOW]], seed)
         elif meter.measurand in WEATHER:
             values = getattr(drivers, WEATHER[meter.measurand]).copy()
         else:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from demo import carbon as demo_carbon
+from demo.air import air_meters, demo_air_quality
+from demo.lab import demo_water_quality
 from siteledger.site.curves import level_to_volume, volume_to_level
 from siteledger.site.models import (
     EstimationRule,
@@ -177,7 +179,7 @@ def meter_layout(meter: Meter) -> str:
 def build_demo_site(n_bores: int = 6) -> SiteConfig:
     """The demo mine with ``n_bores`` production bores (4 logger channels each).
 
-    45 meters plus 4 per bore: 69 with 6 bores, 505 with 115.
+    47 meters plus 4 per bore: 71 with 6 bores, 507 with 115.
     """
     if n_bores < 1:
         raise ValueError(f"n_bores must be at least 1, got {n_bores}")
@@ -198,6 +200,8 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         estimations=_estimations(),
         file_layouts=_file_layouts(),
         carbon=demo_carbon.DEMO_MINE_CARBON,
+        water_quality=demo_water_quality(),
+        air_quality=demo_air_quality(),
     )
 
 
@@ -704,6 +708,7 @@ def _meters(bores: list[str]) -> list[Meter]:
         _m("MT-602", "humidity", "%", valid_range=(0.0, 100.0), tag="WX_MT602"),
         _m("ST-603", "wind_speed", "m/s", valid_range=(0.0, 40.0), tag="WX_ST603"),
         _m("AQ-604", "pm10", "ug/m3", valid_range=(0.0, 1000.0), tag="AQ_PM10_604"),
+        *air_meters(),
         _m(
             ORE_WEIGHTOMETER,
             "ore_mass",
@@ -790,6 +795,8 @@ DEMO_REGISTERS: dict[str, tuple[str, str, str, float, str]] = {
     "humidity": ("uint16", "big", "big", 0.01, "input"),
     "wind_speed": ("uint16", "big", "big", 0.01, "input"),
     "pm10": ("float32", "little", "little", 1.0, "input"),
+    "pm25": ("float32", "little", "little", 1.0, "input"),
+    "wind_direction": ("uint16", "big", "big", 0.1, "input"),
 }
 
 

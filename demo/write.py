@@ -45,6 +45,7 @@ import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from demo.air import write_air_truth
 from demo.anomalies import anomaly_records, apply_drift, plan_anomalies
 from demo.carbon import write_carbon_truth
 from demo.drivers import STEPS_PER_DAY
@@ -66,6 +67,7 @@ from demo.faults import (
     rollover_record,
     scada_file_name,
 )
+from demo.lab import plan_overflow, write_incident_truth, write_lab_drops
 from demo.simulate import DemoSimulation, simulate
 from demo.site import (
     HIGHVELD_FILE_PREFIX,
@@ -93,7 +95,8 @@ MANUAL_HEADER = ("Date / Time", "Meter", "Reading", "Unit", "Read by", "Comment"
 DROP_NAME = re.compile(
     rf"^({HIGHVELD_FILE_PREFIX})?"
     r"(scada_export_\d{8}(_partial)?\.csv|logger_borefield_\d{8}(_resend)?\.csv"
-    r"|manual_readings_\d{4}-\d{2}\.xlsx)$"
+    r"|manual_readings_\d{4}-\d{2}\.xlsx"
+    r"|lab_edd_\d{6}-\d{6}\.csv|field_results_\d{6}-\d{6}\.xlsx)$"
 )
 OPERATORS = ("K. Nguyen", "S. Patel", "M. O'Brien", "T. Walker")  # 7-day swings in rotation
 LAB = "Plant lab"
@@ -258,7 +261,10 @@ def _write_site(
     # the analytics' anomalies go with every recorded fault kind (demo_mine under --faults)
     anomalies = site.site.id == SITE_ID and kinds == frozenset(KINDS)
     anomaly_plan = plan_anomalies(site, start, days, seed) if anomalies else None
-    sim = simulate(site, start=start, days=days, seed=seed, anomalies=anomaly_plan)
+    overflow = plan_overflow(site, start, days, seed, anomaly_plan) if anomalies else None
+    sim = simulate(
+        site, start=start, days=days, seed=seed, anomalies=anomaly_plan, overflow=overflow
+    )
 
     layout_meters = {
         layout: [m for m in site.meters if meter_layout(m) == layout]
@@ -282,7 +288,11 @@ def _write_site(
         landing, sim, layout_meters[LOGGER_LAYOUT], readings, plan, records
     )
     manual_files, n_manual = _write_manual(landing, sim)
+    manual_files += (
+        write_lab_drops(landing, sim, truth_dir) if site.water_quality.lab_layouts else []
+    )
     truth_files = _write_truth(sim, truth_dir) + write_carbon_truth(sim, truth_dir)
+    truth_files.append(write_incident_truth(sim, truth_dir))
 
     manifest = None
     if plan is not None:
@@ -599,4 +609,5 @@ def _write_truth(sim: DemoSimulation, folder: Path) -> list[Path]:
         frame.to_parquet(paths[-1], index=False)
     paths.append(folder / "meters.csv")
     meters.to_csv(paths[-1], index=False, lineterminator="\n")
+    paths += write_air_truth(sim, folder)
     return paths

@@ -4,6 +4,7 @@ and the quarantine's rejected rows beside it.
 Layout (other modules read it exactly like this)::
 
     lake/readings/site=<site_id>/source=<source>/day=<YYYY-MM-DD>/<batch_id>.parquet
+    lake/lab_results/site=<site_id>/source=<lab layout>/day=<YYYY-MM-DD>/<batch_id>.parquet
     quarantine/rows/site=<site_id>/source=<source>/<batch_id>.parquet
 
 The partition keys are in the path only. A file is written under a hidden temporary name and
@@ -56,6 +57,27 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("raw_value", pa.string()),
         pa.field("reason", pa.string(), nullable=False),
         pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+LAB_RESULTS_TABLE = "lab_results"
+# One water quality result per row; ``value`` and ``unit`` as delivered (the unit's canonical
+# symbol), normalised to the parameter's unit in dbt. A below-detection result carries its
+# detection limit as ``value``.
+LAB_RESULTS_SCHEMA = pa.schema(
+    [
+        pa.field("sample_point_id", pa.string(), nullable=False),
+        pa.field("sampled_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("parameter_id", pa.string(), nullable=False),
+        pa.field("value", pa.float64(), nullable=False),
+        pa.field("unit", pa.string(), nullable=False),
+        pa.field("below_detection", pa.bool_(), nullable=False),
+        pa.field("lab", pa.string()),
+        pa.field("method", pa.string()),
+        pa.field("sample_id", pa.string()),
+        pa.field("batch_id", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+        pa.field("loaded_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
 PARTITION_SCHEMA = pa.schema(
@@ -142,6 +164,11 @@ def readings_dir(settings: Settings, site_id: str, source: str) -> Path:
 def readings_file(settings: Settings, site_id: str, source: str, day: str, batch_id: str) -> Path:
     """Where one batch's readings of one site-local day live."""
     return readings_dir(settings, site_id, source) / f"day={day}" / f"{batch_id}.parquet"
+
+
+def lab_results_dir(settings: Settings, site_id: str, source: str) -> Path:
+    """Lab and field water quality results of one site and lab layout."""
+    return settings.lake / LAB_RESULTS_TABLE / f"site={site_id}" / f"source={source}"
 
 
 def quarantine_rows_file(settings: Settings, site_id: str, source: str, batch_id: str) -> Path:
@@ -266,10 +293,42 @@ def write_readings(
 
 
 def batch_files(settings: Settings, site_id: str, source: str, batch_id: str) -> list[Path]:
-    """Every readings file of a batch on disk, finished or temporary."""
-    base = readings_dir(settings, site_id, source)
+    """Every lake file of a batch on disk (readings or lab results), finished or temporary."""
+    bases = (readings_dir(settings, site_id, source), lab_results_dir(settings, site_id, source))
     names = (f"{batch_id}.parquet", temporary_path(Path(f"{batch_id}.parquet")).name)
-    return sorted(p for name in names for p in base.glob(f"day=*/{name}"))
+    return sorted(p for base in bases for name in names for p in base.glob(f"day=*/{name}"))
+
+
+def write_lab_results(
+    settings: Settings,
+    site_id: str,
+    source: str,
+    batch_id: str,
+    source_file: str,
+    rows: list[dict[str, Any]],
+    loaded_at: dt.datetime,
+) -> list[Path]:
+    """Write one batch's lab results, one Parquet file per site-local day (``rows`` carry
+    ``day``, a ``YYYY-MM-DD`` text, and the :data:`LAB_RESULTS_SCHEMA` fields that vary)."""
+    by_day: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_day.setdefault(row["day"], []).append(row)
+    paths = []
+    constant = {"batch_id": batch_id, "source_file": source_file, "loaded_at": loaded_at}
+    for day, day_rows in sorted(by_day.items()):
+        ordered = sorted(
+            day_rows, key=lambda r: (r["sample_point_id"], r["sampled_at"], r["parameter_id"])
+        )
+        table = pa.Table.from_pylist(
+            [
+                {**{k: r[k] for k in LAB_RESULTS_SCHEMA.names if k in r}, **constant}
+                for r in ordered
+            ],
+            schema=LAB_RESULTS_SCHEMA,
+        )
+        path = lab_results_dir(settings, site_id, source) / f"day={day}" / f"{batch_id}.parquet"
+        paths.append(write_parquet_atomic(table, path))
+    return paths
 
 
 def remove_files(paths: Iterable[Path]) -> int:

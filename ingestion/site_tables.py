@@ -21,6 +21,7 @@ from siteledger.settings import Settings
 from siteledger.site.carbon import carbon_meters
 from siteledger.site.models import ESTIMATION_PARAMS, FLAT_LINE_EXEMPT, SiteConfig
 from siteledger.site.organisation import Organisation, load_organisation
+from siteledger.site.sustainability import SUSTAINABILITY_METRICS
 from siteledger.units import MEASURANDS, UNITS
 
 Row = dict[str, Any]
@@ -166,6 +167,42 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("fair_min", pa.float64()),
             ("publish_floor", pa.float64()),
             ("block_on_closure_exceeded", pa.bool_()),
+        ]
+    ),
+    "sustainability_settings": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("at_risk_margin_pct", pa.float64()),
+        ]
+    ),
+    "sustainability_components": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("metric", pa.string()),
+            ("weight", pa.float64()),
+            ("best", pa.float64()),
+            ("worst", pa.float64()),
+        ]
+    ),
+    "sustainability_goals": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("goal_id", pa.string()),
+            ("metric", pa.string()),
+            ("target", pa.float64()),
+            ("start_day", pa.date32()),
+            ("due_day", pa.date32()),
+            ("owner", pa.string()),
+            ("baseline", pa.float64()),
+            ("description", pa.string()),
+        ]
+    ),
+    "sustainability_metrics": pa.schema(
+        [
+            ("metric", pa.string()),
+            ("unit", pa.string()),
+            ("lower_is_better", pa.bool_()),
+            ("description", pa.string()),
         ]
     ),
     "units": pa.schema(
@@ -422,6 +459,58 @@ def _quality_rows(site: SiteConfig) -> list[Row]:
     ]
 
 
+def _sustainability_settings_rows(site: SiteConfig) -> list[Row]:
+    settings = site.sustainability
+    return [
+        {
+            "site_id": site.site.id,
+            "at_risk_margin_pct": settings.at_risk_margin_pct,
+        }
+    ]
+
+
+def _sustainability_component_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "metric": component.metric,
+            "weight": component.weight,
+            "best": component.best,
+            "worst": component.worst,
+        }
+        for component in site.sustainability.components
+    ]
+
+
+def _sustainability_goal_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "goal_id": goal.id,
+            "metric": goal.metric,
+            "target": goal.target,
+            "start_day": goal.start,
+            "due_day": goal.due,
+            "owner": goal.owner,
+            "baseline": goal.baseline,
+            "description": goal.description,
+        }
+        for goal in site.sustainability.goals
+    ]
+
+
+def _sustainability_metric_rows() -> list[Row]:
+    return [
+        {
+            "metric": metric.name,
+            "unit": metric.unit,
+            "lower_is_better": metric.lower_is_better,
+            "description": metric.description,
+        }
+        for metric in SUSTAINABILITY_METRICS.values()
+    ]
+
+
 def _unit_rows() -> list[Row]:
     return [
         {"symbol": unit.symbol, "dimension": unit.dimension, "factor": unit.factor}
@@ -454,7 +543,195 @@ SITE_TABLES: dict[str, Callable[[SiteConfig], list[Row]]] = {
     "quality_settings": _quality_rows,
     "carbon_settings": _carbon_settings_rows,
     "carbon_meters": _carbon_meter_rows,
+    "sustainability_settings": _sustainability_settings_rows,
+    "sustainability_components": _sustainability_component_rows,
+    "sustainability_goals": _sustainability_goal_rows,
 }
+
+
+# -- water quality (``water_quality:`` of the site file) ---------------------------------------
+WATER_QUALITY_SCHEMAS: dict[str, pa.Schema] = {
+    "wq_sample_points": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("sample_point_id", pa.string()),
+            ("name", pa.string()),
+            ("node_id", pa.string()),
+            ("flow_id", pa.string()),
+            ("role", pa.string()),
+        ]
+    ),
+    "wq_parameters": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("parameter_id", pa.string()),
+            ("name", pa.string()),
+            ("unit", pa.string()),
+        ]
+    ),
+    "wq_limits": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("limit_id", pa.string()),
+            ("sample_point_id", pa.string()),
+            ("parameter_id", pa.string()),
+            ("min_value", pa.float64()),
+            ("max_value", pa.float64()),
+            ("unit", pa.string()),
+            ("basis", pa.string()),
+            ("reference", pa.string()),
+        ]
+    ),
+    "wq_treatments": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("treatment_id", pa.string()),
+            ("name", pa.string()),
+            ("inlet_point_id", pa.string()),
+            ("outlet_point_id", pa.string()),
+        ]
+    ),
+    "wq_settings": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("category3_tds_mg_l", pa.float64()),
+            ("category3_ph_low", pa.float64()),
+            ("category3_ph_high", pa.float64()),
+            ("ec_to_tds_factor", pa.float64()),
+        ]
+    ),
+}
+
+
+def _wq_sample_point_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "sample_point_id": p.id,
+            "name": p.name or p.id,
+            "node_id": p.node,
+            "flow_id": p.flow,
+            "role": p.role,
+        }
+        for p in site.water_quality.sample_points
+    ]
+
+
+def _wq_parameter_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {"site_id": site.site.id, "parameter_id": p.id, "name": p.name or p.id, "unit": p.unit}
+        for p in site.water_quality.parameters
+    ]
+
+
+def _wq_limit_rows(site: SiteConfig) -> list[Row]:
+    units = {p.id: p.unit for p in site.water_quality.parameters}
+    return [
+        {
+            "site_id": site.site.id,
+            "limit_id": lim.id,
+            "sample_point_id": lim.sample_point,
+            "parameter_id": lim.parameter,
+            "min_value": lim.min,
+            "max_value": lim.max,
+            "unit": lim.unit or units.get(lim.parameter),
+            "basis": lim.basis,
+            "reference": lim.reference,
+        }
+        for lim in site.water_quality.limits
+    ]
+
+
+def _wq_treatment_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "treatment_id": t.id,
+            "name": t.name or t.id,
+            "inlet_point_id": t.inlet,
+            "outlet_point_id": t.outlet,
+        }
+        for t in site.water_quality.treatments
+    ]
+
+
+def _wq_settings_rows(site: SiteConfig) -> list[Row]:
+    wq = site.water_quality
+    return [
+        {
+            "site_id": site.site.id,
+            "category3_tds_mg_l": wq.category3_tds_mg_l,
+            "category3_ph_low": wq.category3_ph_low,
+            "category3_ph_high": wq.category3_ph_high,
+            "ec_to_tds_factor": wq.ec_to_tds_factor,
+        }
+    ]
+
+
+SCHEMAS.update(WATER_QUALITY_SCHEMAS)
+SITE_TABLES.update(
+    {
+        "wq_sample_points": _wq_sample_point_rows,
+        "wq_parameters": _wq_parameter_rows,
+        "wq_limits": _wq_limit_rows,
+        "wq_treatments": _wq_treatment_rows,
+        "wq_settings": _wq_settings_rows,
+    }
+)
+
+
+# -- air quality (siteledger.site.air_quality; docs/air-quality.md) --------------------------
+SCHEMAS["air_quality_meters"] = pa.schema(
+    [
+        ("site_id", pa.string()),
+        ("meter_id", pa.string()),
+        ("role", pa.string()),
+        ("monitor_id", pa.string()),
+        ("monitor_name", pa.string()),
+    ]
+)
+SCHEMAS["air_quality_settings"] = pa.schema(
+    [
+        ("site_id", pa.string()),
+        ("aqi_edition", pa.string()),
+        ("trigger_pm10_ug_m3", pa.float64()),
+        ("min_completeness_pct", pa.float64()),
+        ("dust_suppression_flows", pa.string()),
+    ]
+)
+
+
+def _air_quality_meter_rows(site: SiteConfig) -> list[Row]:
+    """One row per meter the air quality settings name, with its role (pm10, pm25, wind_speed,
+    wind_direction, humidity) and, for particulates, its monitoring location."""
+    names = {m.id: m.name or m.id for m in site.air_quality.monitors}
+    return [
+        {
+            "site_id": site.site.id,
+            "meter_id": meter_id,
+            "role": role,
+            "monitor_id": monitor,
+            "monitor_name": names.get(monitor or ""),
+        }
+        for meter_id, role, monitor in site.air_quality.meter_roles()
+    ]
+
+
+def _air_quality_settings_rows(site: SiteConfig) -> list[Row]:
+    settings = site.air_quality
+    return [
+        {
+            "site_id": site.site.id,
+            "aqi_edition": settings.aqi_edition,
+            "trigger_pm10_ug_m3": settings.trigger_pm10_ug_m3,
+            "min_completeness_pct": settings.min_completeness_pct,
+            "dust_suppression_flows": ",".join(settings.dust_suppression_flows),
+        }
+    ]
+
+
+SITE_TABLES["air_quality_meters"] = _air_quality_meter_rows
+SITE_TABLES["air_quality_settings"] = _air_quality_settings_rows
 
 
 def site_tables(site: SiteConfig, org: Organisation | None = None) -> dict[str, pa.Table]:
@@ -474,6 +751,9 @@ def catalogue_tables() -> dict[str, pa.Table]:
     return {
         "units": pa.Table.from_pylist(_unit_rows(), schema=SCHEMAS["units"]),
         "measurands": pa.Table.from_pylist(_measurand_rows(), schema=SCHEMAS["measurands"]),
+        "sustainability_metrics": pa.Table.from_pylist(
+            _sustainability_metric_rows(), schema=SCHEMAS["sustainability_metrics"]
+        ),
     }
 
 

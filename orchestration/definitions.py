@@ -18,6 +18,7 @@ from orchestration.ml import definitions as ml
 from orchestration.partitions import build_partitions
 from orchestration.reports import definitions as reports
 from orchestration.reports.delivery import report_delivery_job
+from orchestration.sustainability import definitions as sustainability
 from orchestration.water import definitions as water
 from siteledger.settings import Settings, get_settings
 
@@ -39,6 +40,7 @@ def _merge(settings: Settings, partitions) -> Definitions:  # type: ignore[no-un
         ml.build_defs(partitions),
         water.build_defs(partitions),
         reports.build_defs(partitions),
+        sustainability.defs,
         Definitions(
             jobs=[report_delivery_job, device_poll_now_job],
             # local or production (SITELEDGER_ENV): the home, dbt's target, S3, SMTP, Modbus

@@ -2,6 +2,7 @@
 
 from dagster import AssetKey
 
+from ml.air import AIR_QUALITY_TABLES
 from quality.scoring import SCORES_TABLE
 
 RAW_READINGS = AssetKey(["raw", "readings"])
@@ -33,6 +34,10 @@ ANALYTICS = tuple(
         "fct_analytics_status",
     )
 )
+# the air-quality analytics' tables, written into the build and published with it
+AIR_QUALITY = tuple(AssetKey(["marts", table]) for table in AIR_QUALITY_TABLES)
+# every table Python writes into the build beside the dbt marts; the publish waits for them all
+BUILD_TABLES = (*ANALYTICS, *AIR_QUALITY)
 # a model built from the site files only: its metadata names the site files a full build used
 SITE_FILE_MODEL = AssetKey(["marts", "dim_sites"])
 SITE_FILES = "site_files"

@@ -26,6 +26,7 @@ import duckdb
 from reports.definitions import ReportDefinition
 from reports.metrics import CATEGORY_LABELS, INPUT_CATEGORIES, METRICS, OUTPUT_CATEGORIES
 from reports.periods import Period, complete_periods, month_end, period_containing, previous
+from reports.sustainability import load_sustainability, sustainability_section
 
 SCHEMA_ID = "siteledger-report/1.0"
 QUALITY_SCORES_TABLE = "fct_quality_scores_daily"
@@ -138,6 +139,8 @@ class PublishedSite:
     has_quality_scores: bool = False
     # rows of the analytics tables for the site, by table; a table not published is absent
     analytics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # rows of the sustainability marts for the site, by table; a table not published is absent
+    sustainability: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def complete_months(self) -> set[dt.date]:
         """Months with data on every calendar day."""
@@ -296,6 +299,7 @@ def load_site(db_path: Path, site_id: str) -> PublishedSite:
                 [site_id],
             )
         data.analytics = load_analytics(con, tables, site_id)
+        data.sustainability = load_sustainability(con, tables, site_id)
     return data
 
 
@@ -1068,6 +1072,11 @@ def build_payload(
         "data_quality": _data_quality(data, period, metrics),
         # forecasts issued at the period's close: shown, never part of the version's identity
         **({"outlook": _outlook(data, period)} if "outlook" in definition.sections else {}),
+        **(
+            {"sustainability": sustainability_section(data.sustainability, period)}
+            if "sustainability" in definition.sections
+            else {}
+        ),
     }
 
 
@@ -1399,6 +1408,13 @@ _PROSE = {
     "data_quality": ("notes",),
 }
 _REQUIREMENT_PROSE = ("label", "unit", "reference")
+# the sustainability section's lists and the prose of their rows
+_SUSTAINABILITY_PROSE = {
+    "metrics": ("label",),
+    "goals": ("label", "status_label", "owner"),
+    "air": ("name",),
+    "incidents": ("description", "authority_reference"),
+}
 
 
 def _without(part: Any, keys: tuple[str, ...]) -> Any:
@@ -1428,6 +1444,13 @@ def report_identity(payload: dict[str, Any], requirements: list[dict[str, Any]])
     for part, keys in _PROSE.items():
         if part in body:
             body[part] = _without(body[part], keys)
+    if "sustainability" in body:
+        # the analysis is re-estimated on every run from the whole history: not the period's
+        section = {k: v for k, v in body["sustainability"].items() if k not in ("note", "analysis")}
+        for part, keys in _SUSTAINABILITY_PROSE.items():
+            if part in section:
+                section[part] = _without(section[part], keys)
+        body["sustainability"] = section
     body["definition_fingerprint"] = payload["definition"]["fingerprint"]
     body["requirements"] = _without(requirements, _REQUIREMENT_PROSE)
     return body

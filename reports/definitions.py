@@ -40,6 +40,7 @@ SECTIONS = (
     "accuracy",
     "charts",
     "outlook",
+    "sustainability",
     "restatements",
     "data_quality",
     "sites",
@@ -103,6 +104,9 @@ class ReportDefinition(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     title: str
     regulator: str
+    # internal: a report for the operator's own people (sustainability, management); it applies
+    # to every listed site whatever regulators the site names
+    audience: Literal["regulator", "internal"] = "regulator"
     report_type: str
     period: PeriodKind
     # site: one report per site; organisation: one per organisation, its sites as rows (annual)
@@ -200,15 +204,19 @@ class ReportDefinition(_Model):
         its regulators, this report's regulator is one of them (a mine files the returns of its
         own jurisdiction)."""
         listed = "*" in self.sites or site_id in self.sites
+        if self.audience == "internal":
+            return listed
         return listed and (not regulators or self.regulator in regulators)
 
     @property
     def fingerprint(self) -> str:
         """Hash of everything that shapes the report (not where the file lives; the financial
         year is in the period of every report)."""
-        payload = json.dumps(
-            self.model_dump(mode="json", exclude={"financial_year_start_month"}), sort_keys=True
-        ).encode()
+        # a default audience is left out, so definitions written before it keep their fingerprint
+        exclude = {"financial_year_start_month"}
+        if self.audience == "regulator":
+            exclude.add("audience")
+        payload = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True).encode()
         return hashlib.sha256(payload).hexdigest()
 
     def due_date(self, period_end: dt.date) -> dt.date:

@@ -50,16 +50,24 @@ _UNITS: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
     # concentration in water, base mg/L
     ("mg/L", "water_concentration", 1.0, ("mg/l", "ppm")),
     ("g/L", "water_concentration", 1e3, ("g/l",)),
+    ("ug/L", "water_concentration", 1e-3, ("µg/L", "µg/l", "ug/l", "ppb")),
+    ("ng/L", "water_concentration", 1e-6, ("ng/l",)),
     # electrical conductivity, base uS/cm
     ("uS/cm", "conductivity", 1.0, ("µS/cm",)),
     ("mS/cm", "conductivity", 1e3, ()),
+    # plane angle (wind direction), base degree
+    ("deg", "angle", 1.0, ("°", "degrees", "degree", "degT")),
     # speed, base m/s
     ("m/s", "speed", 1.0, ()),
     ("km/h", "speed", 1.0 / 3.6, ("kph",)),
     # temperature, base degC (only linear scales without offset are listed)
     ("degC", "temperature", 1.0, ("°C", "C", "celsius")),
     # pH
-    ("pH", "ph", 1.0, ()),
+    ("pH", "ph", 1.0, ("pH units", "pH unit")),
+    # turbidity, base NTU (nephelometric; FNU read by the same method family is not converted)
+    ("NTU", "turbidity", 1.0, ("ntu",)),
+    # microbiology, base count per 100 mL
+    ("cfu/100mL", "count_per_volume", 1.0, ("CFU/100mL", "cfu/100 mL")),
     # irradiance, base W/m2
     ("W/m2", "irradiance", 1.0, ("W/m²",)),
 )
@@ -111,6 +119,13 @@ MEASURANDS: dict[str, Measurand] = {
         Measurand("pm25", "air_concentration", "ug/m3", description="PM2.5 concentration"),
         Measurand("humidity", "fraction", "%", description="relative humidity"),
         Measurand("wind_speed", "speed", "m/s", description="wind speed"),
+        Measurand(
+            "wind_direction",
+            "angle",
+            "deg",
+            description="direction the wind blows from, degrees clockwise from north (0-360); "
+            "circular: average by unit vectors, never arithmetically",
+        ),
         Measurand("temperature", "temperature", "degC", description="air temperature"),
         Measurand("tds", "water_concentration", "mg/L", description="total dissolved solids"),
         Measurand("conductivity", "conductivity", "uS/cm", description="electrical conductivity"),

@@ -13,8 +13,9 @@ import io
 import math
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import openpyxl
@@ -22,16 +23,18 @@ import pyarrow as pa
 
 from ingestion.files.csvread import Header
 from ingestion.files.errors import FileRejected
-from ingestion.files.limits import describe_bytes
+from ingestion.files.limits import ImportLimits, describe_bytes
 from ingestion.files.long import LongColumns, LongRows, assemble_long
 from ingestion.files.numbers import Cell, parse_value
 from ingestion.files.parsed import ParseContext, Parsed
 from ingestion.files.timestamps import Coded
+from siteledger.site.models import FileLayout
 
 _ZIP_SIGNATURE = b"PK\x03\x04"
+T = TypeVar("T")
 
 
-def check_workbook_zip(data: bytes, ctx: ParseContext) -> None:
+def check_workbook_zip(data: bytes, limits: ImportLimits) -> None:
     """Refuse what is not a zip-packaged workbook, or would inflate past the limit."""
     if not data:
         raise FileRejected("empty file (0 bytes)")
@@ -43,7 +46,7 @@ def check_workbook_zip(data: bytes, ctx: ParseContext) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise FileRejected(f"corrupt .xlsx workbook: {exc}") from exc
     inflated = sum(entry.file_size for entry in entries)
-    limit = ctx.limits.max_xlsx_uncompressed_bytes
+    limit = limits.max_xlsx_uncompressed_bytes
     if inflated > limit:
         raise FileRejected(
             f"zip bomb: the workbook inflates to {inflated} bytes (limit {describe_bytes(limit)})"
@@ -68,12 +71,17 @@ class _Columns:
 
 def parse_excel(data: bytes, ctx: ParseContext) -> Parsed:
     """Readings and quarantined rows of an .xlsx workbook."""
-    check_workbook_zip(data, ctx)
+    return _guarded_workbook(data, ctx.limits, lambda: _parse_workbook(data, ctx))
+
+
+def _guarded_workbook(data: bytes, limits: ImportLimits, read: Callable[[], T]) -> T:
+    """``read()`` of a workbook checked as a zip first; any openpyxl error rejects the file."""
+    check_workbook_zip(data, limits)
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it skips; they do not matter here
             warnings.simplefilter("ignore")
-            return _parse_workbook(data, ctx)
+            return read()
     except FileRejected:
         raise
     except Exception as exc:  # openpyxl raises anything from KeyError to XML errors on bad input
@@ -87,7 +95,7 @@ def _parse_workbook(data: bytes, ctx: ParseContext) -> Parsed:
         io.BytesIO(data), read_only=True, data_only=False, keep_links=False
     )
     try:
-        sheet = _sheet(book, ctx)
+        sheet = _sheet(book, ctx.layout)
         sheet.reset_dimensions()  # the stored dimensions may lie; read the cells that exist
         columns = _read_sheet(sheet, ctx)
     finally:
@@ -97,8 +105,8 @@ def _parse_workbook(data: bytes, ctx: ParseContext) -> Parsed:
     return assemble_long(_long_rows(columns), ctx)
 
 
-def _sheet(book: Any, ctx: ParseContext) -> Any:
-    name = ctx.layout.sheet
+def _sheet(book: Any, layout: FileLayout) -> Any:
+    name = layout.sheet
     if name is None:
         return book.worksheets[0]
     if name not in book.sheetnames:
@@ -191,6 +199,84 @@ def _number(value: object, decimal: str) -> tuple[float, Cell]:
     if isinstance(value, str):
         return parse_value(value, decimal)
     return math.nan, Cell.NOT_A_NUMBER
+
+
+@dataclass
+class SheetRow:
+    """One data row of a sheet: its row number, the named cells' values (None: empty) and
+    whether any of them is a formula."""
+
+    line: int
+    cells: dict[str, object]
+    formula: bool
+
+
+def read_sheet_rows(
+    data: bytes, layout: FileLayout, limits: ImportLimits, columns: dict[str, str]
+) -> list[SheetRow]:
+    """The data rows of a workbook's sheet, reading the ``columns`` (key -> header name) by the
+    same rules as ``excel_long``: titles above ``header_row``, formulas never evaluated, a zip
+    bomb refused unopened. A missing header name rejects the file."""
+    return _guarded_workbook(data, limits, lambda: _sheet_rows(data, layout, limits, columns))
+
+
+def _sheet_rows(
+    data: bytes, layout: FileLayout, limits: ImportLimits, columns: dict[str, str]
+) -> list[SheetRow]:
+    book = openpyxl.load_workbook(
+        io.BytesIO(data), read_only=True, data_only=False, keep_links=False
+    )
+    nulls = set(layout.null_values)
+    rows: list[SheetRow] = []
+    positions: dict[str, int] | None = None
+    seen = 0
+    try:
+        sheet = _sheet(book, layout)
+        sheet.reset_dimensions()
+        for row in sheet.iter_rows():
+            seen += len(row)
+            if seen > limits.max_xlsx_cells:
+                raise FileRejected(f"workbook sheet has more than {limits.max_xlsx_cells} cells")
+            cells = {c.column - 1: c for c in row if getattr(c, "column", None)}
+            if not cells:
+                continue
+            number = next(iter(cells.values())).row
+            if number < layout.header_row:
+                continue
+            if positions is None:
+                if number != layout.header_row:
+                    break
+                positions = _named_positions(cells, number, columns)
+                continue
+            values = {key: _value(cells, index, nulls) for key, index in positions.items()}
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
+                continue
+            formula = any(i in cells and cells[i].data_type == "f" for i in positions.values())
+            rows.append(SheetRow(number, values, formula))
+    finally:
+        book.close()
+    if positions is None:
+        raise FileRejected(
+            f"no usable header: row {layout.header_row} of {layout.sheet or 'the first sheet'!r} "
+            "is empty"
+        )
+    if not rows:
+        raise FileRejected("header only: no data rows")
+    return rows
+
+
+def _named_positions(cells: dict[int, Any], row: int, columns: dict[str, str]) -> dict[str, int]:
+    width = max(cells, default=-1) + 1
+    names = [_text(cells[i].value).strip() if i in cells else "" for i in range(width)]
+    header = Header(names, row)
+    found = {key: header.find(name) for key, name in columns.items()}
+    missing = [repr(columns[key]) for key, index in found.items() if index is None]
+    if missing:
+        shown = ", ".join(repr(n[:40]) for n in names[:12])
+        raise FileRejected(
+            f"no usable header in row {row}: missing column {', '.join(missing)} (found {shown})"
+        )
+    return {key: index for key, index in found.items() if index is not None}
 
 
 def _text(value: object) -> str:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from ingestion.files.errors import FileRejected, FileVanished
 from ingestion.files.excel import parse_excel
+from ingestion.files.lab import LabContext, LabParsed, parse_lab
 from ingestion.files.landing import LandedFile, is_inside, read_landed_file
 from ingestion.files.limits import ImportLimits
 from ingestion.files.long import parse_long_csv
@@ -37,9 +38,9 @@ from ingestion.files.quarantine import (
 from ingestion.files.recovery import HOST, remove_batch_output
 from ingestion.files.text import utf8_text
 from ingestion.files.wide import parse_wide
-from ingestion.lake import write_readings
 from siteledger.settings import Settings
 from siteledger.site.models import FileLayout, SiteConfig
+from siteledger.site.water_quality import LabLayout
 from siteledger.state.store import ImportJob, StateStore, new_batch_id, utcnow
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,10 @@ class ImportResult:
 
 
 def match_layout(site: SiteConfig, name: str) -> FileLayout | None:
-    """The first layout whose pattern matches the file name (case-sensitive glob)."""
-    return next((lay for lay in site.file_layouts if fnmatch.fnmatchcase(name, lay.pattern)), None)
+    """The first layout whose pattern matches the file name (case-sensitive glob): the readings
+    layouts first, then the lab result layouts (``water_quality.lab_layouts``)."""
+    layouts = [*site.file_layouts, *site.water_quality.lab_layouts]
+    return next((lay for lay in layouts if fnmatch.fnmatchcase(name, lay.pattern)), None)
 
 
 @dataclass
@@ -81,11 +84,14 @@ class ImportRun:
     site: SiteConfig
     store: StateStore
     limits: ImportLimits
-    contexts: dict[str, ParseContext] = field(default_factory=dict)
+    contexts: dict[str, ParseContext | LabContext] = field(default_factory=dict)
 
-    def context(self, layout: FileLayout) -> ParseContext:
+    def context(self, layout: FileLayout) -> ParseContext | LabContext:
         if layout.id not in self.contexts:
-            self.contexts[layout.id] = ParseContext.build(self.site, layout, self.limits)
+            if isinstance(layout, LabLayout):
+                self.contexts[layout.id] = LabContext.build(self.site, layout, self.limits)
+            else:
+                self.contexts[layout.id] = ParseContext.build(self.site, layout, self.limits)
         return self.contexts[layout.id]
 
 
@@ -98,8 +104,11 @@ def _printable_name(name: str) -> str:
     return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def parse(data: bytes, ctx: ParseContext) -> Parsed:
-    """Readings and quarantined rows of a file's bytes, by its layout's format."""
+def parse(data: bytes, ctx: ParseContext | LabContext) -> Parsed | LabParsed:
+    """Readings (or lab results) and quarantined rows of a file's bytes, by its layout's
+    format."""
+    if isinstance(ctx, LabContext):
+        return parse_lab(data, ctx)
     if ctx.layout.format == "excel_long":
         return parse_excel(data, ctx)
     text = utf8_text(data, ctx.layout.encoding, ctx.limits)
@@ -123,7 +132,7 @@ class FileImport:
         self.batch_id = new_batch_id()
         self.details: dict[str, Any] = {}
         self.landed: LandedFile | None = None
-        self.parsed: Parsed | None = None
+        self.parsed: Parsed | LabParsed | None = None
 
     @property
     def site_id(self) -> str:
@@ -251,7 +260,7 @@ class FileImport:
         assert parsed is not None  # set by prepare()
         loaded_at = utcnow()
         where = (self.settings, self.site_id, self.source, self.batch_id, self.name)
-        files = write_readings(*where, parsed.readings, loaded_at)
+        files = parsed.write(*where, loaded_at)
         rows_path = write_rows(*where, parsed.quarantine, loaded_at)
         self._finish(
             "committed",
@@ -267,7 +276,7 @@ class FileImport:
         )
         self._tidy(self._archive)
         log.info(
-            "%s: %d readings, %d skipped, %d quarantined (batch %s)",
+            "%s: %d rows, %d skipped, %d quarantined (batch %s)",
             self.name,
             parsed.imported,
             parsed.skipped,

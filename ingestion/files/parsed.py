@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,8 @@ from ingestion.files.meters import MeterIndex
 from ingestion.files.numbers import Cell, value_reason
 from ingestion.files.quarantine import QuarantineRows
 from ingestion.files.timestamps import Coded, TimestampParser
-from ingestion.lake import Readings
+from ingestion.lake import Readings, write_readings
+from siteledger.settings import Settings
 from siteledger.site.models import FileLayout, SiteConfig
 
 
@@ -36,6 +39,20 @@ class Parsed:
     @property
     def failed(self) -> int:
         return len(self.quarantine)
+
+    def write(
+        self,
+        settings: Settings,
+        site_id: str,
+        source: str,
+        batch_id: str,
+        source_file: str,
+        loaded_at: dt.datetime,
+    ) -> list[Path]:
+        """Write the readings to the raw lake; returns the files."""
+        return write_readings(
+            settings, site_id, source, batch_id, source_file, self.readings, loaded_at
+        )
 
 
 @dataclass(frozen=True)

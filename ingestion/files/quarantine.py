@@ -82,6 +82,10 @@ class QuarantineRows:
         values.append(pa.array(np.broadcast_to(np.asarray(position, dtype=np.int64), (n,))))
         self._pieces.append(pa.Table.from_arrays(values, names=[*_ROW_FIELDS, _POSITION]))
 
+    def extend(self, other: QuarantineRows) -> None:
+        """Add ``other``'s rows."""
+        self._pieces += other._pieces
+
     def table(self, batch_id: str, source_file: str, quarantined_at: dt.datetime) -> pa.Table:
         """All rows in file order, with the batch columns filled in."""
         if not self._pieces:

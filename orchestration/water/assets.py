@@ -22,7 +22,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from alerts.service import stage_alert_marts
 from ingestion.site_tables import write_site_tables
-from orchestration.keys import ANALYTICS, BUILD, PUBLISHED, SITE_CONFIG, SITE_FILES
+from orchestration.keys import BUILD, BUILD_TABLES, PUBLISHED, SITE_CONFIG, SITE_FILES
 from orchestration.partitions import site_files_fingerprint
 from orchestration.resources import SiteledgerHome
 from orchestration.water.dbt import (
@@ -227,7 +227,7 @@ DAY_MODEL_KEYS = _day_model_keys()
 
 @asset(
     key=PUBLISHED,
-    deps=[BUILD, *ANALYTICS],
+    deps=[BUILD, *BUILD_TABLES],
     group_name="warehouse",
     owners=["team:data-engineering"],
     kinds={"duckdb", "parquet"},

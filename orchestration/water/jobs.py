@@ -11,9 +11,9 @@ from dagster import (
 )
 
 from orchestration.keys import (
-    ANALYTICS,
     BACKFILL_PRIORITY,
     BUILD,
+    BUILD_TABLES,
     DEVICE_HEALTH,
     PUBLISHED,
     QUALITY_SCORES,
@@ -30,7 +30,7 @@ INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH)
 
 def rebuild_selection(water_models: AssetsDefinition) -> AssetSelection:
     """Site tables, every dbt model, the scores, the audited build and the publish."""
-    return AssetSelection.assets(SITE_CONFIG, QUALITY_SCORES, BUILD, *ANALYTICS, PUBLISHED) | (
+    return AssetSelection.assets(SITE_CONFIG, QUALITY_SCORES, BUILD, *BUILD_TABLES, PUBLISHED) | (
         AssetSelection.assets(water_models)
     )
 
@@ -56,7 +56,7 @@ def build_jobs(
         tags=URGENT_PRIORITY,
         selection=day_models
         | AssetSelection.assets(
-            SITE_CONFIG, QUALITY_SCORES, BUILD, *ANALYTICS, PUBLISHED, *INGEST_KEYS
+            SITE_CONFIG, QUALITY_SCORES, BUILD, *BUILD_TABLES, PUBLISHED, *INGEST_KEYS
         ),
         description="The overnight run: import the files waiting in landing and the device "
         "readings in the spool, export the site files, rebuild the day (or range) in the models "

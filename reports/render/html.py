@@ -141,6 +141,7 @@ def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
             else "n/a"
         ),
         "prob": _prob,
+        "sval": _sustainability_value,
         "metric_label": lambda k: METRICS[k].label,
         "metric_text": metric_text,
         "status_label": lambda s: {
@@ -152,6 +153,16 @@ def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
         "accent": header.get("branding", {}).get("accent_colour", "#1f4e79"),
         "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
     }
+
+
+def _sustainability_value(value: float | None, unit: str) -> str:
+    """A sustainability metric's value in its own unit: ratios to three decimals, shares and
+    changes as percentages, an index to a whole number."""
+    if unit == "%":
+        return fmt(value, "pct")
+    if "/" in unit:
+        return fmt(value, "intensity")
+    return fmt(value, "tonnes")
 
 
 def _prob(value: float | None) -> str:

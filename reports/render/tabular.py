@@ -19,6 +19,7 @@ from lxml import etree
 
 from reports.data import FACILITY_MONTH_VOLUMES
 from reports.metrics import METRICS, to_unit, unit_label
+from reports.sustainability import AQI_CATEGORIES
 
 XSD_PATH = Path(__file__).resolve().parents[1] / "schema" / "siteledger-report-1.0.xsd"
 XML_NS = "urn:siteledger:report:1.0"
@@ -133,7 +134,40 @@ def render_csv(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
         row("flow", f["flow_id"], "volume", unit, _repr(_vol(f["volume"], unit)))
     for q in header.get("requirements", []):
         row("requirement", q["id"], "passed", "", str(q["passed"]).lower())
+    sx = payload.get("sustainability") or {}
+    if sx.get("available"):
+        row("sustainability", "index", "value", "", _repr(sx["index"]["value"]))
+        row("sustainability", "index", "organisation_rank", "", _repr(sx["index"]["rank"]))
+        for x in sx["metrics"]:
+            for measure in _SUSTAINABILITY_MEASURES:
+                u = "%" if measure.endswith("_pct") else "" if measure == "score" else x["unit"]
+                row("sustainability", x["metric"], measure, u, _repr(x[measure]))
+        for g in sx["goals"]:
+            for measure in ("baseline", "target", "current", "progress_pct", "expected_pct"):
+                u = "%" if measure.endswith("_pct") else g["unit"]
+                row("sustainability_goal", g["goal_id"], measure, u, _repr(g[measure]))
+            row("sustainability_goal", g["goal_id"], "status", "", g["status"])
     return out.getvalue().encode()
+
+
+_SUSTAINABILITY_COLUMNS = [
+    *("Metric", "Label", "Unit", "Value", "Period before", "Change vs before %"),
+    *("A year earlier", "Change vs a year earlier %", "Weight", "Score (index row: rank)"),
+]
+_SUSTAINABILITY_FORMATS = {4: "0.000", 5: "0.000", 6: "0.00", 7: "0.000", 8: "0.00", 10: "0.0"}
+_AIR_COLUMNS = ("Highest AQI", "PM10 mean", "PM10 highest", "PM2.5 mean", "High dust days")
+_GOAL_COLUMNS = (
+    *("Goal", "Metric", "Unit", "Owner", "Start", "Due", "As of", "Baseline", "Target"),
+    *("Current (30 days)", "Progress %", "Expected %", "Status"),
+)
+_SUSTAINABILITY_MEASURES = (
+    "value",
+    "previous",
+    "change_vs_previous_pct",
+    "last_year",
+    "change_vs_last_year_pct",
+    "score",
+)
 
 
 def _repr(value: Any) -> Any:
@@ -285,6 +319,71 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
             cell.font = bold
         for month in cmp["monthly"]:
             ws.append([month["month"], *[to_unit(METRICS[k], month[k], unit) for k in keys]])
+    sx = payload.get("sustainability") or {}
+    if sx.get("available"):
+        index = sx["index"]
+        blank: list[Any] = [None] * 5
+        rows = [
+            ["index", "Sustainability index", "", index["value"], *blank, index["rank"]],
+            *(
+                [x["metric"], x["label"], x["unit"], *(x[k] for k in _SUSTAINABILITY_MEASURES)]
+                for x in sx["metrics"]
+            ),
+        ]
+        for r, x in zip(rows[1:], sx["metrics"], strict=True):
+            r[-1:] = [x["weight"], x["score"]]
+        sheet("Sustainability", _SUSTAINABILITY_COLUMNS, rows, _SUSTAINABILITY_FORMATS)
+        goal_keys = (
+            *("goal_id", "metric", "unit", "owner", "start", "due", "as_of", "baseline"),
+            *("target", "current", "progress_pct", "expected_pct", "status"),
+        )
+        sheet(
+            "Sustainability goals",
+            list(_GOAL_COLUMNS),
+            [[g[k] for k in goal_keys] for g in sx["goals"]],
+            {8: "0.000", 9: "0.000", 10: "0.000", 11: "0.0", 12: "0.0"},
+        )
+        limits = (sx.get("discharge_limits") or {}).get("limits") or []
+        if limits:
+            keys = ("limit_id", "sample_point_id", "parameter_id", "basis", "unit", "limit_min")
+            keys += ("limit_max", "n_evaluated", "n_exceeded", "n_indeterminate")
+            sheet(
+                "Discharge limits",
+                [
+                    *("Limit", "Point", "Parameter", "Basis", "Unit", "Min", "Max", "Evaluated"),
+                    *("Exceeded", "Indeterminate", "Least headroom %", "Licence"),
+                ],
+                [[x[k] for k in keys] + [x["worst_margin_pct"], x["reference"]] for x in limits],
+                {11: "0.0"},
+            )
+        if sx.get("incidents"):
+            keys = ("incident_id", "incident_type", "node_id", "flow_id", "started_day")
+            keys += ("ended_day", "volume_m3", "severity", "status", "is_reported_to_authority")
+            keys += ("reported_on", "source", "description")
+            sheet(
+                "Incidents",
+                [
+                    *("Incident", "Type", "Node", "Flow", "Started", "Ended", "Volume m3"),
+                    *("Severity", "Status", "Reported", "Reported on", "Source", "Description"),
+                ],
+                [[i[k] for k in keys] for i in sx["incidents"]],
+                {7: "#,##0"},
+            )
+        if sx.get("air"):
+            sheet(
+                "Air quality",
+                [*("Monitor", "Name", "Days", "Days rated"), *AQI_CATEGORIES, *_AIR_COLUMNS],
+                [
+                    [
+                        *(a["monitor_id"], a["name"], a["n_days"], a["n_days_rated"]),
+                        *(a["days_by_category"][c] for c in AQI_CATEGORIES),
+                        *(a["aqi_max"], a["pm10_mean_ug_m3"], a["pm10_max_ug_m3"]),
+                        *(a["pm25_mean_ug_m3"], a["high_dust_days"]),
+                    ]
+                    for a in sx["air"]
+                ],
+                {12: "0.0", 13: "0.0", 14: "0.0"},
+            )
     notes = [[n] for n in payload["data_quality"]["notes"]]
     for w in payload["data_quality"].get("worst_meters", []):
         notes.append([f"meter {w['meter_id']}: mean score {w['mean_overall_score']:.3f}"])

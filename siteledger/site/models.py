@@ -12,22 +12,15 @@ import re
 import zoneinfo
 from collections import Counter
 from difflib import get_close_matches
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from siteledger.site.air_quality import AirQualitySettings, air_quality_problems
 from siteledger.site.carbon import CarbonSettings, carbon_problems
+from siteledger.site.identifiers import Identifier
+from siteledger.site.sustainability import SustainabilitySettings
 from siteledger.units import MEASURANDS, UnknownUnitError, resolve_unit
-
-Identifier = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
-        description="letters, digits, '_', '.', '-'; starts with a letter or digit",
-    ),
-]
 
 _INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|sec|min|m|h|hr|d|day)\s*$")
 _INTERVAL_SECONDS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hr": 3600, "d": 86400}
@@ -491,6 +484,13 @@ class FileLayout(_Model):
         return value
 
 
+# after FileLayout and Identifier, which the water quality settings build on
+from siteledger.site.water_quality import (  # noqa: E402
+    WaterQualitySettings,
+    water_quality_problems,
+)
+
+
 class SiteConfig(_Model):
     """A whole site: the root of a site YAML file."""
 
@@ -504,6 +504,9 @@ class SiteConfig(_Model):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     requirements: list[Requirement] = Field(default_factory=list)
     file_layouts: list[FileLayout] = Field(default_factory=list)
+    air_quality: AirQualitySettings = Field(default_factory=AirQualitySettings)
+    sustainability: SustainabilitySettings = Field(default_factory=SustainabilitySettings)
+    water_quality: WaterQualitySettings = Field(default_factory=WaterQualitySettings)
     alerts: dict[str, Any] | None = Field(
         None,
         description="this site's own alert rules (`rules:`), validated by the alert engine "
@@ -793,9 +796,11 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
         needs_area = rule.method in ("rainfall_runoff", "pan_evaporation")
         if needs_area and "node" not in rule.params and "area_m2" not in rule.params:
             problems.append((f"{path}.params", f"{rule.method} needs node or area_m2"))
+    problems += water_quality_problems(cfg)
     estimated = [r.flow for r in cfg.estimations]
     for flow_id, count in Counter(estimated).items():
         if count > 1:
             problems.append(("estimations", f"flow {flow_id!r} has {count} estimation rules"))
     problems += carbon_problems(cfg)
+    problems += air_quality_problems(cfg)
     return problems

@@ -26,6 +26,7 @@ from orchestration.definitions import build_defs, defs
 from orchestration.ingestion.assets import readings
 from orchestration.ingestion.sensors import landing_file_sensor
 from orchestration.keys import (
+    AIR_QUALITY,
     ANALYTICS,
     BUILD,
     PUBLISHED,
@@ -126,7 +127,7 @@ def test_build_wide_audits_are_blocking_checks_on_the_build():
     }
     assert all(spec.blocking for spec in audits.values())
     # the analytics run on the audited build and go out with it
-    assert graph.get(PUBLISHED).parent_keys == {BUILD, *ANALYTICS}
+    assert graph.get(PUBLISHED).parent_keys == {BUILD, *ANALYTICS, *AIR_QUALITY}
     assert all(BUILD in graph.get(key).parent_keys for key in ANALYTICS)
     assert QUALITY_SCORES in graph.get(BUILD).parent_keys
     assert not any(

@@ -43,6 +43,7 @@ def test_shipped_definitions_load():
         "quarterly_discharge_report",
         "annual_water_report",
         "annual_organisation_water_report",
+        "monthly_sustainability_report",
     }
     assert ids["annual_organisation_water_report"].scope == "organisation"
     assert {d.scope for d in ids.values() if d.id != "annual_organisation_water_report"} == {"site"}
@@ -53,13 +54,31 @@ def test_shipped_definitions_load():
     assert ids["quarterly_discharge_report"].due_date(dt.date(2025, 9, 30)) == dt.date(2025, 10, 28)
 
 
+def test_an_internal_report_applies_whatever_regulators_a_site_names():
+    ids = {d.id: d for d in load_definitions()}
+    internal = ids["monthly_sustainability_report"]
+    assert internal.audience == "internal"
+    assert internal.applies_to("demo_mine", ["WA DWER", "WA DEMIRS"])
+    assert internal.applies_to("highveld", ["DWS (South Africa)"])
+    # a regulator's return still goes only to sites under that regulator
+    assert not ids["monthly_water_return"].applies_to("highveld", ["DWS (South Africa)"])
+
+
+def test_the_audience_field_leaves_existing_fingerprints_alone(tmp_path: Path):
+    plain = load_definition(_write(tmp_path, GOOD))
+    explicit = load_definition(_write(tmp_path, GOOD + "audience: regulator\n", "e.yaml"))
+    internal = load_definition(_write(tmp_path, GOOD + "audience: internal\n", "i.yaml"))
+    assert plain.fingerprint == explicit.fingerprint
+    assert internal.fingerprint != plain.fingerprint
+
+
 def test_a_home_definition_overrides_a_shipped_one_by_id(tmp_path: Path):
     folder = tmp_path / "definitions"
     folder.mkdir()
     _write(folder, GOOD.replace("custom_return", "monthly_water_return"), "override.yaml")
     found = {d.id: d for d in load_definitions(tmp_path)}
     assert found["monthly_water_return"].title == "Custom return"
-    assert len(found) == 4  # the four shipped, one of them overridden
+    assert len(found) == 5  # the five shipped, one of them overridden
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,8 @@ def test_every_format_agrees_with_the_marts_to_the_unit(home: Path):
         "Per facility by month",
         "By category",
         "Comparison",
+        "Sustainability",
+        "Sustainability goals",
         "Data quality notes",
         "Metadata",
     ]

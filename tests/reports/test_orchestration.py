@@ -80,6 +80,7 @@ def test_monthly_and_quarterly_assets_generate_register_and_describe(home: Path)
     keys = {(r.definition_id, r.period_key) for r in registry.list()}
     assert keys == {
         ("monthly_water_return", "2025-08"),
+        ("monthly_sustainability_report", "2025-08"),
         ("quarterly_discharge_report", "FY2026-Q1"),
     }
 

@@ -132,9 +132,10 @@ checked_spikes as (
             and not is_cumulative
             and coalesce(
                 -- rates: far above both neighbours while the process ran (a pump starting or
-                -- stopping has a 0 beside it and is no spike); rain comes in bursts
+                -- stopping has a 0 beside it and is no spike); rain comes in bursts; a wind
+                -- vane swinging through north reads 355 beside 3 and 5
                 (
-                    measurand not in ('level', 'rainfall', 'evaporation_pan')
+                    measurand not in ('level', 'rainfall', 'evaporation_pan', 'wind_direction')
                     and prev_value > 0
                     and next_value > 0
                     and value_canonical > spike_ratio * greatest(prev_value, next_value)

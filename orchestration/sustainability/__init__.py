@@ -1,0 +1,1 @@
+"""Sustainability: carbon, water quality and air quality assets."""
