@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -33,6 +34,7 @@ from siteledger.site.models import (
     SiteConfig,
     SiteInfo,
 )
+from siteledger.site.sustainability import Goal, SustainabilitySettings
 
 ORGANISATION_ID = "example_resources"
 ORGANISATION_NAME = "Example Resources Ltd"
@@ -202,7 +204,33 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         carbon=demo_carbon.DEMO_MINE_CARBON,
         water_quality=demo_water_quality(),
         air_quality=demo_air_quality(),
+        sustainability=DEMO_MINE_SUSTAINABILITY,
     )
+
+
+# Two goals of the demo mine's environmental team, set three months into the default demo year
+DEMO_MINE_SUSTAINABILITY = SustainabilitySettings(
+    goals=[
+        Goal(
+            id="recycling-55",
+            metric="recycling_ratio_pct",
+            target=55.0,
+            start=date(2025, 10, 1),
+            due=date(2026, 9, 30),
+            owner="Environmental superintendent",
+            description="More return water and decant back to the process water dam",
+        ),
+        Goal(
+            id="fresh-water-0.33",
+            metric="fresh_water_intensity_m3_per_t",
+            target=0.33,
+            start=date(2025, 10, 1),
+            due=date(2026, 6, 30),
+            owner="Plant manager",
+            description="Less bore and river water per tonne milled",
+        ),
+    ]
+)
 
 
 # The Highveld mine's instruments: levels, one meter pair per measured pipeline (the totaliser

@@ -60,7 +60,7 @@ SUSTAINABILITY_METRICS: dict[str, SustainabilityMetric] = {
             "carbon_kg_per_m3",
             "kg CO2e/m3",
             True,
-            "scope 1 and 2 emissions of pumping and treatment per m3 pumped",
+            "scope 1 and 2 of metered pumping and treatment per m3 the metered pumps moved",
         ),
         SustainabilityMetric(
             "aqi",
