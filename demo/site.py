@@ -221,9 +221,9 @@ DEMO_MINE_SUSTAINABILITY = SustainabilitySettings(
             description="More return water and decant back to the process water dam",
         ),
         Goal(
-            id="fresh-water-0.33",
+            id="fresh-water-0.34",
             metric="fresh_water_intensity_m3_per_t",
-            target=0.33,
+            target=0.34,
             start=date(2025, 10, 1),
             due=date(2026, 6, 30),
             owner="Plant manager",
