@@ -55,8 +55,13 @@ def test_a_range_of_months_renders_in_one_run(home: Path):
     assert materialized == {"2025-07-01", "2025-08-01", "2025-09-01"}
     meta = result.get_asset_materialization_events()[-1].materialization.metadata
     assert meta["periods"].value == ["2025-07", "2025-08", "2025-09"]
-    assert meta["created"].value == 3
+    # the monthly water return and the monthly sustainability report of each month
+    assert meta["created"].value == 6
     rows = {(r["period"], r["version"], r["action"]) for r in meta["reports"].value}
     assert rows == {("2025-07", 1, "created"), ("2025-08", 1, "created"), ("2025-09", 1, "created")}
     registry = Registry(StateStore(settings.state_store_url))
-    assert sorted(r.period_key for r in registry.list()) == ["2025-07", "2025-08", "2025-09"]
+    assert sorted((r.definition_id, r.period_key) for r in registry.list()) == [
+        (definition, month)
+        for definition in ("monthly_sustainability_report", "monthly_water_return")
+        for month in ("2025-07", "2025-08", "2025-09")
+    ]

@@ -101,6 +101,24 @@ def test_every_format_agrees_with_the_marts_to_the_unit(home: Path):
     assert summary["inputs"] == pytest.approx(inputs / 1000.0, abs=1e-9)  # annual report in ML
     assert doc["report"]["content_hash"] == annual.content_hash
 
+    # the sustainability section: the year's ratio of sums, recomputed from the daily mart
+    water, tonnes = _marts(
+        home,
+        "select sum(numerator), sum(denominator) from fct_sustainability_metrics_daily "
+        "where metric = 'fresh_water_intensity_m3_per_t' and site_id = ? "
+        "and day between '2025-07-01' and '2026-06-30'",
+        [doc["site"]["id"]],
+    )
+    sx = {x["metric"]: x for x in doc["sustainability"]["metrics"]}
+    assert sx["fresh_water_intensity_m3_per_t"]["value"] == pytest.approx(water / tonnes, rel=1e-12)
+    (index,) = _marts(
+        home,
+        "select sustainability_index from fct_sustainability_ranking_period "
+        "where period_kind = 'year' and period_key = 'FY2026' and site_id = ?",
+        [doc["site"]["id"]],
+    )
+    assert doc["sustainability"]["index"]["value"] == pytest.approx(index, rel=1e-12)
+
     # CSV: the summary rows in ML
     rows = list(csv.DictReader(io.StringIO(Path(annual.artifacts["csv"]["path"]).read_text())))
     by_item = {(r["section"], r["item"], r["measure"]): r for r in rows}
@@ -119,6 +137,9 @@ def test_every_format_agrees_with_the_marts_to_the_unit(home: Path):
         "Comparison",
         "Sustainability",
         "Sustainability goals",
+        "Discharge limits",
+        "Incidents",
+        "Air quality",
         "Data quality notes",
         "Metadata",
     ]
