@@ -91,10 +91,12 @@ def test_deadlines_list_unsubmitted_reports_due_within_48_hours(tmp_path: Path):
     # 2025-08-13 00:00 UTC: the July return is due at the end of 14 August (48 h later)
     now = dt.datetime(2025, 8, 13, 0, 0, tzinfo=dt.UTC)
     due = unsubmitted_deadlines(definitions, ["demo_mine"], registry, now)
+    # ... and so is the internal sustainability report of July, on the same day
     assert [(d.definition_id, d.period_key, d.latest_status) for d in due] == [
-        ("monthly_water_return", "2025-07", None)
+        ("monthly_sustainability_report", "2025-07", None),
+        ("monthly_water_return", "2025-07", None),
     ]
-    assert due[0].hours_left == pytest.approx(48.0)
+    assert [d.hours_left for d in due] == [pytest.approx(48.0), pytest.approx(48.0)]
     assert (
         unsubmitted_deadlines(definitions, ["demo_mine"], registry, now - dt.timedelta(hours=1))
         == []
@@ -117,15 +119,20 @@ def test_the_deadline_check_fails_while_a_due_report_is_unsubmitted(home: Path, 
 
     settings = get_settings(home)
     store = StateStore(settings.state_store_url)
-    (outcome,) = generate(
+    outcomes = generate(
         settings,
         store,
-        definition_ids=["monthly_water_return"],
+        definition_ids=["monthly_water_return", "monthly_sustainability_report"],
         period_keys=["2025-07"],
         generated_by="tests",
         workers=1,
     )
-    Registry(store).set_status(outcome.record.report_id, "submitted", "officer")
+    assert len(outcomes) == 2
+    Registry(store).set_status(outcomes[0].record.report_id, "submitted", "officer")
+    result = materialize([report_deadlines], resources=resources, raise_on_error=False)
+    (check,) = result.get_asset_check_evaluations()
+    assert check.passed is False  # one of the two is still unsubmitted
+    Registry(store).set_status(outcomes[1].record.report_id, "submitted", "officer")
     result = materialize([report_deadlines], resources=resources)
     (check,) = result.get_asset_check_evaluations()
     assert check.passed is True
