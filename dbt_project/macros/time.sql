@@ -49,3 +49,8 @@
         cast({{ first_day }} as timestamp), cast({{ last_day }} as timestamp), interval 1 day
     )) as date)
 {%- endmacro %}
+
+{#- Days since 1970-01-01: an integer a window can range over in calendar days, gaps included. -#}
+{% macro day_number(day) -%}
+    {{ dbt.datediff("cast('1970-01-01' as date)", day, 'day') }}
+{%- endmacro %}

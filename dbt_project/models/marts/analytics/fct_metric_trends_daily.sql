@@ -12,9 +12,7 @@ numbered as (
     select
         metrics.*,
         -- days since the epoch: range frames over calendar days, gaps included
-        {{ dbt.datediff(
-            "cast('1970-01-01' as date)", 'day', 'day'
-        ) }} as day_number
+        {{ day_number('day') }} as day_number
     from metrics
 ),
 

@@ -18,9 +18,7 @@ daily as (
 numbered as (
     select
         daily.*,
-        {{ dbt.datediff(
-            "cast('1970-01-01' as date)", 'day', 'day'
-        ) }} as day_number
+        {{ day_number('day') }} as day_number
     from daily
 ),
 
