@@ -46,3 +46,41 @@ def test_lab_and_incident_drops_are_imported_by_the_assets(tmp_path: Path):
     ]
     assert pq.read_table(incidents_file(settings)).column("node_id").to_pylist() == ["dam"]
     assert not any(settings.landing.iterdir())
+
+
+def test_an_incident_drop_wakes_the_landing_sensor_and_its_job_records_it(tmp_path: Path):
+    from dagster import DagsterInstance, RunRequest, build_sensor_context
+
+    from orchestration.definitions import build_defs
+    from orchestration.ingestion.incidents import RAW_INCIDENTS
+    from orchestration.ingestion.sensors import landing_file_sensor
+
+    settings = Settings(home=tmp_path)
+    settings.ensure_dirs()
+    (settings.sites_dir / "small_site.yaml").write_text(dump_site(lab_site()), encoding="utf-8")
+    (settings.landing / "incidents_april.csv").write_text(
+        "site_id,type,node,started_at,severity\n"
+        "small_site,overflow,dam,2025-04-02 06:00,high\n"
+        "small_site,overflow,dam,not a time,high\n",
+        encoding="utf-8",
+    )
+    home = SiteledgerHome(home=str(tmp_path))
+    with DagsterInstance.ephemeral() as instance:
+        with build_sensor_context(instance=instance, resources={"siteledger": home}) as context:
+            request = landing_file_sensor(context)
+        assert isinstance(request, RunRequest)
+        job = build_defs(settings).resolve_job_def("ingest_landing_job")
+        result = job.execute_in_process(
+            instance=instance, run_config=request.run_config, tags=request.tags
+        )
+        assert result.success
+        event = instance.get_latest_materialization_event(RAW_INCIDENTS)
+        assert event is not None and event.run_id == result.run_id
+        meta = event.asset_materialization.metadata
+        assert meta["incidents"].value == 1
+        assert len(meta["problems"].value) == 1
+        assert meta["problems"].value[0].startswith("incidents_april.csv:3:")
+    register = pq.read_table(incidents_file(settings)).to_pylist()
+    assert [(r["incident_type"], r["node_id"], r["severity"]) for r in register] == [
+        ("overflow", "dam", "high")
+    ]
