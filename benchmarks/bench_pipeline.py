@@ -74,9 +74,16 @@ def _audited_publish(warehouse: Warehouse) -> None:
 
 
 def dbt_seconds(output: str) -> float | None:
-    """dbt's own 'Finished running ... in N seconds' (excludes its start-up and parse)."""
-    match = re.search(r"Finished running .* in .*?([\d.]+) seconds", output)
-    return float(match.group(1)) if match else None
+    """dbt's own 'Finished running ... in [H hours, ][M minutes and ]S seconds' (excludes its
+    start-up and parse), in seconds."""
+    match = re.search(r"Finished running .* in (.*?[\d.]+ seconds)", output)
+    if match is None:
+        return None
+    units = {"hour": 3600.0, "minute": 60.0, "second": 1.0}
+    return sum(
+        float(value) * units[unit]
+        for value, unit in re.findall(r"([\d.]+) (hour|minute|second)s?", match.group(1))
+    )
 
 
 class Clock:
