@@ -51,6 +51,18 @@ class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
     """Safe loader that refuses duplicate keys instead of silently keeping the last one, and
     tags a configuration file has no use for."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # an explicit tag on a value it does not fit (!!bool maybe, !!int 1.5, !!map [1]) makes
+        # PyYAML's constructors raise bare KeyError, ValueError or TypeError: locate them
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            what = repr(node.value[:40]) if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{what} cannot be read as {tag}", node.start_mark
+            ) from exc
+
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> Any:
     loader.flatten_mapping(node)
@@ -80,7 +92,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 # Dates stay text for the models to parse: PyYAML's own date constructor raises a bare
 # ValueError on an impossible date such as 2025-02-30, which would lose the file and line.
 def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> Any:
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+    return loader.construct_scalar(node)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
@@ -91,6 +103,8 @@ def _integer(loader: _Loader, node: yaml.Node) -> Any:
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)  # type: ignore[arg-type]
     except ValueError as exc:
+        if "digits" not in str(exc):
+            raise
         digits = len(str(node.value))
         raise yaml.constructor.ConstructorError(
             None, None, f"a number of {digits} digits is too long", node.start_mark
@@ -120,16 +134,9 @@ def _check_nesting(text: str) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_YAML_DEPTH:
-                raise SiteConfigError(
-                    [
-                        ConfigProblem(
-                            "",
-                            "",
-                            f"YAML nests deeper than {MAX_YAML_DEPTH} levels",
-                            event.start_mark.line + 1,
-                        )
-                    ]
-                )
+                line = event.start_mark.line + 1 if event.start_mark is not None else None
+                message = f"YAML nests deeper than {MAX_YAML_DEPTH} levels"
+                raise SiteConfigError([ConfigProblem("", "", message, line)])
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -174,6 +181,28 @@ def _line_index(
                 walk(item, f"{path}[{i}]", depth + 1)
         ancestors.discard(id(node))
 
+    sizes: dict[int, int] = {}
+
+    def expanded(node: yaml.Node, depth: int) -> int:
+        # nodes after alias expansion, each shared node counted once per use but computed once;
+        # a cycle or a depth past the limit counts nothing here: walk() reports it with its path
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in ancestors or depth > MAX_YAML_DEPTH:
+            return 0
+        ancestors.add(id(node))
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        total = 1 + sum(expanded(child, depth + 1) for child in children)
+        ancestors.discard(id(node))
+        sizes[id(node)] = min(total, max_nodes + 1)
+        return sizes[id(node)]
+
+    if expanded(root, 0) > max_nodes:
+        fail("", f"YAML expands to more than {max_nodes} nodes")
     walk(root, "", 0)
     return index
 
@@ -250,6 +279,15 @@ def parse_yaml_mapping(
     except SiteConfigError as exc:
         raise SiteConfigError(
             [ConfigProblem(file, p.path, p.message, p.line) for p in exc.problems]
+        ) from exc
+    except UnicodeEncodeError as exc:  # text (not a file) holding lone surrogates
+        raise SiteConfigError(
+            [ConfigProblem(file, "", f"not valid text: {exc.reason} at offset {exc.start}")]
+        ) from exc
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        # a collection whose tag it does not fit, refused after construct_object returned
+        raise SiteConfigError(
+            [ConfigProblem(file, "", f"not valid YAML: a value does not fit its tag ({exc})")]
         ) from exc
     except RecursionError as exc:  # a last guard: the checks above bound the nesting
         raise SiteConfigError(

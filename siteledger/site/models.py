@@ -909,9 +909,8 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
                     problems.append((ppath, f"unknown node {value!r}{_hint(str(value), node_ids)}"))
                 elif not nodes[value].is_store and rule.method != "rainfall_runoff":
                     problems.append((ppath, f"{value!r} is not a store"))
-            elif key.endswith("_flow"):
-                if value not in flows:
-                    problems.append((ppath, f"unknown flow {value!r}{_hint(str(value), flow_ids)}"))
+            elif key.endswith("_flow") and value not in flows:
+                problems.append((ppath, f"unknown flow {value!r}{_hint(str(value), flow_ids)}"))
         problems += _estimation_param_problems(path, rule)
         needs_area = rule.method in ("rainfall_runoff", "pan_evaporation")
         if needs_area and "node" not in rule.params and "area_m2" not in rule.params:

@@ -17,7 +17,11 @@ SITE = textwrap.dedent(
     nodes:
       - {id: mine, kind: source}
       - {id: plant, kind: task}
-      - {id: dam, kind: store, capacity_m3: 1000, surface_area_m2: 100, stage_storage: [[0, 0], [1, 1000]]}
+      - id: dam
+        kind: store
+        capacity_m3: 1000
+        surface_area_m2: 100
+        stage_storage: [[0, 0], [1, 1000]]
       - {id: air, kind: destination}
     flows:
       - {id: ore_water, from: mine, to: plant, waf_input_source: other, method: estimated}
@@ -66,7 +70,7 @@ def test_the_seed_is_valid_and_states_its_defaults():
 def test_a_rule_without_its_moisture_basis_is_refused():
     problems = _problems(_ore("water_density_t_per_m3: 1.0\n"))
     assert problems == [
-        "site.yaml:15: estimations[0]: method ore_moisture needs params ['moisture_basis']; "
+        "site.yaml:19: estimations[0]: method ore_moisture needs params ['moisture_basis']; "
         "moisture_basis is one of wet_mass, dry_mass, volume"
     ]
 
@@ -76,37 +80,37 @@ def test_a_rule_without_its_moisture_basis_is_refused():
     [
         (
             "moisture_basis: wet_mass\nwater_density_t_per_m3: 2.7\n",
-            ":21: estimations[0].params.water_density_t_per_m3: 2.7 is not a water density "
+            ":25: estimations[0].params.water_density_t_per_m3: 2.7 is not a water density "
             "between 0.95 and 1.3 t/m3",
         ),
         ("moisture_basis: dry_mass\nwater_density_t_per_m3: 0.5\n", "0.5 is not a water density"),
         (
             "moisture_basis: volume\nbulk_density_t_per_m3: 9\n",
-            ":21: estimations[0].params.bulk_density_t_per_m3: 9 is not an ore bulk density "
+            ":25: estimations[0].params.bulk_density_t_per_m3: 9 is not an ore bulk density "
             "between 0.5 and 6 t/m3",
         ),
         (
             "moisture_basis: volume\n",
-            ":17: estimations[0].params: the volume basis needs bulk_density_t_per_m3",
+            ":21: estimations[0].params: the volume basis needs bulk_density_t_per_m3",
         ),
         (
             "moisture_basis: volume\nbulk_density_t_per_m3: 2.5\nwater_density_t_per_m3: 1.0\n",
-            ":22: estimations[0].params.water_density_t_per_m3: the volume basis gives water m3 "
+            ":26: estimations[0].params.water_density_t_per_m3: the volume basis gives water m3 "
             "directly",
         ),
         (
             "moisture_basis: wet_mass\nbulk_density_t_per_m3: 2.5\n",
-            ":21: estimations[0].params.bulk_density_t_per_m3: only the volume basis uses",
+            ":25: estimations[0].params.bulk_density_t_per_m3: only the volume basis uses",
         ),
         (
             "moisture_basis: weight\n",
-            ":20: estimations[0].params.moisture_basis: 'weight' is not one of wet_mass, "
+            ":24: estimations[0].params.moisture_basis: 'weight' is not one of wet_mass, "
             "dry_mass, volume",
         ),
         ("moisture_basis: [wet_mass]\n", "['wet_mass'] is not one of wet_mass"),
         (
             "moisture_basis: wet_mass\nwater_density_t_per_m3: .nan\n",
-            ":21: estimations[0].params.water_density_t_per_m3: must be a finite number",
+            ":25: estimations[0].params.water_density_t_per_m3: must be a finite number",
         ),
     ],
 )
@@ -119,7 +123,7 @@ def test_ore_moisture_needs_a_moisture_source():
     text = _ore("moisture_basis: wet_mass\n").replace("      moisture_meter: MT-1\n", "")
     problems = _problems(text)
     assert any(
-        ":17: estimations[0].params: ore_moisture needs moisture_pct or moisture_meter" in p
+        ":21: estimations[0].params: ore_moisture needs moisture_pct or moisture_meter" in p
         for p in problems
     ), problems
 
@@ -153,4 +157,4 @@ def test_the_volume_basis_parses_with_its_bulk_density():
 )
 def test_other_estimation_parameters_must_be_physical(old, new, expected):
     problems = _problems(SITE.replace(old, new))
-    assert any(":24: estimations[1].params." in p and expected in p for p in problems), problems
+    assert any(":28: estimations[1].params." in p and expected in p for p in problems), problems

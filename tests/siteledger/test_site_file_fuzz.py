@@ -114,6 +114,13 @@ CASES = [
         ":9: site.regulators: not valid YAML: the tag !!set",
     ),
     ("python tag", "  regulators: [DWER]", "  regulators: !!python/name:os.system", ":9:"),
+    (
+        "a tag its value does not fit",
+        "  regulators: [DWER]",
+        "  regulators: [!!bool maybe]",
+        ":9: site.regulators[0]: not valid YAML: 'maybe' cannot be read as !!bool",
+    ),
+    ("a mapping tag on a list", "  regulators: [DWER]", "  regulators: !!map [1]", ":9:"),
     ("complex key", "  regulators: [DWER]", "  ? [1, 2]\n  : x", ":9:"),
     ("deep nesting", "  regulators: [DWER]", "  regulators: " + "[" * 1000 + "]" * 1000, ":9:"),
 ]
