@@ -58,7 +58,10 @@ class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
             return super().construct_object(node, deep=deep)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
             tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-            what = repr(node.value[:40]) if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
+            if isinstance(node, yaml.ScalarNode):
+                what = repr(node.value[:40])
+            else:
+                what = "a sequence" if isinstance(node, yaml.SequenceNode) else "a mapping"
             raise yaml.constructor.ConstructorError(
                 None, None, f"{what} cannot be read as {tag}", node.start_mark
             ) from exc
