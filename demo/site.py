@@ -919,6 +919,7 @@ def _estimations() -> list[EstimationRule]:
             params={
                 "ore_meter": ORE_WEIGHTOMETER,
                 "moisture_meter": ORE_MOISTURE_LAB,
+                "moisture_basis": "wet_mass",
                 "water_density_t_per_m3": 1.0,
             },
         ),
@@ -928,6 +929,7 @@ def _estimations() -> list[EstimationRule]:
             params={
                 "ore_meter": CONCENTRATE_WEIGHTOMETER,
                 "moisture_pct": CONCENTRATE_MOISTURE_PCT,
+                "moisture_basis": "wet_mass",
                 "water_density_t_per_m3": 1.0,
             },
             description="concentrate tonnes x filter cake moisture",

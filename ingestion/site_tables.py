@@ -19,20 +19,17 @@ import pyarrow.parquet as pq
 
 from siteledger.settings import Settings
 from siteledger.site.carbon import carbon_meters
-from siteledger.site.models import ESTIMATION_PARAMS, FLAT_LINE_EXEMPT, SiteConfig
+from siteledger.site.models import (
+    ESTIMATION_PARAMS,
+    FLAT_LINE_EXEMPT,
+    SiteConfig,
+    is_text_param,
+)
 from siteledger.site.organisation import Organisation, load_organisation
 from siteledger.site.sustainability import SUSTAINABILITY_METRICS
 from siteledger.units import MEASURANDS, UNITS
 
 Row = dict[str, Any]
-
-_TEXT_PARAM_SUFFIXES = ("_meter", "_flow")
-
-
-def _is_text_param(name: str) -> bool:
-    """Parameters that name a meter, a flow or a node; every other parameter is a number."""
-    return name == "node" or name.endswith(_TEXT_PARAM_SUFFIXES)
-
 
 ESTIMATION_PARAM_COLUMNS: tuple[str, ...] = tuple(
     sorted(
@@ -130,9 +127,11 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("classification", pa.string()),
             ("description", pa.string()),
             *[
-                (name, pa.string() if _is_text_param(name) else pa.float64())
+                (name, pa.string() if is_text_param(name) else pa.float64())
                 for name in ESTIMATION_PARAM_COLUMNS
             ],
+            # the optional parameters the rule left out, as written in with their defaults
+            ("defaulted_params", pa.string()),
         ]
     ),
     "thresholds": pa.schema(
@@ -392,11 +391,17 @@ def _estimation_rule_rows(site: SiteConfig) -> list[Row]:
             "classification": rule.classification,
             "description": rule.description,
         }
+        defaulted = rule.defaulted_params()
+        params = {**defaulted, **rule.params}
         for name in ESTIMATION_PARAM_COLUMNS:
-            value = rule.params.get(name)
+            value = params.get(name)
             if value is not None:
-                value = str(value) if _is_text_param(name) else float(value)
+                value = str(value) if is_text_param(name) else float(value)
             row[name] = value
+        row["defaulted_params"] = (
+            ", ".join(f"{name} = {value:g} (default)" for name, value in sorted(defaulted.items()))
+            or None
+        )
         rows.append(row)
     return rows
 

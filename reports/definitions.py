@@ -18,10 +18,16 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reports.metrics import METRICS
+from siteledger.site.loader import (
+    ConfigProblem,
+    SiteConfigError,
+    parse_yaml_mapping,
+    read_config_text,
+    validation_problems,
+)
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "definitions"
 
@@ -59,7 +65,8 @@ class DefinitionError(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a NaN bound would pass every check: refuse non-finite numbers where they are written
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RequirementSpec(_Model):
@@ -224,20 +231,28 @@ class ReportDefinition(_Model):
         return period_end + dt.timedelta(days=self.due.days_after_period_end)
 
 
+def _problem_text(problem: ConfigProblem) -> str:
+    """A problem as ``line N: key.path: reason`` (the file is the error's ``path``)."""
+    message = problem.message
+    if message.startswith("not valid YAML"):
+        message = "cannot read YAML" + message[len("not valid YAML") :]
+    elif message.startswith("expected a mapping at the top"):
+        message = f"a report definition must be a YAML mapping ({message})"
+    where = f"line {problem.line}: " if problem.line else ""
+    return f"{where}{problem.path or '(root)'}: {message}"
+
+
 def load_definition(path: Path) -> ReportDefinition:
+    """The definition in ``path``; raises :class:`DefinitionError` listing every problem with
+    its line (unreadable, binary or oversized files, invalid YAML, unknown keys, bad values)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise DefinitionError(path, [f"cannot read YAML: {exc}"]) from exc
-    if not isinstance(raw, dict):
-        raise DefinitionError(path, ["a report definition must be a YAML mapping"])
+        doc = parse_yaml_mapping(read_config_text(path), str(path))
+    except SiteConfigError as exc:
+        raise DefinitionError(path, [_problem_text(p) for p in exc.problems]) from exc
     try:
-        definition = ReportDefinition.model_validate(raw)
+        definition = ReportDefinition.model_validate(doc.data)
     except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
-            for err in exc.errors()
-        ]
+        problems = [_problem_text(p) for p in validation_problems(exc, doc)]
         raise DefinitionError(path, problems) from exc
     definition.source_path = str(path)
     return definition

@@ -17,7 +17,7 @@ from siteledger.site.models import SiteConfig, semantic_problems
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 MAX_YAML_NODES = 2_000_000  # guards against alias ("billion laughs") expansion
-MAX_YAML_DEPTH = 100  # a site file nests 6 levels deep; past this it is a recursive alias
+MAX_YAML_DEPTH = 100  # a site file nests 6 levels deep
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,8 +42,29 @@ class SiteConfigError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loader that refuses duplicate keys instead of silently keeping the last one."""
+# libyaml's parser where it is installed (ten times faster than PyYAML's own on a site file);
+# its composer recurses in C without a limit, so nesting is checked first on the event stream
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """Safe loader that refuses duplicate keys instead of silently keeping the last one, and
+    tags a configuration file has no use for."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # an explicit tag on a value it does not fit (!!bool maybe, !!int 1.5, !!map [1]) makes
+        # PyYAML's constructors raise bare KeyError, ValueError or TypeError: locate them
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            if isinstance(node, yaml.ScalarNode):
+                what = repr(node.value[:40])
+            else:
+                what = "a sequence" if isinstance(node, yaml.SequenceNode) else "a mapping"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{what} cannot be read as {tag}", node.start_mark
+            ) from exc
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -74,29 +95,84 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 # Dates stay text for the models to parse: PyYAML's own date constructor raises a bare
 # ValueError on an impossible date such as 2025-02-30, which would lose the file and line.
 def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> Any:
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+    return loader.construct_scalar(node)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
-def _line_index(root: yaml.Node, max_nodes: int = MAX_YAML_NODES) -> dict[str, int]:
-    """Key path -> 1-based line of the node it names."""
+def _integer(loader: _Loader, node: yaml.Node) -> Any:
+    # Python refuses to convert more than 4300 digits with a bare ValueError
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)  # type: ignore[arg-type]
+    except ValueError as exc:
+        if "digits" not in str(exc):
+            raise
+        digits = len(str(node.value))
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a number of {digits} digits is too long", node.start_mark
+        ) from exc
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _integer)
+
+
+def _refuse_tag(loader: _Loader, node: yaml.Node) -> Any:
+    # bytes, sets and ordered pairs would be coerced silently into text and lists
+    tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {tag} has no place in a configuration file", node.start_mark
+    )
+
+
+for _tag in ("binary", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+
+
+def _check_nesting(text: str) -> None:
+    """Raise a located problem where collections nest deeper than :data:`MAX_YAML_DEPTH`,
+    reading the event stream (no recursion), before anything composes the document."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark is not None else None
+                message = f"YAML nests deeper than {MAX_YAML_DEPTH} levels"
+                raise SiteConfigError([ConfigProblem("", "", message, line)])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _line_index(
+    root: yaml.Node,
+    max_nodes: int = MAX_YAML_NODES,
+    starts: dict[tuple[int, int], str] | None = None,
+) -> dict[str, int]:
+    """Key path -> 1-based line of the node it names (and in ``starts``, the (line, column)
+    where each node starts -> its key path); raises a located problem for an alias
+    inside the collection it names, aliases expanding past ``max_nodes`` nodes or nesting
+    deeper than :data:`MAX_YAML_DEPTH` levels."""
     index: dict[str, int] = {}
     budget = [max_nodes]
+    ancestors: set[int] = set()
+
+    def fail(path: str, message: str) -> None:
+        raise SiteConfigError([ConfigProblem("", path, message, _line_for(index, path))])
 
     def walk(node: yaml.Node, path: str, depth: int) -> None:
         budget[0] -= 1
         if budget[0] < 0:
-            raise SiteConfigError(
-                [ConfigProblem("", path, f"YAML expands to more than {max_nodes} nodes")]
-            )
+            fail(path, f"YAML expands to more than {max_nodes} nodes")
+        if id(node) in ancestors:
+            fail(path, "an alias refers to the collection that holds it (endless nesting)")
         if depth > MAX_YAML_DEPTH:
-            # a self-referencing alias (&a [*a]) is endless nesting
-            raise SiteConfigError(
-                [ConfigProblem("", "", f"YAML nests deeper than {MAX_YAML_DEPTH} levels")]
-            )
+            fail(path, f"YAML nests deeper than {MAX_YAML_DEPTH} levels")
         index.setdefault(path, node.start_mark.line + 1)
+        if starts is not None:
+            starts.setdefault((node.start_mark.line, node.start_mark.column), path)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            ancestors.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
@@ -106,7 +182,30 @@ def _line_index(root: yaml.Node, max_nodes: int = MAX_YAML_NODES) -> dict[str, i
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 walk(item, f"{path}[{i}]", depth + 1)
+        ancestors.discard(id(node))
 
+    sizes: dict[int, int] = {}
+
+    def expanded(node: yaml.Node, depth: int) -> int:
+        # nodes after alias expansion, each shared node counted once per use but computed once;
+        # a cycle or a depth past the limit counts nothing here: walk() reports it with its path
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in ancestors or depth > MAX_YAML_DEPTH:
+            return 0
+        ancestors.add(id(node))
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        total = 1 + sum(expanded(child, depth + 1) for child in children)
+        ancestors.discard(id(node))
+        sizes[id(node)] = min(total, max_nodes + 1)
+        return sizes[id(node)]
+
+    if expanded(root, 0) > max_nodes:
+        fail("", f"YAML expands to more than {max_nodes} nodes")
     walk(root, "", 0)
     return index
 
@@ -158,22 +257,42 @@ def parse_yaml_mapping(
     """YAML text whose top is a mapping, with its line index; raises :class:`SiteConfigError`
     (with the line where there is one) for invalid YAML, duplicate keys, another top, or a
     document expanding past ``max_nodes`` nodes or :data:`MAX_YAML_DEPTH` levels."""
+    index: dict[str, int] = {}
+    starts: dict[tuple[int, int], str] = {}
     try:
-        root = yaml.compose(text, Loader=_Loader)
-        index = _line_index(root, max_nodes) if root is not None else {}
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        _check_nesting(text)
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            index = _line_index(root, max_nodes, starts) if root is not None else {}
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = " ".join(
             str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p
         ) or str(exc)
-        raise SiteConfigError([ConfigProblem(file, "", f"not valid YAML: {reason}", line)]) from exc
+        # a value refused while constructing: name its key
+        path = starts.get((mark.line, mark.column), "") if mark is not None else ""
+        raise SiteConfigError(
+            [ConfigProblem(file, path, f"not valid YAML: {reason}", line)]
+        ) from exc
     except SiteConfigError as exc:
         raise SiteConfigError(
-            [ConfigProblem(file, p.path, p.message) for p in exc.problems]
+            [ConfigProblem(file, p.path, p.message, p.line) for p in exc.problems]
         ) from exc
-    except RecursionError as exc:  # PyYAML composes nested collections recursively
+    except UnicodeEncodeError as exc:  # text (not a file) holding lone surrogates
+        raise SiteConfigError(
+            [ConfigProblem(file, "", f"not valid text: {exc.reason} at offset {exc.start}")]
+        ) from exc
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        # a collection whose tag it does not fit, refused after construct_object returned
+        raise SiteConfigError(
+            [ConfigProblem(file, "", f"not valid YAML: a value does not fit its tag ({exc})")]
+        ) from exc
+    except RecursionError as exc:  # a last guard: the checks above bound the nesting
         raise SiteConfigError(
             [ConfigProblem(file, "", "not valid YAML: collections nest too deeply")]
         ) from exc

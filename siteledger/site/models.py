@@ -8,6 +8,7 @@ returns every problem at once so a user can fix a file in one pass.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import zoneinfo
 from collections import Counter
@@ -50,7 +51,10 @@ def interval_seconds(text: str) -> int:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+    # a NaN or infinite capacity, area or bound is never meant: refuse it where it is written
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=False, allow_inf_nan=False
+    )
 
 
 class SiteInfo(_Model):
@@ -358,7 +362,10 @@ EstimationMethod = Literal[
 ESTIMATION_PARAMS: dict[str, tuple[set[str], set[str]]] = {
     "rainfall_runoff": ({"rain_meter"}, {"node", "area_m2", "runoff_coefficient"}),
     "pan_evaporation": ({"pan_meter"}, {"node", "area_m2", "pan_factor"}),
-    "ore_moisture": ({"ore_meter"}, {"moisture_pct", "moisture_meter", "water_density_t_per_m3"}),
+    "ore_moisture": (
+        {"ore_meter", "moisture_basis"},
+        {"moisture_pct", "moisture_meter", "water_density_t_per_m3", "bulk_density_t_per_m3"},
+    ),
     "plant_water_per_tonne": ({"ore_meter", "m3_per_t"}, set()),
     "tsf_return": ({"source_flow", "return_pct"}, set()),
     "entrainment": ({"source_flow", "return_pct", "retention_pct"}, set()),
@@ -367,6 +374,57 @@ ESTIMATION_PARAMS: dict[str, tuple[set[str], set[str]]] = {
     # a declared rate from an external model (e.g. a hydrogeological inflow model): never silent
     "fixed_rate": ({"m3_per_day"}, set()),
 }
+
+# The value an optional parameter takes when a rule leaves it out; the site tables record it
+# with the rule (and which parameters took their default), so the estimate states what it assumed.
+ESTIMATION_DEFAULTS: dict[str, dict[str, float]] = {
+    "rainfall_runoff": {"runoff_coefficient": 1.0},
+    # a Class A pan evaporates more than an open water body; 0.7 is the usual pan coefficient
+    "pan_evaporation": {"pan_factor": 0.7},
+    "ore_moisture": {"water_density_t_per_m3": 1.0},
+}
+
+# How ore moisture is reported (moisture_pct, or the moisture meter's %), with the ore meter's
+# tonnes as weighed (wet): wet_mass = % of the wet mass, dry_mass = % of the dry mass,
+# volume = % of the ore's bulk volume (then bulk_density_t_per_m3 is needed).
+MOISTURE_BASES = ("wet_mass", "dry_mass", "volume")
+
+# Physically plausible range of every numeric parameter: (low, high, low is allowed, what).
+# Water density: fresh water 0.998 t/m3, hypersaline brine up to about 1.3; ore bulk density:
+# from coal and scoria near 0.5 t/m3 to massive sulphides and iron ore near 5, below 6.
+ESTIMATION_RANGES: dict[str, tuple[float, float, bool, str]] = {
+    "area_m2": (0.0, math.inf, False, "an area in m2 above 0"),
+    "runoff_coefficient": (0.0, 1.0, True, "a fraction between 0 and 1"),
+    "pan_factor": (
+        0.0,
+        1.5,
+        False,
+        "a pan coefficient above 0 and at most 1.5 (typically 0.6-0.85)",
+    ),
+    "moisture_pct": (0.0, 100.0, True, "a percentage between 0 and 100"),
+    "water_density_t_per_m3": (
+        0.95,
+        1.3,
+        True,
+        "a water density between 0.95 and 1.3 t/m3 (fresh water 1.0, brine up to 1.3)",
+    ),
+    "bulk_density_t_per_m3": (
+        0.5,
+        6.0,
+        True,
+        "an ore bulk density between 0.5 and 6 t/m3",
+    ),
+    "m3_per_t": (0.0, math.inf, True, "m3 per tonne, 0 or more"),
+    "return_pct": (0.0, 100.0, True, "a percentage between 0 and 100"),
+    "retention_pct": (0.0, 100.0, True, "a percentage between 0 and 100"),
+    "rate_pct_per_month": (0.0, 100.0, True, "a percentage between 0 and 100"),
+    "m3_per_day": (0.0, math.inf, True, "m3 per day, 0 or more"),
+}
+
+
+def is_text_param(name: str) -> bool:
+    """Parameters that name a meter, a flow, a node or a choice; every other one is a number."""
+    return name in ("node", "moisture_basis") or name.endswith(("_meter", "_flow"))
 
 
 class EstimationRule(_Model):
@@ -384,6 +442,8 @@ class EstimationRule(_Model):
         problems = []
         if missing:
             problems.append(f"method {self.method} needs params {missing}")
+            if "moisture_basis" in missing:
+                problems.append(f"moisture_basis is one of {', '.join(MOISTURE_BASES)}")
         if unknown:
             problems.append(
                 f"method {self.method} does not take params {unknown} "
@@ -392,6 +452,74 @@ class EstimationRule(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def defaulted_params(self) -> dict[str, float]:
+        """The optional parameters this rule leaves out, with the value they take."""
+        defaults = ESTIMATION_DEFAULTS.get(self.method, {})
+        if self.params.get("moisture_basis") == "volume":
+            defaults = {}  # water density does not enter the volume basis
+        return {k: v for k, v in defaults.items() if k not in self.params}
+
+
+def _estimation_param_problems(path: str, rule: EstimationRule) -> list[tuple[str, str]]:
+    """Numbers out of their physical range, and parameters that contradict each other."""
+    problems: list[tuple[str, str]] = []
+    params = rule.params
+    for key, value in params.items():
+        if is_text_param(key):
+            continue
+        ppath = f"{path}.params.{key}"
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            problems.append((ppath, f"must be a number, got {value!r}"))
+            continue
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer beyond any float
+            finite = False
+        if not finite:
+            problems.append((ppath, f"must be a finite number, got {str(value)[:40]}"))
+            continue
+        low, high, low_allowed, what = ESTIMATION_RANGES[key]
+        if value > high or value < low or (value == low and not low_allowed):
+            problems.append((ppath, f"{value} is not {what}"))
+    if rule.method == "ore_moisture":
+        basis = params.get("moisture_basis")
+        if "moisture_pct" not in params and "moisture_meter" not in params:
+            problems.append((f"{path}.params", "ore_moisture needs moisture_pct or moisture_meter"))
+        if basis not in MOISTURE_BASES:
+            problems.append(
+                (
+                    f"{path}.params.moisture_basis",
+                    f"{basis!r} is not one of {', '.join(MOISTURE_BASES)}",
+                )
+            )
+        elif basis == "volume":
+            if "bulk_density_t_per_m3" not in params:
+                problems.append(
+                    (
+                        f"{path}.params",
+                        "the volume basis needs bulk_density_t_per_m3, the ore's bulk density",
+                    )
+                )
+            if "water_density_t_per_m3" in params:
+                problems.append(
+                    (
+                        f"{path}.params.water_density_t_per_m3",
+                        "the volume basis gives water m3 directly; water density is not used",
+                    )
+                )
+        elif "bulk_density_t_per_m3" in params:
+            problems.append(
+                (
+                    f"{path}.params.bulk_density_t_per_m3",
+                    f"only the volume basis uses the ore's bulk density, not {basis}",
+                )
+            )
+        elif basis == "wet_mass" and params.get("moisture_pct") == 100:
+            problems.append(
+                (f"{path}.params.moisture_pct", "100 % of the wet mass is water, not ore")
+            )
+    return problems
 
 
 class Requirement(_Model):
@@ -781,18 +909,9 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
                     problems.append((ppath, f"unknown node {value!r}{_hint(str(value), node_ids)}"))
                 elif not nodes[value].is_store and rule.method != "rainfall_runoff":
                     problems.append((ppath, f"{value!r} is not a store"))
-            elif key.endswith("_flow"):
-                if value not in flows:
-                    problems.append((ppath, f"unknown flow {value!r}{_hint(str(value), flow_ids)}"))
-            elif not isinstance(value, int | float) or isinstance(value, bool):
-                problems.append((ppath, f"must be a number, got {value!r}"))
-            elif key.endswith("_pct") or key.endswith("_pct_per_month"):
-                if not 0 <= value <= 100:
-                    problems.append((ppath, f"{value} is not a percentage between 0 and 100"))
-            elif key in ("runoff_coefficient",) and not 0 <= value <= 1:
-                problems.append((ppath, f"{value} is not between 0 and 1"))
-            elif value < 0:
-                problems.append((ppath, f"{value} must not be negative"))
+            elif key.endswith("_flow") and value not in flows:
+                problems.append((ppath, f"unknown flow {value!r}{_hint(str(value), flow_ids)}"))
+        problems += _estimation_param_problems(path, rule)
         needs_area = rule.method in ("rainfall_runoff", "pan_evaporation")
         if needs_area and "node" not in rule.params and "area_m2" not in rule.params:
             problems.append((f"{path}.params", f"{rule.method} needs node or area_m2"))

@@ -65,9 +65,24 @@ independent as (
             when 'seepage'
                 then storage.opening_storage_m3 * rule_days.rate_pct_per_month / 100.0
                     / rule_days.days_in_month
+            -- tonnes as weighed (wet); moisture % on the rule's declared basis
             when 'ore_moisture'
-                then ore.total_value * coalesce(moisture.mean_value, rule_days.moisture_pct)
-                    / 100.0 / coalesce(rule_days.water_density_t_per_m3, 1.0)
+                then case rule_days.moisture_basis
+                    when 'wet_mass'
+                        then ore.total_value
+                            * coalesce(moisture.mean_value, rule_days.moisture_pct) / 100.0
+                            / coalesce(rule_days.water_density_t_per_m3, 1.0)
+                    -- water = dry t x w_d, and dry t = wet t / (1 + w_d)
+                    when 'dry_mass'
+                        then ore.total_value
+                            * coalesce(moisture.mean_value, rule_days.moisture_pct)
+                            / (100.0 + coalesce(moisture.mean_value, rule_days.moisture_pct))
+                            / coalesce(rule_days.water_density_t_per_m3, 1.0)
+                    -- water m3 = ore m3 x volumetric moisture; ore m3 = t / bulk density
+                    when 'volume'
+                        then ore.total_value / rule_days.bulk_density_t_per_m3
+                            * coalesce(moisture.mean_value, rule_days.moisture_pct) / 100.0
+                end
             when 'plant_water_per_tonne' then ore.total_value * rule_days.m3_per_t
             when 'dust_suppression' then ore.total_value * rule_days.m3_per_t
             when 'fixed_rate' then rule_days.m3_per_day
@@ -186,6 +201,7 @@ final as (
         rule_days.day,
         rule_days.estimation_method,
         rule_days.classification,
+        rule_days.defaulted_params,
         estimates.volume_m3,
         estimates.driver_value,
         coalesce(estimates.driver_unit, 'm3') as driver_unit,

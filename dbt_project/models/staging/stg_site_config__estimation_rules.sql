@@ -17,16 +17,19 @@ renamed as (
         cast(moisture_meter as varchar) as moisture_meter_id,
         cast(node as varchar) as node_id,
         cast(source_flow as varchar) as source_flow_id,
+        cast(moisture_basis as varchar) as moisture_basis,
         cast(area_m2 as double) as area_m2,
         cast(runoff_coefficient as double) as runoff_coefficient,
         cast(pan_factor as double) as pan_factor,
         cast(moisture_pct as double) as moisture_pct,
         cast(water_density_t_per_m3 as double) as water_density_t_per_m3,
+        cast(bulk_density_t_per_m3 as double) as bulk_density_t_per_m3,
         cast(m3_per_t as double) as m3_per_t,
         cast(return_pct as double) as return_pct,
         cast(retention_pct as double) as retention_pct,
         cast(rate_pct_per_month as double) as rate_pct_per_month,
-        cast(m3_per_day as double) as m3_per_day
+        cast(m3_per_day as double) as m3_per_day,
+        cast(defaulted_params as varchar) as defaulted_params
     from source
 )
 
