@@ -1,0 +1,80 @@
+"""What a reader sees: number formats in Excel, the draft watermark on every page, names and
+units in the PDF text."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from reports.render.html import render_html, render_pdf
+from reports.render.tabular import render_xlsx
+from tests.reports.sample import sample_header, sample_payload
+
+
+def _numeric_cells_without_format(data: bytes) -> list[str]:
+    wb = load_workbook(io.BytesIO(data))
+    bad = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                value: Any = cell.value
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    continue
+                if cell.number_format == "General":
+                    bad.append(f"{ws.title}!{cell.coordinate}={value!r}")
+    return bad
+
+
+@pytest.mark.parametrize("definition_id", ["annual_water_report", "monthly_sustainability_report"])
+def test_every_numeric_excel_cell_has_a_number_format(definition_id: str):
+    payload = sample_payload(definition_id)
+    data = render_xlsx(payload, sample_header(definition_id))
+    assert _numeric_cells_without_format(data) == []
+
+
+def test_the_comparison_months_use_the_volume_format_of_the_summary():
+    payload = sample_payload("annual_water_report")
+    wb = load_workbook(io.BytesIO(render_xlsx(payload, sample_header("annual_water_report"))))
+    ws = wb["Comparison"]
+    header_row = next(r for r in ws.iter_rows() if r[0].value == "Month")
+    month_row = ws[header_row[0].row + 1]
+    labels = [c.value for c in header_row]
+    formats = {labels[i]: month_row[i].number_format for i in range(1, len(labels))}
+    # volumes as whole cubic metres, shares with two decimals, as docs/reports.md says
+    assert formats["Total inputs (withdrawal)"] == "#,##0"
+    assert all(f != "General" for f in formats.values())
+
+
+def _pdf_pages_text(pdf: bytes, tmp_path) -> list[str]:  # type: ignore[no-untyped-def]
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) not installed")
+@pytest.mark.parametrize("status", ["draft", "rejected"])
+def test_every_page_of_a_draft_or_rejected_report_says_so(status: str, tmp_path):
+    payload = sample_payload("annual_water_report")
+    header = {**sample_header("annual_water_report"), "status": status}
+    pdf, _, n_pages = render_pdf(render_html(payload, header))
+    pages = _pdf_pages_text(pdf, tmp_path)
+    assert len(pages) == n_pages > 3
+    word = status.upper()
+    assert [i + 1 for i, page in enumerate(pages) if word not in page] == []
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) not installed")
+def test_a_validated_report_carries_no_watermark(tmp_path):
+    payload = sample_payload("annual_water_report")
+    header = {**sample_header("annual_water_report"), "status": "validated"}
+    pdf, _, _ = render_pdf(render_html(payload, header))
+    pages = _pdf_pages_text(pdf, tmp_path)
+    assert not any("DRAFT" in page for page in pages)
