@@ -45,8 +45,9 @@ def test_the_comparison_months_use_the_volume_format_of_the_summary():
     month_row = ws[header_row[0].row + 1]
     labels = [c.value for c in header_row]
     formats = {labels[i]: month_row[i].number_format for i in range(1, len(labels))}
-    # volumes as whole cubic metres, shares with two decimals, as docs/reports.md says
-    assert formats["Total inputs (withdrawal)"] == "#,##0"
+    # volumes as in the other sheets (this definition reports in ML: one decimal)
+    assert payload["definition"]["unit"] == "ML"
+    assert formats["Total inputs (withdrawal)"] == "#,##0.0"
     assert all(f != "General" for f in formats.values())
 
 
