@@ -10,6 +10,7 @@ or a value that smuggles in ``<img src="file:///etc/passwd">``, an ``http://`` U
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,13 @@ def environment(template_dirs: list[Path], strict: bool = False) -> SandboxedEnv
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["units"] = display_units
     return env
+
+
+def display_units(text: Any) -> str:
+    """Prose as a reader sees it: the unit code m3 written m³ (m3/t as m³/t)."""
+    return re.sub(r"\bm3\b", "m³", str(text))
 
 
 def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:

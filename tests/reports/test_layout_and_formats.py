@@ -79,3 +79,52 @@ def test_a_validated_report_carries_no_watermark(tmp_path):
     pdf, _, _ = render_pdf(render_html(payload, header))
     pages = _pdf_pages_text(pdf, tmp_path)
     assert not any("DRAFT" in page for page in pages)
+
+
+def _payload_with_unnamed_flows(definition_id: str) -> dict[str, Any]:
+    """A synthetic site whose discharge flows have no name in the site file: the site tables
+    then carry the flow id as the name."""
+    from demo.report_data import synthetic_site
+    from reports.data import build_payload
+    from tests.reports.sample import _definition
+
+    data = synthetic_site(n_stores=3, n_months=12)
+    for row in data.sankey:
+        if row["flow_id"].endswith("_discharge"):
+            row["flow_name"] = row["flow_id"]
+    definition = _definition(definition_id)
+    return build_payload(data, definition, data.periods(definition)[0])
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) not installed")
+def test_flows_without_a_name_are_shown_by_their_ends_never_by_their_id(tmp_path):
+    payload = _payload_with_unnamed_flows("quarterly_discharge_report")
+    discharge = next(f for f in payload["discharges"] if f["flow_id"] == "store_01_discharge")
+    assert discharge["name"] == f"{discharge['source_name']} → {discharge['target_name']}"
+    header = sample_header("quarterly_discharge_report")
+    pdf, _, _ = render_pdf(render_html(payload, header))
+    text = " ".join(" ".join(_pdf_pages_text(pdf, tmp_path)).split())
+    for f in payload["discharges"]:
+        assert f["flow_id"] not in text
+    assert discharge["source_name"] in text
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) not installed")
+@pytest.mark.parametrize(
+    "definition_id", ["monthly_water_return", "annual_water_report", "quarterly_discharge_report"]
+)
+def test_pdf_text_writes_cubic_metres_one_way(definition_id: str, tmp_path):
+    payload = sample_payload(definition_id)
+    pdf, _, _ = render_pdf(render_html(payload, sample_header(definition_id)))
+    pages = _pdf_pages_text(pdf, tmp_path)
+    found = [(i + 1, line.strip()) for i, p in enumerate(pages) for line in p.splitlines()]
+    assert [(n, line) for n, line in found if "m3" in line] == []
+    assert any("m³" in line for _, line in found)
+
+
+def test_a_one_month_report_does_not_speak_of_every_month():
+    notes = sample_payload("monthly_water_return")["data_quality"]["notes"]
+    assert not any("every month" in n for n in notes)
+    assert "Closure within the site threshold in July 2025." in notes
+    year = sample_payload("annual_water_report")["data_quality"]["notes"]
+    assert "Monthly closure within the site threshold in each of the 12 months." in year
