@@ -218,7 +218,7 @@ def layout(
     lane = max(lane, max(n.label_box[1] + n.label_box[3] for n in nodes.values())) + 10
     for link in sorted((k for k in links if k.recirculation), key=lambda k: -k.volume):
         link.lane = lane + 4
-        lane += 13.0
+        lane += 16.0  # the line, and its label under it (clear of the line's vertical legs)
     return Layout(width, lane + 6, nodes, links, n_cols)
 
 
@@ -463,7 +463,7 @@ def sankey_svg(
                 f"{_fmt(k.volume, unit)} {display_unit(unit)}, recirculated"
             )
             parts.append(
-                f'<text class="loop-label" x="{(k.x0 + k.x1) / 2:.1f}" y="{k.lane - 1.8:.1f}" '
+                f'<text class="loop-label" x="{(k.x0 + k.x1) / 2:.1f}" y="{k.lane + 8:.1f}" '
                 f'text-anchor="middle" fill="#3d4b5c">{_t(label)}</text>'
             )
     for node in lay.nodes.values():
