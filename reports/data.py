@@ -951,7 +951,9 @@ def _data_quality(
     elif len(months) == 1:
         notes.append(f"Closure within the site threshold in {months[0]['month_start']:%B %Y}.")
     elif months:
-        notes.append(f"Monthly closure within the site threshold in each of the {len(months)} months.")
+        notes.append(
+            f"Monthly closure within the site threshold in each of the {len(months)} months."
+        )
     else:
         notes.append("No month of the period has a closure in the published warehouse.")
     out: dict[str, Any] = {"scores_available": data.has_quality_scores, "notes": notes}

@@ -175,9 +175,7 @@ def layout(
     cols, recirculation = assign_columns(flows_)
     if columns is not None:
         cols = dict(columns)
-        recirculation = {
-            f["flow_id"] for f in flows_ if cols[f["target"]] <= cols[f["source"]]
-        }
+        recirculation = {f["flow_id"] for f in flows_ if cols[f["target"]] <= cols[f["source"]]}
     n_cols = max(cols.values()) + 1
     nodes: dict[str, Node] = {}
     inflow: dict[str, float] = defaultdict(float)
@@ -202,12 +200,13 @@ def layout(
         node.x = margin_left + col_gap * node.column
         value = _fmt(node.value, unit)
         if node.column == 0:
-            node.label_lines = _wrap(node.name, int((margin_left - 6) / CHAR_W)) + [value]
+            room = margin_left - 6
             node.label_anchor = "end"
         elif node.column == n_cols - 1:
-            node.label_lines = _wrap(node.name, int((margin_right - 6) / CHAR_W)) + [value]
+            room = margin_right - 6
         else:  # above the node, in the room up to the next column
-            node.label_lines = _wrap(node.name, int((col_gap - 6) / CHAR_W)) + [value]
+            room = col_gap - 6
+        node.label_lines = [*_wrap(node.name, int(room / CHAR_W)), value]
     by_col: dict[int, list[str]] = defaultdict(list)
     for node in nodes.values():
         by_col[node.column].append(node.id)
@@ -419,9 +418,7 @@ def link_text(k: Link, unit: str) -> str:
     return text + (", recirculated" if k.recirculation else "")
 
 
-def sankey_svg(
-    flows: list[dict[str, Any]], unit: str = "m3", *, interactive: bool = False
-) -> str:
+def sankey_svg(flows: list[dict[str, Any]], unit: str = "m3", *, interactive: bool = False) -> str:
     """The diagram as an SVG element (empty string when no flow has a volume)."""
     lay = layout(flows, unit)
     if lay is None:
@@ -533,8 +530,11 @@ _SCRIPT = """
 """
 
 _STYLE = """
-body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 13px; color: #1b1b1b; margin: 18px; }
-h1 { font-size: 18px; margin: 0 0 4px 0; } p.status { color: #b00000; font-weight: bold; } p.note { color: #555; margin: 2px 0 10px 0; }
+body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 13px; color: #1b1b1b;
+  margin: 18px; }
+h1 { font-size: 18px; margin: 0 0 4px 0; }
+p.status { color: #b00000; font-weight: bold; }
+p.note { color: #555; margin: 2px 0 10px 0; }
 svg.sankey { width: 100%; max-width: 1100px; height: auto; }
 svg.sankey.focus .band, svg.sankey.focus .recirculation { opacity: 0.15; }
 svg.sankey.focus .band.on, svg.sankey.focus .recirculation.on { opacity: 1; }
@@ -554,7 +554,9 @@ def sankey_html(
 ) -> str:
     """A self-contained HTML page: the same diagram, with tooltips and highlighting on hover,
     and every flow in a table. Nothing in it refers to a URL."""
-    svg = sankey_svg(flows, unit, interactive=True) or "<p>No flows with a volume in the period.</p>"
+    svg = (
+        sankey_svg(flows, unit, interactive=True) or "<p>No flows with a volume in the period.</p>"
+    )
     rows = "".join(
         f"<tr><td>{_t(f['name'])}</td><td>{_t(f['source_name'])}</td><td>{_t(f['target_name'])}"
         f'</td><td class="n">{_fmt(f["volume"] or 0.0, unit)}</td></tr>'
@@ -570,8 +572,7 @@ def sankey_html(
             if status in ("draft", "rejected")
             else ""
         )
-        + 
-        f'<p class="note">Volumes in {_t(u)} over the period. Columns: sources, stores, tasks, '
+        + f'<p class="note">Volumes in {_t(u)} over the period. Columns: sources, stores, tasks, '
         "destinations. Dashed: recirculation (a flow back to an earlier column), not to scale. "
         "Point at a band or a node for its flows.</p>"
         f'{svg}<div id="tip"></div>'

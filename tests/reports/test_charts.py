@@ -32,7 +32,9 @@ def test_a_loop_is_one_labelled_dashed_line_and_forward_flows_are_bands():
         _flow("idle", "dam", "evaporation", 0.0, "output", t_kind="destination"),
     ]
     svg = str(sankey(flows, unit="m3"))
-    dashed = re.findall(r'<path class="recirculation" d="[^"]+" fill="none"[^>]*stroke-dasharray', svg)
+    dashed = re.findall(
+        r'<path class="recirculation" d="[^"]+" fill="none"[^>]*stroke-dasharray', svg
+    )
     bands = re.findall(r'<path class="band" d="[^"]+" fill="#', svg)
     assert len(dashed) == 1
     assert len(bands) == 4  # the four forward flows with a volume; the idle one is not drawn

@@ -131,7 +131,9 @@ def test_every_label_is_whole_and_clear_of_every_other_label_and_node():
     boxes = {n.id: n.label_box for n in lay.nodes.values()}
 
     def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-        return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+        return (
+            a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+        )
 
     ids = sorted(boxes)
     for i, a in enumerate(ids):
