@@ -42,8 +42,9 @@ def environment(template_dirs: list[Path], strict: bool = False) -> SandboxedEnv
 
 
 def display_units(text: Any) -> str:
-    """Prose as a reader sees it: the unit code m3 written m³ (m3/t as m³/t)."""
-    return re.sub(r"\bm3\b", "m³", str(text))
+    """Prose as a reader sees it: the unit codes m3 and ug/m3 written m³ and µg/m³ (m3/t as
+    m³/t, m3/day as m³/day)."""
+    return re.sub(r"\bm3\b", "m³", re.sub(r"\bug/m3\b", "µg/m³", str(text)))
 
 
 def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
