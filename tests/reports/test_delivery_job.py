@@ -31,8 +31,8 @@ DEFINITION = "monthly_water_return"
 
 
 def _submitted_report(home: Path) -> ReportRecord:
-    """One monthly report of the synthetic site, generated (all five formats and the Sankey page) and submitted; and
-    a validated one of the same site that must not be delivered."""
+    """One monthly report of the synthetic site, generated (all five formats and the Sankey
+    page) and submitted; and a validated one of the same site that must not be delivered."""
     settings = Settings(home=home)
     settings.ensure_dirs()
     store = StateStore(settings.state_store_url)

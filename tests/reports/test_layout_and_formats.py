@@ -128,3 +128,33 @@ def test_a_one_month_report_does_not_speak_of_every_month():
     assert "Closure within the site threshold in July 2025." in notes
     year = sample_payload("annual_water_report")["data_quality"]["notes"]
     assert "Monthly closure within the site threshold in each of the 12 months." in year
+
+
+def _page_fill(pdf: bytes, tmp_path) -> list[float]:  # type: ignore[no-untyped-def]
+    """How far down each page's body the text reaches (0 = empty, 1 = to the footer)."""
+    import re
+
+    path = tmp_path / "fill.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    fills = []
+    for height, body in re.findall(
+        r'<page width="[\d.]+" height="([\d.]+)">(.*?)</page>', out, re.S
+    ):
+        top, bottom = float(height) * 22 / 297, float(height) * 277 / 297  # the page margins
+        ys = [float(y) for y in re.findall(r'yMax="([\d.]+)"', body)]
+        ys = [y for y in ys if top < y < bottom - 1]  # not the running header and footer
+        fills.append((max(ys) - top) / (bottom - top) if ys else 0.0)
+    return fills
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) not installed")
+@pytest.mark.parametrize("definition_id", ["monthly_water_return", "quarterly_discharge_report"])
+def test_no_page_is_left_half_empty_before_the_next_section(definition_id: str, tmp_path):
+    payload = sample_payload(definition_id)
+    pdf, _, _ = render_pdf(render_html(payload, sample_header(definition_id)))
+    fills = _page_fill(pdf, tmp_path)
+    # the cover and the last page aside, every page is filled to at least 60 % of its body
+    assert [(i + 2, round(f, 2)) for i, f in enumerate(fills[1:-1]) if f < 0.6] == []
