@@ -34,6 +34,7 @@ CHAR_W = 0.62 * FONT_SIZE  # DejaVu Sans: about 0.6 em per character
 LINE_H = 8.4
 COLOURS = {"input": "#2e86ab", "output": "#e69138", "diversion": "#a64d79"}
 INTERNAL = "#8a9bb0"
+MAX_LOOP_LABELS = 6
 
 
 def _t(text: Any) -> str:
@@ -76,6 +77,7 @@ class Link:
     y0: float = 0.0  # centre of the band where it leaves its source
     y1: float = 0.0  # centre where it enters its target
     lane: float = 0.0  # recirculation only: the lane's y
+    labelled: bool = True  # recirculation only: its label written under its lane
 
 
 @dataclass
@@ -215,14 +217,25 @@ def layout(
     _place(nodes, links, order, n_cols, pad_top, node_w)
     lane = max(n.y + n.height for n in nodes.values())
     lane = max(lane, max(n.label_box[1] + n.label_box[3] for n in nodes.values())) + 10
-    for link in sorted((k for k in links if k.recirculation), key=lambda k: -k.volume):
+    loops = sorted((k for k in links if k.recirculation), key=lambda k: -k.volume)
+    for i, link in enumerate(loops):
         link.lane = lane + 4
-        lane += 16.0  # the line, and its label under it (clear of the line's vertical legs)
+        # the line and its label under it (clear of the line's vertical legs); past the
+        # largest few, lines only (their text is in the tooltip and the interactive page)
+        link.labelled = i < MAX_LOOP_LABELS
+        lane += 16.0 if link.labelled else 4.0
+    if len(loops) > MAX_LOOP_LABELS:
+        lane += 12.0  # a line saying how many more there are
     return Layout(width, lane + 6, nodes, links, n_cols)
 
 
 def _label_height(node: Node) -> float:
     return len(node.label_lines) * LINE_H + 2
+
+
+def column_height_fixed(nodes: dict[str, Node], ids: list[str], gap: float) -> float:
+    """The height a column's labels and gaps take whatever the scale."""
+    return sum(_label_height(nodes[nid]) + gap for nid in ids)
 
 
 def _place(
@@ -232,9 +245,11 @@ def _place(
     n_cols: int,
     pad_top: float,
     node_w: float,
-    plot_h: float = 330.0,
 ) -> None:
     gap = 6.0
+    # room for the bands beside what the labels and gaps of the fullest column take
+    fixed = max(column_height_fixed(nodes, ids, gap) for ids in order.values())
+    plot_h = max(330.0, 1.6 * fixed)
 
     def column_height(ids: list[str], scale: float) -> float:
         total = 0.0
@@ -339,9 +354,9 @@ def _best_order(
         if n < best_n:
             best, best_n = {c: list(v) for c, v in order.items()}, n
     # a last pass of adjacent swaps inside each column, kept when they remove crossings
-    improved = True
-    while improved:
-        improved = False
+    improved, passes = True, 0
+    while improved and passes < 4:
+        improved, passes = False, passes + 1
         for c in sorted(best):
             for i in range(len(best[c]) - 1):
                 trial = {k: list(v) for k, v in best.items()}
@@ -352,22 +367,11 @@ def _best_order(
     return best
 
 
-def _bezier_y_at(link: Link, x: float) -> float:
-    """The band centre's height at ``x`` on the cubic from (x0, y0) to (x1, y1) with both
-    control points at the middle x (the curve every band is drawn with)."""
-    xm = (link.x0 + link.x1) / 2
-    lo, hi = 0.0, 1.0
-    for _ in range(30):
-        t = (lo + hi) / 2
-        u = 1 - t
-        xt = link.x0 * u**3 + 3 * xm * u * u * t + 3 * xm * u * t * t + link.x1 * t**3
-        if xt < x:
-            lo = t
-        else:
-            hi = t
-    t = (lo + hi) / 2
-    u = 1 - t
-    return link.y0 * (u**3 + 3 * u * u * t) + link.y1 * (3 * u * t * t + t**3)
+def _y_at(link: Link, x: float) -> float:
+    """The band centre's height at ``x``, the band taken as straight between its ends (two
+    bands between the same columns cross exactly when their order swaps, whatever the curve)."""
+    share = (x - link.x0) / (link.x1 - link.x0)
+    return link.y0 + (link.y1 - link.y0) * share
 
 
 def count_crossings(links: list[Link]) -> int:
@@ -379,8 +383,8 @@ def count_crossings(links: list[Link]) -> int:
             left, right = max(a.x0, b.x0), min(a.x1, b.x1)
             if right - left < 1e-6:
                 continue
-            d0 = _bezier_y_at(a, left) - _bezier_y_at(b, left)
-            d1 = _bezier_y_at(a, right) - _bezier_y_at(b, right)
+            d0 = _y_at(a, left) - _y_at(b, left)
+            d1 = _y_at(a, right) - _y_at(b, right)
             if d0 * d1 < -1e-9 and abs(d0) > 1e-6 and abs(d1) > 1e-6:
                 n += 1
     return n
@@ -455,6 +459,8 @@ def sankey_svg(flows: list[dict[str, Any]], unit: str = "m3", *, interactive: bo
                 f'stroke-width="1.1" stroke-dasharray="3,2" marker-end="url(#sankey-arrow)"'
                 f"{data}>{title}</path>"
             )
+            if not k.labelled:
+                continue
             label = (
                 f"{f['name']} ({f['source_name']} → {f['target_name']}): "
                 f"{_fmt(k.volume, unit)} {display_unit(unit)}, recirculated"
@@ -463,6 +469,14 @@ def sankey_svg(flows: list[dict[str, Any]], unit: str = "m3", *, interactive: bo
                 f'<text class="loop-label" x="{(k.x0 + k.x1) / 2:.1f}" y="{k.lane + 8:.1f}" '
                 f'text-anchor="middle" fill="#3d4b5c">{_t(label)}</text>'
             )
+    unlabelled = [k for k in lay.links if k.recirculation and not k.labelled]
+    if unlabelled:
+        total = _fmt(sum(k.volume for k in unlabelled), unit)
+        parts.append(
+            f'<text class="loop-label" x="{lay.width / 2:.1f}" y="{lay.height - 8:.1f}" '
+            f'text-anchor="middle" fill="#3d4b5c">and {len(unlabelled)} smaller recirculated '
+            f"flows, {total} {_t(display_unit(unit))} in all</text>"
+        )
     for node in lay.nodes.values():
         data = f' data-node="{_t(node.id)}"' if interactive else ""
         parts.append(
