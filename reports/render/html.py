@@ -123,8 +123,18 @@ def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
         and m_["storage_change"] is not None
     ):
         check = m_["inputs"] - m_["discharge"] - m_["storage_change"] - (m_["closure_error"] or 0.0)
+    place_names = {f["flow_id"]: f["name"] for f in payload.get("flows", [])} | {
+        f["node_id"]: f["name"] for f in payload.get("facilities", [])
+    }
+
+    def place(incident: dict[str, Any]) -> str:
+        """Where an incident happened, by the node's or flow's name (its id if unknown)."""
+        key = incident.get("node_id") or incident.get("flow_id") or ""
+        return str(place_names.get(key, key))
+
     return {
         "payload": payload,
+        "place": place,
         "d": d,
         "r": header,
         "m": m,

@@ -158,3 +158,27 @@ def test_no_page_is_left_half_empty_before_the_next_section(definition_id: str, 
     fills = _page_fill(pdf, tmp_path)
     # the cover and the last page aside, every page is filled to at least 60 % of its body
     assert [(i + 2, round(f, 2)) for i, f in enumerate(fills[1:-1]) if f < 0.6] == []
+
+
+def test_an_incident_is_placed_by_the_flows_name_not_its_id():
+    payload = sample_payload("annual_water_report")
+    flow = next(f for f in payload["flows"] if f["flow_id"].endswith("_discharge"))
+    payload["definition"]["sections"] = ["sustainability"]
+    payload["sustainability"] = {
+        "available": True,
+        "index": {"value": 70.0, "rank": 1, "n_sites_ranked": 1, "n_components_scored": 1,
+                  "n_components": 1, "weight_covered_pct": 100.0},
+        "metrics": [],
+        "goals": [],
+        "discharge_limits": None,
+        "air": [],
+        "incidents": [
+            {"source": "detected", "incident_id": "x", "incident_type": "discharge",
+             "node_id": None, "flow_id": flow["flow_id"], "started_day": "2025-08-15",
+             "ended_day": "2025-08-15", "volume_m3": None, "severity": "high",
+             "status": "contained", "is_reported_to_authority": False, "reported_on": None},
+        ],
+    }  # fmt: skip
+    html = render_html(payload, sample_header("annual_water_report"))
+    row = html[html.index("detected from the data") :].split("</tr>")[0]
+    assert flow["name"] in row and flow["flow_id"] not in row
