@@ -154,7 +154,15 @@ _SUSTAINABILITY_COLUMNS = [
     *("Metric", "Label", "Unit", "Value", "Period before", "Change vs before %"),
     *("A year earlier", "Change vs a year earlier %", "Weight", "Score (index row: rank)"),
 ]
-_SUSTAINABILITY_FORMATS = {4: "0.000", 5: "0.000", 6: "0.00", 7: "0.000", 8: "0.00", 10: "0.0"}
+_SUSTAINABILITY_FORMATS = {
+    4: "0.000",
+    5: "0.000",
+    6: "0.00",
+    7: "0.000",
+    8: "0.00",
+    9: "0.00",
+    10: "0.0",
+}
 _AIR_COLUMNS = ("Highest AQI", "PM10 mean", "PM10 highest", "PM2.5 mean", "High dust days")
 _GOAL_COLUMNS = (
     *("Goal", "Metric", "Unit", "Owner", "Start", "Due", "As of", "Baseline", "Target"),

@@ -160,15 +160,20 @@ def test_no_page_is_left_half_empty_before_the_next_section(definition_id: str, 
     assert [(i + 2, round(f, 2)) for i, f in enumerate(fills[1:-1]) if f < 0.6] == []
 
 
-def test_an_incident_is_placed_by_the_flows_name_not_its_id():
-    payload = sample_payload("annual_water_report")
+def _with_sustainability(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with a sustainability block as the published marts give it: one scored
+    metric, one detected discharge incident on a flow."""
     flow = next(f for f in payload["flows"] if f["flow_id"].endswith("_discharge"))
     payload["definition"]["sections"] = ["sustainability"]
     payload["sustainability"] = {
         "available": True,
         "index": {"value": 70.0, "rank": 1, "n_sites_ranked": 1, "n_components_scored": 1,
                   "n_components": 1, "weight_covered_pct": 100.0},
-        "metrics": [],
+        "metrics": [
+            {"metric": "recycled_share", "label": "Recycling ratio", "unit": "%", "value": 38.7,
+             "previous": 40.1, "change_vs_previous_pct": -3.5, "last_year": None,
+             "change_vs_last_year_pct": None, "weight": 1.0, "score": 31.0},
+        ],
         "goals": [],
         "discharge_limits": None,
         "air": [],
@@ -176,9 +181,22 @@ def test_an_incident_is_placed_by_the_flows_name_not_its_id():
             {"source": "detected", "incident_id": "x", "incident_type": "discharge",
              "node_id": None, "flow_id": flow["flow_id"], "started_day": "2025-08-15",
              "ended_day": "2025-08-15", "volume_m3": None, "severity": "high",
-             "status": "contained", "is_reported_to_authority": False, "reported_on": None},
+             "status": "contained", "is_reported_to_authority": False, "reported_on": None,
+             "description": "discharge outside its licence"},
         ],
     }  # fmt: skip
+    return payload
+
+
+def test_every_numeric_cell_of_the_sustainability_sheets_has_a_number_format():
+    payload = _with_sustainability(sample_payload("annual_water_report"))
+    data = render_xlsx(payload, sample_header("annual_water_report"))
+    assert _numeric_cells_without_format(data) == []
+
+
+def test_an_incident_is_placed_by_the_flows_name_not_its_id():
+    payload = _with_sustainability(sample_payload("annual_water_report"))
+    flow = next(f for f in payload["flows"] if f["flow_id"].endswith("_discharge"))
     html = render_html(payload, sample_header("annual_water_report"))
     row = html[html.index("detected from the data") :].split("</tr>")[0]
     assert flow["name"] in row and flow["flow_id"] not in row
