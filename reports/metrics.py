@@ -82,11 +82,6 @@ def unit_label(metric: Metric, unit: str) -> str:
     ]
 
 
-def display_unit(unit: str) -> str:
-    """A unit as a reader sees it (PDF, charts): m3 -> m³, m3/t -> m³/t; ML unchanged."""
-    return unit.replace("m3", "m³")
-
-
 def to_unit(metric: Metric, value: float | None, unit: str) -> float | None:
     """Value in the report's unit (volumes in m3 or ML; everything else unchanged)."""
     if value is None or metric.kind != "volume" or unit == "m3":
