@@ -8,11 +8,12 @@ deterministic (same data, same bytes). Every label is XML-escaped; nothing refer
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 from xml.sax.saxutils import escape
 
 from markupsafe import Markup
+
+from reports.sankey import display_unit, sankey_svg
 
 PALETTE = ("#1f4e79", "#2e86ab", "#6aa84f", "#e69138", "#a64d79", "#7f6000", "#45818e", "#cc0000")
 FONT = "font-family:'DejaVu Sans',sans-serif"
@@ -102,7 +103,7 @@ def storage_trend(
             f'<text x="{w - right}" y="{h - 8}" text-anchor="end" fill="#555">'
             f"{last:%d %b %Y}</text>"
         )
-    parts.append(f'<text x="4" y="{top - 4}" fill="#555">{_t(unit)}</text></svg>')
+    parts.append(f'<text x="4" y="{top - 4}" fill="#555">{_t(display_unit(unit))}</text></svg>')
     return Markup("".join(parts))  # noqa: S704 - every text inside went through _t()
 
 
@@ -128,7 +129,7 @@ def category_bars(categories: list[dict[str, Any]], unit: str = "m3") -> Markup:
             f'<rect x="{label_w}" y="{y}" width="{max(length, 0.5):.1f}" height="{bar_h}" '
             f'fill="{colour}"/>'
             f'<text x="{label_w + length + 4:.1f}" y="{y + 10}">'
-            f"{row['volume'] / scale:,.{1 if unit == 'ML' else 0}f} {_t(unit)}</text>"
+            f"{row['volume'] / scale:,.{1 if unit == 'ML' else 0}f} {_t(display_unit(unit))}</text>"
         )
         y += bar_h + gap
     parts.append(
@@ -140,197 +141,12 @@ def category_bars(categories: list[dict[str, Any]], unit: str = "m3") -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every text inside went through _t()
 
 
-def _columns(flows: list[dict[str, Any]]) -> dict[str, int]:
-    """Column of each node: sources at 0, then the longest path from a source (cycles, such as
-    a return-water loop, are broken at the edge that leads back towards the sources, else at the
-    edge that closes them), destinations last."""
-    kinds: dict[str, str] = {}
-    edges: dict[str, list[str]] = defaultdict(list)
-    for f in flows:
-        kinds[f["source"]], kinds[f["target"]] = f["source_kind"], f["target_kind"]
-        edges[f["source"]].append(f["target"])
-    # hop distance from the sources: an edge back towards the sources (a return to a store that
-    # is fed directly from a source) closes a loop and is drawn as one
-    depth = {n: 0 for n, k in kinds.items() if k == "source"}
-    frontier = sorted(depth)
-    while frontier:
-        nxt_frontier = []
-        for node in frontier:
-            for nxt in edges[node]:
-                if nxt not in depth:
-                    depth[nxt] = depth[node] + 1
-                    nxt_frontier.append(nxt)
-        frontier = nxt_frontier
-    far = len(kinds)
-    succ: dict[str, list[str]] = defaultdict(list)
-    for node, targets in edges.items():
-        for nxt in targets:
-            if depth.get(nxt, far) >= depth.get(node, far) and nxt != node:
-                succ[node].append(nxt)
-    rank = {n: 0 for n, k in kinds.items() if k == "source"}
-    # DFS from every source: an edge into a node on the current path is a back edge, skipped
-    order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        for nxt in succ[node]:
-            if state.get(nxt) is None:
-                visit(nxt)
-        state[node] = 2
-        order.append(node)
-
-    for node in sorted(rank):
-        if node not in state:
-            visit(node)
-    for node in sorted(kinds):
-        if node not in state:
-            visit(node)
-    topo = list(reversed(order))
-    position = {n: i for i, n in enumerate(topo)}
-    for node in topo:
-        rank.setdefault(node, 0)
-        for nxt in succ[node]:
-            if position[nxt] > position[node]:  # forward edge
-                rank[nxt] = max(rank.get(nxt, 0), rank[node] + 1)
-    last = max([r for n, r in rank.items() if kinds[n] != "destination"] or [0]) + 1
-    for node, kind in kinds.items():
-        if kind == "destination":
-            rank[node] = last
-    return rank
-
-
 def sankey(flows: list[dict[str, Any]], unit: str = "m3") -> Markup:
-    """The site's flows over the period as a Sankey diagram (band width ~ volume).
-
-    Sources on the left, destinations on the right, stores and tasks between them in flow
-    order. A flow back against that order (e.g. tailings decant returned to the process water
-    dam) is a dashed line along a lane under the diagram, labelled with its volume: drawn to
-    scale, a return loop as large as the plant feed would cover the forward flows."""
-    links = [f for f in flows if f["volume"] and f["volume"] > 0]
-    if not links:
+    """The site's flows over the period as a Sankey diagram (:mod:`reports.sankey`)."""
+    svg = sankey_svg(flows, unit)
+    if not svg:
         return Markup("<p>No flows with a volume in the period.</p>")
-    col = _columns(links)
-    n_cols = max(col.values()) + 1
-    names: dict[str, str] = {}
-    for f in links:
-        names[f["source"]], names[f["target"]] = f["source_name"], f["target_name"]
-    inflow: dict[str, float] = defaultdict(float)
-    outflow: dict[str, float] = defaultdict(float)
-    for f in links:
-        outflow[f["source"]] += f["volume"]
-        inflow[f["target"]] += f["volume"]
-    size = {n: max(inflow[n], outflow[n]) for n in names}
-    back = [f for f in links if col[f["target"]] <= col[f["source"]]]
-    w, pad_top, node_w, gap, margin_right = 700, 26, 8, 20, 150
-    by_col: dict[int, list[str]] = defaultdict(list)
-    for node, c in col.items():
-        by_col[c].append(node)
-    for c in by_col:
-        by_col[c].sort(key=lambda n: (-size[n], n))
-    plot_h = 300.0
-    tallest = max(sum(size[n] for n in nodes) for nodes in by_col.values())
-    max_nodes = max(len(nodes) for nodes in by_col.values())
-    scale = (plot_h - gap * (max_nodes - 1)) / tallest
-    margin_left = 150
-    span = w - margin_right - node_w - margin_left
-    x_of = {n: margin_left + span * c / max(n_cols - 1, 1) for n, c in col.items()}
-    y_of: dict[str, float] = {}
-    bottom_of_nodes = 0.0
-    for nodes in by_col.values():
-        y = float(pad_top)
-        for node in nodes:
-            y_of[node] = y
-            y += max(size[node] * scale, 1.0) + gap
-        bottom_of_nodes = max(bottom_of_nodes, y)
-    lane = bottom_of_nodes + 12  # room for the labels under the lowest nodes
-    lane_step = 13.0  # a dashed return line and its label
-    h = int(lane + lane_step * len(back) + (16 if back else 4))
-    out_off: dict[str, float] = defaultdict(float)
-    in_off: dict[str, float] = defaultdict(float)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        f'viewBox="0 0 {w} {h}" style="{FONT};font-size:7px">'
-    ]
-    colours = {"input": PALETTE[1], "output": PALETTE[3], "diversion": PALETTE[4]}
-    digits = 1 if unit == "ML" else 0
-    div = 1000.0 if unit == "ML" else 1.0
-    ordered = sorted(links, key=lambda f: (col[f["source"]], -f["volume"], f["flow_id"]))
-    for f in ordered:
-        width = max(f["volume"] * scale, 0.8)
-        s, t = f["source"], f["target"]
-        ys = y_of[s] + out_off[s]
-        yt = y_of[t] + in_off[t]
-        out_off[s] += width
-        in_off[t] += width
-        x0, x1 = x_of[s] + node_w, x_of[t]
-        colour = colours.get(f["direction"], "#8a9bb0")
-        title = f"<title>{_t(f['name'])}</title>"
-        if x1 > x0:
-            xm = (x0 + x1) / 2
-            d = (
-                f"M{x0:.1f},{ys:.1f} C{xm:.1f},{ys:.1f} {xm:.1f},{yt:.1f} {x1:.1f},{yt:.1f} "
-                f"L{x1:.1f},{yt + width:.1f} C{xm:.1f},{yt + width:.1f} {xm:.1f},{ys + width:.1f} "
-                f"{x0:.1f},{ys + width:.1f} Z"
-            )
-            parts.append(f'<path d="{d}" fill="{colour}" fill-opacity="0.42">{title}</path>')
-        else:
-            # a return: out of the right edge, down to its lane, left, up into the target
-            yl = lane + 4
-            lane += lane_step
-            r = 4.0
-            y0, y1 = ys + width / 2, yt + width / 2
-            d = (
-                f"M{x0:.1f},{y0:.1f} L{x0 + r:.1f},{y0:.1f} Q{x0 + 2 * r:.1f},{y0:.1f} "
-                f"{x0 + 2 * r:.1f},{y0 + r:.1f} L{x0 + 2 * r:.1f},{yl - r:.1f} "
-                f"Q{x0 + 2 * r:.1f},{yl:.1f} {x0 + r:.1f},{yl:.1f} L{x1 - r:.1f},{yl:.1f} "
-                f"Q{x1 - 2 * r:.1f},{yl:.1f} {x1 - 2 * r:.1f},{yl - r:.1f} "
-                f"L{x1 - 2 * r:.1f},{y1 + r:.1f} Q{x1 - 2 * r:.1f},{y1:.1f} {x1 - r:.1f},{y1:.1f} "
-                f"L{x1:.1f},{y1:.1f}"
-            )
-            label = (
-                f"{f['source_name']} → {f['target_name']}: "
-                f"{f['volume'] / div:,.{digits}f} {unit} (return)"
-            )
-            parts.append(
-                f'<path d="{d}" fill="none" stroke="#5d6d82" stroke-width="1.1" '
-                f'stroke-dasharray="3,2">{title}</path>'
-                f'<text x="{(x0 + x1) / 2:.1f}" y="{yl - 1.5:.1f}" text-anchor="middle" '
-                f'fill="#3d4b5c">'
-                f"{_t(label)}</text>"
-            )
-    last_col = n_cols - 1
-    for node in names:
-        x, y, hh = x_of[node], y_of[node], max(size[node] * scale, 1.0)
-        parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{hh:.1f}" fill="#3d4b5c"/>'
-        )
-        name = names[node] if len(names[node]) <= 24 else names[node][:23] + "…"
-        value = f"{size[node] / div:,.{digits}f}"
-        if col[node] == 0:  # sources: label in the left margin
-            parts.append(
-                f'<text x="{x - 3:.1f}" y="{y + min(hh / 2, 10) + 2.5:.1f}" text-anchor="end">'
-                f'{_t(name)} <tspan fill="#555">{value}</tspan></text>'
-            )
-        elif col[node] == last_col:
-            anchor_x = x + node_w + 3
-            parts.append(
-                f'<text x="{anchor_x:.1f}" y="{y + min(hh / 2, 10) + 2.5:.1f}">{_t(name)} '
-                f'<tspan fill="#555">{value}</tspan></text>'
-            )
-        else:  # middle columns: name and volume above the node, clear of the bands
-            short = name if len(name) <= 16 else name[:15] + "…"
-            # alternate columns label above and below their nodes so neighbours never overlap
-            if col[node] % 2:
-                y_name, y_value = y - 10, y - 3
-            else:
-                y_name, y_value = y + hh + 8, y + hh + 15
-            parts.append(
-                f'<text x="{x - 1:.1f}" y="{y_name:.1f}" font-weight="bold">{_t(short)}</text>'
-                f'<text x="{x - 1:.1f}" y="{y_value:.1f}" fill="#555">{value}</text>'
-            )
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every text inside went through _t()
+    return Markup(svg)  # noqa: S704 - every text inside went through escape()
 
 
 def _fine_max(value: float) -> float:
@@ -479,7 +295,7 @@ def forecast_band(
             'stroke="#b45f06" stroke-dasharray="4 3" stroke-width="0.8"/>'
             f'<text x="{left + 119}" y="{ly}">80 % of capacity</text>'
         )
-    parts.append(f'<text x="4" y="{top - 4}" fill="#555">{_t(unit)}</text></svg>')
+    parts.append(f'<text x="4" y="{top - 4}" fill="#555">{_t(display_unit(unit))}</text></svg>')
     return Markup("".join(parts))  # noqa: S704 - every text inside went through _t()
 
 
@@ -575,5 +391,5 @@ def scenario_lines(
             'stroke-dasharray="4 3" stroke-width="0.8"/>'
             f'<text x="{x + 17:.1f}" y="{y}">capacity ({_volume(capacity / scale, unit)})</text>'
         )
-    parts.append(f'<text x="4" y="{top - 4}" fill="#555">{_t(unit)}</text></svg>')
+    parts.append(f'<text x="4" y="{top - 4}" fill="#555">{_t(display_unit(unit))}</text></svg>')
     return Markup("".join(parts))  # noqa: S704 - every text inside went through _t()

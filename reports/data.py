@@ -549,7 +549,20 @@ def _flows(data: PublishedSite, period: Period) -> list[dict[str, Any]]:
         )
         row["volume"] += r["volume_m3"] or 0.0
         row["n_days_missing"] += int(r["n_days_missing"] or 0)
+    for row in acc.values():
+        row["name"] = flow_display_name(row)
     return sorted(acc.values(), key=lambda x: x["flow_id"])
+
+
+def flow_display_name(flow: dict[str, Any]) -> str:
+    """The flow's configured name, or "source → target" by node names when the site file gives
+    none (the site tables then carry the flow id as its name, which a reader cannot place)."""
+    name = (flow.get("name") or "").strip()
+    if name and name != flow["flow_id"]:
+        return name
+    source = flow.get("source_name") or flow.get("source") or "?"
+    target = flow.get("target_name") or flow.get("target") or "?"
+    return f"{source} → {target}"
 
 
 def _storage_trend(data: PublishedSite, period: Period) -> dict[str, list[list[Any]]]:
@@ -933,11 +946,16 @@ def _data_quality(
         for r in months
         if r["closure_status"] != "within_threshold"
     ]
-    notes.append(
-        "Monthly closure within the site threshold in every month."
-        if not bad
-        else "Monthly closure not within the threshold in: " + ", ".join(bad) + "."
-    )
+    if bad:
+        notes.append("Monthly closure not within the threshold in: " + ", ".join(bad) + ".")
+    elif len(months) == 1:
+        notes.append(f"Closure within the site threshold in {months[0]['month_start']:%B %Y}.")
+    elif months:
+        notes.append(
+            f"Monthly closure within the site threshold in each of the {len(months)} months."
+        )
+    else:
+        notes.append("No month of the period has a closure in the published warehouse.")
     out: dict[str, Any] = {"scores_available": data.has_quality_scores, "notes": notes}
     if not data.has_quality_scores:
         notes.append(

@@ -62,7 +62,7 @@ _LIST: list[Metric] = [
     Metric("reuse_pct", "Reuse efficiency", "pct"),
     Metric("recycling_pct", "Recycling efficiency", "pct"),
     Metric("ore_feed_t", "Ore processed", "tonnes"),
-    Metric("water_intensity_m3_per_t", "Water intensity (m3 withdrawn per t ore)", "intensity"),
+    Metric("water_intensity_m3_per_t", "Water intensity (m³ withdrawn per t of ore)", "intensity"),
     Metric("input_measured_pct", "Inputs measured", "pct"),
     Metric("input_estimated_pct", "Inputs estimated", "pct"),
     Metric("input_simulated_pct", "Inputs simulated", "pct"),

@@ -10,6 +10,7 @@ or a value that smuggles in ``<img src="file:///etc/passwd">``, an ``http://`` U
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,14 @@ def environment(template_dirs: list[Path], strict: bool = False) -> SandboxedEnv
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["units"] = display_units
     return env
+
+
+def display_units(text: Any) -> str:
+    """Prose as a reader sees it: the unit codes m3 and ug/m3 written m³ and µg/m³ (m3/t as
+    m³/t, m3/day as m³/day)."""
+    return re.sub(r"\bm3\b", "m³", re.sub(r"\bug/m3\b", "µg/m³", str(text)))
 
 
 def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
@@ -115,8 +123,18 @@ def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
         and m_["storage_change"] is not None
     ):
         check = m_["inputs"] - m_["discharge"] - m_["storage_change"] - (m_["closure_error"] or 0.0)
+    place_names = {f["flow_id"]: f["name"] for f in payload.get("flows", [])} | {
+        f["node_id"]: f["name"] for f in payload.get("facilities", [])
+    }
+
+    def place(incident: dict[str, Any]) -> str:
+        """Where an incident happened, by the node's or flow's name (its id if unknown)."""
+        key = incident.get("node_id") or incident.get("flow_id") or ""
+        return str(place_names.get(key, key))
+
     return {
         "payload": payload,
+        "place": place,
         "d": d,
         "r": header,
         "m": m,

@@ -154,7 +154,15 @@ _SUSTAINABILITY_COLUMNS = [
     *("Metric", "Label", "Unit", "Value", "Period before", "Change vs before %"),
     *("A year earlier", "Change vs a year earlier %", "Weight", "Score (index row: rank)"),
 ]
-_SUSTAINABILITY_FORMATS = {4: "0.000", 5: "0.000", 6: "0.00", 7: "0.000", 8: "0.00", 10: "0.0"}
+_SUSTAINABILITY_FORMATS = {
+    4: "0.000",
+    5: "0.000",
+    6: "0.00",
+    7: "0.000",
+    8: "0.00",
+    9: "0.00",
+    10: "0.0",
+}
 _AIR_COLUMNS = ("Highest AQI", "PM10 mean", "PM10 highest", "PM2.5 mean", "High dust days")
 _GOAL_COLUMNS = (
     *("Goal", "Metric", "Unit", "Owner", "Start", "Due", "As of", "Baseline", "Target"),
@@ -188,6 +196,10 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
     unit = payload["definition"]["unit"]
     vol_fmt = "#,##0.0" if unit == "ML" else "#,##0"
     pct_fmt = "0.00"
+
+    def metric_format(kind: str) -> str:
+        return {"volume": vol_fmt, "pct": pct_fmt, "intensity": "0.000"}.get(kind, "#,##0")
+
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="EEF2F7")
     wb = Workbook()
@@ -216,10 +228,7 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
     ]
     ws = sheet("Summary", ["Metric", "Label", "Unit", "Value", "In summary"], summary, {})
     for (cell,) in ws.iter_rows(min_row=2, min_col=4, max_col=4):
-        kind = METRICS[ws.cell(cell.row, 1).value].kind
-        cell.number_format = {"volume": vol_fmt, "pct": pct_fmt, "intensity": "0.000"}.get(
-            kind, "#,##0"
-        )
+        cell.number_format = metric_format(METRICS[ws.cell(cell.row, 1).value].kind)
     fac_rows = [
         [f["node_id"], f["name"], f["kind"], f["type"]]
         + [_vol(f[k], unit) for k in _FACILITY_VOLUMES]
@@ -309,8 +318,12 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
             "Change %",
         ],
         comp_rows,
-        {4: "#,##0.###", 5: "#,##0.###", 6: "#,##0.###", 7: pct_fmt},
+        {7: pct_fmt},
     )
+    for (cell,) in ws.iter_rows(min_row=2, min_col=1, max_col=1):
+        number_format = metric_format(METRICS[cell.value].kind)
+        for col in (4, 5, 6):
+            ws.cell(cell.row, col).number_format = number_format
     if cmp["monthly"]:
         ws.append([])
         keys = payload["definition"]["metrics"]
@@ -319,6 +332,8 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
             cell.font = bold
         for month in cmp["monthly"]:
             ws.append([month["month"], *[to_unit(METRICS[k], month[k], unit) for k in keys]])
+            for col, k in enumerate(keys, start=2):
+                ws.cell(ws.max_row, col).number_format = metric_format(METRICS[k].kind)
     sx = payload.get("sustainability") or {}
     if sx.get("available"):
         index = sx["index"]
@@ -354,7 +369,7 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
                     *("Exceeded", "Indeterminate", "Least headroom %", "Licence"),
                 ],
                 [[x[k] for k in keys] + [x["worst_margin_pct"], x["reference"]] for x in limits],
-                {11: "0.0"},
+                {6: "#,##0.###", 7: "#,##0.###", 11: "0.0"},
             )
         if sx.get("incidents"):
             keys = ("incident_id", "incident_type", "node_id", "flow_id", "started_day")
@@ -382,7 +397,7 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
                     ]
                     for a in sx["air"]
                 ],
-                {12: "0.0", 13: "0.0", 14: "0.0"},
+                {12: "0", 13: "0.0", 14: "0.0", 15: "0.0"},
             )
     notes = [[n] for n in payload["data_quality"]["notes"]]
     for w in payload["data_quality"].get("worst_meters", []):
@@ -414,6 +429,12 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
     for change in header.get("diff") or []:
         meta.append([f"restated: {change['figure']}", f"{change['old']} -> {change['new']}"])
     sheet("Metadata", ["Field", "Value"], meta, {})
+    for ws in wb.worksheets:
+        # counts (days, ranks) as whole numbers; every float column has its format above
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if cell.number_format == "General" and type(cell.value) is int:
+                    cell.number_format = "#,##0"
     wb.properties.title = payload["definition"]["title"]
     wb.properties.creator = "siteledger"
     out = io.BytesIO()

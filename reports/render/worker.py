@@ -14,6 +14,18 @@ from typing import Any
 os.environ.setdefault("MPLCONFIGDIR", os.path.join(tempfile.gettempdir(), "siteledger-mpl"))
 
 
+SANKEY_ARTIFACT = "sankey_html"
+
+
+def sankey_page(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
+    """The interactive Sankey page of a report (UTF-8 HTML)."""
+    from reports.sankey import sankey_html
+
+    d, site, period = payload["definition"], payload["site"], payload["period"]
+    title = f"{d['title']}: site water flows, {site.get('name') or site['id']}, {period['label']}"
+    return sankey_html(payload["flows"], d["unit"], title, status=header.get("status")).encode()
+
+
 @dataclass
 class RenderJob:
     payload: dict[str, Any]
@@ -73,4 +85,11 @@ def render_job(job: RenderJob) -> RenderResult:
             artifacts[fmt] = _write(out / f"{job.basename}.{fmt}", data)
         except Exception as exc:
             errors.append(f"{fmt} rendering failed: {type(exc).__name__}: {exc}")
+    if "pdf" in job.formats and "charts" in job.payload["definition"].get("sections", []):
+        # the PDF's Sankey diagram, interactive, beside it: one self-contained HTML page
+        try:
+            page = sankey_page(job.payload, job.header)
+            artifacts[SANKEY_ARTIFACT] = _write(out / f"{job.basename}_sankey.html", page)
+        except Exception as exc:
+            errors.append(f"Sankey HTML rendering failed: {type(exc).__name__}: {exc}")
     return RenderResult(artifacts, errors, refused, time.perf_counter() - t0, pages)

@@ -22,20 +22,22 @@ def _flow(flow_id, source, target, volume, direction="internal", s_kind="store",
     }
 
 
-def test_a_return_loop_is_one_labelled_dashed_line_and_forward_flows_are_bands():
+def test_a_loop_is_one_labelled_dashed_line_and_forward_flows_are_bands():
     flows = [
         _flow("river_to_dam", "river", "dam", 1000.0, "input", s_kind="source"),
         _flow("dam_to_plant", "dam", "plant", 5000.0, t_kind="task"),
-        _flow("plant_to_tsf", "plant", "tsf", 4800.0, s_kind="task"),
-        _flow("tsf_to_dam", "tsf", "dam", 4000.0),  # the return against the flow order
+        _flow("plant_to_tsf", "plant", "tsf", 4800.0, s_kind="task"),  # a task back to a store
+        _flow("tsf_to_dam", "tsf", "dam", 4000.0),
         _flow("tsf_to_evap", "tsf", "evaporation", 800.0, "output", t_kind="destination"),
         _flow("idle", "dam", "evaporation", 0.0, "output", t_kind="destination"),
     ]
     svg = str(sankey(flows, unit="m3"))
-    dashed = re.findall(r'<path d="[^"]+" fill="none"[^>]*stroke-dasharray', svg)
-    bands = re.findall(r'<path d="[^"]+" fill="#', svg)
+    dashed = re.findall(
+        r'<path class="recirculation" d="[^"]+" fill="none"[^>]*stroke-dasharray', svg
+    )
+    bands = re.findall(r'<path class="band" d="[^"]+" fill="#', svg)
     assert len(dashed) == 1
     assert len(bands) == 4  # the four forward flows with a volume; the idle one is not drawn
-    assert "Tsf → Dam: 4,000 m3 (return)" in svg
+    assert "plant_to_tsf (Plant → Tsf): 4,800 m³, recirculated" in svg
     # node labels carry the larger of each node's inflow and outflow: the dam takes 5 000
-    assert re.search(r">Dam</text><text[^>]*>5,000<", svg)
+    assert re.search(r">Dam</tspan><tspan[^>]*>5,000<", svg)

@@ -31,8 +31,8 @@ DEFINITION = "monthly_water_return"
 
 
 def _submitted_report(home: Path) -> ReportRecord:
-    """One monthly report of the synthetic site, generated (all five formats) and submitted; and
-    a validated one of the same site that must not be delivered."""
+    """One monthly report of the synthetic site, generated (all five formats and the Sankey
+    page) and submitted; and a validated one of the same site that must not be delivered."""
     settings = Settings(home=home)
     settings.ensure_dirs()
     store = StateStore(settings.state_store_url)
@@ -155,7 +155,7 @@ def test_job_delivers_a_submitted_report_to_s3_and_by_mail_once(home: Path, moto
     assert sorted(o["Key"] for o in listed) == sorted(
         prefix + Path(a["path"]).name for a in record.artifacts.values()
     )
-    assert len(record.artifacts) == 5
+    assert len(record.artifacts) == 6  # the five formats and the interactive Sankey page
     for art in record.artifacts.values():
         body = s3.get_object(Bucket="regulator-drop", Key=prefix + Path(art["path"]).name)
         assert hashlib.sha256(body["Body"].read()).hexdigest() == art["sha256"]

@@ -59,7 +59,12 @@ def test_every_format_agrees_with_the_marts_to_the_unit(home: Path):
     outcomes = {o.definition_id: o for o in _annual_and_q1(home)}
     annual = outcomes["annual_water_report"].record
     assert annual.status in ("validated", "draft")
-    assert set(annual.artifacts) == {"pdf", "xlsx", "csv", "json", "xml"}
+    assert set(annual.artifacts) == {"pdf", "xlsx", "csv", "json", "xml", "sankey_html"}
+    # the interactive Sankey beside the PDF draws every flow of the year that has a volume
+    page = Path(annual.artifacts["sankey_html"]["path"]).read_text(encoding="utf-8")
+    year_doc = json.loads(Path(annual.artifacts["json"]["path"]).read_bytes())
+    drawn = [f["flow_id"] for f in year_doc["flows"] if f["volume"]]
+    assert drawn and all(f'data-flow="{flow_id}"' in page for flow_id in drawn)
 
     # the year from the marts, independently: sums of the monthly site balance
     inputs, outputs, ground, closure, ore = _marts(
