@@ -302,12 +302,14 @@ class ScoreValidator:
         if name in self._checkpoints:
             return self._checkpoints[name]
         gx = self._gx
+        from great_expectations.expectations.row_conditions import Column
+
         suite = self.context.suites.add(gx.ExpectationSuite(name=name))
         checks = meter_checks(bands)
         for check in checks:
             # class-specific expectations apply to the rows of their classes only
             condition = (
-                {"row_condition": "is_cumulative == True", "condition_parser": "pandas"}
+                {"row_condition": Column("is_cumulative") == True}  # noqa: E712
                 if check.cumulative_only
                 else {}
             )
