@@ -100,9 +100,10 @@ def render_index(validations: list[Validation], built_at: dt.datetime) -> str:
     ]
     body = (
         "<section><h2>Validations</h2>"
-        f"<p>{len(ordered)} validations, {failed} with a failed expectation. Suites "
-        "<code>readings.&lt;meter class&gt;.&lt;site&gt;</code> check each meter-day's readings; "
-        "<code>quality_scores.&lt;site&gt;</code> checks the node and site scores.</p>"
+        f"<p>{len(ordered)} validations, {failed} with a failed expectation. "
+        "<code>readings.&lt;site&gt;</code> checks every meter-day's readings and scores "
+        "(register falls on cumulative meter classes only); "
+        "<code>quality_scores.&lt;site&gt;</code> checks the node and site scores per month.</p>"
         + _table(
             ("suite", "site", "days", "rows", "expectations met", "rows failing", "result"),
             rows,
