@@ -172,7 +172,8 @@ def render_validation(validation: Validation) -> str:
         shown = sorted(outcome.failures, key=lambda f: (f.scope_id, f.day))[:MAX_ROWS]
         more = len(outcome.failures) - len(shown)
         details.append(
-            f"<h3>{escape(outcome.expectation)} — {len(outcome.failures):,} rows</h3>"
+            f"<h3>{escape(outcome.expectation)} — {len(outcome.failures):,} "
+            f"row{'s' if len(outcome.failures) != 1 else ''}</h3>"
             + _table(
                 ("day", "meter class", "id", "read"),
                 [

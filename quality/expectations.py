@@ -169,7 +169,7 @@ def meter_checks(bands: Bands) -> list[_Check]:
         _Check(
             "n_negative_delta",
             "the register never falls (rollovers aside)",
-            "{n_negative_delta:.0f} falls",
+            "falls: {n_negative_delta:.0f}",
             "validity",
             max_value=0,
             cumulative_only=True,

@@ -168,7 +168,7 @@ def test_meter_days_list_what_their_readings_failed(meters_validated):
     assert failing == {
         "FT-2": ["every reading inside the valid range (4 of 96 outside)"],
         "FT-3": ["completeness_score >= 85 (75)"],
-        "TOT-1": ["the register never falls (rollovers aside) (2 falls)"],
+        "TOT-1": ["the register never falls (rollovers aside) (falls: 2)"],
         "LT-1": ["last reading within 2 intervals of the day's end (5.00 h before)"],
     }
     # the site row is validated by the score suite, with its closure
