@@ -343,7 +343,10 @@ class ScoreValidator:
         frame["day"] = pd.to_datetime(frame["day"]).dt.date
         if meter_days is not None:
             meters = meter_day_frame(frame, meter_days)
-            frame = frame[frame["scope"] != "meter"]
+            # a meter row without its meter-day (none expected) stays with the score suite
+            covered = pd.MultiIndex.from_frame(meters[["site_id", "day", "scope_id"]])
+            keys = pd.MultiIndex.from_frame(frame[["site_id", "day", "scope_id"]])
+            frame = frame[(frame["scope"] != "meter") | ~keys.isin(covered)]
             for site_id, part in meters.groupby("site_id"):
                 checkpoint = self._meter_checkpoint(str(site_id), bands.get(str(site_id), Bands()))
                 self._run(run, checkpoint, str(site_id), part.reset_index(drop=True))
