@@ -424,6 +424,10 @@ from cli.incidents import incidents  # noqa: E402
 
 cli.add_command(incidents)
 
+from cli.docs import docs  # noqa: E402
+
+cli.add_command(docs)
+
 
 def main() -> None:
     cli(prog_name="siteledger")

@@ -1,7 +1,8 @@
 """Score a window of days in the build warehouse and write the quality marts.
 
-Reads what dbt built (``int_quality_counts_daily``, the balance marts, the site score bands),
-computes the scores (:mod:`quality.scores`), validates them with Great Expectations
+Reads what dbt built (``int_quality_counts_daily``, the balance marts, the site score bands, the
+meter-days of ``fct_meter_quality_daily``), computes the scores (:mod:`quality.scores`),
+validates the meter-days per meter class and the node and site scores with Great Expectations
 (:mod:`quality.expectations`) and writes ``marts.fct_quality_scores_daily`` and
 ``marts.fct_quality_expectation_results`` into the build database, replacing the window's days.
 The caller holds the DuckDB writer role (the CLI runs steps in sequence; Dagster runs this in the
@@ -18,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from quality.expectations import Bands, ExpectationOutcome, ScoreValidator
+from quality.expectations import METER_DAY_COLUMNS, Bands, ExpectationOutcome, ScoreValidator
 from quality.scores import SCORE_COLUMNS, compute_scores
 from siteledger.settings import Settings
 
@@ -48,8 +49,8 @@ def _column_type(column: str) -> str:
 
 SCORES_DDL = ", ".join(f"{column} {_column_type(column)}" for column in MART_COLUMNS)
 RESULTS_DDL = (
-    "site_id varchar, batch_start date, batch_end date, expectation varchar, column_name varchar, "
-    "success boolean, element_count bigint, unexpected_count bigint, "
+    "site_id varchar, suite varchar, batch_start date, batch_end date, expectation varchar, "
+    "column_name varchar, success boolean, element_count bigint, unexpected_count bigint, "
     "unexpected_percent double, exception varchar, validated_at timestamp with time zone"
 )
 
@@ -97,6 +98,22 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, columns: str, window) -> p
     return con.execute(f"select {columns} from {table}{where}", params).df()  # noqa: S608
 
 
+def _read_meter_days(con: duckdb.DuckDBPyConnection, window) -> pd.DataFrame | None:  # type: ignore[no-untyped-def]
+    """The window's meter-days of ``fct_meter_quality_daily`` (what each meter's readings showed),
+    or None when the build predates its freshness columns (the score suite then validates the
+    meter rows)."""
+    present = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'fct_meter_quality_daily'"
+        ).fetchall()
+    }
+    if not set(METER_DAY_COLUMNS) <= present:
+        return None
+    return _read(con, "marts.fct_meter_quality_daily", ", ".join(METER_DAY_COLUMNS), window)
+
+
 def score_build(
     settings: Settings,
     start_day: str | None = None,
@@ -125,6 +142,7 @@ def score_build(
             "select site_id, excellent_min, good_min, fair_min "
             "from staging.stg_site_config__quality_settings"
         ).df()
+        meter_days = _read_meter_days(con, window)
     # a day is scored once it is closed (readings reach its closing midnight): before that its
     # last readings are still to come and its completeness would read low for no fault
     counts = counts[counts["is_closed"].astype(bool)]
@@ -134,7 +152,7 @@ def score_build(
         row.site_id: Bands(row.excellent_min, row.good_min, row.fair_min)
         for row in bands.itertuples()
     }
-    run = validator.validate(scores, site_bands)
+    run = validator.validate(scores, site_bands, meter_days)
     keys = zip(
         scores["site_id"],
         pd.to_datetime(scores["day"]).dt.date,
@@ -163,6 +181,7 @@ def _outcome_frame(outcomes: list[ExpectationOutcome]) -> pd.DataFrame:
         [vars(o) for o in outcomes],
         columns=[
             "site_id",
+            "suite",
             "batch_start",
             "batch_end",
             "expectation",
@@ -199,6 +218,11 @@ def _write(
             "where table_schema = ? and table_name = ?",
             [MARTS, SCORES_TABLE],
         ).fetchone()
+        if exists and exists[0]:
+            # results written before the meter-class suites have no suite column
+            con.execute(
+                f"alter table {MARTS}.{RESULTS_TABLE} add column if not exists suite varchar"
+            )
         # declared types: a first run with no closed day must not leave text columns behind
         if window == (None, None) or not exists or not exists[0]:
             con.execute(f"create or replace table {MARTS}.{SCORES_TABLE} ({SCORES_DDL})")
@@ -217,8 +241,8 @@ def _write(
             )
             con.execute(
                 f"delete from {MARTS}.{RESULTS_TABLE} "  # noqa: S608
-                "where (site_id, batch_start, batch_end) in "
-                "(select distinct site_id, batch_start, batch_end from new_results)"
+                "where (site_id, coalesce(suite, ''), batch_start, batch_end) in "
+                "(select distinct site_id, suite, batch_start, batch_end from new_results)"
             )
             con.execute(f"insert into {MARTS}.{RESULTS_TABLE} by name select * from new_results")  # noqa: S608
         con.execute("commit")

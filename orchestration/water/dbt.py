@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetCheckSpec, AssetKey, AssetSpec
+from dagster import AssetCheckSpec, AssetKey, AssetSpec, TableColumn, TableSchema
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -188,15 +188,58 @@ def readable_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-class SiteledgerDbtTranslator(DagsterDbtTranslator):
-    """Keys, groups and owners from the model's folder; lake sources link to ingestion assets."""
+UNKNOWN_TYPE = "unknown"
 
-    def __init__(self) -> None:
+
+def read_catalog(target_path: Path | None = None) -> dict[str, Any]:
+    """dbt's catalog (``catalog.json``: the columns and types the warehouse holds), written by
+    ``dbt docs generate`` (``siteledger docs``); empty when it has not been generated."""
+    path = (target_path or dbt_project.target_path) / "catalog.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def column_schema(props: Mapping[str, Any], catalog: Mapping[str, Any]) -> TableSchema | None:
+    """A model's columns for its Dagster asset page: every column the YAML documents (with its
+    description) and every column the warehouse holds, in the table's order. The type is the
+    YAML's ``data_type``, else the warehouse's (catalog), else "unknown"."""
+    documented = props.get("columns") or {}
+    section = "sources" if props.get("resource_type") == "source" else "nodes"
+    found = ((catalog.get(section) or {}).get(props.get("unique_id", "")) or {}).get("columns", {})
+    in_table = {str(name).lower(): column for name, column in found.items()}
+    names = [str(c["name"]).lower() for c in sorted(in_table.values(), key=lambda c: c["index"])]
+    names += [name for name in documented if name.lower() not in in_table]
+    if not names:
+        return None
+    by_name = {name.lower(): column for name, column in documented.items()}
+    columns = []
+    for name in names:
+        doc = by_name.get(name.lower()) or {}
+        data_type = doc.get("data_type") or (in_table.get(name.lower()) or {}).get("type")
+        columns.append(
+            TableColumn(
+                name=name,
+                type=str(data_type).lower() if data_type else UNKNOWN_TYPE,
+                description=doc.get("description") or None,
+                tags={tag: "" for tag in doc.get("tags") or []},
+            )
+        )
+    return TableSchema(columns=columns)
+
+
+class SiteledgerDbtTranslator(DagsterDbtTranslator):
+    """Keys, groups and owners from the model's folder; lake sources link to ingestion assets;
+    column schemas with descriptions from the YAML and types from the catalog."""
+
+    def __init__(self, catalog: Mapping[str, Any] | None = None) -> None:
         super().__init__(
             settings=DagsterDbtTranslatorSettings(
                 enable_asset_checks=True, enable_duplicate_source_asset_keys=True
             )
         )
+        self._catalog = read_catalog() if catalog is None else catalog
 
     def get_asset_check_spec(
         self,
@@ -233,6 +276,11 @@ class SiteledgerDbtTranslator(DagsterDbtTranslator):
         spec = spec.replace_attributes(
             group_name=group, owners=_OWNERS.get(layer, ["team:data-engineering"])
         )
+        schema = column_schema(props, self._catalog)
+        if schema is not None:
+            spec = spec.replace_attributes(
+                metadata={**spec.metadata, "dagster/column_schema": schema}
+            )
         # upstream assets dbt cannot know of (a second writer of a source), from the model's meta
         extra = (props.get("meta") or {}).get("siteledger", {}).get("also_depends_on", [])
         if extra:

@@ -197,6 +197,29 @@ def test_a_six_hour_gap_on_a_15_minute_meter_scores_75_pct_complete(faulty, faul
     ).all()
 
 
+def test_the_readings_suite_names_the_out_of_range_meter_day_and_its_data_docs_page(faulty, faults):
+    _, settings = faulty
+    error = next(f for f in faults if f["kind"] == "out_of_range")
+    day = (_utc(error["start_utc"]) + pd.Timedelta(hours=8)).date()
+    rows = read(
+        settings,
+        "select site_id, day, failing_expectations from marts.fct_quality_scores_daily "
+        f"where scope = 'meter' and scope_id = '{error['meter_id']}' "
+        "and failing_expectations <> ''",
+    )
+    assert rows["day"].tolist() == [day]
+    assert rows["failing_expectations"].iloc[0] == (
+        "every reading inside the valid range (1 of 96 outside)"
+    )
+    site = rows["site_id"].iloc[0]
+    docs = settings.home / "quality" / "data_docs"
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    page = next((docs / "validations").glob(f"readings.{site}.*.html"))
+    assert f"validations/{page.name}" in index
+    per_meter = page.read_text(encoding="utf-8").split("What failed, per meter")[1]
+    assert f"<strong>{error['meter_id']}</strong>" in per_meter.split("</section>")[0]
+
+
 def test_the_spike_costs_its_meter_one_reading_of_validity(faulty, faults):
     _, settings = faulty
     spike = next(f for f in faults if f["kind"] == "spike")

@@ -1,5 +1,6 @@
-{#- Per meter and site-local day: readings expected, received and missing, completeness, and the
-    VEE flags counted by kind — what the data-quality alert rules read. -#}
+{#- Per meter and site-local day: readings expected, received and missing, completeness, the
+    VEE flags counted by kind and how long before the day's end the meter last reported — what
+    the data-quality alert rules and the Great Expectations suites per meter class read. -#}
 with
 
 counts as (
@@ -9,6 +10,20 @@ counts as (
 
 meters as (
     select * from {{ ref('stg_site_config__meters') }}
+),
+
+site_days as (
+    select site_id, day, day_end_utc from {{ ref('int_site_days') }}
+),
+
+last_readings as (
+    select
+        site_id,
+        meter_id,
+        reading_day as day,
+        max(ts_utc) as last_reading_utc
+    from {{ ref('int_readings_deduplicated') }}
+    group by site_id, meter_id, reading_day
 ),
 
 flag_counts as (
@@ -29,6 +44,8 @@ final as (
         counts.site_id,
         counts.scope_id as meter_id,
         meters.measurand,
+        meters.is_cumulative,
+        meters.interval_hours,
         counts.day,
         counts.is_closed,
         counts.n_expected,
@@ -44,7 +61,13 @@ final as (
             as n_level_jump,
         case when meters.measurand = 'level' then 0 else coalesce(flag_counts.n_spike, 0) end
             as n_spike,
-        coalesce(flag_counts.n_negative_delta, 0) as n_negative_delta
+        coalesce(flag_counts.n_negative_delta, 0) as n_negative_delta,
+        last_readings.last_reading_utc,
+        round(
+            ({{ epoch_seconds('site_days.day_end_utc') }}
+                - {{ epoch_seconds('last_readings.last_reading_utc') }}) / 3600.0,
+            4
+        ) as hours_since_last_reading
     from counts
     inner join meters
         on counts.site_id = meters.site_id
@@ -53,6 +76,13 @@ final as (
         on counts.site_id = flag_counts.site_id
         and counts.scope_id = flag_counts.meter_id
         and counts.day = flag_counts.day
+    left join last_readings
+        on counts.site_id = last_readings.site_id
+        and counts.scope_id = last_readings.meter_id
+        and counts.day = last_readings.day
+    left join site_days
+        on counts.site_id = site_days.site_id
+        and counts.day = site_days.day
 )
 
 select * from final
