@@ -153,7 +153,8 @@ class TimestampParser:
         assert self.plausible is not None
         where = np.flatnonzero(ok)
         verdict = self.plausible.implausible(stamps.utc_us[where], day[where])
-        for i, side in zip(where[verdict != 0].tolist(), verdict[verdict != 0].tolist(), strict=True):
+        bad = verdict != 0
+        for i, side in zip(where[bad].tolist(), verdict[bad].tolist(), strict=True):
             shown = shorten(_as_text(values[i]).strip())
             stamps.reasons[i] = (
                 self.plausible.too_early(shown, day_text(int(day[i])))

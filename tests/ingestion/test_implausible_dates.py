@@ -70,9 +70,7 @@ def test_an_implausible_instant_is_quarantined_in_every_layout(home: Home, name:
 
     results = home.run()
 
-    counts = {
-        n: (r.status, r.total, r.imported, r.failed) for n, r in sorted(results.items())
-    }
+    counts = {n: (r.status, r.total, r.imported, r.failed) for n, r in sorted(results.items())}
     assert counts == {
         "logger_clock.csv": ("committed", 2, 1, 1),
         "manual_clock.xlsx": ("committed", 2, 1, 1),

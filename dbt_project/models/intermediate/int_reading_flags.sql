@@ -569,7 +569,9 @@ gap_rows as (
     -- it are dropped below anyway, and a gap of years must not become millions of rows first
     cross join unnest(generate_series(
         {{ not_before_window('interesting.ts_utc + to_seconds(interesting.interval_seconds)') }},
-        {{ not_after_window('interesting.next_ts_utc - to_seconds(interesting.interval_seconds)') }},
+        {{ not_after_window(
+            'interesting.next_ts_utc - to_seconds(interesting.interval_seconds)'
+        ) }},
         to_seconds(interesting.interval_seconds)
     )) as slot(ts_utc)
     where interesting.is_before_gap

@@ -3,8 +3,8 @@
     that read it are all rebuilt per day anyway. -#}
 {{ config(tags=['partitioned_by_day']) }}
 
-{#- Every delivered copy of every plausible reading (macros/plausible_days.sql), typed, with its value normalised to the measurand's
-    canonical unit and its site-local time. `partition_day` is the lake's `day=` folder (the
+{#- Every delivered copy of every plausible reading (macros/plausible_days.sql), typed, with
+    its value normalised to the measurand's canonical unit and its site-local time. `partition_day` is the lake's `day=` folder (the
     site-local day of the reading); filtering on it prunes whole folders. -#}
 with
 
