@@ -1,7 +1,8 @@
 {#- The site-local days a run computes: for each site, every day from its first to its last
     reading, cut to the run's rewrite window and the site's plausible days (plausible_days.sql).
-    Local midnights are converted to UTC here once. A day is closed once readings reach its closing midnight: until then its last totaliser deltas
-    and closing levels are still to come and its balance is provisional. -#}
+    Local midnights are converted to UTC here once. A day is closed once readings reach its
+    closing midnight: until then its last totaliser deltas and closing levels are still to come
+    and its balance is provisional. -#}
 with
 
 sites as (
