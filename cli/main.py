@@ -293,7 +293,8 @@ def ingest_jobs(ctx: click.Context, status: str | None, limit: int) -> None:
 @click.argument("batch_id")
 @click.pass_context
 def ingest_rollback(ctx: click.Context, batch_id: str) -> None:
-    """Remove one import batch from the raw lake (its job is kept, marked rolled_back)."""
+    """Remove one import batch from the raw lake (its job is kept, marked rolled_back); the
+    next run rebuilds the days it held."""
     from ingestion.files import rollback_batch
 
     settings = _settings(ctx)
@@ -303,6 +304,14 @@ def ingest_rollback(ctx: click.Context, batch_id: str) -> None:
     except (KeyError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     console.print(f"rolled back {job.batch_id} ({job.source_file}, {job.imported_rows} rows)")
+    days = [row.day for row in store.rebuild_days(job.site_id) if row.batch_id == job.batch_id]
+    if days:
+        span = days[0] if len(days) == 1 else f"{days[0]}..{days[-1]}"
+        console.print(
+            f"{len(days)} day(s) of {job.site_id} ({span}) will be rebuilt by the next "
+            "`siteledger run` (or the rolled_back_days_sensor in Dagster)",
+            markup=False,
+        )
 
 
 @ingest.command("quarantine")

@@ -17,6 +17,7 @@ from dagster import (
     TimeWindowPartitionsDefinition,
 )
 
+from ingestion.files.recovery import days_to_rebuild
 from orchestration.resources import load_site_cached
 from siteledger.settings import Settings
 from siteledger.site import SiteConfig, SiteConfigError
@@ -77,10 +78,11 @@ def build_partitions(settings: Settings) -> Partitions:
 
 
 def days_of_data(settings: Settings) -> list[str]:
-    """Every site-local day the raw lake holds readings for (file drops and devices)."""
+    """Every site-local day the raw lake holds readings for (file drops and devices), and the
+    days a rolled-back batch left to rebuild (they may hold no reading any more)."""
     lake = settings.readings_lake
     days = {p.name.removeprefix("day=") for p in lake.glob("site=*/source=*/day=*") if p.is_dir()}
-    return sorted(days)
+    return sorted(days | set(days_to_rebuild(settings)))
 
 
 def window_within(days: list[str], partitions: DailyPartitionsDefinition) -> tuple[str, str] | None:

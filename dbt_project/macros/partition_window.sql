@@ -54,18 +54,43 @@
     {{- column ~ " = '" ~ (site | replace("'", "''")) ~ "'" if site else 'true' -}}
 {%- endmacro %}
 
-{#- Config of a model rewritten per site-local day: delete+insert on its day column alone
-    (STACK_NOTES: a composite key makes the delete near-cartesian); a one-site run only deletes
-    that site's rows. -#}
+{#- Config of a model rewritten per site-local day: the `day_window` strategy below on its day
+    column alone (STACK_NOTES: a composite key makes the delete near-cartesian); a one-site run
+    only deletes that site's rows. -#}
 {% macro partitioned_by_day_config(day_column='day') -%}
     {%- set site = var('site_id', none) -%}
     {%- set predicates = [in_site_window('site_id')] if site else [] -%}
     {{ return({
         'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
+        'incremental_strategy': 'day_window',
         'unique_key': day_column,
         'incremental_predicates': predicates,
         'on_schema_change': 'fail',
         'tags': ['partitioned_by_day'],
     }) }}
+{%- endmacro %}
+
+{#- Incremental strategy `day_window`: delete+insert by day, where the days replaced are those
+    the new rows hold *and* every day of the run's rewrite window. A day of the window that has
+    no row any more (its readings were rolled back) is emptied instead of keeping what an earlier
+    run wrote; a run without a window replaces everything. -#}
+{% macro get_incremental_day_window_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set day = arg_dict['unique_key'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where (
+        {{ day }} in (select {{ day }} from {{ source }})
+        or {{ in_day_window(day) }}
+    )
+    {%- for predicate in arg_dict['incremental_predicates'] or [] %}
+        and {{ predicate }}
+    {%- endfor %};
+
+    insert into {{ target }} ({{ columns }})
+    (
+        select {{ columns }}
+        from {{ source }}
+    )
 {%- endmacro %}

@@ -11,8 +11,10 @@ Exactly once: the committed job lists its segments' names and sha256; a segment 
 by a committed job is never imported again (its file is only deleted), and the batch's
 content_sha256 (over its segments' hashes) makes a repeated batch a ``duplicate``. A reading
 repeated inside a batch (one meter, one instant) is kept once; a reading whose meter the site
-does not know, and every value the collector rejected, becomes a quarantine row with its
-reason. A segment that is not readable is set aside whole in the quarantine.
+does not know, a reading stamped outside the site's plausible range (a collector or device
+clock reset to 1970 or run away: :mod:`ingestion.plausible`), and every value the collector
+rejected, becomes a quarantine row with its reason. A segment that is not readable is set aside
+whole in the quarantine.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from ingestion.files.quarantine import (
     write_rows,
 )
 from ingestion.files.recovery import HOST, recover_interrupted, remove_batch_output
-from ingestion.lake import Readings, import_lock, local_days, write_readings
+from ingestion.lake import Readings, day_text, import_lock, local_days, write_readings
+from ingestion.plausible import PlausibleRange, plausible_range
 from siteledger.settings import Settings
 from siteledger.site.models import SiteConfig
 from siteledger.state.store import ImportJob, StateStore, new_batch_id, utcnow
@@ -146,7 +149,8 @@ def _import_batch(
         )
     )
     try:
-        readings, rows, listing, dropped, total = _build(site, segments)
+        plausible = plausible_range(settings, site)
+        readings, rows, listing, dropped, total = _build(site, segments, plausible)
         loaded_at = utcnow()
         files = write_readings(
             settings, site.site.id, SOURCE, batch_id, source_file, readings, loaded_at
@@ -198,10 +202,11 @@ def _import_batch(
 
 
 def _build(
-    site: SiteConfig, segments: list[Segment]
+    site: SiteConfig, segments: list[Segment], plausible: PlausibleRange
 ) -> tuple[Readings, QuarantineRows, list[list[object]], int, int]:
     """The batch's readings (one per meter and instant, first delivered wins), quarantine rows,
     segment listing ``[name, first row, rows, sha256]``, repeats dropped, and rows seen."""
+    first_us, latest_us = plausible.first_us, plausible.latest_us()
     meters = site.meters_by_id
     meter_ids = sorted(meters)
     code = {m: i for i, m in enumerate(meter_ids)}
@@ -228,6 +233,14 @@ def _build(
                 rows.add(row, f"meter {meter_id!r} is not in the site", meter_id, stamp, str(value))
             elif unit not in unit_code or not np.isfinite(value):
                 rows.add(row, f"unit {unit!r} or value {value!r} not usable", meter_id, stamp)
+            elif not first_us <= ts_us <= latest_us:
+                rows.add(
+                    row,
+                    _implausible(plausible, ts_us, site.site.timezone),
+                    meter_id,
+                    _instant_text(ts_us),
+                    str(value),
+                )
             elif (code[meter_id], ts_us) in seen:
                 dropped += 1
             else:
@@ -261,6 +274,25 @@ def _build(
         np.array(source_row, dtype=np.int64),
     )
     return readings, rows, listing, dropped, row
+
+
+def _instant_text(ts_us: int) -> str:
+    try:
+        moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ts_us)
+    except OverflowError:
+        return f"{ts_us} us since 1970"
+    return moment.isoformat()
+
+
+def _implausible(plausible: PlausibleRange, ts_us: int, zone: str) -> str:
+    shown = _instant_text(ts_us)
+    if ts_us > plausible.first_us:
+        return plausible.too_late(shown)
+    try:
+        day = day_text(int(local_days(np.array([ts_us], dtype=np.int64), zone)[0]))
+    except (OverflowError, ValueError):
+        day = shown[:10]
+    return plausible.too_early(shown, day)
 
 
 def _quarantine_segment(

@@ -38,6 +38,7 @@ from ingestion.files.quarantine import (
 from ingestion.files.recovery import HOST, remove_batch_output
 from ingestion.files.text import utf8_text
 from ingestion.files.wide import parse_wide
+from ingestion.plausible import plausible_range
 from siteledger.settings import Settings
 from siteledger.site.models import FileLayout, SiteConfig
 from siteledger.site.water_quality import LabLayout
@@ -91,7 +92,10 @@ class ImportRun:
             if isinstance(layout, LabLayout):
                 self.contexts[layout.id] = LabContext.build(self.site, layout, self.limits)
             else:
-                self.contexts[layout.id] = ParseContext.build(self.site, layout, self.limits)
+                plausible = plausible_range(self.settings, self.site)
+                self.contexts[layout.id] = ParseContext.build(
+                    self.site, layout, self.limits, plausible
+                )
         return self.contexts[layout.id]
 
 

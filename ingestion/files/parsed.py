@@ -16,6 +16,7 @@ from ingestion.files.numbers import Cell, value_reason
 from ingestion.files.quarantine import QuarantineRows
 from ingestion.files.timestamps import Coded, TimestampParser
 from ingestion.lake import Readings, write_readings
+from ingestion.plausible import PlausibleRange
 from siteledger.settings import Settings
 from siteledger.site.models import FileLayout, SiteConfig
 
@@ -71,9 +72,15 @@ class ParseContext:
     headers: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, site: SiteConfig, layout: FileLayout, limits: ImportLimits) -> ParseContext:
+    def build(
+        cls,
+        site: SiteConfig,
+        layout: FileLayout,
+        limits: ImportLimits,
+        plausible: PlausibleRange | None = None,
+    ) -> ParseContext:
         times = TimestampParser(
-            layout.timestamp_format, site.layout_timezone(layout), site.site.timezone
+            layout.timestamp_format, site.layout_timezone(layout), site.site.timezone, plausible
         )
         return cls(site, layout, MeterIndex(site), times, limits)
 

@@ -81,7 +81,9 @@ def rollback_batch(settings: Settings, store: StateStore, batch_id: str) -> Impo
     becomes ``rolled_back`` (the same bytes can then be imported again).
 
     The job changes status first, so readers that filter on committed batches stop seeing the
-    batch before any file goes; calling it again finishes an interrupted rollback.
+    batch before any file goes; calling it again finishes an interrupted rollback. The days the
+    batch held are recorded as days to rebuild (before any file goes): the next build rewrites
+    them in every day-partitioned model, emptying a day that has no reading left.
     """
     job = store.get_job(batch_id)
     if job is None:
@@ -92,6 +94,32 @@ def rollback_batch(settings: Settings, store: StateStore, batch_id: str) -> Impo
         )
     if job.status == "committed":
         job = store.update_job(batch_id, status="rolled_back", rolled_back_at=utcnow())
-    remove_files(batch_files(settings, job.site_id, job.source, batch_id))
+    files = batch_files(settings, job.site_id, job.source, batch_id)
+    days = sorted({path.parent.name.removeprefix("day=") for path in files})
+    if days:
+        store.add_rebuild_days(job.site_id, days, batch_id, f"batch {batch_id} rolled back")
+    remove_files(files)
     remove_files(batch_row_files(settings, job.site_id, job.source, batch_id))
     return job
+
+
+def days_to_rebuild(settings: Settings) -> list[str]:
+    """Site-local days (of any site) that a rolled-back batch emptied or changed and no build
+    has rewritten since: a build's window must cover them."""
+    store = StateStore(settings.state_store_url)
+    try:
+        return sorted({row.day for row in store.rebuild_days()})
+    finally:
+        store.dispose()
+
+
+def mark_days_rebuilt(
+    settings: Settings, first: str | None, last: str | None, started_at: dt.datetime
+) -> int:
+    """A build that started at ``started_at`` rewrote ``first`` .. ``last`` (None: every day):
+    those days no longer wait. Returns how many days were waiting."""
+    store = StateStore(settings.state_store_url)
+    try:
+        return store.clear_rebuild_days(first, last, started_at)
+    finally:
+        store.dispose()

@@ -5,7 +5,9 @@ Text is parsed with the standard library (``strptime`` or ``fromisoformat``), ex
 formats made only of zero-padded numeric fields (``%d/%m/%Y %H:%M``) are parsed by pyarrow and
 kept only where formatting the result back gives the same text - exact, and 15x faster.
 Naive timestamps are wall-clock time in the layout's time zone; one that the zone skips or
-repeats (daylight saving changes) is rejected rather than guessed.
+repeats (daylight saving changes) is rejected rather than guessed, and so is an instant outside
+the site's plausible range (:mod:`ingestion.plausible`: a logger clock reset to 1970 or run
+away to 9999).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.files.numbers import shorten
-from ingestion.lake import local_days
+from ingestion.lake import day_text, local_days
+from ingestion.plausible import PlausibleRange
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
@@ -112,11 +115,18 @@ class TimestampParser:
     """Parses a layout's timestamps: ``fmt`` (strftime) or ISO 8601 text, or datetime cells.
 
     ``naive_zone`` gives naive timestamps their meaning; ``day_zone`` (the site's) decides the
-    local date a reading belongs to.
+    local date a reading belongs to; an instant outside ``plausible`` (when given) is rejected.
     """
 
-    def __init__(self, fmt: str | None, naive_zone: str, day_zone: str):
+    def __init__(
+        self,
+        fmt: str | None,
+        naive_zone: str,
+        day_zone: str,
+        plausible: PlausibleRange | None = None,
+    ):
         self.fmt = fmt
+        self.plausible = plausible
         self.naive_zone = zoneinfo.ZoneInfo(naive_zone)
         self.day_zone = zoneinfo.ZoneInfo(day_zone)
         directives = set(re.findall(r"%.", fmt)) if fmt else set()
@@ -132,7 +142,25 @@ class TimestampParser:
         ok = np.array([r is None for r in stamps.reasons], dtype=bool)
         day = np.zeros(len(values), dtype=np.int32)
         day[ok] = local_days(stamps.utc_us[ok], self.day_zone.key)
+        if self.plausible is not None:
+            self._check_plausible(values, stamps, day, ok)
         return ParsedTimes(stamps.utc_us, day, stamps.reasons)
+
+    def _check_plausible(
+        self, values: Sequence[object], stamps: _Stamps, day: np.ndarray, ok: np.ndarray
+    ) -> None:
+        """Give instants outside the site's plausible range their reason."""
+        assert self.plausible is not None
+        where = np.flatnonzero(ok)
+        verdict = self.plausible.implausible(stamps.utc_us[where], day[where])
+        bad = verdict != 0
+        for i, side in zip(where[bad].tolist(), verdict[bad].tolist(), strict=True):
+            shown = shorten(_as_text(values[i]).strip())
+            stamps.reasons[i] = (
+                self.plausible.too_early(shown, day_text(int(day[i])))
+                if side < 0
+                else self.plausible.too_late(shown)
+            )
 
     def _parse_padded_texts(self, values: Sequence[object], stamps: _Stamps) -> list[int]:
         """Parse text in a zero-padded numeric format at once; returns the indices left over."""

@@ -21,6 +21,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from alerts.service import stage_alert_marts
+from ingestion.files.recovery import mark_days_rebuilt
 from ingestion.site_tables import write_site_tables
 from orchestration.keys import BUILD, BUILD_TABLES, PUBLISHED, SITE_CONFIG, SITE_FILES
 from orchestration.partitions import site_files_fingerprint
@@ -34,6 +35,7 @@ from orchestration.water.dbt import (
 )
 from quality.audit import audit_build
 from siteledger.dbt import NIGHTLY_ARGS, PARTITIONED_TAG, dbt_target_dir, manifest_path
+from siteledger.state.store import utcnow
 from siteledger.warehouse import Warehouse
 
 DUCKDB_POOL = "duckdb_writer"  # one DuckDB writer at a time (STACK_NOTES: single-writer lock)
@@ -115,6 +117,7 @@ def dbt_build(
     if full_refresh:
         args.append("--full-refresh")
     start_day, end_day = window or (None, None)
+    started_at = utcnow()
     with dbt_environment(settings, start_day, end_day):
         # one target folder per home: dbt's partial-parse cache matches this home's profile, so
         # only the first run of a home parses the whole project (~3-5 s)
@@ -148,6 +151,9 @@ def dbt_build(
     error = invocation.get_error()
     if error is not None:
         raise error  # with the errors dbt logged
+    if set(DAY_MODEL_KEYS) <= set(context.selected_asset_keys):
+        # the days a rolled-back batch left are rewritten now
+        mark_days_rebuilt(settings, start_day, end_day, started_at)
 
 
 def run_window(context: AssetExecutionContext) -> tuple[str, str] | None:

@@ -7,7 +7,11 @@ from orchestration.partitions import Partitions
 from orchestration.quality.assets import build, build_quality_scores, site_days_score_good_or_better
 from orchestration.water.assets import build_water_models, published, site_config
 from orchestration.water.jobs import build_jobs
-from orchestration.water.sensors import lake_days_changed_sensor, site_config_sensor
+from orchestration.water.sensors import (
+    lake_days_changed_sensor,
+    rolled_back_days_sensor,
+    site_config_sensor,
+)
 
 
 def build_defs(partitions: Partitions) -> Definitions:
@@ -24,5 +28,5 @@ def build_defs(partitions: Partitions) -> Definitions:
         asset_checks=[site_days_score_good_or_better],
         jobs=jobs,
         schedules=schedules,
-        sensors=[site_config_sensor, lake_days_changed_sensor],
+        sensors=[site_config_sensor, lake_days_changed_sensor, rolled_back_days_sensor],
     )

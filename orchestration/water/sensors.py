@@ -1,6 +1,7 @@
-"""Sensors of the water balance: lake days changed, site files changed."""
+"""Sensors of the water balance: lake days changed, batches rolled back, site files changed."""
 
 import datetime as dt
+import hashlib
 import json
 
 from dagster import (
@@ -13,6 +14,7 @@ from dagster import (
     sensor,
 )
 
+from ingestion.files.recovery import days_to_rebuild
 from orchestration.keys import RAW_READINGS, SENSOR_PRIORITY, SITE_FILE_MODEL, SITE_FILES
 from orchestration.partitions import (
     build_partitions,
@@ -51,7 +53,10 @@ def rebuild_days_written(
         return SkipReason(f"{trigger}: siteledger run rebuilds the days it imported itself")
     if run is not None and run.job_name == "nightly_job":
         days = days_left_to_rebuild(days, dict(run.tags))
-    window = window_within(days, build_partitions(siteledger.settings()).daily)
+    # and the days a rolled-back batch left, which no build has rewritten yet
+    settings = siteledger.settings()
+    days = sorted(set(days) | set(days_to_rebuild(settings)))
+    window = window_within(days, build_partitions(settings).daily)
     if window is None:
         return SkipReason(f"{trigger}: no days left to rebuild inside the partition range")
     return RunRequest(
@@ -79,6 +84,40 @@ def lake_days_changed_sensor(
     context: SensorEvaluationContext, asset_event: EventLogEntry, siteledger: SiteledgerHome
 ) -> RunRequest | SkipReason:
     return rebuild_days_written(context, asset_event, siteledger, "lake changed")
+
+
+@sensor(
+    job_name="backfill_job",
+    name="rolled_back_days_sensor",
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="When an import batch is rolled back, rebuild the days it held in one run (a day "
+    "left without readings is emptied in every model).",
+)
+def rolled_back_days_sensor(
+    context: SensorEvaluationContext, siteledger: SiteledgerHome
+) -> RunRequest | SkipReason:
+    settings = siteledger.settings()
+    store = siteledger.state_store()
+    try:
+        waiting = store.rebuild_days()
+    finally:
+        store.dispose()
+    if not waiting:
+        return SkipReason("no rolled-back days wait for a rebuild")
+    window = window_within(sorted({row.day for row in waiting}), build_partitions(settings).daily)
+    if window is None:
+        return SkipReason("the rolled-back days lie outside the partition range")
+    # one run per set of waiting days (a rollback recorded later asks again)
+    seen = ";".join(f"{row.site_id}/{row.day}/{row.recorded_at.isoformat()}" for row in waiting)
+    return RunRequest(
+        run_key=hashlib.sha256(seen.encode()).hexdigest()[:24],
+        tags={
+            **range_tags(window),
+            **SENSOR_PRIORITY,
+            "siteledger/trigger": f"rollback at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
+        },
+    )
 
 
 @sensor(

@@ -72,6 +72,14 @@ class SiteInfo(_Model):
         description="first local day of this site's data; not before the organisation's "
         "data_start, which is where day partitions start",
     )
+    future_tolerance_hours: float = Field(
+        6.0,
+        ge=0,
+        le=24 * 31,
+        allow_inf_nan=False,
+        description="a reading stamped more than this after now is quarantined (a clock "
+        "that ran ahead); readings before the first day of data are quarantined too",
+    )
 
     @field_validator("timezone")
     @classmethod

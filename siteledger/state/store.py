@@ -99,6 +99,23 @@ class PublishAudit(Base):
         return {c.name: getattr(self, c.name) for c in self.__table__.columns}
 
 
+class RebuildDay(Base):
+    """A site-local day whose lake readings changed outside an import (a rolled-back batch):
+    the next build must rewrite it in every day-partitioned model, even where no reading is
+    left, so it widens that build's window until a build covering it succeeds."""
+
+    __tablename__ = "rebuild_days"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, site-local
+    batch_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {c.name: getattr(self, c.name) for c in self.__table__.columns}
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (the CLI, the UI) work while a run writes; busy_timeout waits out a writer.
@@ -165,6 +182,50 @@ class StateStore:
             if status:
                 query = query.where(ImportJob.status == status)
             return list(s.scalars(query))
+
+    # -- days to rebuild ----------------------------------------------------------------------
+    def add_rebuild_days(
+        self, site_id: str, days: list[str], batch_id: str | None, reason: str
+    ) -> None:
+        """Record days the next build must rewrite (again: the newest record counts)."""
+        now = utcnow()
+        with self.session() as s:
+            for day in sorted(set(days)):
+                row = s.get(RebuildDay, (site_id, day))
+                if row is None:
+                    row = RebuildDay(site_id=site_id, day=day)
+                    s.add(row)
+                row.batch_id, row.reason, row.recorded_at = batch_id, reason, now
+
+    def rebuild_days(self, site_id: str | None = None) -> list[RebuildDay]:
+        """Days waiting for a build, by site and day."""
+        with self.session() as s:
+            query = select(RebuildDay).order_by(RebuildDay.site_id, RebuildDay.day)
+            if site_id:
+                query = query.where(RebuildDay.site_id == site_id)
+            return list(s.scalars(query))
+
+    def clear_rebuild_days(
+        self,
+        first: str | None,
+        last: str | None,
+        recorded_before: dt.datetime,
+        site_id: str | None = None,
+    ) -> int:
+        """Forget the days a build that started at ``recorded_before`` rewrote (``first`` ..
+        ``last`` inclusive, None: no bound); a day recorded again since stays. Returns how many."""
+        with self.session() as s:
+            query = select(RebuildDay).where(RebuildDay.recorded_at < recorded_before)
+            if first is not None:
+                query = query.where(RebuildDay.day >= first)
+            if last is not None:
+                query = query.where(RebuildDay.day <= last)
+            if site_id:
+                query = query.where(RebuildDay.site_id == site_id)
+            rows = list(s.scalars(query))
+            for row in rows:
+                s.delete(row)
+            return len(rows)
 
     # -- warehouse versions ------------------------------------------------------------------
     def warehouse_versions(self) -> list[WarehouseVersion]:

@@ -40,6 +40,7 @@ COVERED_ELSEWHERE = {
     "landing_file_sensor": "tests/orchestration/test_definitions.py",
     "site_config_sensor": "tests/orchestration/test_definitions.py",
     "lake_days_changed_sensor": "tests/orchestration/test_definitions.py",
+    "rolled_back_days_sensor": "tests/orchestration/test_rollback_sensor.py",
     "device_spool_sensor": "tests/ingestion/devices/test_orchestration.py",
     "alert_evaluation_sensor": "tests/alerts/test_orchestration.py",
     "platform_alerts_sensor": "tests/alerts/test_orchestration.py",

@@ -565,9 +565,13 @@ gap_rows as (
     from interesting
     inner join sites
         on interesting.site_id = sites.site_id
+    -- only the slots of the run's window (a day either side for time zones): the days outside
+    -- it are dropped below anyway, and a gap of years must not become millions of rows first
     cross join unnest(generate_series(
-        interesting.ts_utc + to_seconds(interesting.interval_seconds),
-        interesting.next_ts_utc - to_seconds(interesting.interval_seconds),
+        {{ not_before_window('interesting.ts_utc + to_seconds(interesting.interval_seconds)') }},
+        {{ not_after_window(
+            'interesting.next_ts_utc - to_seconds(interesting.interval_seconds)'
+        ) }},
         to_seconds(interesting.interval_seconds)
     )) as slot(ts_utc)
     where interesting.is_before_gap

@@ -1,7 +1,8 @@
 {#- The site-local days a run computes: for each site, every day from its first to its last
-    reading, cut to the run's rewrite window. Local midnights are converted to UTC here once. A
-    day is closed once readings reach its closing midnight: until then its last totaliser deltas
-    and closing levels are still to come and its balance is provisional. -#}
+    reading, cut to the run's rewrite window and the site's plausible days (plausible_days.sql).
+    Local midnights are converted to UTC here once. A day is closed once readings reach its
+    closing midnight: until then its last totaliser deltas and closing levels are still to come
+    and its balance is provisional. -#}
 with
 
 sites as (
@@ -19,7 +20,9 @@ extent as (
     select
         site_id,
         min(reading_day) as first_day,
-        max(reading_day) as last_day
+        -- never past the plausible days, whatever reached the lake (stg_lake__readings leaves
+        -- out readings before the first day of data)
+        least(max(reading_day), {{ last_plausible_day() }}) as last_day
     from readings
     group by site_id
 ),

@@ -3,8 +3,8 @@
     that read it are all rebuilt per day anyway. -#}
 {{ config(tags=['partitioned_by_day']) }}
 
-{#- Every delivered copy of every reading, typed, with its value normalised to the measurand's
-    canonical unit and its site-local time. `partition_day` is the lake's `day=` folder (the
+{#- Every delivered copy of every plausible reading (macros/plausible_days.sql), typed, with
+    its value normalised to the measurand's canonical unit and its site-local time. `partition_day` is the lake's `day=` folder (the
     site-local day of the reading); filtering on it prunes whole folders. -#}
 with
 
@@ -95,6 +95,10 @@ normalised as (
         on renamed.unit = delivered_unit.symbol
     left join units as canonical_unit
         on measurands.canonical_unit = canonical_unit.symbol
+    -- a reading outside the site's plausible days (a clock reset to 1970 or run away to 9999,
+    -- imported before the importer quarantined such readings) is left out: one would stretch
+    -- every day spine and gap series downstream over thousands of years
+    where {{ in_plausible_days('renamed.partition_day', 'sites.data_start') }}
 ),
 
 final as (
