@@ -15,17 +15,13 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.output import Col, Kind, count, emit, json_option, make_console, nothing_matched
+from cli.run import IMPORT_SUMMARY
 from siteledger.settings import Settings, get_settings
 from siteledger.site import SiteConfig, SiteConfigError, load_site
 from siteledger.state import StateStore
 
 console = make_console()
 
-IMPORT_SUMMARY = [
-    Col("layout", kind="word"),
-    Col("status", kind="word"),
-    *(Col(key, kind="int") for key in ("files", "rows", "imported", "skipped", "quarantined")),
-]
 IMPORT_JOBS = [
     Col("batch_id", "batch id", "id"),
     Col("site_id", "site", "word"),

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from cli.output import Col, count, emit, json_option, make_console, nothing_matched, when
+from cli.run import REPORT_OUTCOMES
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 
@@ -31,33 +32,21 @@ def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
 
-OUTCOMES = [
-    Col("definition_id", "report", "word"),
-    Col("site_id", "site", "word"),
-    Col("period_key", "period", "word"),
-    Col("version", "v", "int"),
-    Col("status", kind="word"),
-    Col("validation"),
-]
-
-
 def _print_outcomes(outcomes, elapsed: float) -> None:  # type: ignore[no-untyped-def]
     created = [o for o in outcomes if o.action == "created"]
+    # the rows of the run's report metadata, so both print alike
     rows = [
         {
-            "definition_id": o.record.definition_id,
-            "site_id": o.record.site_id,
-            "period_key": o.record.period_key,
-            "version": o.record.version,
-            "status": o.record.status + ("" if o.action == "created" else " (unchanged)"),
-            # every validation error in full: the column wraps
-            "validation": "; ".join(o.record.validation_errors),
+            "id": o.record.report_id,
+            "status": o.record.status,
+            "action": o.action,
+            "errors": o.record.validation_errors,
         }
         for o in outcomes
     ]
     emit(
         rows,
-        OUTCOMES,
+        REPORT_OUTCOMES,
         title=f"Compliance reports ({count(len(created))} generated, "
         f"{count(len(outcomes) - len(created))} unchanged, {elapsed:.1f} s)",
         empty="no report to generate: no complete period in the published warehouse matched",
