@@ -216,7 +216,7 @@ def health(ctx: click.Context, site_file: Path | None, as_json: bool) -> None:
     for site in _sites(settings, site_file):
         rows = health_table(store, site, poll_clock_now(settings, site.site.id))
         emit(
-            ({"site_id": site.site.id, "last_seen_at": None} | row for row in rows),
+            ({key: row.get(key, HEALTH_DEFAULTS.get(key)) for key in HEALTH_KEYS} for row in rows),
             HEALTH_COLUMNS,
             title=f"{site.site.id}: {count(len(rows))} devices",
             as_json=as_json,
@@ -224,6 +224,13 @@ def health(ctx: click.Context, site_file: Path | None, as_json: bool) -> None:
         )
 
 
+HEALTH_KEYS = (
+    *("site_id", "device", "status", "meters", "last_poll_at", "last_seen_at", "last_error_kind"),
+    *("last_error", "consecutive_failures", "polls", "failures", "error_counts"),
+    *("latency_ms_last", "latency_ms_mean", "latency_ms_max"),
+)
+# a device the collector never reached has no record yet
+HEALTH_DEFAULTS = {"polls": 0, "failures": 0, "consecutive_failures": 0, "error_counts": {}}
 HEALTH_COLUMNS = [
     Col("device", kind="id"),
     Col("status", kind="word"),
@@ -234,14 +241,12 @@ HEALTH_COLUMNS = [
             f"{r['last_seen_at']:%Y-%m-%d %H:%M:%S}" if r.get("last_seen_at") else "never"
         ),
     ),
-    Col("polls", kind="int", derive=lambda r: r.get("polls", 0)),
-    Col("failures", kind="int", derive=lambda r: r.get("failures", 0)),
+    Col("polls", kind="int"),
+    Col("failures", kind="int"),
     Col(
         "error_counts",
         "errors",
-        derive=lambda r: ", ".join(
-            f"{k} {count(v)}" for k, v in (r.get("error_counts") or {}).items()
-        ),
+        derive=lambda r: ", ".join(f"{k} {count(v)}" for k, v in r["error_counts"].items()),
     ),
     Col("latency_ms_mean", "ms", "num", 1),
 ]
