@@ -35,7 +35,7 @@ IMPORT_JOBS = [
 ]
 IMPORT_JOB_KEYS = (
     *("batch_id", "site_id", "source", "source_file", "status", "total_rows", "imported_rows"),
-    *("skipped_rows", "failed_rows", "started_at", "finished_at", "rolled_back_at"),
+    *("skipped_rows", "failed_rows", "error", "started_at", "finished_at", "rolled_back_at"),
 )
 QUARANTINE_KEYS: dict[str, Kind] = {
     "batch_id": "id",
@@ -297,14 +297,11 @@ def ingest_jobs(
     """List import jobs (newest last)."""
     settings = _settings(ctx)
     store = _store(settings)
-    jobs = store.jobs(site_id=site_id, status=status)[-limit:] if limit > 0 else []
+    jobs = store.jobs(site_id=site_id, status=status)[-limit:]
     emit(
-        (
-            {key: getattr(job, key) for key in IMPORT_JOB_KEYS} | {"error": job.error}
-            for job in jobs
-        ),
+        ({key: getattr(job, key) for key in IMPORT_JOB_KEYS} for job in jobs),
         IMPORT_JOBS,
-        title=f"Import jobs ({len(jobs)} shown)",
+        title=f"Import jobs ({count(len(jobs))} shown)",
         as_json=as_json,
         empty=nothing_matched(
             "import jobs", {"status": status, "site": site_id}, str(settings.home)

@@ -23,7 +23,6 @@ from typing import Any, Literal
 import click
 from rich import box
 from rich.console import Console
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -264,9 +263,11 @@ def _blocks(
         console.print(Text(first.text(row)), overflow="ignore", crop=False)
         fields = [f"{col.heading}: {col.text(row)}" for col in rest if col.text(row) != ""]
         if fields:
-            console.print(
-                Padding(Text("; ".join(fields), overflow="fold"), (0, 0, 0, 2), expand=False)
-            )
+            # indented, wrapped at words (a word wider than the line folds), no trailing blanks
+            text = Text("; ".join(fields), overflow="fold")
+            for line in text.wrap(console, max(console.width - 2, 20)):
+                line.rstrip()
+                console.print(Text("  ") + line, crop=False)
 
 
 def emit(
