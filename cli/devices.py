@@ -170,7 +170,7 @@ def import_(ctx: click.Context, site_file: Path | None) -> None:
     for site in _sites(settings, site_file):
         result = import_spool(settings, site, store)
         console.print(
-            f"{site.site.id}: {result.segments} segments, {result.readings:,} readings in "
+            f"{site.site.id}: {result.segments} segments, {count(result.readings)} readings in "
             f"{len(result.batches)} batch(es), {result.quarantined_rows} rows and "
             f"{result.quarantined_segments} segments quarantined; days "
             f"{', '.join(sorted(result.days)) or 'none'}"

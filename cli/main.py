@@ -240,7 +240,7 @@ def _import_with_progress(settings: Settings, site: SiteConfig, store: StateStor
     elapsed = time.perf_counter() - t0
     imported = sum(r.imported for r in results)
     console.print(
-        f"{site.site.id}: {len(results)} files, {imported:,} readings into the raw lake "
+        f"{site.site.id}: {len(results)} files, {count(imported)} readings into the raw lake "
         f"in {elapsed:.1f} s"
     )
     return results

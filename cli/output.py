@@ -103,15 +103,6 @@ def day(value: Any) -> str:
     return str(value)
 
 
-def duration(hours: float) -> str:
-    """A span of time for people: hours within two days ("42 h", so the 48 h deadline window
-    reads in hours), whole days beyond ("417 d"); the sign is the caller's business."""
-    hours = abs(hours)
-    if hours < 48:
-        return f"{hours:.0f} h"
-    return f"{math.floor(hours / 24):,} d"
-
-
 def jsonable(value: Any) -> Any:
     """A value as JSON has it: times ISO 8601 with their offset (the state store keeps UTC and
     hands back naive times: they are UTC), dates ISO, numbers as numbers, NaN as null."""

@@ -225,7 +225,9 @@ def reports_show(ctx: click.Context, report_id: str) -> None:
     for error in r.validation_errors:
         click.echo(f"  validation error: {error}")
     for fmt, art in sorted(r.artifacts.items()):
-        click.echo(f"  {fmt:<5} {art['path']}  sha256 {art['sha256'][:16]}  {art['bytes']:,} B")
+        click.echo(
+            f"  {fmt:<5} {art['path']}  sha256 {art['sha256'][:16]}  {count(art['bytes'])} B"
+        )
     if r.diff is not None:
         click.echo(f"  restates {r.diff_against}: {len(r.diff)} figure(s) changed")
         for change in r.diff[:40]:

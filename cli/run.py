@@ -112,7 +112,7 @@ class RunReport:
             if device.get("segments"):
                 self.console.print(
                     f"device spool: {device['segments']} segments, "
-                    f"{device['readings_imported']:,} readings into the raw lake"
+                    f"{count(device['readings_imported'])} readings into the raw lake"
                 )
         summary = next((m["dbt_build"] for m in latest.values() if "dbt_build" in m), None)
         seconds = self._step_seconds(result, "water_models")
@@ -123,24 +123,25 @@ class RunReport:
         if deadlines is not None:
             due = deadlines.get("dagster/row_count", 0)
             self.console.print(
-                f"reports due within 48 h or overdue, not submitted: {due:,}"
+                f"reports due within 48 h or overdue, not submitted: {count(due)}"
                 + ("  (siteledger reports due)" if due else "")
             )
         alerts = latest.get("alerts/alert_evaluation")
         if alerts is not None:
             opened = ", ".join(f"{n} {sev}" for sev, n in sorted(alerts["open_alerts"].items()))
             self.console.print(
-                f"alerts: {alerts['rules']} rules judged {alerts['observations']:,} observations; "
+                f"alerts: {alerts['rules']} rules judged {count(alerts['observations'])} "
+                f"observations; "
                 f"open: {opened or 'none'}; {alerts['notifications']} notifications sent"
                 + ("  (siteledger alerts list)" if opened else "")
             )
         scores = latest.get("marts/fct_quality_scores_daily")
         if scores is not None:
             statuses = ", ".join(
-                f"{n:,} {status}" for status, n in sorted(scores["status_counts"].items())
+                f"{count(n)} {status}" for status, n in sorted(scores["status_counts"].items())
             )
             self.console.print(
-                f"quality scores: {scores['dagster/row_count']:,} rows over "
+                f"quality scores: {count(scores['dagster/row_count'])} rows over "
                 f"{scores['days_scored']} days in {scores['seconds']:.1f} s "
                 f"({statuses or 'no closed days'})"
             )
@@ -172,7 +173,7 @@ class RunReport:
             tables = published["tables"]
             self.console.print(
                 f"published warehouse version {published['version_id']}: {len(tables)} tables, "
-                f"{sum(tables.values()):,} rows"
+                f"{count(sum(tables.values()))} rows"
             )
             print_monthly_balance(self.console, self.settings.published_db)
         for key, meta in latest.items():
@@ -192,8 +193,8 @@ class RunReport:
     def _imports(self, meta: dict[str, Any]) -> None:
         for site_id, site in meta.get("sites", {}).items():
             self.console.print(
-                f"{site_id}: {site['files']} files, {site['readings']:,} readings into the raw "
-                f"lake in {meta.get('seconds', 0):.1f} s"
+                f"{site_id}: {site['files']} files, {count(site['readings'])} readings into the "
+                f"raw lake in {meta.get('seconds', 0):.1f} s"
             )
         emit(
             meta.get("import_jobs", []),
