@@ -1,5 +1,5 @@
 """How every list command prints: a table for people or JSON lines for scripts, one formatting
-of numbers, times and durations, and a sentence instead of bare headers when nothing matched.
+of numbers and times, and a sentence instead of bare headers when nothing matched.
 
 Identifiers are printed whole in every table (they are copied into ``reports show``, ``ingest
 rollback``, ``alerts ack``...): an id column never wraps or shortens; other columns wrap. When
