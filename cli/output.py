@@ -183,6 +183,8 @@ def filters_text(filters: Mapping[str, Any]) -> str:
 def nothing_matched(what: str, filters: Mapping[str, Any], where: str | None = None) -> str:
     """The sentence printed instead of an empty table."""
     place = f" in {where}" if where else ""
+    if filters_text(filters) == "no filter":
+        return f"no {what} found{place}"
     return f"no {what} matched ({filters_text(filters)}){place}"
 
 
@@ -195,20 +197,21 @@ def _longest_word(text: str) -> int:
     return max((len(word) for word in text.split()), default=0)
 
 
-def _widths(columns: Sequence[Col], cells: list[list[str]]) -> list[tuple[int, int]]:
-    """(narrowest, natural) width of each column's content: an id or number is never narrower
-    than its longest value; headings and free text wrap at words."""
+def _widths(columns: Sequence[Col], cells: list[list[str]]) -> list[tuple[int, int, int]]:
+    """(narrowest, comfortable, natural) width of each column's content: an id or number is
+    never narrower than its longest value; headings and free text wrap at words (comfortable)
+    and fold a word longer than ``_TEXT_MIN`` only when the table cannot fit otherwise."""
     out = []
     for i, col in enumerate(columns):
         values = [row[i] for row in cells]
-        natural = max([len(col.heading), *(len(v) for v in values)])
+        natural = max([len(col.heading), *(len(v) for v in values), 1])
         heading = _longest_word(col.heading)
         if col.whole:
-            narrowest = max([heading, *(len(v) for v in values)])
+            narrowest = comfortable = max([heading, *(len(v) for v in values), 1])
         else:
-            words = max([heading, *(_longest_word(v) for v in values)])
-            narrowest = min(words, max(_TEXT_MIN, heading))
-        out.append((max(narrowest, 1), max(natural, 1)))
+            comfortable = max([heading, *(_longest_word(v) for v in values), 1])
+            narrowest = min(comfortable, max(_TEXT_MIN, heading))
+        out.append((narrowest, comfortable, natural))
     return out
 
 
@@ -229,15 +232,17 @@ def _table(
     ranges = _widths(columns, cells)
     padding = sum(table._get_padding_width(i) for i in range(len(columns)))
     room = console.width - table._extra_width - padding
-    if sum(low for low, _ in ranges) > room:
+    if sum(low for low, _, _ in ranges) > room:
         return None
-    widths = [high for _, high in ranges]
-    # narrow the widest column that may still narrow, one character at a time
-    while sum(widths) > room:
-        i = max(
-            (k for k, (low, _) in enumerate(ranges) if widths[k] > low), key=lambda k: widths[k]
-        )
-        widths[i] -= 1
+    widths = [high for _, _, high in ranges]
+    # narrow the widest column that may still narrow, one character at a time: first down to
+    # its longest word, then (long words folded) to its narrowest
+    for floor in (1, 0):
+        while sum(widths) > room:
+            narrowable = [k for k, r in enumerate(ranges) if widths[k] > r[floor]]
+            if not narrowable:
+                break
+            widths[max(narrowable, key=lambda k: widths[k])] -= 1
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width
     return table

@@ -93,7 +93,7 @@ def reports_definitions(ctx: click.Context, as_json: bool) -> None:
             Col("regulator"),
             Col("period", kind="word"),
             Col("unit", kind="word"),
-            Col("formats", kind="word", derive=lambda r: ",".join(r["formats"])),
+            Col("formats", derive=lambda r: ", ".join(r["formats"])),
             Col("due", kind="word", derive=lambda r: f"+{r['due_days_after_period_end']} d"),
             Col("source_path", "source"),
         ],
