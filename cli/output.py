@@ -287,7 +287,8 @@ def emit(
         return
     console = console or make_console()
     if not rows:
-        console.print(Text(empty))
+        # one line, never wrapped: it may name a path to copy
+        console.print(Text(empty), soft_wrap=True)
         return
     table = _table(console, title, columns, rows)
     if table is None:

@@ -7,6 +7,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from alerts.state import AlertStore
 from alerts.types import LifecyclePolicy, Observation
 from siteledger.settings import Settings
@@ -184,3 +186,30 @@ def test_incidents_list_ids_whole_json_and_empty(tmp_path: Path):
     assert resolved.exit_code == 0, resolved.output
     empty = invoke(settings.home, "incidents", "list", "--status", "active")
     assert "no incidents matched" in empty.output and "status=active" in empty.output
+
+
+# -- every list command on an empty home -----------------------------------------------------
+EMPTY_LISTS = [
+    (("ingest", "jobs", "--status", "failed"), "no import jobs matched (status=failed)"),
+    (("ingest", "quarantine", "--batch", "b1"), "no quarantined rows matched (batch=b1)"),
+    (("warehouse", "versions"), "no published versions found"),
+    (("reports", "list", "--site", "s1"), "no reports matched (site=s1, versions=latest)"),
+    (("alerts", "list", "--rule", "r1"), "no alerts matched (state=open, rule=r1)"),
+    (("alerts", "silences", "--all"), "no silences found"),
+    (("incidents", "list", "--site", "s1"), "no incidents matched (site=s1)"),
+    (("analytics", "models", "--site", "s1"), "no forecast models matched (site=s1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"), EMPTY_LISTS, ids=[" ".join(a[:2]) for a, _ in EMPTY_LISTS]
+)
+def test_every_list_command_says_what_matched_nothing(tmp_path: Path, args, sentence):
+    settings = Settings(home=tmp_path / "home")
+    settings.ensure_dirs()
+    table = invoke(settings.home, *args)
+    assert table.exit_code == 0, table.output
+    assert sentence in table.output and len(table.output.splitlines()) == 1, table.output
+    scripted = invoke(settings.home, *args, "--json")
+    assert scripted.exit_code == 0 and scripted.stdout == "", scripted.output
+    assert sentence in scripted.stderr
