@@ -20,7 +20,7 @@ from reports.data import site_ids as published_sites
 from reports.data import site_regulators as published_regulators
 from reports.definitions import ReportDefinition, load_definitions
 from reports.periods import Period, add_months, organisation_fy_start_month, period_containing
-from reports.registry import Registry
+from reports.registry import Registry, ReportRecord
 from siteledger.site.organisation import DEFAULT_FY_START_MONTH
 
 DEFAULT_HORIZON = dt.timedelta(hours=48)
@@ -102,7 +102,10 @@ def unsubmitted_deadlines(
                 definition, today, 15, definition.fy_start_month(fy_start_month)
             )
         }
-        for record in registry.list(definition_id=definition.id, latest_only=True):
+        # every version of the definition in one query, by (site, period), oldest first
+        versions_of: dict[tuple[str, str], list[ReportRecord]] = {}
+        for record in registry.list(definition_id=definition.id):
+            versions_of.setdefault((record.site_id, record.period_key), []).append(record)
             if record.period_end < today:
                 periods.setdefault(record.period_key, record.period_end)
         for period_key, period_end in sorted(periods.items(), key=lambda p: p[1]):
@@ -117,7 +120,7 @@ def unsubmitted_deadlines(
                 regulators = (site_regulators or {}).get(site_id, ())
                 if not definition.applies_to(site_id, regulators):
                     continue
-                versions = registry.versions(definition.id, site_id, period_key)
+                versions = versions_of.get((site_id, period_key), [])
                 if any(v.status == "submitted" for v in versions):
                     continue
                 if hours_left < 0 and not versions:
