@@ -6,18 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import math
 import re
-import sys
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
+from cli.output import Col, count, emit, json_option, make_console, nothing_matched, number
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+console: Console = make_console()
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _MATCHER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(=~|!~|!=|=)(.*)$")
@@ -74,7 +74,7 @@ def alerts() -> None:
 @click.option("--site", help="only alerts about this site")
 @click.option("--rule", "rule_id", help="only alerts of this rule")
 @click.option("--limit", type=int, default=200, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="print JSON lines instead of a table")
+@json_option
 @click.pass_context
 def alerts_list(
     ctx: click.Context,
@@ -94,26 +94,33 @@ def alerts_list(
         rule_id=rule_id,
         limit=limit,
     )
-    if as_json:
-        for e in events:
-            click.echo(json.dumps(e.as_dict(), default=str))
-        return
-    table = Table(title=f"Alerts ({len(events)}, {state})")
-    for column in ("id", "state", "sev", "rule", "scope", "value", "data time", "since", "ack"):
-        table.add_column(column)
-    for e in events:
-        table.add_row(
-            e.event_id,
-            e.state,
-            e.severity,
-            e.rule_id,
-            _labels(e.labels),
-            "" if e.value is None else f"{e.value:,.4g}",
-            e.last_observed_at or "",
-            _when(e.fired_at or e.opened_at),
-            e.acked_by or "",
-        )
-    console.print(table)
+    filters = {"state": state, "severity": severity, "site": site, "rule": rule_id}
+    emit(
+        (e.as_dict() for e in events),
+        [
+            Col("event_id", "id", "id"),
+            Col("state", kind="word"),
+            Col("severity", "sev", "word"),
+            Col("rule_id", "rule", "word"),
+            Col("labels", "scope", derive=lambda r: _labels(r["labels"])),
+            Col("value", derive=lambda r: _value(r["value"])),
+            Col("last_observed_at", "data time"),
+            Col("since", "since", "time", derive=lambda r: r["fired_at"] or r["opened_at"]),
+            Col("acked_by", "ack", "word"),
+        ],
+        title=f"Alerts ({count(len(events))}, {state})",
+        as_json=as_json,
+        empty=nothing_matched("alerts", filters),
+    )
+
+
+def _value(value: float | None) -> str:
+    """An observed value to four significant figures, thousands separated."""
+    if value is None:
+        return ""
+    digits = max(0, 3 - math.floor(math.log10(abs(value)))) if value else 0
+    text = number(value, digits)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @alerts.command("show")
@@ -131,19 +138,22 @@ def alerts_show(ctx: click.Context, event_id: str) -> None:
     for key, value in event.as_dict().items():
         if value not in (None, "", {}, []):
             console.print(f"[bold]{key:>22}[/bold]  {value}")
-    table = Table(title="History")
-    for column in ("at", "kind", "from", "to", "actor", "detail"):
-        table.add_column(column)
-    for h in store.history(event_id=event.event_id):
-        table.add_row(
-            _when(h.at),
-            h.kind,
-            h.from_state or "",
-            h.to_state or "",
-            h.actor or "",
-            json.dumps(h.detail, default=str)[:120] if h.detail else "",
-        )
-    console.print(table)
+    emit(
+        (h.as_dict() for h in store.history(event_id=event.event_id)),
+        [
+            Col("at", kind="time"),
+            Col("kind", kind="word"),
+            Col("from_state", "from", "word"),
+            Col("to_state", "to", "word"),
+            Col("actor", kind="word"),
+            Col(
+                "detail",
+                derive=lambda r: json.dumps(r["detail"], default=str) if r["detail"] else "",
+            ),
+        ],
+        title="History",
+        empty=f"no history recorded for {event.event_id}",
+    )
 
 
 def _actor(by: str | None) -> str:
@@ -243,30 +253,48 @@ def alerts_unsilence(ctx: click.Context, silence_id: str, by: str | None) -> Non
 
 @alerts.command("silences")
 @click.option("--all", "show_all", is_flag=True, help="expired ones too")
+@json_option
 @click.pass_context
-def alerts_silences(ctx: click.Context, show_all: bool) -> None:
+def alerts_silences(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """Silences in force (or all)."""
     store = _alerts(_settings(ctx))
-    table = Table(title="Silences")
-    for column in ("id", "matchers", "from", "until", "by", "comment"):
-        table.add_column(column)
-    for s in store.silences(active_only=not show_all, now=_now()):
-        table.add_row(
-            s.silence_id,
-            " ".join(f"{m['label']}{m['op']}{m['value']}" for m in s.matchers),
-            _when(s.starts_at),
-            _when(s.ends_at),
-            s.created_by,
-            s.comment,
-        )
-    console.print(table)
+    emit(
+        (
+            {
+                "silence_id": s.silence_id,
+                "matchers": s.matchers,
+                "starts_at": s.starts_at,
+                "ends_at": s.ends_at,
+                "created_by": s.created_by,
+                "comment": s.comment,
+            }
+            for s in store.silences(active_only=not show_all, now=_now())
+        ),
+        [
+            Col("silence_id", "id", "id"),
+            Col(
+                "matchers",
+                derive=lambda r: " ".join(
+                    f"{m['label']}{m['op']}{m['value']}" for m in r["matchers"]
+                ),
+            ),
+            Col("starts_at", "from", "time"),
+            Col("ends_at", "until", "time"),
+            Col("created_by", "by", "word"),
+            Col("comment"),
+        ],
+        title="Silences",
+        as_json=as_json,
+        empty=nothing_matched("silences", {"in force": None if show_all else "now"}),
+    )
 
 
 @alerts.command("rules")
 @click.option("--site", help="the rules in force for this site")
 @click.option("--check", is_flag=True, help="only validate the rule files; exit 1 on a problem")
+@json_option
 @click.pass_context
-def alerts_rules(ctx: click.Context, site: str | None, check: bool) -> None:
+def alerts_rules(ctx: click.Context, site: str | None, check: bool, as_json: bool) -> None:
     """The rules in force (packs, site files, the deployment's), and any problems in them."""
     from alerts.service import home_rules
 
@@ -279,22 +307,34 @@ def alerts_rules(ctx: click.Context, site: str | None, check: bool) -> None:
         click.echo(f"{len(ruleset.all_rules)} rules, {len(ruleset.channels)} channels: valid")
         return
     rules = ruleset.rules_for(site) if site else ruleset.all_rules
-    table = Table(title=f"Alert rules ({len(rules)}{', ' + site if site else ''})")
-    for column in ("id", "category", "severity", "source", "scope", "condition", "for", "channels"):
-        table.add_column(column)
-    for r in rules:
-        policy = r.policy()
-        table.add_row(
-            r.id,
-            r.category,
-            policy.severity,
-            r.source,
-            ",".join(r.labels),
-            _condition(r),
-            str(policy.for_count),
-            ",".join(policy.channels),
-        )
-    console.print(table)
+    emit(
+        (
+            {
+                "id": r.id,
+                "category": r.category,
+                "severity": r.policy().severity,
+                "source": r.source,
+                "labels": list(r.labels),
+                "condition": _condition(r),
+                "for_count": r.policy().for_count,
+                "channels": list(r.policy().channels),
+            }
+            for r in rules
+        ),
+        [
+            Col("id", kind="id"),
+            Col("category", kind="word"),
+            Col("severity", kind="word"),
+            Col("source", kind="word"),
+            Col("labels", "scope", derive=lambda r: ",".join(r["labels"])),
+            Col("condition"),
+            Col("for_count", "for", "int"),
+            Col("channels", derive=lambda r: ",".join(r["channels"])),
+        ],
+        title=f"Alert rules ({len(rules)}{', ' + site if site else ''})",
+        as_json=as_json,
+        empty=nothing_matched("alert rules", {"site": site}),
+    )
 
 
 def _condition(rule: Any) -> str:

@@ -3,38 +3,23 @@ Dagster, so the UI shows it), and the published forecasts, overflow risk and ano
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 import duckdb
-import numpy as np
 import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
+from cli.output import Col, Kind, emit, json_option, make_console, nothing_matched
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+console = make_console()
 
 
 def _settings(ctx: click.Context) -> Settings:
     settings: Settings = ctx.obj["settings"]
     settings.ensure_dirs()
     return settings
-
-
-def _fmt(value: Any, scale: float = 1.0, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat(" ")
-    if isinstance(value, (int, np.integer)) and scale == 1.0:
-        return str(int(value))
-    if isinstance(value, (int, float, np.number)):
-        return f"{float(value) * scale:.{digits}f}"
-    return str(value)
 
 
 def _published(settings: Settings, query: str, params: list[Any]) -> pd.DataFrame:
@@ -49,19 +34,55 @@ def _published(settings: Settings, query: str, params: list[Any]) -> pd.DataFram
             ) from exc
 
 
-def _print(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) -> None:
-    table = Table(title=title)
-    for column in frame.columns:
-        table.add_column(column, justify="right" if frame[column].dtype.kind in "fi" else "left")
-    for row in frame.itertuples(index=False):
-        table.add_row(
-            *[
-                _fmt(value, 100.0, 1) if column in percent else _fmt(value)
-                for column, value in zip(frame.columns, row, strict=True)
-            ]
-        )
-    console.print(table)
+def _kind(frame: pd.DataFrame, column: str) -> Kind:
+    kind = frame[column].dtype.kind
+    if kind in "iu":
+        return "int"
+    if kind == "f":
+        return "num"
+    if kind == "M":
+        return "text"
+    return "id" if column.endswith("_id") else "word" if column in WORDS else "text"
 
+
+def _cell(value: Any) -> Any:
+    """A timestamp at midnight is a day."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date()
+    return value
+
+
+def _print(
+    frame: pd.DataFrame,
+    title: str,
+    *,
+    empty: str,
+    as_json: bool = False,
+    percent: tuple[str, ...] = (),
+    headings: dict[str, str] | None = None,
+) -> None:
+    """A frame as a table (``percent`` columns are shares shown as %, ``headings`` rename
+    columns) or as JSON lines keyed by the frame's own column names."""
+    headings = headings or {}
+    columns = [
+        Col(
+            column,
+            headings.get(column, column),
+            "num" if column in percent else _kind(frame, column),
+            1 if column in percent else 2,
+            100.0 if column in percent else 1.0,
+        )
+        for column in frame.columns
+    ]
+    rows = [
+        {column: _cell(value) for column, value in zip(frame.columns, row, strict=True)}
+        for row in frame.itertuples(index=False)
+    ]
+    emit(rows, columns, title=title, as_json=as_json, empty=empty)
+
+
+# short tokens kept on one line
+WORDS = {"metric", "status", "pattern", "unit", "site", "trained", "next_retrain", "train_end"}
 
 RISK_HEADINGS = {
     "p_above_80": "above 80 % full",
@@ -75,12 +96,36 @@ def analytics() -> None:
     """Forecast models, retraining, forecasts, overflow risk and anomalies."""
 
 
+MODEL_KEYS = (
+    *("model_id", "series_id", "site_id", "target", "model_type", "status", "reason"),
+    *("train_start", "train_end", "n_obs", "backtest_mase", "backtest_mape"),
+    *("backtest_within_10pct_share", "backtest_coverage_80", "backtest_coverage_95"),
+    *("trained_at", "next_retrain_at", "is_current"),
+)
+MODEL_COLUMNS = [
+    Col("series_id", "series", "id"),
+    Col("model_type", "model", "word"),
+    Col("status", kind="word"),
+    Col("train_end", "train end", "day"),
+    Col("backtest_mase", "MASE", "num", 2),
+    Col("backtest_within_10pct_share", "±10 % days %", "num", 1, 100.0),
+    Col("backtest_coverage_80", "80 % cover %", "num", 1, 100.0),
+    Col("backtest_coverage_95", "95 % cover %", "num", 1, 100.0),
+    Col("trained_at", "trained", "day"),
+    Col("next_retrain_at", "next retrain", "day"),
+]
+
+
 @analytics.command("models")
 @click.option("--site", "site_id", default=None, help="Only this site's models.")
 @click.option("--all", "show_all", is_flag=True, help="Every training, not only the current.")
+@json_option
 @click.pass_context
-def analytics_models(ctx: click.Context, site_id: str | None, show_all: bool) -> None:
-    """The model registry: each series' model, its backtest and when it is retrained."""
+def analytics_models(
+    ctx: click.Context, site_id: str | None, show_all: bool, as_json: bool = False
+) -> None:
+    """The model registry: each series' model (the id ``analytics forecast`` takes), its
+    backtest and when it is retrained."""
     from ml.registry import ModelRegistry
 
     settings = _settings(ctx)
@@ -88,50 +133,28 @@ def analytics_models(ctx: click.Context, site_id: str | None, show_all: bool) ->
     frame = registry.frame()
     if not show_all and not frame.empty:
         frame = frame[frame["is_current"]]
-    if site_id:
+    if site_id and not frame.empty:
         frame = frame[frame["site_id"] == site_id]
-    if frame.empty:
-        console.print("no models trained yet: 'siteledger run' trains them")
-        return
-    parts = frame["series_id"].str.split("/", expand=True)
-    frame = frame.assign(
-        site=parts[0],
-        scope_id=parts[2],
-        metric=parts[3],
-        trained=pd.to_datetime(frame["trained_at"]).dt.strftime("%Y-%m-%d"),
-        next_retrain=pd.to_datetime(frame["next_retrain_at"]).dt.strftime("%Y-%m-%d"),
-    ).sort_values(["site", "scope_id", "metric", "trained"])
-    shown = frame[
-        [
-            "site",
-            "scope_id",
-            "metric",
-            "status",
-            "train_end",
-            "backtest_mase",
-            "backtest_within_10pct_share",
-            "backtest_coverage_80",
-            "backtest_coverage_95",
-            "trained",
-            "next_retrain",
-        ]
-    ].rename(
-        columns={
-            "scope_id": "store / site",
-            "backtest_mase": "MASE",
-            "backtest_within_10pct_share": "±10 % days %",
-            "backtest_coverage_80": "80 % cover %",
-            "backtest_coverage_95": "95 % cover %",
-        }
+    if not frame.empty:
+        frame = frame.sort_values(["series_id", "trained_at"])
+    rows = [
+        {key: _cell(getattr(row, key)) for key in MODEL_KEYS}
+        for row in frame.itertuples(index=False)
+    ]
+    emit(
+        rows,
+        MODEL_COLUMNS,
+        title="forecast models (rolling-origin backtests)",
+        as_json=as_json,
+        empty=nothing_matched(
+            "forecast models", {"site": site_id, "trainings": "all" if show_all else "current"}
+        )
+        + ": 'siteledger run' trains them",
     )
-    _print(
-        shown,
-        "forecast models (rolling-origin backtests)",
-        percent=("±10 % days %", "80 % cover %", "95 % cover %"),
-    )
-    failing = frame[frame["status"] != "ok"]
-    for row in failing.itertuples(index=False):
-        console.print(f"{row.series_id}: {row.status}: {row.reason}")
+    if not as_json:
+        for row in rows:
+            if row["status"] != "ok":
+                console.print(f"{row['series_id']}: {row['status']}: {row['reason']}", markup=False)
 
 
 @analytics.command("check")
@@ -177,8 +200,9 @@ def analytics_retrain(ctx: click.Context) -> None:
 
 @analytics.command("risk")
 @click.option("--site", "site_id", default=None)
+@json_option
 @click.pass_context
-def analytics_risk(ctx: click.Context, site_id: str | None) -> None:
+def analytics_risk(ctx: click.Context, site_id: str | None, as_json: bool) -> None:
     """Overflow and shortage probabilities of every store, as last published."""
     frame = _published(
         _settings(ctx),
@@ -187,15 +211,22 @@ def analytics_risk(ctx: click.Context, site_id: str | None) -> None:
         "order by site_id, node_id, horizon_days",
         [site_id, site_id],
     )
-    frame = frame.rename(columns=RISK_HEADINGS)
-    _print(frame, "overflow and shortage risk, % chance", percent=tuple(RISK_HEADINGS.values()))
+    _print(
+        frame,
+        "overflow and shortage risk, % chance",
+        empty=nothing_matched("stores with a published risk", {"site": site_id}),
+        as_json=as_json,
+        percent=tuple(RISK_HEADINGS),
+        headings=RISK_HEADINGS,
+    )
 
 
 @analytics.command("forecast")
 @click.argument("series")
 @click.option("--every", default=7, show_default=True, help="Show every Nth day.")
+@json_option
 @click.pass_context
-def analytics_forecast(ctx: click.Context, series: str, every: int) -> None:
+def analytics_forecast(ctx: click.Context, series: str, every: int, as_json: bool) -> None:
     """The published forecast of SERIES (a series id, or a store or site id)."""
     frame = _published(
         _settings(ctx),
@@ -207,14 +238,22 @@ def analytics_forecast(ctx: click.Context, series: str, every: int) -> None:
     if frame.empty:
         raise click.ClickException(f"no published forecast for {series!r}")
     frame = frame[(frame["horizon_day"] - 1) % max(every, 1) == 0]
-    _print(frame, f"forecast of {series}")
+    _print(
+        frame,
+        f"forecast of {series}",
+        empty=nothing_matched("forecast days", {"series": series, "every": every}),
+        as_json=as_json,
+    )
 
 
 @analytics.command("anomalies")
 @click.option("--site", "site_id", default=None)
 @click.option("--min-severity", default=1, show_default=True, type=click.IntRange(1, 5))
+@json_option
 @click.pass_context
-def analytics_anomalies(ctx: click.Context, site_id: str | None, min_severity: int) -> None:
+def analytics_anomalies(
+    ctx: click.Context, site_id: str | None, min_severity: int, as_json: bool
+) -> None:
     """Published anomalies, most severe first."""
     frame = _published(
         _settings(ctx),
@@ -236,4 +275,9 @@ def analytics_anomalies(ctx: click.Context, site_id: str | None, min_severity: i
         )
         if c in frame.columns
     ]
-    _print(frame[keep], "anomalies")
+    _print(
+        frame[keep],
+        "anomalies",
+        empty=nothing_matched("anomalies", {"site": site_id, "min severity": min_severity}),
+        as_json=as_json,
+    )

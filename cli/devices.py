@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from cli.output import Col, count, emit, json_option, make_console
 from siteledger.settings import Settings
 from siteledger.site import SiteConfig, SiteConfigError, interval_seconds, load_site
 from siteledger.state import StateStore
 
-# as in main.py: Rich falls back to 80 columns when output is not a terminal
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+console = make_console()
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -173,7 +170,7 @@ def import_(ctx: click.Context, site_file: Path | None) -> None:
     for site in _sites(settings, site_file):
         result = import_spool(settings, site, store)
         console.print(
-            f"{site.site.id}: {result.segments} segments, {result.readings:,} readings in "
+            f"{site.site.id}: {result.segments} segments, {count(result.readings)} readings in "
             f"{len(result.batches)} batch(es), {result.quarantined_rows} rows and "
             f"{result.quarantined_segments} segments quarantined; days "
             f"{', '.join(sorted(result.days)) or 'none'}"
@@ -207,8 +204,9 @@ def poll(ctx: click.Context, site_file: Path, timeout_s: float, no_import: bool)
 
 @devices.command("health")
 @click.option("--site", "site_file", type=click.Path(exists=True, path_type=Path))
+@json_option
 @click.pass_context
-def health(ctx: click.Context, site_file: Path | None) -> None:
+def health(ctx: click.Context, site_file: Path | None, as_json: bool) -> None:
     """Device health from the collector's imported records."""
     from ingestion.devices.health import health_table, poll_clock_now
 
@@ -217,20 +215,38 @@ def health(ctx: click.Context, site_file: Path | None) -> None:
     store = StateStore(settings.state_store_url)
     for site in _sites(settings, site_file):
         rows = health_table(store, site, poll_clock_now(settings, site.site.id))
-        table = Table(title=f"{site.site.id}: {len(rows)} devices")
-        for column in ("device", "status", "last seen", "polls", "failures", "errors", "ms"):
-            table.add_column(column)
-        for row in rows:
-            seen = row.get("last_seen_at")
-            errors = ", ".join(f"{k} {v}" for k, v in (row.get("error_counts") or {}).items())
-            mean = row.get("latency_ms_mean")
-            table.add_row(
-                row["device"],
-                row["status"],
-                f"{seen:%Y-%m-%d %H:%M:%S}" if seen else "never",
-                str(row.get("polls", 0)),
-                str(row.get("failures", 0)),
-                errors,
-                f"{mean:.1f}" if mean is not None else "",
-            )
-        console.print(table)
+        emit(
+            ({key: row.get(key, HEALTH_DEFAULTS.get(key)) for key in HEALTH_KEYS} for row in rows),
+            HEALTH_COLUMNS,
+            title=f"{site.site.id}: {count(len(rows))} devices",
+            as_json=as_json,
+            empty=f"{site.site.id}: no Modbus devices in its site file",
+        )
+
+
+HEALTH_KEYS = (
+    *("site_id", "device", "status", "meters", "last_poll_at", "last_seen_at", "last_error_kind"),
+    *("last_error", "consecutive_failures", "polls", "failures", "error_counts"),
+    *("latency_ms_last", "latency_ms_mean", "latency_ms_max"),
+)
+# a device the collector never reached has no record yet
+HEALTH_DEFAULTS = {"polls": 0, "failures": 0, "consecutive_failures": 0, "error_counts": {}}
+HEALTH_COLUMNS = [
+    Col("device", kind="id"),
+    Col("status", kind="word"),
+    Col(
+        "last_seen_at",
+        "last seen",
+        derive=lambda r: (
+            f"{r['last_seen_at']:%Y-%m-%d %H:%M:%S}" if r.get("last_seen_at") else "never"
+        ),
+    ),
+    Col("polls", kind="int"),
+    Col("failures", kind="int"),
+    Col(
+        "error_counts",
+        "errors",
+        derive=lambda r: ", ".join(f"{k} {count(v)}" for k, v in r["error_counts"].items()),
+    ),
+    Col("latency_ms_mean", "ms", "num", 1),
+]

@@ -13,9 +13,8 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
+from cli.output import Col, count, emit, json_option, make_console, nothing_matched
 from siteledger.settings import Settings
 from siteledger.site import SiteConfig, SiteConfigError, load_site
 from siteledger.state import StateStore
@@ -29,7 +28,7 @@ from siteledger.state.incidents import (
     update_incident,
 )
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+console = make_console()
 TYPES = ("spill", "overflow", "breach", "discharge")
 SEVERITIES = ("low", "medium", "high", "critical")
 STATUSES = ("active", "contained", "resolved")
@@ -114,23 +113,38 @@ def incidents_add(ctx: click.Context, **fields: Any) -> None:
     console.print(f"recorded {incident_id}")
 
 
+INCIDENT_COLUMNS = [
+    Col("incident_id", "id", "id"),
+    Col("site_id", "site", "word"),
+    Col("incident_type", "type", "word"),
+    Col("node_id", "node", "word"),
+    Col("flow_id", "flow", "word"),
+    Col("started_at", "started (UTC)", "time"),
+    Col("ended_at", "ended (UTC)", "time"),
+    Col("volume_m3", "m3", "num", 1),
+    Col("severity", kind="word"),
+    Col("status", kind="word"),
+    Col("reported_on", "reported", "day"),
+]
+
+
 @incidents.command("list")
 @click.option("--site", "site_id", help="only this site")
 @click.option("--status", type=click.Choice(STATUSES), help="only this status")
+@json_option
 @click.pass_context
-def incidents_list(ctx: click.Context, site_id: str | None, status: str | None) -> None:
+def incidents_list(
+    ctx: click.Context, site_id: str | None, status: str | None, as_json: bool
+) -> None:
     """List recorded incidents, oldest first."""
     rows = list_incidents(_store(_settings(ctx)), site_id, status)
-    table = Table(title=f"Environmental incidents ({len(rows)})")
-    columns = (
-        *("incident_id", "site_id", "incident_type", "node_id", "flow_id", "started_at"),
-        *("ended_at", "volume_m3", "severity", "status", "reported_on"),
+    emit(
+        rows,
+        INCIDENT_COLUMNS,
+        title=f"Environmental incidents ({count(len(rows))})",
+        as_json=as_json,
+        empty=nothing_matched("incidents", {"site": site_id, "status": status}),
     )
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
-    console.print(table)
 
 
 def _change(ctx: click.Context, incident_id: str, changes: dict[str, Any]) -> None:

@@ -12,16 +12,39 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from cli.output import Col, Kind, count, emit, json_option, make_console, nothing_matched
+from cli.run import IMPORT_SUMMARY
 from siteledger.settings import Settings, get_settings
 from siteledger.site import SiteConfig, SiteConfigError, load_site
 from siteledger.state import StateStore
 
-# Rich falls back to 80 columns when output is not a terminal (CI logs, pipes): too narrow
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+console = make_console()
+
+IMPORT_JOBS = [
+    Col("batch_id", "batch id", "id"),
+    Col("site_id", "site", "word"),
+    Col("source", kind="word"),
+    Col("source_file", "file"),
+    Col("status", kind="word"),
+    Col("total_rows", "rows", "int"),
+    Col("imported_rows", "ok", "int"),
+    Col("skipped_rows", "skip", "int"),
+    Col("failed_rows", "bad", "int"),
+]
+IMPORT_JOB_KEYS = (
+    *("batch_id", "site_id", "source", "source_file", "status", "total_rows", "imported_rows"),
+    *("skipped_rows", "failed_rows", "error", "started_at", "finished_at", "rolled_back_at"),
+)
+QUARANTINE_KEYS: dict[str, Kind] = {
+    "batch_id": "id",
+    "source_file": "text",
+    "source_row": "int",
+    "column": "word",
+    "raw_value": "text",
+    "reason": "text",
+}
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -217,7 +240,7 @@ def _import_with_progress(settings: Settings, site: SiteConfig, store: StateStor
     elapsed = time.perf_counter() - t0
     imported = sum(r.imported for r in results)
     console.print(
-        f"{site.site.id}: {len(results)} files, {imported:,} readings into the raw lake "
+        f"{site.site.id}: {len(results)} files, {count(imported)} readings into the raw lake "
         f"in {elapsed:.1f} s"
     )
     return results
@@ -227,20 +250,19 @@ def _print_import_summary(results) -> None:  # type: ignore[no-untyped-def]
     by_status: dict[tuple[str, str], list] = {}
     for result in results:
         by_status.setdefault((result.layout_id or "-", result.status), []).append(result)
-    table = Table(title="Import jobs")
-    for column in ("layout", "status", "files", "rows", "imported", "skipped", "quarantined"):
-        table.add_column(column, justify="right" if column not in ("layout", "status") else "left")
-    for (layout, status), items in sorted(by_status.items()):
-        table.add_row(
-            layout,
-            status,
-            str(len(items)),
-            f"{sum(r.total for r in items):,}",
-            f"{sum(r.imported for r in items):,}",
-            f"{sum(r.skipped for r in items):,}",
-            f"{sum(r.failed for r in items):,}",
-        )
-    console.print(table)
+    rows = [
+        {
+            "layout": layout,
+            "status": status,
+            "files": len(items),
+            "rows": sum(r.total for r in items),
+            "imported": sum(r.imported for r in items),
+            "skipped": sum(r.skipped for r in items),
+            "quarantined": sum(r.failed for r in items),
+        }
+        for (layout, status), items in sorted(by_status.items())
+    ]
+    emit(rows, IMPORT_SUMMARY, title="Import jobs", empty="no files to import", console=console)
     for result in results:
         if result.status in ("quarantined", "failed") or result.failed:
             reason = result.error or f"{result.failed} row(s) quarantined"
@@ -265,28 +287,26 @@ def ingest_run(ctx: click.Context, site_file: Path | None) -> None:
 
 @ingest.command("jobs")
 @click.option("--status", default=None, help="Only jobs in this status.")
+@click.option("--site", "site_id", default=None, help="Only jobs of this site id.")
 @click.option("--limit", default=50, show_default=True)
+@json_option
 @click.pass_context
-def ingest_jobs(ctx: click.Context, status: str | None, limit: int) -> None:
+def ingest_jobs(
+    ctx: click.Context, status: str | None, site_id: str | None, limit: int, as_json: bool
+) -> None:
     """List import jobs (newest last)."""
-    store = _store(_settings(ctx))
-    jobs = store.jobs(status=status)[-limit:]
-    table = Table(title=f"Import jobs ({len(jobs)} shown)")
-    for column in ("batch id", "site", "source", "file", "status", "rows", "ok", "skip", "bad"):
-        table.add_column(column)
-    for job in jobs:
-        table.add_row(
-            job.batch_id,
-            job.site_id,
-            job.source,
-            job.source_file,
-            job.status,
-            str(job.total_rows),
-            str(job.imported_rows),
-            str(job.skipped_rows),
-            str(job.failed_rows),
-        )
-    console.print(table)
+    settings = _settings(ctx)
+    store = _store(settings)
+    jobs = store.jobs(site_id=site_id, status=status)[-limit:]
+    emit(
+        ({key: getattr(job, key) for key in IMPORT_JOB_KEYS} for job in jobs),
+        IMPORT_JOBS,
+        title=f"Import jobs ({count(len(jobs))} shown)",
+        as_json=as_json,
+        empty=nothing_matched(
+            "import jobs", {"status": status, "site": site_id}, str(settings.home)
+        ),
+    )
 
 
 @ingest.command("rollback")
@@ -317,24 +337,21 @@ def ingest_rollback(ctx: click.Context, batch_id: str) -> None:
 @ingest.command("quarantine")
 @click.option("--batch", "batch_id", default=None, help="Only this batch.")
 @click.option("--limit", default=50, show_default=True)
+@json_option
 @click.pass_context
-def ingest_quarantine(ctx: click.Context, batch_id: str | None, limit: int) -> None:
+def ingest_quarantine(ctx: click.Context, batch_id: str | None, limit: int, as_json: bool) -> None:
     """Show quarantined rows with their reasons."""
     from ingestion.lake import read_quarantine
 
-    table_data = read_quarantine(_settings(ctx), batch_id=batch_id)
-    rows = table_data.to_pylist()
-    table = Table(title=f"Quarantine ({len(rows)} rows, {min(limit, len(rows))} shown)")
-    for column in ("batch_id", "source_file", "source_row", "column", "raw_value", "reason"):
-        table.add_column(column)
-    for row in rows[:limit]:
-        table.add_row(
-            *(
-                str(row.get(c) if row.get(c) is not None else "")
-                for c in ("batch_id", "source_file", "source_row", "column", "raw_value", "reason")
-            )
-        )
-    console.print(table)
+    settings = _settings(ctx)
+    rows = read_quarantine(settings, batch_id=batch_id).to_pylist()
+    emit(
+        ({key: row.get(key) for key in QUARANTINE_KEYS} for row in rows[:limit]),
+        [Col(key, kind=kind) for key, kind in QUARANTINE_KEYS.items()],
+        title=f"Quarantine ({count(len(rows))} rows, {count(min(limit, len(rows)))} shown)",
+        as_json=as_json,
+        empty=nothing_matched("quarantined rows", {"batch": batch_id}, str(settings.home)),
+    )
 
 
 # -- warehouse ---------------------------------------------------------------------------------
@@ -351,23 +368,35 @@ def _warehouse(ctx: click.Context):  # type: ignore[no-untyped-def]
 
 
 @warehouse.command("versions")
+@json_option
 @click.pass_context
-def warehouse_versions(ctx: click.Context) -> None:
+def warehouse_versions(ctx: click.Context, as_json: bool) -> None:
     """List published versions (newest last)."""
     wh = _warehouse(ctx)
-    table = Table(title=f"Published versions ({wh.published_db})")
-    for column in ("version", "status", "published at", "tables", "rows", "note"):
-        table.add_column(column)
-    for version in wh.store.warehouse_versions():
-        table.add_row(
-            version.version_id,
-            version.status,
-            f"{version.published_at:%Y-%m-%d %H:%M:%S}",
-            str(len(version.tables)),
-            f"{sum(version.tables.values()):,}",
-            version.note or "",
-        )
-    console.print(table)
+    emit(
+        (
+            {
+                "version_id": v.version_id,
+                "status": v.status,
+                "published_at": v.published_at,
+                "tables": len(v.tables),
+                "rows": sum(v.tables.values()),
+                "note": v.note or "",
+            }
+            for v in wh.store.warehouse_versions()
+        ),
+        [
+            Col("version_id", "version", "id"),
+            Col("status", kind="word"),
+            Col("published_at", "published at", "time"),
+            Col("tables", kind="int"),
+            Col("rows", kind="int"),
+            Col("note"),
+        ],
+        title=f"Published versions ({wh.published_db})",
+        as_json=as_json,
+        empty=nothing_matched("published versions", {}, str(wh.published_db)),
+    )
 
 
 @warehouse.command("rollback")

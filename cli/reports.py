@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from cli.output import Col, count, emit, json_option, make_console, nothing_matched, when
+from cli.run import REPORT_OUTCOMES
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+console = make_console()
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -34,24 +34,24 @@ def _fail(exc: Exception) -> click.ClickException:
 
 def _print_outcomes(outcomes, elapsed: float) -> None:  # type: ignore[no-untyped-def]
     created = [o for o in outcomes if o.action == "created"]
-    table = Table(
-        title=f"Compliance reports ({len(created)} generated, "
-        f"{len(outcomes) - len(created)} unchanged, {elapsed:.1f} s)"
+    # the rows of the run's report metadata, so both print alike
+    rows = [
+        {
+            "id": o.record.report_id,
+            "status": o.record.status,
+            "action": o.action,
+            "errors": o.record.validation_errors,
+        }
+        for o in outcomes
+    ]
+    emit(
+        rows,
+        REPORT_OUTCOMES,
+        title=f"Compliance reports ({count(len(created))} generated, "
+        f"{count(len(outcomes) - len(created))} unchanged, {elapsed:.1f} s)",
+        empty="no report to generate: no complete period in the published warehouse matched",
+        console=console,
     )
-    for column in ("report", "site", "period", "v", "status", "validation"):
-        table.add_column(column)
-    for o in outcomes:
-        r = o.record
-        errors = "; ".join(r.validation_errors)
-        table.add_row(
-            r.definition_id,
-            r.site_id,
-            r.period_key,
-            str(r.version),
-            r.status + ("" if o.action == "created" else " (unchanged)"),
-            errors[:90] + ("…" if len(errors) > 90 else ""),
-        )
-    console.print(table)
 
 
 @click.group()
@@ -60,32 +60,47 @@ def reports() -> None:
 
 
 @reports.command("definitions")
+@json_option
 @click.pass_context
-def reports_definitions(ctx: click.Context) -> None:
+def reports_definitions(ctx: click.Context, as_json: bool) -> None:
     """List the report definitions (shipped and $SITELEDGER_HOME/reports/definitions)."""
     from reports.definitions import DefinitionError, load_definitions
 
+    settings = _settings(ctx)
     try:
-        definitions = load_definitions(_settings(ctx).reports_dir)
+        definitions = load_definitions(settings.reports_dir)
     except DefinitionError as exc:
         for problem in exc.problems:
             click.echo(f"{exc.path}: {problem}", err=True)
         raise click.ClickException(f"{exc.path} is not a valid report definition") from exc
-    table = Table(title="Report definitions")
-    for column in ("id", "title", "regulator", "period", "unit", "formats", "due", "source"):
-        table.add_column(column)
-    for d in definitions:
-        table.add_row(
-            d.id,
-            d.title,
-            d.regulator,
-            d.period,
-            d.unit,
-            ",".join(d.formats),
-            f"+{d.due.days_after_period_end} d",
-            str(d.source_path),
-        )
-    console.print(table)
+    emit(
+        (
+            {
+                "id": d.id,
+                "title": d.title,
+                "regulator": d.regulator,
+                "period": d.period,
+                "unit": d.unit,
+                "formats": list(d.formats),
+                "due_days_after_period_end": d.due.days_after_period_end,
+                "source_path": str(d.source_path),
+            }
+            for d in definitions
+        ),
+        [
+            Col("id", kind="id"),
+            Col("title"),
+            Col("regulator"),
+            Col("period", kind="word"),
+            Col("unit", kind="word"),
+            Col("formats", derive=lambda r: ", ".join(r["formats"])),
+            Col("due", kind="word", derive=lambda r: f"+{r['due_days_after_period_end']} d"),
+            Col("source_path", "source"),
+        ],
+        title="Report definitions",
+        as_json=as_json,
+        empty=nothing_matched("report definitions", {}, str(settings.reports_dir)),
+    )
 
 
 @reports.command("generate")
@@ -135,6 +150,7 @@ def reports_generate(
 @click.option("--status", default=None, help="draft, validated, submitted, rejected, superseded.")
 @click.option("--definition", "definition_id", default=None)
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
+@json_option
 @click.pass_context
 def reports_list(
     ctx: click.Context,
@@ -142,26 +158,47 @@ def reports_list(
     status: str | None,
     definition_id: str | None,
     all_versions: bool,
+    as_json: bool,
 ) -> None:
     """List reports in the registry."""
     rows = _registry(_settings(ctx)).list(
         site_id=site, status=status, definition_id=definition_id, latest_only=not all_versions
     )
-    table = Table(title=f"Reports ({len(rows)})")
-    for column in ("id", "period", "v", "status", "due", "generated", "submitted", "errors"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(
-            r.report_id,
-            r.period_key,
-            str(r.version),
-            r.status,
-            f"{r.due_date:%Y-%m-%d}",
-            f"{r.generated_at:%Y-%m-%d %H:%M}",
-            f"{r.submitted_at:%Y-%m-%d %H:%M} {r.submitted_by}" if r.submitted_at else "",
-            str(len(r.validation_errors)),
-        )
-    console.print(table)
+    filters = {
+        "site": site,
+        "status": status,
+        "definition": definition_id,
+        "versions": "all" if all_versions else "latest",
+    }
+    emit(
+        ({key: getattr(r, key) for key in REPORT_KEYS} for r in rows),
+        REPORT_COLUMNS,
+        title=f"Reports ({count(len(rows))})",
+        as_json=as_json,
+        empty=nothing_matched("reports", filters),
+    )
+
+
+# the id names the definition, site, period and version: the table does not repeat them
+REPORT_COLUMNS = [
+    Col("report_id", "id", "id"),
+    Col("status", kind="word"),
+    Col("due_date", "due", "day"),
+    Col("generated_at", "generated", "time"),
+    Col(
+        "submitted_at",
+        "submitted",
+        derive=lambda r: (
+            f"{when(r['submitted_at'])} {r['submitted_by']}" if r["submitted_at"] else ""
+        ),
+    ),
+    Col("errors", kind="int", derive=lambda r: len(r["validation_errors"])),
+]
+REPORT_KEYS = (
+    *("report_id", "definition_id", "site_id", "period_key", "period_start", "period_end"),
+    *("version", "status", "status_note", "due_date", "generated_at", "generated_by"),
+    *("submitted_at", "submitted_by", "validation_errors", "warehouse_version"),
+)
 
 
 @reports.command("show")
@@ -188,7 +225,9 @@ def reports_show(ctx: click.Context, report_id: str) -> None:
     for error in r.validation_errors:
         click.echo(f"  validation error: {error}")
     for fmt, art in sorted(r.artifacts.items()):
-        click.echo(f"  {fmt:<5} {art['path']}  sha256 {art['sha256'][:16]}  {art['bytes']:,} B")
+        click.echo(
+            f"  {fmt:<5} {art['path']}  sha256 {art['sha256'][:16]}  {count(art['bytes'])} B"
+        )
     if r.diff is not None:
         click.echo(f"  restates {r.diff_against}: {len(r.diff)} figure(s) changed")
         for change in r.diff[:40]:
@@ -306,14 +345,21 @@ def reports_deliver(ctx: click.Context, report_id: str, attempts: int) -> None:
 @reports.command("due")
 @click.option("--hours", default=48, show_default=True, type=click.IntRange(1, 24 * 400))
 @click.option("--now", "now_text", default=None, help="Evaluate at this UTC time (ISO).")
+@json_option
 @click.pass_context
-def reports_due(ctx: click.Context, hours: int, now_text: str | None) -> None:
-    """Reports due within HOURS (or overdue) that are not submitted; exit 1 when there are any."""
+def reports_due(ctx: click.Context, hours: int, now_text: str | None, as_json: bool) -> None:
+    """Reports due within HOURS, or overdue however long ago, that are not submitted; exit 1
+    when there are any."""
     from reports.deadlines import due_in_home
 
     settings = _settings(ctx)
     registry = _registry(settings)
-    now = dt.datetime.fromisoformat(now_text) if now_text else dt.datetime.now(dt.UTC)
+    try:
+        now = dt.datetime.fromisoformat(now_text) if now_text else dt.datetime.now(dt.UTC)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{now_text!r} is not a time like 2025-10-27T06:00", param_hint="--now"
+        ) from exc
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
     due = due_in_home(
@@ -324,10 +370,35 @@ def reports_due(ctx: click.Context, hours: int, now_text: str | None) -> None:
         now,
         dt.timedelta(hours=hours),
     )
-    for deadline in due:
-        click.echo(deadline.describe())
-    if not due:
-        click.echo(f"no unsubmitted report is due within {hours} h")
+    if as_json:
+        emit(
+            (
+                {
+                    "definition_id": d.definition_id,
+                    "site_id": d.site_id,
+                    "period_key": d.period_key,
+                    "due_date": d.due_date,
+                    "overdue": d.overdue,
+                    "hours_left": round(d.hours_left, 2),
+                    "days_overdue": d.days_overdue,
+                    "status": d.latest_status,
+                    "report_id": d.latest_report_id,
+                }
+                for d in due
+            ),
+            [],
+            title=None,
+            as_json=True,
+            empty=f"no unsubmitted report is overdue or due within {hours} h",
+        )
+    else:
+        for deadline in due:
+            click.echo(deadline.describe())
+        if not due:
+            click.echo(
+                f"no unsubmitted report is overdue or due within {hours} h of "
+                f"{now:%Y-%m-%d %H:%M} UTC"
+            )
     sys.exit(1 if due else 0)
 
 

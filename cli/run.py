@@ -11,9 +11,25 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
+from cli.output import Col, count, emit
 from siteledger.settings import Settings
+
+IMPORT_SUMMARY = [
+    Col("layout", kind="word"),
+    Col("status", kind="word"),
+    *(Col(key, kind="int") for key in ("files", "rows", "imported", "skipped", "quarantined")),
+]
+# the id names the definition, site, period and version; it is what 'reports show' takes
+REPORT_OUTCOMES = [
+    Col("id", kind="id"),
+    Col(
+        "status",
+        kind="word",
+        derive=lambda r: r["status"] + ("" if r["action"] == "created" else " (unchanged)"),
+    ),
+    Col("validation", derive=lambda r: "; ".join(r["errors"])),
+]
 
 _STEP_LABELS = {
     "raw__readings": "importing landing files into the raw lake",
@@ -96,7 +112,7 @@ class RunReport:
             if device.get("segments"):
                 self.console.print(
                     f"device spool: {device['segments']} segments, "
-                    f"{device['readings_imported']:,} readings into the raw lake"
+                    f"{count(device['readings_imported'])} readings into the raw lake"
                 )
         summary = next((m["dbt_build"] for m in latest.values() if "dbt_build" in m), None)
         seconds = self._step_seconds(result, "water_models")
@@ -107,24 +123,25 @@ class RunReport:
         if deadlines is not None:
             due = deadlines.get("dagster/row_count", 0)
             self.console.print(
-                f"reports due within 48 h or overdue, not submitted: {due:,}"
+                f"reports due within 48 h or overdue, not submitted: {count(due)}"
                 + ("  (siteledger reports due)" if due else "")
             )
         alerts = latest.get("alerts/alert_evaluation")
         if alerts is not None:
             opened = ", ".join(f"{n} {sev}" for sev, n in sorted(alerts["open_alerts"].items()))
             self.console.print(
-                f"alerts: {alerts['rules']} rules judged {alerts['observations']:,} observations; "
+                f"alerts: {alerts['rules']} rules judged {count(alerts['observations'])} "
+                f"observations; "
                 f"open: {opened or 'none'}; {alerts['notifications']} notifications sent"
                 + ("  (siteledger alerts list)" if opened else "")
             )
         scores = latest.get("marts/fct_quality_scores_daily")
         if scores is not None:
             statuses = ", ".join(
-                f"{n:,} {status}" for status, n in sorted(scores["status_counts"].items())
+                f"{count(n)} {status}" for status, n in sorted(scores["status_counts"].items())
             )
             self.console.print(
-                f"quality scores: {scores['dagster/row_count']:,} rows over "
+                f"quality scores: {count(scores['dagster/row_count'])} rows over "
                 f"{scores['days_scored']} days in {scores['seconds']:.1f} s "
                 f"({statuses or 'no closed days'})"
             )
@@ -156,7 +173,7 @@ class RunReport:
             tables = published["tables"]
             self.console.print(
                 f"published warehouse version {published['version_id']}: {len(tables)} tables, "
-                f"{sum(tables.values()):,} rows"
+                f"{count(sum(tables.values()))} rows"
             )
             print_monthly_balance(self.console, self.settings.published_db)
         for key, meta in latest.items():
@@ -176,16 +193,16 @@ class RunReport:
     def _imports(self, meta: dict[str, Any]) -> None:
         for site_id, site in meta.get("sites", {}).items():
             self.console.print(
-                f"{site_id}: {site['files']} files, {site['readings']:,} readings into the raw "
-                f"lake in {meta.get('seconds', 0):.1f} s"
+                f"{site_id}: {site['files']} files, {count(site['readings'])} readings into the "
+                f"raw lake in {meta.get('seconds', 0):.1f} s"
             )
-        table = Table(title="Import jobs")
-        columns = ("layout", "status", "files", "rows", "imported", "skipped", "quarantined")
-        for column in columns:
-            table.add_column(column, justify="left" if column in ("layout", "status") else "right")
-        for row in meta.get("import_jobs", []):
-            table.add_row(row["layout"], row["status"], *(f"{row[c]:,}" for c in columns[2:]))
-        self.console.print(table)
+        emit(
+            meta.get("import_jobs", []),
+            IMPORT_SUMMARY,
+            title="Import jobs",
+            empty="no files in the landing folder to import",
+            console=self.console,
+        )
         for problem in meta.get("problems", []):
             self.console.print(
                 f"  {problem['status']}: {problem['file']} — {problem['reason']}", markup=False
@@ -195,23 +212,14 @@ class RunReport:
         if not self.reports:
             return
         created = [r for r in self.reports if r["action"] == "created"]
-        table = Table(
-            title=f"Compliance reports ({len(created)} generated, "
-            f"{len(self.reports) - len(created)} unchanged, {self.report_seconds:.1f} s)"
+        emit(
+            self.reports,
+            REPORT_OUTCOMES,
+            title=f"Compliance reports ({count(len(created))} generated, "
+            f"{count(len(self.reports) - len(created))} unchanged, {self.report_seconds:.1f} s)",
+            empty="no compliance report to render",
+            console=self.console,
         )
-        for column in ("report", "site", "period", "v", "status", "validation"):
-            table.add_column(column)
-        for r in self.reports:
-            errors = "; ".join(r["errors"])
-            table.add_row(
-                r["definition"],
-                r["site"],
-                r["period"],
-                str(r["version"]),
-                r["status"] + ("" if r["action"] == "created" else " (unchanged)"),
-                errors[:90] + ("…" if len(errors) > 90 else ""),
-            )
-        self.console.print(table)
 
     def _failed(self, run: Any) -> None:
         result = run.result
@@ -304,41 +312,33 @@ def print_monthly_balance(console: Console, published: Path) -> None:
             "from fct_site_balance_monthly where n_days_incomplete < n_days "
             "order by site_id, month_start"
         ).fetchall()
-    table = Table(title="Site water balance by month (m3)")
-    for column in (
-        "site",
-        "month",
-        "days",
-        "inputs",
-        "outputs",
-        "Δ storage",
-        "closure",
-        "closure %",
-        "status",
-        "measured %",
-        "m3/t ore",
-    ):
-        table.add_column(
-            column, justify="left" if column in ("site", "month", "status") else "right"
-        )
-
-    def num(value: float | None, fmt: str) -> str:
-        return "" if value is None else format(value, fmt)
-
     labels = {"within_threshold": "closed", "exceeds_threshold": "EXCEEDS"}
-    for site, month, n, inp, outp, dstore, err, pct, status, measured, intensity in rows:
-        status = labels.get(status, status)
-        table.add_row(
-            site,
-            month,
-            str(n),
-            num(inp, ",.0f"),
-            num(outp, ",.0f"),
-            num(dstore, ",.0f"),
-            num(err, ",.0f"),
-            num(pct, ".2f"),
-            status,
-            num(measured, ".1f"),
-            num(intensity, ".3f"),
-        )
-    console.print(table)
+    keys = (
+        *("site_id", "month", "days", "inputs_m3", "outputs_m3", "storage_change_m3"),
+        *("closure_error_m3", "closure_error_pct", "closure_status", "input_measured_pct"),
+        "water_intensity_m3_per_t",
+    )
+    emit(
+        (dict(zip(keys, row, strict=True)) for row in rows),
+        [
+            Col("site_id", "site", "word"),
+            Col("month", kind="word"),
+            Col("days", kind="int"),
+            Col("inputs_m3", "inputs", "num"),
+            Col("outputs_m3", "outputs", "num"),
+            Col("storage_change_m3", "Δ storage", "num"),
+            Col("closure_error_m3", "closure", "num"),
+            Col("closure_error_pct", "closure %", "num", 2),
+            Col(
+                "closure_status",
+                "status",
+                "word",
+                derive=lambda r: labels.get(r["closure_status"], r["closure_status"]),
+            ),
+            Col("input_measured_pct", "measured %", "num", 1),
+            Col("water_intensity_m3_per_t", "m3/t ore", "num", 3),
+        ],
+        title="Site water balance by month (m3)",
+        empty=f"no complete month in {published}",
+        console=console,
+    )

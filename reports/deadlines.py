@@ -3,12 +3,14 @@
 A report is due at the end of its due date (UTC), the due date being the period's last day plus
 the definition's ``due.days_after_period_end``. A period counts once it has ended. Overdue periods
 are listed only when a report was generated for them (the data exists), so a deployment is not
-flagged for months before its first data.
+flagged for months before its first data; every such period is listed, however long ago it fell
+due.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from reports.data import site_ids as published_sites
 from reports.data import site_regulators as published_regulators
 from reports.definitions import ReportDefinition, load_definitions
 from reports.periods import Period, add_months, organisation_fy_start_month, period_containing
-from reports.registry import Registry
+from reports.registry import Registry, ReportRecord
 from siteledger.site.organisation import DEFAULT_FY_START_MONTH
 
 DEFAULT_HORIZON = dt.timedelta(hours=48)
@@ -38,17 +40,31 @@ class Deadline:
     def overdue(self) -> bool:
         return self.hours_left < 0
 
+    @property
+    def days_overdue(self) -> int:
+        """Whole days past the deadline (0 while it is not past)."""
+        return math.floor(-self.hours_left / 24) if self.overdue else 0
+
     def describe(self) -> str:
         state = self.latest_status or "not generated"
         when = (
-            f"overdue by {-self.hours_left:.0f} h"
+            f"overdue by {span(self.hours_left)}"
             if self.overdue
-            else f"due in {self.hours_left:.0f} h"
+            else f"due in {span(self.hours_left)}"
         )
         return (
             f"{self.definition_id} {self.site_id} {self.period_key}: {when} "
             f"(due {self.due_date}), {state}"
         )
+
+
+def span(hours: float) -> str:
+    """A time to or past a deadline: in hours within the two days of the deadline window
+    ("42 h"), else in whole days ("417 d")."""
+    hours = abs(hours)
+    if hours < 48:
+        return f"{hours:.0f} h"
+    return f"{math.floor(hours / 24):,} d"
 
 
 def _recent_periods(
@@ -78,11 +94,22 @@ def unsubmitted_deadlines(
     out = []
     today = now.astimezone(dt.UTC).date()
     for definition in definitions:
-        # the longest due rule is a year; 15 months back covers every period still open
-        for period in _recent_periods(
-            definition, today, 15, definition.fy_start_month(fy_start_month)
-        ):
-            due = definition.due_date(period.end)
+        # the longest due rule is a year: 15 months back covers every period not yet due; the
+        # periods of every report generated, however old, cover those overdue
+        periods = {
+            p.key: p.end
+            for p in _recent_periods(
+                definition, today, 15, definition.fy_start_month(fy_start_month)
+            )
+        }
+        # every version of the definition in one query, by (site, period), oldest first
+        versions_of: dict[tuple[str, str], list[ReportRecord]] = {}
+        for record in registry.list(definition_id=definition.id):
+            versions_of.setdefault((record.site_id, record.period_key), []).append(record)
+            if record.period_end < today:
+                periods.setdefault(record.period_key, record.period_end)
+        for period_key, period_end in sorted(periods.items(), key=lambda p: p[1]):
+            due = definition.due_date(period_end)
             due_at = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
             hours_left = (due_at - now).total_seconds() / 3600.0
             if hours_left > horizon.total_seconds() / 3600.0:
@@ -93,7 +120,7 @@ def unsubmitted_deadlines(
                 regulators = (site_regulators or {}).get(site_id, ())
                 if not definition.applies_to(site_id, regulators):
                     continue
-                versions = registry.versions(definition.id, site_id, period.key)
+                versions = versions_of.get((site_id, period_key), [])
                 if any(v.status == "submitted" for v in versions):
                     continue
                 if hours_left < 0 and not versions:
@@ -103,7 +130,7 @@ def unsubmitted_deadlines(
                     Deadline(
                         definition.id,
                         site_id,
-                        period.key,
+                        period_key,
                         due,
                         hours_left,
                         latest.status if latest else None,
