@@ -113,7 +113,7 @@ def _operator_while_runs_evaluate(tmp_path: Path, state_url: str | None) -> None
     while evaluator.poll() is None and time.monotonic() < deadline:
         listed = runner.invoke(cli, [*home, "alerts", "list", "--state", "firing", "--json"])
         assert listed.exit_code == 0, listed.output
-        for line in listed.output.splitlines()[:6]:
+        for line in listed.stdout.splitlines()[:6]:
             event = json.loads(line)
             if event["acked_by"] is None and event["event_id"] not in acked:
                 done = runner.invoke(
