@@ -52,6 +52,7 @@ from demo.drivers import (
     PERTH_CLIMATE,
     STEPS_PER_DAY,
     Drivers,
+    calendar_draws,
     make_drivers,
     stream,
 )
@@ -697,9 +698,11 @@ def _readings(
             kwh_per_m3 = bore_kwh.get(meter.flow) or PUMP_KWH_PER_M3.get(meter.flow, 0.0)
             rate = volume / STEP_HOURS
             if meter.measurand == "flow_rate":
-                values[:-1] = rate * (1 + FLOW_RATE_NOISE * rng.standard_normal(n_steps))
+                values[:-1] = rate * (1 + FLOW_RATE_NOISE * _meter_noise(seed, meter, drivers))
             elif meter.measurand == "power":
-                values[:-1] = rate * kwh_per_m3 * (1 + POWER_NOISE * rng.standard_normal(n_steps))
+                values[:-1] = (
+                    rate * kwh_per_m3 * (1 + POWER_NOISE * _meter_noise(seed, meter, drivers))
+                )
             else:
                 counted = volume if meter.measurand == "totaliser" else volume * kwh_per_m3
                 top = meter.rollover or 1e7
@@ -723,6 +726,17 @@ def _readings(
             values = values * conversion_factor(canonical, meter.unit)
         grid[meter.id] = np.round(values, _decimals(meter))
     return grid, pd.concat(manual_rows, ignore_index=True)
+
+
+def _meter_noise(seed: int, meter: Meter, drivers: Drivers) -> np.ndarray:
+    """Standard normal noise of a meter per interval, drawn per calendar month."""
+    return calendar_draws(
+        seed,
+        f"meter_noise:{meter.id}",
+        drivers.dates[0],
+        len(drivers.dates),
+        lambda rng, days: rng.standard_normal((len(days), STEPS_PER_DAY)),
+    ).ravel()
 
 
 def _node(meter: Meter) -> str:
