@@ -123,6 +123,24 @@ def test_the_site_closes_within_half_a_percent_every_day(demo: Path, site: str) 
     assert (outputs_error <= RELATIVE * both["outputs_m3_truth"]).all()
 
 
+@pytest.mark.parametrize("site", DEMO_SITES)
+def test_the_raw_water_dams_rainfall_holds_its_catchment_runoff_gauged_or_estimated(
+    demo: Path, site: str
+) -> None:
+    # demo_mine gauges the runoff with a flume, demo_highveld estimates it: rainfall either way
+    truth = _truth(demo, "flows_daily", site)
+    rain_flows = ("rain_on_raw_water_dam", "catchment_runoff_to_rwd")
+    expected = truth[truth["flow_id"].isin(rain_flows)].groupby("day")["volume_m3"].sum()
+    mine = _select(
+        demo, "day, rainfall_m3", "marts.fct_node_balance_daily", "node_id = 'raw_water_dam'", site
+    ).set_index("day")["rainfall_m3"]
+    both = pd.concat([expected.rename("truth"), mine.rename("mine")], axis=1, join="inner")
+    assert len(both) == DEMO_DAYS
+    assert both["truth"].sum() > 10_000  # July rain on a 5 km2 catchment
+    error = (both["mine"] - both["truth"]).abs()
+    assert (error <= RELATIVE * both["truth"] + FLOOR_M3).all(), both.to_string()
+
+
 def test_the_day_after_the_period_is_only_provisional(demo: Path) -> None:
     last = dt.date(2025, 7, 1) + dt.timedelta(days=DEMO_DAYS)
     [closed] = _select(demo, "is_day_closed", "marts.fct_site_balance_daily", f"day = '{last}'")[

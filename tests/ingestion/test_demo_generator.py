@@ -430,7 +430,7 @@ def test_the_highveld_mine_is_a_smaller_layout_on_its_own_files_and_ports():
     assert parse_site_text(dump_site(highveld)) == highveld
     stores = [n.id for n in highveld.nodes if n.kind == "store"]
     assert stores == ["raw_water_dam", "process_water_dam", "return_water_dam", "tsf"]
-    assert len(highveld.meters) == 29 and len(mine.meters) == 71
+    assert len(highveld.meters) == 29 and len(mine.meters) == 73
     assert {lay.pattern for lay in highveld.file_layouts} == {
         "highveld_scada_export_*.csv",
         "highveld_logger_borefield_*.csv",
