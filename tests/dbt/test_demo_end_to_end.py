@@ -136,7 +136,8 @@ def test_the_raw_water_dams_rainfall_holds_its_catchment_runoff_gauged_or_estima
     ).set_index("day")["rainfall_m3"]
     both = pd.concat([expected.rename("truth"), mine.rename("mine")], axis=1, join="inner")
     assert len(both) == DEMO_DAYS
-    assert both["truth"].sum() > 10_000  # July rain on a 5 km2 catchment
+    # Perth's wet July on a 5 km2 catchment; a dry Highveld winter has one shower
+    assert both["truth"].sum() > (10_000 if site == DEMO_SITE else 100)
     error = (both["mine"] - both["truth"]).abs()
     assert (error <= RELATIVE * both["truth"] + FLOOR_M3).all(), both.to_string()
 
@@ -225,8 +226,9 @@ def test_the_organisation_total_is_the_sum_of_its_mines_to_the_cubic_metre(demo:
     for column in ("inputs_m3", "outputs_m3"):
         error = (against[column] - against[f"{column}_truth"]).abs()
         assert (error <= RELATIVE * against[f"{column}_truth"]).all(), against.to_string()
-    # both mines count: neither one's inputs are a rounding error of the total
+    # both mines count: neither one's inputs are a rounding error of the total (a storm on
+    # 2 July brings 53 000 m3 into demo_mine, when the Highveld mine takes 4 900 m3: 8 %)
     smallest = both.merge(
         per_site.groupby("day", as_index=False)["inputs_m3"].min(), on="day", suffixes=("", "_min")
     )
-    assert (smallest["inputs_m3_min"] > 0.1 * smallest["inputs_m3"]).all()
+    assert (smallest["inputs_m3_min"] > 0.05 * smallest["inputs_m3"]).all()
