@@ -98,8 +98,8 @@ def calendar_noise(
     seed: int, name: str, start: date, days: int, sigma: float, tau_steps: float
 ) -> np.ndarray:
     """:func:`smooth_noise` at each instant of ``days`` local days (``days * 96 + 1``), from
-    white noise drawn per calendar day (:func:`calendar_draws`), so an instant's value is the
-    same in any period that holds it."""
+    white noise drawn a calendar month at a time (:func:`calendar_draws`), so an instant's
+    value is the same in any period that holds it."""
     kernel = _kernel(tau_steps)
     n = days * STEPS_PER_DAY + 1
     # the filter looks ahead kernel.size steps: draw whole days past the period's end
