@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from demo.drivers import STEPS_PER_DAY, Drivers, smooth_noise, stream
+from demo.drivers import STEPS_PER_DAY, Drivers, calendar_draws, calendar_noise
 from siteledger.site.air_quality import AirMonitor, AirQualitySettings, WeatherStation
 from siteledger.site.models import Meter
 
@@ -112,22 +112,29 @@ def air_signals(drivers: Drivers, dust_m3: np.ndarray, seed: int) -> dict[str, n
     from the drivers and the dust-suppression water per 15-minute interval (``steps``)."""
     days = len(drivers.dates)
     n = days * STEPS_PER_DAY + 1
-    rng = stream(seed, "air")
-    innovations = rng.normal(0.0, EPISODE_SD, days)
+    start = drivers.dates[0]
+    # drawn per calendar month (demo.drivers.calendar_draws): a day's air is that of any period
+    innovations = calendar_draws(
+        seed, "air:episodes", start, days, lambda rng, d: rng.normal(0.0, EPISODE_SD, len(d))
+    )
     episode = np.zeros(days)
     for d in range(days):
         episode[d] = (EPISODE_PHI * episode[d - 1] if d else 0.0) + innovations[d]
-    noise = smooth_noise(rng, n, NOISE_SD, 8)
+    noise = calendar_noise(seed, "air:pm10", start, days, NOISE_SD, 8)
     water = dust_m3.reshape(days, STEPS_PER_DAY).sum(axis=1)
     dryness = np.clip((100.0 - drivers.humidity) / 60.0, 0.0, 1.5)
     unsuppressed = (BACKGROUND_UG_M3 + HAUL_DUST_UG_M3_PER_M_S * drivers.wind * dryness) * np.exp(
         _per_instant(episode, n) + noise
     )
     pm10 = unsuppressed * np.exp(-DUST_SUPPRESSION_K_PER_100M3 * _per_instant(water, n) / 100.0)
-    pm25 = PM25_BACKGROUND_UG_M3 + PM25_SHARE * pm10 * np.exp(smooth_noise(rng, n, 0.15, 8))
+    pm25 = PM25_BACKGROUND_UG_M3 + PM25_SHARE * pm10 * np.exp(
+        calendar_noise(seed, "air:pm25", start, days, 0.15, 8)
+    )
     hours = (np.arange(n) % STEPS_PER_DAY) / 4.0
     sea_breeze = np.clip(np.cos(2 * np.pi * (hours - 16.0) / 24.0), 0.0, None)
-    direction = (90.0 + 135.0 * sea_breeze + smooth_noise(rng, n, 25.0, 8)) % 360.0
+    direction = (
+        90.0 + 135.0 * sea_breeze + calendar_noise(seed, "air:direction", start, days, 25.0, 8)
+    ) % 360.0
     return {
         "pm10": np.round(pm10, 1),
         "pm10_unsuppressed": unsuppressed,

@@ -1,7 +1,9 @@
 """The demo mine's exogenous drivers: weather, ore throughput and borefield behaviour.
 
 Everything here is random but reproducible: each driver draws from its own stream, seeded by the
-run's seed and the driver's name, so changing the number of bores does not change the rain.
+run's seed and the driver's name, so changing the number of bores does not change the rain; and
+each calendar month of a driver has its own stream (:func:`calendar_draws`), so a day's rain,
+tonnes or noise are the same whatever period it is simulated in.
 Arrays are per 15-minute interval (``n_steps``), per instant (``n_steps + 1``) or per local day.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -54,9 +57,60 @@ def stream(seed: int, name: str) -> np.random.Generator:
 
 def smooth_noise(rng: np.random.Generator, n: int, sigma: float, tau_steps: float) -> np.ndarray:
     """Red noise with standard deviation ``sigma`` and correlation time ``tau_steps``."""
-    kernel = np.exp(-np.arange(int(5 * tau_steps) + 1) / tau_steps)
-    kernel /= np.sqrt(np.sum(kernel**2))
+    kernel = _kernel(tau_steps)
     white = rng.standard_normal(n + kernel.size)
+    return sigma * np.convolve(white, kernel, mode="valid")[:n]
+
+
+def _kernel(tau_steps: float) -> np.ndarray:
+    kernel = np.exp(-np.arange(int(5 * tau_steps) + 1) / tau_steps)
+    return kernel / np.sqrt(np.sum(kernel**2))
+
+
+def calendar_draws(
+    seed: int,
+    name: str,
+    start: date,
+    days: int,
+    draw: Callable[[np.random.Generator, list[date]], np.ndarray],
+) -> np.ndarray:
+    """Rows of ``days`` local days from ``start``, drawn a whole calendar month at a time.
+
+    ``draw(rng, month_days)`` gives one row per day of a calendar month from that month's own
+    stream (seeded by ``seed``, ``name``, the year and the month); the period's rows are cut out.
+    So a day's numbers do not depend on the period around it: a 130-day and a 365-day demo
+    have the same July.
+    """
+    first = date(start.year, start.month, 1)
+    last = start + timedelta(days=days - 1)
+    rows, month = [], first
+    while month <= last:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        month_days = [month + timedelta(days=d) for d in range((following - month).days)]
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode()), month.year, month.month])
+        rows.append(draw(rng, month_days))
+        month = following
+    offset = (start - first).days
+    return np.concatenate(rows)[offset : offset + days]
+
+
+def calendar_noise(
+    seed: int, name: str, start: date, days: int, sigma: float, tau_steps: float
+) -> np.ndarray:
+    """:func:`smooth_noise` at each instant of ``days`` local days (``days * 96 + 1``), from
+    white noise drawn a calendar month at a time (:func:`calendar_draws`), so an instant's
+    value is the same in any period that holds it."""
+    kernel = _kernel(tau_steps)
+    n = days * STEPS_PER_DAY + 1
+    # the filter looks ahead kernel.size steps: draw whole days past the period's end
+    ahead = -(-kernel.size // STEPS_PER_DAY) + 1
+    white = calendar_draws(
+        seed,
+        name,
+        start,
+        days + ahead,
+        lambda rng, month: rng.standard_normal((len(month), STEPS_PER_DAY)),
+    ).ravel()
     return sigma * np.convolve(white, kernel, mode="valid")[:n]
 
 
@@ -102,7 +156,8 @@ def make_drivers(
     borefield_m3_per_h: float,
     climate: Climate = PERTH_CLIMATE,
 ) -> Drivers:
-    """Draw every driver for ``days`` local days from ``start`` in ``climate``."""
+    """Draw every driver for ``days`` local days from ``start`` in ``climate``; each day's
+    draws come from its calendar month's streams (:func:`calendar_draws`)."""
     dates = [start + timedelta(days=d) for d in range(days)]
     month = np.array([d.month for d in dates])
     doy = np.array([d.timetuple().tm_yday for d in dates], dtype="float64")
@@ -110,57 +165,80 @@ def make_drivers(
     hours = (np.arange(n + 1) % STEPS_PER_DAY) / 4.0
     season = np.cos(2 * np.pi * (np.repeat(doy, STEPS_PER_DAY)[np.r_[0:n, n - 1]] - 20) / 365.25)
 
-    rain_mm = draw_rain(stream(seed, "rain"), month, climate)
-    daily_rain = rain_mm.reshape(days, STEPS_PER_DAY).sum(axis=1)
-    ore_t, concentrate_t, shutdown = _ore(stream(seed, "ore"), dates)
+    def by_month(
+        name: str, draw: Callable[[np.random.Generator, list[date]], np.ndarray]
+    ) -> np.ndarray:
+        return calendar_draws(seed, name, start, days, draw)
 
-    pan_mm = draw_pan_evaporation(stream(seed, "evaporation"), doy, daily_rain)
+    def noise(name: str, sigma: float, tau_steps: float) -> np.ndarray:
+        return calendar_noise(seed, f"weather:{name}", start, days, sigma, tau_steps)
+
+    rain_mm = by_month(
+        "rain",
+        lambda rng, days_: draw_rain(rng, _months_of(days_), climate).reshape(len(days_), -1),
+    ).ravel()
+    daily_rain = rain_mm.reshape(days, STEPS_PER_DAY).sum(axis=1)
+    ore = by_month("ore", _ore_days)
+    ore_t = ore[:, :STEPS_PER_DAY].ravel()
+    concentrate_t = ore[:, STEPS_PER_DAY:-1].ravel()
+    shutdown = ore[:, -1].astype(bool)
+
+    pan_factor = by_month("evaporation", lambda rng, days_: _pan_factors(rng, len(days_)))
+    pan_mm = _pan(doy, daily_rain, pan_factor)
     hour_mid = (np.arange(STEPS_PER_DAY) + 0.5) / 4.0
     profile = 0.03 + np.clip(np.sin(np.pi * (hour_mid - 6.0) / 14.0), 0.0, None)
     evap_profile = profile / profile.sum()
 
-    rng = stream(seed, "plant")
+    plant = by_month(
+        "plant",
+        lambda rng, days_: np.column_stack(
+            [
+                rng.normal(0, 0.25, len(days_)),
+                rng.uniform(0.97, 1.03, len(days_)),
+                rng.random(len(days_)),
+            ]
+        ),
+    )
     wet = np.isin(month, list(climate.wet_season_months))
-    moisture = np.where(wet, 3.6, 3.0) + rng.normal(0, 0.25, days)
+    moisture = np.where(wet, 3.6, 3.0) + plant[:, 0]
     ore_moisture_pct = np.round(np.clip(moisture, 2.0, 5.5), 1)
-    water_per_t = 0.6 * rng.uniform(0.97, 1.03, days)
-    third_party_on = rng.random(days) > 0.03
+    water_per_t = 0.6 * plant[:, 1]
+    third_party_on = plant[:, 2] > 0.03
 
     raining = np.r_[rain_mm, 0.0] > 0
-    rng = stream(seed, "weather")
     temperature = (
         17.5
         + 6.5 * season
         + (5.5 + 2.0 * season) * np.cos(2 * np.pi * (hours - 15.0) / 24.0)
-        + smooth_noise(rng, n + 1, 1.5, 24)
+        + noise("temperature", 1.5, 24)
         - 2.0 * raining
     )
     humidity = np.clip(
-        85.0 - 2.2 * (temperature - 10.0) + 15.0 * raining + smooth_noise(rng, n + 1, 5.0, 12),
+        85.0 - 2.2 * (temperature - 10.0) + 15.0 * raining + noise("humidity", 5.0, 12),
         8.0,
         100.0,
     )
     sea_breeze = np.clip(np.cos(2 * np.pi * (hours - 16.0) / 24.0), 0.0, None)
-    wind = np.clip(3.5 + 3.0 * sea_breeze + smooth_noise(rng, n + 1, 1.5, 8), 0.0, None)
+    wind = np.clip(3.5 + 3.0 * sea_breeze + noise("wind", 1.5, 8), 0.0, None)
     mining = np.r_[ore_t, ore_t[-1]] > 0
     dryness = np.clip((100.0 - humidity) / 60.0, 0.0, 1.5)
-    pm10 = (12.0 + 6.0 * wind * dryness * (0.4 + 0.6 * mining)) * np.exp(
-        smooth_noise(rng, n + 1, 0.3, 8)
-    )
-    rng = stream(seed, "discharge_quality")
+    pm10 = (12.0 + 6.0 * wind * dryness * (0.4 + 0.6 * mining)) * np.exp(noise("pm10", 0.3, 8))
     # summer evapo-concentration in the raw water dam raises salinity
-    tds = 950.0 + 250.0 * season + smooth_noise(rng, n + 1, 40.0, 96)
-    conductivity = tds / 0.65 * (1.0 + smooth_noise(rng, n + 1, 0.005, 24))
-    ph = 7.6 + smooth_noise(rng, n + 1, 0.15, 48)
+    tds = 950.0 + 250.0 * season + noise("tds", 40.0, 96)
+    conductivity = tds / 0.65 * (1.0 + noise("conductivity", 0.005, 24))
+    ph = 7.6 + noise("ph", 0.15, 48)
 
+    # the borefield's make-up is one per run; its day-to-day behaviour per calendar month
     rng = stream(seed, "borefield")
     share = rng.uniform(0.6, 1.4, n_bores)
     nominal = borefield_m3_per_h * share / share.sum()
-    bore_rate = nominal * (1.0 + rng.normal(0, 0.02, (days, n_bores)))
-    bore_available = _bore_availability(rng, days, n_bores)
     bore_start_fraction = rng.uniform(0.45, 0.65, n_bores)
     # about 120 m of head at 65 % wire-to-water efficiency: 0.5 kWh/m3
     bore_kwh_per_m3 = 0.5 * rng.uniform(0.85, 1.2, n_bores)
+    bore_rate = nominal * (
+        1.0 + by_month("borefield:rate", lambda rng, d: rng.normal(0, 0.02, (len(d), n_bores)))
+    )
+    bore_available = _bore_availability(seed, start, days, n_bores)
 
     return Drivers(
         dates=dates,
@@ -193,11 +271,22 @@ def draw_pan_evaporation(
     rng: np.random.Generator, doy: np.ndarray, daily_rain: np.ndarray
 ) -> np.ndarray:
     """Pan evaporation (mm, 0.1) of each local day, by day of year and the day's rain (mm)."""
-    days = doy.size
+    return _pan(doy, daily_rain, _pan_factors(rng, doy.size))
+
+
+def _pan_factors(rng: np.random.Generator, days: int) -> np.ndarray:
+    return rng.lognormal(0, 0.15, days)
+
+
+def _pan(doy: np.ndarray, daily_rain: np.ndarray, factor: np.ndarray) -> np.ndarray:
     # ~10 mm/d in mid-January, ~2 mm/d in mid-July; cloudy, rainy days evaporate less
-    pan = (6.0 + 4.0 * np.cos(2 * np.pi * (doy - 15) / 365.25)) * rng.lognormal(0, 0.15, days)
+    pan = (6.0 + 4.0 * np.cos(2 * np.pi * (doy - 15) / 365.25)) * factor
     pan = np.where(daily_rain > 1.0, pan * 0.6, pan)
     return np.round(np.maximum(pan, 0.2), 1)
+
+
+def _months_of(days: list[date]) -> np.ndarray:
+    return np.array([d.month for d in days])
 
 
 def draw_rain(rng: np.random.Generator, month: np.ndarray, climate: Climate) -> np.ndarray:
@@ -227,6 +316,15 @@ def _storm(duration: int) -> np.ndarray:
     return shares
 
 
+def _ore_days(rng: np.random.Generator, dates: list[date]) -> np.ndarray:
+    """:func:`_ore` per day: 96 feed tonnes, 96 concentrate tonnes and the shutdown flag."""
+    ore_t, concentrate_t, shutdown = _ore(rng, dates)
+    per_day = (len(dates), STEPS_PER_DAY)
+    return np.column_stack(
+        [ore_t.reshape(per_day), concentrate_t.reshape(per_day), shutdown.astype("float64")]
+    )
+
+
 def _ore(rng: np.random.Generator, dates: list[date]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mill feed and concentrate tonnes per interval, and the monthly maintenance days."""
     days = len(dates)
@@ -251,11 +349,21 @@ def _ore(rng: np.random.Generator, dates: list[date]) -> tuple[np.ndarray, np.nd
     return ore_t, concentrate_t, shutdown
 
 
-def _bore_availability(rng: np.random.Generator, days: int, n_bores: int) -> np.ndarray:
-    """Pump failures about once per 90 days per bore, each out for 1-4 days."""
-    available = np.ones((days, n_bores), dtype=bool)
-    fails = np.argwhere(rng.random((days, n_bores)) < 1 / 90)
-    repair = rng.integers(1, 5, len(fails))
-    for (day, bore), length in zip(fails, repair, strict=True):
-        available[day : day + length, bore] = False
-    return available
+def _bore_availability(seed: int, start: date, days: int, n_bores: int) -> np.ndarray:
+    """Pump failures about once per 90 days per bore, each out for 1-4 days; drawn per calendar
+    month from four days before ``start``, so a repair that began before the period carries
+    into it."""
+    lead = 4
+    repair = calendar_draws(
+        seed,
+        "borefield:failures",
+        start - timedelta(days=lead),
+        days + lead,
+        lambda rng, d: np.where(
+            rng.random((len(d), n_bores)) < 1 / 90, rng.integers(1, 5, (len(d), n_bores)), 0
+        ),
+    )
+    available = np.ones((days + lead, n_bores), dtype=bool)
+    for day, bore in np.argwhere(repair > 0):
+        available[day : day + repair[day, bore], bore] = False
+    return available[lead:]

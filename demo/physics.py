@@ -29,9 +29,10 @@ from demo.simulate import (
     _incidence,
     _rule_flow,
     _store_rows,
+    catchment_runoff,
     site_seed,
 )
-from demo.site import BORE_FLOW_RE
+from demo.site import BORE_FLOW_RE, RUNOFF_FLOW
 from siteledger.site.models import SiteConfig
 
 WEATHER_METHODS = ("rainfall_runoff", "pan_evaporation")
@@ -121,6 +122,8 @@ def run_paths(
     incidence = _incidence(site, sim.flow_ids, store_ids)
     col = {f: i for i, f in enumerate(sim.flow_ids)}
     weather_flows = [f for f, r in rules.items() if r.method in WEATHER_METHODS and f in col]
+    if RUNOFF_FLOW in col and RUNOFF_FLOW not in rules:  # gauged, but rain all the same
+        weather_flows.append(RUNOFF_FLOW)
     pumped = [col[f] for f in CONTROLLED if f in col]
     pumped += [i for i, f in enumerate(sim.flow_ids) if BORE_FLOW_RE.match(f)]
     window = slice(origin_day * STEPS_PER_DAY, (origin_day + days) * STEPS_PER_DAY)
@@ -144,7 +147,10 @@ def run_paths(
         )
         exo = np.repeat(fixed[:, i * STEPS_PER_DAY : (i + 1) * STEPS_PER_DAY, None], n_paths, 2)
         for j, flow in enumerate(weather_flows):
-            volume = _rule_flow(site, rules[flow], drivers, n_paths * STEPS_PER_DAY)
+            if flow in rules:
+                volume = _rule_flow(site, rules[flow], drivers, n_paths * STEPS_PER_DAY)
+            else:
+                volume = catchment_runoff(drivers)
             per_path = volume.reshape(n_paths, STEPS_PER_DAY).T
             for s in np.flatnonzero(signs[:, j]):
                 exo[s] += signs[s, j] * per_path

@@ -7,7 +7,7 @@ correct implementation of the rules on noise-free readings gives back the truth 
 injected anomalies say otherwise, :mod:`demo.anomalies`):
 
 - rain on a store or catchment in an interval = tipping-bucket mm / 1000 x area x runoff
-  coefficient;
+  coefficient (also where a flume gauges the catchment's runoff: it measures that volume);
 - evaporation of a store on a local day = pan mm of that day / 1000 x surface area x pan factor,
   spread over the day's intervals on a diurnal profile;
 - TSF seepage on a day = opening storage x rate % per month / 100 / days in the month, spread
@@ -52,17 +52,21 @@ from demo.drivers import (
     PERTH_CLIMATE,
     STEPS_PER_DAY,
     Drivers,
+    calendar_draws,
     make_drivers,
     stream,
 )
 from demo.site import (
     BORE_FLOW_RE,
     BOREFIELD_CAPACITY_M3_PER_H,
+    CATCHMENT_AREA_M2,
+    CATCHMENT_RUNOFF,
     HIGHVELD_SITE_ID,
     PIT,
     PUMP_MAX_M3_PER_H,
     PWD,
     RET,
+    RUNOFF_FLOW,
     RWD,
     SITE_ID,
     STORES,
@@ -303,6 +307,8 @@ def simulate(
     for rule in rules.values():
         if rule.method not in ("seepage", "entrainment"):
             flows[:, col[rule.flow]] = _rule_flow(site, rule, drivers, n_steps)
+    if RUNOFF_FLOW not in rules:  # gauged (demo_mine): the flume measures the same runoff
+        flows[:, col[RUNOFF_FLOW]] = catchment_runoff(drivers)
     flows[:, col["third_party_to_pwd"]] = np.repeat(
         drivers.third_party_on * THIRD_PARTY_M3_PER_H * STEP_HOURS, STEPS_PER_DAY
     )
@@ -368,6 +374,13 @@ def _tonnes(meter_id: str, site: SiteConfig, drivers: Drivers) -> np.ndarray:
     if node == "product":
         return drivers.concentrate_t
     raise ValueError(f"weightometer {meter_id!r} is on {node!r}; the demo weighs ore or product")
+
+
+def catchment_runoff(drivers: Drivers) -> np.ndarray:
+    """m3 per interval off the raw water dam's cleared catchment: the interval's rain at the
+    catchment's runoff coefficient (what the estimation rule computes where the site has no
+    flume)."""
+    return drivers.rain_mm / 1000 * CATCHMENT_AREA_M2 * CATCHMENT_RUNOFF
 
 
 def _rule_flow(site: SiteConfig, rule: EstimationRule, drivers: Drivers, n: int) -> np.ndarray:
@@ -697,9 +710,11 @@ def _readings(
             kwh_per_m3 = bore_kwh.get(meter.flow) or PUMP_KWH_PER_M3.get(meter.flow, 0.0)
             rate = volume / STEP_HOURS
             if meter.measurand == "flow_rate":
-                values[:-1] = rate * (1 + FLOW_RATE_NOISE * rng.standard_normal(n_steps))
+                values[:-1] = rate * (1 + FLOW_RATE_NOISE * _meter_noise(seed, meter, drivers))
             elif meter.measurand == "power":
-                values[:-1] = rate * kwh_per_m3 * (1 + POWER_NOISE * rng.standard_normal(n_steps))
+                values[:-1] = (
+                    rate * kwh_per_m3 * (1 + POWER_NOISE * _meter_noise(seed, meter, drivers))
+                )
             else:
                 counted = volume if meter.measurand == "totaliser" else volume * kwh_per_m3
                 top = meter.rollover or 1e7
@@ -723,6 +738,17 @@ def _readings(
             values = values * conversion_factor(canonical, meter.unit)
         grid[meter.id] = np.round(values, _decimals(meter))
     return grid, pd.concat(manual_rows, ignore_index=True)
+
+
+def _meter_noise(seed: int, meter: Meter, drivers: Drivers) -> np.ndarray:
+    """Standard normal noise of a meter per interval, drawn per calendar month."""
+    return calendar_draws(
+        seed,
+        f"meter_noise:{meter.id}",
+        drivers.dates[0],
+        len(drivers.dates),
+        lambda rng, days: rng.standard_normal((len(days), STEPS_PER_DAY)),
+    ).ravel()
 
 
 def _node(meter: Meter) -> str:

@@ -135,6 +135,10 @@ STORE_LEVEL_METER = {RWD: "LT-101", PWD: "LT-201", RET: "LT-301", TSF: "LT-401",
 # 5 km2 of cleared catchment at 0.25 runoff: ~900 000 m3 in an average year, mostly May-September
 CATCHMENT_AREA_M2 = 5_000_000.0
 CATCHMENT_RUNOFF = 0.25
+# demo_mine gauges the catchment's diversion drain into the raw water dam (a flume with an
+# ultrasonic level-to-flow transmitter and a totaliser); demo_highveld estimates its runoff
+RUNOFF_FLOW = "catchment_runoff_to_rwd"
+RUNOFF_FLUME_MAX_M3_PER_H = 4 * 60.0 / 1000 * CATCHMENT_AREA_M2 * CATCHMENT_RUNOFF
 PAN_FACTOR = 0.7
 SEEPAGE_PCT_PER_MONTH = 1.5
 ENTRAINMENT_RETURN_PCT = 40.0
@@ -181,7 +185,9 @@ def meter_layout(meter: Meter) -> str:
 def build_demo_site(n_bores: int = 6) -> SiteConfig:
     """The demo mine with ``n_bores`` production bores (4 logger channels each).
 
-    47 meters plus 4 per bore: 71 with 6 bores, 507 with 115.
+    49 meters plus 4 per bore: 73 with 6 bores, 509 with 115. The catchment runoff into the
+    raw water dam is gauged (a flume, FT-107 and FQ-108), so most of the site's inputs are
+    metered even in the wet winter, when runoff is the largest of them.
     """
     if n_bores < 1:
         raise ValueError(f"n_bores must be at least 1, got {n_bores}")
@@ -197,9 +203,13 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
             water_stressed=True,
         ),
         nodes=_nodes(),
-        flows=_flows(bores),
-        meters=[*with_modbus_addresses(_meters(bores)), *demo_carbon.genset_meters()],
-        estimations=_estimations(),
+        flows=_flows(bores, gauged_runoff=True),
+        # the flume's meters last: the other instruments keep their Modbus registers
+        meters=[
+            *with_modbus_addresses([*_meters(bores), *_runoff_flume_meters()]),
+            *demo_carbon.genset_meters(),
+        ],
+        estimations=_estimations(gauged_runoff=True),
         file_layouts=_file_layouts(),
         carbon=demo_carbon.DEMO_MINE_CARBON,
         water_quality=demo_water_quality(),
@@ -380,7 +390,7 @@ def _flow(
     )
 
 
-def _flows(bores: list[str]) -> list[Flow]:
+def _flows(bores: list[str], gauged_runoff: bool = False) -> list[Flow]:
     # bores first: the simulation keeps their columns contiguous
     flows = [
         _flow(
@@ -397,13 +407,14 @@ def _flows(bores: list[str]) -> list[Flow]:
     flows += [
         _flow("river_to_rwd", "river", RWD, 2, waf_input_source="surface_water", water_state="raw"),
         _flow(
-            "catchment_runoff_to_rwd",
+            RUNOFF_FLOW,
             "rain",
             RWD,
             2,
-            "estimated",
+            "measured" if gauged_runoff else "estimated",
             waf_input_source="surface_water",
             water_state="raw",
+            name="Catchment runoff to raw water dam",
         ),
         _flow(
             "third_party_to_pwd",
@@ -869,7 +880,34 @@ def with_modbus_addresses(
     return meters
 
 
-def _estimations() -> list[EstimationRule]:
+def _runoff_flume_meters() -> list[Meter]:
+    """The flume on the catchment's diversion drain into the raw water dam: a rate transmitter
+    (its range is the rain gauge's, 60 mm in 15 minutes, off the whole catchment) and a
+    totaliser."""
+    return [
+        _m(
+            "FT-107",
+            "flow_rate",
+            "m3/h",
+            flow=RUNOFF_FLOW,
+            valid_range=(0.0, RUNOFF_FLUME_MAX_M3_PER_H),
+            tag="RWD_FT107",
+            name="Catchment drain flume flow",
+        ),
+        _m(
+            "FQ-108",
+            "totaliser",
+            "m3",
+            flow=RUNOFF_FLOW,
+            valid_range=(0.0, PIPELINE_TOTALISER_ROLLOVER),
+            rollover=PIPELINE_TOTALISER_ROLLOVER,
+            tag="RWD_FQ108",
+            name="Catchment drain flume totaliser",
+        ),
+    ]
+
+
+def _estimations(gauged_runoff: bool = False) -> list[EstimationRule]:
     rules = [
         EstimationRule(
             flow=f"rain_on_{store}",
@@ -878,17 +916,21 @@ def _estimations() -> list[EstimationRule]:
         )
         for store in STORES
     ]
-    rules.append(
-        EstimationRule(
-            flow="catchment_runoff_to_rwd",
-            method="rainfall_runoff",
-            params={
-                "rain_meter": RAIN_GAUGE,
-                "area_m2": CATCHMENT_AREA_M2,
-                "runoff_coefficient": CATCHMENT_RUNOFF,
-            },
-            description="runoff from the dam's cleared catchment",
-        )
+    rules += (
+        []
+        if gauged_runoff
+        else [
+            EstimationRule(
+                flow=RUNOFF_FLOW,
+                method="rainfall_runoff",
+                params={
+                    "rain_meter": RAIN_GAUGE,
+                    "area_m2": CATCHMENT_AREA_M2,
+                    "runoff_coefficient": CATCHMENT_RUNOFF,
+                },
+                description="runoff from the dam's cleared catchment",
+            )
+        ]
     )
     rules += [
         EstimationRule(

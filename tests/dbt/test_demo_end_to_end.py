@@ -123,6 +123,25 @@ def test_the_site_closes_within_half_a_percent_every_day(demo: Path, site: str) 
     assert (outputs_error <= RELATIVE * both["outputs_m3_truth"]).all()
 
 
+@pytest.mark.parametrize("site", DEMO_SITES)
+def test_the_raw_water_dams_rainfall_holds_its_catchment_runoff_gauged_or_estimated(
+    demo: Path, site: str
+) -> None:
+    # demo_mine gauges the runoff with a flume, demo_highveld estimates it: rainfall either way
+    truth = _truth(demo, "flows_daily", site)
+    rain_flows = ("rain_on_raw_water_dam", "catchment_runoff_to_rwd")
+    expected = truth[truth["flow_id"].isin(rain_flows)].groupby("day")["volume_m3"].sum()
+    mine = _select(
+        demo, "day, rainfall_m3", "marts.fct_node_balance_daily", "node_id = 'raw_water_dam'", site
+    ).set_index("day")["rainfall_m3"]
+    both = pd.concat([expected.rename("truth"), mine.rename("mine")], axis=1, join="inner")
+    assert len(both) == DEMO_DAYS
+    # Perth's wet July on a 5 km2 catchment; a dry Highveld winter has one shower
+    assert both["truth"].sum() > (10_000 if site == DEMO_SITE else 100)
+    error = (both["mine"] - both["truth"]).abs()
+    assert (error <= RELATIVE * both["truth"] + FLOOR_M3).all(), both.to_string()
+
+
 def test_the_day_after_the_period_is_only_provisional(demo: Path) -> None:
     last = dt.date(2025, 7, 1) + dt.timedelta(days=DEMO_DAYS)
     [closed] = _select(demo, "is_day_closed", "marts.fct_site_balance_daily", f"day = '{last}'")[
@@ -207,8 +226,9 @@ def test_the_organisation_total_is_the_sum_of_its_mines_to_the_cubic_metre(demo:
     for column in ("inputs_m3", "outputs_m3"):
         error = (against[column] - against[f"{column}_truth"]).abs()
         assert (error <= RELATIVE * against[f"{column}_truth"]).all(), against.to_string()
-    # both mines count: neither one's inputs are a rounding error of the total
+    # both mines count: neither one's inputs are a rounding error of the total (a storm on
+    # 2 July brings 53 000 m3 into demo_mine, when the Highveld mine takes 4 900 m3: 8 %)
     smallest = both.merge(
         per_site.groupby("day", as_index=False)["inputs_m3"].min(), on="day", suffixes=("", "_min")
     )
-    assert (smallest["inputs_m3_min"] > 0.1 * smallest["inputs_m3"]).all()
+    assert (smallest["inputs_m3_min"] > 0.05 * smallest["inputs_m3"]).all()

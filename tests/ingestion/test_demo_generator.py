@@ -16,7 +16,7 @@ import pytest
 from demo import build_demo_site, simulate, write_demo
 from demo.faults import KINDS, READING_KINDS
 from demo.simulate import DemoSimulation
-from demo.site import SITE_IDS, build_highveld_site
+from demo.site import CATCHMENT_AREA_M2, CATCHMENT_RUNOFF, SITE_IDS, build_highveld_site
 from siteledger.site import dump_site, load_organisation, parse_site_text
 from siteledger.site.curves import level_to_volume
 from siteledger.site.models import SiteConfig
@@ -168,13 +168,16 @@ def test_estimated_flows_follow_the_rules_on_the_written_readings(clean: Path, s
         area = site.node(store).surface_area_m2
         expected = rain / 1000 * area * rules[f"rain_on_{store}"]["runoff_coefficient"]
         np.testing.assert_allclose(flows[f"rain_on_{store}"], expected.values, atol=1e-5)
-    catchment = rules["catchment_runoff_to_rwd"]
+    # the catchment's runoff is gauged: the flume's totaliser counts the rain off the catchment
+    assert "catchment_runoff_to_rwd" not in rules
+    assert site.flow("catchment_runoff_to_rwd").method == "measured"
+    runoff = flows["catchment_runoff_to_rwd"]
     np.testing.assert_allclose(
-        flows["catchment_runoff_to_rwd"],
-        (rain / 1000 * catchment["area_m2"] * catchment["runoff_coefficient"]).values,
-        atol=1e-5,
+        runoff, (rain / 1000 * CATCHMENT_AREA_M2 * CATCHMENT_RUNOFF).values, atol=1e-5
     )
-    assert rain.sum() > 0
+    register = _midnight_values(scada, "FQ-108").iloc[: DAYS + 1].to_numpy()
+    np.testing.assert_allclose(np.diff(register), runoff.to_numpy(), atol=0.11)
+    assert rain.sum() > 0 and runoff.sum() > 1000
 
     pan = manual[manual["Meter"] == "EP-101"].set_index("Date / Time")["Reading"]
     assert len(pan) == DAYS
@@ -427,7 +430,7 @@ def test_the_highveld_mine_is_a_smaller_layout_on_its_own_files_and_ports():
     assert parse_site_text(dump_site(highveld)) == highveld
     stores = [n.id for n in highveld.nodes if n.kind == "store"]
     assert stores == ["raw_water_dam", "process_water_dam", "return_water_dam", "tsf"]
-    assert len(highveld.meters) == 29 and len(mine.meters) == 71
+    assert len(highveld.meters) == 29 and len(mine.meters) == 73
     assert {lay.pattern for lay in highveld.file_layouts} == {
         "highveld_scada_export_*.csv",
         "highveld_logger_borefield_*.csv",

@@ -346,16 +346,18 @@ def test_nightly_job_over_a_range_builds_and_publishes_both_mines(tmp_path: Path
     assert checks and all(check.passed for check in checks)
     published = tmp_path / "warehouse" / "siteledger.duckdb"
     with duckdb.connect(str(published), read_only=True) as con:
+        # closure beyond 0.5 % of the inputs and the 40 m3 that two level readings to 0.1 mm
+        # can add on the decant pond (a Highveld day with its bore out takes in only 1 470 m3)
         per_site = con.execute(
-            "select site_id, count(*), max(abs(closure_error_pct)) from fct_site_balance_daily "
-            "group by site_id order by site_id"
+            "select site_id, count(*), max(abs(closure_error_m3) - 0.005 * inputs_m3 - 40) "
+            "from fct_site_balance_daily group by site_id order by site_id"
         ).fetchall()
     # both demo mines, each in its own three local days
     assert [(site, days) for site, days, _ in per_site] == [
         ("demo_highveld", 3),
         ("demo_mine", 3),
     ]
-    assert max(worst for _, _, worst in per_site) < 0.5
+    assert max(excess for _, _, excess in per_site) < 0
 
 
 def test_shipped_instance_config_loads_and_limits_the_duckdb_pool(tmp_path: Path):

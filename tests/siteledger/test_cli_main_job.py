@@ -20,7 +20,7 @@ def test_demo_run_builds_publishes_and_prints_the_monthly_balance(tmp_path: Path
     assert "Site water balance by month" in result.output
     # both mines of the demo organisation, one row each (the site column may be cut short)
     assert re.search(r"demo_mine +│ 2025-07", result.output)
-    assert re.search(r"demo_high\S* +│ 2025-07", result.output)
+    assert re.search(r"demo_h\S* +│ 2025-07", result.output)
     assert "PASS=" in result.output and "ERROR=0" in result.output
     published = tmp_path / "warehouse" / "siteledger.duckdb"
     assert str(published) in result.output

@@ -96,7 +96,8 @@ final as (
             else configured_method
         end as accounting_method,
         case
-            when estimation_method = 'rainfall_runoff' then 'rainfall'
+            when estimation_method = 'rainfall_runoff' or from_node_type = 'rain'
+                then 'rainfall'
             when estimation_method = 'pan_evaporation'
                 or waf_output_destination = 'evaporation'
                 then 'evaporation'
