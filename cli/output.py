@@ -14,7 +14,6 @@ import decimal
 import json
 import math
 import os
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any, Literal
 
 import click
 from rich import box
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 from rich.text import Text
 
@@ -38,14 +37,45 @@ json_option = click.option(
 )
 
 
+class _CommandConsole(Console):
+    """A console whose width is looked up each time it renders, not once when it is made: the
+    terminal's; when output is not a terminal (pipes, CI logs) $COLUMNS, else 120 (Rich's own
+    fallback of 80 is too narrow for most tables). A width set on it explicitly stays."""
+
+    def __init__(self, file: Any = None) -> None:
+        self._fixed_width = False
+        super().__init__(file=file, highlight=False)
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if self._fixed_width:
+            return Console.size.fget(self)  # type: ignore[attr-defined]
+        self._width = None
+        out = self.file
+        if hasattr(out, "isatty") and out.isatty():
+            return Console.size.fget(self)  # type: ignore[attr-defined]
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) > 0 else 120
+        return ConsoleDimensions(width, self._height or 25)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+        self._fixed_width = True
+
+    @property
+    def width(self) -> int:
+        return self.size.width
+
+    @width.setter
+    def width(self, width: int) -> None:
+        self._width = width
+        self._fixed_width = True
+
+
 def make_console(file: Any = None) -> Console:
-    """A console as wide as the terminal; when output is not a terminal (pipes, CI logs) the
-    width in $COLUMNS, else 120 (Rich's own fallback of 80 is too narrow for most tables)."""
-    out = file or sys.stdout
-    is_tty = hasattr(out, "isatty") and out.isatty()
-    columns = os.environ.get("COLUMNS", "")
-    width = None if is_tty else int(columns) if columns.isdigit() and int(columns) > 0 else 120
-    return Console(file=file, highlight=False, width=width)
+    """A console for a command's output (see ``_CommandConsole`` for its width)."""
+    return _CommandConsole(file=file)
 
 
 # -- values --------------------------------------------------------------------------------------

@@ -87,3 +87,21 @@ def test_analytics_models_with_none_trained_says_what_was_searched(tmp_path: Pat
     settings = Settings(home=tmp_path / "home")
     result = invoke(settings.home, "analytics", "models", "--site", "demo_mine")
     assert "no forecast models matched" in result.output and "site=demo_mine" in result.output
+
+
+def test_a_console_follows_the_width_in_force_when_it_prints(monkeypatch):
+    """Commands' consoles are made when their module is imported; the width they print at is
+    the one in force at the time of printing, not at import."""
+    import io
+
+    from cli.output import make_console
+
+    monkeypatch.setenv("COLUMNS", "80")
+    console = make_console(file=io.StringIO())
+    assert console.width == 80
+    monkeypatch.delenv("COLUMNS")
+    assert console.width == 120
+    monkeypatch.setenv("COLUMNS", "100")
+    assert console.width == 100
+    console.width = 60
+    assert console.width == 60
