@@ -103,7 +103,8 @@ def _generate(  # type: ignore[no-untyped-def]
     console.print(
         f"demo sites written: {', '.join(str(f) for f in out.site_files)} "
         f"({len(out.drop_files)} file drops, {out.n_readings:,} readings, "
-        f"{time.perf_counter() - t0:.1f} s)"
+        f"{time.perf_counter() - t0:.1f} s)",
+        soft_wrap=True,  # paths whole, to copy
     )
     return out
 
