@@ -5,19 +5,16 @@ Commands call the ``quality`` package and the warehouse; nothing here computes a
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from cli.output import Col, emit, json_option, make_console, nothing_matched
 from siteledger.settings import Settings
 from siteledger.state import StateStore
 
-# Rich falls back to 80 columns when output is not a terminal (CI logs, pipes): too narrow
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+console = make_console()
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -76,37 +73,65 @@ def quality_audit(ctx: click.Context) -> None:
     if not build_db.exists():
         raise click.ClickException("no build warehouse yet: run 'siteledger run' first")
     checks = audit_build(build_db, manifest_path(settings))
-    table = Table(title="Publish audits of the build warehouse")
-    for column in ("audit", "result", "detail"):
-        table.add_column(column)
-    for check in checks:
-        table.add_row(check.name, "pass" if check.passed else "FAIL", check.detail)
-    console.print(table)
+    emit(
+        [
+            {"audit": c.name, "result": "pass" if c.passed else "FAIL", "detail": c.detail}
+            for c in checks
+        ],
+        [Col("audit", kind="id"), Col("result", kind="word"), Col("detail")],
+        title="Publish audits of the build warehouse",
+        empty=nothing_matched("publish audits", {}),
+        console=console,
+    )
     _echo_failures([c.as_dict() for c in checks if not c.passed])
     if not all(c.passed for c in checks):
         ctx.exit(1)
 
 
+AUDIT_COLUMNS = [
+    Col("audit_id", "audit", "id"),
+    Col("audited_at", "at (UTC)", "time"),
+    Col(
+        "outcome",
+        kind="word",
+        derive=lambda r: "passed" if r["outcome"] == "passed" else "REJECTED",
+    ),
+    Col("version_id", "version", "id"),
+    Col("serving_version_id", "serving before", "id"),
+    Col("failed_audits", "failed audits"),
+]
+
+
 @quality.command("audits")
 @click.option("--limit", default=20, show_default=True, type=int)
+@json_option
 @click.pass_context
-def quality_audits(ctx: click.Context, limit: int) -> None:
+def quality_audits(ctx: click.Context, limit: int, as_json: bool) -> None:
     """Recorded audits before publishing, newest first: published or rejected, and why."""
     settings = _settings(ctx)
-    table = Table(title="Audits before publishing")
-    for column in ("audit", "at", "outcome", "version", "serving before", "failed audits"):
-        table.add_column(column)
     audits = _store(settings).publish_audits(limit)
-    for audit in audits:
-        table.add_row(
-            audit.audit_id,
-            f"{audit.audited_at:%Y-%m-%d %H:%M:%S}",
-            audit.outcome if audit.outcome == "passed" else "REJECTED",
-            audit.version_id or "",
-            audit.serving_version_id or "",
-            ", ".join(f["name"] for f in audit.failures),
-        )
-    console.print(table)
+    rows = [
+        {
+            "audit_id": audit.audit_id,
+            "audited_at": audit.audited_at,
+            "outcome": audit.outcome,
+            "version_id": audit.version_id,
+            "serving_version_id": audit.serving_version_id,
+            "failed_audits": ", ".join(f["name"] for f in audit.failures),
+            "failures": audit.failures,
+        }
+        for audit in audits
+    ]
+    emit(
+        rows,
+        AUDIT_COLUMNS,
+        title="Audits before publishing",
+        as_json=as_json,
+        empty=nothing_matched("publish audits", {}, str(settings.home)),
+        console=console,
+    )
+    if as_json:
+        return
     # reasons as plain lines, never wrapped: they hold keys an operator copies
     for audit in audits:
         for failure in audit.failures:
@@ -127,9 +152,15 @@ def _published(settings: Settings) -> Path:
 @click.option("--scope", type=click.Choice(["meter", "node", "site"]), default="site")
 @click.option("--day", help="one site-local day (YYYY-MM-DD)")
 @click.option("--below", type=float, default=None, help="only rows scoring below this")
+@json_option
 @click.pass_context
 def quality_scores(
-    ctx: click.Context, site_id: str | None, scope: str, day: str | None, below: float | None
+    ctx: click.Context,
+    site_id: str | None,
+    scope: str,
+    day: str | None,
+    below: float | None,
+    as_json: bool,
 ) -> None:
     """Quality scores from the published warehouse."""
     import duckdb
@@ -153,30 +184,41 @@ def quality_scores(
             "order by site_id, day, scope_id",
             params,
         ).fetchall()
-    table = Table(title=f"Quality scores by {scope} and day")
-    for column in (
-        "site",
+    keys = (
+        "site_id",
         "day",
-        scope,
-        "complete",
-        "valid",
-        "timely",
-        "consistent",
-        "redundant",
-        "overall",
+        "scope_id",
+        "completeness_score",
+        "validity_score",
+        "timeliness_score",
+        "consistency_score",
+        "redundancy_score",
+        "overall_score",
         "status",
-        "failing expectations",
-    ):
-        table.add_column(column)
-
-    def num(value: float | None) -> str:
-        return "" if value is None else f"{value:.1f}"
-
-    for row in rows:
-        table.add_row(
-            row[0], str(row[1]), row[2], *(num(v) for v in row[3:9]), str(row[9]), row[10]
-        )
-    console.print(table)
+        "failing_expectations",
+    )
+    emit(
+        [dict(zip(keys, row, strict=True)) for row in rows],
+        [
+            Col("site_id", "site", "word"),
+            Col("day", kind="day"),
+            Col("scope_id", scope, "id"),
+            Col("completeness_score", "complete", "num", 1),
+            Col("validity_score", "valid", "num", 1),
+            Col("timeliness_score", "timely", "num", 1),
+            Col("consistency_score", "consistent", "num", 1),
+            Col("redundancy_score", "redundant", "num", 1),
+            Col("overall_score", "overall", "num", 1),
+            Col("status", kind="word"),
+            Col("failing_expectations", "failing expectations"),
+        ],
+        title=f"Quality scores by {scope} and day",
+        as_json=as_json,
+        empty=nothing_matched(
+            "quality scores", {"scope": scope, "site": site_id, "day": day, "below": below}
+        ),
+        console=console,
+    )
 
 
 @quality.command("flags")
@@ -185,6 +227,7 @@ def quality_scores(
 @click.option("--day", help="one site-local day (YYYY-MM-DD)")
 @click.option("--flag", help="one flag (spike, gap, flat_line, ...)")
 @click.option("--limit", default=200, show_default=True, type=int)
+@json_option
 @click.pass_context
 def quality_flags(
     ctx: click.Context,
@@ -193,6 +236,7 @@ def quality_flags(
     day: str | None,
     flag: str | None,
     limit: int,
+    as_json: bool,
 ) -> None:
     """VEE flags per reading from the published warehouse (estimates beside them)."""
     import duckdb
@@ -212,32 +256,47 @@ def quality_flags(
             f"order by site_id, meter_id, ts_utc, flag limit {int(limit)}",
             params,
         ).fetchall()
-    table = Table(title="VEE flags")
-    for column in (
-        "site",
-        "meter",
-        "time (UTC)",
+    keys = (
+        "site_id",
+        "meter_id",
+        "ts_utc",
         "flag",
         "severity",
         "value",
-        "estimate",
-        "method",
+        "estimated_value",
+        "estimation_method",
         "detail",
-    ):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            row[0],
-            row[1],
-            f"{row[2]:%Y-%m-%d %H:%M}",
-            row[3],
-            row[4],
-            "" if row[5] is None else f"{row[5]:g}",
-            "" if row[6] is None else f"{row[6]:g}",
-            row[7] or "",
-            row[8] or "",
-        )
-    console.print(table)
+    )
+    emit(
+        [dict(zip(keys, row, strict=True)) for row in rows],
+        [
+            Col("site_id", "site", "word"),
+            Col("meter_id", "meter", "id"),
+            Col("ts_utc", "time (UTC)", "time"),
+            Col("flag", kind="word"),
+            Col("severity", kind="word"),
+            Col("value", kind="word", derive=lambda r: _general(r["value"])),
+            Col(
+                "estimated_value",
+                "estimate",
+                "word",
+                derive=lambda r: _general(r["estimated_value"]),
+            ),
+            Col("estimation_method", "method", "word"),
+            Col("detail"),
+        ],
+        title="VEE flags",
+        as_json=as_json,
+        empty=nothing_matched(
+            "VEE flags", {"site": site_id, "meter": meter_id, "day": day, "flag": flag}
+        ),
+        console=console,
+    )
+
+
+def _general(value: float | None) -> str:
+    """A reading as recorded (shortest form, no rounding to a fixed number of decimals)."""
+    return "" if value is None else f"{value:g}"
 
 
 @quality.command("docs")
