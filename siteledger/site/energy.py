@@ -420,6 +420,14 @@ class EnergySettings(_EnergyModel):
         return [(path, meter, role) for path, role, meter in named if meter is not None]
 
 
+def _empty_as_default(value: Any) -> Any:
+    # ``energy:`` written with nothing under it is the defaults: no energy accounting
+    return {} if value is None else value
+
+
+EnergySection = Annotated[EnergySettings, BeforeValidator(_empty_as_default)]
+
+
 def _hint(value: str, choices: list[str]) -> str:
     match = get_close_matches(value, choices, n=1)
     return f" (did you mean {match[0]!r}?)" if match else ""
@@ -542,11 +550,17 @@ def energy_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
         problems += _overlaps(
             "energy.grid.tariff.periods", "period", [(p.name, p) for p in tariff.periods]
         )
-        names = [p.name for p in tariff.periods]
-        for i, name in enumerate(names):
-            if name in names[:i]:
+        # a period may be written in several windows (weekdays 07-23, Saturday 08-12), at one rate
+        rates: dict[str, float] = {}
+        for i, period in enumerate(tariff.periods):
+            rate = rates.setdefault(period.name, period.rate_per_kwh)
+            if rate != period.rate_per_kwh:
                 problems.append(
-                    (f"energy.grid.tariff.periods[{i}].name", f"a second period named {name!r}")
+                    (
+                        f"energy.grid.tariff.periods[{i}].rate_per_kwh",
+                        f"period {period.name!r} is already at {rate:g} per kWh; name a "
+                        "different rate differently",
+                    )
                 )
         meter = meters.get(settings.grid.import_meter)
         demand_seconds = tariff.demand_interval_minutes * 60

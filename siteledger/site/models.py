@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from siteledger.site.air_quality import AirQualitySettings, air_quality_problems
 from siteledger.site.carbon import CarbonSettings, carbon_problems
-from siteledger.site.energy import EnergySettings, energy_problems
+from siteledger.site.energy import EnergySection, EnergySettings, energy_problems
 from siteledger.site.identifiers import Identifier
 from siteledger.site.sustainability import SustainabilitySettings
 from siteledger.units import MEASURANDS, UnknownUnitError, resolve_unit
@@ -650,7 +650,7 @@ class SiteConfig(_Model):
         "(docs/alerts.md); the core keeps them as they are",
     )
     carbon: CarbonSettings = Field(default_factory=CarbonSettings)
-    energy: EnergySettings = Field(
+    energy: EnergySection = Field(
         default_factory=EnergySettings,
         description="generators, fuel tanks, PV arrays, the grid and its tariff, loads and "
         "cost centres (docs/energy.md); absent = no energy accounting",

@@ -15,6 +15,7 @@ import yaml
 
 from ingestion.site_tables import ENERGY_SCHEMAS, SCHEMAS, site_tables
 from siteledger.site import SiteConfigError, dump_site, load_site, parse_site_text
+from siteledger.site.carbon import carbon_meters
 from siteledger.site.energy import EnergySettings, Window, default_f0
 from siteledger.units import MEASURANDS, unit_fits_measurand
 
@@ -144,6 +145,11 @@ def _data(energy: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def _text(data: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False)
+
+
+def energy_site_text() -> str:
+    """The small test site with the full energy example (also used by the dbt tests)."""
+    return _text(_data())
 
 
 def _problems_in(text: str, tmp_path: Path) -> list[str]:
@@ -580,3 +586,45 @@ def test_settings_class_defaults_match_the_docs():
     )
     assert settings.fuel.unaccounted_alert_l_per_day == 50.0
     assert settings.meter_roles() == []
+
+
+def test_an_empty_energy_key_is_no_energy_accounting():
+    data = _data()
+    data["energy"] = None
+    site = parse_site_text(_text(data))
+    assert site.energy == EnergySettings()
+    assert not site.energy.enabled
+
+
+def test_a_period_may_take_several_windows_at_one_rate(tmp_path: Path):
+    data = _data()
+    periods = data["energy"]["grid"]["tariff"]["periods"]
+    saturday = {"name": "peak", "rate_per_kwh": 0.32, "days": ["sat"], "start": "08:00"}
+    periods.append({**saturday, "end": "12:00"})
+    site = parse_site_text(_text(data))
+    peak = [
+        (r["iso_dow"], r["start_minute"], r["end_minute"])
+        for r in site_tables(site)["energy_tariff_periods"].to_pylist()
+        if r["period_name"] == "peak"
+    ]
+    assert peak == [(day, 420, 1380) for day in range(1, 6)] + [(6, 480, 720)]
+    periods[-1]["rate_per_kwh"] = 0.4
+    assert _problems(data, tmp_path) == [
+        f"site.yaml:{_line(_text(data), 'rate_per_kwh: 0.4')}: "
+        "energy.grid.tariff.periods[2].rate_per_kwh: period 'peak' is already at 0.32 per kWh; "
+        "name a different rate differently"
+    ]
+
+
+def test_carbon_counts_the_grid_import_and_burned_fuel_only():
+    site = parse_site_text(_text(_data()))
+    # generator, PV and load meters are not grid supply; the tank's deliveries are not burns
+    assert carbon_meters(site) == [("FG-911", "diesel", 1), ("EI-931", "grid_electricity", 2)]
+    data = _data()
+    data["carbon"] = {"grid_meters": ["EL-941"], "fuel_meters": ["FD-901"]}
+    listed = parse_site_text(_text(data))
+    assert carbon_meters(listed) == [("FD-901", "diesel", 1), ("EL-941", "grid_electricity", 2)]
+    # an off-grid site: no meter is grid electricity
+    data = _data()
+    del data["energy"]["grid"]
+    assert [m for m in carbon_meters(parse_site_text(_text(data))) if m[1] != "diesel"] == []
