@@ -668,3 +668,11 @@ def test_the_documented_example_is_a_valid_site():
     assert camp == [(d, 300, 1320) for d in range(1, 6)] + [(6, 420, 1320), (7, 420, 1320)]
     assert site.energy.generators[1].f0 == 0.035
     assert carbon_meters(site) == [("FG-911", "diesel", 1), ("EI-931", "grid_electricity", 2)]
+
+
+def test_a_standing_tank_is_not_a_stuck_sensor():
+    site = parse_site_text(_text(_data()))
+    vee = {r["meter_id"]: r for r in site_tables(site)["meter_vee_settings"].to_pylist()}
+    # a tank's contents stay put while its generators stand: no flat-line rule unless asked
+    assert vee["LT-901"]["flat_line_hours"] is None
+    assert vee["RI-921"]["flat_line_hours"] == 6.0
