@@ -287,11 +287,11 @@ def parse_statistics(data: bytes, ctx: ParseContext) -> HomeAssistantParsed:
     with tempfile.TemporaryDirectory(prefix="siteledger-ha-") as folder:
         copy = Path(folder) / "recorder.db"
         copy.write_bytes(data)
-        with contextlib.closing(_connect(copy)) as con:
-            try:
+        try:
+            with contextlib.closing(_connect(copy)) as con:
                 return _read_database(con, ctx)
-            except sqlite3.DatabaseError as exc:
-                raise FileRejected(f"cannot read the SQLite database: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise FileRejected(f"cannot read the SQLite database: {exc}") from exc
 
 
 def _check_sqlite_bytes(data: bytes) -> None:
@@ -317,7 +317,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         # the file's own views and triggers never run functions with side effects
         con.execute("pragma trusted_schema = off")
         con.execute("pragma query_only = on")
-    except sqlite3.DatabaseError:
+    except sqlite3.Error:
         con.close()
         raise
     return con
@@ -396,7 +396,9 @@ def _statistics(
             unmatched[meta_id] = statistic_id
             continue
         shown_unit = unit if isinstance(unit, str) else None
-        matched.append(Statistic(meta_id, statistic_id, shown_unit, bool(has_sum), meter))
+        # has_sum is 0 or 1; anything else (text, NULL) is not a sum
+        summed = isinstance(has_sum, int | float) and has_sum == 1
+        matched.append(Statistic(meta_id, statistic_id, shown_unit, summed, meter))
     return matched, unmatched, ignored
 
 
@@ -408,7 +410,7 @@ def _unmatched_counts(con: sqlite3.Connection, unmatched: dict[int, str]) -> dic
             (n,) = con.execute(
                 "select count(*) from statistics where metadata_id = ?", (meta_id,)
             ).fetchone()
-        except sqlite3.DatabaseError:
+        except sqlite3.Error:
             n = -1
         counts[statistic_id] = int(n)
     return counts
@@ -425,20 +427,24 @@ def _source_table(meter: Meter) -> tuple[str, int]:
 def _fetch(
     con: sqlite3.Connection, table: str, stat: Statistic, column: str
 ) -> tuple[list[tuple[Any, ...]], str | None]:
-    """(row id, start_ts, value) of a statistic in period order, and why reading stopped early
-    (rows read before a damaged page are kept)."""
+    """(row id, start_ts, value) of a statistic, and why reading stopped early.
+
+    Rows stream in storage order (no ``order by``: a sort would read the whole table before
+    the first row), so the rows read before a damaged page are kept; they are put in period
+    order once checked.
+    """
     id_column = "id" if "id" in _columns(con, table) else "rowid"
     # table and column names come from this module's fixed choices, never from the file
     query = (
         f'select {id_column}, start_ts, "{column}" from "{table}" '  # noqa: S608
-        "where metadata_id = ? order by start_ts, 1"
+        "where metadata_id = ?"
     )
     rows: list[tuple[Any, ...]] = []
     try:
         cursor = con.execute(query, (stat.metadata_id,))
         while chunk := cursor.fetchmany(10_000):
             rows.extend(chunk)
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         return rows, f"rows of statistic {stat.statistic_id!r} cannot be read: {exc}"
     return rows, None
 
@@ -533,18 +539,22 @@ def _good_rows(
         stamps.append(stamp)
         kept.append(row)
     times = build.ctx.times.parse_all(stamps)
-    series = _Series()
+    good: list[tuple[int, int, int, float]] = []
     for i, row in enumerate(kept):
         reason = times.reasons[i]
         if reason is not None:
             bad.setdefault(reason, []).append(row)
             continue
-        series.ids.append(_row_id(row[0]))
-        series.ts_us.append(int(times.utc_us[i]))
-        series.day.append(int(times.day[i]))
-        series.value.append(float(row[2]))
+        good.append((int(times.utc_us[i]), _row_id(row[0]), int(times.day[i]), float(row[2])))
     for reason, rejected in bad.items():
         build.reject(stat, rejected, reason)
+    good.sort()
+    series = _Series()
+    for ts_us, row_id, day, value in good:
+        series.ts_us.append(ts_us)
+        series.ids.append(row_id)
+        series.day.append(day)
+        series.value.append(value)
     return series
 
 
