@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.files import ImportLimits
-from tests.ingestion.hostile.home import Home, make_home, small_site
 from siteledger.site.models import SiteConfig
+from tests.ingestion.hostile.home import Home, make_home, small_site
 
 HA_METERS = [
     # cumulative: the state is the register reading
