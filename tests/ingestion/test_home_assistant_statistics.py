@@ -1,0 +1,320 @@
+"""Home Assistant recorder databases through the real import job: registers rebuilt from sums
+(resets included, reproduced by hand), means, units, hostile rows and hostile files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingestion.files import ImportLimits
+from ingestion.files.home_assistant import rebuild_register
+from tests.ingestion.hostile.home import Home, make_home
+from tests.ingestion.test_home_assistant_history import ha_site, job_details
+
+T0 = int(dt.datetime(2025, 3, 1, tzinfo=dt.UTC).timestamp())  # 1740787200
+HOUR = 3600
+
+META_COLUMNS = (
+    "id integer primary key, statistic_id varchar(255), source varchar(32), "
+    "unit_of_measurement varchar(255), has_mean boolean, has_sum boolean, name varchar(255)"
+)
+STAT_COLUMNS = (
+    "id integer primary key, created_ts float, metadata_id integer, start_ts float, "
+    "mean float, min float, max float, last_reset_ts float, state float, sum float"
+)
+
+
+def recorder(
+    path: Path,
+    metas: Iterable[tuple[int, str, str | None, int]],
+    hourly: Iterable[tuple[Any, ...]] = (),
+    short_term: Iterable[tuple[Any, ...]] | None = None,
+    wal: bool = False,
+) -> bytes:
+    """A recorder database laid out as Home Assistant's (schema 2023.3 on); ``metas`` are
+    (id, statistic_id, unit, has_sum), rows (metadata_id, start_ts, mean, sum)."""
+    con = sqlite3.connect(path)
+    if wal:
+        con.execute("pragma journal_mode = wal")
+    con.execute(f"create table statistics_meta ({META_COLUMNS})")
+    con.execute(f"create table statistics ({STAT_COLUMNS})")
+    con.execute("create index ix_statistics_start_ts on statistics (metadata_id, start_ts)")
+    con.executemany(
+        "insert into statistics_meta values (?, ?, 'recorder', ?, ?, ?, null)",
+        [(i, sid, unit, 1 - has_sum, has_sum) for i, sid, unit, has_sum in metas],
+    )
+    insert = "insert into {} (created_ts, metadata_id, start_ts, mean, sum) values (0, ?, ?, ?, ?)"
+    con.executemany(insert.format("statistics"), list(hourly))
+    if short_term is not None:
+        con.execute(f"create table statistics_short_term ({STAT_COLUMNS})")
+        con.executemany(insert.format("statistics_short_term"), list(short_term))
+    con.commit()
+    if wal:
+        con.execute("pragma wal_checkpoint(truncate)")
+    con.close()
+    return path.read_bytes()
+
+
+@pytest.fixture
+def home(tmp_path):
+    h = make_home(tmp_path, ha_site())
+    yield h
+    h.store.dispose()
+
+
+def stamp(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+
+
+# The grid meter's sums, hour by hour from 2025-03-01 00:00 UTC, and the register rebuilt:
+#   period  sum    rule                                        consumption  register (at end)
+#   00-01   10.0   first sum: the register starts there           -            10.0
+#   01-02   12.5   12.5 - 10.0                                    2.5          12.5
+#   02-03   15.0   15.0 - 12.5                                    2.5          15.0
+#   03-04    1.0   1.0 < 0.9 x 15.0 = 13.5: a reset, the new sum  1.0          16.0
+#   04-05    3.0   3.0 - 1.0                                      2.0          18.0
+#   05-06    2.75  2.75 >= 0.9 x 3.0 = 2.7: noise, nothing         0.0          18.0
+#   06-07    4.25  4.25 - 2.75                                    1.5          19.5
+SUMS = [10.0, 12.5, 15.0, 1.0, 3.0, 2.75, 4.25]
+REGISTER = [10.0, 12.5, 15.0, 16.0, 18.0, 18.0, 19.5]
+
+
+def test_rebuild_register_reproduces_the_hand_computed_series():
+    assert rebuild_register(SUMS) == (REGISTER, 1)
+    # without a reset the register is the sums themselves
+    assert rebuild_register([0.0, 0.5, 0.5, 7.25]) == ([0.0, 0.5, 0.5, 7.25], 0)
+    # a reset to a negative sum counts nothing, and a fall from zero is no reset
+    assert rebuild_register([5.0, -1.0, 0.0, -2.0, 1.0]) == ([5.0, 5.0, 6.0, 6.0, 9.0], 1)
+
+
+def test_sum_series_with_a_reset_lands_as_a_continuous_register_at_period_ends(
+    home: Home, tmp_path: Path
+):
+    rows = [(1, T0 + i * HOUR, None, s) for i, s in enumerate(SUMS)]
+    home.drop(
+        "home-assistant_v2.db",
+        recorder(tmp_path / "r.db", [(1, "sensor.grid_energy", "kWh", 1)], rows),
+    )
+
+    result = home.run()["home-assistant_v2.db"]
+
+    assert (result.status, result.total, result.imported, result.failed) == ("committed", 7, 7, 0)
+    assert home.lake_rows() == [
+        ("EG-1", stamp(T0 + (i + 1) * HOUR), value, "kWh") for i, value in enumerate(REGISTER)
+    ]
+    # the warehouse's day of consumption: 19.5 - 10.0 = 9.5 kWh from 01:00 to 07:00, which is
+    # 2.5 + 2.5 + 1.0 + 2.0 + 0.0 + 1.5 = 9.5 over the six periods after the first
+    details = job_details(home, result.batch_id)
+    assert details["sum_resets"] == {"sensor.grid_energy": 1}
+    assert details["statistics_tables"] == {"EG-1": "statistics"}
+    # source_row leads back to statistics.id
+    assert home.lake().column("source_row").to_pylist() == [1, 2, 3, 4, 5, 6, 7]
+
+
+METAS = [
+    (1, "sensor.grid_energy", "kWh", 1),
+    (2, "sensor.grid_power", "W", 0),
+    (3, "sensor.outdoor_temperature", "°C", 0),
+    (4, "IR-1", "W/m²", 0),
+    (5, "sensor.pv_power", "kW", 0),
+    (6, "sensor.fridge_power", "W", 0),
+    (7, "sensor.dishwasher_energy", "Wh", 1),
+]
+
+
+def test_means_land_at_period_starts_in_the_statistics_unit(home: Home, tmp_path: Path):
+    hourly = [
+        (2, T0, 1250.0, None),
+        (2, T0 + HOUR, 875.5, None),
+        (3, T0, 21.25, None),
+        (4, T0 + 5 * HOUR, 640.0, None),
+        # hourly rows of the 5-minute meter are not read: it takes the short-term table
+        (5, T0, 9.0, None),
+    ]
+    short = [(5, T0 + 300 * i, 1.5 + i, None) for i in range(3)]
+    # rows of statistics that match no meter are not read
+    hourly += [(6, T0 + HOUR * i, 80.0, None) for i in range(4)]
+    hourly += [(7, T0 + HOUR * i, None, 100.0 * i) for i in range(3)]
+    home.drop("home-assistant_v2.db", recorder(tmp_path / "r.db", METAS, hourly, short))
+
+    result = home.run()["home-assistant_v2.db"]
+
+    assert (result.status, result.total, result.imported, result.failed) == ("committed", 7, 7, 0)
+    assert home.lake_rows() == [
+        ("IR-1", stamp(T0 + 5 * HOUR), 640.0, "W/m2"),
+        ("PS-1", stamp(T0), 1.5, "kW"),
+        ("PS-1", stamp(T0 + 300), 2.5, "kW"),
+        ("PS-1", stamp(T0 + 600), 3.5, "kW"),
+        # kept in the delivered unit (W), as every file source does; staging converts to kW
+        ("PW-1", stamp(T0), 1250.0, "W"),
+        ("PW-1", stamp(T0 + HOUR), 875.5, "W"),
+        ("TT-1", stamp(T0), 21.25, "degC"),
+    ]
+    details = job_details(home, result.batch_id)
+    assert details["unmatched_statistics"] == {
+        "sensor.dishwasher_energy": 3,
+        "sensor.fridge_power": 4,
+    }
+    assert details["statistics_tables"] == {
+        "EG-1": "statistics",  # matched, without rows
+        "IR-1": "statistics",
+        "PS-1": "statistics_short_term",
+        "PW-1": "statistics",
+        "TT-1": "statistics",
+    }
+    assert "sum_resets" not in details
+
+
+def quarantine_rows(home: Home, batch_id: str | None) -> list[tuple[Any, ...]]:
+    table = home.quarantine(batch_id)
+    return list(
+        zip(
+            table.column("source_row").to_pylist(),
+            table.column("column").to_pylist(),
+            table.column("raw_timestamp").to_pylist(),
+            table.column("raw_value").to_pylist(),
+            table.column("reason").to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def test_a_unit_that_does_not_fit_quarantines_every_row_of_its_statistic(
+    home: Home, tmp_path: Path
+):
+    metas = [
+        (1, "sensor.grid_energy", "kWh", 1),
+        (2, "sensor.grid_power", "kWh", 0),  # an energy unit for a power meter
+        (3, "sensor.outdoor_temperature", "°F", 0),  # a unit siteledger does not know
+    ]
+    hourly = [
+        (1, T0, None, 5.0),
+        (2, T0, 1.0, None),
+        (2, T0 + HOUR, 2.0, None),
+        (3, T0, 70.0, None),
+        (1, T0 + HOUR, None, 6.5),
+    ]
+    home.drop("home-assistant_v2.db", recorder(tmp_path / "r.db", metas, hourly))
+
+    result = home.run()["home-assistant_v2.db"]
+
+    assert (result.total, result.imported, result.failed) == (5, 2, 3)
+    assert home.lake_rows() == [
+        ("EG-1", stamp(T0 + HOUR), 5.0, "kWh"),
+        ("EG-1", stamp(T0 + 2 * HOUR), 6.5, "kWh"),
+    ]
+    assert quarantine_rows(home, result.batch_id) == [
+        (2, "sensor.grid_power", str(float(T0)), "1.0", "unit 'kWh' does not measure power"),
+        (3, "sensor.grid_power", str(float(T0 + HOUR)), "2.0", "unit 'kWh' does not measure power"),
+        (4, "sensor.outdoor_temperature", str(float(T0)), "70.0", "unknown unit '°F'"),
+    ]
+
+
+def test_statistics_that_cannot_feed_their_meter_are_quarantined_with_the_fix(
+    home: Home, tmp_path: Path
+):
+    metas = [
+        (1, "sensor.grid_energy", "kWh", 0),  # a measurement sensor: no sum for a register
+        (2, "sensor.pump_power", "W", 0),  # meter PQ-1 reads every 15 min: hourly means do not fit
+    ]
+    hourly = [(1, T0, 4.0, None), (2, T0, 100.0, None)]
+    home.drop("home-assistant_v2.db", recorder(tmp_path / "r.db", metas, hourly))
+
+    result = home.run()["home-assistant_v2.db"]
+
+    assert (result.status, result.total, result.imported, result.failed) == ("committed", 2, 0, 2)
+    assert home.reasons(result.batch_id) == [
+        "statistic 'sensor.grid_energy' has no sum (has_sum = 0): energy meter EG-1 needs a "
+        "total_increasing or total sensor",
+        "meter PQ-1 has interval 15min but the statistic's means are over 60 min: set the "
+        "meter's interval to 1h (or 5min)",
+    ]
+
+
+def test_a_five_minute_meter_without_a_short_term_table_gets_one_quarantine_row(
+    home: Home, tmp_path: Path
+):
+    metas = [(1, "sensor.grid_energy", "kWh", 1), (5, "sensor.pv_power", "kW", 0)]
+    hourly = [(1, T0, None, 1.0), (5, T0, 3.0, None)]
+    home.drop("home-assistant_v2.db", recorder(tmp_path / "r.db", metas, hourly))
+
+    result = home.run()["home-assistant_v2.db"]
+
+    assert (result.total, result.imported, result.failed) == (2, 1, 1)
+    assert quarantine_rows(home, result.batch_id) == [
+        (
+            None,
+            "sensor.pv_power",
+            None,
+            None,
+            "statistic 'sensor.pv_power': meter PS-1 reads 5-minute periods but no table "
+            "'statistics_short_term'",
+        )
+    ]
+
+
+def test_hostile_rows_are_quarantined_and_the_good_ones_keep_the_register(
+    home: Home, tmp_path: Path
+):
+    metas = [(1, "sensor.grid_energy", "kWh", 1), (2, "sensor.grid_power", "kW", 0)]
+    hourly: list[tuple[Any, ...]] = [
+        (1, T0, None, 100.0),  # id 1: good
+        (1, T0 + HOUR, None, None),  # 2: NULL sum
+        (1, T0 + 2 * HOUR, None, "nan"),  # 3: text
+        (1, T0 + 3 * HOUR, None, float("inf")),  # 4: SQLite keeps inf as a REAL
+        (1, T0 + 4 * HOUR, None, b"\x00\x01"),  # 5: a blob
+        (1, T0 + 5 * HOUR, None, 1e300),  # 6: finite but beyond any register
+        (1, "yesterday", None, 101.0),  # 7: text period start
+        (1, None, None, 101.0),  # 8: NULL period start
+        (1, 0, None, 101.0),  # 9: 1970: before the site's first day of data
+        (1, 4_102_444_800, None, 101.0),  # 10: 2100: later than now
+        (1, 1e20, None, 101.0),  # 11: beyond any date
+        (1, T0 + 6 * HOUR, None, 112.5),  # 12: good: 112.5 - 100.0 over the bad rows
+        (1, T0 + 6 * HOUR, None, 112.5),  # 13: a repeated period (no unique index here)
+        (2, T0, -3.0, None),  # 14: good (a negative mean is a value)
+        (2, T0 + HOUR, 9.0e15, None),  # 15: a huge mean is a value; VEE's valid_range judges it
+    ]
+    con_path = tmp_path / "r.db"
+    data = recorder(con_path, metas, [])
+    con = sqlite3.connect(con_path)
+    con.execute("drop index ix_statistics_start_ts")
+    con.executemany(
+        "insert into statistics (created_ts, metadata_id, start_ts, mean, sum) values (0, ?, ?, ?, ?)",
+        hourly,
+    )
+    con.commit()
+    con.close()
+    data = con_path.read_bytes()
+    home.drop("home-assistant_v2.db", data)
+
+    result = home.run()["home-assistant_v2.db"]
+
+    assert (result.status, result.total, result.imported, result.failed) == ("committed", 15, 5, 10)
+    assert home.lake_rows() == [
+        ("EG-1", stamp(T0 + HOUR), 100.0, "kWh"),
+        ("EG-1", stamp(T0 + 7 * HOUR), 112.5, "kWh"),
+        ("EG-1", stamp(T0 + 7 * HOUR), 112.5, "kWh"),
+        ("PW-1", stamp(T0), -3.0, "kW"),
+        ("PW-1", stamp(T0 + HOUR), 9.0e15, "kW"),
+    ]
+    rows = quarantine_rows(home, result.batch_id)
+    assert [(r[0], r[4]) for r in rows[:7]] == [
+        (2, "sum is NULL"),
+        (3, "sum 'nan' is text, not a number"),
+        (4, "sum inf is not a finite number"),
+        (5, "sum is a blob, not a number"),
+        (6, "sum 1e+300 is beyond 1e+12, more than a register can carry"),
+        (7, "start_ts 'yesterday' is text, not a number"),
+        (8, "start_ts is NULL"),
+    ]
+    assert [r[3] for r in rows[:5]] == [None, "nan", "inf", "<2-byte blob>", "1e+300"]
+    # the instant checked is the period's end, where the register value holds
+    assert rows[7][2] == "0.0" and "timestamp '1970-01-01T01:00:00+00:00'" in rows[7][4]
+    assert rows[7][0] == 9 and "before the site's first day of data 2020-01-01" in rows[7][4]
+    assert rows[8][0] == 10 and "later than now plus the future tolerance" in rows[8][4]
+    assert rows[9] == (11, "sensor.grid_energy", "1e+20", "101.0", "start_ts 1e+20 is out of range")
