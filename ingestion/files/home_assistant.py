@@ -300,12 +300,32 @@ def _check_sqlite_bytes(data: bytes) -> None:
     if data.startswith(SQLITE_MAGIC):
         if len(data) < 512:
             raise FileRejected(f"truncated SQLite database: {len(data)} bytes")
+        _check_size(data)
         return
     start = data[:40].decode("utf-8", "replace")
     hint = ""
     if data.lstrip(b"\xef\xbb\xbf").startswith(b"entity_id"):
         hint = " (a history.csv? it needs a layout of format home_assistant_history)"
     raise FileRejected(f"not a SQLite database: the file starts with {start!r}{hint}")
+
+
+def _check_size(data: bytes) -> None:
+    """Refuse a copy shorter than its header says (a copy cut off in transit).
+
+    The header's page count (offset 28) is trusted only when its "valid for" counter (offset
+    92) matches the change counter (offset 24), as SQLite does.
+    """
+    page_size = int.from_bytes(data[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(data[28:32], "big")
+    if data[24:28] != data[92:96] or not pages:
+        return
+    expected = pages * page_size
+    if len(data) < expected:
+        raise FileRejected(
+            f"truncated SQLite database: its header says {pages} pages of {page_size} bytes "
+            f"({expected} bytes), the file has {len(data)}"
+        )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -362,17 +382,41 @@ def _read_database(con: sqlite3.Connection, ctx: ParseContext) -> HomeAssistantP
             raise FileRejected(
                 f"not a Home Assistant recorder database: {problem} (tables: {shown})"
             )
-    short_term = _table_problem(con, tables, "statistics_short_term")
     matched, unmatched, ignored = _statistics(con, ctx)
     build = _Build(ctx)
+    by_table: dict[str, list[Statistic]] = {"statistics": []}
+    short_term = _table_problem(con, tables, "statistics_short_term")
     for stat in matched:
-        _read_statistic(con, stat, build, short_term)
+        table = _source_table(stat.meter)[0]
+        build.tables[stat.meter.id] = table
+        if table == "statistics_short_term" and short_term is not None:
+            build.total += 1
+            build.quarantine.add(
+                None,
+                f"statistic {stat.statistic_id!r}: meter {stat.meter.id} reads 5-minute periods "
+                f"but {short_term}",
+                stat.statistic_id,
+            )
+            continue
+        by_table.setdefault(table, []).append(stat)
+    scans = {t: _scan(con, t, {s.metadata_id for s in stats}) for t, stats in by_table.items()}
+    errors = [scan.error for scan in scans.values() if scan.error is not None]
+    if errors and not any(rows for scan in scans.values() for rows in scan.rows.values()):
+        # nothing of a matched statistic could be read: the file is damaged, not its rows
+        raise FileRejected(f"cannot read the SQLite database: {errors[0]}")
+    for table, stats in by_table.items():
+        for stat in stats:
+            _read_statistic(stat, scans[table], build)
+    counts = scans["statistics"].counts
     readings = Readings.concat(build.parts, ctx.meters.meter_ids, list(ctx.meters.units))
     notes: dict[str, Any] = {"statistics_tables": dict(sorted(build.tables.items()))}
     if build.resets:
         notes["sum_resets"] = dict(sorted(build.resets.items()))
     if unmatched:
-        notes["unmatched_statistics"] = _unmatched_counts(con, unmatched)
+        notes["unmatched_statistics"] = {
+            statistic_id: counts[meta_id]
+            for meta_id, statistic_id in sorted(unmatched.items(), key=lambda kv: kv[1])[:200]
+        }
     if ignored:
         notes["unreadable_statistics_meta_rows"] = ignored
     return HomeAssistantParsed(readings, build.quarantine, build.total, 0, {}, notes)
@@ -402,20 +446,6 @@ def _statistics(
     return matched, unmatched, ignored
 
 
-def _unmatched_counts(con: sqlite3.Connection, unmatched: dict[int, str]) -> dict[str, int]:
-    """Rows in ``statistics`` per statistic that matches no meter (the first 200)."""
-    counts: dict[str, int] = {}
-    for meta_id, statistic_id in sorted(unmatched.items(), key=lambda kv: kv[1])[:200]:
-        try:
-            (n,) = con.execute(
-                "select count(*) from statistics where metadata_id = ?", (meta_id,)
-            ).fetchone()
-        except sqlite3.Error:
-            n = -1
-        counts[statistic_id] = int(n)
-    return counts
-
-
 def _source_table(meter: Meter) -> tuple[str, int]:
     """``statistics_short_term`` (5-minute periods) for a meter read every 5 minutes, else the
     hourly ``statistics``."""
@@ -424,52 +454,49 @@ def _source_table(meter: Meter) -> tuple[str, int]:
     return "statistics", HOURLY_S
 
 
-def _fetch(
-    con: sqlite3.Connection, table: str, stat: Statistic, column: str
-) -> tuple[list[tuple[Any, ...]], str | None]:
-    """(row id, start_ts, value) of a statistic, and why reading stopped early.
+@dataclass
+class _Scan:
+    """The rows (row id, start_ts, mean, sum) of the wanted statistics in one table, rows per
+    metadata_id of every statistic, and the error that stopped the scan early (if one did)."""
 
-    Rows stream in storage order (no ``order by``: a sort would read the whole table before
-    the first row), so the rows read before a damaged page are kept; they are put in period
-    order once checked.
+    rows: dict[int, list[tuple[Any, ...]]]
+    counts: Counter[int]
+    error: str | None = None
+
+
+def _scan(con: sqlite3.Connection, table: str, wanted: set[int]) -> _Scan:
+    """One pass over a statistics table in storage order.
+
+    No index and no ``order by``: a damaged index can hand back another statistic's rows, and a
+    sort reads the whole table before the first row; row by row, the rows read before a damaged
+    page are kept (and put in period order once checked).
     """
     id_column = "id" if "id" in _columns(con, table) else "rowid"
-    # table and column names come from this module's fixed choices, never from the file
-    query = (
-        f'select {id_column}, start_ts, "{column}" from "{table}" '  # noqa: S608
-        "where metadata_id = ?"
-    )
-    rows: list[tuple[Any, ...]] = []
+    # the table name is one of this module's two, never text from the file
+    query = f'select metadata_id, {id_column}, start_ts, mean, sum from "{table}" not indexed'  # noqa: S608
+    scan = _Scan({meta_id: [] for meta_id in wanted}, Counter())
     try:
-        cursor = con.execute(query, (stat.metadata_id,))
-        while chunk := cursor.fetchmany(10_000):
-            rows.extend(chunk)
+        for meta_id, *row in con.execute(query):
+            if isinstance(meta_id, int):
+                scan.counts[meta_id] += 1
+                if meta_id in scan.rows:
+                    scan.rows[meta_id].append(tuple(row))
     except sqlite3.Error as exc:
-        return rows, f"rows of statistic {stat.statistic_id!r} cannot be read: {exc}"
-    return rows, None
+        scan.error = str(exc)
+    return scan
 
 
-def _read_statistic(
-    con: sqlite3.Connection, stat: Statistic, build: _Build, short_term: str | None
-) -> None:
+def _read_statistic(stat: Statistic, scan: _Scan, build: _Build) -> None:
     ctx = build.ctx
-    table, period_s = _source_table(stat.meter)
-    build.tables[stat.meter.id] = table
-    if table == "statistics_short_term" and short_term is not None:
-        build.total += 1
-        build.quarantine.add(
-            None,
-            f"statistic {stat.statistic_id!r}: meter {stat.meter.id} reads 5-minute periods "
-            f"but {short_term}",
-            stat.statistic_id,
-        )
-        return
+    period_s = _source_table(stat.meter)[1]
     cumulative = MEASURANDS[stat.meter.measurand].cumulative
-    rows, stopped = _fetch(con, table, stat, "sum" if cumulative else "mean")
+    # (row id, start_ts, the value this meter takes)
+    rows = [(r[0], r[1], r[3] if cumulative else r[2]) for r in scan.rows[stat.metadata_id]]
     build.total += len(rows)
-    if stopped is not None:
+    if scan.error is not None:
         build.total += 1
-        build.quarantine.add(None, stopped, stat.statistic_id)
+        reason = f"rows of statistic {stat.statistic_id!r} after row {len(rows)} cannot be read"
+        build.quarantine.add(None, f"{reason}: {scan.error}", stat.statistic_id)
     problem = _statistic_problem(stat, cumulative, period_s)
     resolved = ctx.meters.resolve(stat.meter, stat.statistic_id, stat.unit)
     problem = problem or resolved.reason

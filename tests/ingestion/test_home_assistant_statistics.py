@@ -35,6 +35,7 @@ def recorder(
     hourly: Iterable[tuple[Any, ...]] = (),
     short_term: Iterable[tuple[Any, ...]] | None = None,
     wal: bool = False,
+    index: bool = True,
 ) -> bytes:
     """A recorder database laid out as Home Assistant's (schema 2023.3 on); ``metas`` are
     (id, statistic_id, unit, has_sum), rows (metadata_id, start_ts, mean, sum)."""
@@ -43,7 +44,8 @@ def recorder(
         con.execute("pragma journal_mode = wal")
     con.execute(f"create table statistics_meta ({META_COLUMNS})")
     con.execute(f"create table statistics ({STAT_COLUMNS})")
-    con.execute("create index ix_statistics_start_ts on statistics (metadata_id, start_ts)")
+    if index:
+        con.execute("create index ix_statistics_start_ts on statistics (metadata_id, start_ts)")
     con.executemany(
         "insert into statistics_meta values (?, ?, 'recorder', ?, ?, ?, null)",
         [(i, sid, unit, 1 - has_sum, has_sum) for i, sid, unit, has_sum in metas],
@@ -283,10 +285,8 @@ def test_hostile_rows_are_quarantined_and_the_good_ones_keep_the_register(
     data = recorder(con_path, metas, [])
     con = sqlite3.connect(con_path)
     con.execute("drop index ix_statistics_start_ts")
-    con.executemany(
-        "insert into statistics (created_ts, metadata_id, start_ts, mean, sum) values (0, ?, ?, ?, ?)",
-        hourly,
-    )
+    columns = "created_ts, metadata_id, start_ts, mean, sum"
+    con.executemany(f"insert into statistics ({columns}) values (0, ?, ?, ?, ?)", hourly)
     con.commit()
     con.close()
     data = con_path.read_bytes()
@@ -318,3 +318,185 @@ def test_hostile_rows_are_quarantined_and_the_good_ones_keep_the_register(
     assert rows[7][0] == 9 and "before the site's first day of data 2020-01-01" in rows[7][4]
     assert rows[8][0] == 10 and "later than now plus the future tolerance" in rows[8][4]
     assert rows[9] == (11, "sensor.grid_energy", "1e+20", "101.0", "start_ts 1e+20 is out of range")
+
+
+def two_statistics(path: Path, n: int = 3000) -> bytes:
+    """Two energy statistics of ``n`` hours each (sums 0, 1, 2, ...), one after the other, in
+    table pages only (no index)."""
+    metas = [(1, "sensor.grid_energy", "kWh", 1), (2, "sensor.house_energy", "kWh", 1)]
+    rows = [(m, T0 + HOUR * i, None, float(i)) for m in (1, 2) for i in range(n)]
+    return recorder(path, metas, rows, index=False)
+
+
+def test_a_damaged_page_costs_only_the_rows_behind_it(home: Home, tmp_path: Path):
+    data = bytearray(two_statistics(tmp_path / "r.db"))
+    pages = len(data) // 4096
+    # a page in the first statistic's rows overwritten: rows stream in storage order, so those
+    # read before it are kept, and each statistic that meets it gets a quarantine row
+    middle = pages // 4
+    data[middle * 4096 : (middle + 1) * 4096] = b"\xff" * 4096
+    home.drop("home-assistant_v2.db", bytes(data))
+
+    result = home.run()["home-assistant_v2.db"]
+
+    assert result.status == "committed"
+    lake = home.lake()
+    kept = lake.num_rows
+    assert 0 < kept < 3000
+    # the rows kept are the first hours, their register the sums themselves
+    assert lake.column("value").to_pylist() == [float(i) for i in range(kept)]
+    assert lake.column("meter_id").unique().to_pylist() == ["EG-1"]
+    assert (result.total, result.imported, result.failed) == (kept + 2, kept, 2)
+    reasons = home.reasons(result.batch_id)
+    assert reasons[0] == (
+        f"rows of statistic 'sensor.grid_energy' after row {kept} cannot be read: "
+        "database disk image is malformed"
+    )
+    assert reasons[1].startswith("rows of statistic 'sensor.house_energy' after row ")
+
+
+def test_wal_mode_copy_reads_like_any_other(home: Home, tmp_path: Path):
+    rows = [(1, T0, None, 2.5), (1, T0 + HOUR, None, 4.0)]
+    data = recorder(tmp_path / "r.db", [(1, "sensor.grid_energy", "kWh", 1)], rows, wal=True)
+    assert data[18:20] == b"\x02\x02"  # the header says WAL
+    home.drop("home-assistant_v2.db", data)
+
+    result = home.run()["home-assistant_v2.db"]
+
+    assert result.imported == 2
+    assert home.lake_rows() == [
+        ("EG-1", stamp(T0 + HOUR), 2.5, "kWh"),
+        ("EG-1", stamp(T0 + 2 * HOUR), 4.0, "kWh"),
+    ]
+
+
+def quarantined_reason(home: Home, limits: ImportLimits | None = None) -> str:
+    result = home.run(limits)["home-assistant_v2.db"]
+    assert result.status == "quarantined", result
+    assert home.lake_rows() == []
+    assert home.reasons(result.batch_id) == [result.error]
+    kept = home.settings.quarantine / "files" / str(result.batch_id) / "home-assistant_v2.db"
+    assert kept.exists()
+    assert home.landing_names() == []
+    assert result.error is not None
+    return result.error
+
+
+def database(path: Path, *statements: str) -> bytes:
+    con = sqlite3.connect(path)
+    for statement in statements:
+        con.execute(statement)
+    con.commit()
+    con.close()
+    return path.read_bytes()
+
+
+META = f"create table statistics_meta ({META_COLUMNS})"
+STATS = f"create table statistics ({STAT_COLUMNS})"
+
+
+@pytest.mark.parametrize(
+    ("statements", "reason"),
+    [
+        (
+            ["create table states (state_id integer primary key)"],
+            "not a Home Assistant recorder database: no table 'statistics_meta' (tables: states)",
+        ),
+        (
+            [META],
+            "not a Home Assistant recorder database: no table 'statistics' "
+            "(tables: statistics_meta)",
+        ),
+        (
+            [META, "create table s (metadata_id, start_ts, mean, sum)",
+             "create view statistics as select * from s"],
+            "not a Home Assistant recorder database: 'statistics' is a view, not a table "
+            "(tables: s, statistics, statistics_meta)",
+        ),
+        (
+            [META, "create table statistics (id integer primary key, metadata_id, start_ts, mean)"],
+            "not a Home Assistant recorder database: table 'statistics' has no column 'sum' "
+            "(tables: statistics, statistics_meta)",
+        ),
+        (
+            [META, "create table statistics (id, metadata_id, start, mean, sum)"],
+            "not a Home Assistant recorder database: table 'statistics' has no column 'start_ts' "
+            "(a recorder from before Home Assistant 2023.3?) (tables: statistics, statistics_meta)",
+        ),
+        (
+            ["create table statistics_meta (id, statistic_id)", STATS],
+            "not a Home Assistant recorder database: table 'statistics_meta' has no column "
+            "'unit_of_measurement', 'has_sum' (tables: statistics, statistics_meta)",
+        ),
+    ],
+)  # fmt: skip
+def test_a_database_without_the_recorder_tables_is_refused_naming_what_is_missing(
+    home: Home, tmp_path: Path, statements: list[str], reason: str
+):
+    home.drop("home-assistant_v2.db", database(tmp_path / "x.db", *statements))
+
+    assert quarantined_reason(home) == reason
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty file (0 bytes)"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "not a SQLite database: the file starts with "),
+        (
+            b"entity_id,state,last_changed\nsensor.grid_energy,1,2025-03-01T00:00:00Z\n",
+            "not a SQLite database: the file starts with "
+            "'entity_id,state,last_changed\\nsensor.grid' "
+            "(a history.csv? it needs a layout of format home_assistant_history)",
+        ),
+        (b"SQLite format 3\x00" + bytes(84), "truncated SQLite database: 100 bytes"),
+    ],
+)
+def test_a_file_that_is_no_database_is_refused(home: Home, content: bytes, reason: str):
+    home.drop("home-assistant_v2.db", content)
+
+    assert quarantined_reason(home).startswith(reason)
+
+
+def test_a_copy_cut_short_is_refused_as_truncated(home: Home, tmp_path: Path):
+    data = two_statistics(tmp_path / "r.db")
+    home.drop("home-assistant_v2.db", data[: len(data) // 2])
+
+    reason = quarantined_reason(home)
+
+    pages = len(data) // 4096
+    assert reason == (
+        f"truncated SQLite database: its header says {pages} pages of 4096 bytes "
+        f"({len(data)} bytes), the file has {len(data) // 2}"
+    )
+
+
+def test_a_damaged_header_page_is_refused(home: Home, tmp_path: Path):
+    data = bytearray(two_statistics(tmp_path / "r.db", n=10))
+    data[100:4096] = b"\xa5" * (4096 - 100)  # the schema page after the 100-byte header
+    home.drop("home-assistant_v2.db", bytes(data))
+
+    reason = quarantined_reason(home)
+
+    assert reason.startswith("cannot read the SQLite database: ")
+    assert "malformed" in reason or "not a database" in reason
+
+
+def test_a_database_where_no_matched_statistic_can_be_read_is_refused(home: Home, tmp_path: Path):
+    data = bytearray(two_statistics(tmp_path / "r.db", n=400))
+    # every page after the schema's damaged: the header's size still holds
+    data[2 * 4096 :] = b"\xff" * (len(data) - 2 * 4096)
+    home.drop("home-assistant_v2.db", bytes(data))
+
+    assert quarantined_reason(home) == (
+        "cannot read the SQLite database: database disk image is malformed"
+    )
+
+
+def test_a_database_over_the_size_limit_is_quarantined_unread(home: Home, tmp_path: Path):
+    data = two_statistics(tmp_path / "r.db", n=100)
+    home.drop("home-assistant_v2.db", data)
+
+    reason = quarantined_reason(home, ImportLimits(max_file_bytes=4096))
+
+    assert reason == f"file is {len(data)} bytes; the limit is 4096 bytes"
