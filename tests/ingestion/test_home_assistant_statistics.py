@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ingestion.files import ImportLimits
+from ingestion.files import ImportLimits, home_assistant
 from ingestion.files.home_assistant import rebuild_register
 from tests.ingestion.hostile.home import Home, make_home
 from tests.ingestion.test_home_assistant_history import ha_site, job_details
@@ -500,3 +500,95 @@ def test_a_database_over_the_size_limit_is_quarantined_unread(home: Home, tmp_pa
     reason = quarantined_reason(home, ImportLimits(max_file_bytes=4096))
 
     assert reason == f"file is {len(data)} bytes; the limit is 4096 bytes"
+
+
+def test_a_query_that_runs_past_its_budget_is_stopped(
+    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(home_assistant, "QUERY_BUDGET_S", 0.0)
+    home.drop("home-assistant_v2.db", two_statistics(tmp_path / "r.db", n=20_000))
+
+    result = home.run()["home-assistant_v2.db"]
+
+    # SQLite asks every 100 000 steps (~10 000 rows here) whether to go on: the rows read by
+    # then are kept, the rest of each statistic is one quarantine row
+    assert result.status == "committed"
+    assert 0 < result.imported < 20_000
+    reasons = home.reasons(result.batch_id)
+    assert reasons[-2:] == [
+        f"rows of statistic 'sensor.grid_energy' after row {result.imported} cannot be read: "
+        "interrupted",
+        "rows of statistic 'sensor.house_energy' after row 0 cannot be read: interrupted",
+    ]
+
+
+HISTORY_EXPORT = (
+    "entity_id,state,last_changed\r\n"
+    "sensor.house_energy,250.5,2025-03-01T00:00:00.000Z\r\n"
+    "sensor.house_energy,unavailable,2025-03-01T00:15:00.000Z\r\n"
+    "sensor.house_energy,251.25,2025-03-01T00:30:00.000Z\r\n"
+    "sensor.house_power,3.5,2025-03-01T00:00:00.000Z\r\n"
+    "sensor.house_power,unknown,2025-03-01T00:45:00.000Z\r\n"
+    "sensor.house_power,on,2025-03-01T01:00:00.000Z\r\n"
+    "binary_sensor.door,off,2025-03-01T01:00:00.000Z\r\n"
+)
+
+
+def test_both_home_assistant_files_land_through_one_import_run(home: Home, tmp_path: Path):
+    metas = [
+        (1, "sensor.grid_energy", "kWh", 1),
+        (2, "sensor.grid_power", "W", 0),
+        (6, "sensor.fridge_power", "W", 0),
+    ]
+    hourly = [(1, T0 + i * HOUR, None, s) for i, s in enumerate(SUMS)]
+    hourly += [(2, T0, 1500.0, None), (2, T0 + HOUR, None, None)]
+    hourly += [(6, T0, 60.0, None)]
+    home.drop("home-assistant_v2.db", recorder(tmp_path / "r.db", metas, hourly))
+    home.drop("history.csv", b"\xef\xbb\xbf" + HISTORY_EXPORT.encode())
+
+    results = home.run()
+
+    stats, history = results["home-assistant_v2.db"], results["history.csv"]
+    assert (stats.status, stats.layout_id) == ("committed", "ha_stats")
+    assert (history.status, history.layout_id) == ("committed", "ha_history")
+    # 7 sums + 2 power rows (one with a NULL mean); the fridge is not a meter and is not read
+    assert (stats.total, stats.imported, stats.skipped, stats.failed) == (9, 8, 0, 1)
+    assert (history.total, history.imported, history.skipped, history.failed) == (7, 3, 2, 2)
+    assert home.lake_rows(source="ha_stats") == [
+        *(("EG-1", stamp(T0 + (i + 1) * HOUR), v, "kWh") for i, v in enumerate(REGISTER)),
+        ("PW-1", stamp(T0), 1500.0, "W"),
+    ]
+    assert home.lake_rows(source="ha_history") == [
+        ("EH-1", "2025-03-01T00:00:00+00:00", 250.5, "kWh"),
+        ("EH-1", "2025-03-01T00:30:00+00:00", 251.25, "kWh"),
+        ("PH-1", "2025-03-01T00:00:00+00:00", 3.5, "kW"),
+    ]
+    # the lake's day folders are site-local days (Perth, UTC+8)
+    days = sorted({p.parent.name for p in (*stats.lake_files, *history.lake_files)})
+    assert days == ["day=2025-03-01"]
+    assert quarantine_rows(home, stats.batch_id) == [
+        (9, "sensor.grid_power", str(float(T0 + HOUR)), None, "mean is NULL")
+    ]
+    assert [(r[0], r[1], r[4]) for r in quarantine_rows(home, history.batch_id)] == [
+        (7, "sensor.house_power", "value 'on' is not a number"),
+        (8, "binary_sensor.door", "unknown meter 'binary_sensor.door'"),
+    ]
+    stats_job = home.store.get_job(str(stats.batch_id))
+    history_job = home.store.get_job(str(history.batch_id))
+    assert stats_job is not None and history_job is not None
+    assert (stats_job.status, stats_job.total_rows, stats_job.imported_rows) == ("committed", 9, 8)
+    assert (stats_job.skipped_rows, stats_job.failed_rows) == (0, 1)
+    assert stats_job.details["sum_resets"] == {"sensor.grid_energy": 1}
+    assert stats_job.details["unmatched_statistics"] == {"sensor.fridge_power": 1}
+    assert (history_job.total_rows, history_job.skipped_rows, history_job.failed_rows) == (7, 2, 2)
+    assert history_job.details["skipped_reasons"] == {
+        "state 'unavailable'": 1,
+        "state 'unknown'": 1,
+    }
+    assert home.landing_names() == []
+    assert len(home.archive_names()) == 2
+
+    # the same bytes again are duplicates: nothing lands twice
+    home.drop("history.csv", b"\xef\xbb\xbf" + HISTORY_EXPORT.encode())
+    assert home.run()["history.csv"].status == "duplicate"
+    assert len(home.lake_rows()) == 11
