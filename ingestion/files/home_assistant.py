@@ -304,7 +304,7 @@ def _check_sqlite_bytes(data: bytes) -> None:
         return
     start = data[:40].decode("utf-8", "replace")
     hint = ""
-    if data.lstrip(b"\xef\xbb\xbf").startswith(b"entity_id"):
+    if data.removeprefix(b"\xef\xbb\xbf").startswith(b"entity_id"):
         hint = " (a history.csv? it needs a layout of format home_assistant_history)"
     raise FileRejected(f"not a SQLite database: the file starts with {start!r}{hint}")
 
@@ -439,7 +439,8 @@ def _statistics(
         if meter is None:
             unmatched[meta_id] = statistic_id
             continue
-        shown_unit = unit if isinstance(unit, str) else None
+        # a unit that is not text (a blob, a number) is shown as such and resolves to nothing
+        shown_unit = unit if unit is None or isinstance(unit, str) else _shown(unit)
         # has_sum is 0 or 1; anything else (text, NULL) is not a sum
         summed = isinstance(has_sum, int | float) and has_sum == 1
         matched.append(Statistic(meta_id, statistic_id, shown_unit, summed, meter))
@@ -529,7 +530,7 @@ def _statistic_problem(stat: Statistic, cumulative: bool, period_s: int) -> str 
     meter = stat.meter
     if cumulative and not stat.has_sum:
         return (
-            f"statistic {stat.statistic_id!r} has no sum (has_sum = 0): {meter.measurand} meter "
+            f"statistic {stat.statistic_id!r} has no sum (has_sum is not 1): {meter.measurand} meter "
             f"{meter.id} needs a total_increasing or total sensor"
         )
     if not cumulative and interval_seconds(meter.interval) != period_s:

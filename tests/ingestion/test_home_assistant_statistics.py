@@ -231,7 +231,7 @@ def test_statistics_that_cannot_feed_their_meter_are_quarantined_with_the_fix(
 
     assert (result.status, result.total, result.imported, result.failed) == ("committed", 2, 0, 2)
     assert home.reasons(result.batch_id) == [
-        "statistic 'sensor.grid_energy' has no sum (has_sum = 0): energy meter EG-1 needs a "
+        "statistic 'sensor.grid_energy' has no sum (has_sum is not 1): energy meter EG-1 needs a "
         "total_increasing or total sensor",
         "meter PQ-1 has interval 15min but the statistic's means are over 60 min: set the "
         "meter's interval to 1h (or 5min)",
@@ -592,3 +592,28 @@ def test_both_home_assistant_files_land_through_one_import_run(home: Home, tmp_p
     home.drop("history.csv", b"\xef\xbb\xbf" + HISTORY_EXPORT.encode())
     assert home.run()["history.csv"].status == "duplicate"
     assert len(home.lake_rows()) == 11
+
+
+def test_hostile_meta_rows_are_left_out_or_quarantined_with_their_statistic(
+    home: Home, tmp_path: Path
+):
+    path = tmp_path / "r.db"
+    recorder(path, [], [(1, T0, 7.5, None), (3, T0, None, 1.0)])
+    con = sqlite3.connect(path)
+    meta = "insert into statistics_meta (id, statistic_id, unit_of_measurement, has_sum) values "
+    con.execute(meta + "(1, 'sensor.grid_power', x'0102', 0)")  # a blob for a unit
+    con.execute(meta + "(2, x'73656e736f72', 'kW', 0)")  # a blob for a statistic_id: left out
+    con.execute(meta + "(3, 'sensor.grid_energy', 'kWh', 'yes')")  # has_sum must be 1
+    con.commit()
+    con.close()
+    home.drop("home-assistant_v2.db", path.read_bytes())
+
+    result = home.run()["home-assistant_v2.db"]
+
+    assert (result.status, result.total, result.imported, result.failed) == ("committed", 2, 0, 2)
+    assert home.reasons(result.batch_id) == [
+        "unknown unit '<2-byte blob>'",
+        "statistic 'sensor.grid_energy' has no sum (has_sum is not 1): energy meter EG-1 needs a "
+        "total_increasing or total sensor",
+    ]
+    assert job_details(home, result.batch_id)["unreadable_statistics_meta_rows"] == 1
