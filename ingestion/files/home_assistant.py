@@ -530,8 +530,8 @@ def _statistic_problem(stat: Statistic, cumulative: bool, period_s: int) -> str 
     meter = stat.meter
     if cumulative and not stat.has_sum:
         return (
-            f"statistic {stat.statistic_id!r} has no sum (has_sum is not 1): {meter.measurand} meter "
-            f"{meter.id} needs a total_increasing or total sensor"
+            f"statistic {stat.statistic_id!r} has no sum (has_sum is not 1): "
+            f"{meter.measurand} meter {meter.id} needs a total_increasing or total sensor"
         )
     if not cumulative and interval_seconds(meter.interval) != period_s:
         return (
