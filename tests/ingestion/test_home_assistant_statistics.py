@@ -11,8 +11,12 @@ from typing import Any
 
 import pytest
 
-from ingestion.files import ImportLimits, home_assistant
+from ingestion.files import ImportLimits, home_assistant, import_landing
 from ingestion.files.home_assistant import rebuild_register
+from ingestion.site_tables import write_site_tables
+from siteledger.settings import Settings
+from siteledger.state.store import StateStore
+from tests.dbt.runner import query, run_dbt
 from tests.ingestion.hostile.home import Home, make_home
 from tests.ingestion.test_home_assistant_history import ha_site, job_details
 
@@ -617,3 +621,52 @@ def test_hostile_meta_rows_are_left_out_or_quarantined_with_their_statistic(
         "total_increasing or total sensor",
     ]
     assert job_details(home, result.batch_id)["unreadable_statistics_meta_rows"] == 1
+
+
+@pytest.mark.integration
+def test_the_warehouse_counts_the_rebuilt_register_the_history_reset_and_watts(tmp_path: Path):
+    settings = Settings(home=tmp_path.resolve() / "home")
+    settings.ensure_dirs()
+    site = ha_site()
+    write_site_tables(settings, site)
+    store = StateStore(settings.state_store_url)
+    metas = [(1, "sensor.grid_energy", "kWh", 1), (2, "sensor.grid_power", "W", 0)]
+    hourly = [(1, T0 + i * HOUR, None, s) for i, s in enumerate(SUMS)]
+    hourly += [(2, T0, 1500.0, None), (2, T0 + HOUR, 500.0, None)]
+    (settings.landing / "home-assistant_v2.db").write_bytes(
+        recorder(tmp_path / "r.db", metas, hourly)
+    )
+    (settings.landing / "history.csv").write_text(
+        "entity_id,state,last_changed\n"
+        "sensor.house_energy,1520.25,2025-03-01T00:00:00.000Z\n"
+        "sensor.house_energy,unavailable,2025-03-01T00:10:00.000Z\n"
+        "sensor.house_energy,1521.5,2025-03-01T00:20:00.000Z\n"
+        "sensor.house_energy,0.75,2025-03-01T00:30:00.000Z\n"
+    )
+    results = import_landing(settings, site, store)
+    store.dispose()
+    assert sorted(r.status for r in results) == ["committed", "committed"]
+
+    day = "2025-03-01"  # every reading is on 1 March in Perth (UTC+8)
+    run_dbt(
+        settings.home,
+        "run",
+        "--select",
+        "+int_energy_fuel_daily",
+        dbt_vars={"start_day": day, "end_day": day},
+    )
+
+    rows = query(
+        settings.home,
+        "select meter_id, amount, n_readings, n_resets from intermediate.int_energy_fuel_daily "
+        f"where day = '{day}' order by meter_id",
+    )
+    got = [(r["meter_id"], round(r["amount"], 9), r["n_readings"], r["n_resets"]) for r in rows]
+    assert got == [
+        # statistics: the rebuilt register 10.0 ... 19.5 has no fall left: 9.5 kWh, no reset
+        ("EG-1", 9.5, 6, 0),
+        # history: 1521.5 - 1520.25 = 1.25, then the fall to 0.75 is a reset that counts 0.75
+        ("EH-1", 2.0, 2, 1),
+        # hourly means in W, converted by staging: (1.5 + 0.5) kW x 1 h
+        ("PW-1", 2.0, 2, 0),
+    ]
