@@ -23,6 +23,7 @@ docs/home-assistant.md.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import math
 import sqlite3
@@ -43,7 +44,7 @@ from ingestion.files.numbers import Cell, parse_values, shorten
 from ingestion.files.parsed import ParseContext, Parsed, Reasons, row_times, value_reasons
 from ingestion.files.quarantine import QuarantineRows
 from ingestion.files.text import utf8_text
-from ingestion.files.timestamps import Coded
+from ingestion.files.timestamps import Coded, TimestampParser
 from ingestion.lake import Readings
 from siteledger.site.models import FileLayout, Meter, interval_seconds
 from siteledger.units import MEASURANDS
@@ -119,6 +120,12 @@ def parse_history(data: bytes, ctx: ParseContext) -> HomeAssistantParsed:
             "home_assistant_statistics"
         )
     layout = _history_layout(ctx.layout)
+    # Home Assistant writes ISO 8601 in UTC: a timestamp that lost its 'Z' (a spreadsheet
+    # round trip) is UTC too, unless the layout names another zone
+    times = TimestampParser(
+        None, layout.timezone or "UTC", ctx.site.site.timezone, ctx.times.plausible
+    )
+    ctx = dataclasses.replace(ctx, layout=layout, times=times)
     text = utf8_text(data, layout.encoding, ctx.limits)
     header = read_header(text, layout, ctx.limits)
     entity, state, changed = _history_positions(header)

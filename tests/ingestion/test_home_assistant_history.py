@@ -280,3 +280,21 @@ def test_a_large_history_lands_every_row(home: Home):
     values = table.column("value").to_pylist()
     assert values[:2] == [0.25, 1.25] and values[-1] == 399.25
     assert sum(values) == pytest.approx(sum(i % 1000 + 0.25 for i in range(86_400)))
+
+
+def test_timestamps_without_an_offset_are_utc_unless_the_layout_says_otherwise(tmp_path: Path):
+    # a history.csv opened and saved in a spreadsheet loses the 'Z' and the milliseconds
+    text = "entity_id,state,last_changed\nsensor.house_energy,10.5,2025-03-01 00:00:00\n"
+    utc = make_home(tmp_path / "utc", ha_site())
+    utc.drop("history.csv", text)
+    utc.run()
+    data = copy.deepcopy(ha_site().model_dump(by_alias=True))
+    data["file_layouts"][-2]["timezone"] = "Australia/Perth"
+    perth = make_home(tmp_path / "perth", SiteConfig.model_validate(data))
+    perth.drop("history.csv", text)
+    perth.run()
+
+    assert utc.lake_rows() == [("EH-1", "2025-03-01T00:00:00+00:00", 10.5, "kWh")]
+    assert perth.lake_rows() == [("EH-1", "2025-02-28T16:00:00+00:00", 10.5, "kWh")]
+    utc.store.dispose()
+    perth.store.dispose()
