@@ -297,8 +297,8 @@ def parse_statistics(data: bytes, ctx: ParseContext) -> HomeAssistantParsed:
         try:
             with contextlib.closing(_connect(copy)) as con:
                 return _read_database(con, ctx)
-        except sqlite3.Error as exc:
-            raise FileRejected(f"cannot read the SQLite database: {exc}") from exc
+        except _READ_ERRORS as exc:
+            raise FileRejected(f"cannot read the SQLite database: {_error_text(exc)}") from exc
 
 
 def _check_sqlite_bytes(data: bytes) -> None:
@@ -335,16 +335,33 @@ def _check_size(data: bytes) -> None:
         )
 
 
+# SQLite's own message about a damaged schema can hold bytes that are not UTF-8, which the
+# driver fails to decode before it can raise the error itself
+_READ_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "database disk image is malformed (an error message that is not UTF-8)"
+    return str(exc)
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     """The copy, read-only and immutable (no locks, no journal): nothing is ever written."""
     con = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    # text that is not UTF-8 (a damaged page) is shown with escapes rather than raised
+    con.text_factory = _decode
     deadline = time.monotonic() + QUERY_BUDGET_S
     con.set_progress_handler(lambda: time.monotonic() > deadline, 100_000)
     try:
         # the file's own views and triggers never run functions with side effects
         con.execute("pragma trusted_schema = off")
         con.execute("pragma query_only = on")
-    except sqlite3.Error:
+    except _READ_ERRORS:
         con.close()
         raise
     return con
@@ -489,8 +506,8 @@ def _scan(con: sqlite3.Connection, table: str, wanted: set[int]) -> _Scan:
                 scan.counts[meta_id] += 1
                 if meta_id in scan.rows:
                     scan.rows[meta_id].append(tuple(row))
-    except sqlite3.Error as exc:
-        scan.error = str(exc)
+    except _READ_ERRORS as exc:
+        scan.error = _error_text(exc)
     return scan
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import random
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -670,3 +672,30 @@ def test_the_warehouse_counts_the_rebuilt_register_the_history_reset_and_watts(t
         # hourly means in W, converted by staging: (1.5 + 0.5) kW x 1 h
         ("PW-1", 2.0, 2, 0),
     ]
+
+
+def test_random_damage_never_fails_an_import(home: Home, tmp_path: Path):
+    # 40 copies of a small recorder database, each with 64 random bytes overwritten past the
+    # magic: every one is committed (good rows kept) or quarantined whole, never 'failed'
+    rows = [(1, T0 + i * HOUR, None, float(i)) for i in range(300)]
+    rows += [(2, T0 + i * HOUR, 100.0 + i, None) for i in range(300)]
+    metas = [(1, "sensor.grid_energy", "kWh", 1), (2, "sensor.grid_power", "kW", 0)]
+    clean = recorder(tmp_path / "r.db", metas, rows)
+    rng = random.Random(20250301)
+    for n in range(int(os.environ.get("HA_FUZZ", "40"))):
+        data = bytearray(clean)
+        for _ in range(64):
+            data[rng.randrange(16, len(data))] = rng.randrange(256)
+        home.drop(f"home-assistant_v2_{n:02d}.db", bytes(data))
+
+    results = home.run()
+
+    assert len(results) == int(os.environ.get("HA_FUZZ", "40"))
+    statuses = {r.status for r in results.values()}
+    assert statuses <= {"committed", "quarantined"}, [
+        (r.file_name, r.error) for r in results.values() if r.status == "failed"
+    ]
+    for result in results.values():
+        assert result.total == result.imported + result.skipped + result.failed
+        if result.status == "quarantined":
+            assert result.error
