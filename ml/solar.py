@@ -76,7 +76,13 @@ def clearsky_daily_kwh(
 
 
 def _clearsky_daily_kwh(spec: PvArraySpec, start: date, days: int, step_minutes: int) -> pd.Series:
-    from pvlib import inverter, irradiance, location, pvsystem, temperature
+    from pvlib import (  # type: ignore[import-untyped]
+        inverter,
+        irradiance,
+        location,
+        pvsystem,
+        temperature,
+    )
 
     site = location.Location(spec.latitude, spec.longitude, spec.timezone, spec.altitude_m)
     first = pd.Timestamp(start).tz_localize(spec.timezone)
