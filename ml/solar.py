@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
+
+from siteledger.site.models import SiteConfig
 
 MODEL_TYPE = "pvlib_clearsky_climatology"
 FORECAST_COLUMNS = ("day", "mean", "median", "lo80", "hi80", "lo95", "hi95")
@@ -136,32 +138,40 @@ def forecast(
     measured: pd.Series,
     cfg: SolarForecastConfig | None = None,
     origin: date | None = None,
+    sky: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """The next ``horizon_days`` after ``origin`` (default: the last measured day) and a
-    status (``ok``, or why there is no forecast)."""
+    status (``ok``, or why there is no forecast). ``sky`` is the array's clear-sky energy when
+    the caller has it (:func:`clearsky_daily_kwh` over the history and the horizon)."""
     cfg = cfg or SolarForecastConfig()
-    measured = measured.dropna().sort_index()
-    measured.index = pd.DatetimeIndex(measured.index).normalize()
+    measured = _daily(measured)
     if origin is not None:
         measured = measured[measured.index <= pd.Timestamp(origin)]
     empty = pd.DataFrame(columns=list(FORECAST_COLUMNS))
     if len(measured) < cfg.min_history_days:
         return empty, f"too_short: {len(measured)} measured days, {cfg.min_history_days} needed"
-    first, last = measured.index.min().date(), measured.index.max().date()
-    history_sky = clearsky_daily_kwh(spec, first, (last - first).days + 1, cfg.step_minutes)
-    index = clearsky_index(measured, history_sky, spec.kwp)
+    first, last = measured.index.min(), measured.index.max()
+    end = last + pd.Timedelta(days=cfg.horizon_days)
+    if sky is None or sky.index.min() > first or sky.index.max() < end:
+        sky = clearsky_daily_kwh(spec, first.date(), (end - first).days + 1, cfg.step_minutes)
+    index = clearsky_index(measured, sky[first:last], spec.kwp)
     if len(index) < cfg.min_history_days:
         return empty, f"too_short: {len(index)} days with sun to compare, {cfg.min_history_days}"
-    start = last + timedelta(days=1)
-    future_sky = clearsky_daily_kwh(spec, start, cfg.horizon_days, cfg.step_minutes)
+    future_sky = sky[last + pd.Timedelta(days=1) : end]
     rows = []
-    for day, sky in future_sky.items():
+    for day, clear in future_sky.items():
         sample = _season_sample(index, pd.Timestamp(day), cfg)
-        row = {"day": pd.Timestamp(day).date(), "mean": sky * float(np.mean(sample))}
+        row = {"day": pd.Timestamp(day).date(), "mean": clear * float(np.mean(sample))}
         for name, q in _QUANTILES.items():
-            row[name] = sky * float(np.quantile(sample, q))
+            row[name] = clear * float(np.quantile(sample, q))
         rows.append(row)
     return pd.DataFrame(rows, columns=list(FORECAST_COLUMNS)), "ok"
+
+
+def _daily(measured: pd.Series) -> pd.Series:
+    out = measured.dropna().sort_index()
+    out.index = pd.DatetimeIndex(out.index).normalize()
+    return out.astype("float64")
 
 
 @dataclass(frozen=True)
@@ -185,13 +195,15 @@ def backtest(
     """Rolling-origin backtest: origins ``step_days`` apart, the last ending a horizon before
     the last measured day. None when the history is too short for one origin."""
     cfg = cfg or SolarForecastConfig()
-    measured = measured.dropna().sort_index()
-    measured.index = pd.DatetimeIndex(measured.index).normalize()
-    last = measured.index.max()
+    measured = _daily(measured)
+    if measured.empty:
+        return None
+    first, last = measured.index.min(), measured.index.max()
+    sky = clearsky_daily_kwh(spec, first.date(), (last - first).days + 1, cfg.step_minutes)
     totals, daily, in80, in95 = [], [], [], []
     for k in range(origins):
         origin = last - pd.Timedelta(days=cfg.horizon_days + k * step_days)
-        fc, status = forecast(spec, measured, cfg, origin.date())
+        fc, status = forecast(spec, measured, cfg, origin.date(), sky)
         if status != "ok":
             break
         fc.index = pd.DatetimeIndex(pd.to_datetime(fc["day"]))
@@ -214,3 +226,27 @@ def backtest(
         coverage80=float(np.mean(in80)) if in80 else float("nan"),
         coverage95=float(np.mean(in95)) if in95 else float("nan"),
     )
+
+
+def array_specs(site: SiteConfig) -> dict[str, PvArraySpec]:
+    """The clear-sky model of each PV array of a site file (none without a location)."""
+    energy = site.energy
+    if energy.location is None:
+        return {}
+    where = energy.location
+    return {
+        array.id: PvArraySpec(
+            latitude=where.latitude,
+            longitude=where.longitude,
+            altitude_m=where.altitude_m,
+            timezone=site.site.timezone,
+            kwp=array.kwp,
+            tilt_deg=array.tilt_deg,
+            azimuth_deg=array.azimuth_deg,
+            inverter_kw=array.inverter_kw,
+            gamma_pdc_per_c=array.gamma_pdc_per_c,
+            losses_pct=array.losses_pct,
+            inverter_efficiency=array.inverter_efficiency,
+        )
+        for array in energy.pv_arrays
+    }
