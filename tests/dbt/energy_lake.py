@@ -115,7 +115,9 @@ def _readings() -> Iterator[Reading]:
     yield "EG-2", _at(D4), genset_2, "kWh"
     yield "EI-1", _at(D4), grid, "kWh"
     for day, bulk, daily in zip(
-        (D1, D2, D3, D4), (5000.0, 4500.0, 6000.0, 5990.0), (1000.0, 930.0, 930.0, 930.0),
+        (D1, D2, D3, D4),
+        (5000.0, 4500.0, 6000.0, 5990.0),
+        (1000.0, 930.0, 930.0, 930.0),
         strict=True,
     ):
         yield "LT-1", _at(day), bulk, "L"
