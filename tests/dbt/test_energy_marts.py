@@ -1,6 +1,7 @@
 """The energy marts reproduce a hand computation of fixtures/energy_site.yaml.
 
-Readings in tests/dbt/energy_lake.py. D1-D3 = 2025-07-04 (Friday) to 2025-07-06 (Sunday), Australia/Perth; 15-minute meters.
+Readings in tests/dbt/energy_lake.py. D1-D3 = 2025-07-04 (Friday) to 2025-07-06 (Sunday),
+Australia/Perth; 15-minute meters.
 """
 
 from __future__ import annotations
