@@ -279,6 +279,15 @@ def test_cost_centres_share_the_months_supply_cost_by_kwh(home: Path) -> None:
     assert month["total_kwh_mom_pct"] is None  # no June
 
 
+ENERGY_INTERMEDIATE = (
+    "int_energy_meter_intervals",
+    "int_energy_generator_daily",
+    "int_energy_tank_daily",
+    "int_energy_solar_expected",
+    "int_energy_solar_daily",
+    "int_energy_grid_intervals",
+    "int_energy_emission_factors",
+)
 ENERGY_MARTS = {
     "fct_generator_daily": ("generator_id", "day"),
     "fct_fuel_tank_daily": ("tank_id", "day"),
@@ -320,3 +329,9 @@ def test_nightly_window_runs_equal_the_full_build(
                     assert other == pytest.approx(value, abs=1e-9), (table, key, column)
                 else:
                     assert other == value, (table, key, column)
+
+
+def test_dbt_grain_and_unit_tests_of_the_energy_models_pass(home: Path) -> None:
+    # grain of every energy model on the hand site, and the unit tests of tariff period
+    # assignment, demand intervals, baseload and the month-over-month / year-over-year changes
+    run_dbt(home, "test", "--select", "path:models/marts/energy", *ENERGY_INTERMEDIATE)
