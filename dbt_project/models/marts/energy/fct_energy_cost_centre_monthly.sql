@@ -43,12 +43,18 @@ centres as (
     group by site_id, {{ month_start('day') }}, coalesce(cost_centre_id, 'unassigned')
 ),
 
-shared as (
+totals as (
     select
         centres.*,
-        {{ safe_divide('centres.kwh', 'sum(centres.kwh) over (partition by centres.site_id, centres.month)') }}
-            as kwh_share
+        sum(centres.kwh) over (partition by centres.site_id, centres.month) as site_load_kwh
     from centres
+),
+
+shared as (
+    select
+        totals.*,
+        {{ safe_divide('totals.kwh', 'totals.site_load_kwh') }} as kwh_share
+    from totals
 ),
 
 final as (

@@ -104,7 +104,7 @@ priced as (
     from rolling
     inner join prices
         on rolling.site_id = prices.site_id
-        and prices.valid_from <= rolling.day
+        and rolling.day >= prices.valid_from
 ),
 
 final as (
