@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from siteledger.site.air_quality import AirQualitySettings, air_quality_problems
 from siteledger.site.carbon import CarbonSettings, carbon_problems
+from siteledger.site.energy import EnergySection, EnergySettings, energy_problems
 from siteledger.site.identifiers import Identifier
 from siteledger.site.sustainability import SustainabilitySettings
 from siteledger.units import MEASURANDS, UnknownUnitError, resolve_unit
@@ -649,6 +650,11 @@ class SiteConfig(_Model):
         "(docs/alerts.md); the core keeps them as they are",
     )
     carbon: CarbonSettings = Field(default_factory=CarbonSettings)
+    energy: EnergySection = Field(
+        default_factory=EnergySettings,
+        description="generators, fuel tanks, PV arrays, the grid and its tariff, loads and "
+        "cost centres (docs/energy.md); absent = no energy accounting",
+    )
 
     # -- lookups -----------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -930,4 +936,5 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append(("estimations", f"flow {flow_id!r} has {count} estimation rules"))
     problems += carbon_problems(cfg)
     problems += air_quality_problems(cfg)
+    problems += energy_problems(cfg)
     return problems
