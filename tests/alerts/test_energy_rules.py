@@ -432,3 +432,61 @@ def test_cost_threshold_judges_only_sites_with_a_limit(world: World) -> None:
     assert [e.labels for e in world.alerts.events(rule_id="energy_cost_threshold")] == [
         {"site_id": "s1"}
     ]
+
+
+# -- on the energy marts dbt builds ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built_energy_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The energy marts of tests/dbt/fixtures/energy_site.yaml built by dbt (the hand-computed
+    site of tests/dbt/test_energy_marts.py), shared with those tests under xdist."""
+    from tests.dbt.runner import shared_home
+    from tests.dbt.test_energy_marts import _build
+
+    return shared_home(tmp_path_factory, "energy_site", _build)
+
+
+def test_the_pack_on_the_marts_dbt_builds_raises_the_hand_computed_alerts(
+    built_energy_site: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from siteledger.warehouse import Warehouse
+    from tests.dbt.test_energy_marts import ENERGY_SITE_FILE
+
+    world = World(tmp_path / "home")
+    source = Settings(home=built_energy_site)
+    world.settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source.build_db, world.settings.build_db)
+    shutil.copy(ENERGY_SITE_FILE, world.settings.sites_dir / "energy_site.yaml")
+    Warehouse(world.settings, world.store).publish(["marts"], note="energy rules")
+    sources = sorted({r.source for r in load_rules(None, []).all_rules if r.category == "energy"})
+    result = world.engine.evaluate(
+        dt.datetime(2025, 7, 8, 6, tzinfo=dt.UTC), only_sources=sources, send=False
+    )
+    assert result.errors == {}
+    events = sorted(
+        (e.rule_id, tuple(e.labels.values()), e.first_observed_at, e.state)
+        for e in world.alerts.events()
+    )
+    # D1 = 2025-07-04 .. D3 = 2025-07-06 (tests/dbt/test_energy_marts.py): the bulk tank loses
+    # 124.4 L on D1 (8 L on D2); genset 1 runs 8 h below 30 % on D1; pv_1 makes nothing in 4
+    # sunny intervals on D2 and is below PI 0.90 on D2 and D3 (2 days, its limit); the plant
+    # uses 1 312 kWh on D1 and 745 on D3 (limit 700), the camp 360 on D1 (the default 300); D1
+    # costs more than the site's 900; genset 1 has 2 days of data, not the 20 a decline needs
+    site = "energy_site"
+    assert events == [
+        ("energy_cost_threshold", (site,), "2025-07-04", "resolved"),
+        ("energy_fuel_unaccounted", (site, "bulk_tank"), "2025-07-04", "resolved"),
+        ("generator_low_load", (site, "genset_1"), "2025-07-04", "resolved"),
+        ("load_anomaly", (site, "camp"), "2025-07-04", "firing"),
+        ("load_anomaly", (site, "plant"), "2025-07-04", "resolved"),
+        ("load_anomaly", (site, "plant"), "2025-07-06", "firing"),
+        ("solar_underperformance", (site, "pv_1"), "2025-07-06", "firing"),
+        ("solar_zero_production", (site, "pv_1"), "2025-07-05", "resolved"),
+    ]
+    fuel = world.event("energy_fuel_unaccounted")
+    assert "124.4 L of fuel unaccounted for at bulk_tank (energy_site) on 2025-07-04" in (
+        fuel.summary
+    )

@@ -503,3 +503,50 @@ def test_only_a_site_with_energy_reports_has_energy_deadlines(world):
         ("power", "2026-W13", True),
     ]
     assert [d.hours_left for d in due if d.period_key == "2026-W13"] == [36.0]
+
+
+# -- on the energy marts dbt builds ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built_energy_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The marts of tests/dbt/fixtures/energy_site.yaml built by dbt, shared with
+    tests/dbt/test_energy_marts.py under xdist."""
+    from tests.dbt.runner import shared_home
+    from tests.dbt.test_energy_marts import _build
+
+    return shared_home(tmp_path_factory, "energy_site", _build)
+
+
+def test_the_period_figures_on_the_marts_dbt_builds(built_energy_site: Path) -> None:
+    """2025-W27 holds D1-D3 (4-6 July 2025) of the hand-computed site: its figures are the
+    hand figures of tests/dbt/test_energy_marts.py summed, and ratios of the sums."""
+    from reports.energy import generator_rows, load_energy, period_metrics, solar_rows
+
+    with duckdb.connect(str(Settings(home=built_energy_site).build_db), read_only=True) as con:
+        con.execute("set schema = 'marts'")
+        tables = {r[0] for r in con.execute("show tables").fetchall()}
+        data = load_energy(con, tables, "energy_site")
+        assert load_energy(con, tables, "no_such_site") is None
+    assert data is not None
+    week = parse_period("weekly", "2025-W27")
+    # D4 (Monday 7 July) has a row too: 2025-W27 is not complete, 2025-W28 neither
+    assert data.periods("weekly") == [] and data.periods("monthly") == []
+    genset_1 = {g["generator_id"]: g for g in generator_rows(data, week)}["genset_1"]
+    assert genset_1["fuel_l"] == pytest.approx(375.6 + 492.0)
+    assert genset_1["expected_fuel_l"] == pytest.approx(313.0 + 492.0)
+    assert genset_1["efficiency_ratio"] == pytest.approx(867.6 / 805)
+    assert genset_1["energy_kwh"] == pytest.approx(740.0 + 1200.0)
+    assert genset_1["low_load_hours"] == pytest.approx(8.0)
+    (pv,) = solar_rows(data, week)
+    pv_ac_800 = 61.97199141284466  # kW at 800 W/m2, 20 degC, 2 m/s (pvlib)
+    assert pv["energy_kwh"] == pytest.approx(384 + 250 + 360)
+    assert pv["expected_kwh"] == pytest.approx(2 * 6 * pv_ac_800 + 480)
+    assert pv["performance_index"] == pytest.approx(994 / (12 * pv_ac_800 + 480))
+    # the array's 100 kWp recovered from its days, PR = 994 / (100 x (4.8 + 4.8 + 6.6))
+    assert pv["kwp"] == pytest.approx(100.0)
+    assert pv["performance_ratio"] == pytest.approx(994 / 1620)
+    assert pv["zero_production_intervals"] == 4 and pv["days_below_pi"] == 2
+    metrics = period_metrics(data, week)
+    assert metrics["n_days"] == 3
+    assert metrics["solar_performance_ratio"] == pytest.approx(994 / 1620)
