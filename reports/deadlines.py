@@ -133,6 +133,13 @@ def unsubmitted_deadlines(
                 versions = versions_of.get((site_id, period_key), [])
                 if any(v.status == "submitted" for v in versions):
                     continue
+                # an energy report goes out by e-mail without a submission: e-mailed is done
+                if definition.domain == "energy" and any(
+                    a.channel == "email" and a.status == "succeeded"
+                    for v in versions
+                    for a in registry.attempts(v.report_id)
+                ):
+                    continue
                 if hours_left < 0 and not versions:
                     continue
                 latest = versions[-1] if versions else None

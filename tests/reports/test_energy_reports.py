@@ -503,6 +503,19 @@ def test_only_a_site_with_energy_reports_has_energy_deadlines(world):
         ("power", "2026-W13", True),
     ]
     assert [d.hours_left for d in due if d.period_key == "2026-W13"] == [36.0]
+    # an energy report needs no submission: once e-mailed it is no longer due
+    registry = Registry(store)
+    (w13,) = registry.list(
+        definition_id="weekly_energy_summary", site_id="power", latest_only=True
+    )[-1:]
+    assert w13.period_key == "2026-W13"
+    with SmtpReceiver() as smtp:
+        (sent,) = deliver_to(registry, w13, ["ops@operator.example"], None, smtp.target())
+    assert sent.ok
+    due = unsubmitted_deadlines(
+        definitions, ["power", "mine"], registry, dt.datetime(2026, 3, 30, 12, tzinfo=dt.UTC)
+    )
+    assert [d.period_key for d in due] == ["2026-W09", "2026-W10", "2026-W11", "2026-W12"]
 
 
 # -- on the energy marts dbt builds ----------------------------------------------------------
