@@ -117,7 +117,7 @@ def _clock(value: Any) -> str:
         raise ValueError(f"a time of day is text like '07:30', got {value!r}{hint}")
     text = value.strip()
     parts = text.split(":")
-    if len(parts) != 2 or not all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and 1 <= len(p) <= 2 for p in parts):
         raise ValueError(f"time {value!r} is not like '07:30'")
     hours, minutes = int(parts[0]), int(parts[1])
     if minutes > 59 or hours > 24 or (hours == 24 and minutes > 0):
@@ -157,7 +157,10 @@ def _all_days() -> list[str]:
 
 
 class _EnergyModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+    # strict: a quoted "800" or a YAML boolean (yes, on) is never taken for a number
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, allow_inf_nan=False, strict=True
+    )
 
 
 class Window(_EnergyModel):
@@ -250,7 +253,9 @@ class Location(_EnergyModel):
 
 
 class FuelPrice(_EnergyModel):
-    valid_from: datetime.date = Field(alias="from", description="first day the price applies")
+    valid_from: datetime.date = Field(
+        alias="from", strict=False, description="first day the price applies (YYYY-MM-DD)"
+    )
     price_per_l: float = Field(gt=0, le=100)
 
 

@@ -220,8 +220,9 @@ VeeFlag = Literal[
 # Measurands a constant value says nothing about: registers that do not move while a pump is
 # off, rain and evaporation that are 0 for weeks, manual daily values, stores held at a set
 # point, a fixed-speed pump's power (the 115-bore demo year: 654 k readings of constant bore
-# pump power in runs over 6 h), a genset's litres (0 on the days it stands). A meter of these
-# measurands is checked for flat lines only with its own flat_line_hours.
+# pump power in runs over 6 h), a genset's litres (0 on the days it stands), a fuel tank's
+# contents while its generators stand. A meter of these measurands is checked for flat lines
+# only with its own flat_line_hours.
 FLAT_LINE_EXEMPT = (
     "totaliser",
     "energy",
@@ -232,6 +233,7 @@ FLAT_LINE_EXEMPT = (
     "moisture",
     "ore_mass",
     "fuel",
+    "tank_contents",
 )
 
 

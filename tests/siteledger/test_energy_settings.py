@@ -532,6 +532,21 @@ def test_wrong_types_unknown_keys_and_bad_choices_are_refused(tmp_path: Path):
     assert len(problems) == 7, problems
 
 
+def test_a_quoted_number_or_a_yaml_boolean_is_not_a_rating(tmp_path: Path):
+    text = _text(_data())
+    text = text.replace("rated_kw: 800", "rated_kw: '800'").replace(
+        "rated_kw: 100", "rated_kw: yes"
+    )
+    text = text.replace("daily_charge: 2.4", "daily_charge: on")
+    problems = _problems_in(text, tmp_path)
+    assert "valid number" in _only(problems, "energy.generators[0].rated_kw")
+    assert "valid number" in _only(problems, "energy.generators[1].rated_kw")
+    assert _only(problems, "energy.grid.tariff.daily_charge").startswith(
+        f"site.yaml:{_line(text, 'daily_charge: on')}:"
+    )
+    assert len(problems) == 3, problems
+
+
 def test_a_generator_and_an_array_need_an_output_meter(tmp_path: Path):
     data = _data()
     del data["energy"]["generators"][1]["power_meter"]
@@ -628,3 +643,48 @@ def test_carbon_counts_the_grid_import_and_burned_fuel_only():
     data = _data()
     del data["energy"]["grid"]
     assert [m for m in carbon_meters(parse_site_text(_text(data))) if m[1] != "diesel"] == []
+
+
+def test_the_documented_example_is_a_valid_site():
+    doc = (Path(__file__).parents[2] / "docs" / "energy.md").read_text()
+    block = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = yaml.safe_load(block)
+    data = yaml.safe_load(FIXTURE.read_text())
+    data["meters"] += example["meters"]
+    data["energy"] = example["energy"]
+    site = parse_site_text(_text(data))
+    tables = site_tables(site)
+    overnight = [
+        (r["iso_dow"], r["start_minute"], r["end_minute"])
+        for r in tables["energy_tariff_periods"].to_pylist()
+        if r["period_name"] == "overnight"
+    ]
+    assert overnight == [(1, 0, 360), (5, 1380, 1440), (6, 0, 360), (7, 1380, 1440)]
+    camp = [
+        (r["iso_dow"], r["start_minute"], r["end_minute"])
+        for r in tables["energy_load_hours"].to_pylist()
+        if r["load_id"] == "camp"
+    ]
+    assert camp == [(d, 300, 1320) for d in range(1, 6)] + [(6, 420, 1320), (7, 420, 1320)]
+    assert site.energy.generators[1].f0 == 0.035
+    assert carbon_meters(site) == [("FG-911", "diesel", 1), ("EI-931", "grid_electricity", 2)]
+
+
+def test_a_standing_tank_is_not_a_stuck_sensor():
+    site = parse_site_text(_text(_data()))
+    vee = {r["meter_id"]: r for r in site_tables(site)["meter_vee_settings"].to_pylist()}
+    # a tank's contents stay put while its generators stand: no flat-line rule unless asked
+    assert vee["LT-901"]["flat_line_hours"] is None
+    assert vee["RI-921"]["flat_line_hours"] == 6.0
+
+
+def test_a_loads_windows_may_not_overlap(tmp_path: Path):
+    data = _data()
+    data["energy"]["loads"][1]["operating_hours"].append(
+        {"days": ["sun"], "start": "01:00", "end": "03:00"}
+    )
+    # Saturday's 20:00-02:00 window runs to 02:00 on Sunday
+    assert _only(
+        _problems(data, tmp_path),
+        "energy.loads[1].operating_hours[1]: window '#1' overlaps window '#0' on sun 01:00-02:00",
+    )

@@ -1,12 +1,13 @@
 {{ config(**partitioned_by_day_config('day')) }}
 
-{#- kWh and mean kW of every energy register and power meter per reading interval, the grain
-    the tariff periods, demand intervals, fuel curve and PV model work at. A register's interval
-    runs from one reading to the next and holds their delta (energy_register_deltas: rollover and
-    reset rules), so a missed reading lengthens the interval and loses no energy; a power meter's
-    reading stamped t is the mean kW over [t, t + interval) (interval-beginning, as the flow-rate
-    meters), taken from the VEE-validated series so that an invalid or missing reading counts
-    with its estimate. Each interval belongs to the site-local day and local time of its start. -#}
+{#- kWh and mean kW of every energy register and power meter with an energy role, per reading
+    interval: the grain the tariff periods, demand intervals, fuel curve and PV model work at.
+    A register's interval runs from one reading to the next and holds their delta
+    (energy_register_deltas: rollover and reset rules), so a missed reading lengthens the
+    interval and loses no energy; a power meter's reading stamped t is the mean kW over
+    [t, t + interval) (interval-beginning, as the flow-rate meters), taken from the VEE-validated
+    series so that an invalid or missing reading counts with its estimate. Each interval belongs
+    to the site-local day and local time of its start. -#}
 with
 
 registers as (
@@ -27,9 +28,31 @@ power as (
         and {{ in_site_window('site_id') }}
 ),
 
+-- the meters the energy section gives a role: generators' and arrays' output, the grid's
+-- import and export, loads (a water site's pump registers are the carbon models' business)
+roles as (
+    select site_id, power_meter_id as meter_id from {{ ref('stg_site_config__energy_generators') }}
+    union
+    select site_id, energy_meter_id from {{ ref('stg_site_config__energy_generators') }}
+    union
+    select site_id, power_meter_id from {{ ref('stg_site_config__energy_pv_arrays') }}
+    union
+    select site_id, energy_meter_id from {{ ref('stg_site_config__energy_pv_arrays') }}
+    union
+    select site_id, import_meter_id from {{ ref('stg_site_config__energy_grid') }}
+    union
+    select site_id, export_meter_id from {{ ref('stg_site_config__energy_grid') }}
+    union
+    select site_id, meter_id from {{ ref('stg_site_config__energy_loads') }}
+),
+
 meters as (
-    select * from {{ ref('stg_site_config__meters') }}
-    where measurand in ('energy', 'power')
+    select all_meters.*
+    from {{ ref('stg_site_config__meters') }} as all_meters
+    inner join roles
+        on all_meters.site_id = roles.site_id
+        and all_meters.meter_id = roles.meter_id
+    where all_meters.measurand in ('energy', 'power')
 ),
 
 sites as (
