@@ -12,12 +12,13 @@ from dagster import (
     sensor,
 )
 
+from orchestration.energy.jobs import energy_report_weekly_job
 from orchestration.keys import PUBLISHED, SENSOR_PRIORITY
 from orchestration.partitions import REPORT_KINDS, build_partitions, range_tags
 from orchestration.reports.assets import _now, due_reports
 from orchestration.reports.jobs import compliance_report_job, report_deadline_job
 from orchestration.resources import SENSOR_INTERVAL_S, SiteledgerHome
-from orchestration.runner import CHAIN_STARTER, STARTED_BY_TAG, report_ranges
+from orchestration.runner import CHAIN_STARTER, REPORT_JOBS, STARTED_BY_TAG, report_ranges
 
 
 @sensor(
@@ -44,12 +45,13 @@ def report_deadline_sensor(
 
 @asset_sensor(
     asset_key=PUBLISHED,
-    jobs=[compliance_report_job(kind) for kind in REPORT_KINDS],
+    jobs=[*(compliance_report_job(kind) for kind in REPORT_KINDS), energy_report_weekly_job],
     name="published_reports_sensor",
     minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=DefaultSensorStatus.RUNNING,
     description="When the warehouse is published by a run that does not render reports itself "
-    "(a sensor's or a hand-started backfill), render the reports of every complete period: "
+    "(a sensor's or a hand-started backfill), render the reports of every complete period "
+    "(the energy summaries' weeks too): "
     "unchanged figures make no new version, changed ones make the next.",
 )
 def published_reports_sensor(
@@ -65,7 +67,7 @@ def published_reports_sensor(
     return [
         RunRequest(
             run_key=f"{asset_event.run_id}:{kind}:{first}:{last}",
-            job_name=compliance_report_job(kind).name,
+            job_name=REPORT_JOBS.get(kind) or compliance_report_job(kind).name,
             tags={**range_tags((first, last)), **SENSOR_PRIORITY},
         )
         for kind, spans in sorted(ranges.items())
