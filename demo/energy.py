@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pvlib
+import pvlib  # type: ignore[import-untyped]
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -233,9 +233,7 @@ def clear_sky(interval_starts: pd.DatetimeIndex) -> Sky:
     mid = interval_starts + pd.Timedelta(minutes=7.5)
     pos = pvlib.solarposition.get_solarposition(mid, LATITUDE, LONGITUDE, ALTITUDE_M)
     airmass = pvlib.atmosphere.get_relative_airmass(pos["apparent_zenith"].to_numpy())
-    am_abs = pvlib.atmosphere.get_absolute_airmass(
-        airmass, pvlib.atmosphere.alt2pres(ALTITUDE_M)
-    )
+    am_abs = pvlib.atmosphere.get_absolute_airmass(airmass, pvlib.atmosphere.alt2pres(ALTITUDE_M))
     local_month = mid.tz_convert(TIMEZONE).month.to_numpy()
     linke = np.array(LINKE_TURBIDITY)[local_month - 1]
     dni_extra = pvlib.irradiance.get_extra_radiation(mid).to_numpy()
@@ -291,9 +289,7 @@ def plane_of_array(sky: Sky, k: np.ndarray, array: PvArray) -> np.ndarray:
     return np.clip(np.nan_to_num(np.asarray(poa["poa_global"], dtype="float64")), 0.0, None)
 
 
-def load_kw(
-    load: Load, seed: int, start: date, days: int, temperature: np.ndarray
-) -> np.ndarray:
+def load_kw(load: Load, seed: int, start: date, days: int, temperature: np.ndarray) -> np.ndarray:
     """Interval-mean kW of a load: a weekday/weekend daily shape, air-conditioning on hot
     afternoons (camp), and 3 % red noise."""
     dates = [start + timedelta(days=d) for d in range(days)]
@@ -756,7 +752,7 @@ def peak_period(ts_utc: pd.DatetimeIndex, tariff: Tariff) -> np.ndarray:
     """(intervals,) bool: the interval starts in the tariff's peak period (local time)."""
     local = ts_utc.tz_convert(TIMEZONE)
     hour = local.hour.to_numpy() + local.minute.to_numpy() / 60
-    return np.isin(local.weekday.to_numpy(), tariff.peak_days) & (
+    return np.isin(local.day_of_week.to_numpy(), tariff.peak_days) & (
         (hour >= tariff.peak_start_h) & (hour < tariff.peak_end_h)
     )
 
@@ -987,9 +983,7 @@ def physics_fault_records(
         return None if i is None else (ps.start + timedelta(days=i)).isoformat()
 
     def file_of(i: int) -> str:
-        return prefix + LOGGER_PATTERN.format(
-            day=(ps.start + timedelta(days=i)).strftime("%Y%m%d")
-        )
+        return prefix + LOGGER_PATTERN.format(day=(ps.start + timedelta(days=i)).strftime("%Y%m%d"))
 
     def iso(step: int) -> str:
         return ps.ts_utc[min(step, len(ps.ts_utc) - 1)].strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -999,9 +993,13 @@ def physics_fault_records(
         gens = tables["energy_generators_daily"]
         ratio = gens[gens["generator_id"] == g.id]["efficiency_ratio_30d"].to_numpy()
         hit = alerts["genset_degradation"]
-        margin = "" if hit is None else (
-            f"; the 30-day ratio is {ratio[hit - 1]:.4f} the day before and {ratio[hit]:.4f} "
-            "that day"
+        margin = (
+            ""
+            if hit is None
+            else (
+                f"; the 30-day ratio is {ratio[hit - 1]:.4f} the day before and {ratio[hit]:.4f} "
+                "that day"
+            )
         )
         out.append(
             {
@@ -1050,3 +1048,14 @@ def physics_fault_records(
             }
         )
     return out
+
+
+# -- alert settings of the demo (fault-free days stay clear of every one) ----------------------
+# Fault-free default year (seed 7, from 2025-07-01): plant at most 14 591 kWh/day, camp 4 177,
+# the site's cost at most $8 135/day ($9 000 with the faults): about 10 % margin each.
+LOAD_ANOMALY_KWH_PER_DAY = {"plant": 16_000.0, "camp": 4_600.0}
+DAILY_COST_ALERT = 10_000.0
+LOW_LOAD_FRACTION, LOW_LOAD_ALERT_HOURS = 0.30, 4
+EFFICIENCY_ALERT_RATIO = 1.10
+PI_ALERT_THRESHOLD, PI_ALERT_DAYS = 0.90, 3
+UNACCOUNTED_ALERT_L_PER_DAY = 50.0
