@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,9 @@ from demo.drivers import (
     make_drivers,
     stream,
 )
+
+if TYPE_CHECKING:
+    from siteledger.site.models import SiteConfig
 
 STEP_H = 0.25
 TIMEZONE = "Australia/Perth"  # UTC+8 all year: every local day has 96 intervals
@@ -362,19 +366,35 @@ class EnergyFaults:
         return out + (self.degrade_to - 1.0) * ramp
 
 
-def plan_energy_faults(days: int) -> EnergyFaults:
-    """The demo's energy faults for a period of ``days``: degradation from 35 % of the period
-    (needs 20 running days in the 30-day window before its alert can fire), the PV string at
-    60 %, the theft at 75 %, the Home Assistant reset at 45 % and unavailable runs at 50 % and
-    52 %."""
+ENERGY_FAULT_KINDS = (
+    "genset_degradation",
+    "pv_string_failure",
+    "fuel_theft",
+    "ha_counter_reset",
+    "ha_unavailable",
+)
+
+
+def plan_energy_faults(
+    days: int, kinds: Sequence[str] | frozenset[str] = ENERGY_FAULT_KINDS
+) -> EnergyFaults:
+    """The demo's energy faults of ``kinds`` for a period of ``days``: degradation from 35 % of
+    the period (its alert needs 20 running days in the 30-day window), the PV string at 60 %,
+    the theft at 75 %, the Home Assistant reset at 45 % and unavailable runs at 50 % and 52 %."""
     from demo.faults import fault_day
 
+    def day(kind: str, fraction: float) -> int | None:
+        return fault_day(days, fraction) if kind in kinds else None
+
+    ha = "ha_unavailable" in kinds
     return EnergyFaults(
-        degrade_day=fault_day(days, 0.35),
-        string_day=fault_day(days, 0.6),
-        theft_day=fault_day(days, 0.75),
-        ha_reset_day=fault_day(days, 0.45),
-        ha_unavailable_days=tuple(sorted({fault_day(days, 0.5), fault_day(days, 0.52)})),
+        degrade_day=day("genset_degradation", 0.35),
+        string_day=day("pv_string_failure", 0.6),
+        theft_day=day("fuel_theft", 0.75),
+        ha_reset_day=day("ha_counter_reset", 0.45),
+        ha_unavailable_days=(
+            tuple(sorted({fault_day(days, 0.5), fault_day(days, 0.52)})) if ha else ()
+        ),
     )
 
 
@@ -566,7 +586,8 @@ def station_readings(ps: PowerStation) -> dict[str, np.ndarray]:
 
 
 def _start_value(seed: int, meter_id: str) -> float:
-    return round(float(stream(seed, f"energy:register:{meter_id}").uniform(1e4, 5e6)), 1)
+    # at most 2 GWh on the counter, so a year of the busiest load stays below the 10 GWh wrap
+    return round(float(stream(seed, f"energy:register:{meter_id}").uniform(1e4, 2e6)), 1)
 
 
 def delivery_readings(ps: PowerStation) -> pd.DataFrame:
@@ -961,8 +982,9 @@ def ha_fault_records(ps: PowerStation, files: list[Path]) -> list[dict[str, obje
                 "detail": f"{load.ha_entity} 'unavailable' for "
                 f"{EnergyFaults.UNAVAILABLE_STEPS} readings (3 h) and 'unknown' at {iso(u)}; "
                 "the next number carries the missed kWh",
-                "expected": "quarantined: the 'unavailable'/'unknown' rows; the camp's daily "
-                "kWh still equals the truth (the register spans the gap within the day)",
+                "expected": "ingested: the 'unavailable'/'unknown' rows are no readings "
+                "(skipped, counted by reason); the camp's daily kWh still equals the truth "
+                "(the register spans the gap within the day)",
                 "alert": None,
                 "alert_day": None,
             }
@@ -1059,3 +1081,223 @@ LOW_LOAD_FRACTION, LOW_LOAD_ALERT_HOURS = 0.30, 4
 EFFICIENCY_ALERT_RATIO = 1.10
 PI_ALERT_THRESHOLD, PI_ALERT_DAYS = 0.90, 3
 UNACCOUNTED_ALERT_L_PER_DAY = 50.0
+
+
+# -- the station in the site model -------------------------------------------------------------
+POWER_STATION_LAYOUT = "power_station_logger"
+HOME_ASSISTANT_LAYOUT = "home_assistant_camp"
+REGISTER_ROLLOVER = 10_000_000.0
+COST_CENTRES = {"processing": "Processing plant services", "camp": "Accommodation camp"}
+
+
+def energy_model_ready() -> bool:
+    """The site model has the ``energy:`` section, the ``tank_contents`` measurand and the Home
+    Assistant file format: until it does, the demo mine carries no power station."""
+    from typing import get_args
+
+    from siteledger.site.models import FileFormat, SiteConfig
+    from siteledger.units import MEASURANDS
+
+    return (
+        "energy" in SiteConfig.model_fields
+        and "tank_contents" in MEASURANDS
+        and "home_assistant_history" in get_args(FileFormat)
+    )
+
+
+def meter_layouts(design: StationDesign = DEMO_STATION) -> dict[str, str]:
+    """meter id -> the layout its readings arrive in (the delivery dockets: the manual sheet)."""
+    out = {m: POWER_STATION_LAYOUT for m, _, _ in design.interval_meters}
+    for ld in design.loads:
+        if ld.ha_entity:
+            out[ld.meter] = HOME_ASSISTANT_LAYOUT
+    return out
+
+
+def has_station(site: SiteConfig, design: StationDesign = DEMO_STATION) -> bool:
+    """The site carries the station's meters (the demo mine, once the site model can)."""
+    return design.grid_meter in site.meters_by_id
+
+
+def station_meter_ids(design: StationDesign = DEMO_STATION) -> frozenset[str]:
+    """Every meter of the station, the delivery docket meter included."""
+    return frozenset([*meter_layouts(design), design.delivery_meter])
+
+
+def station_meter_dicts(design: StationDesign = DEMO_STATION) -> list[dict[str, object]]:
+    """The station's meters as site-file entries (no Modbus: they arrive as files)."""
+    names: dict[str, tuple[str, tuple[float, float] | None]] = {}
+    for g in design.gensets:
+        top = g.rated_kw * 1.2
+        fuel_top = (g.f0 + g.f1) * g.rated_kw * STEP_H * 2
+        names[g.power_meter] = (f"{g.name} output", (0.0, top))
+        names[g.fuel_meter] = (f"{g.name} fuel flow (L per 15 min)", (0.0, round(fuel_top)))
+    for a in design.arrays:
+        names[a.power_meter] = (f"{a.name} AC output", (0.0, a.inverter_kw * 1.1))
+        names[a.irradiance_meter] = (f"{a.name} plane-of-array irradiance", (0.0, 1600.0))
+    names[design.temperature_meter] = ("Power station air temperature", (-10.0, 55.0))
+    names[design.wind_meter] = ("Power station wind speed", (0.0, 40.0))
+    names[design.grid_meter] = ("Grid tie import register", (0.0, REGISTER_ROLLOVER))
+    names[design.tank_level_meter] = (
+        "Bulk diesel tank contents",
+        (0.0, design.tank_capacity_l * 1.02),
+    )
+    for ld in design.loads:
+        names[ld.meter] = (f"{ld.name} energy", (0.0, REGISTER_ROLLOVER))
+    out: list[dict[str, object]] = []
+    ha = {ld.meter: ld.ha_entity for ld in design.loads if ld.ha_entity}
+    for meter_id, measurand, unit in design.interval_meters:
+        name, valid = names[meter_id]
+        entry: dict[str, object] = {
+            "id": meter_id,
+            "name": name,
+            "measurand": measurand,
+            "unit": unit,
+            "valid_range": valid,
+        }
+        if measurand == "energy":
+            entry["rollover"] = REGISTER_ROLLOVER
+        if meter_id in ha:
+            entry["tag"] = ha[meter_id]
+            entry["description"] = "Home Assistant kWh sensor (total_increasing), history.csv"
+        out.append(entry)
+    out.append(
+        {
+            "id": design.delivery_meter,
+            "name": "Diesel deliveries (docket litres)",
+            "measurand": "fuel",
+            "unit": "L",
+            "interval": "1d",
+            "manual": True,
+            "valid_range": (0.0, design.tank_capacity_l),
+            "description": "one reading per delivery, stamped with the truck's arrival",
+        }
+    )
+    return out
+
+
+def station_layouts(prefix: str = "") -> list[dict[str, object]]:
+    """The station's two file drops as site-file layouts."""
+    return [
+        {
+            "id": POWER_STATION_LAYOUT,
+            "format": "csv_long",
+            "pattern": f"{prefix}power_station_*.csv",
+            "timezone": "UTC",
+            "timestamp_column": "time_utc",
+            "timestamp_format": "%Y-%m-%dT%H:%M:%SZ",
+            "meter_column": "meter",
+            "value_column": "value",
+            "unit_column": "unit",
+        },
+        {
+            "id": HOME_ASSISTANT_LAYOUT,
+            "format": "home_assistant_history",
+            "pattern": f"{prefix}home_assistant_history_*.csv",
+            "timezone": "UTC",
+            "timestamp_column": "last_changed",
+            "meter_column": "entity_id",
+            "value_column": "state",
+        },
+    ]
+
+
+def energy_section(design: StationDesign = DEMO_STATION) -> dict[str, object]:
+    """The site file's ``energy:`` section for the station (names as the site model has them)."""
+    t = design.tariff
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    clock = "{:02d}:{:02d}".format
+    return {
+        "currency": "AUD",
+        "location": {"latitude": LATITUDE, "longitude": LONGITUDE, "altitude_m": ALTITUDE_M},
+        "fuel": {
+            "price_per_l": design.fuel_price_per_l,
+            "unaccounted_alert_l_per_day": UNACCOUNTED_ALERT_L_PER_DAY,
+            "tanks": [
+                {
+                    "id": design.tank_id,
+                    "name": "Bulk diesel tank",
+                    "capacity_l": design.tank_capacity_l,
+                    "level_meter": design.tank_level_meter,
+                    "delivery_meter": design.delivery_meter,
+                }
+            ],
+        },
+        "generators": [
+            {
+                "id": g.id,
+                "name": g.name,
+                "rated_kw": g.rated_kw,
+                "f0_l_per_h_per_kw_rated": g.f0,
+                "f1_l_per_h_per_kw": g.f1,
+                "power_meter": g.power_meter,
+                "fuel_meter": g.fuel_meter,
+                "tank": design.tank_id,
+                "cost_centre": "processing",
+                "low_load_fraction": LOW_LOAD_FRACTION,
+                "low_load_alert_hours": LOW_LOAD_ALERT_HOURS,
+                "efficiency_alert_ratio": EFFICIENCY_ALERT_RATIO,
+            }
+            for g in design.gensets
+        ],
+        "pv_arrays": [
+            {
+                "id": a.id,
+                "name": a.name,
+                "kwp": a.kwp,
+                "tilt_deg": a.tilt_deg,
+                "azimuth_deg": a.azimuth_deg,
+                "inverter_kw": a.inverter_kw,
+                "gamma_pdc_per_c": a.gamma_pdc_per_c,
+                "losses_pct": a.losses_pct,
+                "inverter_efficiency": a.inverter_efficiency,
+                "power_meter": a.power_meter,
+                "irradiance_meter": a.irradiance_meter,
+                "temperature_meter": design.temperature_meter,
+                "wind_meter": design.wind_meter,
+                "pi_alert_threshold": PI_ALERT_THRESHOLD,
+                "pi_alert_days": PI_ALERT_DAYS,
+                "zero_production_irradiance_w_m2": 50.0,
+            }
+            for a in design.arrays
+        ],
+        "grid": {
+            "id": "grid",
+            "name": "Grid tie",
+            "import_meter": design.grid_meter,
+            "tariff": {
+                "energy_rate_per_kwh": t.energy_rate_per_kwh,
+                "periods": [
+                    {
+                        "name": "peak",
+                        "rate_per_kwh": t.peak_rate_per_kwh,
+                        "days": [days[d] for d in t.peak_days],
+                        "start": clock(int(t.peak_start_h), round(t.peak_start_h % 1 * 60)),
+                        "end": clock(int(t.peak_end_h), round(t.peak_end_h % 1 * 60)),
+                    }
+                ],
+                "demand_charge_per_kw_month": t.demand_charge_per_kw_month,
+                "demand_interval_minutes": t.demand_interval_minutes,
+                "daily_charge": t.daily_charge,
+            },
+        },
+        "solar_cost_per_kwh": 0.0,
+        "loads": [
+            {
+                "id": ld.id,
+                "name": ld.name,
+                "meter": ld.meter,
+                "cost_centre": ld.cost_centre or None,
+                "operating_hours": (
+                    {"days": days[:5], "start": "06:00", "end": "18:00"}
+                    if ld.kind == "plant"
+                    else {"days": days, "start": "05:00", "end": "22:00"}
+                ),
+                "anomaly_kwh_per_day": LOAD_ANOMALY_KWH_PER_DAY.get(ld.id, 0.0)
+                or round(LOAD_ANOMALY_KWH_PER_DAY[ld.kind] * ld.scale),
+            }
+            for ld in design.loads
+        ],
+        "cost_centres": [{"id": k, "name": v} for k, v in COST_CENTRES.items()],
+        "daily_cost_alert": DAILY_COST_ALERT,
+    }
