@@ -194,6 +194,57 @@ DEMO_STATION = StationDesign(
 HA_CAMP_ENTITY = "sensor.camp_energy"
 
 
+def scaled_station(n_meters: int = 200) -> StationDesign:
+    """A larger station of about ``n_meters`` meters for benchmarks: 10 gensets of 3.5 MW,
+    arrays of 250 kWp and loads (plant and camp shapes alternating, the first one from Home
+    Assistant) in a 2 : 5 ratio of array to load meters, sized so that the loads stay above the
+    solar and the gensets cover what the grid (4 MW) does not."""
+    n_gensets = 10
+    rest = n_meters - 2 * n_gensets - 5  # temperature, wind, grid, tank level, deliveries
+    n_arrays = max(1, rest * 2 // 9)
+    n_loads = max(1, rest - 2 * n_arrays)
+    # the loads' floor (~250 kW x scale each) stays above the arrays' 225 kW inverters
+    scale = max(0.3, 1.3 * n_arrays * 225.0 / (n_loads * 250.0))
+    gensets = tuple(
+        Genset(f"genset_{i:02d}", f"Genset {i}", 3500.0, 0.015, 0.25, f"JG-{i:03d}", f"FG-{i:03d}")
+        for i in range(1, n_gensets + 1)
+    )
+    arrays = tuple(
+        PvArray(
+            f"pv_{i:03d}",
+            f"PV array {i}",
+            250.0,
+            10.0 + 5 * (i % 4),
+            float(((i * 37) % 91 - 45) % 360),  # north +- 45 degrees
+            225.0,
+            f"JP-{i:03d}",
+            f"RI-{i:03d}",
+        )
+        for i in range(1, n_arrays + 1)
+    )
+    loads = tuple(
+        Load(
+            f"load_{i:03d}",
+            f"Load {i}",
+            f"EL-{i:03d}",
+            "camp" if i % 2 else "plant",
+            scale=scale,
+            cost_centre="camp" if i % 2 else "processing",
+            ha_entity=f"sensor.load_{i:03d}_energy" if i == 1 else None,
+        )
+        for i in range(1, n_loads + 1)
+    )
+    peak = n_loads * scale * 700.0
+    return StationDesign(
+        gensets=gensets,
+        arrays=arrays,
+        loads=loads,
+        grid_limit_kw=max(250.0, round(0.12 * peak, -1)),
+        tank_capacity_l=1_500_000.0,
+        delivery_l=600_000.0,
+    )
+
+
 # -- physics -----------------------------------------------------------------------------------
 def fuel_l_per_h(rated_kw: float, f0: float, f1: float, p_kw: np.ndarray) -> np.ndarray:
     """HOMER fuel curve: (F0 x rated + F1 x P) L/h while running (P > 0), 0 when stopped."""
@@ -1299,5 +1350,5 @@ def energy_section(design: StationDesign = DEMO_STATION) -> dict[str, object]:
             for ld in design.loads
         ],
         "cost_centres": [{"id": k, "name": v} for k, v in COST_CENTRES.items()],
-        "daily_cost_alert": DAILY_COST_ALERT,
+        "daily_cost_alert": DAILY_COST_ALERT if design == DEMO_STATION else None,
     }
