@@ -739,6 +739,313 @@ SITE_TABLES["air_quality_meters"] = _air_quality_meter_rows
 SITE_TABLES["air_quality_settings"] = _air_quality_settings_rows
 
 
+# -- energy (siteledger.site.energy; docs/energy.md) -------------------------------------------
+ENERGY_SCHEMAS: dict[str, pa.Schema] = {
+    "energy_settings": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("currency", pa.string()),
+            ("latitude", pa.float64()),
+            ("longitude", pa.float64()),
+            ("altitude_m", pa.float64()),
+            ("unaccounted_alert_l_per_day", pa.float64()),
+            ("solar_cost_per_kwh", pa.float64()),
+            ("daily_cost_alert", pa.float64()),
+        ]
+    ),
+    "energy_fuel_prices": pa.schema(
+        [("site_id", pa.string()), ("valid_from", pa.date32()), ("price_per_l", pa.float64())]
+    ),
+    "energy_tanks": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("tank_id", pa.string()),
+            ("tank_name", pa.string()),
+            ("capacity_l", pa.float64()),
+            ("level_meter_id", pa.string()),
+            ("delivery_meter_id", pa.string()),
+        ]
+    ),
+    "energy_generators": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("generator_id", pa.string()),
+            ("generator_name", pa.string()),
+            ("rated_kw", pa.float64()),
+            ("f0_l_per_h_per_kw_rated", pa.float64()),
+            ("f1_l_per_h_per_kw", pa.float64()),
+            ("f0_defaulted", pa.bool_()),
+            ("power_meter_id", pa.string()),
+            ("energy_meter_id", pa.string()),
+            ("fuel_meter_id", pa.string()),
+            ("tank_id", pa.string()),
+            ("cost_centre_id", pa.string()),
+            ("low_load_fraction", pa.float64()),
+            ("low_load_alert_hours", pa.float64()),
+            ("efficiency_alert_ratio", pa.float64()),
+        ]
+    ),
+    "energy_pv_arrays": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("array_id", pa.string()),
+            ("array_name", pa.string()),
+            ("kwp", pa.float64()),
+            ("tilt_deg", pa.float64()),
+            ("azimuth_deg", pa.float64()),
+            ("inverter_kw", pa.float64()),
+            ("gamma_pdc_per_c", pa.float64()),
+            ("losses_pct", pa.float64()),
+            ("inverter_efficiency", pa.float64()),
+            ("power_meter_id", pa.string()),
+            ("energy_meter_id", pa.string()),
+            ("irradiance_meter_id", pa.string()),
+            ("temperature_meter_id", pa.string()),
+            ("wind_meter_id", pa.string()),
+            ("pi_alert_threshold", pa.float64()),
+            ("pi_alert_days", pa.int32()),
+            ("zero_production_irradiance_w_m2", pa.float64()),
+        ]
+    ),
+    "energy_grid": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("grid_id", pa.string()),
+            ("grid_name", pa.string()),
+            ("import_meter_id", pa.string()),
+            ("export_meter_id", pa.string()),
+            ("energy_rate_per_kwh", pa.float64()),
+            ("demand_charge_per_kw_month", pa.float64()),
+            ("demand_interval_minutes", pa.int32()),
+            ("daily_charge", pa.float64()),
+        ]
+    ),
+    "energy_tariff_periods": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("grid_id", pa.string()),
+            ("period_name", pa.string()),
+            ("rate_per_kwh", pa.float64()),
+            ("iso_dow", pa.int32()),
+            ("start_minute", pa.int32()),
+            ("end_minute", pa.int32()),
+        ]
+    ),
+    "energy_loads": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("load_id", pa.string()),
+            ("load_name", pa.string()),
+            ("meter_id", pa.string()),
+            ("cost_centre_id", pa.string()),
+            ("anomaly_kwh_per_day", pa.float64()),
+        ]
+    ),
+    "energy_load_hours": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("load_id", pa.string()),
+            ("iso_dow", pa.int32()),
+            ("start_minute", pa.int32()),
+            ("end_minute", pa.int32()),
+        ]
+    ),
+    "energy_cost_centres": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("cost_centre_id", pa.string()),
+            ("cost_centre_name", pa.string()),
+        ]
+    ),
+}
+
+
+def _energy_settings_rows(site: SiteConfig) -> list[Row]:
+    """One row per site, energy section or not (the defaults then)."""
+    energy = site.energy
+    location = energy.location
+    return [
+        {
+            "site_id": site.site.id,
+            "currency": energy.currency,
+            "latitude": location.latitude if location else None,
+            "longitude": location.longitude if location else None,
+            "altitude_m": location.altitude_m if location else None,
+            "unaccounted_alert_l_per_day": energy.fuel.unaccounted_alert_l_per_day,
+            "solar_cost_per_kwh": energy.solar_cost_per_kwh,
+            "daily_cost_alert": energy.daily_cost_alert,
+        }
+    ]
+
+
+def _energy_fuel_price_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {"site_id": site.site.id, "valid_from": valid_from, "price_per_l": price}
+        for valid_from, price in site.energy.fuel.price_rows()
+    ]
+
+
+def _energy_tank_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "tank_id": tank.id,
+            "tank_name": tank.name or tank.id,
+            "capacity_l": tank.capacity_l,
+            "level_meter_id": tank.level_meter,
+            "delivery_meter_id": tank.delivery_meter,
+        }
+        for tank in site.energy.fuel.tanks
+    ]
+
+
+def _energy_generator_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "generator_id": gen.id,
+            "generator_name": gen.name or gen.id,
+            "rated_kw": gen.rated_kw,
+            "f0_l_per_h_per_kw_rated": gen.f0,
+            "f1_l_per_h_per_kw": gen.f1_l_per_h_per_kw,
+            "f0_defaulted": gen.f0_defaulted,
+            "power_meter_id": gen.power_meter,
+            "energy_meter_id": gen.energy_meter,
+            "fuel_meter_id": gen.fuel_meter,
+            "tank_id": gen.tank,
+            "cost_centre_id": gen.cost_centre,
+            "low_load_fraction": gen.low_load_fraction,
+            "low_load_alert_hours": gen.low_load_alert_hours,
+            "efficiency_alert_ratio": gen.efficiency_alert_ratio,
+        }
+        for gen in site.energy.generators
+    ]
+
+
+def _energy_pv_array_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "array_id": array.id,
+            "array_name": array.name or array.id,
+            "kwp": array.kwp,
+            "tilt_deg": array.tilt_deg,
+            "azimuth_deg": array.azimuth_deg,
+            "inverter_kw": array.inverter_kw,
+            "gamma_pdc_per_c": array.gamma_pdc_per_c,
+            "losses_pct": array.losses_pct,
+            "inverter_efficiency": array.inverter_efficiency,
+            "power_meter_id": array.power_meter,
+            "energy_meter_id": array.energy_meter,
+            "irradiance_meter_id": array.irradiance_meter,
+            "temperature_meter_id": array.temperature_meter,
+            "wind_meter_id": array.wind_meter,
+            "pi_alert_threshold": array.pi_alert_threshold,
+            "pi_alert_days": array.pi_alert_days,
+            "zero_production_irradiance_w_m2": array.zero_production_irradiance_w_m2,
+        }
+        for array in site.energy.pv_arrays
+    ]
+
+
+def _energy_grid_rows(site: SiteConfig) -> list[Row]:
+    grid = site.energy.grid
+    if grid is None:
+        return []
+    return [
+        {
+            "site_id": site.site.id,
+            "grid_id": grid.id,
+            "grid_name": grid.name or grid.id,
+            "import_meter_id": grid.import_meter,
+            "export_meter_id": grid.export_meter,
+            "energy_rate_per_kwh": grid.tariff.energy_rate_per_kwh,
+            "demand_charge_per_kw_month": grid.tariff.demand_charge_per_kw_month,
+            "demand_interval_minutes": grid.tariff.demand_interval_minutes,
+            "daily_charge": grid.tariff.daily_charge,
+        }
+    ]
+
+
+def _energy_tariff_period_rows(site: SiteConfig) -> list[Row]:
+    """One row per period and ISO day of week (1 = Monday); a period past midnight gives a row
+    to midnight (1440) on its day and one from 0 on the next."""
+    grid = site.energy.grid
+    if grid is None:
+        return []
+    return [
+        {
+            "site_id": site.site.id,
+            "grid_id": grid.id,
+            "period_name": period.name,
+            "rate_per_kwh": period.rate_per_kwh,
+            "iso_dow": day,
+            "start_minute": start,
+            "end_minute": end,
+        }
+        for period in grid.tariff.periods
+        for day, start, end in period.day_rows()
+    ]
+
+
+def _energy_load_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "load_id": load.id,
+            "load_name": load.name or load.id,
+            "meter_id": load.meter,
+            "cost_centre_id": load.cost_centre,
+            "anomaly_kwh_per_day": load.anomaly_kwh_per_day,
+        }
+        for load in site.energy.loads
+    ]
+
+
+def _energy_load_hour_rows(site: SiteConfig) -> list[Row]:
+    """A load's operating hours, one row per window and ISO day, split at midnight."""
+    return [
+        {
+            "site_id": site.site.id,
+            "load_id": load.id,
+            "iso_dow": day,
+            "start_minute": start,
+            "end_minute": end,
+        }
+        for load in site.energy.loads
+        for window in load.operating_hours
+        for day, start, end in window.day_rows()
+    ]
+
+
+def _energy_cost_centre_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "cost_centre_id": centre.id,
+            "cost_centre_name": centre.name or centre.id,
+        }
+        for centre in site.energy.cost_centres
+    ]
+
+
+SCHEMAS.update(ENERGY_SCHEMAS)
+SITE_TABLES.update(
+    {
+        "energy_settings": _energy_settings_rows,
+        "energy_fuel_prices": _energy_fuel_price_rows,
+        "energy_tanks": _energy_tank_rows,
+        "energy_generators": _energy_generator_rows,
+        "energy_pv_arrays": _energy_pv_array_rows,
+        "energy_grid": _energy_grid_rows,
+        "energy_tariff_periods": _energy_tariff_period_rows,
+        "energy_loads": _energy_load_rows,
+        "energy_load_hours": _energy_load_hour_rows,
+        "energy_cost_centres": _energy_cost_centre_rows,
+    }
+)
+
+
 def site_tables(site: SiteConfig, org: Organisation | None = None) -> dict[str, pa.Table]:
     """Every site-specific configuration table of one site, typed by :data:`SCHEMAS`; the
     organisation (default: the default one) supplies names and the financial year."""

@@ -112,6 +112,12 @@ MEASURANDS: dict[str, Measurand] = {
         Measurand("energy", "energy", "kWh", True, "cumulative energy register"),
         Measurand("power", "power", "kW", description="instantaneous electrical power"),
         Measurand("fuel", "volume", "L", description="fuel volume over the reading interval"),
+        Measurand(
+            "tank_contents",
+            "volume",
+            "L",
+            description="fuel in a tank at the reading's instant (a stock, not a flow)",
+        ),
         Measurand("ore_mass", "mass", "t", description="ore tonnes over the reading interval"),
         Measurand("ore_rate", "mass_flow", "t/h", description="ore feed rate"),
         Measurand("moisture", "fraction", "%", description="moisture content (lab or sensor)"),

@@ -107,23 +107,34 @@ def carbon_meters(cfg: SiteConfig) -> list[tuple[str, str, int]]:
 
     Unless the site lists them, grid electricity comes from every energy register, and from a
     power meter only where its flow or node has no energy register (a pump with both would
-    count twice); diesel from every fuel meter.
+    count twice); diesel from every fuel meter. A site with an ``energy:`` section says where
+    its electricity comes from: grid electricity is then its grid connection's import meter
+    alone (generators, PV arrays and loads are not grid supply, and a pump behind the import
+    meter is already in it), and a fuel tank's delivery meter is not diesel burned.
     """
     settings = cfg.carbon
     chosen: list[tuple[str, str, int]] = []
     registered = {(m.flow, m.node) for m in cfg.meters if m.measurand == "energy"}
+    energy = cfg.energy
+    import_meter = energy.grid.import_meter if energy.grid is not None else None
+    deliveries = {tank.delivery_meter for tank in energy.fuel.tanks}
     for meter in cfg.meters:
         if meter.measurand in GRID_MEASURANDS:
             if settings.grid_meters is not None:
                 counts = meter.id in settings.grid_meters
+            elif energy.enabled:
+                counts = meter.id == import_meter
             else:
                 counts = meter.measurand == "energy" or (meter.flow, meter.node) not in registered
             if counts:
                 chosen.append((meter.id, "grid_electricity", 2))
-        elif meter.measurand in FUEL_MEASURANDS and (
-            settings.fuel_meters is None or meter.id in settings.fuel_meters
-        ):
-            chosen.append((meter.id, "diesel", 1))
+        elif meter.measurand in FUEL_MEASURANDS:
+            if settings.fuel_meters is not None:
+                counts = meter.id in settings.fuel_meters
+            else:
+                counts = meter.id not in deliveries
+            if counts:
+                chosen.append((meter.id, "diesel", 1))
     return chosen
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from siteledger.site.air_quality import AirQualitySettings, air_quality_problems
 from siteledger.site.carbon import CarbonSettings, carbon_problems
+from siteledger.site.energy import EnergySection, EnergySettings, energy_problems
 from siteledger.site.identifiers import Identifier
 from siteledger.site.sustainability import SustainabilitySettings
 from siteledger.units import MEASURANDS, UnknownUnitError, resolve_unit
@@ -219,8 +220,9 @@ VeeFlag = Literal[
 # Measurands a constant value says nothing about: registers that do not move while a pump is
 # off, rain and evaporation that are 0 for weeks, manual daily values, stores held at a set
 # point, a fixed-speed pump's power (the 115-bore demo year: 654 k readings of constant bore
-# pump power in runs over 6 h), a genset's litres (0 on the days it stands). A meter of these
-# measurands is checked for flat lines only with its own flat_line_hours.
+# pump power in runs over 6 h), a genset's litres (0 on the days it stands), a fuel tank's
+# contents while its generators stand. A meter of these measurands is checked for flat lines
+# only with its own flat_line_hours.
 FLAT_LINE_EXEMPT = (
     "totaliser",
     "energy",
@@ -231,6 +233,7 @@ FLAT_LINE_EXEMPT = (
     "moisture",
     "ore_mass",
     "fuel",
+    "tank_contents",
 )
 
 
@@ -649,6 +652,11 @@ class SiteConfig(_Model):
         "(docs/alerts.md); the core keeps them as they are",
     )
     carbon: CarbonSettings = Field(default_factory=CarbonSettings)
+    energy: EnergySection = Field(
+        default_factory=EnergySettings,
+        description="generators, fuel tanks, PV arrays, the grid and its tariff, loads and "
+        "cost centres (docs/energy.md); absent = no energy accounting",
+    )
 
     # -- lookups -----------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -930,4 +938,5 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append(("estimations", f"flow {flow_id!r} has {count} estimation rules"))
     problems += carbon_problems(cfg)
     problems += air_quality_problems(cfg)
+    problems += energy_problems(cfg)
     return problems

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.site_tables import SCHEMAS, write_site_tables
+from ingestion.site_tables import ENERGY_SCHEMAS, SCHEMAS, write_site_tables
 from siteledger.settings import Settings, get_settings
 from siteledger.site import load_site
 from siteledger.units import MEASURANDS, UNITS
@@ -105,3 +105,62 @@ def test_the_organisation_name_is_the_files_only_for_the_files_organisation() ->
     own = hand.model_copy(update={"site": hand.site.model_copy(update={"organisation": None})})
     [row] = site_tables(own, org)["sites"].to_pylist()
     assert (row["organisation"], row["organisation_name"]) == ("acme", "Acme Mining Ltd")
+
+
+@pytest.mark.slow
+def test_energy_staging_models_build_for_sites_with_and_without_energy(tmp_path: Path) -> None:
+    """Every energy table reaches its staging model typed, with its grain tests passing; a site
+    without an ``energy:`` section has its settings row and no other energy rows."""
+    from tests.dbt.runner import query, run_dbt
+    from tests.siteledger.test_energy_settings import energy_site_text
+
+    settings = get_settings(tmp_path)
+    write_site_tables(settings, load_site(HAND_SITE))
+    energy_site = tmp_path / "energy_site.yaml"
+    energy_site.write_text(energy_site_text())
+    write_site_tables(settings, load_site(energy_site))
+    run_dbt(tmp_path, "build", "--select", "stg_site_config__energy_*")
+
+    def rows(sql: str) -> list[tuple]:
+        return [tuple(r.values()) for r in query(tmp_path, sql)]
+
+    assert rows(
+        "select site_id, currency, latitude, unaccounted_alert_l_per_day "
+        "from staging.stg_site_config__energy_settings order by site_id"
+    ) == [("hand_site", "AUD", None, 50.0), ("small_site", "AUD", -31.95, 50.0)]
+    assert rows(
+        "select period_name, iso_dow, start_minute, end_minute "
+        "from staging.stg_site_config__energy_tariff_periods "
+        "where period_name = 'overnight' order by iso_dow"
+    ) == [
+        ("overnight", 1, 0, 360),
+        ("overnight", 5, 1380, 1440),
+        ("overnight", 6, 0, 360),
+        ("overnight", 7, 1380, 1440),
+    ]
+    assert rows(
+        "select generator_id, f0_l_per_h_per_kw_rated, f0_defaulted "
+        "from staging.stg_site_config__energy_generators order by generator_id"
+    ) == [("genset_1", 0.015, False), ("genset_2", 0.035, True)]
+    assert rows(
+        "select valid_from::varchar, price_per_l from staging.stg_site_config__energy_fuel_prices "
+        "order by valid_from"
+    ) == [("2025-01-01", 1.8), ("2025-07-01", 1.95)]
+    counts = query(
+        tmp_path,
+        "select "
+        + ", ".join(
+            f"(select count(*) from staging.stg_site_config__{name} "
+            f"where site_id = 'hand_site') as {name}"
+            for name in ENERGY_SCHEMAS
+        ),
+    )[0]
+    assert counts == {name: int(name == "energy_settings") for name in ENERGY_SCHEMAS}
+    described = query(tmp_path, "describe staging.stg_site_config__energy_load_hours")
+    assert [(c["column_name"], c["column_type"]) for c in described] == [
+        ("site_id", "VARCHAR"),
+        ("load_id", "VARCHAR"),
+        ("iso_dow", "INTEGER"),
+        ("start_minute", "INTEGER"),
+        ("end_minute", "INTEGER"),
+    ]
