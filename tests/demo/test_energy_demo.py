@@ -331,3 +331,65 @@ def test_logger_files_hold_every_reading(tmp_path: Path) -> None:
     fuel = frame[frame["meter"] == "FG-912"]["value"].sum()
     assert fuel == pytest.approx(ps.fuel[:, 0].sum(), abs=0.1)
     assert math.isclose(frame[frame["meter"] == "LT-901"]["value"].iloc[0], ps.tank[0], abs_tol=15)
+
+
+# -- the station in the site model -------------------------------------------------------------
+def _station_site(design: en.StationDesign) -> object:
+    from siteledger.site.models import SiteConfig
+
+    return SiteConfig.model_validate(
+        {
+            "site": {"id": "station", "name": "Station", "timezone": en.TIMEZONE},
+            "nodes": [{"id": "station", "kind": "task"}],
+            "meters": en.station_meter_dicts(design),
+            "energy": en.energy_section(design),
+        }
+    )
+
+
+@pytest.mark.parametrize("design", [en.DEMO_STATION, en.scaled_station(200)], ids=["demo", "200"])
+def test_the_energy_section_names_the_station_meters_in_their_roles(design) -> None:  # type: ignore[no-untyped-def]
+    from siteledger.site.models import semantic_problems
+
+    site = _station_site(design)
+    assert semantic_problems(site) == []  # type: ignore[arg-type]
+    assert len(site.meters) == design.n_meters  # type: ignore[attr-defined]
+    energy = site.energy  # type: ignore[attr-defined]
+    assert [g.rated_kw for g in energy.generators][:2] == [g.rated_kw for g in design.gensets][:2]
+    assert energy.grid.import_meter == design.grid_meter
+    assert energy.fuel.tanks[0].level_meter == design.tank_level_meter
+    assert site.meter(design.tank_level_meter).measurand == "tank_contents"  # type: ignore[attr-defined]
+
+
+def test_the_scaled_station_has_200_meters_and_no_curtailment() -> None:
+    design = en.scaled_station(200)
+    assert design.n_meters == 200
+    ps = en.simulate_energy(START, 14, 7, design=design)
+    assert ps.load.sum(axis=1).min() > sum(a.inverter_kw for a in design.arrays)
+    supply = ps.genset.sum(axis=1) + ps.solar.sum(axis=1) + ps.grid
+    np.testing.assert_allclose(supply, ps.load.sum(axis=1), atol=1e-6)
+    assert (ps.tank > 0).all()
+
+
+@pytest.mark.skipif(
+    not en.energy_model_ready(), reason="the site model has no Home Assistant format"
+)
+def test_the_demo_mine_writes_its_power_station(tmp_path: Path) -> None:
+    import json
+
+    from demo.write import write_demo
+
+    out = write_demo(tmp_path, days=40, faults=True, sites=("demo_mine",))
+    mine = out.sites["demo_mine"]
+    names = {p.name for p in mine.drop_files}
+    assert "power_station_20250701.csv" in names and "power_station_20250810.csv" in names
+    assert {"home_assistant_history_2025-07.csv", "home_assistant_history_2025-08.csv"} <= names
+    faults = json.loads(mine.faults_manifest.read_text())  # type: ignore[union-attr]
+    alerts = {f["kind"]: f.get("alert_day") for f in faults if "alert" in f}
+    # 40 days: the string fails on day 23 (its third day below 0.90 is day 25), the theft on
+    # day 29; the degradation from day 14 does not reach a 30-day ratio of 1.10 by day 39
+    assert alerts["genset_degradation"] is None
+    assert alerts["pv_string_failure"] == "2025-07-26"
+    assert alerts["fuel_theft"] == "2025-07-30"
+    truth = {p.name for p in mine.ground_truth_files}
+    assert {"energy_site_daily.csv", "energy_generators_daily.csv"} <= truth
