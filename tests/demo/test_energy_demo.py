@@ -386,9 +386,9 @@ def test_the_demo_mine_writes_its_power_station(tmp_path: Path) -> None:
     assert {"home_assistant_history_2025-07.csv", "home_assistant_history_2025-08.csv"} <= names
     faults = json.loads(mine.faults_manifest.read_text())  # type: ignore[union-attr]
     alerts = {f["kind"]: f.get("alert_day") for f in faults if "alert" in f}
-    # 40 days: the string fails on day 23 (its third day below 0.90 is day 25), the theft on
-    # day 29; the degradation from day 14 does not reach a 30-day ratio of 1.10 by day 39
-    assert alerts["genset_degradation"] is None
+    # 40 days: the degradation ramps from day 14 and its 30-day ratio passes 1.10 on the last
+    # day; the string fails on day 23 (its third day below 0.90 is day 25), the theft on day 29
+    assert alerts["genset_degradation"] == "2025-08-09"
     assert alerts["pv_string_failure"] == "2025-07-26"
     assert alerts["fuel_theft"] == "2025-07-30"
     truth = {p.name for p in mine.ground_truth_files}
