@@ -4,10 +4,10 @@
 The site is the demo power station scaled up (``demo.energy.scaled_station``): 10 gensets with
 power and fuel meters, PV arrays with power and plane-of-array meters, loads on kWh registers
 (one through a Home Assistant history.csv), a grid tie register, the tank gauge, the weather
-and the delivery dockets. Times, in this process:
+and the diesel delivery log. Times, in this process:
 
 * generate: the physics, every meter's readings and the landing files (daily logger CSVs, the
-  monthly Home Assistant exports, the delivery dockets);
+  monthly Home Assistant exports, the daily delivery log);
 * full: ingest of every file but the last day's, the site tables, and (``--dbt``) ``dbt build``
   of every model and test (the energy marts among them);
 * nightly: the last day's files arrive; ingest them and (``--dbt``) build the one-day window of
@@ -92,12 +92,11 @@ def generate(design: energy.StationDesign, start: dt.date, days: int, landing: P
     readings = energy.station_readings(ps)
     _, n_logger = energy.write_logger_files(ps, readings, landing)
     _, n_ha = energy.write_ha_files(ps, readings, landing)
-    dockets = energy.delivery_readings(ps)
-    dockets["time_utc"] = dockets.pop("ts_utc").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    dockets[["meter_id", "time_utc", "value", "unit"]].rename(columns={"meter_id": "meter"}).to_csv(
-        landing / "power_station_deliveries.csv", index=False, lineterminator="\n"
-    )
-    return n_logger + n_ha + len(dockets)
+    deliveries = energy.delivery_readings(ps)
+    deliveries["time_utc"] = deliveries.pop("ts_utc").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    log = deliveries.rename(columns={"meter_id": "meter"})[["meter", "time_utc", "value", "unit"]]
+    log.to_csv(landing / "power_station_deliveries.csv", index=False, lineterminator="\n")
+    return n_logger + n_ha + len(deliveries)
 
 
 def main() -> int:

@@ -27,7 +27,8 @@ minimum loads add. So ``gensets + solar + grid = loads`` in every interval, exac
 Readings (UTC instants on the demo's grid; interval meters stamped t describe [t, t+15 min)):
 kW to 0.1 with 0.2 % noise; fuel litres per interval to 0.1 L, counted in whole tenths so a
 day's sum is within 0.1 L of the truth; kWh registers to 0.1 kWh; POA to 1 W/m2 with 1 % noise;
-tank contents to 1 L with 3 L noise; deliveries to the litre at 10:00 local.
+tank contents to 1 L with 3 L noise; deliveries (trucks at 10:00 local) in a daily fuel log,
+litres delivered during the local day stamped 00:00.
 Every random draw is made per calendar month (:func:`demo.drivers.calendar_draws`), so a day's
 numbers do not depend on the period simulated; the tank (and its deliveries) runs forward from
 the period's first midnight.
@@ -642,13 +643,17 @@ def _start_value(seed: int, meter_id: str) -> float:
 
 
 def delivery_readings(ps: PowerStation) -> pd.DataFrame:
-    """The manual delivery dockets: meter_id, ts_utc (10:00 local), value (L), unit."""
-    steps = np.flatnonzero(ps.delivered > 0)
+    """The fuel log of deliveries: meter_id, ts_utc (00:00 local), value (litres delivered
+    during the local day that starts then, from the trucks' dockets; 0 on a day without a
+    truck), unit. A reading every day keeps the meter complete where one per truck would
+    leave it silent for days."""
+    days = ps.days
+    midnight = np.arange(days) * STEPS_PER_DAY
     return pd.DataFrame(
         {
             "meter_id": ps.design.delivery_meter,
-            "ts_utc": ps.ts_utc[steps],
-            "value": ps.delivered[steps],
+            "ts_utc": ps.ts_utc[midnight],
+            "value": _per_day(ps.delivered, days),
             "unit": "L",
         }
     )
@@ -1215,13 +1220,14 @@ def station_meter_dicts(design: StationDesign = DEMO_STATION) -> list[dict[str, 
     out.append(
         {
             "id": design.delivery_meter,
-            "name": "Diesel deliveries (docket litres)",
+            "name": "Diesel deliveries (fuel log)",
             "measurand": "fuel",
             "unit": "L",
             "interval": "1d",
             "manual": True,
             "valid_range": (0.0, design.tank_capacity_l),
-            "description": "one reading per delivery, stamped with the truck's arrival",
+            "description": "litres delivered during the local day (the trucks' dockets), read "
+            "at 00:00 for the day that starts then; 0 on a day without a truck",
         }
     )
     return out

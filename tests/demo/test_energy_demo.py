@@ -151,10 +151,13 @@ def test_tank_contents_follow_burn_and_deliveries(clean: en.PowerStation) -> Non
     deliveries = en.truth_tables(clean)["energy_deliveries"]
     assert len(deliveries) >= 20  # ~2 650 L/day of diesel: a 30 kL truck every 11 days
     assert set(deliveries["delivered_l"]) == {30_000.0}
-    docket = en.delivery_readings(clean)
-    assert docket["value"].sum() == tank["delivered_l"].sum()
-    # stamped 10:00 local (02:00 UTC)
-    assert set(docket["ts_utc"].dt.hour) == {2}
+    log = en.delivery_readings(clean)
+    # the fuel log: a reading every day at 00:00 local (16:00 UTC), the day's litres
+    assert len(log) == YEAR and set(log["ts_utc"].dt.hour) == {16}
+    np.testing.assert_array_equal(log["value"].to_numpy(), tank["delivered_l"].to_numpy())
+    assert (log["value"] > 0).sum() == len(deliveries)
+    # the trucks arrive at 10:00 local (02:00 UTC)
+    assert {t[11:13] for t in deliveries["ts_utc"]} == {"02"}
 
 
 def test_costs_and_carbon_follow_the_tariff(clean: en.PowerStation) -> None:
