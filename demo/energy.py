@@ -1040,9 +1040,9 @@ def ha_fault_records(ps: PowerStation, files: list[Path]) -> list[dict[str, obje
                 "the next number carries the missed kWh",
                 "expected": "ingested: the 'unavailable'/'unknown' rows are no readings "
                 "(skipped, counted by reason); the camp's daily kWh still equals the truth "
-                "(the register spans the gap within the day)",
-                "alert": None,
-                "alert_day": None,
+                "(the register spans the gap within the day); 83 of 96 readings that day",
+                "alert": "meter_completeness_low",
+                "alert_day": (ps.start + timedelta(days=d)).isoformat(),
             }
         )
     return out

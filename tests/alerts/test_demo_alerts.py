@@ -76,6 +76,8 @@ def expected_alerts(home: Path) -> tuple[set[tuple[str, str, str]], set[tuple[st
                     expected.add(("meter_completeness_low", site_id, meter))
             elif kind == "stuck":
                 expected.add(("meter_stuck", site_id, meter))
+            elif kind == "ha_unavailable":  # the power station's camp sensor (demo/energy.py)
+                expected.add((fault["alert"], site_id, meter))
             elif kind == "out_of_range":
                 expected.add(("meter_out_of_range", site_id, meter))
             elif kind == "spike":

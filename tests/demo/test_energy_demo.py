@@ -308,6 +308,10 @@ def test_home_assistant_export_with_reset_and_unavailable_keeps_daily_kwh(
     records = en.ha_fault_records(faulty, files)
     assert [x["kind"] for x in records] == ["ha_counter_reset", "ha_unavailable", "ha_unavailable"]
     assert records[0]["file"] == "home_assistant_history_2025-12.csv"
+    # 13 of the 96 readings of an unavailable day are missing: 86.5 % complete (SLA 95 %)
+    assert [x["alert_day"] for x in records[1:]] == ["2025-12-30", "2026-01-06"]
+    assert {x["alert"] for x in records[1:]} == {"meter_completeness_low"}
+    assert records[0]["alert"] is None
 
 
 def test_logger_files_hold_every_reading(tmp_path: Path) -> None:
