@@ -26,9 +26,9 @@ minimum loads add. So ``gensets + solar + grid = loads`` in every interval, exac
 
 Readings (UTC instants on the demo's grid; interval meters stamped t describe [t, t+15 min)):
 kW to 0.1 with 0.2 % noise; fuel litres per interval to 0.1 L, counted in whole tenths so a
-day's sum is within 0.1 L of the truth; kWh registers to 0.1 kWh; POA to 1 W/m2 with 1 % noise;
-tank contents to 1 L with 3 L noise; deliveries (trucks at 10:00 local) in a daily fuel log,
-litres delivered during the local day stamped 00:00.
+day's sum is within 0.1 L of the truth; kWh registers to 0.1 kWh (the camp's Home Assistant
+sensor to 0.01); POA to 1 W/m2 with 1 % noise; tank contents to 1 L with 3 L noise;
+deliveries (trucks at 10:00 local) in a daily fuel log, the day's litres stamped 00:00.
 Every random draw is made per calendar month (:func:`demo.drivers.calendar_draws`), so a day's
 numbers do not depend on the period simulated; the tank (and its deliveries) runs forward from
 the period's first midnight.
@@ -599,9 +599,10 @@ def counted_tenths(amounts: np.ndarray) -> np.ndarray:
     return np.diff(tenths) / 10
 
 
-def register(amounts: np.ndarray, start_value: float) -> np.ndarray:
-    """A kWh register at each instant (len + 1), to 0.1 kWh."""
-    return np.rint((start_value + np.r_[0.0, np.cumsum(amounts)]) * 10) / 10
+def register(amounts: np.ndarray, start_value: float, decimals: int = 1) -> np.ndarray:
+    """A kWh register at each instant (len + 1), to 0.1 kWh (Home Assistant's sensor: 0.01)."""
+    scale = 10**decimals
+    return np.rint((start_value + np.r_[0.0, np.cumsum(amounts)]) * scale) / scale
 
 
 def station_readings(ps: PowerStation) -> dict[str, np.ndarray]:
@@ -633,7 +634,8 @@ def station_readings(ps: PowerStation) -> dict[str, np.ndarray]:
     noise = _month_noise(seed, f"energy:meter:{d.tank_level_meter}", start, days + 1)
     out[d.tank_level_meter] = np.round(ps.tank + TANK_NOISE_L * noise[: n + 1], 0)
     for i, ld in enumerate(d.loads):
-        out[ld.meter] = register(ps.load[:, i] * STEP_H, _start_value(seed, ld.meter))
+        decimals = HA_PRECISION if ld.ha_entity else 1
+        out[ld.meter] = register(ps.load[:, i] * STEP_H, _start_value(seed, ld.meter), decimals)
     return out
 
 
@@ -954,7 +956,7 @@ def ha_states(ps: PowerStation, readings: dict[str, np.ndarray]) -> pd.DataFrame
     load = next(ld for ld in ps.design.loads if ld.ha_entity)
     kwh = ps.load[:, list(ps.design.loads).index(load)] * STEP_H
     f = ps.faults
-    values = np.round(readings[load.meter], HA_PRECISION)
+    values = readings[load.meter].copy()
     if f.ha_reset_day is not None:
         r = f.ha_reset_day * STEPS_PER_DAY + EnergyFaults.RESET_STEP
         # the sensor restarts at 0 just after instant r - 1: at r it shows the interval's kWh
