@@ -24,6 +24,7 @@ CATEGORIES = (
     "sustainability",
     "predictive",
     "platform",
+    "energy",
 )
 # what an evaluation that found no row (or a null value) for a scope does to its alert
 NoDataPolicy = Literal["ok", "keep_last", "alerting"]

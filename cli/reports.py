@@ -107,7 +107,10 @@ def reports_definitions(ctx: click.Context, as_json: bool) -> None:
 @click.option("--definition", "-d", "definition_ids", multiple=True, help="Only this definition.")
 @click.option("--site", "sites", multiple=True, help="Only this site id.")
 @click.option(
-    "--period", "periods", multiple=True, help="Only this period (2025-07, FY2026-Q1, FY2026)."
+    "--period",
+    "periods",
+    multiple=True,
+    help="Only this period (2026-W10, 2025-07, FY2026-Q1, FY2026).",
 )
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32))
 @click.option("--by", "generated_by", default=None, help="Who generates (default user@host).")

@@ -34,6 +34,7 @@ import pandas as pd
 from joblib import Parallel, delayed  # type: ignore[import-untyped]
 
 from ml import series as ms
+from ml import solar
 from ml.anomalies import PLANT_STOPPED, AnomalyConfig, detect_with_status
 from ml.backtest import bootstrap_rain_generator, rolling_origin
 from ml.changepoints import COLUMNS as CHANGE_POINT_COLUMNS
@@ -257,6 +258,9 @@ def run_analytics(
     clock = time.perf_counter()
     rain_models = {site: fit_rain_model(series) for site, series in rain.items()}
     forecasts, status = _forecasts(targets, by_series, rain, registry, stores, settings, cfg)
+    solar, solar_status = _solar_forecasts(settings, by_series, cfg)
+    forecasts = _concat([f for f in (forecasts, solar) if len(f)], FORECAST_COLUMNS)
+    status = _concat([f for f in (status, solar_status) if len(f)], STATUS_COLUMNS)
     result.tables["fct_forecast_daily"] = forecasts
     result.tables["fct_forecast_status"] = status
     result.tables["fct_model_registry"] = registry.frame()
@@ -421,6 +425,111 @@ def _forecasts(
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
     )
     return forecasts[FORECAST_COLUMNS], pd.DataFrame(status_rows, columns=STATUS_COLUMNS)
+
+
+SOLAR_METRIC = "solar_kwh"
+SOLAR_SCOPE = "pv_array"
+
+
+def _solar_forecasts(
+    settings: Settings, by_series: Mapping[str, pd.DataFrame], cfg: AnalyticsSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each PV array's production ``horizon_days`` ahead (:mod:`ml.solar`), with its status.
+
+    Parameter-free (the season's clear-sky index is the model), so nothing is trained or
+    registered: the backtest runs with every forecast and its figures go to the status.
+    """
+    solar_cfg = cfg.forecasts.solar
+    if not solar_cfg.enabled:
+        return pd.DataFrame(columns=FORECAST_COLUMNS), pd.DataFrame(columns=STATUS_COLUMNS)
+    model_cfg = solar.SolarForecastConfig(
+        horizon_days=solar_cfg.horizon_days,
+        season_window_days=solar_cfg.season_window_days,
+        min_season_days=solar_cfg.min_season_days,
+        min_history_days=solar_cfg.min_history_days,
+    )
+    frames: list[pd.DataFrame] = []
+    status_rows: list[dict[str, Any]] = []
+    for site_id, array_id, spec in _pv_arrays(settings):
+        series_id = ms.series_id(site_id, SOLAR_SCOPE, array_id, SOLAR_METRIC)
+        frame = by_series.get(series_id)
+        y = ms.daily(frame) if frame is not None else pd.Series(dtype="float64")
+        row: dict[str, Any] = {
+            "site_id": site_id,
+            "series_id": series_id,
+            "target": "solar_production",
+            "model_id": None,
+            "model_type": solar.MODEL_TYPE,
+            "trained_at": None,
+            "last_day": y.dropna().index.max().date() if y.notna().any() else None,
+            "n_days": int(y.notna().sum()),
+            "backtest_warning": "",
+        }
+        try:
+            fc, state = solar.forecast(spec, y, model_cfg)
+            check = solar.backtest(
+                spec,
+                y,
+                model_cfg,
+                origins=solar_cfg.backtest_origins,
+                step_days=solar_cfg.backtest_step_days,
+            )
+        except (ValueError, KeyError) as exc:  # a site whose sky cannot be computed
+            status_rows.append({**row, "status": "failed", "reason": f"solar forecast: {exc}"})
+            continue
+        if state != "ok":
+            status, _, reason = state.partition(": ")
+            status_rows.append({**row, "status": status, "reason": reason})
+            continue
+        if check is not None:
+            row["backtest_warning"] = _solar_backtest_warning(check)
+        last = row["last_day"]
+        model_id = f"{solar.MODEL_TYPE}:{series_id}:{last.isoformat()}"
+        out = fc[["day", "mean", "lo80", "hi80", "lo95", "hi95"]].copy()
+        out["horizon_day"] = [(d - last).days for d in out["day"]]
+        for key, value in (
+            ("site_id", site_id),
+            ("series_id", series_id),
+            ("target", "solar_production"),
+            ("scope", SOLAR_SCOPE),
+            ("scope_id", array_id),
+            ("metric", SOLAR_METRIC),
+            ("unit", "kWh"),
+            ("model_id", model_id),
+            ("as_of", last),
+        ):
+            out[key] = value
+        frames.append(out.reindex(columns=FORECAST_COLUMNS))
+        status_rows.append({**row, "model_id": model_id, "status": "ok", "reason": ""})
+    forecasts = _concat(frames, FORECAST_COLUMNS)
+    return forecasts, pd.DataFrame(status_rows, columns=STATUS_COLUMNS)
+
+
+def _solar_backtest_warning(check: solar.SolarBacktest) -> str:
+    problems = []
+    if check.total_abs_pct_error > 15.0:
+        problems.append(
+            f"the {check.horizon_days}-day total missed by {check.total_abs_pct_error:.0f} %"
+        )
+    if check.coverage95 < 0.8:
+        problems.append(f"95 % intervals held {100 * check.coverage95:.0f} % of actuals")
+    if not problems:
+        return ""
+    return f"backtest over {check.origins} origins: " + "; ".join(problems)
+
+
+def _pv_arrays(settings: Settings) -> list[tuple[str, str, solar.PvArraySpec]]:
+    """(site, array, clear-sky model) of every PV array in the site files that load."""
+    out: list[tuple[str, str, solar.PvArraySpec]] = []
+    for path in sorted(settings.sites_dir.glob("*.yaml")):
+        try:
+            site = load_site(path)
+        except (SiteConfigError, OSError):
+            continue  # the site-config asset reports a bad file; the analytics do without
+        out.extend(
+            (site.site.id, array_id, spec) for array_id, spec in solar.array_specs(site).items()
+        )
+    return out
 
 
 def _capacities(stores: pd.DataFrame) -> dict[tuple[str, str], float]:

@@ -6,8 +6,10 @@ docs/overflow-and-scenarios.md and docs/anomalies.md. A file with problems is re
 
 Forecast targets are selectors over the daily metric mart (``fct_metric_daily``): a scope
 (``site``, ``node``, ``flow``, or a scope a later domain adds), a metric, and optionally the ids.
-The two defaults forecast every store's volume 90 days ahead and each site's water demand 30
-days ahead; a domain adds its own (fuel, load, customer consumption) by adding a target.
+The defaults forecast every store's volume 90 days ahead and each site's water demand 30 days
+ahead, and for sites with an energy section the diesel burned, the energy cost and each load's
+demand 30 days ahead; a domain adds its own by adding a target. Solar production is forecast
+by its own model (``ml.solar``: clear sky times the season's clear-sky index), ``solar:``.
 """
 
 from __future__ import annotations
@@ -57,7 +59,38 @@ DEFAULT_TARGETS = (
         rain_decay=0.93,
     ),
     ForecastTarget(name="site_demand", scope="site", metric="demand_m3", horizon_days=30),
+    # the energy domain's (a site without an energy section has none of these series): the
+    # diesel burned and the energy bill 30 days ahead, and each load's demand
+    ForecastTarget(
+        name="site_fuel", scope="site", metric="fuel_l", horizon_days=30, use_rain=False
+    ),
+    ForecastTarget(
+        name="site_energy_cost",
+        scope="site",
+        metric="energy_cost",
+        horizon_days=30,
+        use_rain=False,
+    ),
+    ForecastTarget(
+        name="load_demand", scope="load", metric="energy_kwh", horizon_days=30, use_rain=False
+    ),
 )
+
+
+class SolarSettings(_Model):
+    """Solar production forecasts of the PV arrays in the site files (``ml.solar``)."""
+
+    enabled: bool = True
+    horizon_days: int = Field(30, ge=1, le=366)
+    season_window_days: int = Field(
+        15, ge=1, le=183, description="days either side of the day of year the index is drawn from"
+    )
+    min_season_days: int = Field(
+        20, ge=1, description="fewer days than this in the season window: use the whole history"
+    )
+    min_history_days: int = Field(30, ge=7)
+    backtest_origins: int = Field(6, ge=1, le=24)
+    backtest_step_days: int = Field(30, ge=1)
 
 
 class ForecastSettings(_Model):
@@ -68,6 +101,7 @@ class ForecastSettings(_Model):
     backtest_origins: int = Field(6, ge=1, le=24)
     backtest_step_days: int = Field(30, ge=1)
     rain_paths: int = Field(200, ge=1, le=5000)
+    solar: SolarSettings = Field(default_factory=SolarSettings)
 
 
 class OverflowSettings(_Model):

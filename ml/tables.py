@@ -6,13 +6,15 @@ from __future__ import annotations
 _FORECAST_KEYS = {
     "site_id": "Site id.",
     "series_id": "The series: {site_id}/{scope}/{scope_id}/{metric} of fct_metric_daily.",
-    "target": "The forecast target it belongs to (store_volume, site_demand, or one configured).",
+    "target": "The forecast target it belongs to (store_volume, site_demand, site_fuel, "
+    "site_energy_cost, load_demand, solar_production, or one configured).",
 }
 
 TABLES: dict[str, dict[str, str]] = {
     "fct_forecast_daily": {
         **_FORECAST_KEYS,
-        "scope": "site, node or flow (the series' scope in fct_metric_daily).",
+        "scope": "site, node, flow, generator, pv_array or load (the series' scope in "
+        "fct_metric_daily).",
         "scope_id": "The site, store or flow id.",
         "metric": "The forecast metric (closing_storage_m3, demand_m3, ...).",
         "unit": "Unit of mean and the interval bounds.",

@@ -11,6 +11,7 @@ from dagster import BetaWarning, Definitions, in_process_executor
 
 from orchestration.alerts import definitions as alerts
 from orchestration.devices import definitions as devices
+from orchestration.energy import definitions as energy
 from orchestration.environment import resources_for
 from orchestration.external import device_poll_now_job
 from orchestration.ingestion import definitions as ingestion
@@ -41,6 +42,7 @@ def _merge(settings: Settings, partitions) -> Definitions:  # type: ignore[no-un
         water.build_defs(partitions),
         reports.build_defs(partitions),
         sustainability.defs,
+        energy.build_defs(partitions),
         Definitions(
             jobs=[report_delivery_job, device_poll_now_job],
             # local or production (SITELEDGER_ENV): the home, dbt's target, S3, SMTP, Modbus

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from reports.definitions import ReportDefinition
+from reports.energy import EnergyData, build_energy_payload, load_energy
 from reports.metrics import CATEGORY_LABELS, INPUT_CATEGORIES, METRICS, OUTPUT_CATEGORIES
 from reports.periods import Period, complete_periods, month_end, period_containing, previous
 from reports.sustainability import load_sustainability, sustainability_section
@@ -141,6 +142,8 @@ class PublishedSite:
     analytics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # rows of the sustainability marts for the site, by table; a table not published is absent
     sustainability: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # rows of the energy marts for the site; None for a site without an energy section
+    energy: EnergyData | None = None
 
     def complete_months(self) -> set[dt.date]:
         """Months with data on every calendar day."""
@@ -163,6 +166,8 @@ class PublishedSite:
         return definition.fy_start_month(self.financial_year_start_month)
 
     def periods(self, definition: ReportDefinition) -> list[Period]:
+        if definition.domain == "energy":
+            return self.energy.periods(definition.period) if self.energy is not None else []
         return complete_periods(
             definition.period, self.complete_months(), self.fy_start_month(definition)
         )
@@ -300,6 +305,7 @@ def load_site(db_path: Path, site_id: str) -> PublishedSite:
             )
         data.analytics = load_analytics(con, tables, site_id)
         data.sustainability = load_sustainability(con, tables, site_id)
+        data.energy = load_energy(con, tables, site_id)
     return data
 
 
@@ -1400,6 +1406,12 @@ def build_report_payload(
     """The payload of a site's or an organisation's report."""
     if isinstance(data, PublishedOrganisation):
         return build_organisation_payload(data, definition, period)
+    if definition.domain == "energy":
+        if data.energy is None:
+            raise ReportDataError(f"site {data.site['site_id']!r} has no energy data")
+        return build_energy_payload(
+            data.energy, data.site, definition, period, data.warehouse_version
+        )
     return build_payload(data, definition, period)
 
 
@@ -1424,6 +1436,8 @@ _PROSE = {
     "discharges": ("name", "source_name", "target_name"),
     "flows": ("name", "source_name", "target_name"),
     "data_quality": ("notes",),
+    # an energy report's recommendations: the sentence is prose, the figure it rests on is not
+    "recommendations": ("text",),
 }
 _REQUIREMENT_PROSE = ("label", "unit", "reference")
 # the sustainability section's lists and the prose of their rows

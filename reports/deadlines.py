@@ -71,6 +71,11 @@ def _recent_periods(
     definition: ReportDefinition, today: dt.date, months_back: int, fy_start_month: int
 ) -> list[Period]:
     seen: dict[str, Period] = {}
+    if definition.period == "weekly":
+        for k in range(months_back * 31 // 7 + 1):
+            week = period_containing("weekly", today - dt.timedelta(days=7 * k), fy_start_month)
+            seen.setdefault(week.key, week)
+        return [p for p in seen.values() if p.end < today]
     month = today.replace(day=1)
     for k in range(months_back + 1):
         period = period_containing(definition.period, add_months(month, -k), fy_start_month)
@@ -108,6 +113,7 @@ def unsubmitted_deadlines(
             versions_of.setdefault((record.site_id, record.period_key), []).append(record)
             if record.period_end < today:
                 periods.setdefault(record.period_key, record.period_end)
+        reported_sites = {site for site, _ in versions_of}
         for period_key, period_end in sorted(periods.items(), key=lambda p: p[1]):
             due = definition.due_date(period_end)
             due_at = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
@@ -120,8 +126,19 @@ def unsubmitted_deadlines(
                 regulators = (site_regulators or {}).get(site_id, ())
                 if not definition.applies_to(site_id, regulators):
                     continue
+                # only a site with energy data gets energy reports: one that has had none
+                # has nothing due
+                if definition.domain == "energy" and site_id not in reported_sites:
+                    continue
                 versions = versions_of.get((site_id, period_key), [])
                 if any(v.status == "submitted" for v in versions):
+                    continue
+                # an energy report goes out by e-mail without a submission: e-mailed is done
+                if definition.domain == "energy" and any(
+                    a.channel == "email" and a.status == "succeeded"
+                    for v in versions
+                    for a in registry.attempts(v.report_id)
+                ):
                     continue
                 if hours_left < 0 and not versions:
                     continue

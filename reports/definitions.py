@@ -1,7 +1,8 @@
 """Report definitions: what a regulator receives, from YAML.
 
-A definition names the regulator, the report type, the period (monthly, quarterly, annual; the
-financial year is the organisation's, ``organisation.yaml``), the sections, the summary metrics,
+A definition names the regulator, the report type, the period (weekly, monthly, quarterly, annual;
+the financial year is the organisation's, ``organisation.yaml``), its domain (water, the default,
+or energy: :mod:`reports.energy`), the sections, the summary metrics,
 the requirements (min/max per metric, e.g. closure error <= 5 %), the formats, the recipients and
 the due-date rule.
 Shipped definitions live in ``reports/definitions/``; a deployment adds its own (YAML or JSON)
@@ -18,7 +19,15 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from reports.metrics import METRICS
 from siteledger.site.loader import (
@@ -31,7 +40,8 @@ from siteledger.site.loader import (
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "definitions"
 
-PeriodKind = Literal["monthly", "quarterly", "annual"]
+PeriodKind = Literal["weekly", "monthly", "quarterly", "annual"]
+Domain = Literal["water", "energy"]
 Format = Literal["pdf", "xlsx", "csv", "json", "xml"]
 SECTIONS = (
     "summary",
@@ -115,6 +125,9 @@ class ReportDefinition(_Model):
     # to every listed site whatever regulators the site names
     audience: Literal["regulator", "internal"] = "regulator"
     report_type: str
+    # water: the site's water balance marts (sections and metrics above); energy: the energy
+    # marts, with the sections and metrics of reports.energy
+    domain: Domain = "water"
     period: PeriodKind
     # site: one report per site; organisation: one per organisation, its sites as rows (annual)
     scope: Literal["site", "organisation"] = "site"
@@ -140,20 +153,32 @@ class ReportDefinition(_Model):
     narrative: str = ""
     source_path: str | None = Field(None, exclude=True)
 
+    @field_validator("period")
+    @classmethod
+    def _period_fits_domain(cls, value: str, info: ValidationInfo) -> str:
+        if value == "weekly" and info.data.get("domain", "water") == "water":
+            raise ValueError(
+                "weekly periods are for energy reports (domain: energy); a water report is "
+                "monthly, quarterly or annual"
+            )
+        return value
+
     @field_validator("sections")
     @classmethod
-    def _known_sections(cls, value: list[str]) -> list[str]:
-        unknown = [s for s in value if s not in SECTIONS]
+    def _known_sections(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        known = _domain_sections(info.data.get("domain", "water"))
+        unknown = [s for s in value if s not in known]
         if unknown:
-            raise ValueError(f"unknown sections {unknown}; known: {', '.join(SECTIONS)}")
+            raise ValueError(f"unknown sections {unknown}; known: {', '.join(known)}")
         return value
 
     @field_validator("metrics")
     @classmethod
-    def _known_metrics(cls, value: list[str]) -> list[str]:
-        unknown = [m for m in value if m not in METRICS]
+    def _known_metrics(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        known = _domain_metrics(info.data.get("domain", "water"))
+        unknown = [m for m in value if m not in known]
         if unknown:
-            raise ValueError(f"unknown metrics {unknown}; known: {', '.join(sorted(METRICS))}")
+            raise ValueError(f"unknown metrics {unknown}; known: {', '.join(sorted(known))}")
         return value
 
     @field_validator("recipients")
@@ -171,6 +196,24 @@ class ReportDefinition(_Model):
         if "/" in value or "\\" in value or value.startswith("."):
             raise ValueError(f"template {value!r} must be a file name, not a path")
         return value
+
+    @model_validator(mode="after")
+    def _domain_fits(self) -> ReportDefinition:
+        if self.domain == "water":
+            return self
+        if self.scope != "site":
+            raise ValueError("an energy report is a site's (scope: site)")
+        if self.requirements:
+            raise ValueError("requirements bound water metrics; an energy report has none")
+        if self.period not in ("weekly", "monthly"):
+            raise ValueError("an energy report is weekly or monthly")
+        unknown = [f for f in self.formats if f not in ("pdf", "xlsx")]
+        if unknown:
+            raise ValueError(f"an energy report is rendered as pdf or xlsx, not {unknown}")
+        if self.template == "report.html.j2":
+            # the water report's template reads the water payload: an energy report has its own
+            self.template = "energy_report.html.j2"
+        return self
 
     @model_validator(mode="after")
     def _scope_fits(self) -> ReportDefinition:
@@ -223,12 +266,30 @@ class ReportDefinition(_Model):
         exclude = {"financial_year_start_month"}
         if self.audience == "regulator":
             exclude.add("audience")
+        if self.domain == "water":
+            exclude.add("domain")
         payload = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True).encode()
         return hashlib.sha256(payload).hexdigest()
 
     def due_date(self, period_end: dt.date) -> dt.date:
         """Due date of a period whose last day is ``period_end``."""
         return period_end + dt.timedelta(days=self.due.days_after_period_end)
+
+
+def _domain_sections(domain: str) -> tuple[str, ...]:
+    if domain == "energy":
+        from reports.energy import ENERGY_SECTIONS
+
+        return ENERGY_SECTIONS
+    return SECTIONS
+
+
+def _domain_metrics(domain: str) -> Collection[str]:
+    if domain == "energy":
+        from reports.energy import ENERGY_METRICS
+
+        return ENERGY_METRICS
+    return METRICS
 
 
 def _problem_text(problem: ConfigProblem) -> str:

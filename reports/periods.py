@@ -1,4 +1,7 @@
-"""Reporting periods: calendar months, financial-year quarters and financial years.
+"""Reporting periods: ISO weeks, calendar months, financial-year quarters and financial years.
+
+A week is the ISO week, Monday to Sunday, keyed ``2026-W10`` (the ISO year, which at the turn of
+the year may differ from the calendar year of some of its days).
 
 The financial year is the organisation's (``financial_year_start_month`` in
 ``$SITELEDGER_HOME/organisation.yaml``, default 7 = July): :func:`organisation_fy_start_month`
@@ -24,7 +27,8 @@ class Period:
 
     @property
     def months(self) -> list[dt.date]:
-        out, month = [], self.start
+        """The first days of the calendar months the period touches."""
+        out, month = [], self.start.replace(day=1)
         while month <= self.end:
             out.append(month)
             month = add_months(month, 1)
@@ -34,6 +38,8 @@ class Period:
     def label(self) -> str:
         if self.kind == "monthly":
             return self.start.strftime("%B %Y")
+        if self.kind == "weekly":
+            return f"Week {self.key} ({self.start:%d %b} – {self.end:%d %b %Y})"
         return f"{self.key} ({self.start:%d %b %Y} – {self.end:%d %b %Y})"
 
     def as_dict(self) -> dict[str, object]:
@@ -76,7 +82,17 @@ def _fy_name(fy_start: dt.date) -> str:
     return f"FY{fy_start.year + 1}"
 
 
+def week_containing(day: dt.date) -> Period:
+    """The ISO week (Monday to Sunday) holding ``day``."""
+    year, week, weekday = day.isocalendar()
+    start = day - dt.timedelta(days=weekday - 1)
+    return Period("weekly", f"{year}-W{week:02d}", start, start + dt.timedelta(days=6))
+
+
 def period_containing(kind: PeriodKind, month: dt.date, fy_start_month: int = 7) -> Period:
+    """The period of ``kind`` holding ``month`` (for a week, holding that very day)."""
+    if kind == "weekly":
+        return week_containing(month)
     month = month.replace(day=1)
     if kind == "monthly":
         return Period(kind, month.strftime("%Y-%m"), month, month_end(month))
@@ -90,8 +106,14 @@ def period_containing(kind: PeriodKind, month: dt.date, fy_start_month: int = 7)
 
 
 def parse_period(kind: PeriodKind, key: str, fy_start_month: int = 7) -> Period:
-    """The period named ``key`` (``2025-07``, ``FY2026-Q1``, ``FY2026``, ``2025-Q3``, ``2025``)."""
+    """The period named ``key`` (``2026-W10``, ``2025-07``, ``FY2026-Q1``, ``FY2026``,
+    ``2025-Q3``, ``2025``)."""
     try:
+        if kind == "weekly":
+            iso_year, sep, week = key.partition("-W")
+            if not sep or len(iso_year) != 4 or len(week) != 2:
+                raise ValueError("a week is written YYYY-Www, as in 2026-W10")
+            return week_containing(dt.date.fromisocalendar(int(iso_year), int(week), 1))
         if kind == "monthly":
             return period_containing(kind, dt.date.fromisoformat(key + "-01"), fy_start_month)
         fy_part, _, quarter = key.partition("-Q")
@@ -113,6 +135,8 @@ def complete_periods(
     kind: PeriodKind, complete_months: set[dt.date], fy_start_month: int = 7
 ) -> list[Period]:
     """Periods every month of which is in ``complete_months`` (months with a full set of days)."""
+    if kind == "weekly":
+        raise ValueError("a week is complete by its days, not its months: use complete_weeks")
     seen: dict[str, Period] = {}
     for month in sorted(complete_months):
         period = period_containing(kind, month, fy_start_month)
@@ -121,5 +145,20 @@ def complete_periods(
     return list(seen.values())
 
 
+def complete_weeks(complete_days: set[dt.date]) -> list[Period]:
+    """ISO weeks every day of which is in ``complete_days``, oldest first."""
+    weeks = {week_containing(day) for day in complete_days}
+    return sorted(
+        (
+            w
+            for w in weeks
+            if all(w.start + dt.timedelta(days=i) in complete_days for i in range(7))
+        ),
+        key=lambda w: w.start,
+    )
+
+
 def previous(period: Period, fy_start_month: int = 7) -> Period:
+    if period.kind == "weekly":
+        return week_containing(period.start - dt.timedelta(days=7))
     return period_containing(period.kind, add_months(period.start, -1), fy_start_month)

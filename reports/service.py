@@ -33,6 +33,8 @@ from reports.data import (
     site_ids,
 )
 from reports.definitions import ReportDefinition, load_definitions, template_dirs
+from reports.energy import ENERGY_METRICS, metric_text, metric_unit
+from reports.energy import figures as energy_figures
 from reports.periods import (
     Period,
     organisation_fy_start_month,
@@ -73,6 +75,8 @@ def default_actor(via: str = "siteledger CLI") -> str:
 
 def figures_of(payload: dict[str, Any]) -> dict[str, Any]:
     """The figures a restatement diff compares (volumes in m3, shares in %)."""
+    if payload.get("domain") == "energy":
+        return energy_figures(payload)
     return {
         "metrics": payload["metrics"],
         "categories": {
@@ -165,6 +169,8 @@ def generate(
         for definition in definitions:
             if definition.scope != "site" or not definition.applies_to(site_id, regulators):
                 continue
+            if definition.domain == "energy" and data.energy is None:
+                continue  # a site without energy data has no energy section: no energy report
             for period in _periods(data, definition, period_keys):
                 prepared = _prepare(settings, registry, data, definition, period, site_reqs, actor)
                 if isinstance(prepared, Outcome):
@@ -220,7 +226,10 @@ def _prepare(
 ) -> Outcome | tuple[RenderJob, dict[str, Any]]:
     site_id = data.site["site_id"]
     payload = build_report_payload(data, definition, period)
-    extra, warnings = site_requirements(definition, site_reqs)
+    # a site file's requirements bound water metrics: an energy report has none
+    extra, warnings = site_requirements(
+        definition, site_reqs if definition.domain == "water" else []
+    )
     results, errors = check(definition, payload, extra)
     chash = content_hash(payload, results)
     versions = registry.versions(definition.id, site_id, period.key)
@@ -380,6 +389,11 @@ def preview_markdown(record: ReportRecord, limit: int = 12) -> str:
         "|---|---:|---|",
     ]
     for key, value in list(record.summary.items())[:limit]:
+        if key in ENERGY_METRICS and key not in METRICS:
+            lines.append(
+                f"| {ENERGY_METRICS[key][0]} | {metric_text(key, value)} | {metric_unit(key)} |"
+            )
+            continue
         metric = METRICS[key]
         lines.append(
             f"| {metric.label} | {fmt(to_unit(metric, value, unit), metric.kind, unit)} | "

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from ingestion.files.errors import FileRejected, FileVanished
 from ingestion.files.excel import parse_excel
+from ingestion.files.home_assistant import HomeAssistantParsed, parse_history, parse_statistics
 from ingestion.files.lab import LabContext, LabParsed, parse_lab
 from ingestion.files.landing import LandedFile, is_inside, read_landed_file
 from ingestion.files.limits import ImportLimits
@@ -115,6 +116,10 @@ def parse(data: bytes, ctx: ParseContext | LabContext) -> Parsed | LabParsed:
         return parse_lab(data, ctx)
     if ctx.layout.format == "excel_long":
         return parse_excel(data, ctx)
+    if ctx.layout.format == "home_assistant_statistics":
+        return parse_statistics(data, ctx)
+    if ctx.layout.format == "home_assistant_history":
+        return parse_history(data, ctx)
     text = utf8_text(data, ctx.layout.encoding, ctx.limits)
     if ctx.layout.format == "csv_wide":
         return parse_wide(text, ctx)
@@ -266,6 +271,8 @@ class FileImport:
         where = (self.settings, self.site_id, self.source, self.batch_id, self.name)
         files = parsed.write(*where, loaded_at)
         rows_path = write_rows(*where, parsed.quarantine, loaded_at)
+        # what a Home Assistant file adds: skipped states by reason, unmatched statistics, resets
+        extra = parsed.details() if isinstance(parsed, HomeAssistantParsed) else {}
         self._finish(
             "committed",
             total_rows=parsed.total,
@@ -276,6 +283,7 @@ class FileImport:
                 lake_files=[self._relative(p) for p in files],
                 quarantine_rows=self._relative(rows_path) if rows_path else None,
                 archived_to=self._archived(),
+                **extra,
             ),
         )
         self._tidy(self._archive)

@@ -67,9 +67,20 @@ def render_job(job: RenderJob) -> RenderResult:
     refused: list[str] = []
     pages = None
     dirs = [Path(d) for d in job.template_dirs] or None
+    energy = job.payload.get("domain") == "energy"
     for fmt in job.formats:
         try:
-            if fmt == "pdf":
+            if energy and fmt in ("pdf", "xlsx"):
+                from reports import energy as energy_report
+
+                if fmt == "pdf":
+                    html = energy_report.render_html(
+                        job.payload, job.header, job.template_name, dirs
+                    )
+                    data, refused, pages = render_pdf(html)
+                else:
+                    data = energy_report.render_xlsx(job.payload, job.header)
+            elif fmt == "pdf":
                 html = render_html(job.payload, job.header, job.template_name, dirs)
                 data, refused, pages = render_pdf(html)
             elif fmt == "xlsx":

@@ -561,7 +561,9 @@ class Thresholds(_Model):
     store_low_pct: float = Field(20.0, ge=0, lt=100)
 
 
-FileFormat = Literal["csv_wide", "csv_long", "excel_long"]
+FileFormat = Literal[
+    "csv_wide", "csv_long", "excel_long", "home_assistant_history", "home_assistant_statistics"
+]
 
 
 class FileLayout(_Model):

@@ -49,6 +49,9 @@ def test_defaults_and_a_valid_file(tmp_path: Path) -> None:
     assert [t.name for t in load_analytics_settings(tmp_path).forecasts.targets] == [
         "store_volume",
         "site_demand",
+        "site_fuel",
+        "site_energy_cost",
+        "load_demand",
     ]
     (tmp_path / "analytics.yaml").write_text(
         "forecasts:\n  targets:\n"

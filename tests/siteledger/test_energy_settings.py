@@ -676,3 +676,15 @@ def test_a_standing_tank_is_not_a_stuck_sensor():
     # a tank's contents stay put while its generators stand: no flat-line rule unless asked
     assert vee["LT-901"]["flat_line_hours"] is None
     assert vee["RI-921"]["flat_line_hours"] == 6.0
+
+
+def test_a_loads_windows_may_not_overlap(tmp_path: Path):
+    data = _data()
+    data["energy"]["loads"][1]["operating_hours"].append(
+        {"days": ["sun"], "start": "01:00", "end": "03:00"}
+    )
+    # Saturday's 20:00-02:00 window runs to 02:00 on Sunday
+    assert _only(
+        _problems(data, tmp_path),
+        "energy.loads[1].operating_hours[1]: window '#1' overlaps window '#0' on sun 01:00-02:00",
+    )

@@ -2,10 +2,9 @@
 
 {#- kWh and litres per meter and site-local day, the activity data of carbon accounting.
     An energy register (cumulative kWh) counts the change between consecutive readings on the
-    day of the earlier reading, as totalisers do: a fall is a rollover when the meter has one
-    and the previous value sat in the top part of the register (delta = rollover - previous +
-    current), any other fall a reset or a replaced meter (delta = the new reading). A power
-    meter (kW) is integrated over its interval; a fuel meter (L over its interval) is summed. -#}
+    day of the earlier reading, as totalisers do, by the rollover and reset rules of the macro
+    energy_register_deltas (macros/energy.sql). A power meter (kW) is integrated over its
+    interval; a fuel meter (L over its interval) is summed. -#}
 with
 
 readings as (
@@ -22,40 +21,8 @@ meters as (
     where measurand in ('energy', 'power', 'fuel')
 ),
 
-register_pairs as (
-    select
-        site_id,
-        meter_id,
-        reading_day as day,
-        value_canonical as start_kwh,
-        lead(value_canonical) over meter_series as end_kwh
-    from readings
-    where measurand = 'energy'
-    window meter_series as (partition by site_id, meter_id order by ts_utc)
-),
-
 register_deltas as (
-    select
-        register_pairs.site_id,
-        register_pairs.meter_id,
-        register_pairs.day,
-        case
-            when register_pairs.end_kwh
-                >= register_pairs.start_kwh - {{ var('energy_jitter_kwh') }} then 'normal'
-            when meters.rollover_canonical is not null
-                and register_pairs.start_kwh
-                    >= {{ var('rollover_top_fraction') }} * meters.rollover_canonical
-                then 'rollover'
-            else 'reset'
-        end as delta_kind,
-        register_pairs.start_kwh,
-        register_pairs.end_kwh,
-        meters.rollover_canonical
-    from register_pairs
-    inner join meters
-        on register_pairs.site_id = meters.site_id
-        and register_pairs.meter_id = meters.meter_id
-    where register_pairs.end_kwh is not null
+    {{ energy_register_deltas('readings', 'meters') }}
 ),
 
 energy as (
@@ -65,13 +32,7 @@ energy as (
         day,
         'energy' as measurand,
         count(*) as n_readings,
-        sum(
-            case delta_kind
-                when 'normal' then greatest(end_kwh - start_kwh, 0)
-                when 'rollover' then rollover_canonical - start_kwh + end_kwh
-                else end_kwh
-            end
-        ) as amount,
+        sum(delta_kwh) as amount,
         {{ count_where("delta_kind = 'rollover'") }} as n_rollovers,
         {{ count_where("delta_kind = 'reset'") }} as n_resets
     from register_deltas

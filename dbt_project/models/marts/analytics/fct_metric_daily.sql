@@ -1,6 +1,6 @@
-{#- Every daily metric of every site, store and flow in one long table (site, scope, scope id,
-    metric, day): what the forecasts, anomaly checks and trends read. A metric with no known value
-    on a day has no row that day. -#}
+{#- Every daily metric of every site, store, flow and energy asset in one long table (site,
+    scope, scope id, metric, day): what the forecasts, anomaly checks and trends read. A metric
+    with no known value on a day has no row that day. -#}
 with
 
 node_balance as (
@@ -26,6 +26,39 @@ volumes as (
 
 flows as (
     select * from {{ ref('int_flows_classified') }}
+),
+
+site_days as (
+    select site_id, day, is_closed from {{ ref('int_site_days') }}
+),
+
+generators as (
+    select * from {{ ref('fct_generator_daily') }}
+),
+
+solar as (
+    select * from {{ ref('fct_solar_daily') }}
+),
+
+loads as (
+    select * from {{ ref('fct_load_daily') }}
+),
+
+energy_sites as (
+    select
+        energy_site.*,
+        fuel.fuel_l,
+        settings.currency
+    from {{ ref('fct_energy_site_daily') }} as energy_site
+    left join (
+        select site_id, day, sum(fuel_l) as fuel_l
+        from generators
+        group by site_id, day
+    ) as fuel
+        on energy_site.site_id = fuel.site_id
+        and energy_site.day = fuel.day
+    left join {{ ref('stg_site_config__energy_settings') }} as settings
+        on energy_site.site_id = settings.site_id
 ),
 
 weather_totals as (
@@ -187,6 +220,27 @@ sites as (
     ('water_intensity_m3_per_t', 'm3/t', 'mean', 'is_inputs_estimated'),
 ] %}
 
+{#- (scope, relation, its id column, metric, column, unit expression, aggregation) -#}
+{%- set energy_metrics = [
+    ('generator', 'generators', 'generator_id', 'energy_kwh', 'energy_kwh', "'kWh'", 'sum'),
+    ('generator', 'generators', 'generator_id', 'fuel_l', 'fuel_l', "'L'", 'sum'),
+    ('generator', 'generators', 'generator_id', 'efficiency_ratio', 'efficiency_ratio',
+        "'ratio'", 'mean'),
+    ('pv_array', 'solar', 'array_id', 'solar_kwh', 'energy_kwh', "'kWh'", 'sum'),
+    ('pv_array', 'solar', 'array_id', 'performance_index', 'performance_index', "'ratio'",
+        'mean'),
+    ('load', 'loads', 'load_id', 'energy_kwh', 'energy_kwh', "'kWh'", 'sum'),
+    ('load', 'loads', 'load_id', 'peak_kw', 'peak_kw', "'kW'", 'max'),
+    ('site', 'energy_sites', 'site_id', 'generator_kwh', 'generator_kwh', "'kWh'", 'sum'),
+    ('site', 'energy_sites', 'site_id', 'grid_kwh', 'grid_kwh', "'kWh'", 'sum'),
+    ('site', 'energy_sites', 'site_id', 'solar_kwh', 'solar_kwh', "'kWh'", 'sum'),
+    ('site', 'energy_sites', 'site_id', 'load_kwh', 'load_kwh', "'kWh'", 'sum'),
+    ('site', 'energy_sites', 'site_id', 'fuel_l', 'fuel_l', "'L'", 'sum'),
+    ('site', 'energy_sites', 'site_id', 'energy_cost', 'total_cost', 'energy_sites.currency',
+        'sum'),
+    ('site', 'energy_sites', 'site_id', 'energy_co2e_kg', 'co2e_kg', "'kg'", 'sum'),
+] %}
+
 metrics as (
     {% for metric, unit, aggregation, estimated in node_metrics %}
     select
@@ -230,6 +284,24 @@ metrics as (
         {{ estimated }} as is_estimated
     from sites
     {% endfor %}
+    {%- for scope, relation, id_column, metric, column, unit, aggregation in energy_metrics %}
+    union all
+    select
+        {{ relation }}.site_id,
+        '{{ scope }}' as scope,
+        {{ relation }}.{{ id_column }} as scope_id,
+        '{{ metric }}' as metric,
+        {{ relation }}.day,
+        cast({{ relation }}.{{ column }} as double) as value,
+        {{ unit }} as unit,
+        '{{ aggregation }}' as aggregation,
+        coalesce(site_days.is_closed, false) as is_day_closed,
+        false as is_estimated
+    from {{ relation }}
+    left join site_days
+        on {{ relation }}.site_id = site_days.site_id
+        and {{ relation }}.day = site_days.day
+    {%- endfor %}
 ),
 
 final as (

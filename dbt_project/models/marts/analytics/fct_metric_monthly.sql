@@ -20,6 +20,7 @@ months as (
             when aggregation = 'sum' then sum(value)
             when aggregation = 'mean' then avg(value)
             when aggregation = 'last' then {{ value_at_last('value', 'day') }}
+            when aggregation = 'max' then max(value)
         end as value,
         count(*) as n_days,
         {{ count_where('is_estimated') }} as n_days_estimated,
