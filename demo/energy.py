@@ -1027,26 +1027,29 @@ def ha_fault_records(ps: PowerStation, files: list[Path]) -> list[dict[str, obje
             }
         )
     for d in f.ha_unavailable_days:
-        s = d * STEPS_PER_DAY + EnergyFaults.UNAVAILABLE_FIRST
-        e = s + EnergyFaults.UNAVAILABLE_STEPS - 1
-        u = d * STEPS_PER_DAY + EnergyFaults.UNKNOWN_STEP
-        out.append(
-            {
-                "kind": "ha_unavailable",
-                "meter_id": load.meter,
-                "file": file_of(s),
-                "start_utc": iso(s),
-                "end_utc": iso(e),
-                "detail": f"{load.ha_entity} 'unavailable' for "
-                f"{EnergyFaults.UNAVAILABLE_STEPS} readings (3 h) and 'unknown' at {iso(u)}; "
-                "the next number carries the missed kWh",
-                "expected": "ingested: the 'unavailable'/'unknown' rows are no readings "
-                "(skipped, counted by reason); the camp's daily kWh still equals the truth "
-                "(the register spans the gap within the day); 83 of 96 readings that day",
-                "alert": "meter_completeness_low",
-                "alert_day": (ps.start + timedelta(days=d)).isoformat(),
-            }
-        )
+        first = d * STEPS_PER_DAY + EnergyFaults.UNAVAILABLE_FIRST
+        last = first + EnergyFaults.UNAVAILABLE_STEPS - 1
+        unknown = d * STEPS_PER_DAY + EnergyFaults.UNKNOWN_STEP
+        for s, e, what in (
+            (first, last, f"'unavailable' for {EnergyFaults.UNAVAILABLE_STEPS} readings (3 h)"),
+            (unknown, unknown, "'unknown' for one reading (an integration reload)"),
+        ):
+            out.append(
+                {
+                    "kind": "ha_unavailable",
+                    "meter_id": load.meter,
+                    "file": file_of(s),
+                    "start_utc": iso(s),
+                    "end_utc": iso(e),
+                    "detail": f"{load.ha_entity} {what}; the next number carries the missed kWh",
+                    "expected": "ingested: the 'unavailable'/'unknown' rows are no readings "
+                    "(skipped, counted by reason), so those instants are gaps; the camp's daily "
+                    "kWh still equals the truth (the register spans the gap within the day); "
+                    "83 of 96 readings that day",
+                    "alert": "meter_completeness_low",
+                    "alert_day": (ps.start + timedelta(days=d)).isoformat(),
+                }
+            )
     return out
 
 

@@ -307,10 +307,15 @@ def test_home_assistant_export_with_reset_and_unavailable_keeps_daily_kwh(
     # the sensor reads to 0.01 kWh: a day within 0.01 of the truth, also across the reset
     np.testing.assert_allclose(daily.to_numpy(), camp.to_numpy(), rtol=0, atol=0.0101)
     records = en.ha_fault_records(faulty, files)
-    assert [x["kind"] for x in records] == ["ha_counter_reset", "ha_unavailable", "ha_unavailable"]
+    assert [x["kind"] for x in records] == ["ha_counter_reset"] + ["ha_unavailable"] * 4
     assert records[0]["file"] == "home_assistant_history_2025-12.csv"
+    # each run of non-numbers: 09:00-11:45 local 'unavailable', 20:00 'unknown'
+    assert [(x["start_utc"], x["end_utc"]) for x in records[1:3]] == [
+        ("2025-12-30T01:00:00Z", "2025-12-30T03:45:00Z"),
+        ("2025-12-30T12:00:00Z", "2025-12-30T12:00:00Z"),
+    ]
     # 13 of the 96 readings of an unavailable day are missing: 86.5 % complete (SLA 95 %)
-    assert [x["alert_day"] for x in records[1:]] == ["2025-12-30", "2026-01-06"]
+    assert [x["alert_day"] for x in records[1:]] == ["2025-12-30"] * 2 + ["2026-01-06"] * 2
     assert {x["alert"] for x in records[1:]} == {"meter_completeness_low"}
     assert records[0]["alert"] is None
 
