@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
+from orchestration.energy.assets import weekly_partitions
 from orchestration.keys import DEVICE_HEALTH, RAW_DEVICE_READINGS, RAW_READINGS
 from orchestration.partitions import (
     REPORT_KINDS,
@@ -36,6 +37,8 @@ STARTED_BY_TAG = "siteledger/started_by"
 CHAIN_STARTER = "siteledger run"
 INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH)
 DEADLINE_JOB = "report_deadline_job"
+# the report job of a period kind, where it is not compliance_report_<kind>_job
+REPORT_JOBS = {"weekly": "energy_report_weekly_job"}
 ALERT_JOB = "alert_evaluation_job"
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -154,7 +157,12 @@ def report_ranges(settings: Settings, partitions: Partitions) -> dict[str, list[
     if not db.exists():
         return {}
     definitions = load_definitions(settings.reports_dir)
-    starts: dict[str, set[str]] = {kind: set() for kind in REPORT_KINDS}
+    kinds = {
+        **{kind: partitions.reports[kind] for kind in REPORT_KINDS},
+        # the energy summaries' ISO weeks
+        "weekly": weekly_partitions(partitions),
+    }
+    starts: dict[str, set[str]] = {kind: set() for kind in kinds}
     regulators = site_regulators(db)
     for site_id in site_ids(db):
         data = load_site(db, site_id)
@@ -165,7 +173,7 @@ def report_ranges(settings: Settings, partitions: Partitions) -> dict[str, list[
                 starts[definition.period] |= {p.start.isoformat() for p in data.periods(definition)}
     ranges: dict[str, list[tuple[str, str]]] = {}
     for kind, wanted in starts.items():
-        keys = partitions.reports[kind].get_partition_keys()
+        keys = kinds[kind].get_partition_keys()
         index = [i for i, key in enumerate(keys) if key in wanted]
         runs: list[tuple[str, str]] = []
         for i in index:
@@ -242,7 +250,9 @@ def run_chain(
     for kind, ranges in report_ranges(settings, partitions).items():
         for first, last in ranges:
             label = first if first == last else f"{first}..{last}"
-            if not execute(f"compliance_report_{kind}_job", (first, last), label):
+            if not execute(
+                REPORT_JOBS.get(kind, f"compliance_report_{kind}_job"), (first, last), label
+            ):
                 return chain
     # and which reports are now due and unsubmitted (the check fails, listing them, when any is)
     execute(DEADLINE_JOB, None, "deadlines")
