@@ -27,6 +27,7 @@ from siteledger.site.carbon import CarbonSettings, carbon_meters, seed_factor
 from siteledger.site.models import Meter, SiteConfig
 
 if TYPE_CHECKING:
+    from demo.energy import PowerStation
     from demo.simulate import DemoSimulation
 
 GENSET_METER = "FL-176"
@@ -44,6 +45,26 @@ DEMO_MINE_CARBON = CarbonSettings(
     fuel_edition="NGA-2024",
 )
 HIGHVELD_CARBON = CarbonSettings(grid_region="ZA", grid_edition="DFFE-2021")
+
+
+def with_power_station(settings: CarbonSettings, water_meters: list[Meter]) -> CarbonSettings:
+    """The demo mine's carbon settings once it has its power station (:mod:`demo.energy`): grid
+    electricity is the water pumps' registers (on the mine's main supply) and the station's grid
+    tie import; diesel is the pit genset and the station's genset fuel meters. The station's
+    load, solar and genset output meters and the delivery dockets would count the same energy
+    or fuel twice, so the lists name the counted meters."""
+    from demo.energy import DEMO_STATION
+
+    registers = [m.id for m in water_meters if m.measurand == "energy"]
+    return settings.model_copy(
+        update={
+            "grid_meters": [*registers, DEMO_STATION.grid_meter],
+            "fuel_meters": [
+                *(m.id for m in water_meters if m.measurand == "fuel"),
+                *(g.fuel_meter for g in DEMO_STATION.gensets),
+            ],
+        }
+    )
 
 
 def genset_meters() -> list[Meter]:
@@ -88,9 +109,12 @@ def fuel_readings(
     )
 
 
-def write_carbon_truth(sim: DemoSimulation, folder: Path) -> list[Path]:
+def write_carbon_truth(
+    sim: DemoSimulation, folder: Path, station: PowerStation | None = None
+) -> list[Path]:
     """``carbon_daily.csv``: per local day the true litres and kWh of the site's counted meters
-    and their kg CO2-e by the site's factors (diesel scope 1, grid scope 2)."""
+    and their kg CO2-e by the site's factors (diesel scope 1, grid scope 2); the power
+    station's genset fuel and grid import come from ``station``."""
     from demo.simulate import PUMP_KWH_PER_M3
     from demo.site import BORE_FLOW_RE
 
@@ -107,9 +131,20 @@ def write_carbon_truth(sim: DemoSimulation, folder: Path) -> list[Path]:
     litres = np.zeros(sim.days)
     kwh = np.zeros(sim.days)
     meters = site.meters_by_id
+    station_fuel: dict[str, np.ndarray] = {}
+    station_grid: dict[str, np.ndarray] = {}
+    if station is not None:
+        for i, g in enumerate(station.design.gensets):
+            station_fuel[g.fuel_meter] = station.fuel[:, i].reshape(sim.days, -1).sum(axis=1)
+        grid_kwh = station.grid.reshape(sim.days, -1).sum(axis=1) * 0.25
+        station_grid[station.design.grid_meter] = grid_kwh
     for meter_id, activity, _scope in counted:
         meter = meters[meter_id]
-        if activity == "diesel":
+        if meter_id in station_fuel:
+            litres += station_fuel[meter_id]
+        elif meter_id in station_grid:
+            kwh += station_grid[meter_id]
+        elif activity == "diesel":
             litres += genset_litres(sim.flows, col[GENSET_FLOW], sim.days)
         elif meter.flow is not None:
             kwh_per_m3 = bore_kwh.get(meter.flow) or PUMP_KWH_PER_M3.get(meter.flow, 0.0)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from demo.drivers import STEPS_PER_DAY, stream
+from demo.energy import ENERGY_FAULT_KINDS, EnergyFaults, plan_energy_faults
 from demo.simulate import DemoSimulation, totaliser_readings
 from demo.site import BORE_FLOW_RE, drop_prefix
 
@@ -46,6 +47,9 @@ DUPLICATE_FIRST, DUPLICATE_STEPS = 10, 4  # logger rows of 02:30-03:15 local, wr
 SHORT_ROW_STEP, VALUE_ERROR_STEP, BAD_TIME_STEP = 77, 82, 87  # 19:15, 20:30, 21:45 local
 VALUE_ERROR_METER = "TT-601"
 ROLLOVER_EARLIEST_STEP = 24  # wrap from 06:00 local on
+# the power station's faults (demo.energy), planned where the site has one: physics (a genset's
+# efficiency, a PV string, a fuel theft) and the Home Assistant export (a reset, unavailable runs)
+ENERGY_KINDS = ENERGY_FAULT_KINDS
 # the troubles a site's readings always carry in the demo (the second mine's), without --faults
 READING_KINDS = frozenset({"gap", "stuck", "spike", "out_of_range"})
 NOT_PLANNED = -1  # the day of a fault kind that is not in the plan: matches no day
@@ -53,7 +57,12 @@ NOT_PLANNED = -1  # the day of a fault kind that is not in the plan: matches no 
 
 @dataclass(frozen=True)
 class Fault:
-    """One injected fault, as written to ``faults.json``."""
+    """One injected fault, as written to ``faults.json``.
+
+    An energy fault also names the ``alert`` it must raise and the local day (``alert_day``,
+    ISO date; null when it does not fire within the period) on which it first does; the other
+    faults leave both out of the manifest.
+    """
 
     kind: str
     meter_id: str | None
@@ -63,9 +72,14 @@ class Fault:
     detail: str
     expected: str
     line: int | None = None
+    alert: str | None = None
+    alert_day: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        out = asdict(self)
+        if self.alert is None and self.alert_day is None:
+            del out["alert"], out["alert_day"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,7 @@ class FaultPlan:
     rollover_meter: str
     rollover_start: float
     rollover_step: int  # instant of the first reading after the wrap
+    energy: EnergyFaults | None = None  # the power station's (demo.energy), where planned
 
 
 def fault_day(days: int, fraction: float) -> int:
@@ -101,7 +116,7 @@ def plan_faults(
     least ``MIN_DAYS`` days."""
     if sim.days < MIN_DAYS:
         raise ValueError(f"faults need at least {MIN_DAYS} days, got {sim.days}")
-    unknown = set(kinds) - set(KINDS)
+    unknown = set(kinds) - set(KINDS) - set(ENERGY_KINDS)
     if unknown:
         raise ValueError(f"unknown fault kinds {sorted(unknown)}")
     meter, start, step = _plan_rollover(sim) if "rollover" in kinds else ("", 0.0, NOT_PLANNED)
@@ -126,6 +141,7 @@ def plan_faults(
         rollover_meter=meter,
         rollover_start=start,
         rollover_step=step,
+        energy=plan_energy_faults(sim.days, kinds) if set(kinds) & set(ENERGY_KINDS) else None,
     )
 
 

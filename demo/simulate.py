@@ -56,6 +56,7 @@ from demo.drivers import (
     make_drivers,
     stream,
 )
+from demo.energy import station_meter_ids
 from demo.site import (
     BORE_FLOW_RE,
     BOREFIELD_CAPACITY_M3_PER_H,
@@ -694,7 +695,10 @@ def _readings(
     grid: dict[str, np.ndarray] = {}
     manual_rows: list[pd.DataFrame] = []
     bore_kwh = {f: drivers.bore_kwh_per_m3[i] for i, f in enumerate(col) if BORE_FLOW_RE.match(f)}
+    station = station_meter_ids()
     for meter in site.meters:
+        if meter.id in station:  # the power station's readings: demo.energy
+            continue
         rng = stream(seed, f"meter:{meter.id}")
         if meter.measurand == "fuel":
             manual_rows.append(demo_carbon.fuel_readings(meter, ts_utc, flows, col))

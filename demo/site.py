@@ -22,6 +22,7 @@ from datetime import date
 import numpy as np
 
 from demo import carbon as demo_carbon
+from demo import energy as demo_energy
 from demo.air import air_meters, demo_air_quality
 from demo.lab import demo_water_quality
 from siteledger.site.curves import level_to_volume, volume_to_level
@@ -176,7 +177,11 @@ def bore_meter_prefix(bore: str) -> str:
 
 
 def meter_layout(meter: Meter) -> str:
-    """Which file drop a meter's readings arrive in: manual workbook, SCADA, or the logger."""
+    """Which file drop a meter's readings arrive in: manual workbook, SCADA, the borefield
+    logger, or the power station's logger and Home Assistant export (:mod:`demo.energy`)."""
+    station = demo_energy.meter_layouts().get(meter.id)
+    if station is not None:
+        return station
     if meter.manual:
         return MANUAL_LAYOUT
     return SCADA_LAYOUT if meter.tag else LOGGER_LAYOUT
@@ -192,6 +197,17 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
     if n_bores < 1:
         raise ValueError(f"n_bores must be at least 1, got {n_bores}")
     bores = bore_ids(n_bores)
+    water_meters = [
+        *with_modbus_addresses([*_meters(bores), *_runoff_flume_meters()]),
+        *demo_carbon.genset_meters(),
+    ]
+    # the power station (demo.energy) joins once the site model has its energy section
+    station = demo_energy.energy_model_ready()
+    station_parts: dict[str, object] = {}
+    carbon = demo_carbon.DEMO_MINE_CARBON
+    if station:
+        station_parts["energy"] = demo_energy.energy_section()
+        carbon = demo_carbon.with_power_station(carbon, water_meters)
     return SiteConfig(
         site=SiteInfo(
             id=SITE_ID,
@@ -204,17 +220,28 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         ),
         nodes=_nodes(),
         flows=_flows(bores, gauged_runoff=True),
-        # the flume's meters last: the other instruments keep their Modbus registers
+        # the flume's meters after the others: those keep their Modbus registers; the power
+        # station's meters last (they arrive as files)
         meters=[
-            *with_modbus_addresses([*_meters(bores), *_runoff_flume_meters()]),
-            *demo_carbon.genset_meters(),
+            *water_meters,
+            *(
+                Meter.model_validate(m)
+                for m in (demo_energy.station_meter_dicts() if station else [])
+            ),
         ],
         estimations=_estimations(gauged_runoff=True),
-        file_layouts=_file_layouts(),
-        carbon=demo_carbon.DEMO_MINE_CARBON,
+        file_layouts=[
+            *_file_layouts(),
+            *(
+                FileLayout.model_validate(lay)
+                for lay in (demo_energy.station_layouts() if station else [])
+            ),
+        ],
+        carbon=carbon,
         water_quality=demo_water_quality(),
         air_quality=demo_air_quality(),
         sustainability=DEMO_MINE_SUSTAINABILITY,
+        **station_parts,
     )
 
 

@@ -49,9 +49,22 @@ from demo.air import write_air_truth
 from demo.anomalies import anomaly_records, apply_drift, plan_anomalies
 from demo.carbon import write_carbon_truth
 from demo.drivers import STEPS_PER_DAY
+from demo.energy import (
+    delivery_readings,
+    ha_fault_records,
+    has_station,
+    physics_fault_records,
+    simulate_energy,
+    station_readings,
+    truth_tables,
+    write_energy_truth,
+    write_ha_files,
+    write_logger_files,
+)
 from demo.faults import (
     DUPLICATE_FIRST,
     DUPLICATE_STEPS,
+    ENERGY_KINDS,
     KINDS,
     MIN_DAYS,
     READING_KINDS,
@@ -95,7 +108,8 @@ MANUAL_HEADER = ("Date / Time", "Meter", "Reading", "Unit", "Read by", "Comment"
 DROP_NAME = re.compile(
     rf"^({HIGHVELD_FILE_PREFIX})?"
     r"(scada_export_\d{8}(_partial)?\.csv|logger_borefield_\d{8}(_resend)?\.csv"
-    r"|manual_readings_\d{4}-\d{2}\.xlsx"
+    r"|manual_readings_\d{4}-\d{2}\.xlsx|power_station_\d{8}\.csv"
+    r"|home_assistant_history_\d{4}-\d{2}\.csv"
     r"|lab_edd_\d{6}-\d{6}\.csv|field_results_\d{6}-\d{6}\.xlsx)$"
 )
 OPERATORS = ("K. Nguyen", "S. Patel", "M. O'Brien", "T. Walker")  # 7-day swings in rotation
@@ -207,7 +221,7 @@ def write_demo(
     for site in build_demo_sites(n_bores):
         if site.site.id not in sites:
             continue
-        kinds = frozenset(KINDS) if faults else frozenset()
+        kinds = frozenset(KINDS) | frozenset(ENERGY_KINDS) if faults else frozenset()
         if site.site.id != SITE_ID and days >= MIN_DAYS:
             kinds = READING_KINDS
         outputs[site.site.id] = _write_site(settings, site, days, start, seed, kinds)
@@ -259,7 +273,7 @@ def _write_site(
     site_file = settings.sites_dir / f"{site.site.id}.yaml"
     site_file.write_text(dump_site(site), encoding="utf-8")
     # the analytics' anomalies go with every recorded fault kind (demo_mine under --faults)
-    anomalies = site.site.id == SITE_ID and kinds == frozenset(KINDS)
+    anomalies = site.site.id == SITE_ID and frozenset(KINDS) <= kinds
     anomaly_plan = plan_anomalies(site, start, days, seed) if anomalies else None
     overflow = plan_overflow(site, start, days, seed, anomaly_plan) if anomalies else None
     sim = simulate(
@@ -287,11 +301,32 @@ def _write_site(
     logger_files, n_logger = _write_logger(
         landing, sim, layout_meters[LOGGER_LAYOUT], readings, plan, records
     )
+    station = None
+    station_files: list[Path] = []
+    n_station = 0
+    if has_station(site):  # the power station (demo.energy)
+        station = simulate_energy(
+            start, days, sim.seed, drivers=sim.drivers, faults=plan.energy if plan else None
+        )
+        station_values = station_readings(station)
+        sim.manual_readings = pd.concat(
+            [sim.manual_readings, delivery_readings(station)], ignore_index=True
+        )
+        prefix = drop_prefix(site)
+        logger, n_logged = write_logger_files(station, station_values, landing, prefix)
+        ha_files, n_ha = write_ha_files(station, station_values, landing, prefix)
+        station_files, n_station = logger + ha_files, n_logged + n_ha
+        if plan is not None and plan.energy is not None:
+            energy_faults = physics_fault_records(station, truth_tables(station), prefix)
+            energy_faults += ha_fault_records(station, ha_files)
+            records += [Fault(**entry) for entry in energy_faults]  # type: ignore[arg-type]
     manual_files, n_manual = _write_manual(landing, sim)
     manual_files += (
         write_lab_drops(landing, sim, truth_dir) if site.water_quality.lab_layouts else []
     )
-    truth_files = _write_truth(sim, truth_dir) + write_carbon_truth(sim, truth_dir)
+    truth_files = _write_truth(sim, truth_dir) + write_carbon_truth(sim, truth_dir, station)
+    if station is not None:
+        truth_files += write_energy_truth(station, truth_dir)
     truth_files.append(write_incident_truth(sim, truth_dir))
 
     manifest = None
@@ -309,8 +344,8 @@ def _write_site(
     return SiteOutput(
         site_id=site.site.id,
         site_file=site_file,
-        drop_files=sorted(scada_files + logger_files + manual_files),
-        n_readings=n_scada + n_logger + n_manual,
+        drop_files=sorted(scada_files + logger_files + manual_files + station_files),
+        n_readings=n_scada + n_logger + n_manual + n_station,
         n_meters=len(site.meters),
         ground_truth_dir=truth_dir,
         ground_truth_files=truth_files,

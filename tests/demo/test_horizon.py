@@ -75,7 +75,9 @@ def test_the_demo_writes_the_same_truth_and_drops_for_the_common_days(tmp_path: 
     for path in short_site.drop_files:
         # August is partial in the short period; its day files end with 9 August, and the file
         # of 10 August holds only the short period's closing midnight
-        if path.name.endswith(("_2025-08.xlsx", "202507-202508.csv", "202507-202508.xlsx")):
+        if path.name.endswith(
+            ("_2025-08.xlsx", "_2025-08.csv", "202507-202508.csv", "202507-202508.xlsx")
+        ):
             continue
         if path.name.endswith("20250810.csv"):
             continue

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from demo import build_demo_site, simulate, write_demo
-from demo.faults import KINDS, READING_KINDS
+from demo.energy import has_station, station_meter_ids
+from demo.faults import ENERGY_KINDS, KINDS, READING_KINDS
 from demo.simulate import DemoSimulation
 from demo.site import CATCHMENT_AREA_M2, CATCHMENT_RUNOFF, SITE_IDS, build_highveld_site
 from siteledger.site import dump_site, load_organisation, parse_site_text
@@ -112,7 +113,9 @@ def test_site_validates_round_trips_and_scales_with_bores():
             assert flow.id in measured, flow.id
     large = build_demo_site(115)
     assert parse_site_text(dump_site(large)) == large
-    assert 480 <= len(large.meters) <= 520
+    # the power station's meters (demo/energy.py) come on top of the water instruments
+    station = len(station_meter_ids()) if has_station(large) else 0
+    assert 480 <= len(large.meters) - station <= 520
 
 
 def test_stores_stay_within_capacity_for_a_year(year: DemoSimulation):
@@ -273,9 +276,13 @@ def test_the_three_layouts_parse_with_plain_tools(clean: Path, site: SiteConfig)
     ]
     assert isinstance(sheet["A4"].value, datetime)
     frame = pd.read_excel(landing / "manual_readings_2025-07.xlsx", sheet_name="Readings", header=2)
-    # FL-176: the pit genset's diesel (demo/carbon.py)
-    assert set(frame["Meter"]) == {"RG-102", "EP-101", "AT-302", "LI-101", "LI-201", "FL-176"}
-    assert len(frame) == 6 * DAYS
+    # FL-176: the pit genset's diesel (demo/carbon.py); FD-901: the power station's diesel
+    # delivery dockets (demo/energy.py), one row per delivery
+    daily = {"RG-102", "EP-101", "AT-302", "LI-101", "LI-201", "FL-176"}
+    dockets = frame[frame["Meter"] == "FD-901"]
+    assert set(frame["Meter"]) - {"FD-901"} == daily
+    assert len(frame) == 6 * DAYS + len(dockets)
+    assert has_station(site) or dockets.empty
     layouts = {layout.id: layout for layout in site.file_layouts}
     assert layouts["manual_readings"].header_row == 3
     assert layouts["borefield_logger"].timezone == "UTC"
@@ -318,9 +325,11 @@ def _line(path: Path, number: int) -> str:
 def test_every_fault_is_where_the_manifest_says(faulty: Path, clean: Path):
     landing = faulty / "landing"
     faults = json.loads((faulty / "demo" / "ground_truth" / "faults.json").read_text())
-    assert {f["kind"] for f in faults} == set(KINDS)
     site = parse_site_text((faulty / "sites" / "demo_mine.yaml").read_text())
-    for fault in faults:
+    energy = set(ENERGY_KINDS) if has_station(site) else set()
+    assert {f["kind"] for f in faults} == set(KINDS) | energy
+    # the power station's faults (tests/demo/test_energy_demo.py) last to the period's end
+    for fault in (f for f in faults if f["kind"] not in energy):
         path = landing / fault["file"]
         kind, meter_id, line = fault["kind"], fault["meter_id"], fault["line"]
         first_day = pd.Timestamp(fault["start_utc"]).tz_convert(TZ).date()
@@ -430,7 +439,8 @@ def test_the_highveld_mine_is_a_smaller_layout_on_its_own_files_and_ports():
     assert parse_site_text(dump_site(highveld)) == highveld
     stores = [n.id for n in highveld.nodes if n.kind == "store"]
     assert stores == ["raw_water_dam", "process_water_dam", "return_water_dam", "tsf"]
-    assert len(highveld.meters) == 29 and len(mine.meters) == 73
+    station = len(station_meter_ids()) if has_station(mine) else 0
+    assert len(highveld.meters) == 29 and len(mine.meters) == 73 + station
     assert {lay.pattern for lay in highveld.file_layouts} == {
         "highveld_scada_export_*.csv",
         "highveld_logger_borefield_*.csv",

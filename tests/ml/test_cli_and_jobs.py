@@ -51,8 +51,9 @@ def test_the_retrain_is_a_dagster_run_with_backtests_in_its_metadata(home: Path)
         event = instance.get_latest_materialization_event(AssetKey(["marts", "fct_model_registry"]))
         assert event is not None and event.asset_materialization is not None
         meta = event.asset_materialization.metadata
-        # every model trained again: the two mines' nine stores and their demand
-        assert meta["trained_this_run"].value == 11
+        # every model trained again: the two mines' nine stores and their demand, and the demo
+        # mine's power station: site fuel, site energy cost and its two loads' demand
+        assert meta["trained_this_run"].value == 15
         assert "| demo_mine/node/raw_water_dam/closing_storage_m3 | ok |" in str(
             meta["backtest"].value
         )

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from demo.site import SCADA_LAYOUT, meter_layout
 from quality.scoring import score_build
 from siteledger.settings import Settings
 from siteledger.site import load_site
@@ -94,7 +95,7 @@ def _instants(fault: dict) -> list[pd.Timestamp]:
 
 def _scada_meters(source: Path) -> list[str]:
     site = load_site(source / "sites" / f"{DEMO_SITE}.yaml")
-    return [m.id for m in site.meters if m.tag and not m.manual and not m.id.startswith("B")]
+    return [m.id for m in site.meters if meter_layout(m) == SCADA_LAYOUT]
 
 
 def _expected(source: Path, faults: list[dict]) -> set[tuple[str, pd.Timestamp, str]]:
@@ -122,6 +123,11 @@ def _expected(source: Path, faults: list[dict]) -> set[tuple[str, pd.Timestamp, 
             # a quarantined row or cell leaves its readings missing
             meters = [meter] if meter else _scada_meters(source)
             expected |= {(m, _utc(fault["start_utc"]), "gap") for m in meters}
+        elif kind == "ha_unavailable":
+            # the power station's camp sensor: 'unavailable'/'unknown' states are no readings
+            expected |= {(meter, t, "gap") for t in _instants(fault)}
+        elif kind == "ha_counter_reset":
+            expected.add((meter, _utc(fault["start_utc"]), "negative_delta"))
     return expected
 
 
