@@ -1151,21 +1151,6 @@ REGISTER_ROLLOVER = 10_000_000.0
 COST_CENTRES = {"processing": "Processing plant services", "camp": "Accommodation camp"}
 
 
-def energy_model_ready() -> bool:
-    """The site model has the ``energy:`` section, the ``tank_contents`` measurand and the Home
-    Assistant file format: until it does, the demo mine carries no power station."""
-    from typing import get_args
-
-    from siteledger.site.models import FileFormat, SiteConfig
-    from siteledger.units import MEASURANDS
-
-    return (
-        "energy" in SiteConfig.model_fields
-        and "tank_contents" in MEASURANDS
-        and "home_assistant_history" in get_args(FileFormat)
-    )
-
-
 def meter_layouts(design: StationDesign = DEMO_STATION) -> dict[str, str]:
     """meter id -> the layout its readings arrive in (the delivery dockets: the manual sheet)."""
     out = {m: POWER_STATION_LAYOUT for m, _, _ in design.interval_meters}

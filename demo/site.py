@@ -201,13 +201,8 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         *with_modbus_addresses([*_meters(bores), *_runoff_flume_meters()]),
         *demo_carbon.genset_meters(),
     ]
-    # the power station (demo.energy) joins once the site model has its energy section
-    station = demo_energy.energy_model_ready()
-    station_parts: dict[str, object] = {}
-    carbon = demo_carbon.DEMO_MINE_CARBON
-    if station:
-        station_parts["energy"] = demo_energy.energy_section()
-        carbon = demo_carbon.with_power_station(carbon, water_meters)
+    # the power station (demo.energy): its meters, layouts, energy section and carbon meters
+    carbon = demo_carbon.with_power_station(demo_carbon.DEMO_MINE_CARBON, water_meters)
     return SiteConfig(
         site=SiteInfo(
             id=SITE_ID,
@@ -224,24 +219,18 @@ def build_demo_site(n_bores: int = 6) -> SiteConfig:
         # station's meters last (they arrive as files)
         meters=[
             *water_meters,
-            *(
-                Meter.model_validate(m)
-                for m in (demo_energy.station_meter_dicts() if station else [])
-            ),
+            *(Meter.model_validate(m) for m in demo_energy.station_meter_dicts()),
         ],
         estimations=_estimations(gauged_runoff=True),
         file_layouts=[
             *_file_layouts(),
-            *(
-                FileLayout.model_validate(lay)
-                for lay in (demo_energy.station_layouts() if station else [])
-            ),
+            *(FileLayout.model_validate(lay) for lay in demo_energy.station_layouts()),
         ],
         carbon=carbon,
         water_quality=demo_water_quality(),
         air_quality=demo_air_quality(),
         sustainability=DEMO_MINE_SUSTAINABILITY,
-        **station_parts,
+        energy=demo_energy.energy_section(),
     )
 
 

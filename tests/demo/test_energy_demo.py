@@ -384,9 +384,6 @@ def test_the_scaled_station_has_200_meters_and_no_curtailment() -> None:
     assert (ps.tank > 0).all()
 
 
-@pytest.mark.skipif(
-    not en.energy_model_ready(), reason="the site model has no Home Assistant format"
-)
 def test_the_demo_mine_writes_its_power_station(tmp_path: Path) -> None:
     import json
 
