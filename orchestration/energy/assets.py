@@ -1,7 +1,6 @@
 """The weekly energy reports: one partition per ISO week, from the published energy marts."""
 
 import datetime as dt
-from typing import Any
 
 from dagster import (
     AssetExecutionContext,
@@ -10,18 +9,16 @@ from dagster import (
     BackfillPolicy,
     Failure,
     MaterializeResult,
-    MetadataValue,
     WeeklyPartitionsDefinition,
     asset,
 )
 
 from orchestration.keys import PUBLISHED
 from orchestration.partitions import Partitions
+from orchestration.reports.assets import render_reports
 from orchestration.resources import SiteledgerHome
-from reports.data import ReportDataError
 from reports.definitions import load_definitions
 from reports.periods import week_containing
-from reports.service import ReportGenerationError, generate, preview_markdown
 
 ENERGY_REPORT_WEEKLY = AssetKey(["reports", "energy_report_weekly"])
 
@@ -70,39 +67,7 @@ def build_energy_assets(partitions: Partitions) -> list[AssetsDefinition]:
         if not definitions:
             raise Failure(description="no weekly energy report definition is configured")
         weeks = week_keys(context)
-        try:
-            outcomes = generate(
-                settings,
-                siteledger.state_store(),
-                definition_ids=[d.id for d in definitions],
-                period_keys=weeks,
-                generated_by=f"dagster run {context.run.run_id[:8]}",
-            )
-        except (ReportGenerationError, ReportDataError) as exc:
-            raise Failure(description=str(exc)) from exc
-        records = [o.record for o in outcomes]
-        metadata: dict[str, Any] = {
-            "weeks": MetadataValue.json(weeks),
-            "reports": MetadataValue.json(
-                [
-                    {
-                        "id": r.report_id,
-                        "site": r.site_id,
-                        "period": r.period_key,
-                        "version": r.version,
-                        "status": r.status,
-                        "action": o.action,
-                    }
-                    for o, r in zip(outcomes, records, strict=True)
-                ]
-            ),
-            "created": sum(o.action == "created" for o in outcomes),
-            "unchanged": sum(o.action == "unchanged" for o in outcomes),
-        }
-        if records:
-            metadata["summary"] = MetadataValue.md(
-                "\n\n".join(preview_markdown(r) for r in records[-6:])
-            )
-        return MaterializeResult(metadata=metadata)
+        context.log.info(f"weekly energy reports for {', '.join(weeks)}")
+        return render_reports(context, siteledger, [d.id for d in definitions], weeks)
 
     return [energy_report_weekly]

@@ -59,11 +59,22 @@ def _materialize(
         raise Failure(description=f"no {kind} report definition is configured")
     period_keys = _period_keys(context, kind, fy_start_month)
     context.log.info(f"{kind} reports for {', '.join(period_keys)}")
+    return render_reports(context, siteledger, [d.id for d in definitions], period_keys)
+
+
+def render_reports(
+    context: AssetExecutionContext,
+    siteledger: SiteledgerHome,
+    definition_ids: list[str],
+    period_keys: list[str],
+) -> MaterializeResult:
+    """Generate (render, validate, register) the definitions' reports of the periods for every
+    site they apply to, with what was made as the materialisation's metadata."""
     try:
         outcomes = generate(
-            settings,
+            siteledger.settings(),
             siteledger.state_store(),
-            definition_ids=[d.id for d in definitions],
+            definition_ids=definition_ids,
             period_keys=period_keys,
             generated_by=f"dagster run {context.run.run_id[:8]}",
         )

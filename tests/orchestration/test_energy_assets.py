@@ -91,7 +91,7 @@ def test_the_weekly_asset_renders_the_weeks_reports_and_the_email_job_sends_them
     (event,) = result.get_asset_materialization_events()
     materialization = event.materialization
     assert materialization.asset_key == ENERGY_REPORT_WEEKLY
-    assert materialization.metadata["weeks"].value == ["2026-W10"]
+    assert materialization.metadata["periods"].value == ["2026-W10"]
     assert materialization.metadata["created"].value == 1
     store = StateStore(settings.state_store_url)
     try:
