@@ -13,7 +13,9 @@ What the manifests imply, rule by rule:
   ``store_level_high`` (``store_level_low``): stores within half a percent of a mark on their
   closest day are left out of the comparison, either way being right;
 - a power station fault whose ``alert_day`` falls within the period → its ``alert`` (a failed
-  PV string, a fuel theft; the camp sensor's unavailable run → ``meter_completeness_low``).
+  PV string, a fuel theft; the camp sensor's unavailable run → ``meter_completeness_low``);
+- each report the run rendered whose due date has passed unsubmitted (the power station's
+  weekly summaries: the demo e-mails nothing) → ``report_overdue``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from alerts.state import AlertStore
 from cli.main import cli
+from reports.registry import Registry
 from siteledger.settings import get_settings
 from siteledger.state import StateStore
 from tests.alerts.servers import HttpReceiver
@@ -142,9 +145,23 @@ def test_the_faulty_demo_raises_what_its_manifests_imply_and_nothing_else(
         }
         expected, unsure = expected_alerts(home)
         assert expected, "the demo's manifests imply alerts"
+        # the reports the run rendered (the power station's complete weeks) whose due date has
+        # passed: nobody submitted or e-mailed them (the demo has no e-mail server)
+        today = dt.datetime.now(dt.UTC).date()
+        overdue = {
+            (r.definition_id, r.period_key)
+            for r in Registry(store).list()
+            if r.site_id == "demo_mine" and r.due_date < today and r.status != "submitted"
+        }
+        assert overdue, "the demo renders the power station's weekly summaries"
+        expected.add(("report_overdue", "demo_mine", None))
         assert raised - unsure == expected
+        overdue_events = [e for e in events if e.rule_id == "report_overdue"]
+        assert {(e.labels["definition_id"], e.labels["period_key"]) for e in overdue_events} == (
+            overdue
+        )
         # one event per alert: a fault is one day, so each opened, fired and resolved once
-        assert len(events) == len(raised)
+        assert len(events) - len(overdue_events) == len(raised) - 1
         # only what is still firing is told (the rest opened and closed within the data already
         # published): the first evaluation sends one digest, holding the open alerts
         still_open = {e.event_id for e in events if e.state == "firing"}
@@ -155,7 +172,11 @@ def test_the_faulty_demo_raises_what_its_manifests_imply_and_nothing_else(
         # the same data again, through Dagster: nobody hears anything new
         again = CliRunner().invoke(cli, ["--home", str(home), "alerts", "evaluate"])
         assert again.exit_code == 0, again.output
-        assert json.loads(again.output)["observations"] == 0
+        # only the deadlines are observed anew (their clock is now, not the data; each
+        # compliance rule reads them): the overdue reports, already told, repeat no sooner than
+        # a day later
+        observed = json.loads(again.output)["observations"]
+        assert 0 < observed <= 3 * len(overdue)
         assert len(hook.requests) == sent
         # both evaluations are runs of the home's Dagster instance: the UI shows them
         with DagsterInstance.from_config(str(home / "dagster")) as instance:
@@ -165,7 +186,7 @@ def test_the_faulty_demo_raises_what_its_manifests_imply_and_nothing_else(
                 AssetKey(["alerts", "alert_evaluation"])
             )
             assert event.run_id == runs[0].run_id
-            assert event.asset_materialization.metadata["observations"].value == 0
+            assert event.asset_materialization.metadata["observations"].value == observed
 
         listed = CliRunner().invoke(cli, ["--home", str(home), "alerts", "list", "--state", "all"])
         assert listed.exit_code == 0 and "meter_stuck" in listed.output

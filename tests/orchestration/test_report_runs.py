@@ -34,6 +34,8 @@ def test_complete_periods_become_one_range_per_kind(home: Path):
         "monthly": [("2025-07-01", "2026-06-01")],
         "quarterly": [("2025-07-01", "2026-04-01")],
         "annual": [("2025-07-01", "2025-07-01")],
+        # the power station's weekly energy summaries: every ISO week complete in the year
+        "weekly": [("2025-07-07", "2026-06-22")],
     }
 
 
@@ -55,13 +57,18 @@ def test_a_range_of_months_renders_in_one_run(home: Path):
     assert materialized == {"2025-07-01", "2025-08-01", "2025-09-01"}
     meta = result.get_asset_materialization_events()[-1].materialization.metadata
     assert meta["periods"].value == ["2025-07", "2025-08", "2025-09"]
-    # the monthly water return and the monthly sustainability report of each month
-    assert meta["created"].value == 6
+    # the monthly water return, the monthly sustainability report and the power station's
+    # monthly energy cost report of each month
+    assert meta["created"].value == 9
     rows = {(r["period"], r["version"], r["action"]) for r in meta["reports"].value}
     assert rows == {("2025-07", 1, "created"), ("2025-08", 1, "created"), ("2025-09", 1, "created")}
     registry = Registry(StateStore(settings.state_store_url))
     assert sorted((r.definition_id, r.period_key) for r in registry.list()) == [
         (definition, month)
-        for definition in ("monthly_sustainability_report", "monthly_water_return")
+        for definition in (
+            "monthly_energy_cost_report",
+            "monthly_sustainability_report",
+            "monthly_water_return",
+        )
         for month in ("2025-07", "2025-08", "2025-09")
     ]

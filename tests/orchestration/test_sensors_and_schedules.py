@@ -117,6 +117,39 @@ def compliance_report_annual_schedule(tmp_path: Path) -> None:
     assert request.partition_key == "2025-07-01"  # FY2026, July 2025 to June 2026
 
 
+def energy_report_weekly_schedule(tmp_path: Path) -> None:
+    settings = _home(tmp_path)
+    # Monday 14 July 2025, 05:00 in the sites' zone: the ISO week of 7-13 July, just ended
+    request = _schedule_request(
+        settings, "energy_report_weekly_schedule", dt.datetime(2025, 7, 14, 5, 0, tzinfo=PERTH)
+    )
+    assert request.partition_key == "2025-07-07"
+    assert request.job_name in (None, "energy_report_weekly_job")
+    # the Monday before, the data's first week is not complete: nothing to ask for
+    home_defs = build_defs(settings)
+    schedule = home_defs.resolve_schedule_def("energy_report_weekly_schedule")
+    with DagsterInstance.ephemeral() as instance:
+        context = build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=dt.datetime(2025, 7, 7, 5, 0, tzinfo=PERTH),
+            repository_def=home_defs.get_repository_def(),
+        )
+        assert not schedule.evaluate_tick(context).run_requests
+
+
+def energy_report_email_schedule(tmp_path: Path) -> None:
+    settings = _home(tmp_path)
+    schedule = build_defs(settings).resolve_schedule_def("energy_report_email_schedule")
+    # 06:00 daily, after the weekly summaries (Monday 05:00) and the monthly reports (04:00)
+    assert schedule.cron_schedule == "0 6 * * *"
+    assert schedule.execution_timezone == "Australia/Perth"
+    assert schedule.job_name == "energy_report_email_job"
+    request = _schedule_request(
+        settings, "energy_report_email_schedule", dt.datetime(2025, 7, 14, 6, 0, tzinfo=PERTH)
+    )
+    assert request.partition_key is None
+
+
 def model_retrain_schedule(tmp_path: Path) -> None:
     settings = _home(tmp_path)
     home_defs = build_defs(settings)
@@ -222,6 +255,8 @@ def published_reports_sensor(tmp_path: Path, published_year: Path) -> None:
         "compliance_report_monthly_job",
         "compliance_report_quarterly_job",
         "compliance_report_annual_job",
+        # the demo mine's power station: its weekly energy summaries
+        "energy_report_weekly_job",
     }
     ranges = {
         job: (
@@ -234,6 +269,8 @@ def published_reports_sensor(tmp_path: Path, published_year: Path) -> None:
         "compliance_report_monthly_job": ("2025-07-01", "2026-06-01"),
         "compliance_report_quarterly_job": ("2025-07-01", "2026-04-01"),
         "compliance_report_annual_job": ("2025-07-01", "2025-07-01"),
+        # the ISO weeks complete in the year: 7 July 2025 (the first Monday) to 22 June 2026
+        "energy_report_weekly_job": ("2025-07-07", "2026-06-22"),
     }
 
 
@@ -245,6 +282,8 @@ SCENARIOS: dict[str, Callable[..., None]] = {
         compliance_report_quarterly_schedule,
         compliance_report_annual_schedule,
         model_retrain_schedule,
+        energy_report_weekly_schedule,
+        energy_report_email_schedule,
         device_lake_days_changed_sensor,
         report_deadline_sensor,
         published_reports_sensor,

@@ -81,6 +81,7 @@ def test_monthly_and_quarterly_assets_generate_register_and_describe(home: Path)
     assert keys == {
         ("monthly_water_return", "2025-08"),
         ("monthly_sustainability_report", "2025-08"),
+        ("monthly_energy_cost_report", "2025-08"),
         ("quarterly_discharge_report", "FY2026-Q1"),
     }
 
