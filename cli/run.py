@@ -177,7 +177,7 @@ class RunReport:
             )
             print_monthly_balance(self.console, self.settings.published_db)
         for key, meta in latest.items():
-            if key.startswith("reports/compliance_report_"):
+            if key.startswith(("reports/compliance_report_", "reports/energy_report_")):
                 self.reports += meta["reports"]
                 self.report_seconds += run.seconds
         if not result.success:
@@ -215,9 +215,9 @@ class RunReport:
         emit(
             self.reports,
             REPORT_OUTCOMES,
-            title=f"Compliance reports ({count(len(created))} generated, "
+            title=f"Reports ({count(len(created))} generated, "
             f"{count(len(self.reports) - len(created))} unchanged, {self.report_seconds:.1f} s)",
-            empty="no compliance report to render",
+            empty="no report to render",
             console=self.console,
         )
 

@@ -15,7 +15,7 @@ from dagster import (
 
 from orchestration.keys import PUBLISHED
 from orchestration.partitions import Partitions
-from orchestration.reports.assets import render_reports
+from orchestration.reports.assets import REPORTS_POOL, render_reports
 from orchestration.resources import SiteledgerHome
 from reports.definitions import load_definitions
 from reports.periods import week_containing
@@ -49,6 +49,7 @@ def build_energy_assets(partitions: Partitions) -> list[AssetsDefinition]:
         partitions_def=weekly_partitions(partitions),
         deps=[PUBLISHED],
         group_name="energy",
+        pool=REPORTS_POOL,
         owners=["team:operations"],
         kinds={"pdf"},
         backfill_policy=BackfillPolicy.single_run(),

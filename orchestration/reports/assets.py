@@ -28,8 +28,12 @@ from reports.service import ReportGenerationError, generate, preview_markdown
 
 DEADLINES_KEY = REPORT_DEADLINES
 DEADLINE_CHECK = "no_report_due_within_48h_is_unsubmitted"
+# one report run at a time: two runs rendering the same period (two publishes close together)
+# would both register its next version, and the second would fail
+REPORTS_POOL = "report_registry"
 _COMMON: dict[str, Any] = {
     "deps": [PUBLISHED],
+    "pool": REPORTS_POOL,
     "group_name": "reports",
     "owners": ["team:compliance"],
     "kinds": {"pdf", "excel", "xml"},
