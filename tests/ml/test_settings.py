@@ -27,6 +27,18 @@ BAD = {
     ),
     "not yaml": ("forecasts: [\n", "analytics.yaml:2"),
     "not a mapping": ("- 1\n- 2\n", "analytics.yaml:1"),
+    "solar horizon out of range": (
+        "forecasts:\n  solar:\n    horizon_days: 0\n",
+        "analytics.yaml:3: forecasts.solar.horizon_days",
+    ),
+    "solar unknown key": (
+        "forecasts:\n  solar:\n    weather_feed: true\n",
+        "analytics.yaml:3: forecasts.solar.weather_feed",
+    ),
+    "solar window not a number": (
+        "forecasts:\n  solar:\n    season_window_days: wide\n",
+        "analytics.yaml:3: forecasts.solar.season_window_days",
+    ),
     "unknown method": (
         "anomalies:\n  methods: [robust_z, crystal_ball]\n",
         "analytics.yaml:2: anomalies.methods[1]",
