@@ -155,6 +155,9 @@ def test_the_faulty_demo_raises_what_its_manifests_imply_and_nothing_else(
         }
         assert overdue, "the demo renders the power station's weekly summaries"
         expected.add(("report_overdue", "demo_mine", None))
+        # the week that ended before today is due within 48 h on some weekdays (the deadline
+        # clock is the wall clock's, not the data's): either way is right
+        unsure.add(("report_due_soon", "demo_mine", None))
         assert raised - unsure == expected
         overdue_events = [e for e in events if e.rule_id == "report_overdue"]
         assert {(e.labels["definition_id"], e.labels["period_key"]) for e in overdue_events} == (
@@ -176,7 +179,8 @@ def test_the_faulty_demo_raises_what_its_manifests_imply_and_nothing_else(
         # compliance rule reads them): the overdue reports, already told, repeat no sooner than
         # a day later
         observed = json.loads(again.output)["observations"]
-        assert 0 < observed <= 3 * len(overdue)
+        due_soon = sum(e.rule_id == "report_due_soon" for e in events)
+        assert 0 < observed <= 3 * (len(overdue) + due_soon)
         assert len(hook.requests) == sent
         # both evaluations are runs of the home's Dagster instance: the UI shows them
         with DagsterInstance.from_config(str(home / "dagster")) as instance:
