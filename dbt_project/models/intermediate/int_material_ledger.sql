@@ -36,8 +36,8 @@ entries as (
         lot_id as layer_id,
         lot_id as recorded_lot_id,
         cast(qty as decimal(18, 6)) as qty,
-        cast(unit_cost as decimal(18, 8)) as given_unit_cost,
-        cast(unit_cost as decimal(18, 8)) as receipt_unit_cost,
+        cast(unit_cost as decimal(38, 8)) as given_unit_cost,
+        cast(unit_cost as decimal(38, 8)) as receipt_unit_cost,
         supplier_id,
         expiry_date,
         cast(null as varchar) as batch_id,
@@ -63,9 +63,9 @@ entries as (
         cast(qty as decimal(18, 6)) as qty,
         case
             when kind in ('return_from_customer', 'adjustment_in')
-                then cast(unit_cost as decimal(18, 8))
+                then cast(unit_cost as decimal(38, 8))
         end as given_unit_cost,
-        cast(null as decimal(18, 8)) as receipt_unit_cost,
+        cast(null as decimal(38, 8)) as receipt_unit_cost,
         cast(null as varchar) as supplier_id,
         cast(null as date) as expiry_date,
         batch_id,

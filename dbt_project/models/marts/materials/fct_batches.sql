@@ -39,7 +39,7 @@ lot_sales as (
         sales.site_id,
         sales.lot_id,
         sum(cast(sales.qty as decimal(18, 6))) as qty_sold,
-        sum(cast(sales.qty as decimal(18, 6)) * cast(sales.unit_price as decimal(18, 8)))
+        sum(cast(sales.qty as decimal(18, 6)) * cast(sales.unit_price as decimal(38, 8)))
             as revenue
     from sales
     where sales.lot_id is not null
@@ -90,8 +90,9 @@ measured as (
         100 * cast(joined.good_qty as double) / nullif(cast(joined.planned_qty as double), 0)
             as yield_pct,
         {{ safe_divide('joined.actual_cost', 'joined.good_qty') }} as unit_cost,
-        joined.revenue - joined.qty_sold * {{ safe_divide('joined.actual_cost', 'joined.good_qty') }}
-            as margin
+        -- units sold x (cost / good units), multiplied first: exact when the cost divides
+        joined.revenue
+        - {{ safe_divide('joined.actual_cost * joined.qty_sold', 'joined.good_qty') }} as margin
     from joined
 ),
 

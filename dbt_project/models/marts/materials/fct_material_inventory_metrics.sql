@@ -3,8 +3,7 @@
 
     - turnover = COGS / average inventory value, annualised (x 365 / days observed);
       days on hand = 365 / turnover;
-    - demand = daily issued quantity (zero days included): mean d and sample standard deviation
-      sd_d; lead time L and its standard deviation sd_L (days) from the material (default 7 and 0);
+    - demand = daily issued quantity (zero days included): mean d and sample variance sd_d^2; lead time L and its standard deviation sd_L (days) from the material (default 7 and 0);
     - safety stock = z x sqrt(L sd_d^2 + d^2 sd_L^2), z from the service level (material, else
       site); reorder point = d x L + safety stock unless the material fixes one;
     - EOQ = sqrt(2 D S / H): D = d x 365, S = the site's order cost, H = holding cost rate x the
@@ -41,7 +40,7 @@ trailing_year as (
         avg(daily.on_hand_value) as avg_inventory_value,
         sum(daily.issued_qty) as issued_qty_365,
         avg(cast(daily.issued_qty as double)) as mean_daily_demand,
-        coalesce(stddev_samp(cast(daily.issued_qty as double)), 0) as demand_sd,
+        coalesce(var_samp(cast(daily.issued_qty as double)), 0) as demand_variance,
         sum(daily.waste_qty) as waste_qty,
         sum(daily.waste_value) as waste_value
     from daily
@@ -128,8 +127,8 @@ computed as (
         inputs.*,
         {{ service_level_z('service_level') }} as service_level_z,
         {{ service_level_z('service_level') }} * sqrt(
-            lead_time_days * power(demand_sd, 2)
-            + power(mean_daily_demand, 2) * power(lead_time_sd_days, 2)
+            lead_time_days * demand_variance
+            + mean_daily_demand * mean_daily_demand * lead_time_sd_days * lead_time_sd_days
         ) as safety_stock,
         {{ safe_divide(
             'cast(cogs_365 as double) * 365 / days_observed',
@@ -168,7 +167,7 @@ final as (
         coalesce(stock_lots.age_over_90_qty, 0) as age_over_90_qty,
         coalesce(stock_lots.age_over_90_value, 0) as age_over_90_value,
         computed.mean_daily_demand,
-        computed.demand_sd,
+        sqrt(computed.demand_variance) as demand_sd,
         computed.lead_time_days,
         computed.lead_time_sd_days,
         computed.service_level,

@@ -59,8 +59,8 @@ final as (
         (receipt_entries.unit_cost - receipt_entries.previous_unit_cost)
         * receipt_entries.qty as purchase_price_variance,
         receipts.po_id,
-        cast(orders.unit_price as decimal(18, 8)) as po_unit_price,
-        (receipt_entries.unit_cost - cast(orders.unit_price as decimal(18, 8)))
+        cast(orders.unit_price as decimal(38, 8)) as po_unit_price,
+        (receipt_entries.unit_cost - cast(orders.unit_price as decimal(38, 8)))
         * receipt_entries.qty as po_price_variance
     from receipt_entries
     inner join receipts

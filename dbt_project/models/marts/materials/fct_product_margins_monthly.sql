@@ -26,7 +26,7 @@ sale_lines as (
         {{ month_start(utc_to_local('sales.sold_at', "coalesce(sites.timezone, 'UTC')")) }}
             as month,
         cast(sales.qty as decimal(18, 6)) as qty,
-        cast(sales.qty as decimal(18, 6)) * cast(sales.unit_price as decimal(18, 8)) as revenue,
+        cast(sales.qty as decimal(18, 6)) * cast(sales.unit_price as decimal(38, 8)) as revenue,
         lot_batches.unit_cost as lot_unit_cost
     from sales
     left join sites

@@ -39,8 +39,9 @@ order_status as (
         deliveries.po_id is not null as is_delivered,
         coalesce(deliveries.last_received_day <= orders.promised_date, false) as is_on_time,
         coalesce(
-            deliveries.received_qty
-            >= cast(orders.qty as decimal(18, 6)) * (1 - sites.otif_tolerance_pct / 100),
+            -- received >= ordered x (1 - tolerance / 100), scaled by 100: no float rounding
+            deliveries.received_qty * 100
+            >= cast(orders.qty as decimal(18, 6)) * (100 - sites.otif_tolerance_pct),
             false
         ) as is_in_full,
         orders.promised_date <= sites.as_of_day as is_due
