@@ -555,8 +555,8 @@ def _unit_fit(
     return [
         (
             path,
-            f"unit {unit!r} ({a.dimension}) does not fit {what}'s unit {target_unit!r} "
-            f"({b.dimension}){extra}",
+            f"unit {unit!r} ({a.dimension}) does not fit the unit {target_unit!r} "
+            f"({b.dimension}) of {what}{extra}",
         )
     ]
 
