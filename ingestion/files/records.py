@@ -368,7 +368,11 @@ def _json_kind(value: object) -> str:
         return "an array"
     if value is None:
         return "null"
-    return f"a {type(value).__name__}"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string"
 
 
 def _short(value: object) -> str:
@@ -915,25 +919,74 @@ def _shown(value: object) -> str:
 
 def _assemble(rows: list[_Row], ctx: RecordContext) -> RecordsParsed:
     kind = ctx.kind
-    key_name = RECORD_KEYS[kind]
-    noun = _NOUN[kind]
     rejects = _Rejects()
     stamps = _stamps(rows, ctx)
-    kept: dict[str, tuple[_Row, dict[str, Any]]] = {}
-    lots: dict[str, str] = {}  # receipts: lot id -> receipt id kept for it
+    typed: list[tuple[_Row, dict[str, Any]]] = []
     for row in rows:
         if row.formula:
             rejects.add(row, FORMULA_REASON, None, kind)
             continue
         try:
-            record = _record(row, ctx, stamps)
+            typed.append((row, _record(row, ctx, stamps)))
         except _Reject as exc:
             rejects.add(row, exc.reason, exc.column, kind)
-            continue
+    committed = _Committed.read(ctx) if typed else _Committed({}, {})
+    fresh: list[tuple[_Row, dict[str, Any]]] = []
+    skipped = 0
+    for row, record in typed:
+        verdict = _against_committed(record, committed, kind)
+        if verdict is None:
+            fresh.append((row, record))
+        elif isinstance(verdict, tuple):
+            reason, column = verdict
+            rejects.add(row, reason, column, kind)
+        else:
+            skipped += 1  # delivered again as committed
+    records = _latest_of_each_key(fresh, rejects, kind)
+    quarantine = QuarantineRows()
+    rejects.into(quarantine)
+    return RecordsParsed(kind, records, quarantine, len(rows), skipped)
+
+
+def _against_committed(
+    record: dict[str, Any], committed: _Committed, kind: str
+) -> str | tuple[str, str] | None:
+    """None for a new record, ``"same"`` for one committed as it is, else (reason, column)."""
+    key_name = RECORD_KEYS[kind]
+    key = record[key_name]
+    held = committed.content.get(key)
+    if held is not None:
+        old, batch = held
+        if old == tuple(record.get(n) for n in CONTENT_COLUMNS[kind]):
+            return "same"
+        changes = _differences(kind, old, record)
+        return (
+            f"{_NOUN[kind]} {key!r} already committed in batch {batch} with different content "
+            f"({changes})",
+            key_name,
+        )
+    if kind == "receipts":
+        lot = committed.lots.get(record["lot_id"])
+        if lot is not None:
+            return (
+                f"lot {record['lot_id']!r} already received in batch {lot[1]} (receipt {lot[0]!r})",
+                "lot_id",
+            )
+    return None
+
+
+def _latest_of_each_key(
+    rows: list[tuple[_Row, dict[str, Any]]], rejects: _Rejects, kind: str
+) -> list[dict[str, Any]]:
+    """The records of a file with one per key (and receipts one per lot): the later row wins,
+    as the later copy of a re-delivered reading does; the earlier is quarantined."""
+    key_name = RECORD_KEYS[kind]
+    kept: dict[str, tuple[_Row, dict[str, Any]]] = {}
+    lots: dict[str, str] = {}  # receipts: lot id -> receipt id kept for it
+    for row, record in rows:
         key = record[key_name]
         earlier = kept.pop(key, None)
         if earlier is not None:
-            # the later row of a file wins, as the later copy of a re-delivered reading does
             reason = f"duplicate {key_name} {key!r}: again on line {row.line}, which wins"
             rejects.add(earlier[0], reason, key_name, kind)
             if kind == "receipts":
@@ -949,38 +1002,4 @@ def _assemble(rows: list[_Row], ctx: RecordContext) -> RecordsParsed:
                 rejects.add(first[0], reason, "lot_id", kind)
             lots[record["lot_id"]] = key
         kept[key] = (row, record)
-
-    committed = _Committed.read(ctx) if kept else _Committed({}, {})
-    records: list[dict[str, Any]] = []
-    skipped = 0
-    for key, (row, record) in kept.items():
-        held = committed.content.get(key)
-        if held is not None:
-            old, batch = held
-            if old == tuple(record.get(n) for n in CONTENT_COLUMNS[kind]):
-                skipped += 1  # delivered again as committed
-                continue
-            changes = _differences(kind, old, record)
-            rejects.add(
-                row,
-                f"{noun} {key!r} already committed in batch {batch} with different content "
-                f"({changes})",
-                key_name,
-                kind,
-            )
-            continue
-        if kind == "receipts":
-            lot = committed.lots.get(record["lot_id"])
-            if lot is not None:
-                rejects.add(
-                    row,
-                    f"lot {record['lot_id']!r} already received in batch {lot[1]} "
-                    f"(receipt {lot[0]!r})",
-                    "lot_id",
-                    kind,
-                )
-                continue
-        records.append(record)
-    quarantine = QuarantineRows()
-    rejects.into(quarantine)
-    return RecordsParsed(kind, records, quarantine, len(rows), skipped)
+    return [record for _, record in kept.values()]
