@@ -8,9 +8,8 @@
 {%- endmacro %}
 
 {#- `columns`: [[name, type], ...]. Record files
-    (`<kind>/site=<site>/source=<layout>/<batch_id>.parquet`) add the hive keys `site` and
-    `source` and `import_batch_id`, the file's stem: the import batch that wrote it (a record's
-    own `batch_id` is the production batch). -#}
+    (`<kind>/site=<site>/source=<layout>/<import_batch_id>.parquet`) add the hive keys `site`
+    and `source`. -#}
 {% macro duckdb__read_lake_table(location, columns, record_files) -%}
     {%- if lake_has_files(location) -%}
     select
@@ -19,15 +18,13 @@
         {%- endfor %}
         {%- if record_files %}
         cast(site as varchar) as site,
-        cast(source as varchar) as source,
-        regexp_extract(lake_file, '([^/\\]+)\.parquet$', 1) as import_batch_id
+        cast(source as varchar) as source
         {%- endif %}
     from read_parquet(
         {{ location }},
         {%- if record_files %}
         hive_partitioning = true,
         hive_types = {'site': varchar, 'source': varchar},
-        filename = 'lake_file',
         {%- endif %}
         union_by_name = true
     )
@@ -38,8 +35,7 @@
         {%- endfor %}
         {%- if record_files %}
         cast(null as varchar) as site,
-        cast(null as varchar) as source,
-        cast(null as varchar) as import_batch_id
+        cast(null as varchar) as source
         {%- endif %}
     where false
     {%- endif -%}
