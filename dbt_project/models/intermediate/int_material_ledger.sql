@@ -79,23 +79,28 @@ entries as (
 ),
 
 ordered as (
+    -- one window (partition and order) for every running figure: a single sort of the ledger
     select
         entries.*,
-        row_number() over (
-            partition by site_id, material_id
-            order by entry_at, source_order, entry_id
-        ) as ledger_seq,
+        row_number() over material_ledger as ledger_seq,
         last_value(receipt_unit_cost ignore nulls) over (
-            partition by site_id, material_id
-            order by entry_at, source_order, entry_id
-            rows between unbounded preceding and current row
+            material_ledger rows between unbounded preceding and current row
         ) as last_receipt_unit_cost,
+        -- with no receipt before an entry, the first receipt after it is the material's first
         first_value(receipt_unit_cost ignore nulls) over (
-            partition by site_id, material_id
-            order by entry_at, source_order, entry_id
-            rows between current row and unbounded following
-        ) as next_receipt_unit_cost
+            material_ledger rows between unbounded preceding and unbounded following
+        ) as first_receipt_unit_cost,
+        sum(case when direction = 'in' then qty else 0 end) over (
+            material_ledger rows between unbounded preceding and current row
+        ) as inflow_end,
+        sum(case when direction = 'out' then qty else 0 end) over (
+            material_ledger rows between unbounded preceding and current row
+        ) as outflow_end
     from entries
+    window material_ledger as (
+        partition by site_id, material_id
+        order by entry_at, source_order, entry_id
+    )
 ),
 
 costed as (
@@ -105,20 +110,16 @@ costed as (
             when direction = 'out' then null
             when given_unit_cost is not null then given_unit_cost
             when last_receipt_unit_cost is not null then last_receipt_unit_cost
-            else next_receipt_unit_cost
+            else first_receipt_unit_cost
         end as unit_cost,
         case
             when direction = 'out' then null
             when entry_kind = 'receipt' then 'receipt'
             when given_unit_cost is not null then 'given'
             when last_receipt_unit_cost is not null then 'last_receipt'
-            when next_receipt_unit_cost is not null then 'next_receipt'
+            when first_receipt_unit_cost is not null then 'next_receipt'
         end as unit_cost_source,
-        sum(qty) over (
-            partition by site_id, material_id, direction
-            order by entry_at, source_order, entry_id
-            rows between unbounded preceding and current row
-        ) as range_end
+        case when direction = 'in' then inflow_end else outflow_end end as range_end
     from ordered
 ),
 
@@ -130,7 +131,9 @@ final as (
         costed.entry_kind,
         costed.direction,
         costed.entry_at,
-        cast({{ utc_to_local('costed.entry_at', "coalesce(sites.timezone, 'UTC')") }} as date) as local_day,
+        cast(
+            {{ utc_to_local('costed.entry_at', "coalesce(sites.timezone, 'UTC')") }} as date
+        ) as local_day,
         costed.source_order,
         costed.ledger_seq,
         costed.qty,
