@@ -38,6 +38,7 @@ Boxes: BOX1 500 @ 0.10 (01-02, expires 02-01); 100 issued on 01-10 and on 01-20 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import Decimal
 from pathlib import Path
@@ -205,6 +206,11 @@ def test_lot_balances_and_ending_fifo_value(home: Path) -> None:
     assert [lot for lot, r in lots.items() if r["expires_within_alert"]] == ["OIL3"]
     assert [lot for lot, r in lots.items() if r["is_expired"]] == ["BOX1"]
     assert lots["BOX1"]["ageing_bucket"] == "31_60"  # 32 days
+    # lye lots come without an expiry date: 365 days of shelf life from the day received
+    assert (lots["LYE1"]["expiry_date"], lots["LYE2"]["expiry_date"]) == (
+        dt.date(2026, 1, 3),
+        dt.date(2026, 1, 27),
+    )
     # the return M5 is a layer of its own at the last receipt cost before it (R2's 2.40)
     assert (lots["M5"]["layer_kind"], lots["M5"]["unit_cost"]) == (
         "return_from_customer",

@@ -180,6 +180,10 @@ class CompiledFifo:
             "create table build.staging.stg_site_config__sites as "
             f"select '{SITE}' as site_id, 'UTC' as timezone"
         )
+        self.con.execute(
+            "create table build.staging.stg_site_config__materials "
+            "(site_id varchar, material_id varchar, shelf_life_days integer)"
+        )
 
     def run(self, entries: list[Entry]) -> Fifo:
         con = self.con

@@ -3,10 +3,11 @@
     received at the instant of an issue is there for it), then entry id. Every window below
     orders by that whole tie-break, so equal instants cost the same on every run.
 
-    Inflows are FIFO layers: a receipt's layer is its lot; a return from a customer or an
-    adjustment in is a layer of its own, named by its movement id, costed at the cost the record
-    gives or else the material's last receipt cost at or before it (the first receipt after it
-    when there is none before). Outflows (issues, returns to vendor, adjustments out, waste) take
+    Inflows are FIFO layers: a receipt's layer is its lot (expiring on its expiry date, else
+    the material's shelf life after its local day); a return from a customer or an adjustment
+    in is a layer of its own, named by its movement id, costed at the cost the record gives or
+    else the material's last receipt cost at or before it (the first receipt after it when there
+    is none before). Outflows (issues, returns to vendor, adjustments out, waste) take
     units from the layers in order. `range_start`/`range_end` place each entry on the material's
     cumulative inflow (or outflow) axis: the range-overlap FIFO joins them. Quantities and costs
     are DECIMAL so that sums reproduce to the cent. -#}
@@ -22,6 +23,10 @@ movements as (
 
 sites as (
     select * from {{ ref('stg_site_config__sites') }}
+),
+
+materials as (
+    select * from {{ ref('stg_site_config__materials') }}
 ),
 
 entries as (
@@ -145,13 +150,26 @@ final as (
         costed.unit_cost,
         costed.unit_cost_source,
         costed.supplier_id,
-        costed.expiry_date,
+        -- a receipt without an expiry date keeps the material's shelf life from its local day
+        coalesce(
+            costed.expiry_date,
+            case
+                when costed.entry_kind = 'receipt'
+                    then cast(
+                        {{ utc_to_local('costed.entry_at', "coalesce(sites.timezone, 'UTC')") }}
+                        as date
+                    ) + materials.shelf_life_days
+            end
+        ) as expiry_date,
         costed.batch_id,
         costed.job_id,
         costed.reason
     from costed
     left join sites
         on costed.site_id = sites.site_id
+    left join materials
+        on costed.site_id = materials.site_id
+        and costed.material_id = materials.material_id
 )
 
 select * from final
