@@ -31,7 +31,7 @@ MATERIALS_MARTS: dict[str, dict[str, str]] = {
     "fct_material_inventory_metrics": {
         "site_id": TEXT,
         "material_id": TEXT,
-        "as_of": DATE,
+        "as_of_day": DATE,
         "on_hand_qty": NUM,
         "mean_daily_demand": NUM,
         "safety_stock": NUM,
@@ -43,7 +43,7 @@ MATERIALS_MARTS: dict[str, dict[str, str]] = {
         "site_id": TEXT,
         "lot_id": TEXT,
         "material_id": TEXT,
-        "as_of": DATE,
+        "as_of_day": DATE,
         "expiry_date": DATE,
         "remaining_qty": NUM,
         "remaining_value": NUM,
@@ -114,8 +114,8 @@ MATERIALS_MARTS: dict[str, dict[str, str]] = {
     },
 }
 TIME = {
-    "fct_material_inventory_metrics": "as_of",
-    "fct_material_lot_balances": "as_of",
+    "fct_material_inventory_metrics": "as_of_day",
+    "fct_material_lot_balances": "as_of_day",
     "fct_product_margins_monthly": "month",
     "fct_job_profitability_monthly": "month",
     "fct_batches": "finished_at",
@@ -230,7 +230,7 @@ def test_stock_below_each_materials_own_reorder_point(world: World) -> None:
             {
                 "site_id": "s1",
                 "material_id": "olive_oil",
-                "as_of": day(i),
+                "as_of_day": day(i),
                 "on_hand_qty": q,
                 "reorder_point": 50.0,
                 "eoq": 180.0,
@@ -242,7 +242,7 @@ def test_stock_below_each_materials_own_reorder_point(world: World) -> None:
             {
                 "site_id": "s1",
                 "material_id": "lye",
-                "as_of": day(i),
+                "as_of_day": day(i),
                 "on_hand_qty": q,
                 "reorder_point": 8.0,
             }
@@ -250,7 +250,7 @@ def test_stock_below_each_materials_own_reorder_point(world: World) -> None:
         ],
         # no demand yet, no reorder point: not judged whatever the stock
         *[
-            {"site_id": "s2", "material_id": "mica", "as_of": day(i), "on_hand_qty": 0.0}
+            {"site_id": "s2", "material_id": "mica", "as_of_day": day(i), "on_hand_qty": 0.0}
             for i in range(5)
         ],
     ]
@@ -283,7 +283,7 @@ def test_a_lot_fires_within_the_sites_warning_days_and_clears_when_used_up(
                 "site_id": site,
                 "lot_id": lot_id,
                 "material_id": "shea",
-                "as_of": day(i),
+                "as_of_day": day(i),
                 "expiry_date": expiry,
                 "days_to_expiry": (expiry - day(i)).days,
                 "expiry_alert_days": warn,
