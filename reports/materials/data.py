@@ -134,8 +134,10 @@ class MaterialsData:
                     f"({qc.get('tests_done')} of {qc.get('tests_required')} tests done)"
                 )
             tested = self.local_day(qc.get("tested_until"))
+            if tested is None:
+                raise LotError(f"lot {lot_id} of site {self.site_id}: no test date recorded")
             start = qc.get("manufactured_on") or self.lot_day(lot_id) or tested
-            return lot_period(lot_id, start or tested, tested)
+            return lot_period(lot_id, start, tested)
         day = self.lot_day(lot_id)
         if day is None:
             raise LotError(f"no record of site {self.site_id} names lot {lot_id}")
