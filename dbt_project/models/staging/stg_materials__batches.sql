@@ -22,6 +22,7 @@ source as (
             ['finished_at', 'timestamp with time zone'],
             ['equipment', 'varchar'],
             ['containers', 'integer'],
+            ['import_batch_id', 'varchar'],
             ['source_file', 'varchar'],
             ['source_row', 'bigint'],
             ['loaded_at', 'timestamp with time zone']

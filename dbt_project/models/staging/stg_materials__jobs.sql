@@ -26,6 +26,7 @@ source as (
             ['completed_at', 'timestamp with time zone'],
             ['invoiced_at', 'timestamp with time zone'],
             ['status', 'varchar'],
+            ['import_batch_id', 'varchar'],
             ['source_file', 'varchar'],
             ['source_row', 'bigint'],
             ['loaded_at', 'timestamp with time zone']

@@ -15,6 +15,7 @@ source as (
             ['qty', 'double'],
             ['unit', 'varchar'],
             ['moved_at', 'timestamp with time zone'],
+            ['import_batch_id', 'varchar'],
             ['source_file', 'varchar'],
             ['source_row', 'bigint'],
             ['loaded_at', 'timestamp with time zone']

@@ -22,6 +22,7 @@ source as (
             ['batch_id', 'varchar'],
             ['job_id', 'varchar'],
             ['reason', 'varchar'],
+            ['import_batch_id', 'varchar'],
             ['source_file', 'varchar'],
             ['source_row', 'bigint'],
             ['loaded_at', 'timestamp with time zone']

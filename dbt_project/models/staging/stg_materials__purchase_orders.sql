@@ -17,6 +17,7 @@ source as (
             ['qty', 'double'],
             ['unit', 'varchar'],
             ['unit_price', 'double'],
+            ['import_batch_id', 'varchar'],
             ['source_file', 'varchar'],
             ['source_row', 'bigint'],
             ['loaded_at', 'timestamp with time zone']

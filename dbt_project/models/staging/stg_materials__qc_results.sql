@@ -19,6 +19,7 @@ source as (
             ['tested_at', 'timestamp with time zone'],
             ['analyst', 'varchar'],
             ['approver', 'varchar'],
+            ['import_batch_id', 'varchar'],
             ['source_file', 'varchar'],
             ['source_row', 'bigint'],
             ['loaded_at', 'timestamp with time zone']

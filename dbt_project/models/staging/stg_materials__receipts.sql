@@ -24,6 +24,7 @@ source as (
             ['unit_cost_given', 'double'],
             ['expiry_date', 'date'],
             ['supplier_lot', 'varchar'],
+            ['import_batch_id', 'varchar'],
             ['source_file', 'varchar'],
             ['source_row', 'bigint'],
             ['loaded_at', 'timestamp with time zone']

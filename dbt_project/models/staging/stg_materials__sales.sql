@@ -18,6 +18,7 @@ source as (
             ['unit_price', 'double'],
             ['currency_given', 'varchar'],
             ['unit_price_given', 'double'],
+            ['import_batch_id', 'varchar'],
             ['source_file', 'varchar'],
             ['source_row', 'bigint'],
             ['loaded_at', 'timestamp with time zone']
