@@ -352,8 +352,8 @@ def expiring_rows(lots: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def reorder_rows(data: MaterialsData, period: Period) -> list[dict[str, Any]]:
     """Each material's reorder point at the month's end (the marts' formula on the 365 days to
-    it) against its stock then; the parameters (lead time, its spread, z, a fixed reorder
-    point) are the material's settings as the metrics mart carries them."""
+    it) against its stock then; the parameters (lead time, its spread, z, a reorder point the
+    site file fixes) are the material's settings as the metrics mart carries them."""
     params = {r["material_id"]: r for r in data.table("fct_material_inventory_metrics")}
     out = []
     for material_id, daily in sorted(_daily_by_material(data).items()):
@@ -371,7 +371,7 @@ def reorder_rows(data: MaterialsData, period: Period) -> list[dict[str, Any]]:
         d = statistics.fmean(window)
         sd = statistics.stdev(window) if len(window) > 1 else 0.0
         safety = None if z is None else z * math.sqrt(lead * sd**2 + d**2 * lead_sd**2)
-        fixed = p.get("fixed_reorder_point")
+        fixed = p.get("reorder_point") if p.get("is_reorder_point_fixed") else None
         point = fixed if fixed is not None else (None if safety is None else d * lead + safety)
         on_hand = daily[period.end].get("on_hand_qty")
         out.append(

@@ -63,7 +63,7 @@ MARTS: dict[str, dict[str, str]] = {
         "lead_time_days": NUM,
         "lead_time_sd_days": NUM,
         "service_level_z": NUM,
-        "fixed_reorder_point": NUM,
+        "is_reorder_point_fixed": BOOL,
         "reorder_point": NUM,
     },
     "fct_material_lot_balances": {
@@ -406,6 +406,9 @@ def tables() -> dict[str, list[dict[str, Any]]]:
             "lead_time_days": 7.0,
             "lead_time_sd_days": 0.0,
             "service_level_z": 1.65,
+            # not fixed: a month has its own, from the formula on the days to its end
+            "is_reorder_point_fixed": False,
+            "reorder_point": 57.06,
         },
         {
             "site_id": "soap",
@@ -415,7 +418,7 @@ def tables() -> dict[str, list[dict[str, Any]]]:
             "lead_time_days": 7.0,
             "lead_time_sd_days": 0.0,
             "service_level_z": 1.65,
-            "fixed_reorder_point": 12.0,
+            "is_reorder_point_fixed": True,
             "reorder_point": 12.0,
         },
     ]
