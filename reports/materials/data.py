@@ -158,21 +158,26 @@ class MaterialsData:
 
     def local_day(self, value: Any) -> dt.date | None:
         """The site-local day of an instant (a date stays as it is)."""
-        if value is None:
-            return None
-        if isinstance(value, dt.datetime):
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=dt.UTC)
-            return value.astimezone(_zone(self.timezone)).date()
-        if isinstance(value, dt.date):
-            return value
-        raise TypeError(f"not a day or an instant: {value!r}")
+        return local_day(value, self.timezone)
 
     def name(self, kind: str, key: str | None) -> str:
         """A product's, material's, customer's, supplier's or job type's name, or its id."""
         if key is None:
             return ""
         return self.names.get(kind, {}).get(key) or key
+
+
+def local_day(value: Any, timezone: str) -> dt.date | None:
+    """The day an instant falls on in ``timezone`` (a date stays as it is; naive is UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(_zone(timezone)).date()
+    if isinstance(value, dt.date):
+        return value
+    raise TypeError(f"not a day or an instant: {value!r}")
 
 
 def _zone(name: str) -> dt.tzinfo:
