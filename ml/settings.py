@@ -9,8 +9,9 @@ Forecast targets are selectors over the daily metric mart (``fct_metric_daily``)
 The defaults forecast every store's volume 90 days ahead and each site's water demand 30 days
 ahead, for sites with an energy section the diesel burned, the energy cost and each load's
 demand 30 days ahead, and for sites with a materials section each material's daily issued
-quantity and unit cost 30 days ahead; a domain adds its own by adding a target. Solar production is forecast
-by its own model (``ml.solar``: clear sky times the season's clear-sky index), ``solar:``.
+quantity and unit cost 30 days ahead; a domain adds its own by adding a target. Solar
+production is forecast by its own model (``ml.solar``: clear sky times the season's clear-sky
+index), ``solar:``.
 """
 
 from __future__ import annotations
