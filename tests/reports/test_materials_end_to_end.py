@@ -45,7 +45,7 @@ from siteledger.settings import Settings
 from siteledger.site import load_site
 from siteledger.state import StateStore
 from siteledger.warehouse import Warehouse
-from tests.dbt.runner import run_dbt, shared_home
+from tests.dbt.runner import query, run_dbt, shared_home
 
 SITE_FILE = Path(__file__).parent / "fixtures" / "materials_faces_site.yaml"
 SITE = "faces_site"
@@ -259,6 +259,27 @@ def test_certificates_and_a_recall_through_the_cli(home: Settings) -> None:
         assert part in text, part
     missing = runner.invoke(cli, [*base, "recall", "NO-SUCH-LOT"])
     assert missing.exit_code == 1 and "no site's records name lot NO-SUCH-LOT" in missing.output
+
+
+def test_the_metric_mart_holds_each_materials_demand_and_unit_cost(built: Path) -> None:
+    """What the forecasts read: oil's issues (30 kg on 5 and 25 January) and the FIFO cost per
+    kg of its stock (2.00 until OIL2 arrives on 20 January: (40 x 2 + 50 x 2.40) / 90 at the
+    end of the 25th); the marts' last day (2 February) is not closed."""
+    rows = query(
+        built,
+        "select metric, day, value, unit, is_day_closed from marts.fct_metric_daily "
+        f"where site_id = '{SITE}' and scope = 'material' and scope_id = 'oil' order by 1, 2",
+    )
+    got = {(r["metric"], str(r["day"])): r for r in rows}
+    assert got[("issued_qty", "2025-01-05")]["value"] == 30
+    assert got[("issued_qty", "2025-01-06")]["value"] == 0
+    assert sum(r["value"] for r in rows if r["metric"] == "issued_qty") == 60
+    assert got[("issued_qty", "2025-01-05")]["unit"] == "kg"
+    assert got[("unit_cost", "2025-01-19")]["value"] == pytest.approx(2.0)
+    assert got[("unit_cost", "2025-01-25")]["value"] == pytest.approx(200 / 90)
+    assert got[("unit_cost", "2025-01-25")]["unit"] == "EUR/kg"
+    assert got[("unit_cost", "2025-02-01")]["is_day_closed"] is True
+    assert got[("unit_cost", "2025-02-02")]["is_day_closed"] is False
 
 
 def test_the_rule_pack_on_the_built_marts(home: Settings) -> None:
