@@ -293,6 +293,7 @@ def test_the_rule_pack_on_the_built_marts(home: Settings) -> None:
             "fct_qc_lots",
             "fct_product_margins_monthly",
             "fct_material_prices",
+            "fct_job_margins_monthly",
         ]
         result = engine.evaluate(
             dt.datetime(2025, 2, 3, 6, tzinfo=dt.UTC), only_sources=sources, send=False
