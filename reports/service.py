@@ -171,6 +171,8 @@ def generate(
                 continue
             if definition.domain == "energy" and data.energy is None:
                 continue  # a site without energy data has no energy section: no energy report
+            if definition.domain == "water" and not data.nodes:
+                continue  # a site without a water model (no nodes) files no water report
             for period in _periods(data, definition, period_keys):
                 prepared = _prepare(settings, registry, data, definition, period, site_reqs, actor)
                 if isinstance(prepared, Outcome):
