@@ -5,6 +5,7 @@ Layout (other modules read it exactly like this)::
 
     lake/readings/site=<site_id>/source=<source>/day=<YYYY-MM-DD>/<batch_id>.parquet
     lake/lab_results/site=<site_id>/source=<lab layout>/day=<YYYY-MM-DD>/<batch_id>.parquet
+    lake/materials/<kind>/site=<site_id>/source=<layout>/<batch_id>.parquet  (materials_lake)
     quarantine/rows/site=<site_id>/source=<source>/<batch_id>.parquet
 
 The partition keys are in the path only. A file is written under a hidden temporary name and
@@ -60,6 +61,7 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 LAB_RESULTS_TABLE = "lab_results"
+MATERIALS_TABLE = "materials"
 # One water quality result per row; ``value`` and ``unit`` as delivered (the unit's canonical
 # symbol), normalised to the parameter's unit in dbt. A below-detection result carries its
 # detection limit as ``value``.
@@ -293,10 +295,23 @@ def write_readings(
 
 
 def batch_files(settings: Settings, site_id: str, source: str, batch_id: str) -> list[Path]:
-    """Every lake file of a batch on disk (readings or lab results), finished or temporary."""
+    """Every lake file of a batch on disk (readings, lab results or materials records),
+    finished or temporary."""
     bases = (readings_dir(settings, site_id, source), lab_results_dir(settings, site_id, source))
     names = (f"{batch_id}.parquet", temporary_path(Path(f"{batch_id}.parquet")).name)
-    return sorted(p for base in bases for name in names for p in base.glob(f"day=*/{name}"))
+    # materials records: lake/materials/<kind>/site=<site>/source=<layout>/<batch_id>.parquet
+    # (ingestion.materials_lake), one folder per kind and no day folders
+    records = settings.lake / MATERIALS_TABLE
+    return sorted(
+        [
+            *(p for base in bases for name in names for p in base.glob(f"day=*/{name}")),
+            *(
+                p
+                for name in names
+                for p in records.glob(f"*/site={site_id}/source={source}/{name}")
+            ),
+        ]
+    )
 
 
 def write_lab_results(

@@ -27,7 +27,7 @@ from siteledger.site.models import (
 )
 from siteledger.site.organisation import Organisation, load_organisation
 from siteledger.site.sustainability import SUSTAINABILITY_METRICS
-from siteledger.units import MEASURANDS, UNITS
+from siteledger.units import MEASURANDS, UNITS, convert_amount
 
 Row = dict[str, Any]
 
@@ -1042,6 +1042,337 @@ SITE_TABLES.update(
         "energy_loads": _energy_load_rows,
         "energy_load_hours": _energy_load_hour_rows,
         "energy_cost_centres": _energy_cost_centre_rows,
+    }
+)
+
+
+# -- materials (siteledger.site.materials; docs/materials.md) ---------------------------------
+MATERIALS_SITE_SCHEMAS: dict[str, pa.Schema] = {
+    "materials_settings": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("currency", pa.string()),
+            ("expiry_alert_days", pa.int32()),
+            ("margin_floor_pct", pa.float64()),
+            ("margin_fall_pct_points", pa.float64()),
+            ("price_rise_alert_pct", pa.float64()),
+            ("yield_alert_pct", pa.float64()),
+            ("service_level", pa.float64()),
+            ("holding_cost_rate", pa.float64()),
+            ("order_cost", pa.float64()),
+            ("otif_tolerance_pct", pa.float64()),
+            ("labour_rate_per_hour", pa.float64()),
+            ("overhead_rate_per_m2", pa.float64()),
+            ("overhead_pct", pa.float64()),
+            ("consumables_per_m2", pa.float64()),
+            ("default_film_um", pa.float64()),
+        ]
+    ),
+    "materials_exchange_rates": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("currency", pa.string()),
+            ("valid_from", pa.date32()),
+            ("rate", pa.float64()),
+        ]
+    ),
+    "materials": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("material_id", pa.string()),
+            ("name", pa.string()),
+            ("unit", pa.string()),
+            ("dimension", pa.string()),
+            ("category", pa.string()),
+            ("density_g_per_ml", pa.float64()),
+            ("shelf_life_days", pa.int32()),
+            ("lead_time_days", pa.float64()),
+            ("lead_time_sd_days", pa.float64()),
+            ("service_level", pa.float64()),
+            ("reorder_point", pa.float64()),
+            ("specific_gravity", pa.float64()),
+            ("transfer_efficiency", pa.float64()),
+            ("reclaim_fraction", pa.float64()),
+        ]
+    ),
+    "materials_suppliers": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("supplier_id", pa.string()),
+            ("name", pa.string()),
+            ("lead_time_days", pa.float64()),
+        ]
+    ),
+    "materials_customers": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("customer_id", pa.string()),
+            ("name", pa.string()),
+            ("segment", pa.string()),
+        ]
+    ),
+    "materials_products": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("product_id", pa.string()),
+            ("name", pa.string()),
+            ("unit", pa.string()),
+            ("price", pa.float64()),
+            ("shelf_life_days", pa.int32()),
+            ("spec_id", pa.string()),
+        ]
+    ),
+    "materials_recipes": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("recipe_id", pa.string()),
+            ("version", pa.int32()),
+            ("product_id", pa.string()),
+            ("valid_from", pa.date32()),
+            ("yield_qty", pa.float64()),
+            ("yield_unit", pa.string()),
+        ]
+    ),
+    "materials_recipe_inputs": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("recipe_id", pa.string()),
+            ("version", pa.int32()),
+            ("material_id", pa.string()),
+            ("qty_base", pa.float64()),
+            ("unit_given", pa.string()),
+            ("qty_given", pa.float64()),
+        ]
+    ),
+    "materials_specifications": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("spec_id", pa.string()),
+            ("version", pa.int32()),
+            ("product_id", pa.string()),
+        ]
+    ),
+    "materials_spec_tests": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("spec_id", pa.string()),
+            ("version", pa.int32()),
+            ("test_id", pa.string()),
+            ("name", pa.string()),
+            ("method", pa.string()),
+            ("unit", pa.string()),
+            ("min_value", pa.float64()),
+            ("max_value", pa.float64()),
+            ("expected_text", pa.string()),
+        ]
+    ),
+    "materials_job_types": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("job_type_id", pa.string()),
+            ("name", pa.string()),
+            ("m2_per_man_hour", pa.float64()),
+            ("film_um", pa.float64()),
+        ]
+    ),
+}
+
+
+def _materials_settings_rows(site: SiteConfig) -> list[Row]:
+    """One row per site, materials section or not (the defaults then)."""
+    settings = site.materials
+    shop = settings.shop
+    return [
+        {
+            "site_id": site.site.id,
+            "currency": settings.currency,
+            "expiry_alert_days": settings.expiry_alert_days,
+            "margin_floor_pct": settings.margin_floor_pct,
+            "margin_fall_pct_points": settings.margin_fall_pct_points,
+            "price_rise_alert_pct": settings.price_rise_alert_pct,
+            "yield_alert_pct": settings.yield_alert_pct,
+            "service_level": settings.service_level,
+            "holding_cost_rate": settings.holding_cost_rate,
+            "order_cost": settings.order_cost,
+            "otif_tolerance_pct": settings.otif_tolerance_pct,
+            "labour_rate_per_hour": shop.labour_rate_per_hour,
+            "overhead_rate_per_m2": shop.overhead_rate_per_m2,
+            "overhead_pct": shop.overhead_pct,
+            "consumables_per_m2": shop.consumables_per_m2,
+            "default_film_um": shop.default_film_um,
+        }
+    ]
+
+
+def _materials_exchange_rate_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {"site_id": site.site.id, "currency": currency, "valid_from": day, "rate": rate}
+        for currency, day, rate in site.materials.rate_rows()
+    ]
+
+
+def _materials_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "material_id": m.id,
+            "name": m.name or m.id,
+            "unit": m.unit,
+            "dimension": m.dimension,
+            "category": m.category,
+            "density_g_per_ml": m.density_g_per_ml,
+            "shelf_life_days": m.shelf_life_days,
+            "lead_time_days": m.lead_time_days,
+            "lead_time_sd_days": m.lead_time_sd_days,
+            # the material's own service level, else the site's (what the reorder point uses)
+            "service_level": (
+                m.service_level if m.service_level is not None else site.materials.service_level
+            ),
+            "reorder_point": m.reorder_point,
+            "specific_gravity": m.specific_gravity,
+            "transfer_efficiency": m.transfer_efficiency,
+            "reclaim_fraction": m.reclaim_fraction,
+        }
+        for m in site.materials.materials
+    ]
+
+
+def _materials_supplier_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "supplier_id": s.id,
+            "name": s.name or s.id,
+            "lead_time_days": s.lead_time_days,
+        }
+        for s in site.materials.suppliers
+    ]
+
+
+def _materials_customer_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {"site_id": site.site.id, "customer_id": c.id, "name": c.name or c.id, "segment": c.segment}
+        for c in site.materials.customers
+    ]
+
+
+def _materials_product_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "product_id": p.id,
+            "name": p.name or p.id,
+            "unit": p.unit,
+            "price": p.price,
+            "shelf_life_days": p.shelf_life_days,
+            "spec_id": p.spec,
+        }
+        for p in site.materials.products
+    ]
+
+
+def _materials_recipe_rows(site: SiteConfig) -> list[Row]:
+    """One row per recipe version; the yield in the product's unit (``yield_unit`` says so)."""
+    rows = []
+    for recipe in site.materials.recipes:
+        product = site.materials.product(recipe.product)
+        unit = product.unit if product is not None else recipe.yield_unit
+        given = recipe.yield_unit or unit
+        yield_qty = recipe.yield_qty
+        if unit is not None and given is not None and given != unit:
+            yield_qty = convert_amount(recipe.yield_qty, given, unit)
+        rows.append(
+            {
+                "site_id": site.site.id,
+                "recipe_id": recipe.id,
+                "version": recipe.version,
+                "product_id": recipe.product,
+                "valid_from": recipe.valid_from,
+                "yield_qty": yield_qty,
+                "yield_unit": unit,
+            }
+        )
+    return rows
+
+
+def _materials_recipe_input_rows(site: SiteConfig) -> list[Row]:
+    """Each input of each recipe version, its quantity converted to the material's base unit
+    (through the material's density where the recipe gives a volume of a mass, or back)."""
+    rows = []
+    for recipe in site.materials.recipes:
+        for item in recipe.inputs:
+            material = site.materials.material(item.material)
+            assert material is not None  # a validated site names known materials
+            rows.append(
+                {
+                    "site_id": site.site.id,
+                    "recipe_id": recipe.id,
+                    "version": recipe.version,
+                    "material_id": item.material,
+                    "qty_base": convert_amount(
+                        item.qty, item.unit, material.unit, material.density_g_per_ml
+                    ),
+                    "unit_given": item.unit,
+                    "qty_given": item.qty,
+                }
+            )
+    return rows
+
+
+def _materials_specification_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {"site_id": site.site.id, "spec_id": s.id, "version": s.version, "product_id": s.product}
+        for s in site.materials.specifications
+    ]
+
+
+def _materials_spec_test_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "spec_id": spec.id,
+            "version": spec.version,
+            "test_id": test.id,
+            "name": test.name or test.id,
+            "method": test.method,
+            "unit": test.unit,
+            "min_value": test.min,
+            "max_value": test.max,
+            "expected_text": test.expected,
+        }
+        for spec in site.materials.specifications
+        for test in spec.tests
+    ]
+
+
+def _materials_job_type_rows(site: SiteConfig) -> list[Row]:
+    """Job types with the film thickness they are coated at (their own, else the shop's)."""
+    return [
+        {
+            "site_id": site.site.id,
+            "job_type_id": j.id,
+            "name": j.name or j.id,
+            "m2_per_man_hour": j.m2_per_man_hour,
+            "film_um": site.materials.film_um(j),
+        }
+        for j in site.materials.job_types
+    ]
+
+
+SCHEMAS.update(MATERIALS_SITE_SCHEMAS)
+SITE_TABLES.update(
+    {
+        "materials_settings": _materials_settings_rows,
+        "materials_exchange_rates": _materials_exchange_rate_rows,
+        "materials": _materials_rows,
+        "materials_suppliers": _materials_supplier_rows,
+        "materials_customers": _materials_customer_rows,
+        "materials_products": _materials_product_rows,
+        "materials_recipes": _materials_recipe_rows,
+        "materials_recipe_inputs": _materials_recipe_input_rows,
+        "materials_specifications": _materials_specification_rows,
+        "materials_spec_tests": _materials_spec_test_rows,
+        "materials_job_types": _materials_job_type_rows,
     }
 )
 

@@ -37,8 +37,11 @@ _UNITS: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
     ("MW", "power", 1e3, ()),
     # mass, base t
     ("t", "mass", 1.0, ("tonne", "tonnes", "tonnes (metric)")),
-    ("kg", "mass", 1e-3, ()),
+    ("kg", "mass", 1e-3, ("kilogram", "kilograms", "kgs")),
     ("kt", "mass", 1e3, ()),
+    ("g", "mass", 1e-6, ("gram", "grams")),
+    ("lb", "mass", 0.45359237e-3, ("lbs", "pound", "pounds")),
+    ("oz", "mass", 28.349523125e-6, ("ounce", "ounces")),
     # mass flow, base t/h
     ("t/h", "mass_flow", 1.0, ("tph",)),
     # dimensionless fraction, base %
@@ -70,6 +73,8 @@ _UNITS: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
     ("cfu/100mL", "count_per_volume", 1.0, ("CFU/100mL", "cfu/100 mL")),
     # irradiance, base W/m2
     ("W/m2", "irradiance", 1.0, ("W/m²",)),
+    # counted items (bars, candles, wheels), base each
+    ("each", "count", 1.0, ("pcs", "pc", "ea", "unit", "units", "piece", "pieces")),
 )
 
 
@@ -175,6 +180,34 @@ def conversion_factor(from_unit: str, to_unit: str) -> float:
             f"cannot convert {a.symbol} ({a.dimension}) to {b.symbol} ({b.dimension})"
         )
     return a.factor / b.factor
+
+
+def convert_amount(
+    value: float, from_unit: str, to_unit: str, density_g_per_ml: float | None = None
+) -> float:
+    """``value`` in ``from_unit`` expressed in ``to_unit``; a mass and a volume convert through
+    ``density_g_per_ml`` when it is given. Raises :class:`UnknownUnitError` otherwise."""
+    a, b = resolve_unit(from_unit), resolve_unit(to_unit)
+    if a.dimension == b.dimension:
+        return value * a.factor / b.factor
+    if density_g_per_ml is not None and {a.dimension, b.dimension} == {"mass", "volume"}:
+        # 1 g/mL is 1 t/m3: the base units of mass (t) and volume (m3) meet at the density
+        if a.dimension == "volume":
+            return value * a.factor * density_g_per_ml / b.factor
+        return value * a.factor / density_g_per_ml / b.factor
+    raise UnknownUnitError(
+        f"cannot convert {a.symbol} ({a.dimension}) to {b.symbol} ({b.dimension})"
+        + (" without a density" if {a.dimension, b.dimension} == {"mass", "volume"} else "")
+    )
+
+
+def amount_converts(from_unit: str, to_unit: str, density_g_per_ml: float | None = None) -> bool:
+    """Whether :func:`convert_amount` can convert between the two units."""
+    try:
+        convert_amount(1.0, from_unit, to_unit, density_g_per_ml)
+    except UnknownUnitError:
+        return False
+    return True
 
 
 def unit_fits_measurand(unit: str, measurand: str) -> bool:

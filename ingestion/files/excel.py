@@ -13,7 +13,7 @@ import io
 import math
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -212,16 +212,27 @@ class SheetRow:
 
 
 def read_sheet_rows(
-    data: bytes, layout: FileLayout, limits: ImportLimits, columns: dict[str, str]
+    data: bytes,
+    layout: FileLayout,
+    limits: ImportLimits,
+    columns: dict[str, str],
+    optional: Collection[str] = (),
 ) -> list[SheetRow]:
     """The data rows of a workbook's sheet, reading the ``columns`` (key -> header name) by the
     same rules as ``excel_long``: titles above ``header_row``, formulas never evaluated, a zip
-    bomb refused unopened. A missing header name rejects the file."""
-    return _guarded_workbook(data, limits, lambda: _sheet_rows(data, layout, limits, columns))
+    bomb refused unopened. A missing header name rejects the file, unless its key is one of
+    ``optional`` (then the rows have no such key)."""
+    return _guarded_workbook(
+        data, limits, lambda: _sheet_rows(data, layout, limits, columns, optional)
+    )
 
 
 def _sheet_rows(
-    data: bytes, layout: FileLayout, limits: ImportLimits, columns: dict[str, str]
+    data: bytes,
+    layout: FileLayout,
+    limits: ImportLimits,
+    columns: dict[str, str],
+    optional: Collection[str],
 ) -> list[SheetRow]:
     book = openpyxl.load_workbook(
         io.BytesIO(data), read_only=True, data_only=False, keep_links=False
@@ -246,7 +257,7 @@ def _sheet_rows(
             if positions is None:
                 if number != layout.header_row:
                     break
-                positions = _named_positions(cells, number, columns)
+                positions = _named_positions(cells, number, columns, optional)
                 continue
             values = {key: _value(cells, index, nulls) for key, index in positions.items()}
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
@@ -265,12 +276,16 @@ def _sheet_rows(
     return rows
 
 
-def _named_positions(cells: dict[int, Any], row: int, columns: dict[str, str]) -> dict[str, int]:
+def _named_positions(
+    cells: dict[int, Any], row: int, columns: dict[str, str], optional: Collection[str] = ()
+) -> dict[str, int]:
     width = max(cells, default=-1) + 1
     names = [_text(cells[i].value).strip() if i in cells else "" for i in range(width)]
     header = Header(names, row)
     found = {key: header.find(name) for key, name in columns.items()}
-    missing = [repr(columns[key]) for key, index in found.items() if index is None]
+    missing = [
+        repr(columns[key]) for key, index in found.items() if index is None and key not in optional
+    ]
     if missing:
         shown = ", ".join(repr(n[:40]) for n in names[:12])
         raise FileRejected(

@@ -21,6 +21,7 @@ from ingestion.files.limits import MIB, ImportLimits
 from ingestion.files.recovery import recover_interrupted
 from ingestion.lake import import_lock
 from siteledger.settings import Settings
+from siteledger.site.materials import RecordLayout
 from siteledger.site.models import FileLayout, SiteConfig
 from siteledger.state.store import StateStore
 
@@ -124,6 +125,10 @@ class _Pipeline:
                 if _size(path) >= BIG_FILE_BYTES:
                     self._wait()
                 job = FileImport(self.run, path)
+                if isinstance(job.layout, RecordLayout):
+                    # a record file's duplicate keys are checked against committed batches:
+                    # the file written before it must have committed first
+                    self._wait()
                 done = _guarded(job, functools.partial(job.prepare, self._settle))
                 self._wait()
                 if done is not None:

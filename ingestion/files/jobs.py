@@ -36,11 +36,13 @@ from ingestion.files.quarantine import (
     write_json_atomic,
     write_rows,
 )
+from ingestion.files.records import RecordContext, RecordsParsed, parse_records
 from ingestion.files.recovery import HOST, remove_batch_output
 from ingestion.files.text import utf8_text
 from ingestion.files.wide import parse_wide
 from ingestion.plausible import plausible_range
 from siteledger.settings import Settings
+from siteledger.site.materials import RecordLayout
 from siteledger.site.models import FileLayout, SiteConfig
 from siteledger.site.water_quality import LabLayout
 from siteledger.state.store import ImportJob, StateStore, new_batch_id, utcnow
@@ -73,8 +75,9 @@ class ImportResult:
 
 def match_layout(site: SiteConfig, name: str) -> FileLayout | None:
     """The first layout whose pattern matches the file name (case-sensitive glob): the readings
-    layouts first, then the lab result layouts (``water_quality.lab_layouts``)."""
-    layouts = [*site.file_layouts, *site.water_quality.lab_layouts]
+    layouts first, then the lab result layouts (``water_quality.lab_layouts``), then the
+    materials record layouts (``materials.layouts``)."""
+    layouts = [*site.file_layouts, *site.water_quality.lab_layouts, *site.materials.layouts]
     return next((lay for lay in layouts if fnmatch.fnmatchcase(name, lay.pattern)), None)
 
 
@@ -86,11 +89,15 @@ class ImportRun:
     site: SiteConfig
     store: StateStore
     limits: ImportLimits
-    contexts: dict[str, ParseContext | LabContext] = field(default_factory=dict)
+    contexts: dict[str, ParseContext | LabContext | RecordContext] = field(default_factory=dict)
 
-    def context(self, layout: FileLayout) -> ParseContext | LabContext:
+    def context(self, layout: FileLayout) -> ParseContext | LabContext | RecordContext:
         if layout.id not in self.contexts:
-            if isinstance(layout, LabLayout):
+            if isinstance(layout, RecordLayout):
+                self.contexts[layout.id] = RecordContext.build(
+                    self.settings, self.store, self.site, layout, self.limits
+                )
+            elif isinstance(layout, LabLayout):
                 self.contexts[layout.id] = LabContext.build(self.site, layout, self.limits)
             else:
                 plausible = plausible_range(self.settings, self.site)
@@ -109,9 +116,13 @@ def _printable_name(name: str) -> str:
     return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def parse(data: bytes, ctx: ParseContext | LabContext) -> Parsed | LabParsed:
-    """Readings (or lab results) and quarantined rows of a file's bytes, by its layout's
-    format."""
+def parse(
+    data: bytes, ctx: ParseContext | LabContext | RecordContext
+) -> Parsed | LabParsed | RecordsParsed:
+    """Readings (or lab results, or materials records) and quarantined rows of a file's bytes,
+    by its layout's format."""
+    if isinstance(ctx, RecordContext):
+        return parse_records(data, ctx)
     if isinstance(ctx, LabContext):
         return parse_lab(data, ctx)
     if ctx.layout.format == "excel_long":
@@ -141,7 +152,7 @@ class FileImport:
         self.batch_id = new_batch_id()
         self.details: dict[str, Any] = {}
         self.landed: LandedFile | None = None
-        self.parsed: Parsed | LabParsed | None = None
+        self.parsed: Parsed | LabParsed | RecordsParsed | None = None
 
     @property
     def site_id(self) -> str:

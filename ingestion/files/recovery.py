@@ -95,7 +95,10 @@ def rollback_batch(settings: Settings, store: StateStore, batch_id: str) -> Impo
     if job.status == "committed":
         job = store.update_job(batch_id, status="rolled_back", rolled_back_at=utcnow())
     files = batch_files(settings, job.site_id, job.source, batch_id)
-    days = sorted({path.parent.name.removeprefix("day=") for path in files})
+    # materials records sit in no day folder: their models are rebuilt whole, not by day
+    days = sorted(
+        {path.parent.name.removeprefix("day=") for path in files if path.parent.name[:4] == "day="}
+    )
     if days:
         store.add_rebuild_days(job.site_id, days, batch_id, f"batch {batch_id} rolled back")
     remove_files(files)

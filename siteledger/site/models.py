@@ -625,7 +625,12 @@ class FileLayout(_Model):
         return value
 
 
-# after FileLayout and Identifier, which the water quality settings build on
+# after FileLayout and Identifier, which the water quality and materials settings build on
+from siteledger.site.materials import (  # noqa: E402
+    MaterialsSection,
+    MaterialsSettings,
+    materials_problems,
+)
 from siteledger.site.water_quality import (  # noqa: E402
     WaterQualitySettings,
     water_quality_problems,
@@ -658,6 +663,11 @@ class SiteConfig(_Model):
         default_factory=EnergySettings,
         description="generators, fuel tanks, PV arrays, the grid and its tariff, loads and "
         "cost centres (docs/energy.md); absent = no energy accounting",
+    )
+    materials: MaterialsSection = Field(
+        default_factory=MaterialsSettings,
+        description="materials, suppliers, products, recipes, specifications, job shop rates "
+        "and record file layouts (docs/materials.md); absent = no materials accounting",
     )
 
     # -- lookups -----------------------------------------------------------------------------
@@ -941,4 +951,5 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     problems += carbon_problems(cfg)
     problems += air_quality_problems(cfg)
     problems += energy_problems(cfg)
+    problems += materials_problems(cfg)
     return problems

@@ -1,0 +1,273 @@
+"""The materials records in the raw lake: one Parquet file per import batch, kind and site.
+
+Layout (dbt's ``materials_lake`` source reads it exactly like this)::
+
+    lake/materials/<kind>/site=<site_id>/source=<layout>/<batch_id>.parquet
+
+``kind`` is one of :data:`siteledger.site.materials.RECORD_KINDS`; ``site`` and ``source`` are
+hive keys in the path only. Every file of a kind has that kind's schema in
+:data:`MATERIALS_SCHEMAS`: the record's own columns, then ``import_batch_id`` (the import batch
+that wrote the row, also the file's name), ``source_file``, ``source_row`` and ``loaded_at``.
+The import batch is not called ``batch_id`` here because, in this domain, ``batch_id`` is a
+production batch (the key of a batch record, the batch a movement was issued to).
+
+Quantities are in the material's base unit (``qty``, ``unit``), with the quantity as delivered
+beside them (``qty_given``, ``unit_given``); money is in the site currency (``unit_cost``,
+``unit_price``: per base unit), with the amount as delivered (``currency_given``,
+``unit_cost_given`` per ``unit_given``). Timestamps are UTC instants.
+
+As with readings, a file is only *committed* once its import job says so in the state store:
+:func:`committed_records` reads the committed files only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from ingestion.lake import (
+    MATERIALS_TABLE,
+    committed_batch_ids,
+    temporary_path,
+    write_parquet_atomic,
+)
+from siteledger.settings import Settings
+from siteledger.state.store import StateStore
+
+_TS = pa.timestamp("us", tz="UTC")
+
+
+def _f(name: str, kind: pa.DataType, required: bool = False) -> pa.Field:
+    return pa.field(name, kind, nullable=not required)
+
+
+def _s(name: str, required: bool = False) -> pa.Field:
+    return _f(name, pa.string(), required)
+
+
+# the columns every kind ends with
+LOAD_FIELDS: tuple[pa.Field, ...] = (
+    _s("import_batch_id", True),
+    _s("source_file", True),
+    _f("source_row", pa.int64(), True),
+    _f("loaded_at", _TS, True),
+)
+_QTY_GIVEN = (_f("qty_given", pa.float64(), True), _s("unit_given", True))
+
+
+def _schema(*fields: pa.Field) -> pa.Schema:
+    return pa.schema([*fields, *LOAD_FIELDS])
+
+
+MATERIALS_SCHEMAS: dict[str, pa.Schema] = {
+    "receipts": _schema(
+        _s("receipt_id", True),
+        _s("lot_id", True),
+        _s("material_id", True),
+        _s("supplier_id", True),
+        _s("po_id"),
+        _f("received_at", _TS, True),
+        _f("qty", pa.float64(), True),
+        _s("unit", True),
+        *_QTY_GIVEN,
+        _f("unit_cost", pa.float64(), True),
+        _s("currency_given", True),
+        _f("unit_cost_given", pa.float64(), True),
+        _f("expiry_date", pa.date32()),
+        _s("supplier_lot"),
+    ),
+    "purchase_orders": _schema(
+        _s("po_id", True),
+        _s("supplier_id", True),
+        _s("material_id", True),
+        _f("ordered_at", _TS, True),
+        _f("promised_date", pa.date32(), True),
+        _f("qty", pa.float64(), True),
+        _s("unit", True),
+        _f("unit_price", pa.float64(), True),
+    ),
+    "movements": _schema(
+        _s("movement_id", True),
+        _f("moved_at", _TS, True),
+        _s("material_id", True),
+        _s("lot_id"),
+        _s("kind", True),
+        _f("qty", pa.float64(), True),
+        _s("unit", True),
+        *_QTY_GIVEN,
+        _f("unit_cost", pa.float64()),
+        _s("batch_id"),
+        _s("job_id"),
+        _s("reason"),
+    ),
+    "batches": _schema(
+        _s("batch_id", True),
+        _s("product_id", True),
+        _s("recipe_id", True),
+        _f("recipe_version", pa.int32(), True),
+        _f("planned_qty", pa.float64(), True),
+        _f("actual_qty", pa.float64(), True),
+        _f("samples_qty", pa.float64(), True),
+        _s("output_unit", True),
+        _s("output_lot_id", True),
+        _f("started_at", _TS, True),
+        _f("finished_at", _TS, True),
+        _s("equipment"),
+        _f("containers", pa.int32()),
+    ),
+    "lot_edges": _schema(
+        _s("edge_id", True),
+        _s("parent_lot_id", True),
+        _s("child_lot_id", True),
+        _s("relation", True),
+        _f("qty", pa.float64(), True),
+        _s("unit", True),
+        _f("moved_at", _TS, True),
+    ),
+    "qc_results": _schema(
+        _s("result_id", True),
+        _s("lot_id", True),
+        _s("spec_id", True),
+        _f("spec_version", pa.int32(), True),
+        _s("test_id", True),
+        _f("value", pa.float64()),
+        _s("result_text"),
+        _f("tested_at", _TS, True),
+        _s("analyst"),
+        _s("approver"),
+    ),
+    "sales": _schema(
+        _s("sale_id", True),
+        _f("sold_at", _TS, True),
+        _s("customer_id", True),
+        _s("product_id", True),
+        _s("lot_id"),
+        _f("qty", pa.float64(), True),
+        _s("unit", True),
+        _f("unit_price", pa.float64(), True),
+        _s("currency_given", True),
+        _f("unit_price_given", pa.float64(), True),
+    ),
+    "jobs": _schema(
+        _s("job_id", True),
+        _s("customer_id", True),
+        _s("job_type_id", True),
+        _f("parts", pa.int32(), True),
+        _f("area_m2", pa.float64(), True),
+        _s("colour", True),
+        _s("powder_material_id", True),
+        _f("film_um", pa.float64()),
+        _f("labour_hours", pa.float64(), True),
+        _f("oven_kwh", pa.float64(), True),
+        _f("oven_cost", pa.float64()),
+        _f("quoted_price", pa.float64(), True),
+        _f("invoiced_price", pa.float64()),
+        _f("received_at", _TS, True),
+        _f("started_at", _TS),
+        _f("completed_at", _TS),
+        _f("invoiced_at", _TS),
+        _s("status", True),
+    ),
+}
+LOAD_COLUMNS = tuple(f.name for f in LOAD_FIELDS)
+
+
+# what was delivered, to tell a re-delivery of a record from a changed one: every record column
+# but the converted ones that sit beside the delivered value (the conversion may change with the
+# site file, the delivery does not)
+def _content_columns(schema: pa.Schema) -> tuple[str, ...]:
+    names = set(schema.names)
+    derived = set(LOAD_COLUMNS)
+    if "qty_given" in names:
+        derived |= {"qty", "unit"}
+    if "currency_given" in names:
+        derived |= {"unit_cost", "unit_price"}
+    return tuple(name for name in schema.names if name not in derived)
+
+
+CONTENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    kind: _content_columns(schema) for kind, schema in MATERIALS_SCHEMAS.items()
+}
+PARTITION_SCHEMA = pa.schema([pa.field("site", pa.string()), pa.field("source", pa.string())])
+
+
+def materials_root(settings: Settings) -> Path:
+    return settings.lake / MATERIALS_TABLE
+
+
+def materials_dir(settings: Settings, kind: str, site_id: str, source: str) -> Path:
+    """Records of one kind, site and layout."""
+    return materials_root(settings) / kind / f"site={site_id}" / f"source={source}"
+
+
+def materials_file(settings: Settings, kind: str, site_id: str, source: str, batch_id: str) -> Path:
+    """Where one batch's records live."""
+    return materials_dir(settings, kind, site_id, source) / f"{batch_id}.parquet"
+
+
+def materials_batch_files(
+    settings: Settings, site_id: str, source: str, batch_id: str
+) -> list[Path]:
+    """Every materials file of a batch on disk (any kind), finished or temporary."""
+    names = (f"{batch_id}.parquet", temporary_path(Path(f"{batch_id}.parquet")).name)
+    return sorted(
+        path
+        for kind in MATERIALS_SCHEMAS
+        for name in names
+        if (path := materials_dir(settings, kind, site_id, source) / name).exists()
+    )
+
+
+def records_table(kind: str, rows: Iterable[dict[str, Any]], constant: dict[str, Any]) -> pa.Table:
+    """The lake table of a kind from record dicts (missing optional columns are null)."""
+    schema = MATERIALS_SCHEMAS[kind]
+    return pa.Table.from_pylist(
+        [{**{k: r.get(k) for k in schema.names if k not in constant}, **constant} for r in rows],
+        schema=schema,
+    )
+
+
+def write_records(
+    settings: Settings,
+    kind: str,
+    site_id: str,
+    source: str,
+    batch_id: str,
+    source_file: str,
+    rows: list[dict[str, Any]],
+    loaded_at: dt.datetime,
+) -> list[Path]:
+    """Write one batch's records of a kind (``rows`` carry the kind's record columns and
+    ``source_row``); returns the file, or nothing when there are no rows."""
+    if not rows:
+        return []
+    constant = {"import_batch_id": batch_id, "source_file": source_file, "loaded_at": loaded_at}
+    ordered = sorted(rows, key=lambda r: r["source_row"])
+    table = records_table(kind, ordered, constant)
+    return [write_parquet_atomic(table, materials_file(settings, kind, site_id, source, batch_id))]
+
+
+def committed_records(
+    settings: Settings, store: StateStore, kind: str, site_id: str | None = None
+) -> pa.Table:
+    """Records of a kind in committed batches (every layout), with ``site`` and ``source``."""
+    schema = pa.unify_schemas([MATERIALS_SCHEMAS[kind], PARTITION_SCHEMA])
+    wanted = committed_batch_ids(store, site_id)
+    base = materials_root(settings) / kind
+    pattern = f"site={site_id or '*'}/source=*/*.parquet"
+    files = sorted(str(p) for p in base.glob(pattern) if p.stem in wanted)
+    if not files:
+        return schema.empty_table()
+    dataset = ds.dataset(
+        files,
+        schema=schema,
+        format="parquet",
+        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
+        partition_base_dir=str(base),
+    )
+    return dataset.to_table().select(schema.names)
