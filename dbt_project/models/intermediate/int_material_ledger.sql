@@ -1,0 +1,154 @@
+{#- Every stock inflow and outflow of every material, in the material's base unit, in ledger
+    order: by instant, then source order (receipts, then other inflows, then outflows: stock
+    received at the instant of an issue is there for it), then entry id. Every window below
+    orders by that whole tie-break, so equal instants cost the same on every run.
+
+    Inflows are FIFO layers: a receipt's layer is its lot; a return from a customer or an
+    adjustment in is a layer of its own, named by its movement id, costed at the cost the record
+    gives or else the material's last receipt cost at or before it (the first receipt after it
+    when there is none before). Outflows (issues, returns to vendor, adjustments out, waste) take
+    units from the layers in order. `range_start`/`range_end` place each entry on the material's
+    cumulative inflow (or outflow) axis: the range-overlap FIFO joins them. Quantities and costs
+    are DECIMAL so that sums reproduce to the cent. -#}
+with
+
+receipts as (
+    select * from {{ ref('stg_materials__receipts') }}
+),
+
+movements as (
+    select * from {{ ref('stg_materials__movements') }}
+),
+
+sites as (
+    select * from {{ ref('stg_site_config__sites') }}
+),
+
+entries as (
+    select
+        site_id,
+        material_id,
+        receipt_id as entry_id,
+        'receipt' as entry_kind,
+        'in' as direction,
+        1 as source_order,
+        received_at as entry_at,
+        lot_id as layer_id,
+        lot_id as recorded_lot_id,
+        cast(qty as decimal(18, 6)) as qty,
+        cast(unit_cost as decimal(38, 8)) as given_unit_cost,
+        cast(unit_cost as decimal(38, 8)) as receipt_unit_cost,
+        supplier_id,
+        expiry_date,
+        cast(null as varchar) as batch_id,
+        cast(null as varchar) as job_id,
+        cast(null as varchar) as reason
+    from receipts
+    union all
+    select
+        site_id,
+        material_id,
+        movement_id as entry_id,
+        kind as entry_kind,
+        case
+            when kind in ('return_from_customer', 'adjustment_in') then 'in' else 'out'
+        end as direction,
+        case when kind in ('return_from_customer', 'adjustment_in') then 2 else 3 end
+            as source_order,
+        moved_at as entry_at,
+        case
+            when kind in ('return_from_customer', 'adjustment_in') then movement_id
+        end as layer_id,
+        lot_id as recorded_lot_id,
+        cast(qty as decimal(18, 6)) as qty,
+        case
+            when kind in ('return_from_customer', 'adjustment_in')
+                then cast(unit_cost as decimal(38, 8))
+        end as given_unit_cost,
+        cast(null as decimal(38, 8)) as receipt_unit_cost,
+        cast(null as varchar) as supplier_id,
+        cast(null as date) as expiry_date,
+        batch_id,
+        job_id,
+        reason
+    from movements
+    where kind in (
+        'issue', 'return_to_vendor', 'return_from_customer',
+        'adjustment_in', 'adjustment_out', 'waste'
+    )
+),
+
+ordered as (
+    select
+        entries.*,
+        row_number() over (
+            partition by site_id, material_id
+            order by entry_at, source_order, entry_id
+        ) as ledger_seq,
+        last_value(receipt_unit_cost ignore nulls) over (
+            partition by site_id, material_id
+            order by entry_at, source_order, entry_id
+            rows between unbounded preceding and current row
+        ) as last_receipt_unit_cost,
+        first_value(receipt_unit_cost ignore nulls) over (
+            partition by site_id, material_id
+            order by entry_at, source_order, entry_id
+            rows between current row and unbounded following
+        ) as next_receipt_unit_cost
+    from entries
+),
+
+costed as (
+    select
+        ordered.*,
+        case
+            when direction = 'out' then null
+            when given_unit_cost is not null then given_unit_cost
+            when last_receipt_unit_cost is not null then last_receipt_unit_cost
+            else next_receipt_unit_cost
+        end as unit_cost,
+        case
+            when direction = 'out' then null
+            when entry_kind = 'receipt' then 'receipt'
+            when given_unit_cost is not null then 'given'
+            when last_receipt_unit_cost is not null then 'last_receipt'
+            when next_receipt_unit_cost is not null then 'next_receipt'
+        end as unit_cost_source,
+        sum(qty) over (
+            partition by site_id, material_id, direction
+            order by entry_at, source_order, entry_id
+            rows between unbounded preceding and current row
+        ) as range_end
+    from ordered
+),
+
+final as (
+    select
+        costed.site_id,
+        costed.material_id,
+        costed.entry_id,
+        costed.entry_kind,
+        costed.direction,
+        costed.entry_at,
+        cast({{ utc_to_local('costed.entry_at', "coalesce(sites.timezone, 'UTC')") }} as date) as local_day,
+        costed.source_order,
+        costed.ledger_seq,
+        costed.qty,
+        case when costed.direction = 'in' then costed.qty else -costed.qty end as signed_qty,
+        costed.range_end - costed.qty as range_start,
+        costed.range_end,
+        costed.layer_id,
+        costed.recorded_lot_id,
+        costed.unit_cost,
+        costed.unit_cost_source,
+        costed.supplier_id,
+        costed.expiry_date,
+        costed.batch_id,
+        costed.job_id,
+        costed.reason
+    from costed
+    left join sites
+        on costed.site_id = sites.site_id
+)
+
+select * from final

@@ -1,0 +1,51 @@
+{#- Materials settings of each site (defaults where the site has none)
+    (`<lake_root>/config/materials_settings/site=<site_id>.parquet`); typed and empty before any
+    site has been exported with it. -#}
+with
+
+source as (
+    {{ read_lake_table(
+        source('site_config', 'materials_settings'),
+        [
+            ['site_id', 'varchar'],
+            ['currency', 'varchar'],
+            ['expiry_alert_days', 'integer'],
+            ['margin_floor_pct', 'double'],
+            ['margin_fall_pct_points', 'double'],
+            ['price_rise_alert_pct', 'double'],
+            ['yield_alert_pct', 'double'],
+            ['service_level', 'double'],
+            ['holding_cost_rate', 'double'],
+            ['order_cost', 'double'],
+            ['otif_tolerance_pct', 'double'],
+            ['labour_rate_per_hour', 'double'],
+            ['overhead_rate_per_m2', 'double'],
+            ['overhead_pct', 'double'],
+            ['consumables_per_m2', 'double'],
+            ['default_film_um', 'double']
+        ]
+    ) }}
+),
+
+renamed as (
+    select
+        site_id,
+        currency,
+        expiry_alert_days,
+        margin_floor_pct,
+        margin_fall_pct_points,
+        price_rise_alert_pct,
+        yield_alert_pct,
+        service_level,
+        holding_cost_rate,
+        order_cost,
+        otif_tolerance_pct,
+        labour_rate_per_hour,
+        overhead_rate_per_m2,
+        overhead_pct,
+        consumables_per_m2,
+        default_film_um
+    from source
+)
+
+select * from renamed
