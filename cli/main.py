@@ -466,6 +466,10 @@ from cli.docs import docs  # noqa: E402
 
 cli.add_command(docs)
 
+from cli.materials import materials  # noqa: E402
+
+cli.add_command(materials)
+
 
 def main() -> None:
     cli(prog_name="siteledger")
