@@ -362,8 +362,8 @@ RECALLED_MATERIAL = "coconut_oil"
 LOW_YIELD_BATCH = 143
 SOAP_CURE_DAYS = 28
 CANDLE_CURE_DAYS = 7
-# the maker shuts between Christmas and New Year (days of the period)
-CLOSED_DAYS = range(176, 185)
+# the maker shuts from 24 December to 1 January (the coating shop from the 25th)
+CLOSED_FROM = 24
 SOAP_ROTATION = ("lav_soap", "rose_soap", "oat_soap", "charcoal_soap", "lav_soap",
                  "ocean_soap", "rose_soap", "unscented_soap")  # fmt: skip
 CANDLE_ROTATION = ("candle_vanilla", "candle_cedar", "candle_vanilla", "candle_beeswax")
@@ -423,6 +423,16 @@ def working_days(start: date, days: int, closed: Iterable[int] = ()) -> list[int
     """Offsets of the Monday-to-Friday days of the period, without ``closed`` ones."""
     shut = set(closed)
     return [d for d in range(days) if (start + timedelta(days=d)).weekday() < 5 and d not in shut]
+
+
+def christmas_closure(start: date, days: int, first: int) -> set[int]:
+    """Offsets of the days from ``first`` December to 1 January in the period."""
+    return {
+        d
+        for d in range(days)
+        if ((day := start + timedelta(days=d)).month == 12 and day.day >= first)
+        or (day.month == 1 and day.day == 1)
+    }
 
 
 def next_working_day(day: date) -> date:
@@ -510,8 +520,10 @@ class Purchasing:
         outflows: list[Outflow],
         rng: np.random.Generator,
         books: Books,
+        closed: Iterable[int] = (),
     ) -> None:
         self.prefix, self.start, self.days = prefix, start, days
+        self.closed = set(closed)
         self.end = local(start + timedelta(days=days), 0)
         self.materials = {m.id: m for m in materials}
         self.suppliers = {s.id: s for s in suppliers}
@@ -605,9 +617,18 @@ class Purchasing:
             self.returns[lot_id] = (material.id, min(rule[1], qty), rule[2])
 
     # ordering -------------------------------------------------------------------------------
-    def _horizon(self, material: Material) -> int:
+    def _horizon(self, material: Material, offset: int = 0) -> int:
+        """Days ahead an order placed on day ``offset`` must cover: the lead time, the latest a
+        delivery may be (working days), a weekend, three days' margin, and the days until the
+        next order can be placed (over a weekend or the Christmas closure)."""
         supplier = self.suppliers[material.supplier]
-        return supplier.lead_time_days + supplier.max_late_days + 2 + 3
+        late = math.ceil(supplier.max_late_days * 7 / 5) + 2
+        following = offset + 1
+        while following < self.days and (
+            (self.start + timedelta(days=following)).weekday() >= 5 or following in self.closed
+        ):
+            following += 1
+        return supplier.lead_time_days + late + 3 + (following - offset)
 
     def _safety(self, material: Material) -> Decimal:
         return self.daily_use[material.id] * 10
@@ -623,10 +644,14 @@ class Purchasing:
         for i, material in enumerate(self.materials.values()):
             supplier = self.suppliers[material.supplier]
             on_order = sum((po["qty"] for po in self.open_orders.get(material.id, [])), Decimal(0))
-            horizon = self._horizon(material)
+            horizon = self._horizon(material, offset)
+            returning = sum(
+                (qty for m, qty, _ in self.returns.values() if m == material.id), Decimal(0)
+            )
             projected = (
                 self.stock.on_hand(material.id)
                 + on_order
+                - returning
                 - self._need(material.id, offset, offset + horizon)
             )
             if projected >= self._safety(material) or self.daily_use[material.id] == 0:
@@ -637,7 +662,9 @@ class Purchasing:
             arrive = promised
             for _ in range(late if is_late else 0):
                 arrive = next_working_day(arrive + timedelta(days=1))
-            if arrive >= self.end.date() or (arrive - self.start).days in CLOSED_DAYS:
+            while (arrive - self.start).days in self.closed:  # it waits for the reopening
+                arrive = next_working_day(arrive + timedelta(days=1))
+            if arrive >= self.end.date():
                 continue
             cover = self.daily_use[material.id] * material.cover_days
             qty = _round_lots(max(cover, self._safety(material) - projected), material.lot_size)
@@ -693,7 +720,7 @@ class Purchasing:
                     self._draw(item)
             if on_day is not None:
                 on_day(offset)
-            if day.weekday() < 5 and offset not in CLOSED_DAYS:
+            if day.weekday() < 5 and offset not in self.closed:
                 self._reorder(offset)
 
     def _draw(self, out: Outflow) -> None:
@@ -776,7 +803,7 @@ def _soap_batches(start: date, days: int, rng: np.random.Generator) -> list[Plan
     a lavender soap (the one that fails QC)."""
     batches: list[PlannedBatch] = []
     n, soaps, candles = FIRST_BATCH, 0, 0
-    for offset in working_days(start, days, CLOSED_DAYS):
+    for offset in working_days(start, days, christmas_closure(start, days, CLOSED_FROM)):
         day = start + timedelta(days=offset)
         slots = []
         if day.weekday() in (0, 1, 2, 4):
@@ -862,7 +889,7 @@ SOAP_WASTE = (
 )
 SOAP_RETURNS = {
     "candle_jar": (3, _d(24), "cracked in transit"),
-    "rose_fo": (2, _d(1), "wrong fragrance sent (Rose petal)"),
+    "rose_fo": (2, _d("0.5"), "wrong fragrance sent (Rose petal)"),
 }
 
 
@@ -872,12 +899,13 @@ def simulate_soapworks(start: date, days: int, seed: int) -> Books:
     materials = {m.id: m for m in SOAP_MATERIALS}
     batches = _soap_batches(start, days, stream(seed, "materials/soapworks/batches"))
     books = Books()
+    closed = christmas_closure(start, days, CLOSED_FROM)
     outflows = _batch_outflows(batches, materials, stream(seed, "materials/soapworks/usage"))
     for offset, material_id, qty, unit, kind, reason in SOAP_WASTE:
         if offset >= days:
             continue
         day = next_working_day(start + timedelta(days=offset))
-        if (day - start).days >= days or (day - start).days in CLOSED_DAYS:
+        if (day - start).days >= days or (day - start).days in closed:
             continue
         material = materials[material_id]
         base = to_base(material, _d(qty), unit)
@@ -885,7 +913,7 @@ def simulate_soapworks(start: date, days: int, seed: int) -> Books:
             Outflow(local(day, 16, 10), material_id, base, kind, reason=reason,
                     unit_given=unit if unit != material.unit else None, qty_given=_d(qty))
         )  # fmt: skip
-    for offset in working_days(start, days, CLOSED_DAYS):
+    for offset in working_days(start, days, closed):
         day = start + timedelta(days=offset)
         if day.weekday() == 4:  # Friday's parcels
             qty = _d(int(rng.integers(8, 16)))
@@ -894,7 +922,7 @@ def simulate_soapworks(start: date, days: int, seed: int) -> Books:
             )
     buying = Purchasing(
         "SW-", start, days, SOAP_MATERIALS, SOAP_SUPPLIERS, outflows,
-        stream(seed, "materials/soapworks/purchasing"), books,
+        stream(seed, "materials/soapworks/purchasing"), books, closed,
     )  # fmt: skip
     buying.return_rules = dict(SOAP_RETURNS)
     buying.run()
@@ -1122,7 +1150,7 @@ JOB_TYPES = (
 )  # fmt: skip
 LABOUR_RATE = Decimal(55)
 OVEN_PRICE_PER_KWH = Decimal("0.28")
-COATING_CLOSED_DAYS = range(177, 184)
+COATING_CLOSED_FROM = 25
 WASTE_FACTOR = 0.55  # the wasteful month: the share of the usual first-pass efficiency
 COATING_WASTE = (
     (60, "pc_ral9010", "5", "box got wet in the store"),
@@ -1185,6 +1213,7 @@ def simulate_coating(start: date, days: int, seed: int) -> Books:
     buying = Purchasing(
         "PC-", start, days, POWDERS, COATING_SUPPLIERS, outflows,
         stream(seed, "materials/coating/purchasing"), books,
+        christmas_closure(start, days, COATING_CLOSED_FROM),
     )  # fmt: skip
     buying.run()
     books.jobs = jobs
@@ -1205,7 +1234,7 @@ def _job_plan(start: date, days: int, seed: int) -> tuple[list[Record], list[Out
     shares = np.array([t[4] for t in JOB_TYPES])
     end = local(start + timedelta(days=days), 0)
     waste_month = wasteful_month(start, days)
-    open_days = working_days(start, days, COATING_CLOSED_DAYS)
+    open_days = working_days(start, days, christmas_closure(start, days, COATING_CLOSED_FROM))
     slots = [(8 + k // 4, 15 * (k % 4)) for k in range(8)] + [(12, 30), (12, 45), (13, 0)]
     queue: deque[Record] = deque()
     jobs: list[Record] = []
