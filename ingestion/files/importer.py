@@ -108,8 +108,9 @@ class _Pipeline:
     """Imports files in order, writing one file while the next is read and parsed.
 
     At most one file is being written. A big file waits for that write to finish before it is
-    read, and a file with the same bytes before its duplicate check (which must see the
-    commit).
+    read, a file with the same bytes before its duplicate check (which must see the commit),
+    and a materials record file before it is parsed (its keys are checked against committed
+    batches).
     """
 
     def __init__(self, run: ImportRun, paths: list[Path], progress: ProgressCallback | None):

@@ -702,3 +702,19 @@ def test_renamed_columns_and_a_decimal_comma(home: Home):
         None,
     )
     assert _reasons(home) == {3: "unit_price '6.50' is not a number"}
+
+
+def test_the_second_file_of_one_run_sees_the_first_ones_records(home: Home):
+    # the importer writes one file while it parses the next; a record file waits for the
+    # write before it, or its keys would be checked against a batch not yet committed
+    home.drop("receipts_a.csv", RECEIPTS_HEADER + "R1,L1,lye,chemco,,2025-03-01 10:00,10,kg,3,,,\n")
+    home.drop("receipts_b.csv", RECEIPTS_HEADER + "R1,L1,lye,chemco,,2025-03-01 10:00,12,kg,3,,,\n")
+
+    results = home.run()
+
+    first, second = results["receipts_a.csv"], results["receipts_b.csv"]
+    assert (first.imported, second.imported, second.failed) == (1, 0, 1)
+    assert _reasons(home, second.batch_id) == {
+        2: f"receipt 'R1' already committed in batch {first.batch_id} with different content "
+        "(qty_given 10 -> 12)"
+    }

@@ -488,3 +488,18 @@ def test_a_layout_may_rename_columns():
         "Quantity",
         "lot_id",
     )
+
+
+def test_the_documented_example_is_a_valid_site():
+    doc = (Path(__file__).parents[2] / "docs" / "materials.md").read_text()
+    block = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    data = yaml.safe_load(SMALL_SITE.read_text())
+    data["materials"] = yaml.safe_load(block)["materials"]
+    site = parse_site_text(_text(data))
+    [oil] = [
+        r
+        for r in site_tables(site)["materials_recipe_inputs"].to_pylist()
+        if r["material_id"] == "olive_oil"
+    ]
+    assert oil["qty_base"] == pytest.approx(4.55, rel=1e-12)
+    assert [lay.kind for lay in site.materials.layouts] == ["receipts", "batches", "lot_edges"]
