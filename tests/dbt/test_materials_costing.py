@@ -38,6 +38,7 @@ Boxes: BOX1 500 @ 0.10 (01-02, expires 02-01); 100 issued on 01-10 and on 01-20 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import Decimal
 from pathlib import Path
@@ -133,7 +134,7 @@ def _rows(home: Path, table: str, key: str, where: str = "") -> dict[Any, dict[s
     return {row[key]: row for row in query(home, sql)}
 
 
-def D(text: str) -> Decimal:  # noqa: N802 - reads like a literal
+def D(text: str) -> Decimal:
     return Decimal(text)
 
 
@@ -144,7 +145,9 @@ def test_fifo_allocations_split_lots_and_flag_the_backdated_draw(home: Path) -> 
         f"from marts.fct_material_fifo_allocations where site_id = '{SITE}' "
         f"and material_id = 'oil' order by movement_id, layer_received_at",
     )
-    got = [(r["movement_id"], r["lot_id"], r["qty"], r["cost"], r["is_backdated_draw"]) for r in rows]
+    got = [
+        (r["movement_id"], r["lot_id"], r["qty"], r["cost"], r["is_backdated_draw"]) for r in rows
+    ]
     assert got == [
         ("M1", "OIL1", 30, D("60.00"), False),
         ("M10", "OIL2", 17, D("40.80"), False),
@@ -175,9 +178,7 @@ def test_outflow_costs_status_and_short_stock(home: Path) -> None:
         "M21": (D("10.00"), 0, "ok"),
         "M22": (D("10.00"), 0, "ok"),
     }
-    got = {
-        m: (r["cost"], r["unallocated_qty"], r["costing_status"]) for m, r in costs.items()
-    }
+    got = {m: (r["cost"], r["unallocated_qty"], r["costing_status"]) for m, r in costs.items()}
     assert got == expected
     assert costs["M7"]["backdated_qty"] == 5
     # M10: 73.10 / 30 kg
@@ -205,8 +206,16 @@ def test_lot_balances_and_ending_fifo_value(home: Path) -> None:
     assert [lot for lot, r in lots.items() if r["expires_within_alert"]] == ["OIL3"]
     assert [lot for lot, r in lots.items() if r["is_expired"]] == ["BOX1"]
     assert lots["BOX1"]["ageing_bucket"] == "31_60"  # 32 days
+    # lye lots come without an expiry date: 365 days of shelf life from the day received
+    assert (lots["LYE1"]["expiry_date"], lots["LYE2"]["expiry_date"]) == (
+        dt.date(2026, 1, 3),
+        dt.date(2026, 1, 27),
+    )
     # the return M5 is a layer of its own at the last receipt cost before it (R2's 2.40)
-    assert (lots["M5"]["layer_kind"], lots["M5"]["unit_cost"]) == ("return_from_customer", D("2.40"))
+    assert (lots["M5"]["layer_kind"], lots["M5"]["unit_cost"]) == (
+        "return_from_customer",
+        D("2.40"),
+    )
     ending = query(
         home,
         f"select material_id, on_hand_qty, on_hand_value from marts.fct_material_inventory_daily "
@@ -291,8 +300,14 @@ def test_batch_variances_and_yield(home: Path) -> None:
     }
     figures = {
         key: (
-            r["planned_qty"], r["actual_qty"], r["standard_price"], r["planned_cost"],
-            r["actual_cost"], r["price_variance"], r["usage_variance"], r["cost_variance"],
+            r["planned_qty"],
+            r["actual_qty"],
+            r["standard_price"],
+            r["planned_cost"],
+            r["actual_cost"],
+            r["price_variance"],
+            r["usage_variance"],
+            r["cost_variance"],
         )
         for key, r in lines.items()
     }
@@ -304,8 +319,16 @@ def test_batch_variances_and_yield(home: Path) -> None:
         # B2: scale 15. Oil SQ 75 at SP 2.00 (R2 came after the start) = 150.00; AQ 75 + 20 =
         # 95 costing 152.00 + 48.00 = 200.00. Price = 2.00 x 95 - 200.00 = -10.00; usage =
         # (75 - 95) x 2.00 = -40.00; cost variance 200.00 - 150.00 = 50.00
-        ("B2", "oil"): (75, 95, D("2.00"), D("150.00"), D("200.00"), D("-10.00"),
-                        D("-40.00"), D("50.00")),
+        ("B2", "oil"): (
+            75,
+            95,
+            D("2.00"),
+            D("150.00"),
+            D("200.00"),
+            D("-10.00"),
+            D("-40.00"),
+            D("50.00"),
+        ),
         # lye SQ 15 at 5.00 = 75.00, AQ 6 costing 30.00: price 0, usage (15 - 6) x 5 = 45.00,
         # cost 30.00 - 75.00 = -45.00
         ("B2", "lye"): (15, 6, D("5.00"), D("75.00"), D("30.00"), 0, D("45.00"), D("-45.00")),
@@ -317,7 +340,9 @@ def test_batch_variances_and_yield(home: Path) -> None:
     assert b2["yield_pct"] == pytest.approx(1400 / 1500 * 100, rel=1e-12)
     assert (b1["is_yield_below_alert"], b2["is_yield_below_alert"]) == (False, True)
     assert (b2["planned_cost"], b2["actual_cost"], b2["cost_variance"]) == (
-        D("225.00"), D("230.00"), D("5.00"),
+        D("225.00"),
+        D("230.00"),
+        D("5.00"),
     )
     # B1: 400 sold at 0.50 = 200.00, cost 90.00 x 400 / 585 good units = 61.54
     assert b1["revenue"] == D("200.00")
@@ -384,7 +409,9 @@ def test_recorded_lots_reconcile_with_fifo(home: Path) -> None:
     # 11 of OIL3. At OIL3's price: 30 x 2.50 = 75.00 against 73.10
     m10 = rec["M10"]
     assert (m10["is_match"], m10["fifo_qty_from_recorded_lot"], m10["fifo_lots"]) == (
-        False, 11, 3,
+        False,
+        11,
+        3,
     )
     assert m10["fifo_lot_ids"] == "OIL2, M5, OIL3"
     assert (m10["recorded_lot_cost"], m10["cost_difference"]) == (D("75.00"), D("1.90"))

@@ -3,10 +3,11 @@
     received at the instant of an issue is there for it), then entry id. Every window below
     orders by that whole tie-break, so equal instants cost the same on every run.
 
-    Inflows are FIFO layers: a receipt's layer is its lot; a return from a customer or an
-    adjustment in is a layer of its own, named by its movement id, costed at the cost the record
-    gives or else the material's last receipt cost at or before it (the first receipt after it
-    when there is none before). Outflows (issues, returns to vendor, adjustments out, waste) take
+    Inflows are FIFO layers: a receipt's layer is its lot (expiring on its expiry date, else
+    the material's shelf life after its local day); a return from a customer or an adjustment
+    in is a layer of its own, named by its movement id, costed at the cost the record gives or
+    else the material's last receipt cost at or before it (the first receipt after it when there
+    is none before). Outflows (issues, returns to vendor, adjustments out, waste) take
     units from the layers in order. `range_start`/`range_end` place each entry on the material's
     cumulative inflow (or outflow) axis: the range-overlap FIFO joins them. Quantities and costs
     are DECIMAL so that sums reproduce to the cent. -#}
@@ -22,6 +23,10 @@ movements as (
 
 sites as (
     select * from {{ ref('stg_site_config__sites') }}
+),
+
+materials as (
+    select * from {{ ref('stg_site_config__materials') }}
 ),
 
 entries as (
@@ -79,23 +84,28 @@ entries as (
 ),
 
 ordered as (
+    -- one window (partition and order) for every running figure: a single sort of the ledger
     select
         entries.*,
-        row_number() over (
-            partition by site_id, material_id
-            order by entry_at, source_order, entry_id
-        ) as ledger_seq,
+        row_number() over material_ledger as ledger_seq,
         last_value(receipt_unit_cost ignore nulls) over (
-            partition by site_id, material_id
-            order by entry_at, source_order, entry_id
-            rows between unbounded preceding and current row
+            material_ledger rows between unbounded preceding and current row
         ) as last_receipt_unit_cost,
+        -- with no receipt before an entry, the first receipt after it is the material's first
         first_value(receipt_unit_cost ignore nulls) over (
-            partition by site_id, material_id
-            order by entry_at, source_order, entry_id
-            rows between current row and unbounded following
-        ) as next_receipt_unit_cost
+            material_ledger rows between unbounded preceding and unbounded following
+        ) as first_receipt_unit_cost,
+        sum(case when direction = 'in' then qty else 0 end) over (
+            material_ledger rows between unbounded preceding and current row
+        ) as inflow_end,
+        sum(case when direction = 'out' then qty else 0 end) over (
+            material_ledger rows between unbounded preceding and current row
+        ) as outflow_end
     from entries
+    window material_ledger as (
+        partition by site_id, material_id
+        order by entry_at, source_order, entry_id
+    )
 ),
 
 costed as (
@@ -105,20 +115,16 @@ costed as (
             when direction = 'out' then null
             when given_unit_cost is not null then given_unit_cost
             when last_receipt_unit_cost is not null then last_receipt_unit_cost
-            else next_receipt_unit_cost
+            else first_receipt_unit_cost
         end as unit_cost,
         case
             when direction = 'out' then null
             when entry_kind = 'receipt' then 'receipt'
             when given_unit_cost is not null then 'given'
             when last_receipt_unit_cost is not null then 'last_receipt'
-            when next_receipt_unit_cost is not null then 'next_receipt'
+            when first_receipt_unit_cost is not null then 'next_receipt'
         end as unit_cost_source,
-        sum(qty) over (
-            partition by site_id, material_id, direction
-            order by entry_at, source_order, entry_id
-            rows between unbounded preceding and current row
-        ) as range_end
+        case when direction = 'in' then inflow_end else outflow_end end as range_end
     from ordered
 ),
 
@@ -130,7 +136,9 @@ final as (
         costed.entry_kind,
         costed.direction,
         costed.entry_at,
-        cast({{ utc_to_local('costed.entry_at', "coalesce(sites.timezone, 'UTC')") }} as date) as local_day,
+        cast(
+            {{ utc_to_local('costed.entry_at', "coalesce(sites.timezone, 'UTC')") }} as date
+        ) as local_day,
         costed.source_order,
         costed.ledger_seq,
         costed.qty,
@@ -142,13 +150,26 @@ final as (
         costed.unit_cost,
         costed.unit_cost_source,
         costed.supplier_id,
-        costed.expiry_date,
+        -- a receipt without an expiry date keeps the material's shelf life from its local day
+        coalesce(
+            costed.expiry_date,
+            case
+                when costed.entry_kind = 'receipt'
+                    then cast(
+                        {{ utc_to_local('costed.entry_at', "coalesce(sites.timezone, 'UTC')") }}
+                        as date
+                    ) + materials.shelf_life_days
+            end
+        ) as expiry_date,
         costed.batch_id,
         costed.job_id,
         costed.reason
     from costed
     left join sites
         on costed.site_id = sites.site_id
+    left join materials
+        on costed.site_id = materials.site_id
+        and costed.material_id = materials.material_id
 )
 
 select * from final

@@ -96,7 +96,7 @@ standard_prices as (
         on lines.site_id = ledger.site_id
         and lines.material_id = ledger.material_id
         and ledger.entry_kind = 'receipt'
-        and ledger.entry_at <= batches.started_at
+        and batches.started_at >= ledger.entry_at
     group by lines.site_id, lines.batch_id, lines.material_id
 ),
 

@@ -41,7 +41,7 @@ allocated as (
     inner join layers
         on outflows.site_id = layers.site_id
         and outflows.material_id = layers.material_id
-        and layers.range_start < outflows.range_end
+        and outflows.range_end > layers.range_start
         and outflows.range_start < layers.range_end
 ),
 

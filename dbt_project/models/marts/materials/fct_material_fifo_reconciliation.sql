@@ -36,8 +36,11 @@ drawn as (
     select
         allocations.site_id,
         allocations.movement_id,
-        {{ dbt.listagg('allocations.lot_id', "', '", 'order by allocations.layer_received_at, allocations.lot_id') }}
-            as fifo_lot_ids,
+        {{ dbt.listagg(
+            'allocations.lot_id',
+            "', '",
+            'order by allocations.layer_received_at, allocations.lot_id'
+        ) }} as fifo_lot_ids,
         count(*) as fifo_lots,
         sum(case when allocations.lot_id = recorded.recorded_lot_id then allocations.qty else 0 end)
             as fifo_qty_from_recorded_lot

@@ -17,106 +17,110 @@ sites as (
     select * from {{ ref('int_material_sites') }}
 ),
 
-inflow_days as (
+flows as (
     select
         site_id,
         material_id,
         local_day as day,
-        sum(qty) as inflow_qty,
-        sum(qty * unit_cost) as inflow_value,
-        sum(case when entry_kind = 'receipt' then qty else 0 end) as received_qty
+        qty as inflow_qty,
+        case when entry_kind = 'receipt' then qty else 0 end as received_qty,
+        qty * unit_cost as inflow_value,
+        0 as outflow_qty,
+        0 as outflow_cost,
+        0 as issued_qty,
+        0 as cogs,
+        0 as waste_qty,
+        0 as waste_value,
+        0 as unallocated_qty
     from ledger
     where direction = 'in'
-    group by site_id, material_id, local_day
-),
-
-outflow_days as (
+    union all
     select
         site_id,
         material_id,
         local_day as day,
-        sum(qty) as outflow_qty,
-        sum(cost) as outflow_cost,
-        sum(case when kind = 'issue' then qty else 0 end) as issued_qty,
-        sum(case when kind = 'issue' then cost else 0 end) as cogs,
-        sum(case when kind = 'waste' then qty else 0 end) as waste_qty,
-        sum(case when kind = 'waste' then cost else 0 end) as waste_value,
-        sum(unallocated_qty) as unallocated_qty
+        0 as inflow_qty,
+        0 as received_qty,
+        0 as inflow_value,
+        qty as outflow_qty,
+        cost as outflow_cost,
+        case when kind = 'issue' then qty else 0 end as issued_qty,
+        case when kind = 'issue' then cost else 0 end as cogs,
+        case when kind = 'waste' then qty else 0 end as waste_qty,
+        case when kind = 'waste' then cost else 0 end as waste_value,
+        unallocated_qty
     from outflow_costs
-    group by site_id, material_id, local_day
 ),
 
-spans as (
+-- the days something moved, with the stock at their end
+active_days as (
     select
-        ledger.site_id,
-        ledger.material_id,
-        min(ledger.local_day) as first_day,
-        max(sites.as_of_day) as last_day
-    from ledger
+        flows.site_id,
+        flows.material_id,
+        flows.day,
+        sum(flows.inflow_qty) as inflow_qty,
+        sum(flows.received_qty) as received_qty,
+        sum(flows.inflow_value) as inflow_value,
+        sum(flows.outflow_qty) as outflow_qty,
+        sum(flows.outflow_cost) as outflow_cost,
+        sum(flows.issued_qty) as issued_qty,
+        sum(flows.cogs) as cogs,
+        sum(flows.waste_qty) as waste_qty,
+        sum(flows.waste_value) as waste_value,
+        sum(flows.unallocated_qty) as unallocated_qty
+    from flows
     inner join sites
-        on ledger.site_id = sites.site_id
-    group by ledger.site_id, ledger.material_id
+        on flows.site_id = sites.site_id
+    where flows.day <= sites.as_of_day
+    group by flows.site_id, flows.material_id, flows.day
 ),
 
-days as (
+running as (
     select
-        site_id,
-        material_id,
-        {{ unnest_days('first_day', 'last_day') }} as day
-    from spans
-    where first_day <= last_day
+        active_days.*,
+        sum(inflow_qty - outflow_qty) over material_days as on_hand_qty,
+        sum(inflow_value - outflow_cost) over material_days as on_hand_value,
+        lead(day) over (partition by site_id, material_id order by day) as next_day
+    from active_days
+    window material_days as (
+        partition by site_id, material_id
+        order by day
+        rows between unbounded preceding and current row
+    )
 ),
 
-daily as (
+-- every day from an active day to the day before the next one (or the as-of day) carries its
+-- stock; only the active day itself carries the flows: no window over the full day grid
+spread as (
     select
-        days.site_id,
-        days.material_id,
-        days.day,
-        coalesce(inflow_days.inflow_qty, 0) as inflow_qty,
-        coalesce(inflow_days.received_qty, 0) as received_qty,
-        coalesce(inflow_days.inflow_value, 0) as inflow_value,
-        coalesce(outflow_days.outflow_qty, 0) as outflow_qty,
-        coalesce(outflow_days.outflow_cost, 0) as outflow_cost,
-        coalesce(outflow_days.issued_qty, 0) as issued_qty,
-        coalesce(outflow_days.cogs, 0) as cogs,
-        coalesce(outflow_days.waste_qty, 0) as waste_qty,
-        coalesce(outflow_days.waste_value, 0) as waste_value,
-        coalesce(outflow_days.unallocated_qty, 0) as unallocated_qty
-    from days
-    left join inflow_days
-        on days.site_id = inflow_days.site_id
-        and days.material_id = inflow_days.material_id
-        and days.day = inflow_days.day
-    left join outflow_days
-        on days.site_id = outflow_days.site_id
-        and days.material_id = outflow_days.material_id
-        and days.day = outflow_days.day
+        running.*,
+        {{ unnest_days(
+            'running.day',
+            "coalesce(" ~ add_days('running.next_day', -1) ~ ", sites.as_of_day)"
+        ) }} as grid_day
+    from running
+    inner join sites
+        on running.site_id = sites.site_id
 ),
 
 final as (
     select
         site_id,
         material_id,
-        day,
-        sum(inflow_qty - outflow_qty) over (
-            partition by site_id, material_id order by day
-            rows between unbounded preceding and current row
-        ) as on_hand_qty,
-        sum(inflow_value - outflow_cost) over (
-            partition by site_id, material_id order by day
-            rows between unbounded preceding and current row
-        ) as on_hand_value,
-        inflow_qty,
-        received_qty,
-        inflow_value,
-        outflow_qty,
-        outflow_cost,
-        issued_qty,
-        cogs,
-        waste_qty,
-        waste_value,
-        unallocated_qty
-    from daily
+        grid_day as day,
+        on_hand_qty,
+        on_hand_value,
+        case when grid_day = day then inflow_qty else 0 end as inflow_qty,
+        case when grid_day = day then received_qty else 0 end as received_qty,
+        case when grid_day = day then inflow_value else 0 end as inflow_value,
+        case when grid_day = day then outflow_qty else 0 end as outflow_qty,
+        case when grid_day = day then outflow_cost else 0 end as outflow_cost,
+        case when grid_day = day then issued_qty else 0 end as issued_qty,
+        case when grid_day = day then cogs else 0 end as cogs,
+        case when grid_day = day then waste_qty else 0 end as waste_qty,
+        case when grid_day = day then waste_value else 0 end as waste_value,
+        case when grid_day = day then unallocated_qty else 0 end as unallocated_qty
+    from spread
 )
 
 select * from final

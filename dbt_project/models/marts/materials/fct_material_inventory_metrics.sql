@@ -3,7 +3,8 @@
 
     - turnover = COGS / average inventory value, annualised (x 365 / days observed);
       days on hand = 365 / turnover;
-    - demand = daily issued quantity (zero days included): mean d and sample variance sd_d^2; lead time L and its standard deviation sd_L (days) from the material (default 7 and 0);
+    - demand = daily issued quantity (zero days included): mean d and sample variance sd_d^2;
+      lead time L and its standard deviation sd_L (days) from the material (default 7 and 0);
     - safety stock = z x sqrt(L sd_d^2 + d^2 sd_L^2), z from the service level (material, else
       site); reorder point = d x L + safety stock unless the material fixes one;
     - EOQ = sqrt(2 D S / H): D = d x 365, S = the site's order cost, H = holding cost rate x the

@@ -62,45 +62,51 @@ layers as (
     where ledger.direction = 'in'
 ),
 
-final as (
+aged as (
     select
-        layers.site_id,
-        layers.lot_id,
-        layers.material_id,
-        layers.layer_kind,
-        layers.supplier_id,
-        layers.recorded_lot_id,
-        layers.received_at,
-        layers.received_day,
-        layers.expiry_date,
-        layers.received_qty,
-        layers.received_qty - layers.remaining_qty as consumed_qty,
-        layers.remaining_qty,
-        layers.unit_cost,
-        layers.remaining_qty * layers.unit_cost as remaining_value,
+        layers.*,
         sites.as_of_day,
-        {{ dbt.datediff('layers.received_day', 'sites.as_of_day', 'day') }} as age_days,
-        case
-            when {{ dbt.datediff('layers.received_day', 'sites.as_of_day', 'day') }} <= 30
-                then '0_30'
-            when {{ dbt.datediff('layers.received_day', 'sites.as_of_day', 'day') }} <= 60
-                then '31_60'
-            when {{ dbt.datediff('layers.received_day', 'sites.as_of_day', 'day') }} <= 90
-                then '61_90'
-            else 'over_90'
-        end as ageing_bucket,
-        {{ dbt.datediff('sites.as_of_day', 'layers.expiry_date', 'day') }} as days_to_expiry,
-        coalesce(layers.expiry_date <= sites.as_of_day, false) as is_expired,
-        coalesce(
-            layers.remaining_qty > 0
-            and layers.expiry_date > sites.as_of_day
-            and layers.expiry_date <= {{ add_days('sites.as_of_day', 'sites.expiry_alert_days') }},
-            false
-        ) as expires_within_alert,
-        sites.expiry_alert_days
+        sites.expiry_alert_days,
+        {{ add_days('sites.as_of_day', 'sites.expiry_alert_days') }} as alert_until,
+        sites.as_of_day - layers.received_day as age_days,
+        layers.expiry_date - sites.as_of_day as days_to_expiry
     from layers
     inner join sites
         on layers.site_id = sites.site_id
+),
+
+final as (
+    select
+        site_id,
+        lot_id,
+        material_id,
+        layer_kind,
+        supplier_id,
+        recorded_lot_id,
+        received_at,
+        received_day,
+        expiry_date,
+        received_qty,
+        received_qty - remaining_qty as consumed_qty,
+        remaining_qty,
+        unit_cost,
+        remaining_qty * unit_cost as remaining_value,
+        as_of_day,
+        age_days,
+        case
+            when age_days <= 30 then '0_30'
+            when age_days <= 60 then '31_60'
+            when age_days <= 90 then '61_90'
+            else 'over_90'
+        end as ageing_bucket,
+        days_to_expiry,
+        coalesce(expiry_date <= as_of_day, false) as is_expired,
+        coalesce(
+            remaining_qty > 0 and expiry_date > as_of_day and expiry_date <= alert_until,
+            false
+        ) as expires_within_alert,
+        expiry_alert_days
+    from aged
 )
 
 select * from final

@@ -48,7 +48,7 @@ product_costs as (
     inner join batches
         on sale_lines.site_id = batches.site_id
         and sale_lines.product_id = batches.product_id
-        and batches.finished_at <= sale_lines.sold_at
+        and sale_lines.sold_at >= batches.finished_at
     where sale_lines.lot_unit_cost is null
     group by sale_lines.site_id, sale_lines.sale_id
 ),

@@ -82,7 +82,7 @@ month_prices as (
     left join receipts
         on recipe_inputs.site_id = receipts.site_id
         and recipe_inputs.material_id = receipts.material_id
-        and receipts.local_day <= months.month_end
+        and months.month_end >= receipts.local_day
     group by
         months.site_id,
         months.recipe_id,
