@@ -183,6 +183,7 @@ def main() -> int:
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, DuckDB {duckdb.__version__}",
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "edges_in_table": n_edges,
         "descendants": len(first) - 1,
         "depth": max(row.depth for row in first),

@@ -1,8 +1,8 @@
 {#- Historical customer lifetime value: each customer's gross margin to date over completed and
     invoiced jobs and over sales, with tenure, order count, margin per order and days since the
     last order. A sale's cost: its quantity x the unit cost of the lot sold (fct_lot_costs);
-    without a lot, or with a lot of unknown cost, the product's average unit cost over its
-    batches' output lots. Days since the last order count to the site's latest job or sale (the data's
+    without a lot, or with a lot of unknown cost, the quantity-weighted unit cost of the
+    product's batches finished by then. Days since the last order count to the site's latest job or sale (the data's
     own "today", so that a rebuild gives the same figures). Dates are site-local. -#}
 with
 
@@ -19,6 +19,10 @@ lot_costs as (
     select * from {{ ref('fct_lot_costs') }}
 ),
 
+batches as (
+    select * from {{ ref('fct_batches') }}
+),
+
 customers as (
     select * from {{ ref('stg_site_config__materials_customers') }}
 ),
@@ -27,16 +31,26 @@ sites as (
     select * from {{ ref('stg_site_config__sites') }}
 ),
 
+-- a sale without a lot cost: the quantity-weighted unit cost of the product's batches finished
+-- by then (as fct_product_margins_monthly costs it)
 product_costs as (
     select
-        site_id,
-        product_id,
-        sum(unit_cost * qty) / nullif(sum(qty), 0) as unit_cost
-    from lot_costs
-    where origin = 'batch'
-        and product_id is not null
-        and unit_cost is not null
-    group by site_id, product_id
+        sales.site_id,
+        sales.sale_id,
+        {{ safe_divide(
+            'sum(batches.actual_cost)',
+            'sum(case when batches.actual_cost is not null then batches.good_qty end)'
+        ) }} as unit_cost
+    from sales
+    left join lot_costs
+        on sales.site_id = lot_costs.site_id
+        and sales.lot_id = lot_costs.lot_id
+    inner join batches
+        on sales.site_id = batches.site_id
+        and sales.product_id = batches.product_id
+        and sales.sold_at >= batches.finished_at
+    where lot_costs.unit_cost is null
+    group by sales.site_id, sales.sale_id
 ),
 
 sale_orders as (
@@ -46,15 +60,17 @@ sale_orders as (
         sales.sold_at as ordered_at,
         'sale' as order_kind,
         cast(sales.qty * sales.unit_price as decimal(18, 4)) as revenue,
-        cast(sales.qty * coalesce(lot_costs.unit_cost, product_costs.unit_cost) as decimal(18, 4))
-            as cost
+        cast(
+            sales.qty * coalesce(lot_costs.unit_cost, cast(product_costs.unit_cost as double))
+            as decimal(18, 4)
+        ) as cost
     from sales
     left join lot_costs
         on sales.site_id = lot_costs.site_id
         and sales.lot_id = lot_costs.lot_id
     left join product_costs
         on sales.site_id = product_costs.site_id
-        and sales.product_id = product_costs.product_id
+        and sales.sale_id = product_costs.sale_id
 ),
 
 job_orders as (
@@ -77,7 +93,8 @@ orders as (
 local_orders as (
     select
         orders.*,
-        cast({{ utc_to_local('orders.ordered_at', 'sites.timezone') }} as date) as ordered_on
+        cast({{ utc_to_local('orders.ordered_at', "coalesce(sites.timezone, 'UTC')") }} as date)
+            as ordered_on
     from orders
     left join sites
         on orders.site_id = sites.site_id

@@ -24,10 +24,6 @@ materials as (
     select * from {{ ref('stg_site_config__materials') }}
 ),
 
-units as (
-    select * from {{ ref('stg_site_config__units') }}
-),
-
 outflow_costs as (
     select * from {{ ref('fct_material_outflow_costs') }}
 ),
@@ -36,25 +32,13 @@ sites as (
     select * from {{ ref('stg_site_config__sites') }}
 ),
 
-kilogram as (
-    select factor_to_base from units where unit = 'kg'
-),
-
 -- a material's base unit in kg (through its density for a volume unit; null for counts)
 material_kg as (
     select
-        materials.site_id,
-        materials.material_id,
-        case
-            when units.dimension = 'mass' then units.factor_to_base / kilogram.factor_to_base
-            when units.dimension = 'volume' and materials.density_g_per_ml is not null
-                -- 1 g/ml = 1 t/m3: base volume (m3) x density = base mass (t)
-                then units.factor_to_base * materials.density_g_per_ml / kilogram.factor_to_base
-        end as kg_per_unit
+        site_id,
+        material_id,
+        {{ kg_per_unit('unit', 'density_g_per_ml') }} as kg_per_unit
     from materials
-    left join units
-        on materials.unit = units.unit
-    cross join kilogram
 ),
 
 job_issues as (
@@ -128,7 +112,7 @@ joined as (
         jobs.completed_at,
         jobs.invoiced_at,
         coalesce(jobs.completed_at, jobs.invoiced_at) as done_at,
-        sites.timezone
+        coalesce(sites.timezone, 'UTC') as timezone
     from jobs
     left join job_types
         on jobs.site_id = job_types.site_id

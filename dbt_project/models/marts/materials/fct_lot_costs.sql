@@ -1,7 +1,8 @@
 {#- What one unit of each lot cost, in the site currency per unit of the lot: a received lot its
-    receipt's unit cost; a batch's output lot the FIFO cost of the materials issued to the batch
-    over its actual output; a lot made by a split, merge or rework (also one a batch finished
-    with added ingredients) the cost of the parent quantities it took plus its own. Costs flow
+    receipt's unit cost; a batch's output lot its batch's unit cost (fct_batches: FIFO cost of
+    the materials issued over the good output, samples and retains excluded); a lot made by a
+    split, merge or rework (also one a batch finished with added ingredients) the cost of the
+    parent quantities it took plus its own. Costs flow
     down the edges path by path: a parent's unit cost x edge qty / child qty at each step; a
     cycle among the edges, or a chain deeper than 50 edges, stops the flow. -#}
 with recursive
@@ -15,27 +16,11 @@ receipts as (
 ),
 
 batches as (
-    select * from {{ ref('stg_materials__batches') }}
+    select * from {{ ref('fct_batches') }}
 ),
 
 lot_edges as (
     select * from {{ ref('stg_materials__lot_edges') }}
-),
-
-outflow_costs as (
-    select * from {{ ref('fct_material_outflow_costs') }}
-),
-
-batch_costs as (
-    select
-        site_id,
-        batch_id,
-        sum(cost) as issued_cost,
-        sum(unallocated_qty) as unallocated_qty
-    from outflow_costs
-    where kind = 'issue'
-        and batch_id is not null
-    group by site_id, batch_id
 ),
 
 incoming as (
@@ -57,15 +42,15 @@ own as (
         lots.origin,
         lots.material_id,
         lots.product_id,
-        coalesce(receipts.qty, batches.actual_qty, incoming.edge_qty) as qty,
+        coalesce(receipts.qty, cast(batches.good_qty as double), incoming.edge_qty) as qty,
         case
             when receipts.lot_id is not null
                 then cast(receipts.qty * receipts.unit_cost as double)
             when batches.batch_id is not null
-                then cast(coalesce(batch_costs.issued_cost, 0) as double)
+                then cast(coalesce(batches.actual_cost, 0) as double)
             else 0.0
         end as own_cost,
-        coalesce(batch_costs.unallocated_qty, 0) > 0 as is_short
+        coalesce(batches.unallocated_qty, 0) > 0 as is_short
     from lots
     left join receipts
         on lots.site_id = receipts.site_id
@@ -75,9 +60,6 @@ own as (
         on lots.site_id = batches.site_id
         and lots.lot_id = batches.output_lot_id
         and lots.origin = 'batch'
-    left join batch_costs
-        on batches.site_id = batch_costs.site_id
-        and batches.batch_id = batch_costs.batch_id
     left join incoming
         on lots.site_id = incoming.site_id
         and lots.lot_id = incoming.lot_id

@@ -85,21 +85,26 @@ lot_results as (
     group by results.site_id, results.lot_id
 ),
 
-dated as (
+lots_local as (
     select
-        lots.site_id,
-        lots.lot_id,
-        lots.kind,
-        lots.material_id,
-        lots.expiry_date,
-        case
-            when lots.kind = 'product_lot'
-                then cast({{ utc_to_local('lots.created_at', 'sites.timezone') }} as date)
-        end as manufactured_on,
-        cast({{ utc_to_local('lots.created_at', 'sites.timezone') }} as date) as created_on
+        lots.*,
+        cast({{ utc_to_local('lots.created_at', "coalesce(sites.timezone, 'UTC')") }} as date)
+            as created_on
     from lots
     left join sites
         on lots.site_id = sites.site_id
+),
+
+dated as (
+    select
+        site_id,
+        lot_id,
+        kind,
+        material_id,
+        expiry_date,
+        case when kind = 'product_lot' then created_on end as manufactured_on,
+        created_on
+    from lots_local
 ),
 
 final as (
