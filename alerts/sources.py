@@ -57,6 +57,12 @@ CONTEXT_COLUMNS = (
     "n_expected",
     "n_received",
     "n_missing",
+    # materials: which material, batch, product and expiry date an alert on a lot or a batch
+    # is about
+    "material_id",
+    "batch_id",
+    "product_id",
+    "expiry_date",
 )
 
 

@@ -25,6 +25,7 @@ CATEGORIES = (
     "predictive",
     "platform",
     "energy",
+    "materials",
 )
 # what an evaluation that found no row (or a null value) for a scope does to its alert
 NoDataPolicy = Literal["ok", "keep_last", "alerting"]

@@ -7,9 +7,11 @@ docs/overflow-and-scenarios.md and docs/anomalies.md. A file with problems is re
 Forecast targets are selectors over the daily metric mart (``fct_metric_daily``): a scope
 (``site``, ``node``, ``flow``, or a scope a later domain adds), a metric, and optionally the ids.
 The defaults forecast every store's volume 90 days ahead and each site's water demand 30 days
-ahead, and for sites with an energy section the diesel burned, the energy cost and each load's
-demand 30 days ahead; a domain adds its own by adding a target. Solar production is forecast
-by its own model (``ml.solar``: clear sky times the season's clear-sky index), ``solar:``.
+ahead, for sites with an energy section the diesel burned, the energy cost and each load's
+demand 30 days ahead, and for sites with a materials section each material's daily issued
+quantity and unit cost 30 days ahead; a domain adds its own by adding a target. Solar
+production is forecast by its own model (``ml.solar``: clear sky times the season's clear-sky
+index), ``solar:``.
 """
 
 from __future__ import annotations
@@ -73,6 +75,22 @@ DEFAULT_TARGETS = (
     ),
     ForecastTarget(
         name="load_demand", scope="load", metric="energy_kwh", horizon_days=30, use_rain=False
+    ),
+    # the materials domain's (a site without a materials section has none): each material's
+    # daily issued quantity and the FIFO cost per unit of its stock, 30 days ahead
+    ForecastTarget(
+        name="material_demand",
+        scope="material",
+        metric="issued_qty",
+        horizon_days=30,
+        use_rain=False,
+    ),
+    ForecastTarget(
+        name="material_unit_cost",
+        scope="material",
+        metric="unit_cost",
+        horizon_days=30,
+        use_rain=False,
     ),
 )
 

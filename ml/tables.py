@@ -7,7 +7,8 @@ _FORECAST_KEYS = {
     "site_id": "Site id.",
     "series_id": "The series: {site_id}/{scope}/{scope_id}/{metric} of fct_metric_daily.",
     "target": "The forecast target it belongs to (store_volume, site_demand, site_fuel, "
-    "site_energy_cost, load_demand, solar_production, or one configured).",
+    "site_energy_cost, load_demand, material_demand, material_unit_cost, solar_production, or "
+    "one configured).",
 }
 
 TABLES: dict[str, dict[str, str]] = {

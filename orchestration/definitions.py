@@ -15,6 +15,7 @@ from orchestration.energy import definitions as energy
 from orchestration.environment import resources_for
 from orchestration.external import device_poll_now_job
 from orchestration.ingestion import definitions as ingestion
+from orchestration.materials import definitions as materials
 from orchestration.ml import definitions as ml
 from orchestration.partitions import build_partitions
 from orchestration.reports import definitions as reports
@@ -43,6 +44,7 @@ def _merge(settings: Settings, partitions) -> Definitions:  # type: ignore[no-un
         reports.build_defs(partitions),
         sustainability.defs,
         energy.build_defs(partitions),
+        materials.build_defs(partitions),
         Definitions(
             jobs=[report_delivery_job, device_poll_now_job],
             # local or production (SITELEDGER_ENV): the home, dbt's target, S3, SMTP, Modbus

@@ -7,6 +7,8 @@ from quality.scoring import SCORES_TABLE
 
 RAW_READINGS = AssetKey(["raw", "readings"])
 RAW_DEVICE_READINGS = AssetKey(["raw", "device_readings"])
+# the materials and production records in the lake (dbt source materials_lake)
+RAW_MATERIALS = AssetKey(["raw", "materials"])
 SITE_CONFIG = AssetKey(["raw", "site_config"])
 DEVICE_HEALTH = AssetKey(["devices", "device_health"])
 QUALITY_SCORES = AssetKey(["marts", SCORES_TABLE])
@@ -17,6 +19,7 @@ REPORTS = {
     for kind in ("monthly", "quarterly", "annual")
 }
 REPORT_DEADLINES = AssetKey(["reports", "report_deadlines"])
+CERTIFICATES = AssetKey(["materials", "certificates_of_analysis"])
 ALERT_EVALUATION = AssetKey(["alerts", "alert_evaluation"])
 # the analytics' tables, written into the build beside the dbt marts and published with them
 ANALYTICS = tuple(

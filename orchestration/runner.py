@@ -18,7 +18,7 @@ from pathlib import Path
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from orchestration.energy.assets import weekly_partitions
-from orchestration.keys import DEVICE_HEALTH, RAW_DEVICE_READINGS, RAW_READINGS
+from orchestration.keys import DEVICE_HEALTH, RAW_DEVICE_READINGS, RAW_MATERIALS, RAW_READINGS
 from orchestration.partitions import (
     REPORT_KINDS,
     Partitions,
@@ -35,11 +35,12 @@ BACKFILL_JOB = "backfill_job"
 # runs of the chain say so: their publish is followed by the report runs of the same chain
 STARTED_BY_TAG = "siteledger/started_by"
 CHAIN_STARTER = "siteledger run"
-INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH)
+INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH, RAW_MATERIALS)
 DEADLINE_JOB = "report_deadline_job"
 # the report job of a period kind, where it is not compliance_report_<kind>_job
 REPORT_JOBS = {"weekly": "energy_report_weekly_job"}
 ALERT_JOB = "alert_evaluation_job"
+CERTIFICATES_JOB = "certificates_of_analysis_job"
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -186,6 +187,17 @@ def report_ranges(settings: Settings, partitions: Partitions) -> dict[str, list[
     return ranges
 
 
+def _certificates_due(settings: Settings) -> bool:
+    from reports.materials.certificates import certificates_due
+    from siteledger.state.store import StateStore
+
+    store = StateStore(settings.state_store_url)
+    try:
+        return bool(certificates_due(settings, store))
+    finally:
+        store.dispose()
+
+
 def run_chain(
     settings: Settings,
     start_day: str | None = None,
@@ -254,6 +266,9 @@ def run_chain(
                 REPORT_JOBS.get(kind, f"compliance_report_{kind}_job"), (first, last), label
             ):
                 return chain
+    # the certificates of the lots whose testing the published records complete
+    if _certificates_due(settings) and not execute(CERTIFICATES_JOB, None, "certificates"):
+        return chain
     # and which reports are now due and unsubmitted (the check fails, listing them, when any is)
     execute(DEADLINE_JOB, None, "deadlines")
     # and the alert rules on everything now published and reported

@@ -25,6 +25,7 @@ import duckdb
 
 from reports.definitions import ReportDefinition
 from reports.energy import EnergyData, build_energy_payload, load_energy
+from reports.materials.data import MaterialsData, load_materials
 from reports.metrics import CATEGORY_LABELS, INPUT_CATEGORIES, METRICS, OUTPUT_CATEGORIES
 from reports.periods import Period, complete_periods, month_end, period_containing, previous
 from reports.sustainability import load_sustainability, sustainability_section
@@ -144,6 +145,8 @@ class PublishedSite:
     sustainability: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # rows of the energy marts for the site; None for a site without an energy section
     energy: EnergyData | None = None
+    # rows of the materials marts for the site; None for a site without a materials section
+    materials: MaterialsData | None = None
 
     def complete_months(self) -> set[dt.date]:
         """Months with data on every calendar day."""
@@ -168,6 +171,10 @@ class PublishedSite:
     def periods(self, definition: ReportDefinition) -> list[Period]:
         if definition.domain == "energy":
             return self.energy.periods(definition.period) if self.energy is not None else []
+        if definition.domain == "materials":
+            if self.materials is None:
+                return []
+            return self.materials.periods(definition.period, definition.sections)
         return complete_periods(
             definition.period, self.complete_months(), self.fy_start_month(definition)
         )
@@ -317,6 +324,9 @@ def load_site(db_path: Path, site_id: str) -> PublishedSite:
         data.analytics = load_analytics(con, tables, site_id)
         data.sustainability = load_sustainability(con, tables, site_id)
         data.energy = load_energy(con, tables, site_id)
+        data.materials = load_materials(
+            con, tables, site_id, sites[0].get("timezone"), db_path=db_path
+        )
     return data
 
 
@@ -1423,6 +1433,14 @@ def build_report_payload(
         return build_energy_payload(
             data.energy, data.site, definition, period, data.warehouse_version
         )
+    if definition.domain == "materials":
+        if data.materials is None:
+            raise ReportDataError(f"site {data.site['site_id']!r} has no materials data")
+        from reports.materials.lots import build_lot_payload
+        from reports.materials.monthly import build_monthly_payload
+
+        build = build_lot_payload if definition.period == "lot" else build_monthly_payload
+        return build(data.materials, data.site, definition, period, data.warehouse_version)
     return build_payload(data, definition, period)
 
 
@@ -1436,7 +1454,17 @@ def canonical_json(payload: Any) -> bytes:
 # version of every later one), and the definition (identified by its fingerprint instead).
 # The outlook is a forecast issued after the period, not one of its figures: a nightly forecast
 # must not make a new version of (or restate) the period's report.
-_NOT_FIGURES = ("schema", "warehouse_version", "comparison", "definition", "outlook")
+# The names a materials report gives its ids and the reasons a document is kept in draft are
+# prose too: the figures they come from are what identify it.
+_NOT_FIGURES = (
+    "schema",
+    "warehouse_version",
+    "comparison",
+    "definition",
+    "outlook",
+    "names",
+    "errors",
+)
 # labels, names and sentences a reader sees in each part; none of them is a figure
 _PROSE = {
     "site": ("name", "organisation", "region", "regulators"),

@@ -102,6 +102,8 @@ def unsubmitted_deadlines(
     out = []
     today = now.astimezone(dt.UTC).date()
     for definition in definitions:
+        if definition.period == "lot":
+            continue  # a certificate or a recall report is made when needed: it falls due never
         # the longest due rule is a year: 15 months back covers every period not yet due; the
         # periods of every report generated, however old, cover those overdue
         periods = {
@@ -129,9 +131,9 @@ def unsubmitted_deadlines(
                 regulators = (site_regulators or {}).get(site_id, ())
                 if not definition.applies_to(site_id, regulators):
                     continue
-                # only a site with energy data gets energy reports: one that has had none
-                # has nothing due
-                if definition.domain == "energy" and site_id not in reported_sites:
+                # only a site with energy (materials) data gets energy (materials) reports: one
+                # that has had none has nothing due
+                if definition.domain != "water" and site_id not in reported_sites:
                     continue
                 if (
                     definition.domain == "water"
@@ -142,8 +144,9 @@ def unsubmitted_deadlines(
                 versions = versions_of.get((site_id, period_key), [])
                 if any(v.status == "submitted" for v in versions):
                     continue
-                # an energy report goes out by e-mail without a submission: e-mailed is done
-                if definition.domain == "energy" and any(
+                # an energy or materials report goes out by e-mail without a submission:
+                # e-mailed is done
+                if definition.domain != "water" and any(
                     a.channel == "email" and a.status == "succeeded"
                     for v in versions
                     for a in registry.attempts(v.report_id)

@@ -1,8 +1,9 @@
 """Report definitions: what a regulator receives, from YAML.
 
 A definition names the regulator, the report type, the period (weekly, monthly, quarterly, annual;
-the financial year is the organisation's, ``organisation.yaml``), its domain (water, the default,
-or energy: :mod:`reports.energy`), the sections, the summary metrics,
+the financial year is the organisation's, ``organisation.yaml``; or a lot, for the per-lot
+documents of the materials domain), its domain (water, the default, energy:
+:mod:`reports.energy`, or materials: :mod:`reports.materials`), the sections, the summary metrics,
 the requirements (min/max per metric, e.g. closure error <= 5 %), the formats, the recipients and
 the due-date rule.
 Shipped definitions live in ``reports/definitions/``; a deployment adds its own (YAML or JSON)
@@ -16,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -40,8 +42,10 @@ from siteledger.site.loader import (
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "definitions"
 
-PeriodKind = Literal["weekly", "monthly", "quarterly", "annual"]
-Domain = Literal["water", "energy"]
+# a "lot" period is one lot of a product or material: a per-lot document (a certificate of
+# analysis, a recall report) keyed by the lot id, from the lot's dates
+PeriodKind = Literal["weekly", "monthly", "quarterly", "annual", "lot"]
+Domain = Literal["water", "energy", "materials"]
 Format = Literal["pdf", "xlsx", "csv", "json", "xml"]
 SECTIONS = (
     "summary",
@@ -126,7 +130,8 @@ class ReportDefinition(_Model):
     audience: Literal["regulator", "internal"] = "regulator"
     report_type: str
     # water: the site's water balance marts (sections and metrics above); energy: the energy
-    # marts, with the sections and metrics of reports.energy
+    # marts, with the sections and metrics of reports.energy; materials: the materials marts,
+    # with those of reports.materials
     domain: Domain = "water"
     period: PeriodKind
     # site: one report per site; organisation: one per organisation, its sites as rows (annual)
@@ -156,10 +161,16 @@ class ReportDefinition(_Model):
     @field_validator("period")
     @classmethod
     def _period_fits_domain(cls, value: str, info: ValidationInfo) -> str:
-        if value == "weekly" and info.data.get("domain", "water") == "water":
+        domain = info.data.get("domain", "water")
+        if value == "weekly" and domain == "water":
             raise ValueError(
                 "weekly periods are for energy reports (domain: energy); a water report is "
                 "monthly, quarterly or annual"
+            )
+        if value == "lot" and domain != "materials":
+            raise ValueError(
+                "lot periods are for materials reports (domain: materials); a "
+                f"{domain} report has calendar periods"
             )
         return value
 
@@ -201,18 +212,24 @@ class ReportDefinition(_Model):
     def _domain_fits(self) -> ReportDefinition:
         if self.domain == "water":
             return self
+        rules = _DOMAIN_RULES[self.domain]
+        name = f"{'an' if self.domain[0] in 'aeiou' else 'a'} {self.domain} report"
         if self.scope != "site":
-            raise ValueError("an energy report is a site's (scope: site)")
+            raise ValueError(f"{name} is a site's (scope: site)")
         if self.requirements:
-            raise ValueError("requirements bound water metrics; an energy report has none")
-        if self.period not in ("weekly", "monthly"):
-            raise ValueError("an energy report is weekly or monthly")
+            raise ValueError(f"requirements bound water metrics; {name} has none")
+        if self.period not in rules.periods:
+            raise ValueError(f"{name} is {rules.periods_text}")
         unknown = [f for f in self.formats if f not in ("pdf", "xlsx")]
         if unknown:
-            raise ValueError(f"an energy report is rendered as pdf or xlsx, not {unknown}")
+            raise ValueError(f"{name} is rendered as pdf or xlsx, not {unknown}")
+        if self.domain == "materials":
+            from reports.materials.catalogue import check_sections
+
+            check_sections(self.period, self.sections, self.metrics)
         if self.template == "report.html.j2":
-            # the water report's template reads the water payload: an energy report has its own
-            self.template = "energy_report.html.j2"
+            # the water report's template reads the water payload: a domain has its own
+            self.template = rules.template
         return self
 
     @model_validator(mode="after")
@@ -276,11 +293,32 @@ class ReportDefinition(_Model):
         return period_end + dt.timedelta(days=self.due.days_after_period_end)
 
 
+@dataclass(frozen=True)
+class _DomainRules:
+    """What a domain's report may be: its period kinds and its default template."""
+
+    periods: tuple[str, ...]
+    periods_text: str
+    template: str
+
+
+_DOMAIN_RULES = {
+    "energy": _DomainRules(("weekly", "monthly"), "weekly or monthly", "energy_report.html.j2"),
+    "materials": _DomainRules(
+        ("monthly", "lot"), "monthly or per lot (period: lot)", "materials_report.html.j2"
+    ),
+}
+
+
 def _domain_sections(domain: str) -> tuple[str, ...]:
     if domain == "energy":
         from reports.energy import ENERGY_SECTIONS
 
         return ENERGY_SECTIONS
+    if domain == "materials":
+        from reports.materials.catalogue import MATERIALS_SECTIONS
+
+        return MATERIALS_SECTIONS
     return SECTIONS
 
 
@@ -289,6 +327,10 @@ def _domain_metrics(domain: str) -> Collection[str]:
         from reports.energy import ENERGY_METRICS
 
         return ENERGY_METRICS
+    if domain == "materials":
+        from reports.materials.catalogue import MATERIALS_METRICS
+
+        return MATERIALS_METRICS
     return METRICS
 
 

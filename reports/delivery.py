@@ -329,3 +329,22 @@ def undelivered(
         if todo:
             pending.append((record, todo))
     return pending
+
+
+def undelivered_by_email(
+    registry: Registry, definitions: Iterable[Any], domain: str
+) -> list[ReportRecord]:
+    """The internal reports of a domain (``energy``, ``materials``) still owed an e-mail: for
+    each of its calendar definitions (per-lot documents are not mailed), site and period, the
+    latest version when it is validated or submitted (an internal report needs no submission)
+    and no e-mail of that version has succeeded. Oldest period first."""
+    ids = sorted({d.id for d in definitions if d.domain == domain and d.period != "lot"})
+    owed = []
+    latest = [r for d in ids for r in registry.list(definition_id=d, latest_only=True)]
+    for record in latest:
+        if record.status not in ("validated", "submitted"):
+            continue
+        attempts = [a for a in registry.attempts(record.report_id) if a.channel == "email"]
+        if not any(a.status == "succeeded" for a in attempts):
+            owed.append(record)
+    return sorted(owed, key=lambda r: (r.period_start, r.definition_id, r.site_id))

@@ -943,16 +943,7 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
 
 
 def undelivered_energy(registry: Registry, definitions: Iterable[ReportDefinition]) -> list[Any]:
-    """The energy reports still owed an e-mail: for each energy definition, site and period,
-    the latest version when it is validated or submitted (an internal report needs no
-    submission) and no e-mail of that version has succeeded. Oldest period first."""
-    energy = sorted({d.id for d in definitions if d.domain == "energy"})
-    owed = []
-    latest = [r for d in energy for r in registry.list(definition_id=d, latest_only=True)]
-    for record in latest:
-        if record.status not in ("validated", "submitted"):
-            continue
-        attempts = [a for a in registry.attempts(record.report_id) if a.channel == "email"]
-        if not any(a.status == "succeeded" for a in attempts):
-            owed.append(record)
-    return sorted(owed, key=lambda r: (r.period_start, r.definition_id, r.site_id))
+    """The energy reports still owed an e-mail (:func:`reports.delivery.undelivered_by_email`)."""
+    from reports.delivery import undelivered_by_email
+
+    return undelivered_by_email(registry, definitions, "energy")

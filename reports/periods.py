@@ -1,7 +1,13 @@
-"""Reporting periods: ISO weeks, calendar months, financial-year quarters and financial years.
+"""Reporting periods: ISO weeks, calendar months, financial-year quarters and financial years,
+and lots.
 
 A week is the ISO week, Monday to Sunday, keyed ``2026-W10`` (the ISO year, which at the turn of
 the year may differ from the calendar year of some of its days).
+
+A lot is the "period" of a per-lot document (a certificate of analysis, a recall report): keyed
+by the lot id, from the day the lot was made or received to the day its testing finished (or
+the same day). Lots come from the warehouse (:mod:`reports.materials.data`), never from a key
+alone.
 
 The financial year is the organisation's (``financial_year_start_month`` in
 ``$SITELEDGER_HOME/organisation.yaml``, default 7 = July): :func:`organisation_fy_start_month`
@@ -36,6 +42,8 @@ class Period:
 
     @property
     def label(self) -> str:
+        if self.kind == "lot":
+            return f"Lot {self.key}"
         if self.kind == "monthly":
             return self.start.strftime("%B %Y")
         if self.kind == "weekly":
@@ -82,6 +90,11 @@ def _fy_name(fy_start: dt.date) -> str:
     return f"FY{fy_start.year + 1}"
 
 
+def lot_period(lot_id: str, start: dt.date, end: dt.date | None = None) -> Period:
+    """The period of a per-lot document: the lot's first day to ``end`` (default the same)."""
+    return Period("lot", lot_id, start, max(start, end or start))
+
+
 def week_containing(day: dt.date) -> Period:
     """The ISO week (Monday to Sunday) holding ``day``."""
     year, week, weekday = day.isocalendar()
@@ -91,6 +104,8 @@ def week_containing(day: dt.date) -> Period:
 
 def period_containing(kind: PeriodKind, month: dt.date, fy_start_month: int = 7) -> Period:
     """The period of ``kind`` holding ``month`` (for a week, holding that very day)."""
+    if kind == "lot":
+        raise ValueError("a lot is no calendar period: its dates come from the warehouse")
     if kind == "weekly":
         return week_containing(month)
     month = month.replace(day=1)
@@ -108,6 +123,8 @@ def period_containing(kind: PeriodKind, month: dt.date, fy_start_month: int = 7)
 def parse_period(kind: PeriodKind, key: str, fy_start_month: int = 7) -> Period:
     """The period named ``key`` (``2026-W10``, ``2025-07``, ``FY2026-Q1``, ``FY2026``,
     ``2025-Q3``, ``2025``)."""
+    if kind == "lot":
+        raise ValueError(f"{key!r} names a lot: its dates come from the warehouse")
     try:
         if kind == "weekly":
             iso_year, sep, week = key.partition("-W")

@@ -28,12 +28,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siteledger.state.store import Base, StateStore, utcnow
 
+PERIOD_KEY_LENGTH = 64  # a lot id (siteledger identifiers are at most 64 characters)
 STATUSES = ("draft", "validated", "submitted", "rejected", "superseded")
 _TRANSITIONS = {
     "draft": {"rejected", "superseded"},
@@ -60,7 +63,8 @@ class ReportRecord(Base):
     regulator: Mapped[str] = mapped_column(String(128))
     site_id: Mapped[str] = mapped_column(String(64), index=True)
     period_kind: Mapped[str] = mapped_column(String(16))
-    period_key: Mapped[str] = mapped_column(String(16), index=True)
+    # a period's key (2026-03, FY2026-Q1), or a lot id for a per-lot document
+    period_key: Mapped[str] = mapped_column(String(PERIOD_KEY_LENGTH), index=True)
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date] = mapped_column(Date)
@@ -142,10 +146,32 @@ def diff_figures(
     return changes
 
 
+def _widen_period_key(engine: Engine) -> None:
+    """Registries created before per-lot documents hold period keys in 16 characters, which
+    PostgreSQL enforces (SQLite does not): widen the column to hold a lot id."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as con:
+        length = con.execute(
+            text(
+                "select character_maximum_length from information_schema.columns "
+                "where table_schema = current_schema() and table_name = 'reports' "
+                "and column_name = 'period_key'"
+            )
+        ).scalar()
+        if length is not None and length < PERIOD_KEY_LENGTH:
+            con.execute(
+                text(
+                    f"alter table reports alter column period_key type varchar({PERIOD_KEY_LENGTH})"
+                )
+            )
+
+
 class Registry:
     def __init__(self, store: StateStore):
         self.store = store
         Base.metadata.create_all(store.engine, tables=cast("list[Table]", TABLES))
+        _widen_period_key(store.engine)
 
     def versions(self, definition_id: str, site_id: str, period_key: str) -> list[ReportRecord]:
         with self.store.session() as s:

@@ -35,6 +35,9 @@ from reports.data import (
 from reports.definitions import ReportDefinition, load_definitions, template_dirs
 from reports.energy import ENERGY_METRICS, metric_text, metric_unit
 from reports.energy import figures as energy_figures
+from reports.materials.catalogue import MATERIALS_METRICS
+from reports.materials.render import metric_text as materials_text
+from reports.materials.render import metric_unit as materials_unit
 from reports.periods import (
     Period,
     organisation_fy_start_month,
@@ -77,6 +80,11 @@ def figures_of(payload: dict[str, Any]) -> dict[str, Any]:
     """The figures a restatement diff compares (volumes in m3, shares in %)."""
     if payload.get("domain") == "energy":
         return energy_figures(payload)
+    if payload.get("domain") == "materials":
+        from reports.materials import lots, monthly
+
+        module = lots if payload["period"]["kind"] == "lot" else monthly
+        return module.figures(payload)
     return {
         "metrics": payload["metrics"],
         "categories": {
@@ -106,7 +114,8 @@ def _summary(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: payload["metrics"].get(k) for k in payload["definition"]["metrics"]}
 
 
-def _site_file_requirements(settings: Settings, site_id: str) -> list[Any]:
+def _site_file(settings: Settings, site_id: str) -> Any:
+    """The site file of ``site_id`` (None when no valid one names it)."""
     from siteledger.site import SiteConfigError
     from siteledger.site import load_site as load_site_file
 
@@ -116,8 +125,13 @@ def _site_file_requirements(settings: Settings, site_id: str) -> list[Any]:
         except SiteConfigError:
             continue
         if site.site.id == site_id:
-            return list(site.requirements)
-    return []
+            return site
+    return None
+
+
+def _site_file_requirements(settings: Settings, site_id: str) -> list[Any]:
+    site = _site_file(settings, site_id)
+    return [] if site is None else list(site.requirements)
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -164,13 +178,20 @@ def generate(
     outcomes: list[Outcome] = []
     for site_id in chosen:
         data = load_site(db, site_id)
-        site_reqs = _site_file_requirements(settings, site_id)
+        site_file = _site_file(settings, site_id)
+        site_reqs = [] if site_file is None else list(site_file.requirements)
+        if data.materials is not None and site_file is not None:
+            from reports.materials.names import apply_site_file
+
+            apply_site_file(data.materials, site_file)
         regulators = [r for r in (data.site.get("regulators") or "").split(",") if r]
         for definition in definitions:
             if definition.scope != "site" or not definition.applies_to(site_id, regulators):
                 continue
             if definition.domain == "energy" and data.energy is None:
                 continue  # a site without energy data has no energy section: no energy report
+            if definition.domain == "materials" and data.materials is None:
+                continue  # nor one without materials records a materials report
             if definition.domain == "water" and not data.nodes:
                 continue  # a site without a water model (no nodes) files no water report
             for period in _periods(data, definition, period_keys):
@@ -199,6 +220,8 @@ def _periods(
     definition: ReportDefinition,
     period_keys: list[str] | None,
 ) -> list[Period]:
+    if definition.period == "lot":
+        return _lots(data, definition, period_keys)
     complete = data.periods(definition)
     if not period_keys:
         return complete
@@ -214,6 +237,32 @@ def _periods(
                 "complete in the published warehouse"
             )
         wanted.append(period)
+    return wanted
+
+
+def _lots(
+    data: PublishedSite | PublishedOrganisation,
+    definition: ReportDefinition,
+    period_keys: list[str] | None,
+) -> list[Period]:
+    """The lots of a per-lot document: those asked for that the site has a record of (a key
+    naming no lot of the site is another site's, or another kind's period), else every lot
+    the document is made for unasked (a certificate of each lot whose testing is complete)."""
+    from reports.materials.data import LotError
+
+    materials = getattr(data, "materials", None)
+    if materials is None:
+        return []
+    if not period_keys:
+        return materials.periods("lot", definition.sections)
+    wanted = []
+    for key in period_keys:
+        if materials.lot(key) is None:
+            continue
+        try:
+            wanted.append(materials.lot_period(key, definition.sections))
+        except LotError as exc:
+            raise ReportGenerationError(f"{definition.id}: {exc}") from exc
     return wanted
 
 
@@ -391,6 +440,10 @@ def preview_markdown(record: ReportRecord, limit: int = 12) -> str:
         "|---|---:|---|",
     ]
     for key, value in list(record.summary.items())[:limit]:
+        if key in MATERIALS_METRICS:  # the catalogues share no key
+            label = MATERIALS_METRICS[key][0]
+            lines.append(f"| {label} | {materials_text(key, value)} | {materials_unit(key)} |")
+            continue
         if key in ENERGY_METRICS and key not in METRICS:
             lines.append(
                 f"| {ENERGY_METRICS[key][0]} | {metric_text(key, value)} | {metric_unit(key)} |"

@@ -1,13 +1,10 @@
 """The weekly energy report job and schedule, and the e-mail of every energy report."""
 
 import datetime as dt
-from typing import Any
 
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
-    Failure,
-    MetadataValue,
     OpExecutionContext,
     Output,
     PartitionsDefinition,
@@ -24,12 +21,8 @@ from dagster import (
 from orchestration.energy.assets import ENERGY_REPORT_WEEKLY
 from orchestration.external import SmtpDeliveryResource
 from orchestration.partitions import Partitions
-from orchestration.reports.delivery import ReportDeliveryConfig
+from orchestration.reports.delivery import ReportDeliveryConfig, email_domain_reports
 from orchestration.resources import SiteledgerHome
-from reports.definitions import load_definitions
-from reports.delivery import deliver_to
-from reports.energy import undelivered_energy
-from reports.registry import Registry
 
 energy_report_weekly_job = define_asset_job(
     "energy_report_weekly_job",
@@ -45,49 +38,7 @@ def email_energy_reports(
     siteledger: SiteledgerHome,
     smtp: SmtpDeliveryResource,
 ) -> Output[list[str]]:
-    target = smtp.target()
-    if target is None:
-        context.log.warning(smtp.disabled_reason() or "e-mail delivery is off")
-        return Output([], metadata={"delivered": 0, "failed": 0})
-    settings = siteledger.settings()
-    definitions = load_definitions(settings.reports_dir)
-    recipients = {d.id: d.recipients for d in definitions}
-    store = siteledger.state_store()
-    delivered: list[str] = []
-    failed: list[str] = []
-    try:
-        registry = Registry(store)
-        for record in undelivered_energy(registry, definitions):
-            (outcome,) = deliver_to(
-                registry,
-                record,
-                recipients.get(record.definition_id, []),
-                None,
-                target,
-                attempts=config.attempts,
-                backoff_s=config.backoff_s,
-            )
-            if outcome.ok:
-                delivered.append(record.report_id)
-            else:
-                failed.append(f"{record.report_id}: {outcome.error}")
-    finally:
-        store.dispose()
-    metadata: dict[str, Any] = {
-        "delivered": len(delivered),
-        "failed": len(failed),
-        "reports": MetadataValue.json(delivered),
-    }
-    if failed:
-        raise Failure(
-            f"{len(failed)} energy report e-mail(s) failed after every attempt (the next run "
-            "tries again)",
-            metadata={
-                **metadata,
-                "failures": MetadataValue.md("\n".join(f"- {f}" for f in failed)),
-            },
-        )
-    return Output(delivered, metadata=metadata)
+    return email_domain_reports(context, config, siteledger, smtp, "energy")
 
 
 @job(

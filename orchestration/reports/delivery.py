@@ -12,7 +12,7 @@ from pydantic import Field
 from orchestration.external import S3DeliveryResource, SmtpDeliveryResource
 from orchestration.resources import SiteledgerHome
 from reports.definitions import load_definitions
-from reports.delivery import deliver_to, undelivered
+from reports.delivery import deliver_to, undelivered, undelivered_by_email
 from reports.registry import Registry
 
 
@@ -88,3 +88,58 @@ def deliver_submitted_reports(
 )
 def report_delivery_job() -> None:
     deliver_submitted_reports()
+
+
+def email_domain_reports(
+    context: OpExecutionContext,
+    config: ReportDeliveryConfig,
+    siteledger: SiteledgerHome,
+    smtp: SmtpDeliveryResource,
+    domain: str,
+) -> Output[list[str]]:
+    """The body of a domain's e-mail op: every validated internal report of ``domain`` not yet
+    e-mailed goes to its definition's recipients; a failure fails the op (the next run tries
+    again)."""
+    target = smtp.target()
+    if target is None:
+        context.log.warning(smtp.disabled_reason() or "e-mail delivery is off")
+        return Output([], metadata={"delivered": 0, "failed": 0})
+    settings = siteledger.settings()
+    definitions = load_definitions(settings.reports_dir)
+    recipients = {d.id: d.recipients for d in definitions}
+    store = siteledger.state_store()
+    delivered: list[str] = []
+    failed: list[str] = []
+    try:
+        registry = Registry(store)
+        for record in undelivered_by_email(registry, definitions, domain):
+            (outcome,) = deliver_to(
+                registry,
+                record,
+                recipients.get(record.definition_id, []),
+                None,
+                target,
+                attempts=config.attempts,
+                backoff_s=config.backoff_s,
+            )
+            if outcome.ok:
+                delivered.append(record.report_id)
+            else:
+                failed.append(f"{record.report_id}: {outcome.error}")
+    finally:
+        store.dispose()
+    metadata: dict[str, Any] = {
+        "delivered": len(delivered),
+        "failed": len(failed),
+        "reports": MetadataValue.json(delivered),
+    }
+    if failed:
+        raise Failure(
+            f"{len(failed)} {domain} report e-mail(s) failed after every attempt (the next run "
+            "tries again)",
+            metadata={
+                **metadata,
+                "failures": MetadataValue.md("\n".join(f"- {f}" for f in failed)),
+            },
+        )
+    return Output(delivered, metadata=metadata)

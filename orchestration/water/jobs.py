@@ -18,14 +18,16 @@ from orchestration.keys import (
     PUBLISHED,
     QUALITY_SCORES,
     RAW_DEVICE_READINGS,
+    RAW_MATERIALS,
     RAW_READINGS,
     SITE_CONFIG,
     URGENT_PRIORITY,
 )
 from orchestration.water.assets import DAY_MODEL_KEYS
 
-# the import and, with it, the devices' health from the polls it imported
-INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH)
+# the import and, with it, the devices' health from the polls it imported and what it brought
+# to the materials lake
+INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH, RAW_MATERIALS)
 
 
 def rebuild_selection(water_models: AssetsDefinition) -> AssetSelection:
@@ -51,16 +53,20 @@ def build_jobs(
     # the models days of readings change, and what depends on them (not the reports): the
     # models derived from the site files wait for a site file to change (site_config_sensor)
     day_models = AssetSelection.assets(*DAY_MODEL_KEYS).downstream() & rebuild
+    # and the materials models, full tables (FIFO needs every record) the materials lake feeds
+    materials_models = AssetSelection.assets(RAW_MATERIALS).downstream() & rebuild
     nightly_job = define_asset_job(
         "nightly_job",
         tags=URGENT_PRIORITY,
         selection=day_models
+        | materials_models
         | AssetSelection.assets(
             SITE_CONFIG, QUALITY_SCORES, BUILD, *BUILD_TABLES, PUBLISHED, *INGEST_KEYS
         ),
         description="The overnight run: import the files waiting in landing and the device "
         "readings in the spool, export the site files, rebuild the day (or range) in the models "
-        "that days of readings change, score, audit, run the analytics and publish.",
+        "that days of readings change and the materials models, score, audit, run the analytics "
+        "and publish.",
     )
     nightly_schedule = build_schedule_from_partitioned_job(
         nightly_job,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import tempfile
 import time
@@ -15,6 +16,8 @@ os.environ.setdefault("MPLCONFIGDIR", os.path.join(tempfile.gettempdir(), "sitel
 
 
 SANKEY_ARTIFACT = "sankey_html"
+# a domain's own HTML and workbook (``render_html``, ``render_xlsx``); water's are the default
+_DOMAIN_RENDERERS = {"energy": "reports.energy", "materials": "reports.materials.render"}
 
 
 def sankey_page(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
@@ -67,19 +70,16 @@ def render_job(job: RenderJob) -> RenderResult:
     refused: list[str] = []
     pages = None
     dirs = [Path(d) for d in job.template_dirs] or None
-    energy = job.payload.get("domain") == "energy"
+    domain = _DOMAIN_RENDERERS.get(job.payload.get("domain", "water"))
     for fmt in job.formats:
         try:
-            if energy and fmt in ("pdf", "xlsx"):
-                from reports import energy as energy_report
-
+            if domain is not None and fmt in ("pdf", "xlsx"):
+                renderer = importlib.import_module(domain)
                 if fmt == "pdf":
-                    html = energy_report.render_html(
-                        job.payload, job.header, job.template_name, dirs
-                    )
+                    html = renderer.render_html(job.payload, job.header, job.template_name, dirs)
                     data, refused, pages = render_pdf(html)
                 else:
-                    data = energy_report.render_xlsx(job.payload, job.header)
+                    data = renderer.render_xlsx(job.payload, job.header)
             elif fmt == "pdf":
                 html = render_html(job.payload, job.header, job.template_name, dirs)
                 data, refused, pages = render_pdf(html)

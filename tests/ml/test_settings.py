@@ -64,6 +64,8 @@ def test_defaults_and_a_valid_file(tmp_path: Path) -> None:
         "site_fuel",
         "site_energy_cost",
         "load_demand",
+        "material_demand",
+        "material_unit_cost",
     ]
     (tmp_path / "analytics.yaml").write_text(
         "forecasts:\n  targets:\n"

@@ -1,6 +1,6 @@
-{#- Every daily metric of every site, store, flow and energy asset in one long table (site,
-    scope, scope id, metric, day): what the forecasts, anomaly checks and trends read. A metric
-    with no known value on a day has no row that day. -#}
+{#- Every daily metric of every site, store, flow, energy asset and material in one long table
+    (site, scope, scope id, metric, day): what the forecasts, anomaly checks and trends read. A
+    metric with no known value on a day has no row that day. -#}
 with
 
 node_balance as (
@@ -59,6 +59,45 @@ energy_sites as (
         and energy_site.day = fuel.day
     left join {{ ref('stg_site_config__energy_settings') }} as settings
         on energy_site.site_id = settings.site_id
+),
+
+material_days as (
+    select * from {{ ref('fct_material_inventory_daily') }}
+),
+
+material_settings as (
+    select site_id, material_id, unit from {{ ref('stg_site_config__materials') }}
+),
+
+material_sites as (
+    select site_id, currency from {{ ref('int_material_sites') }}
+),
+
+-- each material's day: the quantity issued (to batches and jobs; waste and returns are not
+-- demand) and the FIFO cost per unit of the stock held at the day's end. The marts' last day
+-- (the day of the last movement) may still take movements: it is not closed.
+materials as (
+    select
+        material_days.site_id,
+        material_days.material_id,
+        material_days.day,
+        cast(material_days.issued_qty as double) as issued_qty,
+        case
+            when material_days.on_hand_qty > 0
+                then cast(material_days.on_hand_value as double)
+                / cast(material_days.on_hand_qty as double)
+        end as unit_cost,
+        coalesce(material_settings.unit, '') as unit,
+        coalesce(material_sites.currency, '') || '/' || coalesce(material_settings.unit, '')
+            as cost_unit,
+        material_days.day < max(material_days.day) over (partition by material_days.site_id)
+            as is_day_closed
+    from material_days
+    left join material_settings
+        on material_days.site_id = material_settings.site_id
+        and material_days.material_id = material_settings.material_id
+    left join material_sites
+        on material_days.site_id = material_sites.site_id
 ),
 
 weather_totals as (
@@ -301,6 +340,24 @@ metrics as (
     left join site_days
         on {{ relation }}.site_id = site_days.site_id
         and {{ relation }}.day = site_days.day
+    {%- endfor %}
+    {%- for metric, unit, aggregation in [
+        ('issued_qty', 'unit', 'sum'),
+        ('unit_cost', 'cost_unit', 'mean'),
+    ] %}
+    union all
+    select
+        site_id,
+        'material' as scope,
+        material_id as scope_id,
+        '{{ metric }}' as metric,
+        day,
+        {{ metric }} as value,
+        {{ unit }} as unit,
+        '{{ aggregation }}' as aggregation,
+        is_day_closed,
+        false as is_estimated
+    from materials
     {%- endfor %}
 ),
 
