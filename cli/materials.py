@@ -1,4 +1,5 @@
-"""``siteledger materials``: the materials and production domain - lot genealogy traces."""
+"""``siteledger materials``: the materials and production domain - lot genealogy traces,
+certificates of analysis and recall reports."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ KIND_LABELS = {
 
 @click.group()
 def materials() -> None:
-    """Materials and production: lot genealogy."""
+    """Materials and production: lot genealogy, certificates of analysis and recall reports."""
 
 
 def _many(items: Sized, one: str, many: str | None = None) -> str:
@@ -141,3 +142,104 @@ def trace_command(
         console.print(escape(line))
     for finding in result.findings:
         console.print(f"[bold red]finding:[/bold red] {escape(finding)}")
+
+
+def _lot_document(
+    ctx: click.Context, definition_id: str, lot: str, site_id: str | None, as_json: bool
+) -> None:
+    """Make (or find unchanged) one per-lot document of ``definition_id`` and say where it is;
+    exit 1 when it is a draft (a failed lot's certificate, an incomplete trace)."""
+    from reports.data import ReportDataError
+    from reports.definitions import DefinitionError
+    from reports.service import ReportGenerationError, generate
+    from siteledger.state import StateStore
+
+    settings: Settings = ctx.obj["settings"]
+    settings.ensure_dirs()
+    try:
+        if site_id is None:
+            with open_warehouse(settings) as con:
+                sites = lot_sites(con, lot)
+            if not sites:
+                raise click.ClickException(f"no site's records name lot {lot}")
+            if len(sites) > 1:
+                raise click.ClickException(
+                    f"lot {lot} is named at sites {', '.join(sites)}: give --site"
+                )
+            site_id = sites[0]
+        store = StateStore(settings.state_store_url)
+        try:
+            outcomes = generate(
+                settings,
+                store,
+                definition_ids=[definition_id],
+                sites=[site_id],
+                period_keys=[lot],
+                workers=1,
+            )
+        finally:
+            store.dispose()
+    except (GenealogyError, ReportGenerationError, ReportDataError, DefinitionError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not outcomes:
+        raise click.ClickException(f"site {site_id} has no record of lot {lot}")
+    (outcome,) = outcomes
+    record = outcome.record
+    artifact = record.artifacts.get("pdf", {})
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "report_id": record.report_id,
+                    "definition": record.definition_id,
+                    "site": record.site_id,
+                    "lot": record.period_key,
+                    "version": record.version,
+                    "status": record.status,
+                    "action": outcome.action,
+                    "content_hash": record.content_hash,
+                    "pdf": artifact.get("path"),
+                    "pdf_sha256": artifact.get("sha256"),
+                    "errors": record.validation_errors,
+                    "figures": record.figures,
+                },
+                default=str,
+            )
+        )
+    else:
+        made = "made" if outcome.action == "created" else "unchanged since"
+        console.print(
+            f"{escape(record.definition_id.replace('_', ' '))} of lot {escape(lot)} at "
+            f"{escape(record.site_id)}: version {record.version} ({made}), "
+            f"[bold]{record.status.upper()}[/bold]"
+        )
+        console.print(f"  {escape(str(artifact.get('path', '(no PDF)')))}")
+        console.print(f"  report {escape(record.report_id)}, content hash {record.content_hash}")
+        for error in record.validation_errors:
+            console.print(f"  [bold red]not final:[/bold red] {escape(error)}")
+    if record.status == "draft":
+        ctx.exit(1)
+
+
+@materials.command("coa")
+@click.argument("lot")
+@click.option("--site", "site_id", default=None, help="The lot's site (when several name it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the certificate's record as JSON.")
+@click.pass_context
+def coa_command(ctx: click.Context, lot: str, site_id: str | None, as_json: bool) -> None:
+    """Make LOT's certificate of analysis (PDF), registered with its content hash: the product
+    and lot, its dates, the specification, every test and result, the conclusion and the
+    approver. Its testing must be complete; a lot that failed gets a draft (exit 1)."""
+    _lot_document(ctx, "certificate_of_analysis", lot, site_id, as_json)
+
+
+@materials.command("recall")
+@click.argument("lot")
+@click.option("--site", "site_id", default=None, help="The lot's site (when several name it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report's record as JSON.")
+@click.pass_context
+def recall_command(ctx: click.Context, lot: str, site_id: str | None, as_json: bool) -> None:
+    """Make the recall report of LOT (PDF): every batch, product lot and material lot made
+    from it and every customer shipment and job it reached, from its forward trace. An
+    incomplete trace (a cycle, the depth cap) makes a draft (exit 1)."""
+    _lot_document(ctx, "materials_recall_report", lot, site_id, as_json)

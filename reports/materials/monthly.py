@@ -471,6 +471,9 @@ def period_metrics(data: MaterialsData, period: Period) -> dict[str, Any]:
     revenue, cogs = _sum(products, "revenue"), _sum(products, "cogs")
     margin = _sum(products, "margin")
     yields = [b["yield_pct"] for b in batches if b["yield_pct"] is not None]
+    # a count of none means nothing at a site that never makes batches (a job shop) or jobs
+    makes_batches = bool(data.table("fct_batches"))
+    takes_jobs = bool(data.table("fct_job_profitability_monthly"))
     issued = _sum(powder, "powder_issued_kg")
     waste = _sum(powder, "powder_waste_kg")
     days = (period.end - period.start).days + 1
@@ -484,15 +487,17 @@ def period_metrics(data: MaterialsData, period: Period) -> dict[str, Any]:
         "cogs": cogs,
         "gross_margin": margin,
         "gross_margin_pct": _pct(margin, revenue),
-        "batches": len(batches),
+        "batches": len(batches) if makes_batches else None,
         "batch_planned_cost": _sum(batches, "planned_cost"),
         "batch_actual_cost": _sum(batches, "actual_cost"),
         "batch_cost_variance": _sum(batches, "cost_variance"),
         "price_variance": _sum(batches, "price_variance"),
         "usage_variance": _sum(batches, "usage_variance"),
         "mean_yield_pct": statistics.fmean(yields) if yields else None,
-        "batches_below_yield": sum(1 for b in batches if b["is_yield_below_alert"]),
-        "jobs": jobs["jobs"],
+        "batches_below_yield": (
+            sum(1 for b in batches if b["is_yield_below_alert"]) if makes_batches else None
+        ),
+        "jobs": jobs["jobs"] if takes_jobs else None,
         "job_revenue": jobs["revenue"],
         "job_cost": jobs["total_cost"],
         "job_margin": jobs["margin"],

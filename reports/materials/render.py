@@ -75,7 +75,9 @@ def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
         "site": payload["site"],
         "period": payload["period"],
         "m": payload["metrics"],
-        "prior": payload["comparison"]["metrics"] or {},
+        # every metric's previous value, None where the month before has none (or is no
+        # complete month of the site)
+        "prior": {k: (payload["comparison"]["metrics"] or {}).get(k) for k in MATERIALS_METRICS},
         "r": header,
         "has": payload["definition"]["sections"],
         "currency": currency or "",

@@ -150,6 +150,19 @@ def energy_report_email_schedule(tmp_path: Path) -> None:
     assert request.partition_key is None
 
 
+def materials_report_email_schedule(tmp_path: Path) -> None:
+    settings = _home(tmp_path)
+    schedule = build_defs(settings).resolve_schedule_def("materials_report_email_schedule")
+    # 06:00 daily, after the monthly reports (04:00 on the 1st)
+    assert schedule.cron_schedule == "0 6 * * *"
+    assert schedule.execution_timezone == "Australia/Perth"
+    assert schedule.job_name == "materials_report_email_job"
+    request = _schedule_request(
+        settings, "materials_report_email_schedule", dt.datetime(2025, 8, 1, 6, 0, tzinfo=PERTH)
+    )
+    assert request.partition_key is None
+
+
 def model_retrain_schedule(tmp_path: Path) -> None:
     settings = _home(tmp_path)
     home_defs = build_defs(settings)
@@ -274,6 +287,45 @@ def published_reports_sensor(tmp_path: Path, published_year: Path) -> None:
     }
 
 
+def certificates_of_analysis_sensor(tmp_path: Path) -> None:
+    from reports.service import generate
+    from siteledger.state import StateStore
+    from tests.reports.materials_site import publish
+
+    settings = _home(tmp_path)
+    # a published materials site: lots B1-OUT (passed) and B2-OUT (failed) tested completely,
+    # B3-OUT still in testing
+    publish(settings)
+    sensor = build_defs(settings).resolve_sensor_def("certificates_of_analysis_sensor")
+    with DagsterInstance.ephemeral() as instance:
+        # the CLI's chain makes the certificates itself after its publish: nothing to ask for
+        _publish(instance, {"siteledger/started_by": "siteledger run"})
+        with build_sensor_context(instance=instance, resources=_resources(settings)) as context:
+            tick = sensor.evaluate_tick(context)
+        assert not tick.run_requests
+        # a publish by a sensor-started backfill: two lots wait for their certificates
+        _publish(instance, {"siteledger/trigger": "lake changed"})
+        with build_sensor_context(
+            instance=instance, resources=_resources(settings), cursor=tick.cursor
+        ) as context:
+            tick = sensor.evaluate_tick(context)
+        (request,) = tick.run_requests or []
+        assert request.job_name in (None, "certificates_of_analysis_job")
+        assert request.tags["siteledger/certificates_due"] == "2"
+        # once they are made, the next publish asks for nothing
+        store = StateStore(settings.state_store_url)
+        try:
+            made = generate(settings, store, definition_ids=["certificate_of_analysis"], workers=1)
+        finally:
+            store.dispose()
+        assert sorted(o.period_key for o in made) == ["B1-OUT", "B2-OUT"]
+        _publish(instance, {"siteledger/trigger": "lake changed"})
+        with build_sensor_context(
+            instance=instance, resources=_resources(settings), cursor=tick.cursor
+        ) as context:
+            assert not sensor.evaluate_tick(context).run_requests
+
+
 SCENARIOS: dict[str, Callable[..., None]] = {
     f.__name__: f
     for f in (
@@ -284,7 +336,9 @@ SCENARIOS: dict[str, Callable[..., None]] = {
         model_retrain_schedule,
         energy_report_weekly_schedule,
         energy_report_email_schedule,
+        materials_report_email_schedule,
         device_lake_days_changed_sensor,
+        certificates_of_analysis_sensor,
         report_deadline_sensor,
         published_reports_sensor,
     )
