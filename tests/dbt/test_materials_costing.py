@@ -391,6 +391,16 @@ def test_supplier_otif_and_price_variance(home: Path) -> None:
     assert (feb["orders"], feb["receipts"], feb["purchase_price_variance"]) == (0, 1, D("5.00"))
 
 
+def test_price_rises_above_the_alert_level(home: Path) -> None:
+    prices = _rows(home, "fct_material_prices", "receipt_id")
+    # R2 (2.00 -> 2.40) and R7 (2.50 -> 3.00) rise 20 %; R4 (2.40 -> 2.50) 4.2 %; LYE2
+    # (5.00 -> 5.50) exactly 10 %, not above the site's 10 %
+    assert prices["R2"]["price_change_pct"] == pytest.approx(20.0)
+    assert prices["R6"]["price_change_pct"] == pytest.approx(10.0)
+    assert prices["R1"]["previous_unit_cost"] is None
+    assert sorted(r for r, p in prices.items() if p["is_price_rise_alert"]) == ["R2", "R7"]
+
+
 def test_prices_monthly_trend(home: Path) -> None:
     months = _rows(home, "fct_material_price_monthly", "month", "and material_id = 'oil'")
     jan, feb = (months[m] for m in sorted(months))

@@ -16,6 +16,10 @@ ledger as (
     select * from {{ ref('int_material_ledger') }}
 ),
 
+sites as (
+    select * from {{ ref('int_material_sites') }}
+),
+
 receipt_entries as (
     select
         ledger.site_id,
@@ -61,7 +65,13 @@ final as (
         receipts.po_id,
         cast(orders.unit_price as decimal(38, 8)) as po_unit_price,
         (receipt_entries.unit_cost - cast(orders.unit_price as decimal(38, 8)))
-        * receipt_entries.qty as po_price_variance
+        * receipt_entries.qty as po_price_variance,
+        sites.price_rise_alert_pct,
+        coalesce(
+            {{ pct_change('receipt_entries.unit_cost', 'receipt_entries.previous_unit_cost') }}
+            > sites.price_rise_alert_pct,
+            false
+        ) as is_price_rise_alert
     from receipt_entries
     inner join receipts
         on receipt_entries.site_id = receipts.site_id
@@ -69,6 +79,8 @@ final as (
     left join orders
         on receipts.site_id = orders.site_id
         and receipts.po_id = orders.po_id
+    left join sites
+        on receipt_entries.site_id = sites.site_id
 )
 
 select * from final
