@@ -2,7 +2,8 @@
     backward ("where from") traces (reports/materials/genealogy.py):
     - consume: a lot issued to a production batch -> the batch's output lot, or to a job -> the
       job. The lot is the one the source system deducted; where it recorded none, the lots FIFO
-      drew the issue from (one edge per lot drawn).
+      drew the issue from (one edge per layer drawn; stock returned by a customer is the lot
+      its return names).
     - split / merge / rework: the recorded lot edges.
     - ship: a sold lot -> the sale (its customer on the edge).
     Node ids of sales and jobs are prefixed (`sale:S1`, `job:J1`) so that they never clash with
@@ -91,13 +92,18 @@ consumed_recorded as (
     where lot_id is not null
 ),
 
--- issues whose source recorded no lot: the FIFO layers they drew on
+-- issues whose source recorded no lot: the FIFO layers they drew on. A layer is a receipt's lot,
+-- or stock that came back in (a customer's return, an adjustment), named by its movement: that
+-- stock is the lot the movement recorded, and untraceable when it recorded none
 consumed_fifo as (
     select
         'consume:' || issues.movement_id || ':' || allocations.lot_id as edge_key,
         issues.site_id,
         'consume' as relation,
-        allocations.lot_id as parent_lot_id,
+        case
+            when allocations.layer_kind = 'receipt' then allocations.lot_id
+            else inflows.lot_id
+        end as parent_lot_id,
         issues.child_lot_id,
         issues.child_kind,
         allocations.qty,
@@ -115,8 +121,12 @@ consumed_fifo as (
     inner join allocations
         on issues.site_id = allocations.site_id
         and issues.movement_id = allocations.movement_id
+    left join movements as inflows
+        on allocations.site_id = inflows.site_id
+        and allocations.lot_id = inflows.movement_id
+        and allocations.layer_kind != 'receipt'
     where issues.lot_id is null
-        and allocations.lot_id is not null
+        and (allocations.layer_kind = 'receipt' or inflows.lot_id is not null)
 ),
 
 recorded_edges as (
