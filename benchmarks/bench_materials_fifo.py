@@ -12,6 +12,9 @@ in this process:
   allocations, the outflow costs and the lot balances (ending FIFO value) - dbt's process start
   included, the fastest of ``--repeat`` runs (the machine may be shared); the models' own
   execution times come from dbt's run_results.json;
+* fifo SQL: the same models' compiled SQL (and the staging views they read) in one in-process
+  DuckDB with the tables in memory - the costing without dbt's process start, catalog and
+  database file;
 * marts (``--marts``): every materials model again, the FIFO ones and every mart on top of
   them (daily stock, metrics, prices, recipe and batch costs, ...).
 
@@ -217,6 +220,40 @@ def check_sample(settings: Settings, material_ids: list[str]) -> int:
     return len(got)
 
 
+def sql_run(settings: Settings) -> dict[str, float]:
+    """The compiled SQL of the FIFO models (and the views they read) in one in-process DuckDB,
+    tables in memory: what the costing itself costs, without dbt's process and catalog."""
+    target = dbt_target_dir(settings)
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    order: list[str] = []
+
+    def visit(unique_id: str) -> None:
+        if unique_id in order or not unique_id.startswith("model."):
+            return
+        for parent in nodes[unique_id]["depends_on"]["nodes"]:
+            visit(parent)
+        order.append(unique_id)
+
+    for model in FIFO_MODELS:
+        visit(f"model.siteledger.{model}")
+    con = duckdb.connect()
+    con.execute("attach ':memory:' as build")
+    for schema in ("staging", "intermediate", "marts"):
+        con.execute(f"create schema build.{schema}")
+    seconds: dict[str, float] = {}
+    for unique_id in order:
+        node = nodes[unique_id]
+        sql = (target / "compiled" / "siteledger" / node["original_file_path"]).read_text()
+        relation = f'build."{node["schema"]}"."{node["name"]}"'
+        kind = "view" if node["config"]["materialized"] == "view" else "table"
+        t0 = time.perf_counter()
+        con.execute(f"create {kind} {relation} as {sql}")
+        if kind == "table":
+            seconds[node["name"]] = round(time.perf_counter() - t0, 2)
+    con.close()
+    return seconds
+
+
 def model_times(settings: Settings) -> dict[str, float]:
     results = json.loads((dbt_target_dir(settings) / "run_results.json").read_text())
     return {
@@ -271,6 +308,15 @@ def main() -> int:
     print(f"  fifo (dbt run)        {best:>7.2f} s  (runs: {figures['fifo_dbt_run_all_s']})")
     for model in FIFO_MODELS:
         print(f"    {model:<34} {times[model]:>6.2f} s", flush=True)
+    sql_runs = [sql_run(settings) for _ in range(args.repeat)]
+    sql_best = min(sql_runs, key=lambda run: sum(run.values()))
+    figures["fifo_sql_s"] = round(sum(sql_best[m] for m in FIFO_MODELS), 2)
+    figures["fifo_sql_models_s"] = {m: sql_best[m] for m in FIFO_MODELS}
+    figures["fifo_sql_all_s"] = [round(sum(r[m] for m in FIFO_MODELS), 2) for r in sql_runs]
+    sql_s, sql_all = figures["fifo_sql_s"], figures["fifo_sql_all_s"]
+    print(f"  fifo (compiled SQL)   {sql_s:>7.2f} s  (runs: {sql_all})")
+    for model in FIFO_MODELS:
+        print(f"    {model:<34} {sql_best[model]:>6.2f} s", flush=True)
 
     with duckdb.connect(str(home / "warehouse" / "build.duckdb"), read_only=True) as con:
         row = con.execute(

@@ -110,7 +110,7 @@ def reports_definitions(ctx: click.Context, as_json: bool) -> None:
     "--period",
     "periods",
     multiple=True,
-    help="Only this period (2026-W10, 2025-07, FY2026-Q1, FY2026).",
+    help="Only this period (2026-W10, 2025-07, FY2026-Q1, FY2026), or lot (a per-lot document).",
 )
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32))
 @click.option("--by", "generated_by", default=None, help="Who generates (default user@host).")

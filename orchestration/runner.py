@@ -211,7 +211,8 @@ def run_chain(
 ) -> ChainRun:
     """The nightly job over ``start_day..end_day`` (default: every day in the lake once the
     waiting files and spooled readings are imported), then the report jobs over every complete
-    period of the published data. Stops at the first run that fails."""
+    period of the published data and the certificates of analysis the published lots wait for.
+    Stops at the first run that fails."""
     from orchestration.definitions import build_defs
 
     for name, value in PLANNED_AS_RANGES.items():

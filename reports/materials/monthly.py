@@ -433,7 +433,10 @@ def price_rises(data: MaterialsData, period: Period) -> list[dict[str, Any]]:
     for r in _in_month(data.table("fct_material_prices"), period):
         limit = r.get("price_rise_alert_pct")
         limit = 10.0 if limit is None else limit
-        if r.get("price_change_pct") is not None and r["price_change_pct"] > limit:
+        flagged = r.get("is_price_rise_alert")  # the mart's own flag, where it has one
+        if flagged is None:
+            flagged = r.get("price_change_pct") is not None and r["price_change_pct"] > limit
+        if flagged:
             out.append(
                 {
                     k: _iso(r.get(k))

@@ -64,7 +64,7 @@ MATERIALS_MARTS: dict[str, dict[str, str]] = {
         "margin_floor_pct": NUM,
         "margin_fall_pct_points": NUM,
     },
-    "fct_job_profitability_monthly": {
+    "fct_job_margins_monthly": {
         "site_id": TEXT,
         "month": DATE,
         "job_type_id": TEXT,
@@ -117,7 +117,7 @@ TIME = {
     "fct_material_inventory_metrics": "as_of_day",
     "fct_material_lot_balances": "as_of_day",
     "fct_product_margins_monthly": "month",
-    "fct_job_profitability_monthly": "month",
+    "fct_job_margins_monthly": "month",
     "fct_batches": "finished_at",
     "fct_qc_lots": "tested_until",
     "fct_material_prices": "received_at",
@@ -430,9 +430,9 @@ def test_job_margins_by_job_type_and_customer(world: World) -> None:
         *rows_of("c_fleet", (30.0, 22.0, 18.0, 25.0), (None, -8.0, -4.0, 7.0)),
         *rows_of("c_shop", (40.0, 41.0, 38.0, 30.0), (None, 1.0, -3.0, -8.0)),
     ]
-    floor = world.run("fct_job_profitability_monthly", "job_margin_below_floor", rows)
+    floor = world.run("fct_job_margins_monthly", "job_margin_below_floor", rows)
     assert floor == [set(), set(), {"s1/wheels/c_fleet"}, set()]
-    fall = world.run("fct_job_profitability_monthly", "job_margin_falling", rows)
+    fall = world.run("fct_job_margins_monthly", "job_margin_falling", rows)
     # the second run re-reads the same months for a rule that has not judged them yet
     assert fall[-1] == {"s1/wheels/c_shop"}
     event = world.event("job_margin_falling", customer_id="c_fleet")

@@ -98,6 +98,8 @@ MARTS: dict[str, dict[str, str]] = {
         "previous_unit_cost": MONEY,
         "price_change_pct": NUM,
         "purchase_price_variance": MONEY,
+        "price_rise_alert_pct": NUM,
+        "is_price_rise_alert": BOOL,
     },
     "fct_material_price_monthly": {
         "site_id": TEXT,

@@ -292,22 +292,25 @@ def test_the_rule_pack_on_the_built_marts(home: Settings) -> None:
             "fct_batches",
             "fct_qc_lots",
             "fct_product_margins_monthly",
+            "fct_material_prices",
+            "fct_job_margins_monthly",
         ]
         result = engine.evaluate(
             dt.datetime(2025, 2, 3, 6, tzinfo=dt.UTC), only_sources=sources, send=False
         )
         assert result.errors == {}
         firing = sorted(
-            (e.rule_id, tuple(e.labels.values()))
-            for e in AlertStore(store).events(state="firing")
+            (e.rule_id, tuple(e.labels.values())) for e in AlertStore(store).events(state="firing")
         )
     finally:
         store.dispose()
     # at 2 February: lye 8 kg below its fixed 50; LYE1 expires in 18 days with 8 kg; B2 yielded
-    # 90 % of plan; SOAP-B2 failed its pH; January's soap margin is far above 20 %
+    # 90 % of plan; SOAP-B2 failed its pH; OilCo's OIL2 cost 20 % more than OIL1 (the limit
+    # 10 %); January's soap margin is far above 20 %
     assert firing == [
         ("batch_yield_below_plan", (SITE, "soap")),
         ("material_below_reorder_point", (SITE, "lye")),
         ("material_lot_expiring", (SITE, "LYE1")),
         ("qc_lot_failed", (SITE, "SOAP-B2")),
+        ("supplier_price_rise", (SITE, "oil", "oilco")),
     ]
