@@ -916,9 +916,9 @@ def simulate_soapworks(start: date, days: int, seed: int) -> Books:
     for offset in working_days(start, days, closed):
         day = start + timedelta(days=offset)
         if day.weekday() == 4:  # Friday's parcels
-            qty = _d(int(rng.integers(8, 16)))
+            parcels = _d(int(rng.integers(8, 16)))
             outflows.append(
-                Outflow(local(day, 16, 20), "shipping_carton", qty, reason="weekly parcels")
+                Outflow(local(day, 16, 20), "shipping_carton", parcels, reason="weekly parcels")
             )
     buying = Purchasing(
         "SW-", start, days, SOAP_MATERIALS, SOAP_SUPPLIERS, outflows,
@@ -1547,7 +1547,7 @@ def _failed_lots(books: Books) -> list[dict[str, Any]]:
     for r in books.qc_results:
         batch = product_of[r["lot_id"]]
         low, high = limits[(PRODUCT[batch["product_id"]].kind, r["test_id"])]
-        if r["value"] is not None and not (low <= r["value"] <= high):  # type: ignore[operator]
+        if r["value"] is not None and not (low <= r["value"] <= high):
             failed.append(
                 {
                     "lot_id": r["lot_id"],

@@ -78,8 +78,10 @@ def test_the_workshops_are_sites_with_a_materials_section_and_no_water_model(yea
     assert (len(m.materials), len(m.suppliers), len(m.products), len(m.customers)) == (31, 7, 9, 12)
     assert {x.unit for x in m.materials} == {"kg", "L", "each"}
     # castor oil is kept in litres and weighed into the pot in kg: 0.5 kg at 0.96 g/mL
-    castor = next(i for i in m.recipe("unscented_bar", 1).inputs if i.material == "castor_oil")
-    assert (castor.qty, castor.unit, m.material("castor_oil").unit) == (0.5, "kg", "L")
+    base, castor_oil = m.recipe("unscented_bar", 1), m.material("castor_oil")
+    assert base is not None and castor_oil is not None
+    castor = next(i for i in base.inputs if i.material == "castor_oil")
+    assert (castor.qty, castor.unit, castor_oil.unit) == (0.5, "kg", "L")
     assert [(r.version, r.valid_from) for r in m.recipes if r.id == "lavender_bar"] == [
         (1, START),
         (2, date(2026, 1, 5)),
@@ -93,6 +95,7 @@ def test_the_workshops_are_sites_with_a_materials_section_and_no_water_model(yea
     c = coat.materials
     assert len(c.materials) == 12 and len(c.job_types) == 5 and len(c.customers) == 40
     black = c.material("pc_ral9005")
+    assert black is not None
     assert (black.specific_gravity, black.transfer_efficiency, black.reclaim_fraction) == (
         1.45,
         0.62,
