@@ -183,7 +183,7 @@ SOAP_MATERIALS = (
     Material("honey", "Raw honey", "kg", "additive", "hive", _d("14.00"), _d(3), 1.42, 730,
              cover_days=60, code="HNY"),
     Material("beeswax", "Beeswax pastilles (yellow)", "kg", "wax", "hive", _d("24.00"),
-             _d(10), None, None, ((244, _d("27.50")),), code="BWX"),
+             _d(10), None, None, ((283, _d("27.50")),), code="BWX"),
     Material("soy_wax", "Soy container wax", "kg", "wax", "waxworks", _d("7.80"), _d(20),
              None, 730, ((279, _d("7.40")),), code="SOY"),
     Material("wick_cd10", "Wick CD-10 (pre-tabbed)", "each", "wick", "waxworks", _d("0.18"),
@@ -357,9 +357,11 @@ SOAP_CUSTOMERS = (
 FIRST_BATCH = 1
 SPLIT_EVERY = 25  # soap batches 26, 51, 76, 101, ... are unscented bases split into two variants
 SPLIT_BATCH = 101
-FAILED_BATCH = 187
+# late in the default year, so that a first evaluation of the alert rules (which look back 90
+# and 35 days from a mart's latest row) sees the failed lot and the low yield
+FAILED_BATCH = 263
 RECALLED_MATERIAL = "coconut_oil"
-LOW_YIELD_BATCH = 143
+LOW_YIELD_BATCH = 292
 SOAP_CURE_DAYS = 28
 CANDLE_CURE_DAYS = 7
 # the maker shuts from 24 December to 1 January (the coating shop from the 25th)
@@ -799,8 +801,9 @@ class PlannedBatch:
 
 def _soap_batches(start: date, days: int, rng: np.random.Generator) -> list[PlannedBatch]:
     """Mon, Tue, Wed and Fri a soap batch at 09:00, Tue and Thu a candle batch at 13:30; every
-    25th batch (from 26) an unscented base split into a lavender and a rose variant, batch 187
-    a lavender soap (the one that fails QC)."""
+    25th batch (from 26) an unscented base split into a lavender and a rose variant, batch 263
+    a lavender soap (the one that fails QC), batch 292 a soap whose good output is 88 % of
+    plan."""
     batches: list[PlannedBatch] = []
     n, soaps, candles = FIRST_BATCH, 0, 0
     for offset in working_days(start, days, christmas_closure(start, days, CLOSED_FROM)):
@@ -832,8 +835,11 @@ def _soap_batches(start: date, days: int, rng: np.random.Generator) -> list[Plan
                 equipment = "Wax melter"
             recipe = _recipe(PRODUCT_RECIPE[product], offset)
             planned = int(recipe["yield_qty"] * scale)
-            share = 0.88 if n == LOW_YIELD_BATCH else float(rng.uniform(0.97, 1.0))
-            actual = planned if split else int(planned * share)
+            # good output (the samples kept aside) is 97-100 % of plan, 88 % at the low batch
+            lost = int(rng.integers(0, math.floor(0.03 * planned) + 1))
+            if n == LOW_YIELD_BATCH:
+                lost = planned - int(0.88 * planned)
+            actual = planned + samples - (0 if split else lost)
             batch = PlannedBatch(
                 str(n), product, recipe, scale, at, finished, planned, actual, samples,
                 equipment, math.ceil(planned / (25 if kind == "soap" else 50)), str(n),

@@ -156,8 +156,10 @@ def test_the_year_holds_what_the_brief_names(year: Path):
     batches = _rows(year, "soapworks_", "batches")
     numbered = [b for b in batches if b["batch_id"].isdigit()]
     assert len(numbered) == 306 and soap["counts"]["batches"] == 330  # with 24 variants
-    # batch 101: an unscented base of 120 bars, 40 of them made lavender and 40 rose
-    assert next(b for b in batches if b["batch_id"] == "101")["actual_qty"] == "120"
+    # batch 101: an unscented base of 120 bars (and 2 kept as samples), 40 of them made lavender
+    # and 40 rose
+    base = next(b for b in batches if b["batch_id"] == "101")
+    assert (base["planned_qty"], base["actual_qty"], base["samples_qty"]) == ("120", "122", "2")
     edges = [
         (e["parent_lot_id"], e["child_lot_id"], e["relation"], e["qty"])
         for e in _rows(year, "soapworks_", "lot_edges")
@@ -179,7 +181,7 @@ def test_the_year_holds_what_the_brief_names(year: Path):
     untracked = {"label", "tissue_wrap", "shipping_carton"}
     assert all(bool(m["lot_id"]) == (m["material_id"] not in untracked) for m in movements)
     assert Counter(m["kind"] for m in movements) == {
-        "issue": 3027,
+        "issue": 3025,
         "waste": 6,
         "return_to_vendor": 2,
         "adjustment_out": 1,
@@ -246,7 +248,7 @@ def test_the_source_systems_lots_are_the_lots_the_fifo_walk_draws():
     for a in walk:
         drawn.setdefault(a.movement_id, []).append((a.lot_id, a.qty))
     named = [m for m in books.movements if m["lot_id"]]
-    assert len(named) == 2655
+    assert len(named) == 2653
     for m in named:
         assert drawn[m["movement_id"]] == [
             (m["lot_id"], mat.to_base(materials[m["material_id"]], m["qty"], m["unit"]))
@@ -270,13 +272,13 @@ def test_the_recall_truth_is_every_lot_made_from_the_coconut_oil_of_batch_101(ye
     shipped = [s for s in sold if s["lot_id"] in found["lots"]]
     assert sorted(s["sale_id"] for s in shipped) == found["sales"]
     assert sorted({s["customer_id"] for s in shipped}) == found["customers"]
-    assert len(found["batches"]) == 19 and len(found["sales"]) == 109
+    assert len(found["batches"]) == 19 and len(found["sales"]) == 97
 
 
 def test_one_lot_fails_qc_and_is_never_sold(year: Path):
     (failed,) = _truth(year, SOAP)["failed_qc"]
     assert (failed["lot_id"], failed["test_id"], failed["value"], failed["max"]) == (
-        "187",
+        "263",
         "ph",
         10.6,
         10.0,
@@ -284,7 +286,7 @@ def test_one_lot_fails_qc_and_is_never_sold(year: Path):
     sales = []
     for path in (year / "landing").glob("soapworks_sales_*.json"):
         sales += json.loads(path.read_text())
-    assert "187" not in {s["lot_id"] for s in sales}
+    assert "263" not in {s["lot_id"] for s in sales}
 
 
 def test_supplier_otif_counts_the_files_orders(year: Path):
@@ -306,8 +308,10 @@ def test_supplier_otif_counts_the_files_orders(year: Path):
         } == expected
     # the importer in Portland is the late one, the packaging supplier the short one
     soap = _truth(year, SOAP)["supplier_otif"]
-    assert soap["aroma"]["on_time"] < 0.75 * soap["aroma"]["orders"]
-    assert soap["packright"]["in_full"] < 0.85 * soap["packright"]["orders"]
+    late = {k: 1 - v["on_time"] / v["orders"] for k, v in soap.items()}
+    short = {k: v["orders"] - v["in_full"] for k, v in soap.items()}
+    assert max(late, key=late.__getitem__) == "aroma" and late["aroma"] > 0.3
+    assert max(short, key=short.__getitem__) == "packright"
 
 
 # -- through import and dbt ----------------------------------------------------------------------
