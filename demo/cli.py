@@ -16,7 +16,7 @@ import click
 
 from cli.devices import _clock, _load, _logging, _zone
 from cli.main import _settings, console, run_main_job
-from demo.site import SITE_IDS
+from demo.site import MINE_SITE_IDS, SITE_IDS
 from demo.write import write_demo
 from siteledger.settings import Settings
 
@@ -95,7 +95,7 @@ def _generate(  # type: ignore[no-untyped-def]
         )
     settings.ensure_dirs()
     t0 = time.perf_counter()
-    with console.status(f"simulating {days} days of the demo mines ..."):
+    with console.status(f"simulating {days} days of the demo sites ..."):
         out = write_demo(
             settings.home, days=days, start=first_day, seed=seed, faults=faults, n_bores=bores
         )
@@ -103,7 +103,7 @@ def _generate(  # type: ignore[no-untyped-def]
     console.print(
         f"demo sites written: {', '.join(str(f) for f in out.site_files)} "
         f"({len(out.drop_files)} file drops, {out.n_readings:,} readings, "
-        f"{time.perf_counter() - t0:.1f} s)",
+        f"{out.n_records:,} materials records, {time.perf_counter() - t0:.1f} s)",
         soft_wrap=True,  # paths whole, to copy
     )
     return out
@@ -135,7 +135,8 @@ def _clear_runtime_data(settings: Settings) -> None:
 
 @click.group()
 def demo() -> None:
-    """The generated demo organisation: two mines (site files, file drops, ground truth)."""
+    """The generated demo organisation: two mines and two workshops (site files, file drops,
+    ground truth)."""
 
 
 @demo.command("generate")
@@ -144,7 +145,7 @@ def demo() -> None:
 def demo_generate(
     ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
 ) -> None:
-    """Write the organisation file and each demo mine's site YAML, file drops and ground truth."""
+    """Write the organisation file and each demo site's YAML, file drops and ground truth."""
     out = _generate(_settings(ctx), days, start, seed, faults, bores, fresh)
     for site_id, site in out.sites.items():
         console.print(f"ground truth of {site_id}: {site.ground_truth_dir}")
@@ -160,7 +161,7 @@ def demo_generate(
 def demo_run(
     ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
 ) -> None:
-    """Generate the demo mines and run the main job on them (embedded defaults)."""
+    """Generate the demo sites and run the main job on them (embedded defaults)."""
     settings = _settings(ctx)
     out = _generate(settings, days, start, seed, faults, bores, fresh)
     run_main_job(settings)
@@ -237,8 +238,8 @@ def _print_outputs(settings: Settings, out) -> None:  # type: ignore[no-untyped-
     default="auto",
     show_default=True,
     help="What the meters show: the demo generator's physics (same values as its file drops and "
-    "ground truth) or smooth synthetic signals; auto = demo for the sites the demo generator "
-    "writes, synthetic for any other site.",
+    "ground truth) or smooth synthetic signals; auto = demo for the demo generator's mines, "
+    "synthetic for any other site.",
 )
 @click.option("-v", "--verbose", is_flag=True)
 def simulate(
@@ -293,7 +294,8 @@ def simulate(
                 days=days,
                 seed=seed,
                 faults_file=faults_file,
-                demo_physics=signals == "demo" or (signals == "auto" and site.site.id in SITE_IDS),
+                demo_physics=signals == "demo"
+                or (signals == "auto" and site.site.id in MINE_SITE_IDS),
                 on_start=started,
             )
         )

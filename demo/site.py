@@ -1,4 +1,5 @@
-"""The demo organisation's two mines: their site models, in two regions and two time zones.
+"""The demo organisation's sites: two mines in two regions and two time zones, and two
+workshops without a water model (``demo_soapworks`` and ``demo_coating``, :mod:`demo.materials`).
 
 ``demo_mine``, a concentrator in South West Western Australia (Australia/Perth, UTC+8): five
 stores (raw water dam, process water dam, return water dam, TSF decant pond, pit sump), a plant
@@ -25,6 +26,7 @@ from demo import carbon as demo_carbon
 from demo import energy as demo_energy
 from demo.air import air_meters, demo_air_quality
 from demo.lab import demo_water_quality
+from demo.materials import MATERIALS_SITE_IDS, build_coating_site, build_soapworks_site
 from siteledger.site.curves import level_to_volume, volume_to_level
 from siteledger.site.models import (
     EstimationRule,
@@ -51,8 +53,10 @@ HIGHVELD_SITE_ID = "demo_highveld"
 HIGHVELD_TIMEZONE = "Africa/Johannesburg"
 HIGHVELD_BORES = 2
 HIGHVELD_FILE_PREFIX = "highveld_"
-# every site the demo generator writes (the device simulator shows their physics)
-SITE_IDS = (SITE_ID, HIGHVELD_SITE_ID)
+# the mines: the sites with a water model (the device simulator shows their physics)
+MINE_SITE_IDS = (SITE_ID, HIGHVELD_SITE_ID)
+# every site the demo generator writes: the mines, then the workshops (demo.materials)
+SITE_IDS = (*MINE_SITE_IDS, *MATERIALS_SITE_IDS)
 
 RWD, PWD, RET, TSF, PIT = (
     "raw_water_dam",
@@ -328,8 +332,14 @@ def build_highveld_site() -> SiteConfig:
 
 
 def build_demo_sites(n_bores: int = 6) -> list[SiteConfig]:
-    """Every site of the demo organisation, in :data:`SITE_IDS` order."""
-    return [build_demo_site(n_bores), build_highveld_site()]
+    """Every site of the demo organisation, in :data:`SITE_IDS` order: the two mines and the
+    two workshops (sites without a water model, :mod:`demo.materials`)."""
+    return [build_demo_site(n_bores), build_highveld_site(), *build_workshop_sites()]
+
+
+def build_workshop_sites(start: date = date(2025, 7, 1)) -> list[SiteConfig]:
+    """The soapworks and the powder-coating shop (recipe and rate dates follow ``start``)."""
+    return [build_soapworks_site(start), build_coating_site(start)]
 
 
 def drop_prefix(site: SiteConfig) -> str:

@@ -1,4 +1,4 @@
-"""Write the demo organisation under ``SITELEDGER_HOME``: ``organisation.yaml``, and per mine its
+"""Write the demo organisation under ``SITELEDGER_HOME``: ``organisation.yaml``, and per site its
 site file, file drops and ground truth.
 
 Drops in ``landing/``, in local days of each site's time zone (``demo_mine``: Australia/Perth,
@@ -23,6 +23,10 @@ opening_m3, closing_m3), ``site_daily`` (day, inputs_m3, outputs_m3, delta_stora
 closure_m3) and ``meters`` (meter_id -> flow_id / node_id, layout, ...); where the site's
 readings carry faults, ``faults.json``; with ``faults``, ``demo_mine``'s ``anomalies.json``
 (:mod:`demo.anomalies`).
+
+The two workshops, ``demo_soapworks`` and ``demo_coating`` (sites without a water model), drop
+their materials records (``soapworks_*`` and ``coating_*`` files, one per kind and month) and
+write ``materials.json`` into ``demo/ground_truth/<site_id>/``: :mod:`demo.materials`.
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ from demo.faults import (
     scada_file_name,
 )
 from demo.lab import plan_overflow, write_incident_truth, write_lab_drops
+from demo.materials import MATERIALS_SITE_IDS
+from demo.materials import write_site as write_workshop
 from demo.simulate import DemoSimulation, simulate
 from demo.site import (
     HIGHVELD_FILE_PREFIX,
@@ -111,6 +117,7 @@ DROP_NAME = re.compile(
     r"|manual_readings_\d{4}-\d{2}\.xlsx|power_station_\d{8}\.csv"
     r"|home_assistant_history_\d{4}-\d{2}\.csv"
     r"|lab_edd_\d{6}-\d{6}\.csv|field_results_\d{6}-\d{6}\.xlsx)$"
+    r"|^(soapworks|coating)_[a-z_]+_\d{4}-\d{2}\.(csv|xlsx|json)$"
 )
 OPERATORS = ("K. Nguyen", "S. Patel", "M. O'Brien", "T. Walker")  # 7-day swings in rotation
 LAB = "Plant lab"
@@ -122,6 +129,7 @@ class SiteOutput:
 
     ``n_readings`` counts the values in the regular drop files (SCADA cells, logger rows,
     workbook rows), faulty ones included; the re-sent and partial copies are not counted.
+    ``n_records`` counts a workshop's materials records (receipts, movements, batches, ...).
     """
 
     site_id: str
@@ -133,6 +141,7 @@ class SiteOutput:
     ground_truth_files: list[Path]
     faults_manifest: Path | None
     anomalies_manifest: Path | None = None
+    n_records: int = 0
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,10 @@ class DemoOutput:
     @property
     def n_readings(self) -> int:
         return sum(out.n_readings for out in self.sites.values())
+
+    @property
+    def n_records(self) -> int:
+        return sum(out.n_records for out in self.sites.values())
 
     @property
     def n_meters(self) -> int:
@@ -221,6 +234,9 @@ def write_demo(
     for site in build_demo_sites(n_bores):
         if site.site.id not in sites:
             continue
+        if site.site.id in MATERIALS_SITE_IDS:
+            outputs[site.site.id] = _write_workshop(settings, site.site.id, days, start, seed)
+            continue
         kinds = frozenset(KINDS) | frozenset(ENERGY_KINDS) if faults else frozenset()
         if site.site.id != SITE_ID and days >= MIN_DAYS:
             kinds = READING_KINDS
@@ -254,6 +270,28 @@ def _organisation_yaml(start: date) -> str:
         "regions": [{"id": region, "name": name} for region, name in REGIONS.items()],
     }
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _write_workshop(
+    settings: Settings, site_id: str, days: int, start: date, seed: int
+) -> SiteOutput:
+    """A workshop's site file, record files and ground truth (:mod:`demo.materials`)."""
+    truth_dir = ground_truth_dir(settings.home, site_id)
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    out = write_workshop(settings.landing, truth_dir, site_id, start, days, seed)
+    site_file = settings.sites_dir / f"{site_id}.yaml"
+    site_file.write_text(dump_site(out.site), encoding="utf-8")
+    return SiteOutput(
+        site_id=site_id,
+        site_file=site_file,
+        drop_files=sorted(out.files),
+        n_readings=0,
+        n_meters=0,
+        ground_truth_dir=truth_dir,
+        ground_truth_files=[out.truth_file],
+        faults_manifest=None,
+        n_records=out.n_records,
+    )
 
 
 def _write_site(

@@ -205,6 +205,17 @@ def site_ids(db_path: Path) -> list[str]:
         return [r[0] for r in con.execute("select site_id from dim_sites order by 1").fetchall()]
 
 
+def water_site_ids(db_path: Path) -> list[str]:
+    """The published sites with a water model (at least one node): only they file water
+    reports. A site without nodes (a workshop whose site file has only a ``materials:`` section)
+    is in ``dim_sites`` but has no row in any water mart."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return [
+            r[0]
+            for r in con.execute("select distinct site_id from dim_nodes order by 1").fetchall()
+        ]
+
+
 def load_site(db_path: Path, site_id: str) -> PublishedSite:
     """Read every mart row of ``site_id`` that reports use from the published file."""
     if not db_path.exists():

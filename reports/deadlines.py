@@ -18,6 +18,7 @@ from pathlib import Path
 from reports.data import organisation_ids as published_organisations
 from reports.data import site_ids as published_sites
 from reports.data import site_regulators as published_regulators
+from reports.data import water_site_ids as published_water_sites
 from reports.definitions import ReportDefinition, load_definitions
 from reports.periods import Period, add_months, organisation_fy_start_month, period_containing
 from reports.registry import Registry, ReportRecord
@@ -92,10 +93,12 @@ def unsubmitted_deadlines(
     fy_start_month: int = DEFAULT_FY_START_MONTH,
     organisation_ids: list[str] | None = None,
     site_regulators: Mapping[str, Collection[str]] | None = None,
+    water_sites: Collection[str] | None = None,
 ) -> list[Deadline]:
     """Every report due within ``horizon`` of ``now`` (or overdue) without a submitted version;
     ``fy_start_month`` is the organisation's (``reports.periods.organisation_fy_start_month``);
-    organisation reports are looked up under ``organisation_ids``."""
+    organisation reports are looked up under ``organisation_ids``. Water reports are due only
+    for ``water_sites`` (the sites with a water model; None: every site)."""
     out = []
     today = now.astimezone(dt.UTC).date()
     for definition in definitions:
@@ -132,6 +135,12 @@ def unsubmitted_deadlines(
                 # that has had none has nothing due
                 if definition.domain != "water" and site_id not in reported_sites:
                     continue
+                if (
+                    definition.domain == "water"
+                    and water_sites is not None
+                    and site_id not in water_sites
+                ):
+                    continue  # a site without a water model (no nodes) files no water report
                 versions = versions_of.get((site_id, period_key), [])
                 if any(v.status == "submitted" for v in versions):
                     continue
@@ -175,9 +184,10 @@ def due_in_home(
         sites = published_sites(published_db)
         organisations = published_organisations(published_db)
         regulators = published_regulators(published_db)
+        water_sites: list[str] | None = published_water_sites(published_db)
     else:
         sites = sorted({r.site_id for r in registry.list()})
-        organisations, regulators = [], {}
+        organisations, regulators, water_sites = [], {}, None
     return unsubmitted_deadlines(
         load_definitions(reports_dir),
         sites,
@@ -187,4 +197,5 @@ def due_in_home(
         organisation_fy_start_month(organisation_file),
         organisations,
         regulators,
+        water_sites,
     )

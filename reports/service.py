@@ -192,6 +192,8 @@ def generate(
                 continue  # a site without energy data has no energy section: no energy report
             if definition.domain == "materials" and data.materials is None:
                 continue  # nor one without materials records a materials report
+            if definition.domain == "water" and not data.nodes:
+                continue  # a site without a water model (no nodes) files no water report
             for period in _periods(data, definition, period_keys):
                 prepared = _prepare(settings, registry, data, definition, period, site_reqs, actor)
                 if isinstance(prepared, Outcome):

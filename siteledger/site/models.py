@@ -642,7 +642,11 @@ class SiteConfig(_Model):
 
     site: SiteInfo
     waf: WafCategories = Field(default_factory=WafCategories)
-    nodes: list[Node]
+    nodes: list[Node] = Field(
+        default_factory=list,
+        description="the water model's nodes; none = a site without a water model (e.g. only a "
+        "`materials:` section): the water marts have no rows for it",
+    )
     flows: list[Flow] = Field(default_factory=list)
     meters: list[Meter] = Field(default_factory=list)
     estimations: list[EstimationRule] = Field(default_factory=list)

@@ -33,7 +33,7 @@ def add_demo_site(home: Path) -> None:
     its few reading faults): generated drops, imported site by site, site tables written."""
     from siteledger.state import StateStore
 
-    output = write_demo(home, days=DEMO_DAYS)
+    output = write_demo(home, days=DEMO_DAYS, sites=DEMO_SITES)
     settings = get_settings(home)
     settings.ensure_dirs()
     store = StateStore(settings.state_store_url)

@@ -424,7 +424,8 @@ def test_the_organisation_file_names_both_regions_and_every_site_fits_it(clean: 
     assert [r.id for r in org.regions] == ["wa_south_west", "highveld"]
     assert validate_home(clean) == []
     sites = {p.stem: parse_site_text(p.read_text()).site for p in (clean / "sites").glob("*")}
-    assert sorted(sites) == ["demo_highveld", "demo_mine"]
+    # the two mines and the two workshops (sites without a water model, demo/materials.py)
+    assert sorted(sites) == ["demo_coating", "demo_highveld", "demo_mine", "demo_soapworks"]
     assert {(s.organisation, s.region, s.timezone, s.data_start) for s in sites.values()} == {
         ("example_resources", "wa_south_west", TZ, START),
         ("example_resources", "highveld", HIGHVELD_TZ, START),

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from demo import write_demo
+from demo.site import MINE_SITE_IDS
 from ingestion.files import import_landing
 from siteledger.settings import get_settings
 from siteledger.site import load_site
@@ -26,7 +27,7 @@ ZONES = {
 def lake(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
     """Every lake reading of a 2-day demo, per site, with the day folder it was written to."""
     home = tmp_path_factory.mktemp("two_mines")
-    out = write_demo(home, days=2)
+    out = write_demo(home, days=2, sites=MINE_SITE_IDS)
     settings = get_settings(home)
     store = StateStore(settings.state_store_url)
     results = {}

@@ -40,6 +40,20 @@ def test_fixture_is_valid_and_round_trips():
     assert again == site
 
 
+def test_a_site_without_nodes_has_no_water_model_and_a_flow_still_needs_its_nodes():
+    workshop = parse_site_text(
+        "site: {id: workshop, name: Workshop, timezone: Australia/Perth}\n"
+        "materials:\n  materials:\n    - {id: wax, unit: kg}\n"
+    )
+    assert (workshop.nodes, workshop.flows, workshop.meters) == ([], [], [])
+    assert [m.id for m in workshop.materials.materials] == ["wax"]
+    problems = _problems(
+        "site: {id: workshop, name: Workshop, timezone: Australia/Perth}\n"
+        "flows:\n  - {id: f, from: a, to: b, quality: 1, method: measured}\n"
+    )
+    assert _only(problems, "flows[0].from").endswith("unknown node 'a'")
+
+
 def test_unknown_node_in_flow_names_path_line_and_suggestion():
     data = _data()
     data["flows"][2]["to"] = "plnt"
