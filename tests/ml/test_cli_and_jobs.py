@@ -52,8 +52,10 @@ def test_the_retrain_is_a_dagster_run_with_backtests_in_its_metadata(home: Path)
         assert event is not None and event.asset_materialization is not None
         meta = event.asset_materialization.metadata
         # every model trained again: the two mines' nine stores and their demand, and the demo
-        # mine's power station: site fuel, site energy cost and its two loads' demand
-        assert meta["trained_this_run"].value == 15
+        # mine's power station: site fuel, site energy cost and its two loads' demand (15); the
+        # workshops' materials, 31 at the soapworks and 12 powders, each daily demand and unit
+        # cost
+        assert meta["trained_this_run"].value == 15 + 2 * (31 + 12)
         assert "| demo_mine/node/raw_water_dam/closing_storage_m3 | ok |" in str(
             meta["backtest"].value
         )
