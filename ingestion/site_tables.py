@@ -1066,6 +1066,7 @@ MATERIALS_SITE_SCHEMAS: dict[str, pa.Schema] = {
             ("overhead_pct", pa.float64()),
             ("consumables_per_m2", pa.float64()),
             ("default_film_um", pa.float64()),
+            ("oven_energy_price_per_kwh", pa.float64()),
         ]
     ),
     "materials_exchange_rates": pa.schema(
@@ -1200,6 +1201,7 @@ def _materials_settings_rows(site: SiteConfig) -> list[Row]:
             "overhead_pct": shop.overhead_pct,
             "consumables_per_m2": shop.consumables_per_m2,
             "default_film_um": shop.default_film_um,
+            "oven_energy_price_per_kwh": shop.oven_energy_price_per_kwh,
         }
     ]
 

@@ -395,6 +395,12 @@ class JobShop(_MaterialsModel):
     )
     consumables_per_m2: float = Field(0.0, ge=0, le=1e5)
     default_film_um: float = Field(DEFAULT_FILM_UM, gt=0, le=5000)
+    oven_energy_price_per_kwh: float | None = Field(
+        None,
+        ge=0,
+        le=1e3,
+        description="site currency per kWh: costs a job's oven_kwh when it records no oven_cost",
+    )
 
     @model_validator(mode="after")
     def _one_overhead(self) -> JobShop:

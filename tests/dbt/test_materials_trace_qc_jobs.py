@@ -24,6 +24,7 @@ lavender bars: 0.5 kg lavender 20.00 and 40 bars of 101 split into it: 20 / 40 +
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import shutil
@@ -492,16 +493,60 @@ def test_customer_lifetime_value_over_jobs_and_sales(home: Path) -> None:
     assert math.isclose(float(spa["margin_per_order"]), 77.916 / 3, abs_tol=1e-9)
 
 
+def test_every_margin_costs_a_sale_at_the_lot_sold(home: Path) -> None:
+    # one rule (int_material_sale_costs): a sale of a lot costs the lot's own unit cost
+    # (fct_lot_costs), a sale without a lot the product's batches finished by then
+    rows = query(
+        home, f"select * from intermediate.int_material_sale_costs where site_id = '{SITE}'"
+    )
+    sales = {r["sale_id"]: (r["cost_basis"], r["unit_cost"], r["cogs"]) for r in rows}
+    assert sales == {
+        "S1": ("lot", pytest.approx(0.607, abs=EXACT), pytest.approx(6.07, abs=EXACT)),
+        "S2": ("lot", pytest.approx(0.607, abs=EXACT), pytest.approx(3.035, abs=EXACT)),
+        "S3": ("lot", pytest.approx(0.1208, abs=EXACT), pytest.approx(2.416, abs=EXACT)),
+        "S4": ("lot", pytest.approx(0.13, abs=EXACT), pytest.approx(1.3, abs=EXACT)),
+        # no lot: B101 10.70 + B102 11.70 + B104 2.50 over 100 + 90 + 10 bars = 0.1245
+        "S5": (
+            "product_batches",
+            pytest.approx(0.1245, abs=EXACT),
+            pytest.approx(0.249, abs=EXACT),
+        ),
+    }
+    margins = _rows(home, "fct_product_margins_monthly", "product_id", "month")
+    # June (Berlin): 15 lavender bars of the split lot 101A at 6.50 = 97.50, at 101A's own
+    # 0.607 a bar (its lavender 0.50 and the 101 bars split into it) = 9.105, not at the
+    # batch's 0.50 (7.50)
+    lav = margins[("lav_soap", dt.date(2025, 6, 1))]
+    assert (lav["sales"], lav["qty_sold"], lav["revenue"]) == (2, 15, D("97.50"))
+    assert lav["cogs"] == pytest.approx(9.105, abs=EXACT)
+    assert lav["margin"] == pytest.approx(88.395, abs=EXACT)
+    assert lav["margin_pct"] == pytest.approx(88.395 / 97.5 * 100, abs=1e-9)
+    assert (lav["sales_at_product_cost"], lav["sales_without_cost"]) == (0, 0)
+    # July: MRG-1 20 x 5.00 at 0.1208, 102R 10 x 4.00 at 0.13, 2 bars without a lot at 0.1245
+    bars = margins[("base_soap_bar", dt.date(2025, 7, 1))]
+    assert (bars["sales"], bars["qty_sold"], bars["revenue"]) == (3, 32, D("150.00"))
+    assert bars["cogs"] == pytest.approx(2.416 + 1.30 + 0.249, abs=EXACT)
+    assert bars["margin"] == pytest.approx(146.035, abs=EXACT)
+    assert (bars["sales_at_product_cost"], bars["margin_pct_previous"]) == (1, None)
+    # the batch that made 101A: the same cost for the same sales
+    b101a = _rows(home, "fct_batches", "batch_id")["B101A"]
+    assert b101a["unit_cost"] == pytest.approx(0.5, abs=EXACT)  # its own lavender only
+    assert (b101a["qty_sold"], b101a["revenue"]) == (15, D("97.50"))
+    assert b101a["cogs"] == pytest.approx(9.105, abs=EXACT)
+    assert b101a["margin"] == pytest.approx(88.395, abs=EXACT)
+
+
 def test_dbt_grain_and_unit_tests_of_the_genealogy_qc_and_job_models_pass(home: Path) -> None:
     # the build ran them once; run the genealogy file's tests again on their own so that a
-    # failure names them (grain, accepted values, cost identity, and the seven unit tests)
+    # failure names them (grain, accepted values, cost identity, the eight unit tests, and the
+    # sale cost rule the margins share)
     run_dbt(
         home,
         "test",
         "--select",
         "dim_lots fct_lot_edges fct_lot_costs fct_qc_results "
         "fct_qc_lots fct_job_costs fct_job_profitability_monthly fct_powder_waste_monthly "
-        "fct_customer_lifetime_value",
+        "fct_customer_lifetime_value int_material_sale_costs",
     )
 
 

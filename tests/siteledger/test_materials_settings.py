@@ -159,6 +159,7 @@ def test_site_tables_of_the_example():
         "overhead_pct": None,
         "consumables_per_m2": 0.3,
         "default_film_um": 70.0,
+        "oven_energy_price_per_kwh": 0.28,
     }
     rates = [
         (r["currency"], r["valid_from"].isoformat(), r["rate"])
@@ -246,6 +247,7 @@ def test_a_site_without_materials_has_defaults_and_empty_tables():
         None,
         70.0,
     )
+    assert row["oven_energy_price_per_kwh"] is None  # no price: oven costs only as recorded
     # ``materials:`` with nothing under it is the same
     data = yaml.safe_load(SMALL_SITE.read_text())
     data["materials"] = None
@@ -360,6 +362,7 @@ def test_nan_infinity_quoted_numbers_and_booleans_are_refused_with_their_line(tm
     )
     text = text.replace("yield_alert_pct: 95", "yield_alert_pct: .inf")
     text = text.replace("labour_rate_per_hour: 45", "labour_rate_per_hour: on")
+    text = text.replace("oven_energy_price_per_kwh: 0.28", "oven_energy_price_per_kwh: '0.28'")
     text = text.replace("valid_from: 2025-07-01, rate: 0.85", "valid_from: 20250701, rate: 0.85")
     text = text.replace("version: 2", "version: 2.5")
     problems = _problems_in(text, tmp_path)
@@ -372,11 +375,12 @@ def test_nan_infinity_quoted_numbers_and_booleans_are_refused_with_their_line(tm
     assert _only(problems, "materials.job_shop.labour_rate_per_hour").startswith(
         f"site.yaml:{_line(text, 'labour_rate_per_hour: on')}:"
     )
+    assert "valid number" in _only(problems, "materials.job_shop.oven_energy_price_per_kwh")
     assert "a date is text like 2025-01-31, got 20250701" in _only(
         problems, "materials.exchange_rates[1].valid_from"
     )
     assert "valid integer" in _only(problems, "materials.recipes[1].version")
-    assert len(problems) == 7, problems
+    assert len(problems) == 8, problems
 
 
 def test_bad_values_and_keys_are_refused(tmp_path: Path):
@@ -406,6 +410,30 @@ def test_bad_values_and_keys_are_refused(tmp_path: Path):
     assert "not both" in _only(problems, "materials.job_shop")
     assert "at least 1 item" in _only(problems, "materials.recipes[0].inputs")
     assert len(problems) == 9, problems
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("-0.1", "greater than or equal to 0"),
+        ("1500", "less than or equal to 1000"),
+        ("'0.28'", "valid number"),
+        ("yes", "valid number"),
+        (".nan", "finite number"),
+    ],
+)
+def test_the_oven_energy_price_is_checked_like_the_other_shop_rates(
+    value: str, why: str, tmp_path: Path
+):
+    text = MATERIALS_SITE.read_text().replace(
+        "oven_energy_price_per_kwh: 0.28", f"oven_energy_price_per_kwh: {value}"
+    )
+    [problem] = _problems_in(text, tmp_path)
+    assert problem.startswith(
+        f"site.yaml:{_line(text, 'oven_energy_price_per_kwh:')}: "
+        "materials.job_shop.oven_energy_price_per_kwh"
+    )
+    assert why in problem
 
 
 def test_the_site_currency_needs_no_rate(tmp_path: Path):

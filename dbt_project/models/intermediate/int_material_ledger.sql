@@ -10,14 +10,21 @@
     is none before). Outflows (issues, returns to vendor, adjustments out, waste) take
     units from the layers in order. `range_start`/`range_end` place each entry on the material's
     cumulative inflow (or outflow) axis: the range-overlap FIFO joins them. Quantities and costs
-    are DECIMAL so that sums reproduce to the cent. -#}
+    are DECIMAL so that sums reproduce to the cent.
+
+    Nothing here grows faster than n log n in a material's entries: one sort for the running
+    figures, and the receipt costs of the inflows that give none looked up by an as-of join
+    (a window's last non-null value would scan back over every entry since the last receipt:
+    quadratic for one lot issued a million times). -#}
 with
 
-receipts as (
+-- receipts and movements are read twice below (the ledger, the receipt costs): scanned twice,
+-- not materialised
+receipts as not materialized (
     select * from {{ ref('stg_materials__receipts') }}
 ),
 
-movements as (
+movements as not materialized (
     select * from {{ ref('stg_materials__movements') }}
 ),
 
@@ -27,6 +34,59 @@ sites as (
 
 materials as (
     select * from {{ ref('stg_site_config__materials') }}
+),
+
+-- the receipt costs an inflow without a cost of its own takes: per material and instant the last
+-- receipt (receipts at one instant follow their ids and come before any other inflow there) ...
+receipt_costs as (
+    select
+        site_id,
+        material_id,
+        received_at,
+        arg_max(cast(unit_cost as decimal(38, 8)), receipt_id) as unit_cost
+    from receipts
+    where unit_cost is not null
+    group by site_id, material_id, received_at
+),
+
+-- ... and the material's first receipt, for an inflow that comes before all of them
+first_receipt_costs as (
+    select
+        site_id,
+        material_id,
+        arg_min(
+            cast(unit_cost as decimal(38, 8)),
+            struct_pack(received_at := received_at, receipt_id := receipt_id)
+        ) as unit_cost
+    from receipts
+    where unit_cost is not null
+    group by site_id, material_id
+),
+
+uncosted_inflows as (
+    select
+        site_id,
+        material_id,
+        movement_id,
+        moved_at
+    from movements
+    where kind in ('return_from_customer', 'adjustment_in') and unit_cost is null
+),
+
+inflow_receipt_costs as (
+    select
+        uncosted_inflows.site_id,
+        uncosted_inflows.movement_id,
+        last_receipt.unit_cost as last_receipt_unit_cost,
+        first_receipt.unit_cost as first_receipt_unit_cost
+    from uncosted_inflows
+    asof left join receipt_costs as last_receipt
+        on uncosted_inflows.site_id = last_receipt.site_id
+        and uncosted_inflows.material_id = last_receipt.material_id
+        and uncosted_inflows.moved_at >= last_receipt.received_at
+    left join first_receipt_costs as first_receipt
+        on uncosted_inflows.site_id = first_receipt.site_id
+        and uncosted_inflows.material_id = first_receipt.material_id
 ),
 
 entries as (
@@ -42,7 +102,6 @@ entries as (
         lot_id as recorded_lot_id,
         cast(qty as decimal(18, 6)) as qty,
         cast(unit_cost as decimal(38, 8)) as given_unit_cost,
-        cast(unit_cost as decimal(38, 8)) as receipt_unit_cost,
         supplier_id,
         expiry_date,
         cast(null as varchar) as batch_id,
@@ -70,7 +129,6 @@ entries as (
             when kind in ('return_from_customer', 'adjustment_in')
                 then cast(unit_cost as decimal(38, 8))
         end as given_unit_cost,
-        cast(null as decimal(38, 8)) as receipt_unit_cost,
         cast(null as varchar) as supplier_id,
         cast(null as date) as expiry_date,
         batch_id,
@@ -88,13 +146,6 @@ ordered as (
     select
         entries.*,
         row_number() over material_ledger as ledger_seq,
-        last_value(receipt_unit_cost ignore nulls) over (
-            material_ledger rows between unbounded preceding and current row
-        ) as last_receipt_unit_cost,
-        -- with no receipt before an entry, the first receipt after it is the material's first
-        first_value(receipt_unit_cost ignore nulls) over (
-            material_ledger rows between unbounded preceding and unbounded following
-        ) as first_receipt_unit_cost,
         sum(case when direction = 'in' then qty else 0 end) over (
             material_ledger rows between unbounded preceding and current row
         ) as inflow_end,
@@ -111,6 +162,9 @@ ordered as (
 costed as (
     select
         ordered.*,
+        inflow_receipt_costs.last_receipt_unit_cost,
+        -- with no receipt before an entry, the first receipt after it is the material's first
+        inflow_receipt_costs.first_receipt_unit_cost,
         case
             when direction = 'out' then null
             when given_unit_cost is not null then given_unit_cost
@@ -126,6 +180,10 @@ costed as (
         end as unit_cost_source,
         case when direction = 'in' then inflow_end else outflow_end end as range_end
     from ordered
+    left join inflow_receipt_costs
+        on ordered.source_order = 2
+        and ordered.site_id = inflow_receipt_costs.site_id
+        and ordered.entry_id = inflow_receipt_costs.movement_id
 ),
 
 final as (

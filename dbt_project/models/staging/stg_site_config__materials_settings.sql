@@ -22,7 +22,8 @@ source as (
             ['overhead_rate_per_m2', 'double'],
             ['overhead_pct', 'double'],
             ['consumables_per_m2', 'double'],
-            ['default_film_um', 'double']
+            ['default_film_um', 'double'],
+            ['oven_energy_price_per_kwh', 'double']
         ]
     ) }}
 ),
@@ -44,7 +45,8 @@ renamed as (
         overhead_rate_per_m2,
         overhead_pct,
         consumables_per_m2,
-        default_film_um
+        default_film_um,
+        oven_energy_price_per_kwh
     from source
 )
 

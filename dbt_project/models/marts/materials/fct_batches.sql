@@ -1,134 +1,46 @@
-{#- Every production batch: planned and actual material cost (fct_batch_costs), yield, and the
-    margin on the sales of its output lot. Yield % = good output / planned output x 100, where
-    good output = actual output - samples and retains (the planned output is the recipe scaled
-    to the batch). Unit cost = actual cost / good output; margin = revenue - units sold x unit
-    cost. -#}
+{#- Every production batch: planned and actual material cost, yield and unit cost
+    (int_material_batches), and the margin on the sales of its output lot. Yield % = good output
+    / planned output x 100, where good output = actual output - samples and retains (the planned
+    output is the recipe scaled to the batch). Unit cost = actual cost / good output. The units
+    sold cost what int_material_sale_costs says a sale of the lot costs: the lot's own unit cost
+    (fct_lot_costs), which is the batch's unit cost unless the lot also took parent lots by a
+    split, merge or rework (101A: its lavender 0.50 a bar and the 101 bars split into it, 0.607);
+    margin = revenue - that cost of goods sold. -#}
 with
 
 batches as (
-    select * from {{ ref('stg_materials__batches') }}
+    select * from {{ ref('int_material_batches') }}
 ),
 
-batch_costs as (
-    select * from {{ ref('fct_batch_costs') }}
-),
-
-sales as (
-    select * from {{ ref('stg_materials__sales') }}
-),
-
-sites as (
-    select * from {{ ref('int_material_sites') }}
-),
-
-costs as (
-    select
-        site_id,
-        batch_id,
-        {{ sum_all_known('planned_cost') }} as planned_cost,
-        {{ sum_all_known('actual_cost') }} as actual_cost,
-        {{ sum_all_known('price_variance') }} as price_variance,
-        {{ sum_all_known('usage_variance') }} as usage_variance,
-        sum(unallocated_qty) as unallocated_qty
-    from batch_costs
-    group by site_id, batch_id
+sale_costs as (
+    select * from {{ ref('int_material_sale_costs') }}
 ),
 
 lot_sales as (
     select
-        sales.site_id,
-        sales.lot_id,
-        sum(cast(sales.qty as decimal(18, 6))) as qty_sold,
-        sum(cast(sales.qty as decimal(18, 6)) * cast(sales.unit_price as decimal(38, 8)))
-            as revenue
-    from sales
-    where sales.lot_id is not null
-    group by sales.site_id, sales.lot_id
-),
-
-joined as (
-    select
-        batches.site_id,
-        batches.batch_id,
-        batches.product_id,
-        batches.recipe_id,
-        batches.recipe_version,
-        batches.output_lot_id,
-        batches.output_unit,
-        batches.started_at,
-        batches.finished_at,
-        batches.equipment,
-        batches.containers,
-        cast(batches.planned_qty as decimal(18, 6)) as planned_qty,
-        cast(batches.actual_qty as decimal(18, 6)) as actual_qty,
-        cast(batches.samples_qty as decimal(18, 6)) as samples_qty,
-        cast(batches.actual_qty - batches.samples_qty as decimal(18, 6)) as good_qty,
-        costs.planned_cost,
-        costs.actual_cost,
-        costs.price_variance,
-        costs.usage_variance,
-        coalesce(costs.unallocated_qty, 0) as unallocated_qty,
-        coalesce(lot_sales.qty_sold, 0) as qty_sold,
-        coalesce(lot_sales.revenue, 0) as revenue,
-        sites.yield_alert_pct,
-        sites.timezone
-    from batches
-    left join costs
-        on batches.site_id = costs.site_id
-        and batches.batch_id = costs.batch_id
-    left join lot_sales
-        on batches.site_id = lot_sales.site_id
-        and batches.output_lot_id = lot_sales.lot_id
-    left join sites
-        on batches.site_id = sites.site_id
-),
-
-measured as (
-    select
-        joined.*,
-        joined.actual_cost - joined.planned_cost as cost_variance,
-        100 * cast(joined.good_qty as double) / nullif(cast(joined.planned_qty as double), 0)
-            as yield_pct,
-        {{ safe_divide('joined.actual_cost', 'joined.good_qty') }} as unit_cost,
-        -- units sold x (cost / good units), multiplied first: exact when the cost divides
-        joined.revenue
-        - {{ safe_divide('joined.actual_cost * joined.qty_sold', 'joined.good_qty') }} as margin
-    from joined
+        site_id,
+        lot_id,
+        sum(qty) as qty_sold,
+        sum(revenue) as revenue,
+        {{ sum_all_known('cogs') }} as cogs
+    from sale_costs
+    where lot_id is not null
+    group by site_id, lot_id
 ),
 
 final as (
     select
-        site_id,
-        batch_id,
-        product_id,
-        recipe_id,
-        recipe_version,
-        output_lot_id,
-        output_unit,
-        started_at,
-        finished_at,
-        {{ month_start(utc_to_local('finished_at', "coalesce(timezone, 'UTC')")) }} as month,
-        equipment,
-        containers,
-        planned_qty,
-        actual_qty,
-        samples_qty,
-        good_qty,
-        yield_pct,
-        coalesce(yield_pct < yield_alert_pct, false) as is_yield_below_alert,
-        yield_alert_pct,
-        planned_cost,
-        actual_cost,
-        cost_variance,
-        price_variance,
-        usage_variance,
-        unallocated_qty,
-        unit_cost,
-        qty_sold,
-        revenue,
-        case when qty_sold > 0 then margin end as margin,
-        case when qty_sold > 0 then {{ safe_divide('100 * margin', 'revenue') }} end as margin_pct
-    from measured
+        batches.*,
+        coalesce(lot_sales.qty_sold, 0) as qty_sold,
+        coalesce(lot_sales.revenue, 0) as revenue,
+        lot_sales.cogs,
+        lot_sales.revenue - lot_sales.cogs as margin,
+        {{ safe_divide('100 * (lot_sales.revenue - lot_sales.cogs)', 'lot_sales.revenue') }}
+            as margin_pct
+    from batches
+    left join lot_sales
+        on batches.site_id = lot_sales.site_id
+        and batches.output_lot_id = lot_sales.lot_id
 )
 
 select * from final

@@ -1,9 +1,10 @@
 {#- Historical customer lifetime value: each customer's gross margin to date over completed and
     invoiced jobs and over sales, with tenure, order count, margin per order and days since the
-    last order. A sale's cost: its quantity x the unit cost of the lot sold (fct_lot_costs);
-    without a lot, or with a lot of unknown cost, the quantity-weighted unit cost of the
-    product's batches finished by then. Days since the last order count to the site's latest job or sale (the data's
-    own "today", so that a rebuild gives the same figures). Dates are site-local. -#}
+    last order. A sale costs what int_material_sale_costs says (as in fct_product_margins_monthly
+    and fct_batches): its quantity x the unit cost of the lot sold (fct_lot_costs); without a
+    lot, or with a lot of unknown cost, the quantity-weighted unit cost of the product's batches
+    finished by then. Days since the last order count to the site's latest job or sale (the
+    data's own "today", so that a rebuild gives the same figures). Dates are site-local. -#}
 with
 
 job_costs as (
@@ -11,16 +12,8 @@ job_costs as (
     where month is not null
 ),
 
-sales as (
-    select * from {{ ref('stg_materials__sales') }}
-),
-
-lot_costs as (
-    select * from {{ ref('fct_lot_costs') }}
-),
-
-batches as (
-    select * from {{ ref('fct_batches') }}
+sale_costs as (
+    select * from {{ ref('int_material_sale_costs') }}
 ),
 
 customers as (
@@ -31,46 +24,15 @@ sites as (
     select * from {{ ref('stg_site_config__sites') }}
 ),
 
--- a sale without a lot cost: the quantity-weighted unit cost of the product's batches finished
--- by then (as fct_product_margins_monthly costs it)
-product_costs as (
-    select
-        sales.site_id,
-        sales.sale_id,
-        {{ safe_divide(
-            'sum(batches.actual_cost)',
-            'sum(case when batches.actual_cost is not null then batches.good_qty end)'
-        ) }} as unit_cost
-    from sales
-    left join lot_costs
-        on sales.site_id = lot_costs.site_id
-        and sales.lot_id = lot_costs.lot_id
-    inner join batches
-        on sales.site_id = batches.site_id
-        and sales.product_id = batches.product_id
-        and sales.sold_at >= batches.finished_at
-    where lot_costs.unit_cost is null
-    group by sales.site_id, sales.sale_id
-),
-
 sale_orders as (
     select
-        sales.site_id,
-        sales.customer_id,
-        sales.sold_at as ordered_at,
+        site_id,
+        customer_id,
+        sold_at as ordered_at,
         'sale' as order_kind,
-        cast(sales.qty * sales.unit_price as decimal(18, 4)) as revenue,
-        cast(
-            sales.qty * coalesce(lot_costs.unit_cost, cast(product_costs.unit_cost as double))
-            as decimal(18, 4)
-        ) as cost
-    from sales
-    left join lot_costs
-        on sales.site_id = lot_costs.site_id
-        and sales.lot_id = lot_costs.lot_id
-    left join product_costs
-        on sales.site_id = product_costs.site_id
-        and sales.sale_id = product_costs.sale_id
+        cast(revenue as decimal(18, 4)) as revenue,
+        cast(cogs as decimal(18, 4)) as cost
+    from sale_costs
 ),
 
 job_orders as (

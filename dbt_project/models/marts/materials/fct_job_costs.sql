@@ -3,7 +3,8 @@
     1000 / (specific gravity x film um) x transfer efficiency (1 when the powder has none);
     the powder the film holds = area x film x SG / 1000 kg, and powder waste = kg issued - that.
     Labour = hours x the site's rate, against the job type's m2 per man-hour standard. Oven
-    energy: the job's recorded cost. Overhead: area x rate per m2, or a % of the direct cost
+    energy: the job's recorded cost, else its kWh x the shop's energy price, else unknown (the
+    job's cost is then incomplete). Overhead: area x rate per m2, or a % of the direct cost
     when the site gives a % instead. Consumables: area x rate per m2. Revenue of a completed or
     invoiced job: the invoiced price, else the quoted one. Money in the site currency. -#}
 with
@@ -104,7 +105,8 @@ joined as (
         settings.overhead_pct,
         settings.consumables_per_m2,
         jobs.oven_kwh,
-        jobs.oven_cost,
+        jobs.oven_cost as recorded_oven_cost,
+        settings.oven_energy_price_per_kwh,
         jobs.quoted_price,
         jobs.invoiced_price,
         jobs.received_at,
@@ -146,7 +148,15 @@ costed as (
         cast(standard_labour_hours * labour_rate_per_hour as decimal(18, 4))
             as standard_labour_cost,
         cast(area_m2 * coalesce(consumables_per_m2, 0) as decimal(18, 4)) as consumables_cost,
-        cast(oven_cost as decimal(18, 4)) as oven_cost_decimal,
+        -- the oven: as recorded, else its energy at the shop's price
+        cast(
+            coalesce(recorded_oven_cost, oven_kwh * oven_energy_price_per_kwh) as decimal(18, 4)
+        ) as oven_cost_decimal,
+        case
+            when recorded_oven_cost is not null then 'recorded'
+            when oven_kwh is not null and oven_energy_price_per_kwh is not null
+                then 'energy_price'
+        end as oven_cost_basis,
         cast(powder_cost as decimal(18, 4)) as powder_cost_decimal,
         cast(other_materials_cost as decimal(18, 4)) as other_materials_cost_decimal
     from physics
@@ -220,6 +230,8 @@ final as (
         standard_labour_cost,
         oven_kwh,
         oven_cost_decimal as oven_cost,
+        oven_cost_basis,
+        oven_energy_price_per_kwh,
         overhead_cost,
         consumables_cost,
         direct_cost + overhead_cost as total_cost,

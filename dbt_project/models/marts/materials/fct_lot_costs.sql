@@ -1,10 +1,10 @@
 {#- What one unit of each lot cost, in the site currency per unit of the lot: a received lot its
-    receipt's unit cost; a batch's output lot its batch's unit cost (fct_batches: FIFO cost of
-    the materials issued over the good output, samples and retains excluded); a lot made by a
-    split, merge or rework (also one a batch finished with added ingredients) the cost of the
-    parent quantities it took plus its own. Costs flow
-    down the edges path by path: a parent's unit cost x edge qty / child qty at each step; a
-    cycle among the edges, or a chain deeper than 50 edges, stops the flow. -#}
+    receipt's unit cost; a batch's output lot its batch's unit cost (int_material_batches: FIFO
+    cost of the materials issued over the good output, samples and retains excluded); a lot made
+    by a split, merge or rework (also one a batch finished with added ingredients) the cost of
+    the parent quantities it took plus its own. Sales cost these (int_material_sale_costs).
+    Costs flow down the edges path by path: a parent's unit cost x edge qty / child qty at each
+    step; a cycle among the edges, or a chain deeper than 50 edges, stops the flow. -#}
 with recursive
 
 lots as (
@@ -16,7 +16,7 @@ receipts as (
 ),
 
 batches as (
-    select * from {{ ref('fct_batches') }}
+    select * from {{ ref('int_material_batches') }}
 ),
 
 lot_edges as (
@@ -46,8 +46,10 @@ own as (
         case
             when receipts.lot_id is not null
                 then cast(receipts.qty * receipts.unit_cost as double)
+            -- a batch whose material cost is unknown (an issue drew on stock without any cost)
+            -- leaves its lot's cost unknown, not free
             when batches.batch_id is not null
-                then cast(coalesce(batches.actual_cost, 0) as double)
+                then cast(batches.actual_cost as double)
             else 0.0
         end as own_cost,
         coalesce(batches.unallocated_qty, 0) > 0 as is_short

@@ -1,67 +1,32 @@
-{#- Sales, cost of goods sold and margin of every product per site-local month. A sale of a
-    batch's output lot costs the batch's unit cost (fct_batches); a sale without a lot, or of a
-    lot that is no batch output (a split), costs the quantity-weighted unit cost of the
-    product's batches finished by then. The change is against the previous calendar month (null
-    when the product sold nothing then). -#}
+{#- Sales, cost of goods sold and margin of every product per site-local month. Every sale
+    costs what int_material_sale_costs says: the lot's own unit cost when the sale names a lot
+    (fct_lot_costs: a split lot such as 101A its parents' share plus its own batch's), else the
+    quantity-weighted unit cost of the product's batches finished by then. The change is against
+    the previous calendar month (null when the product sold nothing then). -#}
 with
 
-sales as (
-    select * from {{ ref('stg_materials__sales') }}
-),
-
-batches as (
-    select * from {{ ref('fct_batches') }}
+sale_costs as (
+    select * from {{ ref('int_material_sale_costs') }}
 ),
 
 sites as (
     select * from {{ ref('int_material_sites') }}
 ),
 
-sale_lines as (
-    select
-        sales.site_id,
-        sales.sale_id,
-        sales.product_id,
-        sales.sold_at,
-        {{ month_start(utc_to_local('sales.sold_at', "coalesce(sites.timezone, 'UTC')")) }}
-            as month,
-        cast(sales.qty as decimal(18, 6)) as qty,
-        cast(sales.qty as decimal(18, 6)) * cast(sales.unit_price as decimal(38, 8)) as revenue,
-        lot_batches.unit_cost as lot_unit_cost
-    from sales
-    left join sites
-        on sales.site_id = sites.site_id
-    left join batches as lot_batches
-        on sales.site_id = lot_batches.site_id
-        and sales.lot_id = lot_batches.output_lot_id
-),
-
-product_costs as (
-    select
-        sale_lines.site_id,
-        sale_lines.sale_id,
-        {{ safe_divide(
-            'sum(batches.actual_cost)',
-            'sum(case when batches.actual_cost is not null then batches.good_qty end)'
-        ) }} as product_unit_cost
-    from sale_lines
-    inner join batches
-        on sale_lines.site_id = batches.site_id
-        and sale_lines.product_id = batches.product_id
-        and sale_lines.sold_at >= batches.finished_at
-    where sale_lines.lot_unit_cost is null
-    group by sale_lines.site_id, sale_lines.sale_id
-),
-
 costed as (
     select
-        sale_lines.*,
-        sale_lines.qty * coalesce(sale_lines.lot_unit_cost, product_costs.product_unit_cost)
-            as cogs
-    from sale_lines
-    left join product_costs
-        on sale_lines.site_id = product_costs.site_id
-        and sale_lines.sale_id = product_costs.sale_id
+        sale_costs.site_id,
+        sale_costs.sale_id,
+        sale_costs.product_id,
+        {{ month_start(utc_to_local('sale_costs.sold_at', "coalesce(sites.timezone, 'UTC')")) }}
+            as month,
+        sale_costs.qty,
+        sale_costs.revenue,
+        sale_costs.cost_basis,
+        sale_costs.cogs
+    from sale_costs
+    left join sites
+        on sale_costs.site_id = sites.site_id
 ),
 
 months as (
@@ -73,7 +38,8 @@ months as (
         sum(qty) as qty_sold,
         sum(revenue) as revenue,
         {{ sum_all_known('cogs') }} as cogs,
-        {{ count_where('cogs is null') }} as sales_without_cost
+        {{ count_where('cogs is null') }} as sales_without_cost,
+        {{ count_where("cost_basis = 'product_batches'") }} as sales_at_product_cost
     from costed
     group by site_id, product_id, month
 ),
@@ -97,6 +63,7 @@ final as (
         margins.revenue,
         margins.cogs,
         margins.sales_without_cost,
+        margins.sales_at_product_cost,
         margins.margin,
         margins.margin_pct,
         previous.margin_pct as margin_pct_previous,
