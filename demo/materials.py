@@ -8,13 +8,14 @@ Both are sites without a water model (no nodes, meters or flows): their site fil
 butters, lye, water, fragrances bought in US dollars, colourants, waxes, wicks, packaging; in kg,
 L and each, with densities where a recipe gives a mass for a liquid or a volume for an oil),
 purchase orders and their receipts (one lot each, prices that move over the year, some late,
-some short), 9 products from 13 recipes (two of them change version 188 days in), about 300
-batches in a year (soap Monday to Thursday, candles Tuesday and Friday) whose ingredients are
-issued from the lots first in, first out - the source system names the lot on every issue but
-those of labels, tissue and cartons - every 25th soap batch an unscented base split into a
-lavender and a rose variant with added fragrance (batch 101 -> ``101A-Lavender``,
-``101B-Rose``), QC results of every lot against its product's specification (one lot fails its
-pH), the lots sold to a dozen customers once cured, returns to suppliers and waste. Files:
+some short), 9 products from 11 recipes (two of them move to a version 2 188 days in), about
+300 batches in a year (soap on Monday, Tuesday, Wednesday and Friday, candles on Tuesday and
+Thursday) whose ingredients are issued from the lots first in, first out - the source system
+names the lot on every issue but those of labels, tissue and cartons - every 25th batch from 26
+an unscented base split into a lavender and a rose variant with added fragrance (batch 101 ->
+``101A-Lavender``, ``101B-Rose``), QC results of every lot against its product's specification
+(one lot fails its pH), one batch of low yield, the lots sold to a dozen customers once cured,
+returns to suppliers and waste. Files:
 ``soapworks_<kind>_YYYY-MM.csv``, the QC results as a workbook (``.xlsx``), the web shop's
 sales as JSON.
 
@@ -68,7 +69,6 @@ TRUTH_FILE = "materials.json"
 
 ZONE = ZoneInfo(TIMEZONE)
 Q3 = Decimal("0.001")
-Q2 = Decimal("0.01")
 CENT = Decimal("0.01")
 Record = dict[str, Any]
 
