@@ -505,11 +505,13 @@ class Purchasing:
     """Buys a site's materials so that planned outflows never find the shelf empty, and runs
     the outflows against the stock first in, first out.
 
-    Each working day: the day's deliveries arrive (10:30-12:00 and 14:30-16:00, never at a
-    minute an issue is made), the outflows are drawn, and at 16:30 every material whose stock
-    plus open orders would fall below ten days of average use within its lead time (plus the
-    latest a delivery may be, plus three days) is ordered: enough lots for ``cover_days``. A
-    delivery that would arrive after the period is not ordered (the period's use is covered).
+    Each working day: the day's deliveries arrive (from 10:30:30 and 14:30:30, seven minutes
+    apart: never at the instant of an outflow, which is on the whole minute), the outflows are
+    drawn, and at 16:30 every material whose stock plus open orders, less what is to go back to
+    its supplier, would fall below ten days of average use within :meth:`_horizon` is ordered:
+    enough lots for ``cover_days``. A delivery due in the Christmas closure waits for the
+    reopening; one that would arrive after the period is not ordered (the period's use is
+    covered).
     """
 
     def __init__(
@@ -577,8 +579,8 @@ class Purchasing:
 
     # receiving ------------------------------------------------------------------------------
     def opening_stock(self) -> None:
-        """The shelves on the first morning: enough for the first weeks, received 08:00-08:40
-        without a purchase order."""
+        """The shelves on the first morning: enough for the first weeks, received from 08:00
+        (two a minute) without a purchase order."""
         first = self.start
         for i, material in enumerate(self.materials.values()):
             horizon = self._horizon(material)
