@@ -8,13 +8,14 @@ Both are sites without a water model (no nodes, meters or flows): their site fil
 butters, lye, water, fragrances bought in US dollars, colourants, waxes, wicks, packaging; in kg,
 L and each, with densities where a recipe gives a mass for a liquid or a volume for an oil),
 purchase orders and their receipts (one lot each, prices that move over the year, some late,
-some short), 9 products from 13 recipes (two of them change version 188 days in), about 300
-batches in a year (soap Monday to Thursday, candles Tuesday and Friday) whose ingredients are
-issued from the lots first in, first out - the source system names the lot on every issue but
-those of labels, tissue and cartons - every 25th soap batch an unscented base split into a
-lavender and a rose variant with added fragrance (batch 101 -> ``101A-Lavender``,
-``101B-Rose``), QC results of every lot against its product's specification (one lot fails its
-pH), the lots sold to a dozen customers once cured, returns to suppliers and waste. Files:
+some short), 9 products from 11 recipes (two of them move to a version 2 188 days in), about
+300 batches in a year (soap on Monday, Tuesday, Wednesday and Friday, candles on Tuesday and
+Thursday) whose ingredients are issued from the lots first in, first out - the source system
+names the lot on every issue but those of labels, tissue and cartons - every 25th batch from 26
+an unscented base split into a lavender and a rose variant with added fragrance (batch 101 ->
+``101A-Lavender``, ``101B-Rose``), QC results of every lot against its product's specification
+(one lot fails its pH), one batch of low yield, the lots sold to a dozen customers once cured,
+returns to suppliers and waste. Files:
 ``soapworks_<kind>_YYYY-MM.csv``, the QC results as a workbook (``.xlsx``), the web shop's
 sales as JSON.
 
@@ -68,7 +69,6 @@ TRUTH_FILE = "materials.json"
 
 ZONE = ZoneInfo(TIMEZONE)
 Q3 = Decimal("0.001")
-Q2 = Decimal("0.01")
 CENT = Decimal("0.01")
 Record = dict[str, Any]
 
@@ -505,11 +505,13 @@ class Purchasing:
     """Buys a site's materials so that planned outflows never find the shelf empty, and runs
     the outflows against the stock first in, first out.
 
-    Each working day: the day's deliveries arrive (10:30-12:00 and 14:30-16:00, never at a
-    minute an issue is made), the outflows are drawn, and at 16:30 every material whose stock
-    plus open orders would fall below ten days of average use within its lead time (plus the
-    latest a delivery may be, plus three days) is ordered: enough lots for ``cover_days``. A
-    delivery that would arrive after the period is not ordered (the period's use is covered).
+    Each working day: the day's deliveries arrive (from 10:30:30 and 14:30:30, seven minutes
+    apart: never at the instant of an outflow, which is on the whole minute), the outflows are
+    drawn, and at 16:30 every material whose stock plus open orders, less what is to go back to
+    its supplier, would fall below ten days of average use within :meth:`_horizon` is ordered:
+    enough lots for ``cover_days``. A delivery due in the Christmas closure waits for the
+    reopening; one that would arrive after the period is not ordered (the period's use is
+    covered).
     """
 
     def __init__(
@@ -577,8 +579,8 @@ class Purchasing:
 
     # receiving ------------------------------------------------------------------------------
     def opening_stock(self) -> None:
-        """The shelves on the first morning: enough for the first weeks, received 08:00-08:40
-        without a purchase order."""
+        """The shelves on the first morning: enough for the first weeks, received from 08:00
+        (two a minute) without a purchase order."""
         first = self.start
         for i, material in enumerate(self.materials.values()):
             horizon = self._horizon(material)
