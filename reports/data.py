@@ -205,11 +205,15 @@ def site_ids(db_path: Path) -> list[str]:
         return [r[0] for r in con.execute("select site_id from dim_sites order by 1").fetchall()]
 
 
-def water_site_ids(db_path: Path) -> list[str]:
+def water_site_ids(db_path: Path) -> list[str] | None:
     """The published sites with a water model (at least one node): only they file water
     reports. A site without nodes (a workshop whose site file has only a ``materials:`` section)
-    is in ``dim_sites`` but has no row in any water mart."""
+    is in ``dim_sites`` but has no row in any water mart. None when the published file has no
+    ``dim_nodes`` (one published before it existed): every site is then taken to have one."""
     with duckdb.connect(str(db_path), read_only=True) as con:
+        tables = {r[0] for r in con.execute("show tables").fetchall()}
+        if "dim_nodes" not in tables:
+            return None
         return [
             r[0]
             for r in con.execute("select distinct site_id from dim_nodes order by 1").fetchall()

@@ -19,6 +19,7 @@ from dagster._core.scheduler.instigation import TickStatus
 
 from alerts.state import AlertStore
 from demo import write_demo
+from demo.site import MINE_SITE_IDS
 from reports.registry import Registry
 from siteledger.settings import Settings
 from siteledger.state import StateStore
@@ -73,7 +74,8 @@ def _settled(home: Path) -> bool:
 def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path):
     # the drops are generated aside; the home holds only its organisation and site files
     generated = tmp_path / "generated"
-    write_demo(generated, days=DAYS)
+    # the mines: this test is about a month of readings (the workshops add nothing to it)
+    write_demo(generated, days=DAYS, sites=MINE_SITE_IDS)
     home = tmp_path / "home"
     settings = Settings(home=home)
     settings.ensure_dirs()
