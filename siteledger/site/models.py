@@ -631,6 +631,11 @@ from siteledger.site.materials import (  # noqa: E402
     MaterialsSettings,
     materials_problems,
 )
+from siteledger.site.metering import (  # noqa: E402
+    MeteringSection,
+    MeteringSettings,
+    metering_problems,
+)
 from siteledger.site.water_quality import (  # noqa: E402
     WaterQualitySettings,
     water_quality_problems,
@@ -672,6 +677,11 @@ class SiteConfig(_Model):
         default_factory=MaterialsSettings,
         description="materials, suppliers, products, recipes, specifications, job shop rates "
         "and record file layouts (docs/materials.md); absent = no materials accounting",
+    )
+    metering: MeteringSection = Field(
+        default_factory=MeteringSettings,
+        description="prepaid customer water metering: tariffs, districts, leak and device "
+        "thresholds and record file layouts (docs/metering.md); absent = no prepaid metering",
     )
 
     # -- lookups -----------------------------------------------------------------------------
@@ -956,4 +966,5 @@ def semantic_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     problems += air_quality_problems(cfg)
     problems += energy_problems(cfg)
     problems += materials_problems(cfg)
+    problems += metering_problems(cfg)
     return problems
