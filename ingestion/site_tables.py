@@ -8,6 +8,7 @@ from :mod:`siteledger.units` and are written once to ``lake/config/<table>/catal
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable
@@ -1375,6 +1376,160 @@ SITE_TABLES.update(
         "materials_specifications": _materials_specification_rows,
         "materials_spec_tests": _materials_spec_test_rows,
         "materials_job_types": _materials_job_type_rows,
+    }
+)
+
+
+# -- metering (siteledger.site.metering; docs/metering.md) -----------------------------------
+METERING_SITE_SCHEMAS: dict[str, pa.Schema] = {
+    "metering_settings": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("currency", pa.string()),
+            ("emergency_credit", pa.float64()),
+            ("low_balance_threshold", pa.float64()),
+            ("low_balance_days", pa.string()),
+            ("credit_days_window", pa.int32()),
+            ("night_start_hour", pa.int32()),
+            ("night_end_hour", pa.int32()),
+            ("night_flow_l_per_h", pa.float64()),
+            ("zero_flow_l_per_h", pa.float64()),
+            ("intermittent_min_hours", pa.int32()),
+            ("burst_q3_fraction", pa.float64()),
+            ("default_q3_m3_per_h", pa.float64()),
+            ("reverse_flow_l", pa.float64()),
+            ("offline_after_intervals", pa.int32()),
+            ("low_battery_pct", pa.float64()),
+            ("weak_signal_dbm", pa.float64()),
+            ("per_capita_benchmark_l", pa.float64()),
+            ("peak_hours", pa.string()),
+            ("revenue_drop_pct", pa.float64()),
+            ("maintenance_due_days", pa.int32()),
+        ]
+    ),
+    "metering_tariffs": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("tariff_id", pa.string()),
+            ("name", pa.string()),
+            ("effective_from", pa.date32()),
+            ("effective_to", pa.date32()),
+            ("fixed_charge_per_month", pa.float64()),
+        ]
+    ),
+    "metering_tariff_blocks": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("tariff_id", pa.string()),
+            ("effective_from", pa.date32()),
+            ("block_no", pa.int32()),
+            ("from_m3", pa.float64()),
+            ("to_m3", pa.float64()),
+            ("rate", pa.float64()),
+        ]
+    ),
+    "metering_districts": pa.schema(
+        [
+            ("site_id", pa.string()),
+            ("district_id", pa.string()),
+            ("name", pa.string()),
+            ("bulk_meter_id", pa.string()),
+        ]
+    ),
+}
+
+
+def _metering_settings_rows(site: SiteConfig) -> list[Row]:
+    """One row per site, metering section or not (the defaults then)."""
+    m = site.metering
+    return [
+        {
+            "site_id": site.site.id,
+            "currency": m.currency,
+            "emergency_credit": m.emergency_credit,
+            "low_balance_threshold": m.low_balance_threshold,
+            "low_balance_days": ",".join(str(d) for d in m.low_balance_days),
+            "credit_days_window": m.credit_days_window,
+            "night_start_hour": m.leak.night_start_hour,
+            "night_end_hour": m.leak.night_end_hour,
+            "night_flow_l_per_h": m.leak.night_flow_l_per_h,
+            "zero_flow_l_per_h": m.leak.zero_flow_l_per_h,
+            "intermittent_min_hours": m.leak.intermittent_min_hours,
+            "burst_q3_fraction": m.burst_q3_fraction,
+            "default_q3_m3_per_h": m.default_q3_m3_per_h,
+            "reverse_flow_l": m.reverse_flow_l,
+            "offline_after_intervals": m.offline_after_intervals,
+            "low_battery_pct": m.low_battery_pct,
+            "weak_signal_dbm": m.weak_signal_dbm,
+            "per_capita_benchmark_l": m.per_capita_benchmark_l,
+            "peak_hours": ",".join(str(h) for h in m.peak_hour_starts),
+            "revenue_drop_pct": m.revenue_drop_pct,
+            "maintenance_due_days": m.maintenance_due_days,
+        }
+    ]
+
+
+def _metering_tariff_rows(site: SiteConfig) -> list[Row]:
+    """One row per tariff version; a version ends the day before the next one starts."""
+    rows = []
+    for tariff in site.metering.tariffs:
+        versions = sorted(tariff.versions, key=lambda v: v.effective_from)
+        for i, version in enumerate(versions):
+            following = versions[i + 1].effective_from if i + 1 < len(versions) else None
+            rows.append(
+                {
+                    "site_id": site.site.id,
+                    "tariff_id": tariff.id,
+                    "name": tariff.name or tariff.id,
+                    "effective_from": version.effective_from,
+                    "effective_to": following - dt.timedelta(days=1) if following else None,
+                    "fixed_charge_per_month": version.fixed_charge_per_month,
+                }
+            )
+    return rows
+
+
+def _metering_tariff_block_rows(site: SiteConfig) -> list[Row]:
+    rows = []
+    for tariff in site.metering.tariffs:
+        for version in sorted(tariff.versions, key=lambda v: v.effective_from):
+            start = 0.0
+            for number, block in enumerate(version.blocks, start=1):
+                rows.append(
+                    {
+                        "site_id": site.site.id,
+                        "tariff_id": tariff.id,
+                        "effective_from": version.effective_from,
+                        "block_no": number,
+                        "from_m3": start,
+                        "to_m3": block.up_to_m3,
+                        "rate": block.rate,
+                    }
+                )
+                start = block.up_to_m3 if block.up_to_m3 is not None else start
+    return rows
+
+
+def _metering_district_rows(site: SiteConfig) -> list[Row]:
+    return [
+        {
+            "site_id": site.site.id,
+            "district_id": d.id,
+            "name": d.name or d.id,
+            "bulk_meter_id": meter_id,
+        }
+        for d in site.metering.districts
+        for meter_id in d.bulk_meters
+    ]
+
+
+SCHEMAS.update(METERING_SITE_SCHEMAS)
+SITE_TABLES.update(
+    {
+        "metering_settings": _metering_settings_rows,
+        "metering_tariffs": _metering_tariff_rows,
+        "metering_tariff_blocks": _metering_tariff_block_rows,
+        "metering_districts": _metering_district_rows,
     }
 )
 
