@@ -6,6 +6,8 @@ Layout (other modules read it exactly like this)::
     lake/readings/site=<site_id>/source=<source>/day=<YYYY-MM-DD>/<batch_id>.parquet
     lake/lab_results/site=<site_id>/source=<lab layout>/day=<YYYY-MM-DD>/<batch_id>.parquet
     lake/materials/<kind>/site=<site_id>/source=<layout>/<batch_id>.parquet  (materials_lake)
+    lake/metering/<kind>/site=<site_id>/source=<layout>/<batch_id>.parquet  (metering_lake)
+    lake/metering/readings/site=<site_id>/source=<layout>/day=<YYYY-MM-DD>/<batch_id>.parquet
     quarantine/rows/site=<site_id>/source=<source>/<batch_id>.parquet
 
 The partition keys are in the path only. A file is written under a hidden temporary name and
@@ -62,6 +64,7 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 LAB_RESULTS_TABLE = "lab_results"
 MATERIALS_TABLE = "materials"
+METERING_TABLE = "metering"
 # One water quality result per row; ``value`` and ``unit`` as delivered (the unit's canonical
 # symbol), normalised to the parameter's unit in dbt. A below-detection result carries its
 # detection limit as ``value``.
@@ -295,13 +298,20 @@ def write_readings(
 
 
 def batch_files(settings: Settings, site_id: str, source: str, batch_id: str) -> list[Path]:
-    """Every lake file of a batch on disk (readings, lab results or materials records),
+    """Every lake file of a batch on disk (readings, lab results, materials or metering records),
     finished or temporary."""
     bases = (readings_dir(settings, site_id, source), lab_results_dir(settings, site_id, source))
     names = (f"{batch_id}.parquet", temporary_path(Path(f"{batch_id}.parquet")).name)
     # materials records: lake/materials/<kind>/site=<site>/source=<layout>/<batch_id>.parquet
     # (ingestion.materials_lake), one folder per kind and no day folders
     records = settings.lake / MATERIALS_TABLE
+    # metering records: the same per kind, and readings per site-local day
+    # (ingestion.metering_lake): lake/metering/readings/site=/source=/day=<day>/<batch_id>.parquet
+    metering = settings.lake / METERING_TABLE
+    metering_patterns = (
+        f"*/site={site_id}/source={source}/",
+        f"readings/site={site_id}/source={source}/day=*/",
+    )
     return sorted(
         [
             *(p for base in bases for name in names for p in base.glob(f"day=*/{name}")),
@@ -310,6 +320,7 @@ def batch_files(settings: Settings, site_id: str, source: str, batch_id: str) ->
                 for name in names
                 for p in records.glob(f"*/site={site_id}/source={source}/{name}")
             ),
+            *(p for name in names for pat in metering_patterns for p in metering.glob(pat + name)),
         ]
     )
 

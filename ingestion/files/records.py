@@ -1,6 +1,10 @@
-"""Materials record files (``materials.layouts``): receipts, purchase orders, stock movements,
-production batches, lot edges, QC results, sales and jobs, one record per row (CSV, one sheet of
-an .xlsx workbook, or a JSON array of objects).
+"""Typed record files, one record per row (CSV, one sheet of an .xlsx workbook, or a JSON array
+of objects), for every domain that has them: the materials records (``materials.layouts``:
+receipts, purchase orders, stock movements, production batches, lot edges, QC results, sales and
+jobs) and the prepaid metering records (``metering.layouts``, :mod:`ingestion.files.
+metering_records`). A :class:`RecordDomain` says per kind which columns a file has, which one is
+the key, how a record is checked and where it goes; reading, typing cells, quarantining and
+duplicate handling are the same for all. What follows describes the materials domain.
 
 A file's columns have the canonical names of :data:`siteledger.site.materials.RECORD_COLUMNS`
 (or the headers the layout's ``columns`` maps them to); other columns are ignored. A required
@@ -59,6 +63,7 @@ from siteledger.site.materials import (
     RecordColumn,
     RecordLayout,
 )
+from siteledger.site.metering import MeteringLayout, MeteringSettings
 from siteledger.site.models import SiteConfig
 from siteledger.state.store import StateStore
 from siteledger.units import UnknownUnitError, convert_amount, resolve_unit
@@ -104,6 +109,48 @@ class _Reject(Exception):
         self.column = column
 
 
+class _Skip(Exception):
+    """A record that a committed batch already holds as it is (a re-delivery): not imported,
+    not an error."""
+
+
+# how a kind's key behaves against committed batches and other rows of the file:
+# ``immutable``: a committed key delivered again is skipped when identical and quarantined when
+#   not; two rows of one file with a key: the later wins (materials, vouchers, purchases, ...)
+# ``upsert``: as immutable, but a committed key with new content is a new version (maintenance)
+# ``entity``: the kind's validator resolves every row against committed state and the earlier
+#   rows of the file itself (customers and meters: create, update, deactivate)
+KeyMode = str
+Validator = Callable[[str, dict[str, Any], "RecordContext", Any], None]
+
+
+@dataclass(frozen=True)
+class RecordDomain:
+    """What the record importer needs to know of one domain's record files."""
+
+    name: str
+    columns: dict[str, tuple[RecordColumn, ...]]
+    keys: dict[str, str]
+    main_time: dict[str, str]
+    nouns: dict[str, str]
+    content_columns: dict[str, tuple[str, ...]]
+    # (kind, values, context, file state): checks and completes a typed record in place;
+    # raises _Reject (quarantine) or _Skip (already committed as it is)
+    validate: Validator
+    committed: Callable[[Settings, StateStore, str, str | None], pa.Table]
+    write: Callable[
+        [Settings, str, str, str, str, str, list[dict[str, Any]], dt.datetime], list[Path]
+    ]
+    # a fresh state per file, handed to ``validate`` (cross-row checks); None for no state
+    file_state: Callable[[RecordContext], Any] = lambda ctx: None
+    modes: dict[str, KeyMode] = field(default_factory=dict)
+    # kinds read by a parser of their own (bytes, context) -> parsed file
+    parsers: dict[str, Callable[[bytes, RecordContext], Any]] = field(default_factory=dict)
+
+    def mode(self, kind: str) -> KeyMode:
+        return self.modes.get(kind, "immutable")
+
+
 @dataclass(frozen=True)
 class RecordContext:
     """A record layout of a site, with what its parser looks up: the site's materials
@@ -112,11 +159,12 @@ class RecordContext:
     settings: Settings
     store: StateStore
     site: SiteConfig
-    layout: RecordLayout
+    layout: RecordLayout | MeteringLayout
     limits: ImportLimits
     times: TimestampParser
     plausible: PlausibleRange
     now: dt.datetime
+    domain: RecordDomain = field(default_factory=lambda: MATERIALS)
 
     @classmethod
     def build(
@@ -124,7 +172,7 @@ class RecordContext:
         settings: Settings,
         store: StateStore,
         site: SiteConfig,
-        layout: RecordLayout,
+        layout: RecordLayout | MeteringLayout,
         limits: ImportLimits,
         now: dt.datetime | None = None,
     ) -> RecordContext:
@@ -141,6 +189,7 @@ class RecordContext:
             times,
             plausible,
             now or dt.datetime.now(dt.UTC),
+            domain_of(layout),
         )
 
     @property
@@ -151,12 +200,27 @@ class RecordContext:
     def materials(self) -> MaterialsSettings:
         return self.site.materials
 
-    def columns(self) -> tuple[RecordColumn, ...]:
-        return RECORD_COLUMNS[self.kind]
+    @property
+    def metering(self) -> MeteringSettings:
+        return self.site.metering
 
-    def committed(self) -> pa.Table:
-        """Records of this kind and site in committed batches."""
-        return committed_records(self.settings, self.store, self.kind, self.site.site.id)
+    def columns(self) -> tuple[RecordColumn, ...]:
+        return self.domain.columns[self.kind]
+
+    def committed(self, kind: str | None = None) -> pa.Table:
+        """Records of this kind (or another of the domain) and site in committed batches."""
+        return self.domain.committed(
+            self.settings, self.store, kind or self.kind, self.site.site.id
+        )
+
+
+def domain_of(layout: RecordLayout | MeteringLayout) -> RecordDomain:
+    """The record domain a layout belongs to."""
+    if isinstance(layout, MeteringLayout):
+        from ingestion.files.metering_records import METERING
+
+        return METERING
+    return MATERIALS
 
 
 @dataclass
@@ -169,6 +233,9 @@ class RecordsParsed:
     quarantine: QuarantineRows
     total: int
     skipped: int
+    writer: Callable[
+        [Settings, str, str, str, str, str, list[dict[str, Any]], dt.datetime], list[Path]
+    ] = write_records
 
     @property
     def imported(self) -> int:
@@ -187,7 +254,7 @@ class RecordsParsed:
         source_file: str,
         loaded_at: dt.datetime,
     ) -> list[Path]:
-        return write_records(
+        return self.writer(
             settings, self.kind, site_id, source, batch_id, source_file, self.records, loaded_at
         )
 
@@ -201,6 +268,7 @@ class _Row:
 
 @dataclass
 class _Rejects:
+    domain: RecordDomain
     lines: list[int] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     columns: list[str | None] = field(default_factory=list)
@@ -208,10 +276,10 @@ class _Rejects:
     values: list[str | None] = field(default_factory=list)
 
     def add(self, row: _Row, reason: str, column: str | None, kind: str) -> None:
-        key = RECORD_KEYS[kind]
+        key = self.domain.keys[kind]
         shown = column or key
         value = row.cells.get(shown)
-        stamp = row.cells.get(_MAIN_TIME[kind])
+        stamp = row.cells.get(self.domain.main_time[kind])
         self.lines.append(row.line)
         self.reasons.append(reason)
         self.columns.append(shown)
@@ -247,6 +315,10 @@ def _blank(value: object) -> bool:
 
 def parse_records(data: bytes, ctx: RecordContext) -> RecordsParsed:
     """Records and quarantined rows of a record file's bytes, by its layout's format."""
+    parser = ctx.domain.parsers.get(ctx.kind)
+    if parser is not None:
+        parsed_by_kind: RecordsParsed = parser(data, ctx)
+        return parsed_by_kind
     quarantine = QuarantineRows()
     extra = 0
     if ctx.layout.format == "excel":
@@ -859,14 +931,33 @@ def _add_years(day: dt.date, years: int) -> dt.date:
     return day.replace(year=day.year + years)
 
 
-def _record(row: _Row, ctx: RecordContext, stamps: dict[object, _Stamp | str]) -> dict[str, Any]:
-    """The lake record of a row; raises :class:`_Reject`."""
+def _validate_materials(kind: str, values: dict[str, Any], ctx: RecordContext, state: Any) -> None:
+    _KINDS[kind](values, ctx)
+
+
+MATERIALS = RecordDomain(
+    name="materials",
+    columns=RECORD_COLUMNS,
+    keys=RECORD_KEYS,
+    main_time=_MAIN_TIME,
+    nouns=_NOUN,
+    content_columns=CONTENT_COLUMNS,
+    validate=_validate_materials,
+    committed=committed_records,
+    write=write_records,
+)
+
+
+def _record(
+    row: _Row, ctx: RecordContext, stamps: dict[object, _Stamp | str], state: Any = None
+) -> dict[str, Any]:
+    """The lake record of a row; raises :class:`_Reject` (or :class:`_Skip`)."""
     cells = _Cells(row, ctx, stamps)
     values = cells.typed()
     for column in ctx.columns():
         if column.type == "timestamp" and values[column.name] is not None:
             values[f"_{column.name}_text"] = _text(cells.raw(column.name))
-    _KINDS[ctx.kind](values, ctx)
+    ctx.domain.validate(ctx.kind, values, ctx, state)
     for column in ctx.columns():
         if column.type == "timestamp" and values[column.name] is not None:
             values[column.name] = values[column.name].utc
@@ -888,10 +979,13 @@ class _Committed:
     @classmethod
     def read(cls, ctx: RecordContext) -> _Committed:
         table = ctx.committed()
-        key = RECORD_KEYS[ctx.kind]
-        names = CONTENT_COLUMNS[ctx.kind]
+        key = ctx.domain.keys[ctx.kind]
+        names = ctx.domain.content_columns[ctx.kind]
         content: dict[str, tuple[tuple[Any, ...], str]] = {}
         lots: dict[str, tuple[str, str]] = {}
+        if ctx.domain.mode(ctx.kind) == "upsert":
+            # the latest version of a key holds
+            table = table.sort_by([("loaded_at", "ascending"), ("source_row", "ascending")])
         for row in table.to_pylist():
             content[row[key]] = (tuple(row[n] for n in names), row["import_batch_id"])
             if ctx.kind == "receipts":
@@ -899,8 +993,8 @@ class _Committed:
         return cls(content, lots)
 
 
-def _differences(kind: str, old: tuple[Any, ...], new: dict[str, Any]) -> str:
-    names = CONTENT_COLUMNS[kind]
+def _differences(domain: RecordDomain, kind: str, old: tuple[Any, ...], new: dict[str, Any]) -> str:
+    names = domain.content_columns[kind]
     changed = [
         f"{name} {_shown(a)} -> {_shown(new.get(name))}"
         for name, a in zip(names, old, strict=True)
@@ -919,50 +1013,61 @@ def _shown(value: object) -> str:
 
 def _assemble(rows: list[_Row], ctx: RecordContext) -> RecordsParsed:
     kind = ctx.kind
-    rejects = _Rejects()
+    domain = ctx.domain
+    rejects = _Rejects(domain)
     stamps = _stamps(rows, ctx)
+    state = domain.file_state(ctx)
     typed: list[tuple[_Row, dict[str, Any]]] = []
+    skipped = 0
     for row in rows:
         if row.formula:
             rejects.add(row, FORMULA_REASON, None, kind)
             continue
         try:
-            typed.append((row, _record(row, ctx, stamps)))
+            typed.append((row, _record(row, ctx, stamps, state)))
         except _Reject as exc:
             rejects.add(row, exc.reason, exc.column, kind)
-    committed = _Committed.read(ctx) if typed else _Committed({}, {})
-    fresh: list[tuple[_Row, dict[str, Any]]] = []
-    skipped = 0
-    for row, record in typed:
-        verdict = _against_committed(record, committed, kind)
-        if verdict is None:
-            fresh.append((row, record))
-        elif isinstance(verdict, tuple):
-            reason, column = verdict
-            rejects.add(row, reason, column, kind)
-        else:
+        except _Skip:
             skipped += 1  # delivered again as committed
-    records = _latest_of_each_key(fresh, rejects, kind)
+    mode = domain.mode(kind)
+    if mode == "entity":
+        # the validator checked each row against committed state and the rows before it
+        records = [record for _, record in typed]
+    else:
+        committed = _Committed.read(ctx) if typed else _Committed({}, {})
+        fresh: list[tuple[_Row, dict[str, Any]]] = []
+        for row, record in typed:
+            verdict = _against_committed(record, committed, kind, domain)
+            if verdict is None:
+                fresh.append((row, record))
+            elif isinstance(verdict, tuple):
+                reason, column = verdict
+                rejects.add(row, reason, column, kind)
+            else:
+                skipped += 1  # delivered again as committed
+        records = _latest_of_each_key(fresh, rejects, kind)
     quarantine = QuarantineRows()
     rejects.into(quarantine)
-    return RecordsParsed(kind, records, quarantine, len(rows), skipped)
+    return RecordsParsed(kind, records, quarantine, len(rows), skipped, domain.write)
 
 
 def _against_committed(
-    record: dict[str, Any], committed: _Committed, kind: str
+    record: dict[str, Any], committed: _Committed, kind: str, domain: RecordDomain = MATERIALS
 ) -> str | tuple[str, str] | None:
     """None for a new record, ``"same"`` for one committed as it is, else (reason, column)."""
-    key_name = RECORD_KEYS[kind]
+    key_name = domain.keys[kind]
     key = record[key_name]
     held = committed.content.get(key)
     if held is not None:
         old, batch = held
-        if old == tuple(record.get(n) for n in CONTENT_COLUMNS[kind]):
+        if old == tuple(record.get(n) for n in domain.content_columns[kind]):
             return "same"
-        changes = _differences(kind, old, record)
+        if domain.mode(kind) == "upsert":
+            return None  # a new version of the record
+        changes = _differences(domain, kind, old, record)
         return (
-            f"{_NOUN[kind]} {key!r} already committed in batch {batch} with different content "
-            f"({changes})",
+            f"{domain.nouns[kind]} {key!r} already committed in batch {batch} with different "
+            f"content ({changes})",
             key_name,
         )
     if kind == "receipts":
@@ -980,7 +1085,7 @@ def _latest_of_each_key(
 ) -> list[dict[str, Any]]:
     """The records of a file with one per key (and receipts one per lot): the later row wins,
     as the later copy of a re-delivered reading does; the earlier is quarantined."""
-    key_name = RECORD_KEYS[kind]
+    key_name = rejects.domain.keys[kind]
     kept: dict[str, tuple[_Row, dict[str, Any]]] = {}
     lots: dict[str, str] = {}  # receipts: lot id -> receipt id kept for it
     for row, record in rows:

@@ -1,0 +1,270 @@
+"""The prepaid metering records in the raw lake: one Parquet file per import batch, kind and site
+(readings: per site-local day too).
+
+Layout (dbt's ``metering_lake`` source reads it exactly like this)::
+
+    lake/metering/<kind>/site=<site_id>/source=<layout>/<import_batch_id>.parquet
+    lake/metering/readings/site=<site_id>/source=<layout>/day=<YYYY-MM-DD>/<import_batch_id>.parquet
+
+``kind`` is one of :data:`siteledger.site.metering.METERING_KINDS`; ``site``, ``source`` and
+``day`` are hive keys in the path only. Every file of a kind has that kind's schema in
+:data:`METERING_SCHEMAS`: the record's own columns, then ``import_batch_id``, ``source_file``,
+``source_row`` and ``loaded_at`` (as in :mod:`ingestion.materials_lake`). Timestamps are UTC
+instants, dates ``date32``, money float64 in the site currency, volumes in m3.
+
+Customers and meters are a history of actions: each row holds the whole state of the customer
+(meter) after its ``action`` (``create``, ``update``, ``deactivate``; an empty cell of the file
+kept the value before), effective from ``effective_at``. Maintenance tasks may be delivered
+again with a new status: the latest row of a task (by ``loaded_at``, then ``source_row``) holds.
+
+As with readings, a file is only *committed* once its import job says so in the state store:
+:func:`committed_records` reads the committed files only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from ingestion.lake import (
+    METERING_TABLE,
+    PARQUET_OPTIONS,
+    committed_batch_ids,
+    day_text,
+    write_parquet_atomic,
+)
+from ingestion.materials_lake import LOAD_COLUMNS, LOAD_FIELDS
+from siteledger.settings import Settings
+from siteledger.state.store import StateStore
+
+_TS = pa.timestamp("us", tz="UTC")
+
+
+def _f(name: str, kind: pa.DataType, required: bool = False) -> pa.Field:
+    return pa.field(name, kind, nullable=not required)
+
+
+def _s(name: str, required: bool = False) -> pa.Field:
+    return _f(name, pa.string(), required)
+
+
+def _schema(*fields: pa.Field) -> pa.Schema:
+    return pa.schema([*fields, *LOAD_FIELDS])
+
+
+METERING_SCHEMAS: dict[str, pa.Schema] = {
+    "customers": _schema(
+        _s("customer_id", True),
+        _s("action", True),
+        _s("name"),
+        _s("segment"),
+        _f("household_size", pa.int32()),
+        _s("district_id"),
+        _f("low_balance_threshold", pa.float64()),
+        _s("address"),
+        _f("effective_at", _TS, True),
+    ),
+    "meters": _schema(
+        _s("meter_id", True),
+        _s("action", True),
+        _s("customer_id"),
+        _s("meter_type"),
+        _f("q3_m3_per_h", pa.float64()),
+        _f("install_date", pa.date32()),
+        _s("location"),
+        _f("latitude", pa.float64()),
+        _f("longitude", pa.float64()),
+        _s("communication"),
+        _f("reading_interval_minutes", pa.int32()),
+        _f("effective_at", _TS, True),
+    ),
+    "vouchers": _schema(
+        _s("voucher_code", True),
+        _s("discount_type", True),
+        _f("value", pa.float64(), True),
+        _f("max_discount", pa.float64()),
+        _f("min_purchase", pa.float64()),
+        _f("total_limit", pa.int32()),
+        _f("per_customer_limit", pa.int32()),
+        _f("valid_from", _TS, True),
+        _f("valid_until", _TS, True),
+        _s("description"),
+    ),
+    "purchases": _schema(
+        _s("purchase_id", True),
+        _s("customer_id", True),
+        _s("meter_id"),
+        _f("paid_at", _TS, True),
+        _f("amount", pa.float64(), True),
+        _s("voucher_code"),
+        _f("discount", pa.float64(), True),
+        _f("final_amount", pa.float64(), True),
+        _s("payment_method", True),
+        _s("provider"),
+        _s("token_id"),
+    ),
+    "readings": _schema(
+        _s("meter_id", True),
+        _f("read_at", _TS, True),
+        _f("register_m3", pa.float64()),
+        _f("interval_m3", pa.float64()),
+        _f("reverse_m3", pa.float64()),
+        _f("battery_pct", pa.float64()),
+        _f("signal_dbm", pa.float64()),
+    ),
+    "meter_events": _schema(
+        _s("event_id", True),
+        _s("meter_id", True),
+        _f("occurred_at", _TS, True),
+        _s("event_type", True),
+        _f("cleared_at", _TS),
+        _s("detail"),
+    ),
+    "maintenance": _schema(
+        _s("task_id", True),
+        _s("meter_id", True),
+        _s("task_type", True),
+        _f("due_date", pa.date32(), True),
+        _s("technician"),
+        _s("status", True),
+        _f("done_at", _TS),
+        _s("notes"),
+    ),
+}
+# what was delivered, to tell a re-delivery of a record from a changed one
+CONTENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    kind: tuple(n for n in schema.names if n not in LOAD_COLUMNS)
+    for kind, schema in METERING_SCHEMAS.items()
+}
+PARTITION_SCHEMA = pa.schema([pa.field("site", pa.string()), pa.field("source", pa.string())])
+DAY_PARTITION_SCHEMA = pa.schema([*PARTITION_SCHEMA, pa.field("day", pa.date32())])
+READINGS_PARQUET_OPTIONS = {
+    **PARQUET_OPTIONS,
+    "use_dictionary": ["meter_id", "import_batch_id", "source_file"],
+}
+
+
+def metering_root(settings: Settings) -> Path:
+    return settings.lake / METERING_TABLE
+
+
+def metering_dir(settings: Settings, kind: str, site_id: str, source: str) -> Path:
+    """Records of one kind, site and layout."""
+    return metering_root(settings) / kind / f"site={site_id}" / f"source={source}"
+
+
+def metering_file(settings: Settings, kind: str, site_id: str, source: str, batch_id: str) -> Path:
+    """Where one batch's records of a kind (other than readings) live."""
+    return metering_dir(settings, kind, site_id, source) / f"{batch_id}.parquet"
+
+
+def metering_readings_file(
+    settings: Settings, site_id: str, source: str, day: str, batch_id: str
+) -> Path:
+    """Where one batch's readings of one site-local day (``YYYY-MM-DD``) live."""
+    return (
+        metering_dir(settings, "readings", site_id, source) / f"day={day}" / f"{batch_id}.parquet"
+    )
+
+
+def records_table(kind: str, rows: Iterable[dict[str, Any]], constant: dict[str, Any]) -> pa.Table:
+    """The lake table of a kind from record dicts (missing optional columns are null)."""
+    schema = METERING_SCHEMAS[kind]
+    return pa.Table.from_pylist(
+        [{**{k: r.get(k) for k in schema.names if k not in constant}, **constant} for r in rows],
+        schema=schema,
+    )
+
+
+def write_records(
+    settings: Settings,
+    kind: str,
+    site_id: str,
+    source: str,
+    batch_id: str,
+    source_file: str,
+    rows: list[dict[str, Any]],
+    loaded_at: dt.datetime,
+) -> list[Path]:
+    """Write one batch's records of a kind other than readings (``rows`` carry the kind's
+    record columns and ``source_row``); returns the file, or nothing when there are no rows."""
+    if not rows:
+        return []
+    constant = {"import_batch_id": batch_id, "source_file": source_file, "loaded_at": loaded_at}
+    ordered = sorted(rows, key=lambda r: r["source_row"])
+    table = records_table(kind, ordered, constant)
+    return [write_parquet_atomic(table, metering_file(settings, kind, site_id, source, batch_id))]
+
+
+def write_readings(
+    settings: Settings,
+    site_id: str,
+    source: str,
+    batch_id: str,
+    source_file: str,
+    columns: dict[str, pa.Array],
+    day: np.ndarray,
+    loaded_at: dt.datetime,
+) -> list[Path]:
+    """Write one batch's readings, one file per site-local day (``day``: days since 1970-01-01
+    per row; ``columns``: the readings schema's record columns and ``source_row``), each file
+    ordered by meter and time."""
+    n = len(day)
+    if n == 0:
+        return []
+    schema = METERING_SCHEMAS["readings"]
+    table = pa.table(
+        {
+            **{name: columns[name] for name in schema.names if name in columns},
+            "import_batch_id": pa.array(np.full(n, batch_id, dtype=object), pa.string()),
+            "source_file": pa.array(np.full(n, source_file, dtype=object), pa.string()),
+            "loaded_at": pa.nulls(n, _TS).fill_null(pa.scalar(loaded_at, _TS)),
+        }
+    )
+    table = table.append_column("_day", pa.array(day, pa.int32()))
+    table = table.sort_by(
+        [("_day", "ascending"), ("meter_id", "ascending"), ("read_at", "ascending")]
+    )
+    days = table.column("_day").to_numpy()
+    cuts = np.flatnonzero(np.diff(days)) + 1
+    starts = np.concatenate([[0], cuts]).tolist()
+    stops = np.concatenate([cuts, [n]]).tolist()
+    table = table.drop_columns(["_day"]).select(schema.names).cast(schema)
+    return [
+        write_parquet_atomic(
+            table.slice(start, stop - start),
+            metering_readings_file(settings, site_id, source, day_text(int(days[start])), batch_id),
+            READINGS_PARQUET_OPTIONS,
+        )
+        for start, stop in zip(starts, stops, strict=True)
+    ]
+
+
+def committed_records(
+    settings: Settings, store: StateStore, kind: str, site_id: str | None = None
+) -> pa.Table:
+    """Records of a kind in committed batches (every layout), with ``site`` and ``source`` (and
+    ``day`` for readings)."""
+    readings = kind == "readings"
+    partitions = DAY_PARTITION_SCHEMA if readings else PARTITION_SCHEMA
+    schema = pa.unify_schemas([METERING_SCHEMAS[kind], partitions])
+    wanted = committed_batch_ids(store, site_id)
+    base = metering_root(settings) / kind
+    pattern = f"site={site_id or '*'}/source=*/{'day=*/' if readings else ''}*.parquet"
+    files = sorted(str(p) for p in base.glob(pattern) if p.stem in wanted)
+    if not files:
+        return schema.empty_table()
+    dataset = ds.dataset(
+        files,
+        schema=schema,
+        format="parquet",
+        partitioning=ds.partitioning(partitions, flavor="hive"),
+        partition_base_dir=str(base),
+    )
+    return dataset.to_table().select(schema.names)
