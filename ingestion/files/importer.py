@@ -15,13 +15,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from ingestion.files.jobs import FileImport, ImportResult, ImportRun, describe
+from ingestion.files.jobs import FileImport, ImportResult, ImportRun, describe, match_layout
 from ingestion.files.landing import LandedFile
 from ingestion.files.limits import MIB, ImportLimits
 from ingestion.files.recovery import recover_interrupted
 from ingestion.lake import import_lock
 from siteledger.settings import Settings
 from siteledger.site.materials import RecordLayout
+from siteledger.site.metering import METERING_KINDS, MeteringLayout
 from siteledger.site.models import FileLayout, SiteConfig
 from siteledger.state.store import StateStore
 
@@ -50,7 +51,8 @@ def import_landing(
     run = ImportRun(settings, site, store, limits or ImportLimits.from_env())
     with import_lock(settings):
         recover_interrupted(settings, store)
-        return _Pipeline(run, _landing_entries(settings.landing), progress).import_all()
+        paths = _in_kind_order(site, _landing_entries(settings.landing))
+        return _Pipeline(run, paths, progress).import_all()
 
 
 def import_file(
@@ -81,6 +83,18 @@ def _landing_entries(landing: Path) -> list[Path]:
     return [landing / name for name in names]
 
 
+def _in_kind_order(site: SiteConfig, paths: list[Path]) -> list[Path]:
+    """Name order, but metering record files after the rest and in the order their checks need:
+    customers, meters, vouchers, purchases, readings, events, maintenance (a meter's customer,
+    a purchase's voucher and a reading's meter are then committed when the file is checked)."""
+
+    def rank(path: Path) -> int:
+        layout = match_layout(site, path.name)
+        return METERING_KINDS.index(layout.kind) if isinstance(layout, MeteringLayout) else -1
+
+    return sorted(paths, key=rank)
+
+
 def _size(path: Path) -> int:
     try:
         return os.lstat(path).st_size
@@ -109,8 +123,8 @@ class _Pipeline:
 
     At most one file is being written. A big file waits for that write to finish before it is
     read, a file with the same bytes before its duplicate check (which must see the commit),
-    and a materials record file before it is parsed (its keys are checked against committed
-    batches).
+    and a materials or metering record file before it is parsed (its keys are checked against
+    committed batches).
     """
 
     def __init__(self, run: ImportRun, paths: list[Path], progress: ProgressCallback | None):
@@ -126,7 +140,7 @@ class _Pipeline:
                 if _size(path) >= BIG_FILE_BYTES:
                     self._wait()
                 job = FileImport(self.run, path)
-                if isinstance(job.layout, RecordLayout):
+                if isinstance(job.layout, RecordLayout | MeteringLayout):
                     # a record file's duplicate keys are checked against committed batches:
                     # the file written before it must have committed first
                     self._wait()

@@ -43,6 +43,7 @@ from ingestion.files.wide import parse_wide
 from ingestion.plausible import plausible_range
 from siteledger.settings import Settings
 from siteledger.site.materials import RecordLayout
+from siteledger.site.metering import MeteringLayout
 from siteledger.site.models import FileLayout, SiteConfig
 from siteledger.site.water_quality import LabLayout
 from siteledger.state.store import ImportJob, StateStore, new_batch_id, utcnow
@@ -76,8 +77,14 @@ class ImportResult:
 def match_layout(site: SiteConfig, name: str) -> FileLayout | None:
     """The first layout whose pattern matches the file name (case-sensitive glob): the readings
     layouts first, then the lab result layouts (``water_quality.lab_layouts``), then the
-    materials record layouts (``materials.layouts``)."""
-    layouts = [*site.file_layouts, *site.water_quality.lab_layouts, *site.materials.layouts]
+    materials record layouts (``materials.layouts``), then the metering record layouts
+    (``metering.layouts``)."""
+    layouts = [
+        *site.file_layouts,
+        *site.water_quality.lab_layouts,
+        *site.materials.layouts,
+        *site.metering.layouts,
+    ]
     return next((lay for lay in layouts if fnmatch.fnmatchcase(name, lay.pattern)), None)
 
 
@@ -93,7 +100,7 @@ class ImportRun:
 
     def context(self, layout: FileLayout) -> ParseContext | LabContext | RecordContext:
         if layout.id not in self.contexts:
-            if isinstance(layout, RecordLayout):
+            if isinstance(layout, RecordLayout | MeteringLayout):
                 self.contexts[layout.id] = RecordContext.build(
                     self.settings, self.store, self.site, layout, self.limits
                 )
@@ -119,8 +126,8 @@ def _printable_name(name: str) -> str:
 def parse(
     data: bytes, ctx: ParseContext | LabContext | RecordContext
 ) -> Parsed | LabParsed | RecordsParsed:
-    """Readings (or lab results, or materials records) and quarantined rows of a file's bytes,
-    by its layout's format."""
+    """Readings (or lab results, or materials or metering records) and quarantined rows of a
+    file's bytes, by its layout's format."""
     if isinstance(ctx, RecordContext):
         return parse_records(data, ctx)
     if isinstance(ctx, LabContext):

@@ -31,6 +31,7 @@ and money to the site currency per base unit, beside the values as delivered (``
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -146,6 +147,9 @@ class RecordDomain:
     modes: dict[str, KeyMode] = field(default_factory=dict)
     # kinds read by a parser of their own (bytes, context) -> parsed file
     parsers: dict[str, Callable[[bytes, RecordContext], Any]] = field(default_factory=dict)
+    # kinds whose timestamps may lie further ahead than the site's future tolerance (a
+    # voucher valid until next year)
+    future_tolerance: dict[str, dt.timedelta] = field(default_factory=dict)
 
     def mode(self, kind: str) -> KeyMode:
         return self.modes.get(kind, "immutable")
@@ -176,7 +180,11 @@ class RecordContext:
         limits: ImportLimits,
         now: dt.datetime | None = None,
     ) -> RecordContext:
+        domain = domain_of(layout)
         plausible = plausible_range(settings, site)
+        if layout.kind in domain.future_tolerance:
+            ahead = domain.future_tolerance[layout.kind]
+            plausible = dataclasses.replace(plausible, future_tolerance=ahead)
         times = TimestampParser(
             layout.timestamp_format, site.layout_timezone(layout), site.site.timezone, plausible
         )
@@ -189,7 +197,7 @@ class RecordContext:
             times,
             plausible,
             now or dt.datetime.now(dt.UTC),
-            domain_of(layout),
+            domain,
         )
 
     @property
@@ -954,6 +962,7 @@ def _record(
     """The lake record of a row; raises :class:`_Reject` (or :class:`_Skip`)."""
     cells = _Cells(row, ctx, stamps)
     values = cells.typed()
+    values["_line"] = row.line
     for column in ctx.columns():
         if column.type == "timestamp" and values[column.name] is not None:
             values[f"_{column.name}_text"] = _text(cells.raw(column.name))
