@@ -38,7 +38,13 @@ from ingestion.files.excel import read_sheet_rows
 from ingestion.files.numbers import Cell, parse_values, shorten
 from ingestion.files.parsed import Reasons, row_times
 from ingestion.files.quarantine import QuarantineRows
-from ingestion.files.records import FORMULA_REASON, RecordContext, _json_rows, _Row
+from ingestion.files.records import (
+    FORMULA_REASON,
+    RecordContext,
+    _json_rows,
+    _Row,
+    undecodable_lines,
+)
 from ingestion.files.text import utf8_text
 from ingestion.files.timestamps import Coded
 from ingestion.lake import committed_batch_ids, day_text
@@ -70,6 +76,7 @@ class _Columns:
     ts: Coded
     numbers: dict[str, tuple[np.ndarray, np.ndarray, pa.Array | None]]  # values, Cell, raw text
     formula: np.ndarray | None = None
+    undecodable: dict[int, str] | None = None  # line -> reason: not in the file's encoding
 
     def __len__(self) -> int:
         return int(self.lines.shape[0])
@@ -121,6 +128,7 @@ def _csv_columns(
     data: bytes, ctx: RecordContext, quarantine: QuarantineRows
 ) -> tuple[_Columns, int]:
     layout = ctx.layout
+    data, undecodable = undecodable_lines(data, layout.encoding)
     text = utf8_text(data, layout.encoding, ctx.limits)
     header = read_header(text, layout, ctx.limits)
     names = [c.name for c in METERING_COLUMNS["readings"]]
@@ -160,6 +168,7 @@ def _csv_columns(
         Coded.from_arrow(columns.array(at["meter_id"])),
         Coded.from_arrow(columns.array(at["read_at"])),
         numbers,
+        undecodable=undecodable,
     )
     return cells, len(columns.bad_lines)
 
@@ -365,6 +374,9 @@ def _assemble(cells: _Columns, ctx: RecordContext) -> MeteringReadingsParsed:
     np.copyto(reason, meter_reason, where=meter_reason >= 0)
     if cells.formula is not None and cells.formula.any():
         reason[cells.formula] = reasons.id(FORMULA_REASON)
+    if cells.undecodable:
+        for line, why in cells.undecodable.items():
+            reason[cells.lines == line] = reasons.id(why)
 
     good = np.flatnonzero(reason < 0)
     ts_us = times.utc_us(good)

@@ -555,4 +555,5 @@ METERING = RecordDomain(
     parsers={"readings": _parse_readings},
     # a voucher may run until years ahead
     future_tolerance={"vouchers": dt.timedelta(days=366 * 10)},
+    row_level_encoding=True,
 )

@@ -31,6 +31,7 @@ and money to the site currency per base unit, beside the values as delivered (``
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import datetime as dt
 import json
@@ -150,6 +151,9 @@ class RecordDomain:
     # kinds whose timestamps may lie further ahead than the site's future tolerance (a
     # voucher valid until next year)
     future_tolerance: dict[str, dt.timedelta] = field(default_factory=dict)
+    # a UTF-8 CSV with a few lines in another encoding (hand-edited exports) loses those lines
+    # only, each quarantined with its reason; otherwise the whole file is rejected
+    row_level_encoding: bool = False
 
     def mode(self, kind: str) -> KeyMode:
         return self.modes.get(kind, "immutable")
@@ -339,11 +343,48 @@ def parse_records(data: bytes, ctx: RecordContext) -> RecordsParsed:
     elif ctx.layout.format == "json":
         rows, extra = _json_rows(data, ctx, quarantine)
     else:
+        undecodable: dict[int, str] = {}
+        if ctx.domain.row_level_encoding:
+            data, undecodable = undecodable_lines(data, ctx.layout.encoding)
         rows, extra = _csv_rows(data, ctx, quarantine)
+        if undecodable:
+            for row in rows:
+                if row.line in undecodable:
+                    quarantine.add(row.line, undecodable[row.line])
+            rows = [row for row in rows if row.line not in undecodable]
     parsed = _assemble(rows, ctx)
     parsed.quarantine.extend(quarantine)
     parsed.total += extra
     return parsed
+
+
+def undecodable_lines(data: bytes, encoding: str) -> tuple[bytes, dict[int, str]]:
+    """A UTF-8 file's lines that are not UTF-8 (line number -> reason), with those lines made
+    decodable (their bad bytes replaced) so that the rest of the file reads. A bad header line,
+    or a file without one good data line, is rejected whole."""
+    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig") or data.isascii():
+        return data, {}
+    try:
+        data.decode("utf-8")
+        return data, {}
+    except UnicodeDecodeError:
+        pass
+    lines = data.split(b"\n")
+    bad: dict[int, str] = {}
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad[number] = (
+                f"not valid UTF-8: byte 0x{line[exc.start]:02x} at column {exc.start + 1} (the "
+                f"layout reads {encoding}; set its encoding for files from another program)"
+            )
+            lines[number - 1] = line.decode("utf-8", errors="replace").encode("utf-8")
+    data_lines = sum(1 for line in lines[1:] if line.strip())
+    if 1 in bad or len(bad) >= data_lines:
+        first = min(bad)
+        raise FileRejected(f"{bad[first].split(' (')[0]} on line {first}: the file is not UTF-8")
+    return b"\n".join(lines), bad
 
 
 def _csv_rows(
