@@ -351,6 +351,7 @@ def parse_records(data: bytes, ctx: RecordContext) -> RecordsParsed:
             for row in rows:
                 if row.line in undecodable:
                     quarantine.add(row.line, undecodable[row.line])
+                    extra += 1
             rows = [row for row in rows if row.line not in undecodable]
     parsed = _assemble(rows, ctx)
     parsed.quarantine.extend(quarantine)
