@@ -330,7 +330,8 @@ def test_hostile_vouchers_and_purchases(home: Home):
         PURCHASES_HEADER
         + "\n".join(
             [
-                "P1,C1,M1,2025-03-01 10:00,50000,HEMAT10,5000,45000,qr,BRI,1234 5678 9012 3456 7890,",
+                "P1,C1,M1,2025-03-01 10:00,50000,HEMAT10,5000,45000,qr,BRI,"
+                "1234 5678 9012 3456 7890,",  # 2
                 "P2,C1,M1,2025-03-02 10:00,30000,HEMAT10,3000,27000,e_wallet,OVO,,IDR",  # 3
                 "P3,C1,,2025-03-03 10:00,30000,HEMAT10,3000,27000,qr,,,",  # 4 per customer
                 "P4,C9,M9,2025-03-03 10:00,100000,HEMAT10,5000,95000,card,,,",  # 5 (3rd use)
