@@ -17,8 +17,9 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.files import rollback_batch
+from ingestion.files import recovery, rollback_batch
 from ingestion.metering_lake import METERING_SCHEMAS, committed_records, metering_readings_file
+from siteledger.state.store import utcnow
 from tests.ingestion.hostile.home import Home, make_home
 from tests.ingestion.metering_site import metering_site
 
@@ -252,3 +253,37 @@ def test_a_big_file_imports_at_hundreds_of_thousands_of_rows_per_second(home: Ho
         print(f"\nmetering readings import: {result.imported} rows in {seconds:.2f} s "
               f"= {rate:,.0f} rows/s ({len(result.lake_files)} day files)")  # fmt: skip
     assert rate > 100_000
+
+
+class Crash(BaseException):
+    """Kills the import like a dead process (not an Exception, so no job records it)."""
+
+
+def test_an_interrupted_readings_import_is_cleaned_up_by_the_next_run(home: Home, monkeypatch):
+    home.drop("readings_a.csv", HOSTILE)
+    update_job = home.store.update_job
+
+    def die_on_commit(batch_id, **fields):
+        if fields.get("status") == "committed":
+            raise Crash
+        return update_job(batch_id, **fields)
+
+    monkeypatch.setattr(home.store, "update_job", die_on_commit)
+    with pytest.raises(Crash):
+        home.run()
+    monkeypatch.setattr(home.store, "update_job", update_job)
+    [job] = [j for j in home.store.jobs() if j.status == "running"]
+    left = sorted((home.settings.lake / "metering" / "readings").rglob("*.parquet"))
+    assert [(p.parent.name, p.name) for p in left] == [
+        ("day=2025-03-01", f"{job.batch_id}.parquet"),
+        ("day=2025-03-02", f"{job.batch_id}.parquet"),
+    ]
+    assert committed_records(home.settings, home.store, "readings", SITE).num_rows == 0
+
+    monkeypatch.setattr(recovery, "PROCESS_STARTED_AT", utcnow())
+    results = home.run()
+
+    assert home.store.get_job(job.batch_id).status == "failed"
+    assert not any(p.exists() for p in left)
+    assert results["readings_a.csv"].imported == 5
+    assert committed_records(home.settings, home.store, "readings", SITE).num_rows == 5
