@@ -189,7 +189,7 @@ def _row_columns(rows: list[_Row], ctx: RecordContext) -> _Columns:
     lines = np.array([r.line for r in rows], dtype=np.int64)
     numbers = {}
     for name in NUMBER_COLUMNS:
-        texts = []
+        texts: list[str | None] = []
         for row in rows:
             cell = row.cells.get(name)
             if cell is None or (isinstance(cell, str) and cell in ctx.layout.null_values):

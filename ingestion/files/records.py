@@ -172,7 +172,7 @@ class RecordContext:
     times: TimestampParser
     plausible: PlausibleRange
     now: dt.datetime
-    domain: RecordDomain = field(default_factory=lambda: MATERIALS)
+    domain: RecordDomain = field(default_factory=lambda: _materials_domain())
 
     @classmethod
     def build(
@@ -224,6 +224,10 @@ class RecordContext:
         return self.domain.committed(
             self.settings, self.store, kind or self.kind, self.site.site.id
         )
+
+
+def _materials_domain() -> RecordDomain:
+    return MATERIALS
 
 
 def domain_of(layout: RecordLayout | MeteringLayout) -> RecordDomain:
