@@ -470,6 +470,10 @@ from cli.materials import materials  # noqa: E402
 
 cli.add_command(materials)
 
+from cli.metering import metering  # noqa: E402
+
+cli.add_command(metering)
+
 
 def main() -> None:
     cli(prog_name="siteledger")
