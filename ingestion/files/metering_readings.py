@@ -402,10 +402,16 @@ def _assemble(cells: _Columns, ctx: RecordContext) -> MeteringReadingsParsed:
         ]
         keep = np.sort(order[last])
         good = good[keep]
-    ids = sorted(meters.index, key=meters.index.__getitem__)
+    ids = sorted(meters.index, key=meters.index.__getitem__)  # meter ids in index order
     id_array = pa.array(ids, pa.string())
+    # the lake's order: by site-local day, meter and time (integer keys sort ~10x faster
+    # than the meter id text); the day files are then slices of it
+    day = times.day(good)
+    ts_good = times.utc_us(good)
+    order = np.lexsort((ts_good, meter_index[good], day))
+    good, day, ts_good = good[order], day[order], ts_good[order]
     meter_of = meter_index[good]
-    read_at = pa.array(times.utc_us(good), pa.timestamp("us")).cast(_TS)
+    read_at = pa.array(ts_good, pa.timestamp("us")).cast(_TS)
     columns: dict[str, pa.Array] = {
         "meter_id": pa.DictionaryArray.from_arrays(pa.array(meter_of, pa.int32()), id_array).cast(
             pa.string()
@@ -416,7 +422,6 @@ def _assemble(cells: _Columns, ctx: RecordContext) -> MeteringReadingsParsed:
         values = numbers[name][good]
         columns[name] = pa.array(values, pa.float64(), mask=~given_number(cells, name, good))
     columns["source_row"] = pa.array(cells.lines[good], pa.int64())
-    day = times.day(good)
     columns, day, skipped = _drop_redelivered(columns, day, ctx)
 
     quarantine = QuarantineRows()
