@@ -357,6 +357,8 @@ def test_hostile_vouchers_and_purchases(home: Home):
         + "\n",
     )
 
+    # one run: the vouchers file imports before the purchases file that needs it, though its
+    # name sorts after
     results = home.run()
 
     vouchers = results["vouchers_1.csv"]

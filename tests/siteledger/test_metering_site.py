@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from siteledger.site import SiteConfigError, load_site, parse_site_text
+from siteledger.site import SiteConfigError, dump_site, load_site, parse_site_text
 from siteledger.site.metering import METERING_COLUMNS, METERING_KINDS, MeteringSettings
 from tests.ingestion.metering_site import metering_site, metering_site_data, metering_site_text
 
@@ -81,6 +81,7 @@ def test_the_test_site_loads_with_tariff_versions_and_layouts():
     assert litres.volume_factor == 0.001
     assert litres.header("meter_id") == "serial"
     assert litres.header("battery_pct") == "battery_pct"
+    assert parse_site_text(dump_site(site)).metering == metering
 
 
 def test_tariff_district_and_layout_problems_name_their_path(tmp_path: Path):
