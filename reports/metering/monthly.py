@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from reports.metering.data import DAY_TABLES, MeteringData
+from reports.metering.data import LOW_BATTERY_PCT, MeteringData
 from reports.periods import Period, add_months
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ TOP_VOUCHERS = 10
 # the metering defaults (docs/metering.md, site file): the marts judge with the site's own
 # settings; a report of the meters' last day uses the published status and issues, and these
 # defaults only where the marts give no verdict
-LOW_BATTERY_PCT = 10.0
 MAINTENANCE_DUE_DAYS = 14
 STATUSES = ("online", "warning", "offline")
 
@@ -36,8 +35,8 @@ def _sum(rows: list[dict[str, Any]], key: str) -> float:
     return float(sum(r.get(key) or 0.0 for r in rows))
 
 
-def _in(rows: list[dict[str, Any]], period: Period, key: str = "day") -> list[dict[str, Any]]:
-    return [r for r in rows if r.get(key) is not None and period.start <= r[key] <= period.end]
+def _month(rows: list[dict[str, Any]], period: Period) -> list[dict[str, Any]]:
+    return [r for r in rows if r.get("month") == period.start]
 
 
 # -- revenue -----------------------------------------------------------------------------------
@@ -70,22 +69,19 @@ def grouped_collections(rows: list[dict[str, Any]], key: str) -> list[dict[str, 
 def voucher_rows(data: MeteringData, period: Period) -> list[dict[str, Any]]:
     """The month's redemptions by voucher, the costliest first (at most TOP_VOUCHERS)."""
     summary = {r["voucher_code"]: r for r in data.table("fct_voucher_summary")}
-    by_code: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in _in(data.table("fct_voucher_redemptions"), period):
-        by_code[r["voucher_code"]].append(r)
     out: list[dict[str, Any]] = []
-    for code, rows in by_code.items():
-        s = summary.get(code, {})
+    for r in _month(data.table("voucher_months"), period):
+        s = summary.get(r["voucher_code"], {})
         out.append(
             {
-                "voucher_code": code,
+                "voucher_code": r["voucher_code"],
                 "discount_type": s.get("discount_type"),
                 "value": s.get("value"),
-                "redemptions": len(rows),
-                "customers": len({r["customer_id"] for r in rows}),
-                "amount": _sum(rows, "amount"),
-                "discount": _sum(rows, "discount"),
-                "final_amount": _sum(rows, "final_amount"),
+                "redemptions": int(r["redemptions"]),
+                "customers": int(r["customers"]),
+                "amount": float(r["amount"] or 0.0),
+                "discount": float(r["discount"] or 0.0),
+                "final_amount": float(r["final_amount"] or 0.0),
                 "remaining_uses": s.get("remaining_uses"),
             }
         )
@@ -124,16 +120,10 @@ def segment_rows(data: MeteringData, period: Period) -> list[dict[str, Any]]:
 
 
 # -- device health and maintenance -------------------------------------------------------------
-def _health_days(data: MeteringData, period: Period) -> dict[str, list[dict[str, Any]]]:
-    by_meter: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in _in(data.table("fct_meter_health_daily"), period):
-        by_meter[r["meter_id"]].append(r)
-    return by_meter
-
-
 def last_day_rows(data: MeteringData, period: Period) -> list[dict[str, Any]]:
-    """Each meter's health on its last day of the month."""
-    return [max(rows, key=lambda r: r["day"]) for rows in _health_days(data, period).values()]
+    """The health on its last day of the month of each meter offline, warning or with a low
+    battery then, with the month's offline and warning days and its battery on its first day."""
+    return _month(data.table("health_months"), period)
 
 
 def is_low_battery(row: dict[str, Any]) -> bool:
@@ -146,7 +136,6 @@ def problem_meters(data: MeteringData, period: Period) -> list[dict[str, Any]]:
     """Meters offline or with a warning on the month's last day, offline first."""
     customers = data.customer_of()
     names = data.customer_names()
-    days = _health_days(data, period)
     out = []
     for r in last_day_rows(data, period):
         if r.get("status") == "online":
@@ -164,8 +153,8 @@ def problem_meters(data: MeteringData, period: Period) -> list[dict[str, Any]]:
                 "signal_dbm": r.get("signal_dbm"),
                 "health_score": r.get("health_score"),
                 "issues": r.get("issues"),
-                "offline_days": sum(1 for d in days[meter] if d.get("status") == "offline"),
-                "warning_days": sum(1 for d in days[meter] if d.get("status") == "warning"),
+                "offline_days": int(r.get("offline_days") or 0),
+                "warning_days": int(r.get("warning_days") or 0),
             }
         )
     order = {s: i for i, s in enumerate(("offline", "warning"))}
@@ -175,18 +164,16 @@ def problem_meters(data: MeteringData, period: Period) -> list[dict[str, Any]]:
 
 def battery_rows(data: MeteringData, period: Period) -> list[dict[str, Any]]:
     customers = data.customer_of()
-    days = _health_days(data, period)
     out = []
     for r in last_day_rows(data, period):
         if not is_low_battery(r):
             continue
-        first = min(days[r["meter_id"]], key=lambda d: d["day"])
         out.append(
             {
                 "meter_id": r["meter_id"],
                 "customer_id": customers.get(r["meter_id"]),
                 "battery_pct": r.get("battery_pct"),
-                "battery_pct_month_start": first.get("battery_pct"),
+                "battery_pct_month_start": r.get("battery_pct_month_start"),
                 "signal_dbm": r.get("signal_dbm"),
                 "issues": r.get("issues"),
             }
@@ -260,11 +247,9 @@ def period_metrics(data: MeteringData, period: Period) -> dict[str, Any]:
     collections = [
         r for r in data.table("fct_metering_collections_monthly") if r["month"] == period.start
     ]
-    last = last_day_rows(data, period)
-    status = {s: sum(1 for r in last if r.get("status") == s) for s in STATUSES}
-    scores = [r["health_score"] for r in last if r.get("health_score") is not None]
+    health = next(iter(_month(data.table("health_summary"), period)), {})
     tasks, by_tech = maintenance_rows(data, period)
-    days = {r["day"] for t in DAY_TABLES for r in _in(data.table(t), period)}
+    days = {d for d in data.days() if period.start <= d <= period.end}
     metrics: dict[str, Any] = {
         k: revenue.get(k)
         for k in (
@@ -283,16 +268,14 @@ def period_metrics(data: MeteringData, period: Period) -> dict[str, Any]:
     }
     metrics.update(
         purchases=int(_sum(collections, "purchases")) if collections else None,
-        voucher_redemptions=len(_in(data.table("fct_voucher_redemptions"), period)),
-        meters=len(last),
-        meters_online=status["online"],
-        meters_warning=status["warning"],
-        meters_offline=status["offline"],
-        mean_health_score=sum(scores) / len(scores) if scores else None,
-        offline_meter_days=sum(
-            1 for r in _in(data.table("fct_meter_health_daily"), period) if r["status"] == "offline"
-        ),
-        low_battery_meters=sum(1 for r in last if is_low_battery(r)),
+        voucher_redemptions=int(_sum(_month(data.table("voucher_months"), period), "redemptions")),
+        meters=int(health.get("meters") or 0),
+        meters_online=int(health.get("meters_online") or 0),
+        meters_warning=int(health.get("meters_warning") or 0),
+        meters_offline=int(health.get("meters_offline") or 0),
+        mean_health_score=health.get("mean_health_score"),
+        offline_meter_days=int(health.get("offline_meter_days") or 0),
+        low_battery_meters=int(health.get("low_battery_meters") or 0),
         tasks_overdue=sum(1 for t in tasks if t["state"] == "overdue"),
         tasks_due_soon=sum(1 for t in tasks if t["state"] == "due_soon"),
         tasks_done=sum(t["done"] for t in by_tech),
