@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -312,3 +313,36 @@ rules:
         parse_rules_text(text)
     message = str(caught.value)
     assert "snapshot" in message and "one_of" in message
+
+
+def test_alerts_list_matches_a_customer_or_a_meter_scope(world: World) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    evaluate_in_two_runs(world)
+
+    def listed(*args: str) -> list[tuple[str, str]]:
+        result = CliRunner().invoke(
+            cli, ["--home", str(world.settings.home), "alerts", "list", "--json", *args]
+        )
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in result.output.splitlines() if line.strip()]
+        return sorted((r["rule_id"], r["state"]) for r in rows)
+
+    assert listed("--state", "all", "--match", "customer_id=c1") == [
+        ("credit_days_left_1", "resolved"),
+        ("credit_days_left_3", "resolved"),
+        ("credit_days_left_7", "firing"),
+        ("credit_days_left_7", "resolved"),
+        ("customer_balance_low", "firing"),
+        ("customer_balance_low", "resolved"),
+    ]
+    assert listed("--match", "meter_id=m4", "--match", "site_id=aqua") == [
+        ("meter_offline", "firing"),
+        ("meter_tamper", "firing"),
+    ]
+    bad = CliRunner().invoke(
+        cli, ["--home", str(world.settings.home), "alerts", "list", "--match", "meter_id"]
+    )
+    assert bad.exit_code != 0 and "label=value" in bad.output
