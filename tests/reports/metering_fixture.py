@@ -722,9 +722,10 @@ def publish(settings: Settings, tables_: dict[str, list[dict[str, Any]]] | None 
     with duckdb.connect(str(settings.published_db)) as con:
         con.execute(
             "create or replace table dim_sites as select * from (values "
-            "('aqua', 'Aqua Tirta utility', 'Asia/Jakarta', 1, ''), "
-            "('mine', 'Mine', 'UTC', 7, '')) "
-            "as t(site_id, site_name, timezone, financial_year_start_month, regulators)"
+            "('aqua', 'Aqua Tirta utility', 'Asia/Jakarta', 1, '', null::varchar), "
+            "('mine', 'Mine', 'UTC', 7, '', null::varchar)) "
+            "as t(site_id, site_name, timezone, financial_year_start_month, regulators, "
+            "organisation)"
         )
         con.execute("create or replace table _siteledger_publish as select 'v-test' as version_id")
         for table, columns in WATER_TABLES.items():
