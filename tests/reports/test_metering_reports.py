@@ -212,10 +212,13 @@ def test_device_health_figures(made) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_second_run_changes_nothing_and_pages_render(made) -> None:  # type: ignore[no-untyped-def]
     settings, store, by_id, _ = made
-    again = generate(
-        settings, store, definition_ids=[REVENUE, HEALTH], period_keys=["2026-03"], workers=1
-    )
-    assert {o.action for o in again} == {"unchanged"}
+    # every shipped definition: the metering site gets its two (unchanged), and no water,
+    # energy or materials report; the mine without metering rows gets nothing
+    again = generate(settings, store, period_keys=["2026-03"], workers=1)
+    assert sorted((o.definition_id, o.site_id, o.action) for o in again) == [
+        (HEALTH, "aqua", "unchanged"),
+        (REVENUE, "aqua", "unchanged"),
+    ]
     assert len(Registry(store).list()) == 2
     PNG_DIR.mkdir(parents=True, exist_ok=True)
     pages = {}
