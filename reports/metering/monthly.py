@@ -164,14 +164,17 @@ def problem_meters(data: MeteringData, period: Period) -> list[dict[str, Any]]:
 
 def battery_rows(data: MeteringData, period: Period) -> list[dict[str, Any]]:
     customers = data.customer_of()
+    names = data.customer_names()
     out = []
     for r in last_day_rows(data, period):
         if not is_low_battery(r):
             continue
+        customer = customers.get(r["meter_id"])
         out.append(
             {
                 "meter_id": r["meter_id"],
-                "customer_id": customers.get(r["meter_id"]),
+                "customer_id": customer,
+                "customer_name": names.get(customer or "", customer),
                 "battery_pct": r.get("battery_pct"),
                 "battery_pct_month_start": r.get("battery_pct_month_start"),
                 "signal_dbm": r.get("signal_dbm"),

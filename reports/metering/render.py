@@ -212,6 +212,7 @@ SHEETS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("meter", "meter_id"),
             ("customer", "customer_id"),
+            ("name", "customer_name"),
             ("battery %", "battery_pct"),
             ("at the month's start %", "battery_pct_month_start"),
             ("signal dBm", "signal_dbm"),

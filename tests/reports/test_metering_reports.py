@@ -196,7 +196,7 @@ def test_device_health_figures(made) -> None:  # type: ignore[no-untyped-def]
     assert problems["m4"][3] == "2026-03-26T19:00+00:00"
     assert problems["m4"][-2:] == [5, 1]  # days offline, days with a warning
     assert problems["m3"][2] == "warning" and problems["m3"][7] == "low battery"
-    assert sheet_rows(wb, "Low batteries")["m3"][:3] == ["c3", 9.5, 12.0]
+    assert sheet_rows(wb, "Low batteries")["m3"][:4] == ["c3", "Warung Maju", 9.5, 12.0]
     techs = sheet_rows(wb, "Maintenance by technician")
     assert techs == {"Budi": [2, 0, 0], "Sari": [0, 1, 1]}
     tasks = sheet_rows(wb, "Maintenance due")
