@@ -192,9 +192,9 @@ def generate(
 
             apply_site_file(data.materials, site_file)
         if data.metering is not None and site_file is not None:
-            # the currency is the site file's (prose: never part of a version)
-            section = getattr(site_file, "metering", None)
-            data.metering.currency = getattr(section, "currency", None)
+            from reports.metering.data import apply_site_file as apply_metering_site_file
+
+            apply_metering_site_file(data.metering, site_file)
         regulators = [r for r in (data.site.get("regulators") or "").split(",") if r]
         for definition in definitions:
             if definition.scope != "site" or not definition.applies_to(site_id, regulators):

@@ -104,8 +104,11 @@ class MeteringData:
     site_id: str
     timezone: str = "UTC"
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    # the site file's metering currency (prose: never part of a version)
+    # the site file's metering currency and its tariffs' names (prose: never part of a
+    # version), and how many days ahead a maintenance task is due soon
     currency: str | None = None
+    segment_names: dict[str, str] = field(default_factory=dict)
+    maintenance_due_days: int = 14
     # the days with ledger or meter-health rows
     data_days: set[dt.date] = field(default_factory=set)
 
@@ -145,6 +148,21 @@ class MeteringData:
             r["customer_id"]: r.get("name") or r["customer_id"]
             for r in self.table("dim_metering_customers")
         }
+
+
+def apply_site_file(data: MeteringData, site_file: Any) -> None:
+    """The site file's ``metering:`` settings the reports use: the currency, the tariffs' names
+    (a customer's segment is its tariff) and ``maintenance_due_days``."""
+    section = getattr(site_file, "metering", None)
+    if section is None:
+        return
+    data.currency = getattr(section, "currency", None) or data.currency
+    data.segment_names = {
+        t.id: t.name for t in getattr(section, "tariffs", None) or [] if getattr(t, "name", "")
+    }
+    due_days = getattr(section, "maintenance_due_days", None)
+    if isinstance(due_days, int):
+        data.maintenance_due_days = due_days
 
 
 def load_metering(

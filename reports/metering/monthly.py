@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 SCHEMA_ID = "siteledger-metering-report-1.0"
 TREND_MONTHS = 12
 TOP_VOUCHERS = 10
-# the metering defaults (docs/metering.md, site file): the marts judge with the site's own
-# settings; a report of the meters' last day uses the published status and issues, and these
-# defaults only where the marts give no verdict
-MAINTENANCE_DUE_DAYS = 14
 STATUSES = ("online", "warning", "offline")
 
 
@@ -187,7 +183,7 @@ def battery_rows(data: MeteringData, period: Period) -> list[dict[str, Any]]:
 
 def task_state(data: MeteringData, task: dict[str, Any], end: dt.date) -> str:
     """A task's state at the end of ``end``: done (by then), cancelled, overdue, due_soon
-    (within MAINTENANCE_DUE_DAYS after), scheduled."""
+    (within the site's maintenance_due_days after), scheduled."""
     done = data.local_day(task.get("done_at"))
     if task.get("status") == "cancelled":
         return "cancelled"
@@ -198,7 +194,7 @@ def task_state(data: MeteringData, task: dict[str, Any], end: dt.date) -> str:
         return "scheduled"
     if due < end:
         return "overdue"
-    if due <= end + dt.timedelta(days=MAINTENANCE_DUE_DAYS):
+    if due <= end + dt.timedelta(days=data.maintenance_due_days):
         return "due_soon"
     return "scheduled"
 
@@ -336,6 +332,9 @@ def build_monthly_payload(
         "batteries": battery_rows(data, period) if "batteries" in has else [],
         "tasks": tasks,
         "technicians": by_tech,
+        "maintenance_due_days": data.maintenance_due_days,
+        # prose: the tariffs' names for the segments (not part of a version's identity)
+        "names": {"segment": dict(sorted(data.segment_names.items()))},
         "data_quality": {"notes": []},
     }
     expected = (period.end - period.start).days + 1

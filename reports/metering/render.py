@@ -106,6 +106,10 @@ def _context(payload: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
         "money": lambda v: number(v, 2),
         "pct": lambda v: "n/a" if v is None else f"{number(v, 1)} %",
         "label": lambda v: "" if v is None else str(v).replace("_", " "),
+        "segment": lambda v: (
+            (payload.get("names") or {}).get("segment", {}).get(v)
+            or ("" if v is None else str(v).replace("_", " "))
+        ),
         "trend_chart": trend_chart(payload.get("trend") or []),
         "accent": header.get("branding", {}).get("accent_colour", "#1f4e79"),
         "branding": header.get("branding", {}),

@@ -231,3 +231,50 @@ def test_a_second_run_changes_nothing_and_pages_render(made) -> None:  # type: i
         pages[definition_id] = sorted(PNG_DIR.glob(f"{definition_id}-*.png"))
     # revenue: summary and collections, revenue and its chart, vouchers and segments
     assert [len(p) for p in (pages[REVENUE], pages[HEALTH])] == [3, 2]
+
+
+def test_the_site_files_currency_tariff_names_and_due_days(tmp_path: Path):
+    """The site file's metering section (a stand-in with its attributes: currency, tariffs,
+    maintenance_due_days) names the segments, sets the currency and how far ahead a task is
+    due soon."""
+    from types import SimpleNamespace
+
+    from reports.data import build_report_payload, load_site
+    from reports.metering.data import apply_site_file
+    from reports.metering.render import render_html
+    from reports.periods import parse_period
+
+    settings = Settings(home=tmp_path / "home")
+    settings.ensure_dirs()
+    publish(settings)
+    data = load_site(settings.published_db, "aqua")
+    assert data.metering is not None
+    definition = {d.id: d for d in load_definitions()}[HEALTH]
+    february = parse_period("monthly", "2026-02")
+    before = build_report_payload(data, definition, february)
+    # 28 February + 14 days: only t3 (due 10 March, done 9 March) is due soon
+    assert [t["task_id"] for t in before["tasks"]] == ["t3"]
+    site_file = SimpleNamespace(
+        metering=SimpleNamespace(
+            currency="IDR",
+            maintenance_due_days=40,
+            tariffs=[SimpleNamespace(id="household_iiia", name="Household IIIA")],
+        )
+    )
+    apply_site_file(data.metering, site_file)
+    after = build_report_payload(data, definition, february)
+    # + 40 days (to 9 April): t3, t1, t4 and t2; t5 is cancelled
+    assert [(t["task_id"], t["state"]) for t in after["tasks"]] == [
+        ("t3", "due_soon"),
+        ("t1", "due_soon"),
+        ("t4", "due_soon"),
+        ("t2", "due_soon"),
+    ]
+    revenue = build_report_payload(
+        data, {d.id: d for d in load_definitions()}[REVENUE], parse_period("monthly", "2026-03")
+    )
+    assert revenue["site"]["currency"] == "IDR"
+    html = render_html(
+        revenue, {"report_id": "r", "version": 1, "status": "draft"}, "metering_report.html.j2"
+    )
+    assert "Household IIIA" in html and "Collections (paid)" in html and "IDR" in html
