@@ -189,6 +189,11 @@ class Engine:
                 self._columns[rule.source] = table_columns(con, rule.source)
             present = self._columns[rule.source]
             context = tuple(c for c in CONTEXT_COLUMNS if c in present and c not in columns)
+            if rule.snapshot and rule.time in present:
+                raise SourceError(
+                    f"{rule.source} has a column {rule.time!r}: a snapshot rule's time names "
+                    "the column its rows are given (the evaluation's time), not one of the table"
+                )
             request = SourceRequest(
                 rule.source,
                 rule.time,
@@ -197,6 +202,7 @@ class Engine:
                 rule.lookback,
                 tuple(rule.labels),
                 rule.history_rows,
+                now.isoformat(timespec="seconds") if rule.snapshot else None,
             )
             key = (rule.source, repr(request))
             if key not in cache:

@@ -291,6 +291,15 @@ def _earlier(values: np.ndarray, scopes: np.ndarray, window: int) -> tuple[np.nd
     return result_earlier, result_has
 
 
+def _earlier_mean(values: np.ndarray, scopes: np.ndarray, window: int) -> np.ndarray:
+    """For each row, the mean of the ``window`` rows before it in its scope (in frame order);
+    NaN when there are fewer, or one of them is null."""
+    series = pd.Series(values, dtype=np.float64)
+    grouped = series.groupby(scopes, sort=False)
+    means = grouped.transform(lambda s: s.shift(1).rolling(window, min_periods=window).mean())
+    return means.to_numpy(dtype=np.float64)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid", strict=True, frozen=True, populate_by_name=True, allow_inf_nan=False
@@ -370,6 +379,9 @@ class RateOfChange(_Model):
     above: float | None = None
     below: float | None = None
     relative: bool = False
+    # earlier: the observation ``window`` earlier; mean: the mean of the ``window`` observations
+    # before (a month against the mean of the three before it)
+    baseline: Literal["earlier", "mean"] = "earlier"
 
     @model_validator(mode="after")
     def _bounds(self) -> RateOfChange:
@@ -380,7 +392,17 @@ class RateOfChange(_Model):
         return self
 
 
-CONDITION_KINDS = ("above", "below", "outside", "inside", "rate_of_change", "expression")
+CONDITION_KINDS = (
+    "above",
+    "below",
+    "outside",
+    "inside",
+    "rate_of_change",
+    "expression",
+    "one_of",
+)
+
+OneOfValue = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Condition(_Model):
@@ -392,6 +414,8 @@ class Condition(_Model):
     inside: Band | None = None
     rate_of_change: RateOfChange | None = None
     expression: str | None = Field(None, max_length=10_000)
+    # the metric is a text column (a status, an event type): breached when it is one of these
+    one_of: list[OneOfValue] | None = Field(None, min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Condition:
@@ -497,6 +521,12 @@ class Rule(_Model):
     escalation: EscalationSpec | None = None
     notify_resolved: bool = True
     lookback: Lookback = dt.timedelta(days=35)
+    # the source is a current-state table (no history): every evaluation reads all its rows and
+    # observes them at the evaluation's time, written into the column ``time`` names
+    snapshot: bool = False
+    # rows at the source's latest time are not observations yet (that period may be in
+    # progress: a month judged on its third day); they are judged once a later time arrives
+    skip_latest: bool = False
     sites: list[SiteId] | None = Field(None, min_length=1, max_length=1_000)
     enabled: bool = True
 
@@ -540,6 +570,16 @@ class Rule(_Model):
                     problems.append((f"{key}[{i}]", f"{name!r} is listed twice"))
         if self.time in self.labels:
             problems.append(("time", f"{self.time!r} is also a label"))
+        if self.snapshot and kind == "rate_of_change":
+            problems.append(
+                ("snapshot", "a snapshot has no history to compare with: no rate_of_change")
+            )
+        if self.snapshot and self.skip_latest:
+            problems.append(("skip_latest", "every row of a snapshot is at the latest time"))
+        if kind == "one_of" and self.metric in (self.metrics or []):
+            problems.append(
+                ("metrics", f"{self.metric!r} is text for one_of: expressions cannot read it")
+            )
         declared = self.declared_names
         if self.condition.expression is not None:
             try:
@@ -576,10 +616,14 @@ class Rule(_Model):
     def columns(self) -> tuple[str, ...]:
         """Every column of the source that :meth:`assess` reads, labels and time first."""
         names = [*self.labels, self.time, *(self.match or {}), *self._numeric_columns]
+        if self.condition.one_of is not None and self.metric is not None:
+            names.append(self.metric)
         return tuple(dict.fromkeys(names))
 
     @property
     def _numeric_columns(self) -> list[str]:
+        if self.condition.one_of is not None:
+            return list(dict.fromkeys(n for n in self.declared_names if n != self.metric))
         names = [self.value_column, *self.declared_names]
         names += [limit.column for limit in self.condition.limits if limit.column is not None]
         return list(dict.fromkeys(names))
@@ -673,6 +717,9 @@ class Rule(_Model):
             keep &= np.asarray(pd.Series(equal).fillna(False), dtype=bool)
         if self._where is not None:
             keep &= self._where.evaluate_arrays({n: numeric[n] for n in self._where.names}) == 1.0
+        if self.skip_latest and len(frame):
+            times = frame[self.time]
+            keep &= np.asarray((times != times.max()).fillna(False), dtype=bool)
         rows = np.arange(len(frame))
         if not keep.all():
             rows = rows[keep]
@@ -681,6 +728,8 @@ class Rule(_Model):
         with np.errstate(all="ignore"):
             if condition.rate_of_change is not None:
                 return self._assess_rate(frame, rows, numeric[self.value_column])
+            if condition.one_of is not None:
+                return self._assess_one_of(frame, rows, condition.one_of)
             value = numeric[self.value_column]
             if condition.expression is not None:
                 assert self._expression is not None
@@ -704,6 +753,18 @@ class Rule(_Model):
             result = np.where(unknown, np.nan, hit)
             return _result(frame.index[rows], result, value, _limit_texts(limits, bounds))
 
+    def _assess_one_of(
+        self, frame: pd.DataFrame, rows: np.ndarray, values: list[str]
+    ) -> pd.DataFrame:
+        assert self.metric is not None
+        text = frame[self.metric].iloc[rows]
+        unknown = text.isna().to_numpy()
+        hit = text.astype(str).isin(values).to_numpy()
+        result = np.where(unknown, np.nan, hit.astype(np.float64))
+        return _result(
+            frame.index[rows], result, np.full(len(rows), np.nan), f"one of {', '.join(values)}"
+        )
+
     def _assess_rate(
         self, frame: pd.DataFrame, rows: np.ndarray, value: np.ndarray
     ) -> pd.DataFrame:
@@ -711,7 +772,10 @@ class Rule(_Model):
         assert rate_spec is not None
         window = rate_spec.window
         kept = frame.iloc[rows]
-        earlier, has_earlier = _earlier(value, _scope_codes(kept, self.labels), window)
+        scopes = _scope_codes(kept, self.labels)
+        earlier, has_earlier = _earlier(value, scopes, window)
+        if rate_spec.baseline == "mean":
+            earlier = _earlier_mean(value, scopes, window)
         change = value - earlier
         if rate_spec.relative:
             change = np.where(earlier == 0, np.nan, change / np.abs(earlier) * 100.0)
@@ -783,6 +847,7 @@ def _limit_texts(limits: list[Limit], bounds: list[np.ndarray]) -> str | pd.Cate
 
 def _rate_text(rate: RateOfChange) -> str:
     unit = " %" if rate.relative else ""
+    against = f" against the mean of the {rate.window} before" if rate.baseline == "mean" else ""
     if rate.above is not None and rate.below is not None:
         band = f"{_number(rate.below)}..{_number(rate.above)}{unit}"
     elif rate.above is not None:
@@ -790,6 +855,8 @@ def _rate_text(rate: RateOfChange) -> str:
     else:
         assert rate.below is not None
         band = f"< {_number(rate.below)}{unit}"
+    if against:
+        return f"{band}{against}"
     rows = "observation" if rate.window == 1 else "observations"
     return f"{band} over {rate.window} {rows}"
 

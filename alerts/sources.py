@@ -40,6 +40,8 @@ class SourceRequest:
     lookback: dt.timedelta
     labels: tuple[str, ...] = ()
     history_rows: int = 0
+    # a snapshot (a current-state table): every row, observed at this time (the evaluation's)
+    snapshot_at: str | None = None
 
 
 # columns a mart may have that say more about an alert than its metric (how big the store is,
@@ -63,6 +65,20 @@ CONTEXT_COLUMNS = (
     "batch_id",
     "product_id",
     "expiry_date",
+    # metering: whose meter, what kind of leak or event, what is wrong with a device, who is to
+    # do an overdue task
+    "customer_id",
+    "meter_id",
+    "segment",
+    "balance_status",
+    "leak_kind",
+    "event_id",
+    "detail",
+    "issues",
+    "task_type",
+    "technician",
+    "due_date",
+    "days_overdue",
 )
 
 
@@ -85,6 +101,8 @@ def read_mart(con: duckdb.DuckDBPyConnection, request: SourceRequest) -> pd.Data
     table = _quote(request.source)
     time = _quote(request.time)
     columns = ", ".join(_quote(c) for c in dict.fromkeys(request.columns))
+    if request.snapshot_at is not None:
+        return _read_snapshot(con, request)
     try:
         if request.since is not None:
             start, params = f"cast(? as {_time_type(con, request)})", [request.since]
@@ -106,6 +124,18 @@ def read_mart(con: duckdb.DuckDBPyConnection, request: SourceRequest) -> pd.Data
         return con.execute(f"select * from ({query}) order by {time}", params).df()  # noqa: S608
     except duckdb.Error as exc:
         raise SourceError(f"cannot read {request.source}: {exc}") from exc
+
+
+def _read_snapshot(con: duckdb.DuckDBPyConnection, request: SourceRequest) -> pd.DataFrame:
+    """Every row of a current-state table, its time column set to the evaluation's time."""
+    wanted = [c for c in dict.fromkeys(request.columns) if c != request.time]
+    columns = ", ".join(_quote(c) for c in wanted)
+    try:
+        frame = con.execute(f"select {columns} from {_quote(request.source)}").df()  # noqa: S608
+    except duckdb.Error as exc:
+        raise SourceError(f"cannot read {request.source}: {exc}") from exc
+    frame[request.time] = request.snapshot_at
+    return frame
 
 
 def _time_type(con: duckdb.DuckDBPyConnection, request: SourceRequest) -> str:

@@ -26,6 +26,7 @@ CATEGORIES = (
     "platform",
     "energy",
     "materials",
+    "metering",
 )
 # what an evaluation that found no row (or a null value) for a scope does to its alert
 NoDataPolicy = Literal["ok", "keep_last", "alerting"]

@@ -73,6 +73,13 @@ def alerts() -> None:
 @click.option("--severity", type=click.Choice(["info", "warning", "critical"]))
 @click.option("--site", help="only alerts about this site")
 @click.option("--rule", "rule_id", help="only alerts of this rule")
+@click.option(
+    "--match",
+    "matches",
+    multiple=True,
+    help="label=value: only alerts whose scope has it, e.g. customer_id=c1 or meter_id=m4 "
+    "(repeat: all must hold)",
+)
 @click.option("--limit", type=int, default=200, show_default=True)
 @json_option
 @click.pass_context
@@ -82,19 +89,36 @@ def alerts_list(
     severity: str | None,
     site: str | None,
     rule_id: str | None,
+    matches: tuple[str, ...],
     limit: int,
     as_json: bool,
 ) -> None:
     """Alerts, newest first (open ones by default)."""
+    wanted = {}
+    for text in matches:
+        label, sep, value = text.partition("=")
+        if not sep or not label:
+            raise click.BadParameter(f"{text!r} is not label=value", param_hint="--match")
+        wanted[label.strip()] = value.strip()
     store = _alerts(_settings(ctx))
     events = store.events(
         state=None if state == "all" else state,
         severity=severity,
         site=site,
         rule_id=rule_id,
-        limit=limit,
+        limit=None if wanted else limit,
     )
-    filters = {"state": state, "severity": severity, "site": site, "rule": rule_id}
+    if wanted:  # a scope is whatever the labels name: a customer, a meter, a task
+        events = [e for e in events if all(str(e.labels.get(k)) == v for k, v in wanted.items())][
+            :limit
+        ]
+    filters = {
+        "state": state,
+        "severity": severity,
+        "site": site,
+        "rule": rule_id,
+        "match": ", ".join(matches) or None,
+    }
     emit(
         (e.as_dict() for e in events),
         [

@@ -16,6 +16,7 @@ from orchestration.environment import resources_for
 from orchestration.external import device_poll_now_job
 from orchestration.ingestion import definitions as ingestion
 from orchestration.materials import definitions as materials
+from orchestration.metering import definitions as metering
 from orchestration.ml import definitions as ml
 from orchestration.partitions import build_partitions
 from orchestration.reports import definitions as reports
@@ -45,6 +46,7 @@ def _merge(settings: Settings, partitions) -> Definitions:  # type: ignore[no-un
         sustainability.defs,
         energy.build_defs(partitions),
         materials.build_defs(partitions),
+        metering.build_defs(partitions),
         Definitions(
             jobs=[report_delivery_job, device_poll_now_job],
             # local or production (SITELEDGER_ENV): the home, dbt's target, S3, SMTP, Modbus

@@ -9,6 +9,8 @@ RAW_READINGS = AssetKey(["raw", "readings"])
 RAW_DEVICE_READINGS = AssetKey(["raw", "device_readings"])
 # the materials and production records in the lake (dbt source materials_lake)
 RAW_MATERIALS = AssetKey(["raw", "materials"])
+# the prepaid metering records in the lake (dbt source metering_lake), by site-local day
+RAW_METERING = AssetKey(["raw", "metering"])
 SITE_CONFIG = AssetKey(["raw", "site_config"])
 DEVICE_HEALTH = AssetKey(["devices", "device_health"])
 QUALITY_SCORES = AssetKey(["marts", SCORES_TABLE])

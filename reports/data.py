@@ -26,6 +26,7 @@ import duckdb
 from reports.definitions import ReportDefinition
 from reports.energy import EnergyData, build_energy_payload, load_energy
 from reports.materials.data import MaterialsData, load_materials
+from reports.metering.data import MeteringData, load_metering
 from reports.metrics import CATEGORY_LABELS, INPUT_CATEGORIES, METRICS, OUTPUT_CATEGORIES
 from reports.periods import Period, complete_periods, month_end, period_containing, previous
 from reports.sustainability import load_sustainability, sustainability_section
@@ -147,6 +148,8 @@ class PublishedSite:
     energy: EnergyData | None = None
     # rows of the materials marts for the site; None for a site without a materials section
     materials: MaterialsData | None = None
+    # rows of the metering marts for the site; None for a site without a metering section
+    metering: MeteringData | None = None
 
     def complete_months(self) -> set[dt.date]:
         """Months with data on every calendar day."""
@@ -175,6 +178,8 @@ class PublishedSite:
             if self.materials is None:
                 return []
             return self.materials.periods(definition.period, definition.sections)
+        if definition.domain == "metering":
+            return self.metering.periods(definition.period) if self.metering is not None else []
         return complete_periods(
             definition.period, self.complete_months(), self.fy_start_month(definition)
         )
@@ -331,6 +336,7 @@ def load_site(db_path: Path, site_id: str) -> PublishedSite:
         data.materials = load_materials(
             con, tables, site_id, sites[0].get("timezone"), db_path=db_path
         )
+        data.metering = load_metering(con, tables, site_id, sites[0].get("timezone"))
     return data
 
 
@@ -1445,6 +1451,12 @@ def build_report_payload(
 
         build = build_lot_payload if definition.period == "lot" else build_monthly_payload
         return build(data.materials, data.site, definition, period, data.warehouse_version)
+    if definition.domain == "metering":
+        if data.metering is None:
+            raise ReportDataError(f"site {data.site['site_id']!r} has no metering data")
+        from reports.metering.monthly import build_monthly_payload as build_metering
+
+        return build_metering(data.metering, data.site, definition, period, data.warehouse_version)
     return build_payload(data, definition, period)
 
 

@@ -45,7 +45,7 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "definitions"
 # a "lot" period is one lot of a product or material: a per-lot document (a certificate of
 # analysis, a recall report) keyed by the lot id, from the lot's dates
 PeriodKind = Literal["weekly", "monthly", "quarterly", "annual", "lot"]
-Domain = Literal["water", "energy", "materials"]
+Domain = Literal["water", "energy", "materials", "metering"]
 Format = Literal["pdf", "xlsx", "csv", "json", "xml"]
 SECTIONS = (
     "summary",
@@ -131,7 +131,8 @@ class ReportDefinition(_Model):
     report_type: str
     # water: the site's water balance marts (sections and metrics above); energy: the energy
     # marts, with the sections and metrics of reports.energy; materials: the materials marts,
-    # with those of reports.materials
+    # with those of reports.materials; metering: the metering marts, with those of
+    # reports.metering
     domain: Domain = "water"
     period: PeriodKind
     # site: one report per site; organisation: one per organisation, its sites as rows (annual)
@@ -227,6 +228,10 @@ class ReportDefinition(_Model):
             from reports.materials.catalogue import check_sections
 
             check_sections(self.period, self.sections, self.metrics)
+        if self.domain == "metering":
+            from reports.metering.catalogue import check_sections as check_metering
+
+            check_metering(self.period, self.sections, self.metrics)
         if self.template == "report.html.j2":
             # the water report's template reads the water payload: a domain has its own
             self.template = rules.template
@@ -307,6 +312,7 @@ _DOMAIN_RULES = {
     "materials": _DomainRules(
         ("monthly", "lot"), "monthly or per lot (period: lot)", "materials_report.html.j2"
     ),
+    "metering": _DomainRules(("monthly",), "monthly", "metering_report.html.j2"),
 }
 
 
@@ -319,6 +325,10 @@ def _domain_sections(domain: str) -> tuple[str, ...]:
         from reports.materials.catalogue import MATERIALS_SECTIONS
 
         return MATERIALS_SECTIONS
+    if domain == "metering":
+        from reports.metering.catalogue import METERING_SECTIONS
+
+        return METERING_SECTIONS
     return SECTIONS
 
 
@@ -331,6 +341,10 @@ def _domain_metrics(domain: str) -> Collection[str]:
         from reports.materials.catalogue import MATERIALS_METRICS
 
         return MATERIALS_METRICS
+    if domain == "metering":
+        from reports.metering.catalogue import METERING_METRICS
+
+        return METERING_METRICS
     return METRICS
 
 

@@ -38,6 +38,9 @@ from reports.energy import figures as energy_figures
 from reports.materials.catalogue import MATERIALS_METRICS
 from reports.materials.render import metric_text as materials_text
 from reports.materials.render import metric_unit as materials_unit
+from reports.metering.catalogue import METERING_METRICS
+from reports.metering.render import metric_text as metering_text
+from reports.metering.render import metric_unit as metering_unit
 from reports.periods import (
     Period,
     organisation_fy_start_month,
@@ -85,6 +88,10 @@ def figures_of(payload: dict[str, Any]) -> dict[str, Any]:
 
         module = lots if payload["period"]["kind"] == "lot" else monthly
         return module.figures(payload)
+    if payload.get("domain") == "metering":
+        from reports.metering.monthly import figures as metering_figures
+
+        return metering_figures(payload)
     return {
         "metrics": payload["metrics"],
         "categories": {
@@ -184,6 +191,10 @@ def generate(
             from reports.materials.names import apply_site_file
 
             apply_site_file(data.materials, site_file)
+        if data.metering is not None and site_file is not None:
+            from reports.metering.data import apply_site_file as apply_metering_site_file
+
+            apply_metering_site_file(data.metering, site_file)
         regulators = [r for r in (data.site.get("regulators") or "").split(",") if r]
         for definition in definitions:
             if definition.scope != "site" or not definition.applies_to(site_id, regulators):
@@ -192,6 +203,8 @@ def generate(
                 continue  # a site without energy data has no energy section: no energy report
             if definition.domain == "materials" and data.materials is None:
                 continue  # nor one without materials records a materials report
+            if definition.domain == "metering" and data.metering is None:
+                continue  # nor one without a metering section a metering report
             if definition.domain == "water" and not data.nodes:
                 continue  # a site without a water model (no nodes) files no water report
             for period in _periods(data, definition, period_keys):
@@ -440,6 +453,10 @@ def preview_markdown(record: ReportRecord, limit: int = 12) -> str:
         "|---|---:|---|",
     ]
     for key, value in list(record.summary.items())[:limit]:
+        if key in METERING_METRICS and key not in METRICS and key not in ENERGY_METRICS:
+            label = METERING_METRICS[key][0]
+            lines.append(f"| {label} | {metering_text(key, value)} | {metering_unit(key)} |")
+            continue
         if key in MATERIALS_METRICS:  # the catalogues share no key
             label = MATERIALS_METRICS[key][0]
             lines.append(f"| {label} | {materials_text(key, value)} | {materials_unit(key)} |")

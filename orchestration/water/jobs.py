@@ -19,6 +19,7 @@ from orchestration.keys import (
     QUALITY_SCORES,
     RAW_DEVICE_READINGS,
     RAW_MATERIALS,
+    RAW_METERING,
     RAW_READINGS,
     SITE_CONFIG,
     URGENT_PRIORITY,
@@ -26,8 +27,8 @@ from orchestration.keys import (
 from orchestration.water.assets import DAY_MODEL_KEYS
 
 # the import and, with it, the devices' health from the polls it imported and what it brought
-# to the materials lake
-INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH, RAW_MATERIALS)
+# to the materials and metering lakes
+INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH, RAW_MATERIALS, RAW_METERING)
 
 
 def rebuild_selection(water_models: AssetsDefinition) -> AssetSelection:
@@ -55,18 +56,22 @@ def build_jobs(
     day_models = AssetSelection.assets(*DAY_MODEL_KEYS).downstream() & rebuild
     # and the materials models, full tables (FIFO needs every record) the materials lake feeds
     materials_models = AssetSelection.assets(RAW_MATERIALS).downstream() & rebuild
+    # and the metering models the metering lake feeds (balances carry from day to day: the
+    # ledger and what reads it are rebuilt whole, the hourly and daily consumption by day)
+    metering_models = AssetSelection.assets(RAW_METERING).downstream() & rebuild
     nightly_job = define_asset_job(
         "nightly_job",
         tags=URGENT_PRIORITY,
         selection=day_models
         | materials_models
+        | metering_models
         | AssetSelection.assets(
             SITE_CONFIG, QUALITY_SCORES, BUILD, *BUILD_TABLES, PUBLISHED, *INGEST_KEYS
         ),
         description="The overnight run: import the files waiting in landing and the device "
         "readings in the spool, export the site files, rebuild the day (or range) in the models "
-        "that days of readings change and the materials models, score, audit, run the analytics "
-        "and publish.",
+        "that days of readings change and the materials and metering models, score, audit, run "
+        "the analytics and publish.",
     )
     nightly_schedule = build_schedule_from_partitioned_job(
         nightly_job,

@@ -17,7 +17,11 @@ os.environ.setdefault("MPLCONFIGDIR", os.path.join(tempfile.gettempdir(), "sitel
 
 SANKEY_ARTIFACT = "sankey_html"
 # a domain's own HTML and workbook (``render_html``, ``render_xlsx``); water's are the default
-_DOMAIN_RENDERERS = {"energy": "reports.energy", "materials": "reports.materials.render"}
+_DOMAIN_RENDERERS = {
+    "energy": "reports.energy",
+    "materials": "reports.materials.render",
+    "metering": "reports.metering.render",
+}
 
 
 def sankey_page(payload: dict[str, Any], header: dict[str, Any]) -> bytes:

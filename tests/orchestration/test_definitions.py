@@ -161,6 +161,7 @@ def test_nightly_and_backfill_jobs_cover_the_chain():
         "raw/device_readings",
         "devices/device_health",
         "raw/materials",
+        "raw/metering",
     }
     # the nightly run rebuilds what days of readings change: the lake's staging, VEE, balances
     # and marts downstream of them; the models of the site files alone wait for a site file

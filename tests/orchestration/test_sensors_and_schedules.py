@@ -163,6 +163,19 @@ def materials_report_email_schedule(tmp_path: Path) -> None:
     assert request.partition_key is None
 
 
+def metering_report_email_schedule(tmp_path: Path) -> None:
+    settings = _home(tmp_path)
+    schedule = build_defs(settings).resolve_schedule_def("metering_report_email_schedule")
+    # 06:15 daily, after the monthly reports (04:00 on the 1st) and the materials e-mail
+    assert schedule.cron_schedule == "15 6 * * *"
+    assert schedule.execution_timezone == "Australia/Perth"
+    assert schedule.job_name == "metering_report_email_job"
+    request = _schedule_request(
+        settings, "metering_report_email_schedule", dt.datetime(2025, 8, 1, 6, 15, tzinfo=PERTH)
+    )
+    assert request.partition_key is None
+
+
 def model_retrain_schedule(tmp_path: Path) -> None:
     settings = _home(tmp_path)
     home_defs = build_defs(settings)
@@ -337,6 +350,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
         energy_report_weekly_schedule,
         energy_report_email_schedule,
         materials_report_email_schedule,
+        metering_report_email_schedule,
         device_lake_days_changed_sensor,
         certificates_of_analysis_sensor,
         report_deadline_sensor,

@@ -50,6 +50,8 @@ def test_shipped_definitions_load():
         "monthly_inventory_report",
         "certificate_of_analysis",
         "materials_recall_report",
+        "monthly_metering_revenue_report",
+        "metering_device_health_report",
     }
     assert ids["annual_organisation_water_report"].scope == "organisation"
     assert {d.scope for d in ids.values() if d.id != "annual_organisation_water_report"} == {"site"}
@@ -84,7 +86,7 @@ def test_a_home_definition_overrides_a_shipped_one_by_id(tmp_path: Path):
     _write(folder, GOOD.replace("custom_return", "monthly_water_return"), "override.yaml")
     found = {d.id: d for d in load_definitions(tmp_path)}
     assert found["monthly_water_return"].title == "Custom return"
-    assert len(found) == 11  # the eleven shipped, one of them overridden
+    assert len(found) == 13  # the thirteen shipped, one of them overridden
 
 
 @pytest.mark.parametrize(
