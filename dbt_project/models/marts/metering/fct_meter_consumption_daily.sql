@@ -58,6 +58,12 @@ daily as (
             where list_contains(settings.peak_hour_list, hours.local_hour)
         ), 0) as peak_volume_m3,
         max(hours.last_reading_at) as last_reading_at,
+        arg_max(hours.battery_pct, hours.hour_start) filter (
+            where hours.battery_pct is not null
+        ) as battery_pct,
+        arg_max(hours.signal_dbm, hours.hour_start) filter (
+            where hours.signal_dbm is not null
+        ) as signal_dbm,
         cast(sum(hours.resets) as integer) as resets,
         any_value(settings.timezone) as timezone,
         any_value(settings.offline_after_intervals) as offline_after_intervals
@@ -84,6 +90,8 @@ final as (
         daily.night_volume_m3,
         daily.peak_volume_m3,
         daily.last_reading_at,
+        daily.battery_pct,
+        daily.signal_dbm,
         daily.resets,
         coalesce(
             daily.last_reading_at >= {{ local_to_utc(add_days('daily.day', 1), 'daily.timezone') }}
