@@ -193,9 +193,7 @@ def _ledger_records(lake: Path) -> None:
             register += c1_volume(day) / 24
             end = local(day, hour) + dt.timedelta(hours=1)
             readings.append({"meter_id": "M1", "read_at": end, "register_m3": register})
-            readings.append(
-                {"meter_id": "M2", "read_at": end, "interval_m3": c2_volume(day) / 24}
-            )
+            readings.append({"meter_id": "M2", "read_at": end, "interval_m3": c2_volume(day) / 24})
     write("readings", readings)
 
     # the bulk meter of district north, read by hand at local midnight in the water chain
@@ -231,8 +229,10 @@ def _ledger_records(lake: Path) -> None:
         ],
     )
     blocks = []
-    for effective_from, rates in ((dt.date(2025, 1, 1), (1000, 2000, 3000)),
-                                  (dt.date(2025, 1, 20), (1500, 2500, 3500))):
+    for effective_from, rates in (
+        (dt.date(2025, 1, 1), (1000, 2000, 3000)),
+        (dt.date(2025, 1, 20), (1500, 2500, 3500)),
+    ):
         for block_no, (lower, upper, rate) in enumerate(
             zip((0.0, 10.0, 20.0), (10.0, 20.0, None), rates, strict=True), start=1
         ):
@@ -255,8 +255,207 @@ def _ledger_records(lake: Path) -> None:
     )
 
 
+# --- the detection site ------------------------------------------------------------------------
+DAY0 = dt.date(2025, 3, 9)
+DAY = dt.date(2025, 3, 10)
+DETECT_METERS = (
+    "LEAK_C",
+    "LEAK_I",
+    "NIGHT",
+    "STALE",
+    "BURST",
+    "REVERSE",
+    "OFFLINE",
+    "LOWBAT",
+    "RESET",
+    "GAP",
+)
+
+
+def detect_litres(meter: str, day: dt.date, hour: int) -> float:
+    """Litres through ``meter`` in the local hour ``hour`` of ``day`` (the hand series)."""
+    if meter == "LEAK_C":
+        # two morning draws every day; on DAY also 20 L in every hour (a running toilet)
+        return (50.0 if hour in (7, 8) else 0.0) + (20.0 if day == DAY else 0.0)
+    if meter == "LEAK_I":
+        return 5.0 if day == DAY and hour <= 13 else 0.0
+    if meter == "NIGHT":
+        return 15.0 if day == DAY and hour <= 5 else 0.0
+    if meter == "STALE":
+        return 20.0 if day == DAY else 0.0
+    if meter == "BURST":
+        if day != DAY:
+            return 0.0
+        return {10: 800.0, 11: 800.0, 12: 800.0, 15: 600.0}.get(hour, 0.0)
+    if meter in ("RESET", "GAP"):
+        return 10.0
+    return 0.0
+
+
+def _detect_readings() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for meter in DETECT_METERS:
+        register = 500.0
+        reverse = 3.0
+        rows.append(
+            {
+                "meter_id": meter,
+                "read_at": local(DAY0),
+                "register_m3": register,
+                "reverse_m3": reverse,
+                "battery_pct": 50.0,
+                "signal_dbm": -90.0,
+            }
+        )
+        for day in (DAY0, DAY):
+            for hour in range(24):
+                end = local(day, hour) + dt.timedelta(hours=1)
+                register += detect_litres(meter, day, hour) / 1000
+                if meter == "REVERSE" and day == DAY:
+                    reverse += 0.001
+                if meter == "STALE" and day == DAY and hour >= 12:
+                    continue  # the meter's last report is DAY 12:00
+                if meter == "OFFLINE" and (day == DAY or hour >= 12):
+                    continue  # the meter's last report is DAY0 12:00
+                if meter == "GAP" and day == DAY and hour < 5:
+                    continue  # no report from DAY 01:00 to 05:00; 06:00 closes the gap
+                if meter == "RESET" and day == DAY and hour == 5:
+                    register = 0.004  # replaced: the new register read 4 L at 06:00
+                low = meter == "LOWBAT" and day == DAY
+                rows.append(
+                    {
+                        "meter_id": meter,
+                        "read_at": end,
+                        "register_m3": register,
+                        "reverse_m3": reverse,
+                        "battery_pct": 8.0 if low else 50.0,
+                        "signal_dbm": -115.0 if low else -90.0,
+                    }
+                )
+    return rows
+
+
+def _detect_records(lake: Path) -> None:
+    site = DETECT_SITE
+
+    def write(kind: str, rows: list[dict[str, Any]], batch: str = "b1", **kw: Any) -> None:
+        lake_writer.write_kind(
+            lake,
+            kind,
+            site,
+            rows,
+            batch=batch,
+            loaded_at=kw.get("loaded_at", LOADED_AT),
+            timezone=JAKARTA,
+        )
+
+    created = local(DAY0 - dt.timedelta(days=30))
+    meters = [*DETECT_METERS, "WM1"]
+    write(
+        "customers",
+        [
+            {
+                "customer_id": f"K-{m}",
+                "action": "create",
+                "name": m,
+                "segment": "house",
+                "household_size": 3,
+                "effective_at": created,
+            }
+            for m in meters
+        ],
+    )
+    write(
+        "meters",
+        [
+            {
+                "meter_id": m,
+                "action": "create",
+                "customer_id": f"K-{m}",
+                "communication": "nb_iot",
+                "q3_m3_per_h": 2.5,
+                "reading_interval_minutes": 60,
+                "effective_at": created,
+            }
+            for m in meters
+        ],
+    )
+    write("readings", _detect_readings())
+    write(
+        "meter_events",
+        [
+            {
+                "event_id": "E1",
+                "meter_id": "LEAK_C",
+                "occurred_at": local(DAY, 14),
+                "event_type": "magnetic",
+                "detail": "magnet on the register",
+            },
+            {
+                "event_id": "E2",
+                "meter_id": "LOWBAT",
+                "occurred_at": local(DAY, 9),
+                "event_type": "reboot",
+            },
+        ],
+    )
+    task = {"meter_id": "LOWBAT", "technician": "Budi", "status": "scheduled"}
+    write(
+        "maintenance",
+        [
+            {
+                **task,
+                "task_id": "T1",
+                "task_type": "battery_replacement",
+                "due_date": dt.date(2025, 3, 1),
+            }
+        ],
+        batch="b0",
+        loaded_at=LOADED_AT - dt.timedelta(days=1),
+    )
+    write(
+        "maintenance",
+        [
+            # T1 re-delivered with a new due date: the later delivery wins
+            {
+                **task,
+                "task_id": "T1",
+                "task_type": "battery_replacement",
+                "due_date": dt.date(2025, 3, 5),
+            },
+            {**task, "task_id": "T2", "task_type": "inspection", "due_date": dt.date(2025, 3, 20)},
+            {**task, "task_id": "T3", "task_type": "calibration", "due_date": dt.date(2025, 4, 30)},
+            {
+                **task,
+                "task_id": "T4",
+                "task_type": "repair",
+                "due_date": dt.date(2025, 3, 1),
+                "status": "done",
+                "done_at": local(dt.date(2025, 3, 2), 11),
+            },
+            {
+                **task,
+                "task_id": "T5",
+                "task_type": "other",
+                "due_date": dt.date(2025, 3, 3),
+                "status": "cancelled",
+            },
+        ],
+    )
+    # WM1 is also a totaliser of the site file, polled into the water readings lake: 10 L an
+    # hour on DAY, read on the hour
+    water = [("WM1", local(DAY) + dt.timedelta(hours=h), 100.0 + 0.01 * h, "m3") for h in range(25)]
+    lake_writer.write_water_readings(
+        lake, site, water, batch="w1", loaded_at=LOADED_AT, timezone=JAKARTA
+    )
+    lake_writer.write_settings(lake, site)
+
+
 # --- building ---------------------------------------------------------------------------------
-WRITERS: dict[str, Callable[[Path], None]] = {LEDGER_SITE: _ledger_records}
+WRITERS: dict[str, Callable[[Path], None]] = {
+    LEDGER_SITE: _ledger_records,
+    DETECT_SITE: _detect_records,
+}
 SITE_FILES = {
     LEDGER_SITE: FIXTURES / "metering_ledger_site.yaml",
     DETECT_SITE: FIXTURES / "metering_detect_site.yaml",
