@@ -460,7 +460,7 @@ SITE_FILES = {
     LEDGER_SITE: FIXTURES / "metering_ledger_site.yaml",
     DETECT_SITE: FIXTURES / "metering_detect_site.yaml",
 }
-SELECT = ("--select", "+path:models/marts/metering")
+SELECT = ("--select", "+path:models/marts/metering", "--indirect-selection", "cautious")
 
 
 def write_metering_sites(home: Path) -> None:

@@ -133,7 +133,7 @@ final as (
             when is_low_battery or is_weak_signal or reboots > 0 or is_partial then 'warning'
             else 'online'
         end as status,
-        case
+        cast(case
             when is_offline then 0
             else greatest(
                 0,
@@ -145,7 +145,7 @@ final as (
                     - 5 * least(reboots, 3)
                 )
             )
-        end as health_score,
+        end as integer) as health_score,
         nullif(concat_ws(
             '; ',
             case when is_offline then 'offline' end,
