@@ -144,7 +144,8 @@ final as (
         ) as month_to_date_m3,
         tariffs.effective_from as tariff_effective_from,
         case
-            when days.is_active then coalesce(tariffs.fixed_charge_per_month, 0) / days.days_in_month
+            when days.is_active
+                then coalesce(tariffs.fixed_charge_per_month, 0) / days.days_in_month
             else 0
         end as fixed_charge
     from days

@@ -1,4 +1,5 @@
-{#- Customer actions (create, update, deactivate) of the prepaid customer register, one row per delivered record.
+{#- Customer actions (create, update, deactivate) of the prepaid customer register,
+    one row per delivered record.
     From `<lake_root>/metering/customers/site=<site>/source=<layout>/<import_batch_id>.parquet`
     (docs/metering.md); typed and empty while the lake holds no such file. -#}
 with

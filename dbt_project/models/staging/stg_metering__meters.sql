@@ -1,4 +1,5 @@
-{#- Customer meter actions (create, update, deactivate): which customer a meter serves and its device data.
+{#- Customer meter actions (create, update, deactivate): which customer a meter serves
+    and its device data.
     From `<lake_root>/metering/meters/site=<site>/source=<layout>/<import_batch_id>.parquet`
     (docs/metering.md); typed and empty while the lake holds no such file. -#}
 with

@@ -1,4 +1,5 @@
-{#- Prepaid credit purchases (top-ups): credit bought (`amount`), discount and amount paid (`final_amount`).
+{#- Prepaid credit purchases (top-ups): credit bought (`amount`), discount and amount
+    paid (`final_amount`).
     From `<lake_root>/metering/purchases/site=<site>/source=<layout>/<import_batch_id>.parquet`
     (docs/metering.md); typed and empty while the lake holds no such file. -#}
 with

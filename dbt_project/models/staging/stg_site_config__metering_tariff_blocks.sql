@@ -1,4 +1,5 @@
-{#- Consumption blocks of each tariff version: monthly m3 per customer from from_m3 to to_m3 (null = open-ended) at rate per m3
+{#- Consumption blocks of each tariff version: monthly m3 per customer from from_m3 to to_m3
+    (null = open-ended) at rate per m3
     (`<lake_root>/config/metering_tariff_blocks/site=<site_id>.parquet`); typed and empty before any site has been
     exported with it. -#}
 with

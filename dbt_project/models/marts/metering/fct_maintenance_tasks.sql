@@ -47,7 +47,8 @@ final as (
             when tasks.status = 'done' then 'done'
             when tasks.status = 'cancelled' then 'cancelled'
             when tasks.due_date < as_of_days.as_of_day then 'overdue'
-            when tasks.due_date <= {{ add_days('as_of_days.as_of_day', 'settings.maintenance_due_days') }}
+            when tasks.due_date
+                <= {{ add_days('as_of_days.as_of_day', 'settings.maintenance_due_days') }}
                 then 'due_soon'
             else 'scheduled'
         end as due_state,

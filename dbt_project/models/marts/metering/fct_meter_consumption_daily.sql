@@ -95,7 +95,9 @@ final as (
         daily.resets,
         coalesce(
             daily.last_reading_at >= {{ local_to_utc(add_days('daily.day', 1), 'daily.timezone') }}
-            - to_minutes(daily.offline_after_intervals * coalesce(meters.reading_interval_minutes, 60)),
+            - to_minutes(
+                daily.offline_after_intervals * coalesce(meters.reading_interval_minutes, 60)
+            ),
             false
         ) as fresh
     from daily

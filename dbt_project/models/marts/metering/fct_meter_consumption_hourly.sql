@@ -65,7 +65,9 @@ sequenced as (
         and readings.meter_id = meters.meter_id
     inner join settings
         on readings.site_id = settings.site_id
-    window meter_series as (partition by readings.site_id, readings.meter_id order by readings.read_at)
+    window meter_series as (
+        partition by readings.site_id, readings.meter_id order by readings.read_at
+    )
 ),
 
 intervals as (

@@ -33,7 +33,8 @@ reported as (
         events.detail
     from {{ ref('stg_metering__meter_events') }} as events
     qualify row_number() over (
-        partition by events.site_id, events.event_id order by events.loaded_at desc, events.source_row desc
+        partition by events.site_id, events.event_id
+        order by events.loaded_at desc, events.source_row desc
     ) = 1
 ),
 

@@ -59,7 +59,8 @@ tips as (
         'high_per_capita' as tip_id,
         'saving_water' as category,
         'Use less water per person' as title,
-        'Your household used ' || cast(cast(round(consumption.per_capita_l_per_day) as integer) as varchar)
+        'Your household used '
+        || cast(cast(round(consumption.per_capita_l_per_day) as integer) as varchar)
         || ' L per person per day this month; the benchmark is '
         || cast(cast(round(settings.per_capita_benchmark_l) as integer) as varchar)
         || ' L. Shorter showers and full loads in the washing machine save the most.'
