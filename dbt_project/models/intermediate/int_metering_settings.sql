@@ -1,7 +1,9 @@
 {#- The metering settings of every site, one row per site: the exported settings
     (stg_site_config__metering_settings), each setting falling back to the default of the site
     file's `metering:` section (docs/metering.md) where the site has no row, with the site's time
-    zone and the night and peak hours as lists of local hours. -#}
+    zone and the night and peak hours as lists of local hours. A zone whose January and July
+    offsets agree has no daylight saving: the metering models shift its instants by the fixed
+    utc_offset_us instead of looking each one up (macros/metering.sql). -#}
 with
 
 sites as (
@@ -44,9 +46,22 @@ resolved as (
         on sites.site_id = settings.site_id
 ),
 
-final as (
+offsets as (
     select
         *,
+        -- the zone's offset in January and July: equal = no daylight saving, a fixed offset
+        epoch_us(timezone(timezone, timestamptz '2025-01-15 12:00:00+00'))
+        - epoch_us(timestamptz '2025-01-15 12:00:00+00') as january_offset_us,
+        epoch_us(timezone(timezone, timestamptz '2025-07-15 12:00:00+00'))
+        - epoch_us(timestamptz '2025-07-15 12:00:00+00') as july_offset_us
+    from resolved
+),
+
+final as (
+    select
+        * exclude (january_offset_us, july_offset_us),
+        january_offset_us != july_offset_us as has_dst,
+        january_offset_us as utc_offset_us,
         -- the local hours of the night: [night_start, night_end), wrapping past midnight
         case
             when night_start_hour < night_end_hour
@@ -57,7 +72,7 @@ final as (
             when trim(peak_hours) = '' then cast([] as integer [])
             else cast(string_split(peak_hours, ',') as integer [])
         end as peak_hour_list
-    from resolved
+    from offsets
 )
 
 select * from final

@@ -1,38 +1,31 @@
 {{ config(**partitioned_by_day_config('day')) }}
 
-{#- Volume through each customer meter per site-local hour, in one pass over the readings.
-    Copies of a reading (same meter and instant) count once, the last loaded. Each reading
-    closes an interval: a register reading the one since the meter's previous reading (volume
-    = register rise; a fall beyond the jitter is a reset or a replaced meter, counted from zero:
-    the volume is the new register value, never negative use), an interval reading the
-    meter's reading interval before it. An interval's volume is spread over the local hours it
-    covers in proportion to their overlap, so a gap in the reports (an interval longer than 1.5
-    reading intervals) is spread evenly over the hours it spans and its share is flagged in
-    gap_m3. Reverse volume: the rise of the reverse register, spread the same way. A window run
-    reads the readings from the day before its window, so the first interval of the window has
-    its previous reading. -#}
+{#- Volume through each customer meter per site-local hour, in one stream over the readings:
+    one aggregate of the readings into the local hour they close (a reading at 01:00 closes
+    00:00-01:00), one window per meter over its hours, no self-join and no materialised
+    intermediate. Register volumes are differences of register values, so a reading delivered
+    twice changes nothing; interval readings and `readings` count every row (the importer skips
+    re-delivered identical records).
+    - Register meters: an hour's volume is the register at its last reading minus the register
+      at the last reading of the meter's previous reported hour. A register that falls (beyond
+      the jitter) between them or within the hour is a reset or a replaced meter, counted from
+      zero: the volume is the new register value, never negative use.
+    - Interval meters: the hour's interval volumes added up.
+    - When hours passed without a report since the previous reported hour, the volume is spread
+      evenly over those hours and the reported one (a daily-read meter's day over its 24 hours);
+      when that span is longer than 1.5 reading intervals it is a reporting gap, flagged in
+      gap_m3, and the silent hours have readings = 0.
+    - Reverse volume: the rise of the reverse register, the same way.
+    A window run reads the readings from the day before its window, so the first hour of the
+    window has its previous hour. -#}
 with
-
-readings as (
-    select
-        site_id,
-        meter_id,
-        read_at,
-        arg_max(
-            struct_pack(register_m3, interval_m3, reverse_m3, battery_pct, signal_dbm),
-            loaded_at
-        ) as reading
-    from {{ ref('stg_metering__readings') }}
-    where {{ in_day_window('partition_day', before=1) }}
-        and {{ in_site_window('site_id') }}
-        and read_at is not null
-    group by site_id, meter_id, read_at
-),
 
 settings as (
     select
         site_id,
-        timezone
+        timezone,
+        has_dst,
+        utc_offset_us
     from {{ ref('int_metering_settings') }}
 ),
 
@@ -44,171 +37,152 @@ meters as (
     from {{ ref('dim_metering_meters') }}
 ),
 
-sequenced as (
+readings as (
     select
         readings.site_id,
         readings.meter_id,
         readings.read_at,
-        readings.reading.register_m3 as register_m3,
-        readings.reading.interval_m3 as interval_m3,
-        readings.reading.reverse_m3 as reverse_m3,
-        readings.reading.battery_pct as battery_pct,
-        readings.reading.signal_dbm as signal_dbm,
-        coalesce(meters.reading_interval_minutes, 60) as reading_interval_minutes,
-        settings.timezone,
-        lag(readings.read_at) over meter_series as previous_read_at,
-        lag(readings.reading.register_m3) over meter_series as previous_register_m3,
-        lag(readings.reading.reverse_m3) over meter_series as previous_reverse_m3
-    from readings
-    left join meters
-        on readings.site_id = meters.site_id
-        and readings.meter_id = meters.meter_id
+        readings.loaded_at,
+        readings.register_m3,
+        readings.interval_m3,
+        readings.reverse_m3,
+        readings.battery_pct,
+        readings.signal_dbm,
+        date_trunc(
+            'hour', {{ metering_to_local('readings.read_at', 'settings') }} - interval 1 microsecond
+        ) as hour_local
+    from {{ ref('stg_metering__readings') }} as readings
     inner join settings
         on readings.site_id = settings.site_id
-    window meter_series as (
-        partition by readings.site_id, readings.meter_id order by readings.read_at
-    )
+    where {{ in_day_window('readings.partition_day', before=1) }}
+        and {{ in_site_window('readings.site_id') }}
+        and readings.read_at is not null
 ),
 
-intervals as (
+hours_reported as (
     select
         site_id,
         meter_id,
-        read_at,
-        battery_pct,
-        signal_dbm,
-        timezone,
-        case
-            when register_m3 is null
-                then read_at - to_minutes(reading_interval_minutes)
-            when previous_register_m3 is not null then previous_read_at
-        end as start_at,
-        case
-            when register_m3 is null then coalesce(interval_m3, 0)
-            when previous_register_m3 is null then 0
-            when register_m3 >= previous_register_m3 - {{ var('totaliser_jitter_m3') }}
-                then greatest(register_m3 - previous_register_m3, 0)
-            else register_m3
-        end as volume_m3,
-        case
-            when reverse_m3 is null or previous_reverse_m3 is null then 0
-            when reverse_m3 >= previous_reverse_m3 - {{ var('totaliser_jitter_m3') }}
-                then greatest(reverse_m3 - previous_reverse_m3, 0)
-            else reverse_m3
-        end as reverse_volume_m3,
-        register_m3 is not null
-        and previous_register_m3 is not null
-        and register_m3 < previous_register_m3 - {{ var('totaliser_jitter_m3') }} as is_reset,
-        register_m3 is not null
-        and previous_read_at is not null
-        and epoch(read_at - previous_read_at) > 1.5 * 60 * reading_interval_minutes as is_gap
-    from sequenced
+        hour_local,
+        count(*) as readings,
+        max(read_at) as last_reading_at,
+        arg_max(register_m3, read_at) as last_register_m3,
+        arg_min(register_m3, read_at) as first_register_m3,
+        min(register_m3) as min_register_m3,
+        sum(interval_m3) as interval_volume_m3,
+        arg_max(reverse_m3, read_at) as last_reverse_m3,
+        arg_min(reverse_m3, read_at) as first_reverse_m3,
+        arg_max(battery_pct, read_at) as battery_pct,
+        arg_max(signal_dbm, read_at) as signal_dbm
+    from readings
+    group by site_id, meter_id, hour_local
 ),
 
-localised as (
+sequenced as (
     select
         *,
-        {{ utc_to_local('read_at', 'timezone') }} as end_local,
-        {{ utc_to_local('start_at', 'timezone') }} as start_local,
-        date_trunc('hour', {{ utc_to_local('read_at', 'timezone') }} - interval 1 microsecond)
-            as own_hour_local
-    from intervals
+        lag(hour_local) over meter_hours as previous_hour_local,
+        lag(last_reading_at) over meter_hours as previous_reading_at,
+        lag(last_register_m3) over meter_hours as previous_register_m3,
+        lag(last_reverse_m3) over meter_hours as previous_reverse_m3
+    from hours_reported
+    window meter_hours as (partition by site_id, meter_id order by hour_local)
 ),
 
--- an interval within one local hour (almost all of them) keeps its row ...
-single_hour as (
+volumes as (
     select
-        site_id,
-        meter_id,
-        timezone,
-        own_hour_local as hour_local,
-        volume_m3,
-        reverse_volume_m3,
-        is_gap,
-        is_reset,
-        true as is_own_hour,
-        read_at,
-        battery_pct,
-        signal_dbm
-    from localised
-    where start_local is null
-        or date_trunc('hour', start_local) = own_hour_local
+        sequenced.site_id,
+        sequenced.meter_id,
+        sequenced.hour_local,
+        sequenced.previous_hour_local,
+        sequenced.readings,
+        sequenced.last_reading_at,
+        sequenced.battery_pct,
+        sequenced.signal_dbm,
+        case
+            when sequenced.last_register_m3 is null
+                then coalesce(sequenced.interval_volume_m3, 0)
+            when sequenced.previous_register_m3 is null then 0
+            -- a fall since the previous hour, or within the hour: counted from zero
+            when sequenced.first_register_m3
+                < sequenced.previous_register_m3 - {{ var('totaliser_jitter_m3') }}
+                or sequenced.min_register_m3
+                < sequenced.first_register_m3 - {{ var('totaliser_jitter_m3') }}
+                then sequenced.last_register_m3
+            else greatest(sequenced.last_register_m3 - sequenced.previous_register_m3, 0)
+        end as volume_m3,
+        case
+            when sequenced.last_reverse_m3 is null or sequenced.previous_reverse_m3 is null then 0
+            when sequenced.first_reverse_m3
+                < sequenced.previous_reverse_m3 - {{ var('totaliser_jitter_m3') }}
+                then sequenced.last_reverse_m3
+            else greatest(sequenced.last_reverse_m3 - sequenced.previous_reverse_m3, 0)
+        end as reverse_volume_m3,
+        coalesce(
+            sequenced.first_register_m3
+            < sequenced.previous_register_m3 - {{ var('totaliser_jitter_m3') }}
+            or sequenced.min_register_m3
+            < sequenced.first_register_m3 - {{ var('totaliser_jitter_m3') }},
+            false
+        ) as is_reset,
+        -- hours since the previous reported hour (1 = consecutive)
+        coalesce(
+            cast(epoch(sequenced.hour_local - sequenced.previous_hour_local) / 3600 as integer), 1
+        ) as span_hours,
+        coalesce(
+            epoch(sequenced.last_reading_at - sequenced.previous_reading_at)
+            > 1.5 * 60 * coalesce(meters.reading_interval_minutes, 60)
+            and sequenced.last_register_m3 is not null,
+            false
+        ) as is_gap
+    from sequenced
+    left join meters
+        on sequenced.site_id = meters.site_id
+        and sequenced.meter_id = meters.meter_id
 ),
 
--- ... one spanning several is spread over them by overlap
-spanning as (
-    select
-        site_id,
-        meter_id,
-        timezone,
-        start_local,
-        end_local,
-        own_hour_local,
-        volume_m3,
-        reverse_volume_m3,
-        is_gap,
-        is_reset,
-        read_at,
-        battery_pct,
-        signal_dbm,
-        unnest(generate_series(date_trunc('hour', start_local), own_hour_local, interval 1 hour))
-            as hour_local
-    from localised
-    where start_local is not null
-        and date_trunc('hour', start_local) != own_hour_local
-),
-
+-- a reported hour after silent ones shares its volume evenly with them
 spread as (
     select
-        site_id,
-        meter_id,
-        timezone,
-        hour_local,
-        volume_m3 * share as volume_m3,
-        reverse_volume_m3 * share as reverse_volume_m3,
-        is_gap,
-        is_reset and is_own_hour as is_reset,
-        is_own_hour,
-        read_at,
-        battery_pct,
-        signal_dbm
-    from (
-        select
-            *,
-            hour_local = own_hour_local as is_own_hour,
-            epoch(
-                least(end_local, hour_local + interval 1 hour) - greatest(start_local, hour_local)
-            ) / nullif(epoch(end_local - start_local), 0) as share
-        from spanning
-    ) as shared
-),
-
-hour_parts as (
-    select * from single_hour
-    union all
-    select * from spread
+        *,
+        unnest(
+            case
+                when span_hours <= 1 or previous_hour_local is null then [hour_local]
+                else generate_series(
+                    previous_hour_local + interval 1 hour, hour_local, interval 1 hour
+                )
+            end
+        ) as spread_hour_local
+    from volumes
 ),
 
 hourly as (
     select
-        site_id,
-        meter_id,
-        hour_local,
-        any_value(timezone) as timezone,
-        sum(volume_m3) as volume_m3,
-        sum(reverse_volume_m3) as reverse_m3,
-        coalesce(sum(volume_m3) filter (where is_gap), 0) as gap_m3,
-        count(*) filter (where is_own_hour) as readings,
-        count(*) filter (where is_reset) as resets,
-        max(read_at) filter (where is_own_hour) as last_reading_at,
-        arg_max(battery_pct, read_at) filter (
-            where is_own_hour and battery_pct is not null
-        ) as battery_pct,
-        arg_max(signal_dbm, read_at) filter (
-            where is_own_hour and signal_dbm is not null
-        ) as signal_dbm
-    from hour_parts
-    group by site_id, meter_id, hour_local
+        spread.site_id,
+        spread.meter_id,
+        spread.spread_hour_local as hour_local,
+        spread.volume_m3 / greatest(spread.span_hours, 1) as volume_m3,
+        spread.reverse_volume_m3 / greatest(spread.span_hours, 1) as reverse_m3,
+        case
+            when spread.is_gap then spread.volume_m3 / greatest(spread.span_hours, 1) else 0
+        end as gap_m3,
+        case when spread.spread_hour_local = spread.hour_local then spread.readings else 0 end
+            as readings,
+        case
+            when spread.spread_hour_local = spread.hour_local and spread.is_reset then 1 else 0
+        end as resets,
+        case
+            when spread.spread_hour_local = spread.hour_local then spread.last_reading_at
+        end as last_reading_at,
+        case when spread.spread_hour_local = spread.hour_local then spread.battery_pct end
+            as battery_pct,
+        case when spread.spread_hour_local = spread.hour_local then spread.signal_dbm end
+            as signal_dbm,
+        {{ metering_to_utc('spread.spread_hour_local', 'settings') }} as hour_start
+    from spread
+    inner join settings
+        on spread.site_id = settings.site_id
+    where {{ in_day_window('cast(spread.spread_hour_local as date)') }}
 ),
 
 meter_versions as (
@@ -226,7 +200,7 @@ final as (
         hourly.site_id,
         hourly.meter_id,
         meter_versions.customer_id,
-        {{ local_to_utc('hourly.hour_local', 'hourly.timezone') }} as hour_start,
+        hourly.hour_start,
         cast(hour(hourly.hour_local) as integer) as local_hour,
         cast(hourly.hour_local as date) as day,
         hourly.volume_m3,
@@ -241,9 +215,8 @@ final as (
     left join meter_versions
         on hourly.site_id = meter_versions.site_id
         and hourly.meter_id = meter_versions.meter_id
-        and {{ local_to_utc('hourly.hour_local', 'hourly.timezone') }} >= meter_versions.valid_from
-        and {{ local_to_utc('hourly.hour_local', 'hourly.timezone') }} < meter_versions.valid_to
-    where {{ in_day_window('cast(hourly.hour_local as date)') }}
+        and hourly.hour_start >= meter_versions.valid_from
+        and hourly.hour_start < meter_versions.valid_to
 )
 
 select * from final
