@@ -33,8 +33,15 @@ from typing import Any
 
 import pytest
 
-from tests.dbt.metering_scenarios import DAY, DAY0, DETECT_SITE, metering_home
-from tests.dbt.runner import query
+from tests.dbt.metering_scenarios import (
+    DAY,
+    DAY0,
+    DETECT_SITE,
+    SELECT,
+    metering_home,
+    write_metering_sites,
+)
+from tests.dbt.runner import query, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +208,31 @@ def test_tips(home: Path) -> None:
     assert tips[("K-LOWBAT", "meter_attention")]["category"] == "maintenance"
     assert tips[("K-OFFLINE", "meter_attention")]["metric_value"] == 2
     assert ("K-LOWBAT", "leak_days") not in tips
+
+
+def _snapshot(home: Path) -> dict[str, list[dict[str, Any]]]:
+    return {
+        table: query(home, f"select * from marts.{table} order by all")
+        for table in ("fct_meter_consumption_hourly", "fct_meter_consumption_daily")
+    }
+
+
+def test_a_one_day_window_run_rewrites_the_same_rows(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The nightly run of DAY (with its lookback day) leaves the incremental volume marts as
+    the full build made them; a meter's first hour in the window has its previous hour."""
+    home = tmp_path_factory.mktemp("metering_window")
+    write_metering_sites(home)
+    run_dbt(home, "run", *SELECT)
+    full = _snapshot(home)
+    run_dbt(
+        home,
+        "run",
+        "--select",
+        "fct_meter_consumption_hourly",
+        "fct_meter_consumption_daily",
+        dbt_vars={"start_day": str(DAY), "end_day": str(DAY)},
+    )
+    assert _snapshot(home) == full
+    assert any(r["day"] == DAY for r in full["fct_meter_consumption_daily"])

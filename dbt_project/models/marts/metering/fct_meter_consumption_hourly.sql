@@ -17,7 +17,8 @@
       gap_m3, and the silent hours have readings = 0.
     - Reverse volume: the rise of the reverse register, the same way.
     A window run reads the readings from the day before its window, so the first hour of the
-    window has its previous hour. -#}
+    window has its previous hour, and of the day after it: the reading at 00:00 closes the last
+    hour of the day before (and lies in the next day's folder). -#}
 with
 
 settings as (
@@ -54,7 +55,7 @@ readings as (
     from {{ ref('stg_metering__readings') }} as readings
     inner join settings
         on readings.site_id = settings.site_id
-    where {{ in_day_window('readings.partition_day', before=1) }}
+    where {{ in_day_window('readings.partition_day', before=1, after=1) }}
         and {{ in_site_window('readings.site_id') }}
         and readings.read_at is not null
 ),
