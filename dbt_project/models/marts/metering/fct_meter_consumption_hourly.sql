@@ -68,11 +68,10 @@ hours_reported as (
         count(*) as readings,
         max(read_at) as last_reading_at,
         arg_max(register_m3, read_at) as last_register_m3,
-        arg_min(register_m3, read_at) as first_register_m3,
         min(register_m3) as min_register_m3,
         sum(interval_m3) as interval_volume_m3,
         arg_max(reverse_m3, read_at) as last_reverse_m3,
-        arg_min(reverse_m3, read_at) as first_reverse_m3,
+        min(reverse_m3) as min_reverse_m3,
         arg_max(battery_pct, read_at) as battery_pct,
         arg_max(signal_dbm, read_at) as signal_dbm
     from readings
@@ -104,26 +103,23 @@ volumes as (
             when sequenced.last_register_m3 is null
                 then coalesce(sequenced.interval_volume_m3, 0)
             when sequenced.previous_register_m3 is null then 0
-            -- a fall since the previous hour, or within the hour: counted from zero
-            when sequenced.first_register_m3
+            -- a fall since the previous hour's last reading (between the hours or within
+            -- this one): counted from zero
+            when sequenced.min_register_m3
                 < sequenced.previous_register_m3 - {{ var('totaliser_jitter_m3') }}
-                or sequenced.min_register_m3
-                < sequenced.first_register_m3 - {{ var('totaliser_jitter_m3') }}
                 then sequenced.last_register_m3
             else greatest(sequenced.last_register_m3 - sequenced.previous_register_m3, 0)
         end as volume_m3,
         case
             when sequenced.last_reverse_m3 is null or sequenced.previous_reverse_m3 is null then 0
-            when sequenced.first_reverse_m3
+            when sequenced.min_reverse_m3
                 < sequenced.previous_reverse_m3 - {{ var('totaliser_jitter_m3') }}
                 then sequenced.last_reverse_m3
             else greatest(sequenced.last_reverse_m3 - sequenced.previous_reverse_m3, 0)
         end as reverse_volume_m3,
         coalesce(
-            sequenced.first_register_m3
-            < sequenced.previous_register_m3 - {{ var('totaliser_jitter_m3') }}
-            or sequenced.min_register_m3
-            < sequenced.first_register_m3 - {{ var('totaliser_jitter_m3') }},
+            sequenced.min_register_m3
+            < sequenced.previous_register_m3 - {{ var('totaliser_jitter_m3') }},
             false
         ) as is_reset,
         -- hours since the previous reported hour (1 = consecutive)
