@@ -1,8 +1,8 @@
 {#- Meter events: those the meters reported (source 'meter', a record delivered twice counts
     once) and those dbt detects (source 'detected'):
     - burst: a run of consecutive hours whose volume is above burst_q3_fraction x Q3 (m3/h) x
-      1 h (Q3 of the meter, else the site default) is one event from the run's first hour to
-      the end of its last (cleared_at);
+      1 h (Q3 of the meter, else the site default; int_metering_burst_hours) is one event from
+      the run's first hour to the end of its last (cleared_at);
     - reverse_flow: a day whose reverse register rose by more than reverse_flow_l;
     - leak: a run of consecutive leak days (fct_meter_leak_days) is one event, cleared at the
       end of its last day.
@@ -11,14 +11,6 @@ with
 
 settings as (
     select * from {{ ref('int_metering_settings') }}
-),
-
-meters as (
-    select
-        site_id,
-        meter_id,
-        q3_m3_per_h
-    from {{ ref('dim_metering_meters') }}
 ),
 
 reported as (
@@ -40,23 +32,14 @@ reported as (
 
 burst_hours as (
     select
-        hours.site_id,
-        hours.meter_id,
-        hours.customer_id,
-        hours.hour_start,
-        hours.volume_m3,
+        site_id,
+        meter_id,
+        hour_start,
+        volume_m3,
         -- consecutive hours share this key: hour number minus rank
-        epoch(hours.hour_start) / 3600
-        - row_number() over (partition by hours.site_id, hours.meter_id order by hours.hour_start)
-            as run_key
-    from {{ ref('fct_meter_consumption_hourly') }} as hours
-    inner join settings
-        on hours.site_id = settings.site_id
-    left join meters
-        on hours.site_id = meters.site_id
-        and hours.meter_id = meters.meter_id
-    where hours.volume_m3
-        > settings.burst_q3_fraction * coalesce(meters.q3_m3_per_h, settings.default_q3_m3_per_h)
+        epoch(hour_start) / 3600
+        - row_number() over (partition by site_id, meter_id order by hour_start) as run_key
+    from {{ ref('int_metering_burst_hours') }}
 ),
 
 bursts as (
