@@ -53,45 +53,35 @@ charges as (
 charged as (
     select
         days.*,
+        settings.emergency_credit,
+        settings.credit_days_window,
         coalesce(charges.consumption_charge, 0) as consumption_charge,
         days.credit_purchased - coalesce(charges.consumption_charge, 0) - days.fixed_charge
             as balance_change
     from days
+    inner join settings
+        on days.site_id = settings.site_id
     left join charges
         on days.site_id = charges.site_id
         and days.customer_id = charges.customer_id
         and days.day = charges.day
 ),
 
-balanced as (
-    select
-        *,
-        sum(balance_change) over customer_days as closing_balance,
-        -- recent charges, for days of credit left (window length from the settings below)
-        sum(consumption_charge + fixed_charge) over customer_days as cumulative_charge,
-        row_number() over customer_days as day_no
-    from charged
-    window customer_days as (
-        partition by site_id, customer_id
-        order by day
-        rows between unbounded preceding and current row
-    )
-),
-
 windowed as (
     select
-        balanced.*,
-        settings.emergency_credit,
-        settings.credit_days_window,
-        -- the cumulative charge credit_days_window days earlier (0 before the first day)
-        coalesce(lag_charges.cumulative_charge, 0) as cumulative_charge_before_window
-    from balanced
-    inner join settings
-        on balanced.site_id = settings.site_id
-    left join balanced as lag_charges
-        on balanced.site_id = lag_charges.site_id
-        and balanced.customer_id = lag_charges.customer_id
-        and lag_charges.day_no = balanced.day_no - settings.credit_days_window
+        *,
+        sum(balance_change) over (
+            partition by site_id, customer_id
+            order by day
+            rows between unbounded preceding and current row
+        ) as closing_balance,
+        -- the mean daily charge of the last credit_days_window ledger days (fewer at the start)
+        avg(consumption_charge + fixed_charge) over (
+            partition by site_id, customer_id
+            order by day
+            rows between credit_days_window - 1 preceding and current row
+        ) as recent_daily_charge
+    from charged
 ),
 
 final as (
@@ -117,11 +107,7 @@ final as (
             when closing_balance <= low_balance_threshold then 'low'
             else 'ok'
         end as balance_status,
-        greatest(closing_balance, 0) / nullif(
-            (cumulative_charge - cumulative_charge_before_window)
-            / least(day_no, credit_days_window),
-            0
-        ) as days_of_credit_left,
+        greatest(closing_balance, 0) / nullif(recent_daily_charge, 0) as days_of_credit_left,
         low_balance_threshold,
         last_paid_at,
         household_size,
