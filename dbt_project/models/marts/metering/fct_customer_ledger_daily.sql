@@ -67,21 +67,31 @@ charged as (
         and days.day = charges.day
 ),
 
+balanced as (
+    select
+        *,
+        sum(balance_change) over customer_days as closing_balance,
+        sum(consumption_charge + fixed_charge) over customer_days as cumulative_charge,
+        row_number() over customer_days as day_no
+    from charged
+    window customer_days as (
+        partition by site_id, customer_id
+        order by day
+        rows between unbounded preceding and current row
+    )
+),
+
 windowed as (
     select
         *,
-        sum(balance_change) over (
-            partition by site_id, customer_id
-            order by day
-            rows between unbounded preceding and current row
-        ) as closing_balance,
         -- the mean daily charge of the last credit_days_window ledger days (fewer at the start)
-        avg(consumption_charge + fixed_charge) over (
-            partition by site_id, customer_id
-            order by day
-            rows between credit_days_window - 1 preceding and current row
-        ) as recent_daily_charge
-    from charged
+        (
+            cumulative_charge
+            - lag(cumulative_charge, credit_days_window, 0) over (
+                partition by site_id, customer_id order by day
+            )
+        ) / least(day_no, credit_days_window) as recent_daily_charge
+    from balanced
 ),
 
 final as (
