@@ -1,0 +1,128 @@
+{#- The prepaid ledger of every customer and site-local day (docs/metering.md, "Marts and
+    detection"). Block tariff on the month's consumption of all the customer's meters:
+    charge(q) = sum_i rate_i * clip(q - from_i, 0, to_i - from_i) with the blocks of the tariff
+    version in force on the day; the day's consumption charge is charge(month-to-date incl. the
+    day) - charge(month-to-date before the day), so the month's charges add up to the charge of
+    the month's total. Balance: closing(d) = closing(d-1) + credit purchased(d) (the credit
+    bought, not the amount paid) - consumption charge(d) - fixed charge(d), a running window
+    sum from the customer's first day (opening 0). Status: exhausted below -emergency_credit,
+    emergency below 0, low at or below the threshold, else ok. Days of credit left: the
+    positive balance / the mean daily (consumption + fixed) charge of the last
+    credit_days_window days of the ledger (null when that mean is 0). -#}
+with
+
+days as (
+    select * from {{ ref('int_metering_customer_days') }}
+),
+
+settings as (
+    select * from {{ ref('int_metering_settings') }}
+),
+
+blocks as (
+    select * from {{ ref('stg_site_config__metering_tariff_blocks') }}
+),
+
+-- the block charge of the month-to-date before and including the day, per tariff block
+charges as (
+    select
+        days.site_id,
+        days.customer_id,
+        days.day,
+        sum(
+            blocks.rate * (
+                least(
+                    greatest(days.month_to_date_m3 - blocks.from_m3, 0),
+                    coalesce(blocks.to_m3 - blocks.from_m3, 'infinity'::double)
+                )
+                - least(
+                    greatest(days.month_to_date_m3 - days.consumption_m3 - blocks.from_m3, 0),
+                    coalesce(blocks.to_m3 - blocks.from_m3, 'infinity'::double)
+                )
+            )
+        ) as consumption_charge
+    from days
+    inner join blocks
+        on days.site_id = blocks.site_id
+        and days.segment = blocks.tariff_id
+        and days.tariff_effective_from = blocks.effective_from
+    where days.consumption_m3 != 0
+    group by days.site_id, days.customer_id, days.day
+),
+
+charged as (
+    select
+        days.*,
+        settings.emergency_credit,
+        settings.credit_days_window,
+        coalesce(charges.consumption_charge, 0) as consumption_charge,
+        days.credit_purchased - coalesce(charges.consumption_charge, 0) - days.fixed_charge
+            as balance_change
+    from days
+    inner join settings
+        on days.site_id = settings.site_id
+    left join charges
+        on days.site_id = charges.site_id
+        and days.customer_id = charges.customer_id
+        and days.day = charges.day
+),
+
+balanced as (
+    select
+        *,
+        sum(balance_change) over customer_days as closing_balance,
+        sum(consumption_charge + fixed_charge) over customer_days as cumulative_charge,
+        row_number() over customer_days as day_no
+    from charged
+    window customer_days as (
+        partition by site_id, customer_id
+        order by day
+        rows between unbounded preceding and current row
+    )
+),
+
+windowed as (
+    select
+        *,
+        -- the mean daily charge of the last credit_days_window ledger days (fewer at the start)
+        (
+            cumulative_charge
+            - lag(cumulative_charge, credit_days_window, 0) over (
+                partition by site_id, customer_id order by day
+            )
+        ) / least(day_no, credit_days_window) as recent_daily_charge
+    from balanced
+),
+
+final as (
+    select
+        site_id,
+        customer_id,
+        segment,
+        day,
+        month,
+        is_active as active,
+        credit_purchased,
+        paid,
+        voucher_discount,
+        consumption_m3,
+        month_to_date_m3,
+        consumption_charge,
+        fixed_charge,
+        closing_balance - balance_change as opening_balance,
+        closing_balance,
+        case
+            when closing_balance < -emergency_credit then 'exhausted'
+            when closing_balance < 0 then 'emergency'
+            when closing_balance <= low_balance_threshold then 'low'
+            else 'ok'
+        end as balance_status,
+        greatest(closing_balance, 0) / nullif(recent_daily_charge, 0) as days_of_credit_left,
+        low_balance_threshold,
+        last_paid_at,
+        household_size,
+        district_id
+    from windowed
+)
+
+select * from final
