@@ -386,8 +386,8 @@ def make_plan(
     """Every customer, meter and event of the period, from the seed."""
     if customers < 10:
         raise ValueError(f"the demo utility needs at least 10 customers, got {customers}")
-    if days < 14:
-        raise ValueError(f"the demo utility needs at least 14 days, got {days}")
+    if days < 1:
+        raise ValueError(f"the demo utility needs at least 1 day, got {days}")
     rng = np.random.default_rng([seed, 16, customers, days])
     n = customers
     segment = rng.choice(len(SEGMENTS), size=n, p=SEGMENT_SHARES)
@@ -398,18 +398,19 @@ def make_plan(
     threshold = np.where(rng.random(n) < 0.12, rng.choice([15000, 50000, 75000], n), np.nan)
     created = np.zeros(n, dtype=np.int64)
     deactivated = np.full(n, days, dtype=np.int64)
-    update_day = max(int(days * 0.6), 8)
+    update_day = min(max(int(days * 0.6), 8), days - 1)
     # new connections (2 %) join between day 5 and the later CRM file; deactivations (1.5 %)
     # leave between day 20 and that file; both at local midnight
     order = rng.permutation(n)
-    n_new = max(1, n // 50)
-    n_gone = max(1, (n * 3) // 200)
+    # (a period under two weeks has no room for them, nor for the events below)
+    n_new = max(1, n // 50) if days >= 14 else 0
+    n_gone = max(1, (n * 3) // 200) if days >= 14 else 0
     new = order[:n_new]
     created[new] = rng.integers(5, max(6, update_day - 3), n_new)
     gone = order[n_new : n_new + n_gone]
     deactivated[gone] = rng.integers(min(20, update_day - 2), update_day, n_gone)
     updated = np.zeros(n, dtype=bool)
-    updated[order[n_new + n_gone : n_new + n_gone + max(1, n // 25)]] = True
+    updated[order[n_new + n_gone : n_new + n_gone + max(1, n // 25)]] = days >= 14
     new_size = np.where(updated & ~commercial, np.clip(size + rng.choice([-1, 1], n), 1, 8), size)
     new_threshold = np.where(updated & (rng.random(n) < 0.5), 40000.0, threshold)
 
@@ -479,6 +480,8 @@ def _plan_events(plan: Plan, rng: np.random.Generator) -> None:
     dying = _pick(rng, pool, 1)[0]
     plan.dying = dying
     plan.battery0[dying], plan.battery_slope[dying] = 28.0, 26.0 / days
+    if days < 14:
+        return
     # offline and stale: from a random hour of day d0 to the end of day d1, the register catching
     # up in the first hour of d1 + 1, all in one calendar month (so the month's consumption, and
     # with it the month's block charges, is whatever the catch-up is attributed to)
@@ -1621,10 +1624,13 @@ def write_site(
     stamp = plan.day(0).isoformat()
     update = plan.day(plan.update_day).isoformat()
     files.append(_write_csv(landing / f"{PREFIX}crm_customers_{stamp}.csv", CUSTOMER_COLUMNS, first))
-    files.append(_write_csv(landing / f"{PREFIX}crm_customers_{update}.csv", CUSTOMER_COLUMNS, later))
+    if later:
+        path = landing / f"{PREFIX}crm_customers_{update}.csv"
+        files.append(_write_csv(path, CUSTOMER_COLUMNS, later))
     m_first, m_later = meter_rows(plan)
     files.append(_write_csv(landing / f"{PREFIX}crm_meters_{stamp}.csv", METER_COLUMNS, m_first))
-    files.append(_write_csv(landing / f"{PREFIX}crm_meters_{update}.csv", METER_COLUMNS, m_later))
+    if m_later:
+        files.append(_write_csv(landing / f"{PREFIX}crm_meters_{update}.csv", METER_COLUMNS, m_later))
     n_records += len(first) + len(later) + len(m_first) + len(m_later)
     vouchers_ = voucher_records(plan)
     path = landing / f"{PREFIX}pay_campaign_vouchers_{plan.start.year}.json"
