@@ -93,14 +93,44 @@ READINGS_HEADERS = {
     "battery_pct": "Battery_pct",
     "signal_dbm": "RSSI_dBm",
 }
-CUSTOMER_COLUMNS = ("customer_id", "action", "name", "segment", "household_size", "district_id",
-                    "low_balance_threshold", "address", "effective_at")  # fmt: skip
-METER_COLUMNS = ("meter_id", "action", "customer_id", "meter_type", "q3_m3_per_h",
-                 "install_date", "location", "latitude", "longitude", "communication",
-                 "reading_interval_minutes", "effective_at")  # fmt: skip
-PURCHASE_COLUMNS = ("purchase_id", "customer_id", "meter_id", "paid_at", "amount",
-                    "voucher_code", "discount", "final_amount", "payment_method", "provider",
-                    "token_id")  # fmt: skip
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "action",
+    "name",
+    "segment",
+    "household_size",
+    "district_id",
+    "low_balance_threshold",
+    "address",
+    "effective_at",
+)
+METER_COLUMNS = (
+    "meter_id",
+    "action",
+    "customer_id",
+    "meter_type",
+    "q3_m3_per_h",
+    "install_date",
+    "location",
+    "latitude",
+    "longitude",
+    "communication",
+    "reading_interval_minutes",
+    "effective_at",
+)
+PURCHASE_COLUMNS = (
+    "purchase_id",
+    "customer_id",
+    "meter_id",
+    "paid_at",
+    "amount",
+    "voucher_code",
+    "discount",
+    "final_amount",
+    "payment_method",
+    "provider",
+    "token_id",
+)
 EVENT_COLUMNS = ("event_id", "meter_id", "occurred_at", "event_type", "cleared_at", "detail")
 MAINTENANCE_HEADERS = (
     ("task_id", "Task"),
@@ -140,12 +170,11 @@ class Tariff:
 # for group IIIA (Rp 3 550 / 4 700 / 5 500), the others in proportion; the mid-period version
 # raises every rate by about 5 %.
 _TARIFF_TABLE = (
-    ("household_ii", "Household II (simple homes)", 5000, (1050, 1575, 3550),
-     (1100, 1650, 3725)),
+    ("household_ii", "Household II (simple homes)", 5000, (1050, 1575, 3550), (1100, 1650, 3725)),
     ("household_iiia", "Household IIIA", 7500, (3550, 4700, 5500), (3725, 4935, 5775)),
     ("household_iiib", "Household IIIB", 10000, (4900, 6000, 7450), (5145, 6300, 7825)),
     ("commercial", "Small business (Niaga I)", 25000, (6825, 8150, 9800), (7165, 8555, 10290)),
-)  # fmt: skip
+)
 SEGMENTS = tuple(t[0] for t in _TARIFF_TABLE)
 HOUSEHOLD_SEGMENTS = SEGMENTS[:3]
 SEGMENT_SHARES = (0.22, 0.45, 0.23, 0.10)
@@ -167,11 +196,17 @@ def tariffs(start: date = DEFAULT_START, days: int = 365) -> tuple[Tariff, ...]:
     out = []
     for tariff_id, name, fixed, old, new in _TARIFF_TABLE:
         versions = (
-            TariffVersion(date(start.year - (start.month == 1), 1, 1), fixed,
-                          ((10, old[0]), (20, old[1]), (None, old[2]))),
-            TariffVersion(change, fixed + (500 if fixed < 20000 else 1500),
-                          ((10, new[0]), (20, new[1]), (None, new[2]))),
-        )  # fmt: skip
+            TariffVersion(
+                date(start.year - (start.month == 1), 1, 1),
+                fixed,
+                ((10, old[0]), (20, old[1]), (None, old[2])),
+            ),
+            TariffVersion(
+                change,
+                fixed + (500 if fixed < 20000 else 1500),
+                ((10, new[0]), (20, new[1]), (None, new[2])),
+            ),
+        )
         out.append(Tariff(tariff_id, name, versions))
     return tuple(out)
 
@@ -208,8 +243,9 @@ DISTRICTS = (
     ("central", "Central zone (Menteng - Tanah Abang)", "bulk_central", -6.190, 106.83, 0.40),
     ("south", "South zone (Kebayoran - Cilandak)", "bulk_south", -6.265, 106.79, 0.25),
 )
-# background leakage of each district's mains, L/h (real losses; about 10-15 % of input)
-DISTRICT_LOSS_L_PER_H = (2600.0, 2100.0, 1300.0)
+# background leakage of each district's mains, L/h per connection (real losses; about 8-15 %
+# of the input: the old northern mains leak most)
+DISTRICT_LOSS_L_PER_H = (3.2, 2.4, 1.6)
 
 PAYMENT = (  # method, providers, share
     ("virtual_account", ("BCA", "Mandiri", "BNI", "BRI"), 0.30),
@@ -250,31 +286,155 @@ def vouchers(days: int) -> tuple[Voucher, ...]:
         return min(days - 1, int(days * fraction))
 
     return (
-        Voucher("MERDEKA10", "percentage", 10, 15000, 50000, None, 1, at(0.09), at(0.17),
-                0.45, "Independence Day: 10 % off, up to Rp 15 000, from Rp 50 000"),
-        Voucher("HEMATAIR5K", "fixed", 5000, None, 100000, 400, 2, at(0.27), at(0.42), 0.35,
-                "Save water campaign: Rp 5 000 off a top-up of Rp 100 000 or more"),
-        Voucher("TAHUNBARU15", "percentage", 15, 25000, 100000, 150, 1, at(0.50), at(0.55),
-                0.6, "New year: 15 % off, up to Rp 25 000, first 150 top-ups"),
-        Voucher("QRIS5", "percentage", 5, 10000, None, None, 3, at(0.0), at(0.999), 0.08,
-                "Pay by QRIS: 5 % off, up to Rp 10 000, three times per customer"),
-        Voucher("RAMADAN10K", "fixed", 10000, None, 150000, 250, 1, at(0.63), at(0.72), 0.5,
-                "Ramadan: Rp 10 000 off a top-up of Rp 150 000 or more"),
-    )  # fmt: skip
+        Voucher(
+            "MERDEKA10",
+            "percentage",
+            10,
+            15000,
+            50000,
+            None,
+            1,
+            at(0.09),
+            at(0.17),
+            0.45,
+            "Independence Day: 10 % off, up to Rp 15 000, from Rp 50 000",
+        ),
+        Voucher(
+            "HEMATAIR5K",
+            "fixed",
+            5000,
+            None,
+            100000,
+            400,
+            2,
+            at(0.27),
+            at(0.42),
+            0.35,
+            "Save water campaign: Rp 5 000 off a top-up of Rp 100 000 or more",
+        ),
+        Voucher(
+            "TAHUNBARU15",
+            "percentage",
+            15,
+            25000,
+            100000,
+            150,
+            1,
+            at(0.50),
+            at(0.55),
+            0.6,
+            "New year: 15 % off, up to Rp 25 000, first 150 top-ups",
+        ),
+        Voucher(
+            "QRIS5",
+            "percentage",
+            5,
+            10000,
+            None,
+            None,
+            3,
+            at(0.0),
+            at(0.999),
+            0.08,
+            "Pay by QRIS: 5 % off, up to Rp 10 000, three times per customer",
+        ),
+        Voucher(
+            "RAMADAN10K",
+            "fixed",
+            10000,
+            None,
+            150000,
+            250,
+            1,
+            at(0.63),
+            at(0.72),
+            0.5,
+            "Ramadan: Rp 10 000 off a top-up of Rp 150 000 or more",
+        ),
+    )
 
 
 # -- names --------------------------------------------------------------------------------------
-FIRST_NAMES = ("Adi", "Agus", "Ahmad", "Andi", "Ani", "Bambang", "Budi", "Dewi", "Dian", "Eko",
-               "Fajar", "Fitri", "Hadi", "Hendra", "Indah", "Joko", "Kartika", "Lestari",
-               "Made", "Nur", "Putri", "Rina", "Rudi", "Sari", "Siti", "Sri", "Teguh", "Wati",
-               "Wayan", "Yanti", "Yusuf", "Zainal")  # fmt: skip
-LAST_NAMES = ("Hidayat", "Kusuma", "Lubis", "Nasution", "Pratama", "Purnomo", "Santoso",
-              "Saputra", "Setiawan", "Siregar", "Situmorang", "Sulistyo", "Susanto",
-              "Wibowo", "Wijaya", "Yulianto", "Gunawan", "Halim", "Harahap", "Rahman")  # fmt: skip
-BUSINESSES = ("Warung", "Toko", "Laundry", "Bengkel", "Apotek", "Kedai Kopi", "Salon",
-              "Rumah Makan", "Klinik", "Kos-kosan")  # fmt: skip
-STREETS = ("Jl. Melati", "Jl. Kenanga", "Jl. Mawar", "Jl. Cempaka", "Jl. Anggrek",
-           "Jl. Flamboyan", "Jl. Kamboja", "Jl. Dahlia", "Gg. Masjid", "Jl. Raya Utama")  # fmt: skip
+FIRST_NAMES = (
+    "Adi",
+    "Agus",
+    "Ahmad",
+    "Andi",
+    "Ani",
+    "Bambang",
+    "Budi",
+    "Dewi",
+    "Dian",
+    "Eko",
+    "Fajar",
+    "Fitri",
+    "Hadi",
+    "Hendra",
+    "Indah",
+    "Joko",
+    "Kartika",
+    "Lestari",
+    "Made",
+    "Nur",
+    "Putri",
+    "Rina",
+    "Rudi",
+    "Sari",
+    "Siti",
+    "Sri",
+    "Teguh",
+    "Wati",
+    "Wayan",
+    "Yanti",
+    "Yusuf",
+    "Zainal",
+)
+LAST_NAMES = (
+    "Hidayat",
+    "Kusuma",
+    "Lubis",
+    "Nasution",
+    "Pratama",
+    "Purnomo",
+    "Santoso",
+    "Saputra",
+    "Setiawan",
+    "Siregar",
+    "Situmorang",
+    "Sulistyo",
+    "Susanto",
+    "Wibowo",
+    "Wijaya",
+    "Yulianto",
+    "Gunawan",
+    "Halim",
+    "Harahap",
+    "Rahman",
+)
+BUSINESSES = (
+    "Warung",
+    "Toko",
+    "Laundry",
+    "Bengkel",
+    "Apotek",
+    "Kedai Kopi",
+    "Salon",
+    "Rumah Makan",
+    "Klinik",
+    "Kos-kosan",
+)
+STREETS = (
+    "Jl. Melati",
+    "Jl. Kenanga",
+    "Jl. Mawar",
+    "Jl. Cempaka",
+    "Jl. Anggrek",
+    "Jl. Flamboyan",
+    "Jl. Kamboja",
+    "Jl. Dahlia",
+    "Gg. Masjid",
+    "Jl. Raya Utama",
+)
 TECHNICIANS = ("Rahmat S.", "Dedi K.", "Wulan P.", "Agung T.")
 LOCATIONS = ("front yard", "beside the gate", "kitchen wall", "meter box at the kerb", "carport")
 
@@ -454,17 +614,41 @@ def make_plan(
     register0 = np.where(created[meter_customer] > 0, 0, rng.integers(20_000, 2_500_000, m))
 
     plan = Plan(
-        start=start, days=days, seed=seed, tariffs=tariffs(start, days), vouchers=vouchers(days),
-        customer_ids=[f"CUST{100001 + i}" for i in range(n)], names=names, segment=segment,
-        size=size, district=district, threshold=threshold, addresses=addresses,
-        created_day=created, deactivated_day=deactivated, updated=updated, new_size=new_size,
-        new_threshold=new_threshold, pc_litres=pc_litres,
-        trigger_days=rng.uniform(1.0, 7.0, n), cover_days=rng.uniform(10, 40, n),
-        late_level=late_level, method=method, meter_ids=meter_ids,
-        meter_customer=meter_customer, q3=q3, install=install, comm=comm, lat=lat, lon=lon,
-        signal=signal, battery0=battery0, battery_slope=battery_slope, register0=register0,
+        start=start,
+        days=days,
+        seed=seed,
+        tariffs=tariffs(start, days),
+        vouchers=vouchers(days),
+        customer_ids=[f"CUST{100001 + i}" for i in range(n)],
+        names=names,
+        segment=segment,
+        size=size,
+        district=district,
+        threshold=threshold,
+        addresses=addresses,
+        created_day=created,
+        deactivated_day=deactivated,
+        updated=updated,
+        new_size=new_size,
+        new_threshold=new_threshold,
+        pc_litres=pc_litres,
+        trigger_days=rng.uniform(1.0, 7.0, n),
+        cover_days=rng.uniform(10, 40, n),
+        late_level=late_level,
+        method=method,
+        meter_ids=meter_ids,
+        meter_customer=meter_customer,
+        q3=q3,
+        install=install,
+        comm=comm,
+        lat=lat,
+        lon=lon,
+        signal=signal,
+        battery0=battery0,
+        battery_slope=battery_slope,
+        register0=register0,
         update_day=update_day,
-    )  # fmt: skip
+    )
     _plan_events(plan, rng)
     return plan
 
@@ -517,30 +701,79 @@ def _plan_events(plan: Plan, rng: np.random.Generator) -> None:
     for meter in _pick(rng, pool, max(3, n // 100)):
         day = int(rng.integers(2, days - 1))
         start = day * 24 + int(rng.integers(9, 16))
-        plan.bursts.append(Span(meter, start, start + int(rng.integers(1, 3)), "burst",
-                                float(rng.uniform(700, 1500))))  # fmt: skip
-    for kind, count in (("magnetic", max(3, n // 200)), ("cover_open", max(2, n // 250)),
-                        ("tilt", max(2, n // 300))):  # fmt: skip
+        plan.bursts.append(
+            Span(
+                meter,
+                start,
+                start + int(rng.integers(1, 3)),
+                "burst",
+                float(rng.uniform(700, 1500)),
+            )
+        )
+    for kind, count in (
+        ("magnetic", max(3, n // 200)),
+        ("cover_open", max(2, n // 250)),
+        ("tilt", max(2, n // 300)),
+    ):
         for meter in _pick(rng, pool, count):
             start = int(rng.integers(2, days - 2)) * 24 + int(rng.integers(0, 24))
             length = int(rng.integers(6, 40)) if kind == "magnetic" else int(rng.integers(1, 5))
             plan.tampers.append(Span(meter, start, min(start + length, hours - 1), kind))
     for meter in _pick(rng, pool, max(3, n // 150)):
         start = int(rng.integers(1, days - 1)) * 24 + int(rng.integers(1, 20))
-        plan.reverse.append(Span(meter, start, start + int(rng.integers(1, 4)), "reverse_flow",
-                                 float(rng.integers(10, 61))))  # fmt: skip
+        plan.reverse.append(
+            Span(
+                meter,
+                start,
+                start + int(rng.integers(1, 4)),
+                "reverse_flow",
+                float(rng.integers(10, 61)),
+            )
+        )
     day = int(rng.integers(days // 4, days - 3))
     district = int(rng.integers(len(DISTRICTS)))
-    plan.mains_burst = Span(district, day * 24 + 3, day * 24 + 3 + int(rng.integers(4, 10)),
-                            "mains_burst", float(rng.uniform(20000, 45000)))  # fmt: skip
+    plan.mains_burst = Span(
+        district,
+        day * 24 + 3,
+        day * 24 + 3 + int(rng.integers(4, 10)),
+        "mains_burst",
+        float(rng.uniform(20000, 45000)),
+    )
 
 
 # -- the simulation, month by month -------------------------------------------------------------
 # share of a household's water by local hour (bathing morning and late afternoon, cooking)
-_HOUSE_WEIGHT = np.array([0.4, 0.15, 0.02, 0.01, 0.05, 6, 9, 8, 5, 3, 2.5, 3, 3, 2, 1.5, 2.5,
-                          5, 7, 6, 4.5, 3, 2, 1.2, 0.7])  # fmt: skip
-_SHOP_WEIGHT = np.array([0, 0, 0, 0, 0, 0, 0.3, 2, 4, 5, 5, 5, 6, 5, 4, 4, 4, 4, 3, 2, 1, 0.2,
-                         0, 0])  # fmt: skip
+_HOUSE_WEIGHT = np.array(
+    [
+        0.4,
+        0.15,
+        0.02,
+        0.01,
+        0.05,
+        6,
+        9,
+        8,
+        5,
+        3,
+        2.5,
+        3,
+        3,
+        2,
+        1.5,
+        2.5,
+        5,
+        7,
+        6,
+        4.5,
+        3,
+        2,
+        1.2,
+        0.7,
+    ]
+)
+_SHOP_WEIGHT = np.array(
+    [0, 0, 0, 0, 0, 0, 0.3, 2, 4, 5, 5, 5, 6, 5, 4, 4, 4, 4, 3, 2, 1, 0.2, 0, 0]
+)
 
 
 @dataclass
@@ -610,8 +843,12 @@ class Utility:
         shop = plan.commercial[cust]
         dates = [plan.day(first_day + d) for d in range(n_days)]
         weekday = np.array([d.weekday() for d in dates])
-        season = np.array([1.0 + 0.08 * math.sin(2 * math.pi * (d.timetuple().tm_yday - 150)
-                                                  / 365) for d in dates])  # fmt: skip
+        season = np.array(
+            [
+                1.0 + 0.08 * math.sin(2 * math.pi * (d.timetuple().tm_yday - 150) / 365)
+                for d in dates
+            ]
+        )
         # active hours per meter-day: households 4-9 (more with more people), shops 6-9
         size = np.maximum(plan.size[cust], 3)
         k = np.where(
@@ -630,11 +867,15 @@ class Utility:
         # never all three night hours (02:00-05:00)
         night = active[:, :, 2] & active[:, :, 3] & active[:, :, 4]
         active[:, :, 3] &= ~night
-        daily = np.where(
-            shop,
-            plan.pc_litres[cust],
-            plan.pc_litres[cust] * np.maximum(plan.size[cust], 1),
-        )[:, None] * season[None, :] * np.where(weekend, 1.08, 1.0)[None, :]
+        daily = (
+            np.where(
+                shop,
+                plan.pc_litres[cust],
+                plan.pc_litres[cust] * np.maximum(plan.size[cust], 1),
+            )[:, None]
+            * season[None, :]
+            * np.where(weekend, 1.08, 1.0)[None, :]
+        )
         daily = daily * rng.lognormal(0, 0.15, (m, n_days))
         share = np.where(active, weights[:, None, :] * rng.lognormal(0, 0.5, (m, n_days, 24)), 0)
         total = share.sum(axis=2, keepdims=True)
@@ -667,8 +908,11 @@ class Utility:
                 keys = rng.random((days_in, 24))
                 on = np.argsort(np.argsort(keys, axis=1), axis=1) < count[:, None]
                 day_idx = (hour[span] - (lo - lo % 24)) // 24
-                flow = np.where(on[day_idx, local],
-                                np.maximum(np.rint(rng.gamma(4, leak.rate / 4, hi - lo)), 3), 0)  # fmt: skip
+                flow = np.where(
+                    on[day_idx, local],
+                    np.maximum(np.rint(rng.gamma(4, leak.rate / 4, hi - lo)), 3),
+                    0,
+                )
             actual[leak.meter, span] += flow.astype(np.int32)
         for burst in plan.bursts:
             lo, hi = max(burst.start, first), min(burst.end, first + hours)
@@ -705,8 +949,9 @@ class Utility:
                 reported[span_.meter, lo - first : hi - first] = False
                 stale[span_.meter, lo - first : hi - first] = True
         closed = self._ledger(first_day, n_days, actual, registered)
-        return Month(first, hours, first_day, n_days, registered, actual, reverse, reported,
-                     stale, closed)  # fmt: skip
+        return Month(
+            first, hours, first_day, n_days, registered, actual, reverse, reported, stale, closed
+        )
 
     # -- money
     def _ledger(
@@ -769,7 +1014,9 @@ class Utility:
             self.closed_next = self.balance < -EMERGENCY_CREDIT
         return closed
 
-    def _buy(self, day: int, buyers: np.ndarray, mean: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    def _buy(
+        self, day: int, buyers: np.ndarray, mean: np.ndarray, threshold: np.ndarray
+    ) -> np.ndarray:
         plan, rng = self.plan, self.rng
         credit = np.zeros(plan.n_customers)
         if buyers.size == 0:
@@ -786,8 +1033,11 @@ class Utility:
         shut = self.closed_next[buyers]
         minute = np.where(shut, rng.integers(17 * 60, 22 * 60, buyers.size), minute)
         usual = rng.random(buyers.size) < 0.75
-        method = np.where(usual, plan.method[buyers],
-                          rng.choice(len(PAYMENT), buyers.size, p=[p[2] for p in PAYMENT]))  # fmt: skip
+        method = np.where(
+            usual,
+            plan.method[buyers],
+            rng.choice(len(PAYMENT), buyers.size, p=[p[2] for p in PAYMENT]),
+        )
         order = np.lexsort((buyers, minute))
         vouchers_ = [v for v in plan.vouchers if v.first_day <= day <= v.last_day]
         month = plan.day(day).strftime("%y%m")
@@ -812,15 +1062,28 @@ class Utility:
                 self.used_by[(v.code, c)] = mine + 1
                 break
             meters = np.flatnonzero(plan.meter_customer == c) if shop[j] else None
-            meter = int(meters[0]) if meters is not None else int(
-                np.searchsorted(plan.meter_customer, c)
+            meter = (
+                int(meters[0])
+                if meters is not None
+                else int(np.searchsorted(plan.meter_customer, c))
             )
             token = f"{rng.integers(10**9, 10**10):010d}{rng.integers(0, 10**10):010d}"
             how, providers, _ = PAYMENT[int(method[j])]
             provider = providers[int(rng.integers(len(providers)))]
             self.purchases.append(
-                Purchase(f"PAY{month}{len(self.purchases) + 1:07d}", c, meter, day,
-                         int(minute[j]), amt, code, discount, token, how, provider)  # fmt: skip
+                Purchase(
+                    f"PAY{month}{len(self.purchases) + 1:07d}",
+                    c,
+                    meter,
+                    day,
+                    int(minute[j]),
+                    amt,
+                    code,
+                    discount,
+                    token,
+                    how,
+                    provider,
+                )
             )
             credit[c] += amt
         return credit
@@ -893,8 +1156,9 @@ def bulk_input(plan: Plan, month: Month) -> np.ndarray:
     local = np.arange(month.first, month.first + month.hours) % 24
     night = np.where((local >= 0) & (local < 5), 1.3, 1.0)
     for k in range(len(DISTRICTS)):
+        connections = int((plan.district == k).sum())
         out[k] = month.actual[district == k].sum(axis=0)
-        out[k] += np.rint(DISTRICT_LOSS_L_PER_H[k] * night).astype(np.int64)
+        out[k] += np.rint(DISTRICT_LOSS_L_PER_H[k] * connections * night).astype(np.int64)
     burst = plan.mains_burst
     if burst is not None:
         lo, hi = max(burst.start, month.first), min(burst.end, month.first + month.hours)
@@ -976,8 +1240,9 @@ class Writer:
         # rows: opening readings of meters whose first day falls in the month, then hour by hour
         # (time, then meter); a stale hour repeats the meter's last reading
         created = plan.created_day[plan.meter_customer]
-        opening = np.flatnonzero((created >= month.first_day)
-                                 & (created < month.first_day + month.days))  # fmt: skip
+        opening = np.flatnonzero(
+            (created >= month.first_day) & (created < month.first_day + month.days)
+        )
         t_idx, m_idx = np.nonzero((month.reported | month.stale).T)
         hour_idx = t_idx.copy()
         stale = month.stale[m_idx, t_idx]
@@ -996,8 +1261,11 @@ class Writer:
         stamp_idx = month.first + hour_idx + 1
         if opening.size:
             first_hour = created[opening] * 24 - month.first  # the hour the meter starts
-            before = np.where(first_hour > 0, register[opening, np.maximum(first_hour - 1, 0)],
-                              opening_register[opening])  # fmt: skip
+            before = np.where(
+                first_hour > 0,
+                register[opening, np.maximum(first_hour - 1, 0)],
+                opening_register[opening],
+            )
             m_idx = np.concatenate([opening, m_idx])
             stamp_idx = np.concatenate([created[opening] * 24, stamp_idx])
             reg = np.concatenate([before, reg])
@@ -1024,12 +1292,15 @@ class Writer:
         ids = [d[2] for d in DISTRICTS]
         lines = ["meter,time_utc,value,unit"]
         if month.first == 0:
-            lines += [f"{ids[k]},{_utc_hour(plan, 0)},{bulk_opening[k] / 1000:.3f},m3"
-                      for k in range(len(ids))]  # fmt: skip
+            lines += [
+                f"{ids[k]},{_utc_hour(plan, 0)},{bulk_opening[k] / 1000:.3f},m3"
+                for k in range(len(ids))
+            ]
         utc = [_utc_hour(plan, month.first + i + 1) for i in range(month.hours)]
         for i in range(month.hours):
-            lines += [f"{ids[k]},{utc[i]},{bulk_register[k, i] / 1000:.3f},m3"
-                      for k in range(len(ids))]  # fmt: skip
+            lines += [
+                f"{ids[k]},{utc[i]},{bulk_register[k, i] / 1000:.3f},m3" for k in range(len(ids))
+            ]
         bulk_name = plan.day(month.first_day).strftime(f"{PREFIX}bulk_%Y-%m.csv")
         (self.landing / bulk_name).write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.files.append(self.landing / bulk_name)
@@ -1161,32 +1432,75 @@ def event_rows(plan: Plan) -> list[dict[str, Any]]:
         "tilt": "meter tilted beyond 45 degrees",
     }
     for t in plan.tampers:
-        rows.append((t.start, {"meter_id": plan.meter_ids[t.meter], "event_type": t.kind,
-                               "occurred_at": _iso_hour(plan, t.start),
-                               "cleared_at": _iso_hour(plan, t.end),
-                               "detail": details[t.kind]}))  # fmt: skip
+        rows.append(
+            (
+                t.start,
+                {
+                    "meter_id": plan.meter_ids[t.meter],
+                    "event_type": t.kind,
+                    "occurred_at": _iso_hour(plan, t.start),
+                    "cleared_at": _iso_hour(plan, t.end),
+                    "detail": details[t.kind],
+                },
+            )
+        )
     for o in plan.offline:
-        rows.append((o.start, {"meter_id": plan.meter_ids[o.meter], "event_type": "signal_loss",
-                               "occurred_at": _iso_hour(plan, o.start),
-                               "cleared_at": _iso_hour(plan, o.end + 1),
-                               "detail": "no network attach"}))  # fmt: skip
-        rows.append((o.end + 1, {"meter_id": plan.meter_ids[o.meter], "event_type": "reboot",
-                                 "occurred_at": _iso_hour(plan, o.end + 1) , "cleared_at": None,
-                                 "detail": "modem watchdog reset"}))  # fmt: skip
+        rows.append(
+            (
+                o.start,
+                {
+                    "meter_id": plan.meter_ids[o.meter],
+                    "event_type": "signal_loss",
+                    "occurred_at": _iso_hour(plan, o.start),
+                    "cleared_at": _iso_hour(plan, o.end + 1),
+                    "detail": "no network attach",
+                },
+            )
+        )
+        rows.append(
+            (
+                o.end + 1,
+                {
+                    "meter_id": plan.meter_ids[o.meter],
+                    "event_type": "reboot",
+                    "occurred_at": _iso_hour(plan, o.end + 1),
+                    "cleared_at": None,
+                    "detail": "modem watchdog reset",
+                },
+            )
+        )
     low_day = low_battery_day(plan)
     if low_day is not None:
         hour = low_day * 24 + STATUS_HOUR
-        rows.append((hour, {"meter_id": plan.meter_ids[plan.dying], "event_type": "low_battery",
-                            "occurred_at": _iso_hour(plan, hour), "cleared_at": None,
-                            "detail": "battery below 10 %"}))  # fmt: skip
+        rows.append(
+            (
+                hour,
+                {
+                    "meter_id": plan.meter_ids[plan.dying],
+                    "event_type": "low_battery",
+                    "occurred_at": _iso_hour(plan, hour),
+                    "cleared_at": None,
+                    "detail": "battery below 10 %",
+                },
+            )
+        )
     rng = np.random.default_rng([plan.seed, 162, plan.n_meters])
     for j in rng.choice(plan.n_meters, size=max(2, plan.n_meters // 200), replace=False):
         cust = plan.meter_customer[j]
         lo, hi = int(plan.created_day[cust]), int(plan.deactivated_day[cust])
         hour = int(rng.integers(lo * 24, hi * 24 - 1))
-        rows.append((hour, {"meter_id": plan.meter_ids[j], "event_type": "reboot",
-                            "occurred_at": _iso_hour(plan, hour), "cleared_at": None,
-                            "detail": "firmware update"}))  # fmt: skip
+        rows.append(
+            (
+                hour,
+                {
+                    "meter_id": plan.meter_ids[j],
+                    "event_type": "reboot",
+                    "occurred_at": _iso_hour(plan, hour),
+                    "cleared_at": None,
+                    "detail": "firmware update",
+                },
+            )
+        )
     rows.sort(key=lambda r: (r[0], r[1]["meter_id"], r[1]["event_type"]))
     return [{"event_id": f"EV{i + 1:06d}", **r} for i, (_, r) in enumerate(rows)]
 
@@ -1205,14 +1519,20 @@ def maintenance_rows(plan: Plan) -> list[dict[str, Any]]:
     last = plan.days - 1
     tasks: list[dict[str, Any]] = []
 
-    def add(meter: int, kind: str, due: int, done: int | None, notes: str, status: str = "") -> None:
-        tasks.append({"meter_id": plan.meter_ids[meter], "task_type": kind,
-                      "due_date": plan.day(min(due, last + 30)),
-                      "technician": TECHNICIANS[(meter + due) % len(TECHNICIANS)],
-                      "status": status or ("done" if done is not None else "scheduled"),
-                      "done_at": None if done is None else
-                      datetime.combine(plan.day(done), time(10, 30)),
-                      "notes": notes})  # fmt: skip
+    def add(
+        meter: int, kind: str, due: int, done: int | None, notes: str, status: str = ""
+    ) -> None:
+        tasks.append(
+            {
+                "meter_id": plan.meter_ids[meter],
+                "task_type": kind,
+                "due_date": plan.day(min(due, last + 30)),
+                "technician": TECHNICIANS[(meter + due) % len(TECHNICIANS)],
+                "status": status or ("done" if done is not None else "scheduled"),
+                "done_at": None if done is None else datetime.combine(plan.day(done), time(10, 30)),
+                "notes": notes,
+            }
+        )
 
     low = low_battery_day(plan)
     due = min(last - 10, (low if low is not None else last - 20) + 7)
@@ -1324,15 +1644,17 @@ def exact_balances(
             status = "low"
         else:
             status = "ok"
-        out.append({
-            "customer_id": plan.customer_ids[c],
-            "as_of_day": plan.day(stop - 1).isoformat(),
-            "balance": _cents(balance),
-            "balance_exact": f"{balance.numerator}/{balance.denominator}",
-            "balance_status": status,
-            "low_balance_threshold": threshold,
-            "last_purchase_at": last_purchase.get(c),
-        })  # fmt: skip
+        out.append(
+            {
+                "customer_id": plan.customer_ids[c],
+                "as_of_day": plan.day(stop - 1).isoformat(),
+                "balance": _cents(balance),
+                "balance_exact": f"{balance.numerator}/{balance.denominator}",
+                "balance_status": status,
+                "low_balance_threshold": threshold,
+                "last_purchase_at": last_purchase.get(c),
+            }
+        )
     return out
 
 
@@ -1368,50 +1690,82 @@ def ground_truth(plan: Plan, utility: Utility, observed: Observed) -> dict[str, 
         day = b.start // 24
         if observed.closed[cust[b.meter], day]:
             continue  # the valve was shut: no water, no burst
-        bursts.append({**ids(b.meter), "start": _iso_hour(plan, b.start),
-                       "end": _iso_hour(plan, b.end), "day": plan.day(day).isoformat(),
-                       "hours": b.end - b.start, "flow_l_per_h": round(b.value, 1),
-                       "threshold_l_per_h": float(threshold_l[b.meter])})  # fmt: skip
+        bursts.append(
+            {
+                **ids(b.meter),
+                "start": _iso_hour(plan, b.start),
+                "end": _iso_hour(plan, b.end),
+                "day": plan.day(day).isoformat(),
+                "hours": b.end - b.start,
+                "flow_l_per_h": round(b.value, 1),
+                "threshold_l_per_h": float(threshold_l[b.meter]),
+            }
+        )
     events = event_rows(plan)
     tamper = [
-        {**ids(plan.meter_ids.index(e["meter_id"])), "event_id": e["event_id"],
-         "event_type": e["event_type"], "occurred_at": e["occurred_at"],
-         "cleared_at": e["cleared_at"], "day": e["occurred_at"][:10]}
-        for e in events if e["event_type"] in ("magnetic", "cover_open", "tilt")
-    ]  # fmt: skip
+        {
+            **ids(plan.meter_ids.index(e["meter_id"])),
+            "event_id": e["event_id"],
+            "event_type": e["event_type"],
+            "occurred_at": e["occurred_at"],
+            "cleared_at": e["cleared_at"],
+            "day": e["occurred_at"][:10],
+        }
+        for e in events
+        if e["event_type"] in ("magnetic", "cover_open", "tilt")
+    ]
     reverse = [
-        {**ids(r.meter), "day": plan.day(r.start // 24).isoformat(),
-         "reverse_l": int(observed.reverse_day[r.meter, r.start // 24])}
+        {
+            **ids(r.meter),
+            "day": plan.day(r.start // 24).isoformat(),
+            "reverse_l": int(observed.reverse_day[r.meter, r.start // 24]),
+        }
         for r in plan.reverse
-    ]  # fmt: skip
+    ]
     offline = []
     for o in plan.offline:
         full, _ = _full_days(o.start, o.end)
-        offline.append({**ids(o.meter), "last_reading_at": _iso_hour(plan, o.start),
-                        "back_at": _iso_hour(plan, o.end + 1),
-                        "first_day": plan.day(o.start // 24).isoformat(),
-                        "days_without_readings": [plan.day(d).isoformat() for d in full],
-                        "catch_up_l": int(observed.registered_day[o.meter, o.end // 24])})  # fmt: skip
+        offline.append(
+            {
+                **ids(o.meter),
+                "last_reading_at": _iso_hour(plan, o.start),
+                "back_at": _iso_hour(plan, o.end + 1),
+                "first_day": plan.day(o.start // 24).isoformat(),
+                "days_without_readings": [plan.day(d).isoformat() for d in full],
+                "catch_up_l": int(observed.registered_day[o.meter, o.end // 24]),
+            }
+        )
     stale = []
     for s in plan.stale:
         days_ = range(s.start // 24, s.end // 24)
-        stale.append({**ids(s.meter), "last_reading_at": _iso_hour(plan, s.start),
-                      "back_at": _iso_hour(plan, s.end + 1),
-                      "days": [plan.day(d).isoformat() for d in days_]})  # fmt: skip
+        stale.append(
+            {
+                **ids(s.meter),
+                "last_reading_at": _iso_hour(plan, s.start),
+                "back_at": _iso_hour(plan, s.end + 1),
+                "days": [plan.day(d).isoformat() for d in days_],
+            }
+        )
     low = low_battery_day(plan)
     j = plan.dying
-    battery = {**ids(j), "battery_first_pct": round(float(plan.battery0[j]), 1),
-               "battery_last_pct": round(float(plan.battery0[j] - plan.battery_slope[j]
-                                               * (plan.days - 1)), 1),
-               "below_10_pct_from": None if low is None else plan.day(low).isoformat()}  # fmt: skip
+    battery = {
+        **ids(j),
+        "battery_first_pct": round(float(plan.battery0[j]), 1),
+        "battery_last_pct": round(
+            float(plan.battery0[j] - plan.battery_slope[j] * (plan.days - 1)), 1
+        ),
+        "below_10_pct_from": None if low is None else plan.day(low).isoformat(),
+    }
     # money
     monthly: dict[str, dict[str, Any]] = {}
     by_voucher: dict[str, dict[str, Any]] = {}
     by_method: dict[tuple[str, str, str, str], dict[str, int]] = {}
     for p in utility.purchases:
         month = plan.day(p.day).strftime("%Y-%m-01")
-        row = monthly.setdefault(month, {"month": month, "purchases": 0, "credit_sold": 0,
-                                         "collections": 0, "voucher_cost": 0})  # fmt: skip
+        row = monthly.setdefault(
+            month,
+            {"month": month, "purchases": 0, "credit_sold": 0, "collections": 0, "voucher_cost": 0},
+        )
         row["purchases"] += 1
         row["credit_sold"] += p.amount
         row["collections"] += p.final_amount
@@ -1421,14 +1775,19 @@ def ground_truth(plan: Plan, utility: Utility, observed: Observed) -> dict[str, 
         cell["purchases"] += 1
         cell["collections"] += p.final_amount
         if p.voucher:
-            v = by_voucher.setdefault(p.voucher, {"voucher_code": p.voucher, "redemptions": 0,
-                                                  "customers": set(), "total_discount": 0})  # fmt: skip
+            v = by_voucher.setdefault(
+                p.voucher,
+                {
+                    "voucher_code": p.voucher,
+                    "redemptions": 0,
+                    "customers": set(),
+                    "total_discount": 0,
+                },
+            )
             v["redemptions"] += 1
             v["customers"].add(p.customer)
             v["total_discount"] += p.discount
-    vouchers_ = [
-        {**v, "customers": len(v["customers"])} for _, v in sorted(by_voucher.items())
-    ]
+    vouchers_ = [{**v, "customers": len(v["customers"])} for _, v in sorted(by_voucher.items())]
     district = plan.district[cust]
     nrw = []
     for k, (district_id, *_rest) in enumerate(DISTRICTS):
@@ -1436,16 +1795,22 @@ def ground_truth(plan: Plan, utility: Utility, observed: Observed) -> dict[str, 
             days_ = slice(first_day, first_day + n_days)
             system_input = int(observed.input_day[k, days_].sum())
             billed = int(observed.registered_day[district == k, days_].sum())
-            nrw.append({"district_id": district_id,
-                        "month": plan.day(first_day).strftime("%Y-%m-01"),
-                        "system_input_m3": system_input / 1000, "billed_m3": billed / 1000,
-                        "nrw_m3": (system_input - billed) / 1000,
-                        "nrw_pct": round(100 * (system_input - billed) / system_input, 3)})  # fmt: skip
+            nrw.append(
+                {
+                    "district_id": district_id,
+                    "month": plan.day(first_day).strftime("%Y-%m-01"),
+                    "system_input_m3": system_input / 1000,
+                    "billed_m3": billed / 1000,
+                    "nrw_m3": (system_input - billed) / 1000,
+                    "nrw_pct": round(100 * (system_input - billed) / system_input, 3),
+                }
+            )
     balances = exact_balances(plan, observed.registered_day, utility.purchases)
     overdue = [
-        t["task_id"] for t in maintenance_rows(plan)
+        t["task_id"]
+        for t in maintenance_rows(plan)
         if t["status"] == "scheduled" and t["due_date"] < plan.day(plan.days - 1)
-    ]  # fmt: skip
+    ]
     return {
         "site_id": METERING_SITE_ID,
         "start": plan.start.isoformat(),
@@ -1457,12 +1822,20 @@ def ground_truth(plan: Plan, utility: Utility, observed: Observed) -> dict[str, 
         "customers": plan.n_customers,
         "meters": plan.n_meters,
         "tariff_change_day": tariff_change_day(plan.start, plan.days).isoformat(),
-        "leak_days": [{**ids(m), "day": plan.day(d).isoformat(), "kind": k}
-                      for m, d, k in leak_days],  # fmt: skip
+        "leak_days": [
+            {**ids(m), "day": plan.day(d).isoformat(), "kind": k} for m, d, k in leak_days
+        ],
         "leak_edge_days": [{**ids(m), "day": plan.day(d).isoformat()} for m, d in edge_days],
-        "leaks": [{**ids(lk.meter), "kind": lk.kind, "start": _iso_hour(plan, lk.start),
-                   "end": _iso_hour(plan, lk.end), "rate_l_per_h": round(lk.rate, 2)}
-                  for lk in plan.leaks],  # fmt: skip
+        "leaks": [
+            {
+                **ids(lk.meter),
+                "kind": lk.kind,
+                "start": _iso_hour(plan, lk.start),
+                "end": _iso_hour(plan, lk.end),
+                "rate_l_per_h": round(lk.rate, 2),
+            }
+            for lk in plan.leaks
+        ],
         "bursts": bursts,
         "tamper_events": tamper,
         "reverse_flow": reverse,
@@ -1488,23 +1861,55 @@ def ground_truth(plan: Plan, utility: Utility, observed: Observed) -> dict[str, 
 def metering_section(start: date = DEFAULT_START, days: int = 365) -> dict[str, Any]:
     """``demo_waterco``'s ``metering:`` section (docs/metering.md, Site file)."""
     layouts: list[dict[str, Any]] = [
-        {"id": f"{PREFIX}customers", "kind": "customers",
-         "pattern": f"{PREFIX}crm_customers_*.csv", "format": "csv"},
-        {"id": f"{PREFIX}meters", "kind": "meters", "pattern": f"{PREFIX}crm_meters_*.csv",
-         "format": "csv"},
-        {"id": f"{PREFIX}vouchers", "kind": "vouchers",
-         "pattern": f"{PREFIX}pay_campaign_vouchers*.json", "format": "json"},
-        {"id": f"{PREFIX}purchases", "kind": "purchases",
-         "pattern": f"{PREFIX}pay_purchases_*.csv", "format": "csv"},
-        {"id": f"{PREFIX}readings", "kind": "readings", "pattern": f"{PREFIX}hes_readings_*.csv",
-         "format": "csv", "timestamp_format": READ_TIME_FORMAT, "unit": "m3",
-         "columns": dict(READINGS_HEADERS)},
-        {"id": f"{PREFIX}meter_events", "kind": "meter_events",
-         "pattern": f"{PREFIX}hes_events_*.csv", "format": "csv"},
-        {"id": f"{PREFIX}maintenance", "kind": "maintenance",
-         "pattern": f"{PREFIX}maintenance*.xlsx", "format": "excel", "sheet": "Tasks",
-         "header_row": 3, "columns": dict(MAINTENANCE_HEADERS)},
-    ]  # fmt: skip
+        {
+            "id": f"{PREFIX}customers",
+            "kind": "customers",
+            "pattern": f"{PREFIX}crm_customers_*.csv",
+            "format": "csv",
+        },
+        {
+            "id": f"{PREFIX}meters",
+            "kind": "meters",
+            "pattern": f"{PREFIX}crm_meters_*.csv",
+            "format": "csv",
+        },
+        {
+            "id": f"{PREFIX}vouchers",
+            "kind": "vouchers",
+            "pattern": f"{PREFIX}pay_campaign_vouchers*.json",
+            "format": "json",
+        },
+        {
+            "id": f"{PREFIX}purchases",
+            "kind": "purchases",
+            "pattern": f"{PREFIX}pay_purchases_*.csv",
+            "format": "csv",
+        },
+        {
+            "id": f"{PREFIX}readings",
+            "kind": "readings",
+            "pattern": f"{PREFIX}hes_readings_*.csv",
+            "format": "csv",
+            "timestamp_format": READ_TIME_FORMAT,
+            "unit": "m3",
+            "columns": dict(READINGS_HEADERS),
+        },
+        {
+            "id": f"{PREFIX}meter_events",
+            "kind": "meter_events",
+            "pattern": f"{PREFIX}hes_events_*.csv",
+            "format": "csv",
+        },
+        {
+            "id": f"{PREFIX}maintenance",
+            "kind": "maintenance",
+            "pattern": f"{PREFIX}maintenance*.xlsx",
+            "format": "excel",
+            "sheet": "Tasks",
+            "header_row": 3,
+            "columns": dict(MAINTENANCE_HEADERS),
+        },
+    ]
     return {
         "currency": CURRENCY,
         "emergency_credit": EMERGENCY_CREDIT,
@@ -1515,17 +1920,24 @@ def metering_section(start: date = DEFAULT_START, days: int = 365) -> dict[str, 
         "default_q3_m3_per_h": 2.5,
         "per_capita_benchmark_l": 100.0,
         "tariffs": [
-            {"id": t.id, "name": t.name, "versions": [
-                {"effective_from": v.effective_from.isoformat(),
-                 "fixed_charge_per_month": v.fixed_charge_per_month,
-                 "blocks": [{"up_to_m3": up, "rate": rate} if up is not None else {"rate": rate}
-                            for up, rate in v.blocks]}
-                for v in t.versions]}
+            {
+                "id": t.id,
+                "name": t.name,
+                "versions": [
+                    {
+                        "effective_from": v.effective_from.isoformat(),
+                        "fixed_charge_per_month": v.fixed_charge_per_month,
+                        "blocks": [
+                            {"up_to_m3": up, "rate": rate} if up is not None else {"rate": rate}
+                            for up, rate in v.blocks
+                        ],
+                    }
+                    for v in t.versions
+                ],
+            }
             for t in tariffs(start, days)
-        ],  # fmt: skip
-        "districts": [
-            {"id": d[0], "name": d[1], "bulk_meters": [d[2]]} for d in DISTRICTS
         ],
+        "districts": [{"id": d[0], "name": d[1], "bulk_meters": [d[2]]} for d in DISTRICTS],
         "layouts": layouts,
     }
 
@@ -1555,11 +1967,17 @@ def metering_site_data(start: date = DEFAULT_START, days: int = 365) -> dict[str
             "data_start": start.isoformat(),
         },
         "meters": [
-            {"id": d[2], "name": f"{d[1].split(' (')[0]} bulk meter", "measurand": "totaliser",
-             "unit": "m3", "interval": "1h", "valid_range": [0.0, 1.0e8],
-             "description": f"district meter of {d[0]}: the zone's system input"}
+            {
+                "id": d[2],
+                "name": f"{d[1].split(' (')[0]} bulk meter",
+                "measurand": "totaliser",
+                "unit": "m3",
+                "interval": "1h",
+                "valid_range": [0.0, 1.0e8],
+                "description": f"district meter of {d[0]}: the zone's system input",
+            }
             for d in DISTRICTS
-        ],  # fmt: skip
+        ],
         "file_layouts": [dict(BULK_LAYOUT)],
         "metering": metering_section(start, days),
     }
@@ -1623,14 +2041,18 @@ def write_site(
     first, later = customer_rows(plan)
     stamp = plan.day(0).isoformat()
     update = plan.day(plan.update_day).isoformat()
-    files.append(_write_csv(landing / f"{PREFIX}crm_customers_{stamp}.csv", CUSTOMER_COLUMNS, first))
+    files.append(
+        _write_csv(landing / f"{PREFIX}crm_customers_{stamp}.csv", CUSTOMER_COLUMNS, first)
+    )
     if later:
         path = landing / f"{PREFIX}crm_customers_{update}.csv"
         files.append(_write_csv(path, CUSTOMER_COLUMNS, later))
     m_first, m_later = meter_rows(plan)
     files.append(_write_csv(landing / f"{PREFIX}crm_meters_{stamp}.csv", METER_COLUMNS, m_first))
     if m_later:
-        files.append(_write_csv(landing / f"{PREFIX}crm_meters_{update}.csv", METER_COLUMNS, m_later))
+        files.append(
+            _write_csv(landing / f"{PREFIX}crm_meters_{update}.csv", METER_COLUMNS, m_later)
+        )
     n_records += len(first) + len(later) + len(m_first) + len(m_later)
     vouchers_ = voucher_records(plan)
     path = landing / f"{PREFIX}pay_campaign_vouchers_{plan.start.year}.json"
@@ -1638,8 +2060,9 @@ def write_site(
     files.append(path)
     purchases = purchase_rows(plan, utility.purchases)
     for month, rows in sorted(_by_month(purchases, "paid_at").items()):
-        files.append(_write_csv(landing / f"{PREFIX}pay_purchases_{month}.csv", PURCHASE_COLUMNS,
-                                rows))  # fmt: skip
+        files.append(
+            _write_csv(landing / f"{PREFIX}pay_purchases_{month}.csv", PURCHASE_COLUMNS, rows)
+        )
     events = event_rows(plan)
     for month, rows in sorted(_by_month(events, "occurred_at").items()):
         files.append(_write_csv(landing / f"{PREFIX}hes_events_{month}.csv", EVENT_COLUMNS, rows))
@@ -1654,5 +2077,6 @@ def write_site(
     if truth_dir is not None:
         truth_file = truth_dir / TRUTH_FILE
         truth_file.write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
-    return MeteringOutput(sorted(files), writer.n_readings, n_records, plan.n_meters, truth_file,
-                          truth)  # fmt: skip
+    return MeteringOutput(
+        sorted(files), writer.n_readings, n_records, plan.n_meters, truth_file, truth
+    )
