@@ -47,7 +47,7 @@ from demo import metering as wc  # noqa: E402
 from siteledger.settings import Settings  # noqa: E402
 
 METERING_MARTS = ROOT / "dbt_project" / "models" / "marts" / "metering"
-FULL_SELECT = ("--select", "+path:models/marts/metering")
+FULL_SELECT = ("--select", "+path:models/marts/metering", "--indirect-selection", "cautious")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 

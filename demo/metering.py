@@ -902,10 +902,11 @@ class Utility:
             elif leak.kind == "night_flow":
                 flow = np.where(local < 6, np.rint(leak.rate + rng.normal(0, 2, hi - lo)), 0)
                 flow = np.maximum(flow, np.where(local < 6, 11, 0))
-            else:  # a cistern refilling in 14-20 hours of each day
+            else:  # a cistern refilling in 14-20 hours of each day, every night hour among them
                 days_in = (hi - lo + 23) // 24 + 1
                 count = rng.integers(14, 21, days_in)
                 keys = rng.random((days_in, 24))
+                keys[:, list(NIGHT_HOURS)] = -1.0  # at night nothing masks the refills
                 on = np.argsort(np.argsort(keys, axis=1), axis=1) < count[:, None]
                 day_idx = (hour[span] - (lo - lo % 24)) // 24
                 flow = np.where(
@@ -1380,7 +1381,10 @@ def meter_rows(plan: Plan) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         if created > 0:
             later.append((created, j, row(j, "create", created)))
         if gone < plan.days:
-            later.append((gone, j, row(j, "deactivate", gone)))
+            # only the meter and the time: its customer leaves the same day (the CRM lists the
+            # customer first) and nothing else of the meter changes
+            leave = {"meter_id": plan.meter_ids[j], "action": "deactivate"}
+            later.append((gone, j, {**leave, "effective_at": _iso(plan, gone)}))
     return first, [r for _, _, r in sorted(later, key=lambda x: (x[0], x[1]))]
 
 
@@ -1864,13 +1868,13 @@ def metering_section(start: date = DEFAULT_START, days: int = 365) -> dict[str, 
         {
             "id": f"{PREFIX}customers",
             "kind": "customers",
-            "pattern": f"{PREFIX}crm_customers_*.csv",
+            "pattern": f"{PREFIX}crm_*_customers.csv",
             "format": "csv",
         },
         {
             "id": f"{PREFIX}meters",
             "kind": "meters",
-            "pattern": f"{PREFIX}crm_meters_*.csv",
+            "pattern": f"{PREFIX}crm_*_meters.csv",
             "format": "csv",
         },
         {
@@ -2042,16 +2046,16 @@ def write_site(
     stamp = plan.day(0).isoformat()
     update = plan.day(plan.update_day).isoformat()
     files.append(
-        _write_csv(landing / f"{PREFIX}crm_customers_{stamp}.csv", CUSTOMER_COLUMNS, first)
+        _write_csv(landing / f"{PREFIX}crm_{stamp}_customers.csv", CUSTOMER_COLUMNS, first)
     )
     if later:
-        path = landing / f"{PREFIX}crm_customers_{update}.csv"
+        path = landing / f"{PREFIX}crm_{update}_customers.csv"
         files.append(_write_csv(path, CUSTOMER_COLUMNS, later))
     m_first, m_later = meter_rows(plan)
-    files.append(_write_csv(landing / f"{PREFIX}crm_meters_{stamp}.csv", METER_COLUMNS, m_first))
+    files.append(_write_csv(landing / f"{PREFIX}crm_{stamp}_meters.csv", METER_COLUMNS, m_first))
     if m_later:
         files.append(
-            _write_csv(landing / f"{PREFIX}crm_meters_{update}.csv", METER_COLUMNS, m_later)
+            _write_csv(landing / f"{PREFIX}crm_{update}_meters.csv", METER_COLUMNS, m_later)
         )
     n_records += len(first) + len(later) + len(m_first) + len(m_later)
     vouchers_ = voucher_records(plan)

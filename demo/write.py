@@ -121,7 +121,7 @@ DROP_NAME = re.compile(
     r"|home_assistant_history_\d{4}-\d{2}\.csv"
     r"|lab_edd_\d{6}-\d{6}\.csv|field_results_\d{6}-\d{6}\.xlsx)$"
     r"|^(soapworks|coating)_[a-z_]+_\d{4}-\d{2}\.(csv|xlsx|json)$"
-    r"|^waterco_[a-z_]+_\d{4}(-\d{2}){0,2}\.(csv|xlsx|json)$"
+    r"|^waterco_[a-z0-9_-]+\.(csv|xlsx|json)$"
 )
 OPERATORS = ("K. Nguyen", "S. Patel", "M. O'Brien", "T. Walker")  # 7-day swings in rotation
 LAB = "Plant lab"
