@@ -358,6 +358,7 @@ def test_collections_and_voucher_cost_add_up_from_the_purchase_files(small: Path
     assert all(0 < x["nrw_pct"] < 40 for x in nrw)
 
 
+@pytest.mark.slow
 def test_the_default_year_writes_quickly(tmp_path: Path):
     """2 000 customers x 8 760 hours: the brief's 'well under a minute' (measured ~12 s)."""
     import time
