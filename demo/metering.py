@@ -1062,12 +1062,8 @@ class Utility:
                 self.used[v.code] = self.used.get(v.code, 0) + 1
                 self.used_by[(v.code, c)] = mine + 1
                 break
-            meters = np.flatnonzero(plan.meter_customer == c) if shop[j] else None
-            meter = (
-                int(meters[0])
-                if meters is not None
-                else int(np.searchsorted(plan.meter_customer, c))
-            )
+            # the token is keyed to the customer's (first) meter
+            meter = int(np.searchsorted(plan.meter_customer, c))
             token = f"{rng.integers(10**9, 10**10):010d}{rng.integers(0, 10**10):010d}"
             how, providers, _ = PAYMENT[int(method[j])]
             provider = providers[int(rng.integers(len(providers)))]
