@@ -16,6 +16,7 @@ import click
 
 from cli.devices import _clock, _load, _logging, _zone
 from cli.main import _settings, console, run_main_job
+from demo.metering import DEFAULT_CUSTOMERS
 from demo.site import MINE_SITE_IDS, SITE_IDS
 from demo.write import write_demo
 from siteledger.settings import Settings
@@ -59,6 +60,14 @@ _demo_options = [
         help="Production bores of demo_mine; each adds four meters (about 115 give a 500-meter "
         "site).",
     ),
+    click.option(
+        "--customers",
+        default=DEFAULT_CUSTOMERS,
+        show_default=True,
+        type=click.IntRange(10, 100_000),
+        help="Customers of the prepaid water utility demo_waterco (one hourly meter each, a "
+        "second for some businesses).",
+    ),
 ]
 
 
@@ -69,7 +78,14 @@ def _with_demo_options(func):  # type: ignore[no-untyped-def]
 
 
 def _generate(  # type: ignore[no-untyped-def]
-    settings: Settings, days: int, start: str, seed: int, faults: bool, bores: int, fresh: bool
+    settings: Settings,
+    days: int,
+    start: str,
+    seed: int,
+    faults: bool,
+    bores: int,
+    fresh: bool,
+    customers: int = DEFAULT_CUSTOMERS,
 ):
     try:
         first_day = dt.date.fromisoformat(start)
@@ -81,6 +97,7 @@ def _generate(  # type: ignore[no-untyped-def]
         "seed": seed,
         "faults": faults,
         "bores": bores,
+        "customers": customers,
         "sites": list(SITE_IDS),
     }
     recorded = settings.demo_dir / "parameters.json"
@@ -97,13 +114,19 @@ def _generate(  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     with console.status(f"simulating {days} days of the demo sites ..."):
         out = write_demo(
-            settings.home, days=days, start=first_day, seed=seed, faults=faults, n_bores=bores
+            settings.home,
+            days=days,
+            start=first_day,
+            seed=seed,
+            faults=faults,
+            n_bores=bores,
+            customers=customers,
         )
     recorded.write_text(json.dumps(wanted) + "\n")
     console.print(
         f"demo sites written: {', '.join(str(f) for f in out.site_files)} "
         f"({len(out.drop_files)} file drops, {out.n_readings:,} readings, "
-        f"{out.n_records:,} materials records, {time.perf_counter() - t0:.1f} s)",
+        f"{out.n_records:,} records, {time.perf_counter() - t0:.1f} s)",
         soft_wrap=True,  # paths whole, to copy
     )
     return out
@@ -135,18 +158,25 @@ def _clear_runtime_data(settings: Settings) -> None:
 
 @click.group()
 def demo() -> None:
-    """The generated demo organisation: two mines and two workshops (site files, file drops,
-    ground truth)."""
+    """The generated demo organisation: two mines, two workshops and a prepaid water utility
+    (site files, file drops, ground truth)."""
 
 
 @demo.command("generate")
 @_with_demo_options
 @click.pass_context
 def demo_generate(
-    ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
+    ctx: click.Context,
+    days: int,
+    start: str,
+    seed: int,
+    faults: bool,
+    fresh: bool,
+    bores: int,
+    customers: int,
 ) -> None:
     """Write the organisation file and each demo site's YAML, file drops and ground truth."""
-    out = _generate(_settings(ctx), days, start, seed, faults, bores, fresh)
+    out = _generate(_settings(ctx), days, start, seed, faults, bores, fresh, customers)
     for site_id, site in out.sites.items():
         console.print(f"ground truth of {site_id}: {site.ground_truth_dir}")
         if site.faults_manifest:
@@ -159,11 +189,18 @@ def demo_generate(
 @_with_demo_options
 @click.pass_context
 def demo_run(
-    ctx: click.Context, days: int, start: str, seed: int, faults: bool, fresh: bool, bores: int
+    ctx: click.Context,
+    days: int,
+    start: str,
+    seed: int,
+    faults: bool,
+    fresh: bool,
+    bores: int,
+    customers: int,
 ) -> None:
     """Generate the demo sites and run the main job on them (embedded defaults)."""
     settings = _settings(ctx)
-    out = _generate(settings, days, start, seed, faults, bores, fresh)
+    out = _generate(settings, days, start, seed, faults, bores, fresh, customers)
     run_main_job(settings)
     _print_outputs(settings, out)
 

@@ -27,6 +27,9 @@ from demo import energy as demo_energy
 from demo.air import air_meters, demo_air_quality
 from demo.lab import demo_water_quality
 from demo.materials import MATERIALS_SITE_IDS, build_coating_site, build_soapworks_site
+from demo.metering import METERING_SITE_IDS
+from demo.metering import REGION as METERING_REGION
+from demo.metering import REGION_NAME as METERING_REGION_NAME
 from siteledger.site.curves import level_to_volume, volume_to_level
 from siteledger.site.models import (
     EstimationRule,
@@ -45,6 +48,7 @@ ORGANISATION_NAME = "Example Resources Ltd"
 REGIONS = {
     "wa_south_west": "South West, Western Australia",
     "highveld": "Highveld, South Africa",
+    METERING_REGION: METERING_REGION_NAME,
 }
 
 SITE_ID = "demo_mine"
@@ -55,8 +59,9 @@ HIGHVELD_BORES = 2
 HIGHVELD_FILE_PREFIX = "highveld_"
 # the mines: the sites with a water model (the device simulator shows their physics)
 MINE_SITE_IDS = (SITE_ID, HIGHVELD_SITE_ID)
-# every site the demo generator writes: the mines, then the workshops (demo.materials)
-SITE_IDS = (*MINE_SITE_IDS, *MATERIALS_SITE_IDS)
+# every site the demo generator writes: the mines, the workshops (demo.materials), then the
+# prepaid water utility (demo.metering; its site file is written by demo.write, not built here)
+SITE_IDS = (*MINE_SITE_IDS, *MATERIALS_SITE_IDS, *METERING_SITE_IDS)
 
 RWD, PWD, RET, TSF, PIT = (
     "raw_water_dam",

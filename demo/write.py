@@ -87,6 +87,9 @@ from demo.faults import (
 from demo.lab import plan_overflow, write_incident_truth, write_lab_drops
 from demo.materials import MATERIALS_SITE_IDS
 from demo.materials import write_site as write_workshop
+from demo.metering import DEFAULT_CUSTOMERS, METERING_SITE_IDS
+from demo.metering import site_text as metering_site_text
+from demo.metering import write_site as write_utility
 from demo.simulate import DemoSimulation, simulate
 from demo.site import (
     HIGHVELD_FILE_PREFIX,
@@ -118,6 +121,7 @@ DROP_NAME = re.compile(
     r"|home_assistant_history_\d{4}-\d{2}\.csv"
     r"|lab_edd_\d{6}-\d{6}\.csv|field_results_\d{6}-\d{6}\.xlsx)$"
     r"|^(soapworks|coating)_[a-z_]+_\d{4}-\d{2}\.(csv|xlsx|json)$"
+    r"|^waterco_[a-z0-9_-]+\.(csv|xlsx|json)$"
 )
 OPERATORS = ("K. Nguyen", "S. Patel", "M. O'Brien", "T. Walker")  # 7-day swings in rotation
 LAB = "Plant lab"
@@ -205,6 +209,7 @@ def write_demo(
     faults: bool = False,
     n_bores: int = 6,
     sites: tuple[str, ...] = SITE_IDS,
+    customers: int = DEFAULT_CUSTOMERS,
 ) -> DemoOutput:
     """Generate the demo organisation's ``sites`` for ``days`` local days from ``start``.
 
@@ -241,6 +246,9 @@ def write_demo(
         if site.site.id != SITE_ID and days >= MIN_DAYS:
             kinds = READING_KINDS
         outputs[site.site.id] = _write_site(settings, site, days, start, seed, kinds)
+    for site_id in METERING_SITE_IDS:
+        if site_id in sites:
+            outputs[site_id] = _write_utility(settings, site_id, days, start, seed, customers)
     return DemoOutput(
         home=settings.home, organisation_file=settings.organisation_file, sites=outputs
     )
@@ -289,6 +297,29 @@ def _write_workshop(
         n_meters=0,
         ground_truth_dir=truth_dir,
         ground_truth_files=[out.truth_file],
+        faults_manifest=None,
+        n_records=out.n_records,
+    )
+
+
+def _write_utility(
+    settings: Settings, site_id: str, days: int, start: date, seed: int, customers: int
+) -> SiteOutput:
+    """The prepaid water utility's site file, record and bulk-meter files and ground truth
+    (:mod:`demo.metering`)."""
+    truth_dir = ground_truth_dir(settings.home, site_id)
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    out = write_utility(settings.landing, truth_dir, customers, start, days, seed)
+    site_file = settings.sites_dir / f"{site_id}.yaml"
+    site_file.write_text(metering_site_text(start, days), encoding="utf-8")
+    return SiteOutput(
+        site_id=site_id,
+        site_file=site_file,
+        drop_files=sorted(out.files),
+        n_readings=out.n_readings,
+        n_meters=out.n_meters,
+        ground_truth_dir=truth_dir,
+        ground_truth_files=[out.truth_file] if out.truth_file else [],
         faults_manifest=None,
         n_records=out.n_records,
     )

@@ -421,14 +421,22 @@ def test_the_organisation_file_names_both_regions_and_every_site_fits_it(clean: 
     )
     assert org.organisation.financial_year_start_month == 7
     assert org.organisation.data_start == START
-    assert [r.id for r in org.regions] == ["wa_south_west", "highveld"]
+    assert [r.id for r in org.regions] == ["wa_south_west", "highveld", "jakarta"]
     assert validate_home(clean) == []
     sites = {p.stem: parse_site_text(p.read_text()).site for p in (clean / "sites").glob("*")}
-    # the two mines and the two workshops (sites without a water model, demo/materials.py)
-    assert sorted(sites) == ["demo_coating", "demo_highveld", "demo_mine", "demo_soapworks"]
+    # the two mines, the two workshops (sites without a water model, demo/materials.py) and the
+    # prepaid water utility (demo/metering.py)
+    assert sorted(sites) == [
+        "demo_coating",
+        "demo_highveld",
+        "demo_mine",
+        "demo_soapworks",
+        "demo_waterco",
+    ]
     assert {(s.organisation, s.region, s.timezone, s.data_start) for s in sites.values()} == {
         ("example_resources", "wa_south_west", TZ, START),
         ("example_resources", "highveld", HIGHVELD_TZ, START),
+        ("example_resources", "jakarta", "Asia/Jakarta", START),
     }
     parameters = {s.id for s in sites.values()}
     assert parameters == set(SITE_IDS)
