@@ -104,6 +104,7 @@ class _Entity:
     active: bool
     where: str
     line: int | None = None  # the line of this file that last set it
+    since: dt.datetime | None = None  # when its latest action took effect (UTC)
 
 
 @dataclass
@@ -145,6 +146,7 @@ class _FileState:
                     {name: row[name] for name in ENTITY_FIELDS[kind]},
                     row["action"] != "deactivate",
                     f"batch {row['import_batch_id']}",
+                    since=row["effective_at"],
                 )
             self._entities[kind] = found
         return self._entities[kind]
@@ -256,11 +258,20 @@ def _entity(kind: str, values: dict[str, Any], ctx: RecordContext, state: _FileS
         _customer(values, merged, ctx, creating=action == "create")
     else:
         _meter(values, merged, ctx, state, creating=action == "create")
+    _effective(values, ctx)
     values.update(merged)
     values["action"] = action
+    entities[key] = _Entity(
+        merged, active, f"line {line} of this file", line, _effective(values, ctx).utc
+    )
+
+
+def _effective(values: dict[str, Any], ctx: RecordContext) -> _Stamp:
+    """The row's ``effective_at``, the import time when the file gives none."""
     if values.get("effective_at") is None:
         values["effective_at"] = _stamp_now(ctx)
-    entities[key] = _Entity(merged, active, f"line {line} of this file", line)
+    stamp: _Stamp = values["effective_at"]
+    return stamp
 
 
 def _customer(
@@ -301,7 +312,11 @@ def _meter(
                 f"unknown customer {shorten(customer_id)!r}{_hint(customer_id, list(customers))}",
                 "customer_id",
             )
-        if not customer.active:
+        # a customer who left still had the meters they had before they left: a meter
+        # (or a change of it) is refused only from the customer's deactivation on
+        if not customer.active and (
+            customer.since is None or _effective(values, ctx).utc >= customer.since
+        ):
             raise _Reject(
                 f"customer {customer_id!r} is deactivated ({customer.where})", "customer_id"
             )

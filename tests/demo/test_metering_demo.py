@@ -297,7 +297,9 @@ def test_balances_in_the_truth_equal_the_running_ledger_and_a_hand_ledger_from_t
         total, lower = Fraction(0), 0
         for block in blocks:
             upper = block.get("up_to_m3", math.inf) * 1000
-            total += Fraction(block["rate"]) * Fraction(max(0, min(litres, upper) - lower), 1000)
+            total += Fraction(str(block["rate"])) * Fraction(
+                int(max(0, min(litres, upper) - lower)), 1000
+            )
             lower = upper
         return total
 
@@ -309,7 +311,7 @@ def test_balances_in_the_truth_equal_the_running_ledger_and_a_hand_ledger_from_t
         while day < stop:
             v = version(tariffs[entry["segment"]], day)
             nxt = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-            balance -= Fraction(v["fixed_charge_per_month"], (nxt - day.replace(day=1)).days)
+            balance -= Fraction(str(v["fixed_charge_per_month"])) / (nxt - day.replace(day=1)).days
             months.setdefault(day.strftime("%Y-%m"), day)
             day += timedelta(days=1)
         for month, first in months.items():
