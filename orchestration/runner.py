@@ -18,7 +18,13 @@ from pathlib import Path
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from orchestration.energy.assets import weekly_partitions
-from orchestration.keys import DEVICE_HEALTH, RAW_DEVICE_READINGS, RAW_MATERIALS, RAW_READINGS
+from orchestration.keys import (
+    DEVICE_HEALTH,
+    RAW_DEVICE_READINGS,
+    RAW_MATERIALS,
+    RAW_METERING,
+    RAW_READINGS,
+)
 from orchestration.partitions import (
     REPORT_KINDS,
     Partitions,
@@ -35,7 +41,7 @@ BACKFILL_JOB = "backfill_job"
 # runs of the chain say so: their publish is followed by the report runs of the same chain
 STARTED_BY_TAG = "siteledger/started_by"
 CHAIN_STARTER = "siteledger run"
-INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH, RAW_MATERIALS)
+INGEST_KEYS = (RAW_READINGS, RAW_DEVICE_READINGS, DEVICE_HEALTH, RAW_MATERIALS, RAW_METERING)
 DEADLINE_JOB = "report_deadline_job"
 # the report job of a period kind, where it is not compliance_report_<kind>_job
 REPORT_JOBS = {"weekly": "energy_report_weekly_job"}

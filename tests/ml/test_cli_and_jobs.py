@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("analytics")
     (target / "analytics.yaml").write_text(ANALYTICS_YAML)
-    for args in (["demo", "run", "--days", "45"], ["analytics", "retrain"]):
+    for args in (["demo", "run", "--days", "45", "--customers", "60"], ["analytics", "retrain"]):
         result = CliRunner().invoke(cli, ["--home", str(target), *args])
         assert result.exit_code == 0, result.output
     return target

@@ -20,7 +20,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_demo_run_is_recorded_in_the_homes_dagster_instance(tmp_path: Path):
-    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "demo", "run", "--days", "2"])
+    result = CliRunner().invoke(
+        cli, ["--home", str(tmp_path), "demo", "run", "--days", "2", "--customers", "60"]
+    )
     assert result.exit_code == 0, result.output
     assert "Import jobs" in result.output and "dbt build 2025-07-01.." in result.output
     settings = get_settings(tmp_path)
