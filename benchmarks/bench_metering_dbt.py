@@ -220,6 +220,7 @@ def write_lake(home: Path, meters: int, days: int) -> np.ndarray:
 
 
 def run_dbt(home: Path, memory_limit: str, *args: str, env: dict[str, str] | None = None) -> dict:
+    project = os.environ.get("BENCH_DBT_PROJECT", str(ROOT / "dbt_project"))
     target = home / "dbt_target"
     command = [
         "/usr/bin/time",
@@ -228,9 +229,9 @@ def run_dbt(home: Path, memory_limit: str, *args: str, env: dict[str, str] | Non
         str(Path(sys.executable).with_name("dbt")),
         *args,
         "--project-dir",
-        str(ROOT / "dbt_project"),
+        project,
         "--profiles-dir",
-        str(ROOT / "dbt_project"),
+        project,
         "--target-path",
         str(target),
         "--log-path",
@@ -280,7 +281,12 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="5GB")
     parser.add_argument("--keep", action="store_true", help="reuse the lake in --home")
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument(
+        "--project", type=Path, help="dbt project of another checkout (before/after)"
+    )
     options = parser.parse_args()
+    if options.project:
+        os.environ["BENCH_DBT_PROJECT"] = str(options.project)
     home = options.home or Path(tempfile.mkdtemp(prefix="bench_metering_dbt_"))
     lake_ready = options.keep and (home / "lake" / "metering").exists()
     started = time.perf_counter()
