@@ -2,8 +2,9 @@
 
 int_metering_customer_days, fct_customer_ledger_daily and fct_meter_health_daily carry the day
 before their window (month-to-date, closing balance, the recent charges, last seen) from their
-own rows instead of recomputing all history; these tests hold them to the full build, also
-when a purchase or a reboot event for a day before the window arrives late.
+own rows instead of recomputing all history, and fct_meter_leak_days classifies only the
+window's days; these tests hold them to the full build, also when a purchase or a reboot event
+for a day before the window arrives late.
 Records: tests/dbt/metering_scenarios.py (Asia/Jakarta).
 """
 
@@ -34,9 +35,15 @@ CARRIED = (
     "intermediate.int_metering_customer_days",
     "marts.fct_customer_ledger_daily",
     "marts.fct_meter_health_daily",
+    "marts.fct_meter_leak_days",
 )
 # a nightly run: the day-partitioned models and what the carried models read
-WINDOW_SELECT = ("--select", "+fct_customer_ledger_daily", "+fct_meter_health_daily")
+WINDOW_SELECT = (
+    "--select",
+    "+fct_customer_ledger_daily",
+    "+fct_meter_health_daily",
+    "+fct_meter_leak_days",
+)
 
 
 def _rounded(value: Any) -> Any:
