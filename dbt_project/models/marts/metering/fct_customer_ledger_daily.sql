@@ -39,11 +39,10 @@ recompute_from as (
 days as (
     select customer_days.*
     from {{ ref('int_metering_customer_days') }} as customer_days
-    {% if carry %}
-        inner join recompute_from
-            on customer_days.site_id = recompute_from.site_id
-            and customer_days.day >= recompute_from.recompute_from
-    {% endif %}
+    inner join recompute_from
+        on customer_days.site_id = recompute_from.site_id
+    where recompute_from.recompute_from is null
+        or customer_days.day >= recompute_from.recompute_from
 ),
 
 -- the last credit_days_window days before the first recomputed day, from this model: their
@@ -91,11 +90,11 @@ charges as (
             blocks.rate * (
                 least(
                     greatest(days.month_to_date_m3 - blocks.from_m3, 0),
-                    coalesce(blocks.to_m3 - blocks.from_m3, 'infinity'::double)
+                    coalesce(blocks.to_m3 - blocks.from_m3, cast('infinity' as double))
                 )
                 - least(
                     greatest(days.month_to_date_m3 - days.consumption_m3 - blocks.from_m3, 0),
-                    coalesce(blocks.to_m3 - blocks.from_m3, 'infinity'::double)
+                    coalesce(blocks.to_m3 - blocks.from_m3, cast('infinity' as double))
                 )
             )
         ) as consumption_charge
