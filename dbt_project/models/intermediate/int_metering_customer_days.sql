@@ -5,7 +5,16 @@
     voucher discount of the purchases paid that day, consumption of all the customer's meters,
     month-to-date consumption (window over the month) and the tariff version in force on the
     day with its fixed charge accrued daily (fixed_charge_per_month / days in the month, on
-    active days). -#}
+    active days).
+    A window run (start_day set) recomputes each site from its first rewritten day
+    (metering_ledger_recompute_from: the window's first day, or an earlier day with a late
+    purchase or customer change) to the site's last day, carrying the month-to-date of the day
+    before from this model's own rows; the days before stay as they are. -#}
+{{ config(**partitioned_by_day_config('day')) }}
+
+{%- set window_start = rewrite_window()[0] %}
+{%- set carry = is_incremental() and window_start is not none %}
+
 with
 
 settings as (
@@ -29,6 +38,17 @@ day_versions as (
     from versions
 ),
 
+recompute_from as (
+    {% if carry %}
+        {{ metering_ledger_recompute_from(this, 'is_active', window_start) }}
+    {% else %}
+        select
+            site_id,
+            cast(null as date) as recompute_from
+        from settings
+    {% endif %}
+),
+
 purchases as (
     select
         site_id,
@@ -42,13 +62,24 @@ purchases as (
     group by site_id, customer_id, day
 ),
 
+-- the days a window run recomputes: the rest of the daily tables is never read
+recent_meter_days as (
+    select meter_days.*
+    from {{ ref('fct_meter_consumption_daily') }} as meter_days
+    {% if carry %}
+        inner join recompute_from
+            on meter_days.site_id = recompute_from.site_id
+            and meter_days.day >= recompute_from.recompute_from
+    {% endif %}
+),
+
 consumption as (
     select
         site_id,
         customer_id,
         day,
         sum(volume_m3) as consumption_m3
-    from {{ ref('fct_meter_consumption_daily') }}
+    from recent_meter_days
     where customer_id is not null
     group by site_id, customer_id, day
 ),
@@ -69,9 +100,9 @@ site_last_days as (
 
 first_days as (
     select
-        site_id,
-        customer_id,
-        min(day) as first_day
+        activity.site_id,
+        activity.customer_id,
+        min(activity.day) as first_day
     from (
         -- a meter's first reading closes no volume: a day without use is no activity
         select site_id, customer_id, day from consumption
@@ -80,8 +111,48 @@ first_days as (
         select site_id, customer_id, day from purchases
         union all
         select site_id, customer_id, effective_day as day from versions
+        {% if carry %}
+            union all
+            -- a customer already in the ledger the day before continues from the first
+            -- recomputed day
+            select
+                held.site_id,
+                held.customer_id,
+                recompute_from.recompute_from as day
+            from {{ this }} as held
+            inner join recompute_from
+                on held.site_id = recompute_from.site_id
+                and held.day = {{ add_days('recompute_from.recompute_from', -1) }}
+        {% endif %}
     ) as activity
-    group by site_id, customer_id
+    inner join recompute_from
+        on activity.site_id = recompute_from.site_id
+    -- a window run starts every customer at its first recomputed day at the earliest
+    where recompute_from.recompute_from is null
+        or activity.day >= recompute_from.recompute_from
+    group by activity.site_id, activity.customer_id
+),
+
+-- the month-to-date of the day before the first recomputed day, carried into its month
+carried as (
+    {% if carry %}
+        select
+            held.site_id,
+            held.customer_id,
+            held.month,
+            held.month_to_date_m3
+        from {{ this }} as held
+        inner join recompute_from
+            on held.site_id = recompute_from.site_id
+            and held.day = {{ add_days('recompute_from.recompute_from', -1) }}
+    {% else %}
+        select
+            cast(null as varchar) as site_id,
+            cast(null as varchar) as customer_id,
+            cast(null as date) as month,
+            cast(null as double) as month_to_date_m3
+        where false
+    {% endif %}
 ),
 
 spine as (
@@ -141,7 +212,7 @@ final as (
             partition by days.site_id, days.customer_id, days.month
             order by days.day
             rows between unbounded preceding and current row
-        ) as month_to_date_m3,
+        ) + coalesce(carried.month_to_date_m3, 0) as month_to_date_m3,
         tariffs.effective_from as tariff_effective_from,
         case
             when days.is_active
@@ -149,6 +220,10 @@ final as (
             else 0
         end as fixed_charge
     from days
+    left join carried
+        on days.site_id = carried.site_id
+        and days.customer_id = carried.customer_id
+        and days.month = carried.month
     left join tariffs
         on days.site_id = tariffs.site_id
         and days.segment = tariffs.tariff_id

@@ -15,9 +15,23 @@ last_purchases as (
     group by site_id, customer_id
 ),
 
+-- a hash aggregate of three columns, then a join: no sort of the whole ledger
+latest_days as (
+    select
+        site_id,
+        customer_id,
+        max(day) as day
+    from ledger
+    group by site_id, customer_id
+),
+
 latest as (
-    select * from ledger
-    qualify row_number() over (partition by site_id, customer_id order by day desc) = 1
+    select ledger.*
+    from ledger
+    inner join latest_days
+        on ledger.site_id = latest_days.site_id
+        and ledger.customer_id = latest_days.customer_id
+        and ledger.day = latest_days.day
 ),
 
 final as (

@@ -8,15 +8,72 @@
     sum from the customer's first day (opening 0). Status: exhausted below -emergency_credit,
     emergency below 0, low at or below the threshold, else ok. Days of credit left: the
     positive balance / the mean daily (consumption + fixed) charge of the last
-    credit_days_window days of the ledger (null when that mean is 0). -#}
-with
+    credit_days_window days of the ledger (null when that mean is 0).
+    A window run (start_day set) recomputes each site from its first rewritten day (as
+    int_metering_customer_days) to its last day: the closing balance of the day before and the
+    charges of the credit_days_window days before come from this model's own rows. -#}
+{{ config(**partitioned_by_day_config('day')) }}
+-- depends_on: {{ ref('int_metering_purchases') }}
+-- depends_on: {{ ref('int_metering_customer_versions') }}
 
-days as (
-    select * from {{ ref('int_metering_customer_days') }}
-),
+{%- set window_start = rewrite_window()[0] %}
+{%- set carry = is_incremental() and window_start is not none %}
+
+with
 
 settings as (
     select * from {{ ref('int_metering_settings') }}
+),
+
+recompute_from as (
+    {% if carry %}
+        {{ metering_ledger_recompute_from(this, 'active', window_start) }}
+    {% else %}
+        select
+            site_id,
+            cast(null as date) as recompute_from
+        from settings
+    {% endif %}
+),
+
+days as (
+    select customer_days.*
+    from {{ ref('int_metering_customer_days') }} as customer_days
+    inner join recompute_from
+        on customer_days.site_id = recompute_from.site_id
+    where recompute_from.recompute_from is null
+        or customer_days.day >= recompute_from.recompute_from
+),
+
+-- the last credit_days_window days before the first recomputed day, from this model: their
+-- charges feed the recent daily charge, the last one's closing balance opens the run
+held as (
+    {% if carry %}
+        select
+            this_model.site_id,
+            this_model.customer_id,
+            this_model.day,
+            this_model.consumption_charge + this_model.fixed_charge as charge,
+            this_model.closing_balance,
+            settings.credit_days_window
+        from {{ this }} as this_model
+        inner join recompute_from
+            on this_model.site_id = recompute_from.site_id
+            and this_model.day < recompute_from.recompute_from
+        inner join settings
+            on this_model.site_id = settings.site_id
+            and this_model.day
+            >= {{ add_days('recompute_from.recompute_from', '-settings.credit_days_window') }}
+    {% else %}
+        select
+            cast(null as varchar) as site_id,
+            cast(null as varchar) as customer_id,
+            cast(null as date) as day,
+            cast(null as double) as charge,
+            cast(null as double) as closing_balance,
+            cast(null as integer) as credit_days_window
+        where false
+    {% endif %}
 ),
 
 blocks as (
@@ -33,11 +90,11 @@ charges as (
             blocks.rate * (
                 least(
                     greatest(days.month_to_date_m3 - blocks.from_m3, 0),
-                    coalesce(blocks.to_m3 - blocks.from_m3, 'infinity'::double)
+                    coalesce(blocks.to_m3 - blocks.from_m3, cast('infinity' as double))
                 )
                 - least(
                     greatest(days.month_to_date_m3 - days.consumption_m3 - blocks.from_m3, 0),
-                    coalesce(blocks.to_m3 - blocks.from_m3, 'infinity'::double)
+                    coalesce(blocks.to_m3 - blocks.from_m3, cast('infinity' as double))
                 )
             )
         ) as consumption_charge
@@ -67,13 +124,35 @@ charged as (
         and days.day = charges.day
 ),
 
+-- the held days ahead of the recomputed ones: the running sums go over both
+streamed as (
+    select
+        *,
+        consumption_charge + fixed_charge as charge,
+        cast(null as double) as held_closing_balance,
+        false as is_held
+    from charged
+    union all by name
+    select
+        site_id,
+        customer_id,
+        day,
+        charge,
+        cast(0 as double) as balance_change,
+        credit_days_window,
+        closing_balance as held_closing_balance,
+        true as is_held
+    from held
+),
+
 balanced as (
     select
         *,
-        sum(balance_change) over customer_days as closing_balance,
-        sum(consumption_charge + fixed_charge) over customer_days as cumulative_charge,
+        coalesce(last_value(held_closing_balance ignore nulls) over customer_days, 0)
+        + sum(balance_change) over customer_days as closing_balance,
+        sum(charge) over customer_days as cumulative_charge,
         row_number() over customer_days as day_no
-    from charged
+    from streamed
     window customer_days as (
         partition by site_id, customer_id
         order by day
@@ -123,6 +202,7 @@ final as (
         household_size,
         district_id
     from windowed
+    where not is_held
 )
 
 select * from final

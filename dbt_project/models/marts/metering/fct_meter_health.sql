@@ -3,9 +3,27 @@
     not offline). -#}
 with
 
-health as (
+health_days as (
     select * from {{ ref('fct_meter_health_daily') }}
-    qualify row_number() over (partition by site_id, meter_id order by day desc) = 1
+),
+
+-- a hash aggregate of three columns, then a join: no sort of every meter day
+latest_days as (
+    select
+        site_id,
+        meter_id,
+        max(day) as day
+    from health_days
+    group by site_id, meter_id
+),
+
+health as (
+    select health_days.*
+    from health_days
+    inner join latest_days
+        on health_days.site_id = latest_days.site_id
+        and health_days.meter_id = latest_days.meter_id
+        and health_days.day = latest_days.day
 ),
 
 settings as (

@@ -11,23 +11,19 @@
       expected); else online;
     - health_score (0-100): 0 when offline, else 100 - 50 x (1 - min(readings / expected, 1))
       - 20 if low battery - 15 if weak signal - 5 x min(reboots, 3), at least 0;
-    - issues: the findings joined with '; ' (null when none). -#}
+    - issues: the findings joined with '; ' (null when none).
+    A window run (start_day set) recomputes each site from the window's first day, or an
+    earlier day whose reboot count changed (a late event file), to its last day; the last seen
+    instant of the day before comes from this model's own rows. -#}
+{{ config(**partitioned_by_day_config('day')) }}
+
+{%- set window_start = rewrite_window()[0] %}
+{%- set carry = is_incremental() and window_start is not none %}
+
 with
 
 settings as (
     select * from {{ ref('int_metering_settings') }}
-),
-
-days as (
-    select * from {{ ref('fct_meter_consumption_daily') }}
-),
-
-meters as (
-    select
-        site_id,
-        meter_id,
-        reading_interval_minutes
-    from {{ ref('dim_metering_meters') }}
 ),
 
 reboots as (
@@ -42,6 +38,89 @@ reboots as (
     group by all
 ),
 
+recompute_from as (
+    select
+        settings.site_id,
+        {% if carry %}
+            least(
+                {{ _day_literal(window_start) }},
+                coalesce(reboot_changes.first_day, {{ _day_literal(window_start) }}),
+                -- no gap after what the model holds; a site it holds nothing of: every day
+                coalesce({{ add_days('held_days.last_day', 1) }}, cast('0001-01-01' as date))
+            )
+        {% else %}
+            cast(null as date)
+        {% endif %} as recompute_from
+    from settings
+    {% if carry %}
+        left join (
+            select
+                site_id,
+                max(day) as last_day
+            from {{ this }}
+            group by site_id
+        ) as held_days
+            on settings.site_id = held_days.site_id
+        left join (
+            select
+                coalesce(given.site_id, held.site_id) as site_id,
+                min(coalesce(given.day, held.day)) as first_day
+            from reboots as given
+            full outer join (
+                select site_id, meter_id, day, reboots
+                from {{ this }}
+                where reboots > 0
+            ) as held
+                on given.site_id = held.site_id
+                and given.meter_id = held.meter_id
+                and given.day = held.day
+            where given.reboots is distinct from held.reboots
+            group by 1
+        ) as reboot_changes
+            on settings.site_id = reboot_changes.site_id
+        where {{ in_site_window('settings.site_id') }}
+    {% endif %}
+),
+
+days as (
+    select meter_days.*
+    from {{ ref('fct_meter_consumption_daily') }} as meter_days
+    {% if carry %}
+        inner join recompute_from
+            on meter_days.site_id = recompute_from.site_id
+            and meter_days.day >= recompute_from.recompute_from
+    {% endif %}
+),
+
+-- the meters this model holds on the day before the first recomputed day, with their last
+-- seen instant
+held as (
+    {% if carry %}
+        select
+            this_model.site_id,
+            this_model.meter_id,
+            this_model.last_seen_at
+        from {{ this }} as this_model
+        inner join recompute_from
+            on this_model.site_id = recompute_from.site_id
+            and this_model.day = {{ add_days('recompute_from.recompute_from', -1) }}
+    {% else %}
+        select
+            cast(null as varchar) as site_id,
+            cast(null as varchar) as meter_id,
+            cast(null as timestamp with time zone) as last_seen_at
+        where false
+    {% endif %}
+),
+
+meters as (
+    select
+        site_id,
+        meter_id,
+        reading_interval_minutes
+    from {{ ref('dim_metering_meters') }}
+),
+
 site_last_days as (
     select
         site_id,
@@ -54,8 +133,19 @@ first_days as (
     select
         site_id,
         meter_id,
-        min(day) filter (where readings > 0) as first_day
-    from days
+        min(day) as first_day
+    from (
+        select site_id, meter_id, day from days
+        where readings > 0
+        union all
+        select
+            held.site_id,
+            held.meter_id,
+            recompute_from.recompute_from as day
+        from held
+        inner join recompute_from
+            on held.site_id = recompute_from.site_id
+    ) as active_days
     group by site_id, meter_id
 ),
 
@@ -77,10 +167,13 @@ joined as (
         spine.day,
         coalesce(days.readings, 0) as readings,
         1440.0 / coalesce(meters.reading_interval_minutes, 60) as expected_readings,
-        max(days.last_reading_at) over (
-            partition by spine.site_id, spine.meter_id
-            order by spine.day
-            rows between unbounded preceding and current row
+        greatest(
+            max(days.last_reading_at) over (
+                partition by spine.site_id, spine.meter_id
+                order by spine.day
+                rows between unbounded preceding and current row
+            ),
+            held.last_seen_at
         ) as last_seen_at,
         days.battery_pct,
         days.signal_dbm,
@@ -105,6 +198,9 @@ joined as (
         on spine.site_id = reboots.site_id
         and spine.meter_id = reboots.meter_id
         and spine.day = reboots.day
+    left join held
+        on spine.site_id = held.site_id
+        and spine.meter_id = held.meter_id
 ),
 
 flagged as (

@@ -5,11 +5,17 @@
       zero_flow_l_per_h (water ran through every reported night hour);
     - night_flow: the night minimum (night_start to night_end, local) above night_flow_l_per_h.
     A day that is not fresh (the meter did not report through the day) is never a leak: a
-    stale reading is the classic false leak alarm. -#}
+    stale reading is the classic false leak alarm.
+    Each day depends on its own row only: incremental by day, a window run classifies the
+    window's days. -#}
+{{ config(**partitioned_by_day_config('day')) }}
+
 with
 
 days as (
     select * from {{ ref('fct_meter_consumption_daily') }}
+    where {{ in_day_window('day') }}
+        and {{ in_site_window('site_id') }}
 ),
 
 settings as (
