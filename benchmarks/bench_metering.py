@@ -49,14 +49,9 @@ from siteledger.settings import Settings  # noqa: E402
 METERING_MARTS = ROOT / "dbt_project" / "models" / "marts" / "metering"
 # cautious: no test whose other parents lie outside the selection (the water models' tests)
 FULL_SELECT = ("--select", "+path:models/marts/metering", "--indirect-selection", "cautious")
-# the nightly window: the day-partitioned models on the way to the metering marts, and what
-# follows them there (the rest of the metering chain is in place from the full build)
-NIGHTLY_SELECT = (
-    "--select",
-    "tag:partitioned_by_day+,+path:models/marts/metering",
-    "--indirect-selection",
-    "cautious",
-)
+# the nightly window: what the nightly job rebuilds after the import (orchestration: everything
+# downstream of raw/metering), with the day-partitioned and incremental models over the window
+NIGHTLY_SELECT = ("--select", "source:metering_lake+", "--indirect-selection", "cautious")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
