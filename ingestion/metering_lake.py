@@ -9,7 +9,7 @@ Layout (dbt's ``metering_lake`` source reads it exactly like this)::
 ``kind`` is one of :data:`siteledger.site.metering.METERING_KINDS`; ``site``, ``source`` and
 ``day`` are hive keys in the path only. Every file of a kind has that kind's schema in
 :data:`METERING_SCHEMAS`: the record's own columns, then ``import_batch_id``, ``source_file``,
-``source_row`` and ``loaded_at`` (as in :mod:`ingestion.materials_lake`). Timestamps are UTC
+``source_row`` and ``loaded_at`` (:mod:`ingestion.record_lake`). Timestamps are UTC
 instants, dates ``date32``, money float64 in the site currency, volumes in m3.
 
 Customers and meters are a history of actions: each row holds the whole state of the customer
@@ -25,40 +25,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.dataset as ds
 
-from ingestion.lake import (
-    METERING_TABLE,
-    PARQUET_OPTIONS,
-    committed_batch_ids,
-    day_text,
-    write_parquet_atomic,
-)
-from ingestion.materials_lake import LOAD_COLUMNS, LOAD_FIELDS
+from ingestion.lake import METERING_TABLE, PARQUET_OPTIONS, day_text, write_parquet_atomic
+from ingestion.record_lake import LOAD_COLUMNS, committed_kind_records, write_batch_records
+from ingestion.record_lake import TIMESTAMP as _TS
+from ingestion.record_lake import column as _f
+from ingestion.record_lake import record_schema as _schema
+from ingestion.record_lake import text_column as _s
 from siteledger.settings import Settings
 from siteledger.state.store import StateStore
-
-_TS = pa.timestamp("us", tz="UTC")
-
-
-def _f(name: str, kind: pa.DataType, required: bool = False) -> pa.Field:
-    return pa.field(name, kind, nullable=not required)
-
-
-def _s(name: str, required: bool = False) -> pa.Field:
-    return _f(name, pa.string(), required)
-
-
-def _schema(*fields: pa.Field) -> pa.Schema:
-    return pa.schema([*fields, *LOAD_FIELDS])
-
 
 METERING_SCHEMAS: dict[str, pa.Schema] = {
     "customers": _schema(
@@ -144,8 +125,6 @@ CONTENT_COLUMNS: dict[str, tuple[str, ...]] = {
     kind: tuple(n for n in schema.names if n not in LOAD_COLUMNS)
     for kind, schema in METERING_SCHEMAS.items()
 }
-PARTITION_SCHEMA = pa.schema([pa.field("site", pa.string()), pa.field("source", pa.string())])
-DAY_PARTITION_SCHEMA = pa.schema([*PARTITION_SCHEMA, pa.field("day", pa.date32())])
 READINGS_PARQUET_OPTIONS = {
     **PARQUET_OPTIONS,
     "use_dictionary": ["meter_id", "import_batch_id", "source_file"],
@@ -175,15 +154,6 @@ def metering_readings_file(
     )
 
 
-def records_table(kind: str, rows: Iterable[dict[str, Any]], constant: dict[str, Any]) -> pa.Table:
-    """The lake table of a kind from record dicts (missing optional columns are null)."""
-    schema = METERING_SCHEMAS[kind]
-    return pa.Table.from_pylist(
-        [{**{k: r.get(k) for k in schema.names if k not in constant}, **constant} for r in rows],
-        schema=schema,
-    )
-
-
 def write_records(
     settings: Settings,
     kind: str,
@@ -196,12 +166,8 @@ def write_records(
 ) -> list[Path]:
     """Write one batch's records of a kind other than readings (``rows`` carry the kind's
     record columns and ``source_row``); returns the file, or nothing when there are no rows."""
-    if not rows:
-        return []
-    constant = {"import_batch_id": batch_id, "source_file": source_file, "loaded_at": loaded_at}
-    ordered = sorted(rows, key=lambda r: r["source_row"])
-    table = records_table(kind, ordered, constant)
-    return [write_parquet_atomic(table, metering_file(settings, kind, site_id, source, batch_id))]
+    path = metering_file(settings, kind, site_id, source, batch_id)
+    return write_batch_records(METERING_SCHEMAS[kind], path, batch_id, source_file, rows, loaded_at)
 
 
 def write_readings(
@@ -258,20 +224,7 @@ def committed_records(
 ) -> pa.Table:
     """Records of a kind in committed batches (every layout), with ``site`` and ``source`` (and
     ``day`` for readings)."""
-    readings = kind == "readings"
-    partitions = DAY_PARTITION_SCHEMA if readings else PARTITION_SCHEMA
-    schema = pa.unify_schemas([METERING_SCHEMAS[kind], partitions])
-    wanted = committed_batch_ids(store, site_id)
     base = metering_root(settings) / kind
-    pattern = f"site={site_id or '*'}/source=*/{'day=*/' if readings else ''}*.parquet"
-    files = sorted(str(p) for p in base.glob(pattern) if p.stem in wanted)
-    if not files:
-        return schema.empty_table()
-    dataset = ds.dataset(
-        files,
-        schema=schema,
-        format="parquet",
-        partitioning=ds.partitioning(partitions, flavor="hive"),
-        partition_base_dir=str(base),
+    return committed_kind_records(
+        base, METERING_SCHEMAS[kind], store, site_id, by_day=kind == "readings"
     )
-    return dataset.to_table().select(schema.names)

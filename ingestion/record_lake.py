@@ -1,0 +1,103 @@
+"""What the record lakes (:mod:`ingestion.materials_lake`, :mod:`ingestion.metering_lake`) share:
+the column helpers their schemas are declared with, the load columns every kind ends with, and
+the writing and committed reading of one kind's files.
+
+Every file of a kind has that kind's schema: the record's own columns, then ``import_batch_id``
+(the import batch that wrote the row, also the file's name), ``source_file``, ``source_row`` and
+``loaded_at``. ``site`` and ``source`` (and ``day`` for day-partitioned kinds) are hive keys in
+the path only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from ingestion.lake import committed_batch_ids, write_parquet_atomic
+from siteledger.state.store import StateStore
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def column(name: str, kind: pa.DataType, required: bool = False) -> pa.Field:
+    """A record column (nullable unless ``required``)."""
+    return pa.field(name, kind, nullable=not required)
+
+
+def text_column(name: str, required: bool = False) -> pa.Field:
+    return column(name, pa.string(), required)
+
+
+# the columns every kind ends with
+LOAD_FIELDS: tuple[pa.Field, ...] = (
+    text_column("import_batch_id", True),
+    text_column("source_file", True),
+    column("source_row", pa.int64(), True),
+    column("loaded_at", TIMESTAMP, True),
+)
+LOAD_COLUMNS = tuple(f.name for f in LOAD_FIELDS)
+PARTITION_SCHEMA = pa.schema([pa.field("site", pa.string()), pa.field("source", pa.string())])
+DAY_PARTITION_SCHEMA = pa.schema([*PARTITION_SCHEMA, pa.field("day", pa.date32())])
+
+
+def record_schema(*fields: pa.Field) -> pa.Schema:
+    """A kind's schema: its record columns, then the load columns."""
+    return pa.schema([*fields, *LOAD_FIELDS])
+
+
+def records_table(
+    schema: pa.Schema, rows: Iterable[dict[str, Any]], constant: dict[str, Any]
+) -> pa.Table:
+    """The lake table of a kind from record dicts (missing optional columns are null)."""
+    return pa.Table.from_pylist(
+        [{**{k: r.get(k) for k in schema.names if k not in constant}, **constant} for r in rows],
+        schema=schema,
+    )
+
+
+def write_batch_records(
+    schema: pa.Schema,
+    path: Path,
+    batch_id: str,
+    source_file: str,
+    rows: list[dict[str, Any]],
+    loaded_at: dt.datetime,
+) -> list[Path]:
+    """Write one batch's records of a kind to ``path`` (``rows`` carry the kind's record columns
+    and ``source_row``), in file order; returns the file, or nothing when there are no rows."""
+    if not rows:
+        return []
+    constant = {"import_batch_id": batch_id, "source_file": source_file, "loaded_at": loaded_at}
+    ordered = sorted(rows, key=lambda r: r["source_row"])
+    return [write_parquet_atomic(records_table(schema, ordered, constant), path)]
+
+
+def committed_kind_records(
+    base: Path,
+    schema: pa.Schema,
+    store: StateStore,
+    site_id: str | None = None,
+    by_day: bool = False,
+) -> pa.Table:
+    """Records of the kind under ``base`` in committed batches (every layout), with ``site`` and
+    ``source`` (and ``day`` when the kind is ``by_day``)."""
+    partitions = DAY_PARTITION_SCHEMA if by_day else PARTITION_SCHEMA
+    full = pa.unify_schemas([schema, partitions])
+    wanted = committed_batch_ids(store, site_id)
+    pattern = f"site={site_id or '*'}/source=*/{'day=*/' if by_day else ''}*.parquet"
+    files = sorted(str(p) for p in base.glob(pattern) if p.stem in wanted)
+    if not files:
+        return full.empty_table()
+    dataset = ds.dataset(
+        files,
+        schema=full,
+        format="parquet",
+        partitioning=ds.partitioning(partitions, flavor="hive"),
+        partition_base_dir=str(base),
+    )
+    return dataset.to_table().select(full.names)
