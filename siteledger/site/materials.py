@@ -18,15 +18,20 @@ exchange rate valid on its day (the latest ``valid_from`` on or before it).
 from __future__ import annotations
 
 import datetime
-import fnmatch
 from collections import Counter
-from difflib import get_close_matches
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from siteledger.site.identifiers import Identifier
 from siteledger.site.models import FileLayout
+from siteledger.site.records import (
+    check_column_mapping,
+    duplicates,
+    hint,
+    layout_problems,
+    layouts_at,
+)
 from siteledger.units import UnknownUnitError, amount_converts, resolve_unit
 
 if TYPE_CHECKING:
@@ -434,17 +439,7 @@ class RecordLayout(FileLayout):
     @model_validator(mode="after")
     def _known_columns(self) -> RecordLayout:
         names = [c.name for c in RECORD_COLUMNS[self.kind]]
-        for key, header in self.columns.items():
-            if key not in names:
-                match = get_close_matches(key, names, n=1)
-                hint = f" (did you mean {match[0]!r}?)" if match else ""
-                raise ValueError(f"{self.kind} have no column {key!r}{hint}; one of {names}")
-            if not header.strip():
-                raise ValueError(f"column {key!r} is mapped to an empty header")
-        headers = [h.strip() for h in self.columns.values()]
-        repeated = sorted(h for h, n in Counter(headers).items() if n > 1)
-        if repeated:
-            raise ValueError(f"header {repeated[0]!r} is mapped to two columns")
+        check_column_mapping(self.kind, self.columns, names)
         return self
 
     def header(self, column: str) -> str:
@@ -526,29 +521,6 @@ def _empty_as_default(value: Any) -> Any:
 MaterialsSection = Annotated[MaterialsSettings, BeforeValidator(_empty_as_default)]
 
 
-def _hint(value: str, choices: list[str]) -> str:
-    match = get_close_matches(value, choices, n=1)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
-def _duplicates(path: str, keys: list[Any], what: str) -> list[tuple[str, str]]:
-    """A problem at every repeat of a key, naming the first."""
-    first: dict[Any, int] = {}
-    problems = []
-    for index, key in enumerate(keys):
-        if key in first:
-            shown = " version ".join(str(k) for k in key) if isinstance(key, tuple) else key
-            problems.append(
-                (
-                    f"{path}[{index}].id",
-                    f"duplicate {what} {shown!r} (first at {path}[{first[key]}])",
-                )
-            )
-        else:
-            first[key] = index
-    return problems
-
-
 def _unit_fit(
     path: str, unit: str, target_unit: str, what: str, density: float | None
 ) -> list[tuple[str, str]]:
@@ -572,19 +544,19 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     settings = cfg.materials
     root = "materials"
     problems: list[tuple[str, str]] = []
-    problems += _duplicates(f"{root}.materials", [m.id for m in settings.materials], "material")
-    problems += _duplicates(f"{root}.suppliers", [s.id for s in settings.suppliers], "supplier")
-    problems += _duplicates(f"{root}.customers", [c.id for c in settings.customers], "customer")
-    problems += _duplicates(f"{root}.products", [p.id for p in settings.products], "product")
-    problems += _duplicates(
+    problems += duplicates(f"{root}.materials", [m.id for m in settings.materials], "material")
+    problems += duplicates(f"{root}.suppliers", [s.id for s in settings.suppliers], "supplier")
+    problems += duplicates(f"{root}.customers", [c.id for c in settings.customers], "customer")
+    problems += duplicates(f"{root}.products", [p.id for p in settings.products], "product")
+    problems += duplicates(
         f"{root}.recipes", [(r.id, r.version) for r in settings.recipes], "recipe"
     )
-    problems += _duplicates(
+    problems += duplicates(
         f"{root}.specifications",
         [(s.id, s.version) for s in settings.specifications],
         "specification",
     )
-    problems += _duplicates(f"{root}.job_types", [j.id for j in settings.job_types], "job type")
+    problems += duplicates(f"{root}.job_types", [j.id for j in settings.job_types], "job type")
 
     if settings.currency in {r.currency for r in settings.exchange_rates}:
         index = next(
@@ -632,7 +604,7 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"{root}.products[{i}].spec",
-                    f"unknown specification {product.spec!r}{_hint(product.spec, spec_ids)}",
+                    f"unknown specification {product.spec!r}{hint(product.spec, spec_ids)}",
                 )
             )
     for i, recipe in enumerate(settings.recipes):
@@ -642,7 +614,7 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"{path}.product",
-                    f"unknown product {recipe.product!r}{_hint(recipe.product, product_ids)}",
+                    f"unknown product {recipe.product!r}{hint(recipe.product, product_ids)}",
                 )
             )
         elif recipe.yield_unit is not None:
@@ -656,7 +628,7 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
                 problems.append(
                     (
                         f"{ipath}.material",
-                        f"unknown material {item.material!r}{_hint(item.material, material_ids)}",
+                        f"unknown material {item.material!r}{hint(item.material, material_ids)}",
                     )
                 )
                 continue
@@ -686,7 +658,7 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"{path}.product",
-                    f"unknown product {spec.product!r}{_hint(spec.product, product_ids)}",
+                    f"unknown product {spec.product!r}{hint(spec.product, product_ids)}",
                 )
             )
         tests = [t.id for t in spec.tests]
@@ -700,34 +672,8 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
 
 def _layout_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     """Layout ids unique across every kind of layout, and patterns that do not overlap."""
-    root = "materials.layouts"
-    problems: list[tuple[str, str]] = []
-    others: list[tuple[str, str, str]] = [
-        *((f"file_layouts[{i}]", lay.id, lay.pattern) for i, lay in enumerate(cfg.file_layouts)),
-        *(
-            (f"water_quality.lab_layouts[{i}]", lay.id, lay.pattern)
-            for i, lay in enumerate(cfg.water_quality.lab_layouts)
-        ),
+    others = [
+        *layouts_at("file_layouts", cfg.file_layouts),
+        *layouts_at("water_quality.lab_layouts", cfg.water_quality.lab_layouts),
     ]
-    for i, layout in enumerate(cfg.materials.layouts):
-        path = f"{root}[{i}]"
-        for other_path, other_id, other_pattern in others:
-            if other_id == layout.id:
-                problems.append((f"{path}.id", f"layout id {layout.id!r} is used at {other_path}"))
-            elif _overlap(layout.pattern, other_pattern):
-                problems.append(
-                    (
-                        f"{path}.pattern",
-                        f"pattern {layout.pattern!r} overlaps {other_pattern!r} of layout "
-                        f"{other_id!r} ({other_path}): a file matching both would go to one "
-                        "of them by order",
-                    )
-                )
-        others.append((path, layout.id, layout.pattern))
-    return problems
-
-
-def _overlap(a: str, b: str) -> bool:
-    """Whether two glob patterns can match the same name, as far as a pattern matching the
-    other's text tells (``*.csv`` and ``receipts_*.csv``; identical patterns)."""
-    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
+    return layout_problems("materials.layouts", cfg.materials.layouts, others)
