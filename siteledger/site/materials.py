@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from siteledger.site.identifiers import Identifier
 from siteledger.site.models import FileLayout
 from siteledger.site.records import (
+    ColumnType,
+    DateText,
+    RecordColumn,
+    RecordFormat,
+    StrictModel,
     check_column_mapping,
     duplicates,
     hint,
@@ -74,7 +79,6 @@ RECORD_KINDS: tuple[str, ...] = (
     "sales",
     "jobs",
 )
-RecordFormat = Literal["csv", "excel", "json"]
 MOVEMENT_KINDS = (
     "issue",
     "return_to_vendor",
@@ -87,19 +91,6 @@ MOVEMENT_KINDS = (
 INFLOW_MOVEMENT_KINDS = ("return_from_customer", "adjustment_in")
 EDGE_RELATIONS = ("split", "merge", "rework")
 JOB_STATUSES = ("quoted", "received", "in_progress", "completed", "invoiced", "cancelled")
-
-ColumnType = Literal[
-    "id", "text", "number", "integer", "timestamp", "date", "unit", "currency", "choice"
-]
-
-
-class RecordColumn(NamedTuple):
-    """A column of a record file: its canonical name, what it holds, and whether a row needs it."""
-
-    name: str
-    type: ColumnType
-    required: bool = True
-    choices: tuple[str, ...] = ()
 
 
 def _c(
@@ -223,23 +214,6 @@ RECORD_COLUMNS: dict[str, tuple[RecordColumn, ...]] = {
 RECORD_KEYS: dict[str, str] = {kind: columns[0].name for kind, columns in RECORD_COLUMNS.items()}
 
 
-class _MaterialsModel(BaseModel):
-    # strict: a quoted "6.50" or a YAML boolean (yes, on) is never taken for a number
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, allow_inf_nan=False, strict=True
-    )
-
-
-def _date_text(value: Any) -> Any:
-    # the site loader hands dates over as text; a number is not a date (no Unix seconds)
-    if isinstance(value, bool | int | float):
-        raise ValueError(f"a date is text like 2025-01-31, got {value!r}")
-    return value
-
-
-DateText = Annotated[datetime.date, BeforeValidator(_date_text), Field(strict=False)]
-
-
 def _known_unit(value: str, dimensions: tuple[str, ...] | None = None) -> str:
     try:
         unit = resolve_unit(value)
@@ -253,7 +227,7 @@ def _known_unit(value: str, dimensions: tuple[str, ...] | None = None) -> str:
     return unit.symbol
 
 
-class ExchangeRate(_MaterialsModel):
+class ExchangeRate(StrictModel):
     """1 unit of ``currency`` = ``rate`` units of the site currency, from ``valid_from`` on."""
 
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
@@ -261,7 +235,7 @@ class ExchangeRate(_MaterialsModel):
     rate: float = Field(gt=0, le=1e6, description="site currency per unit of `currency`")
 
 
-class Material(_MaterialsModel):
+class Material(StrictModel):
     id: Identifier
     name: str = ""
     unit: str = Field(description="base unit: a mass, volume or count unit (kg, L, each)")
@@ -298,7 +272,7 @@ class Material(_MaterialsModel):
         return resolve_unit(self.unit).dimension
 
 
-class Supplier(_MaterialsModel):
+class Supplier(StrictModel):
     id: Identifier
     name: str = ""
     lead_time_days: float | None = Field(
@@ -306,13 +280,13 @@ class Supplier(_MaterialsModel):
     )
 
 
-class Customer(_MaterialsModel):
+class Customer(StrictModel):
     id: Identifier
     name: str = ""
     segment: str = ""
 
 
-class Product(_MaterialsModel):
+class Product(StrictModel):
     id: Identifier
     name: str = ""
     unit: str = Field("each", description="unit products are made and sold in")
@@ -330,7 +304,7 @@ class Product(_MaterialsModel):
         return resolve_unit(self.unit).dimension
 
 
-class RecipeInput(_MaterialsModel):
+class RecipeInput(StrictModel):
     material: Identifier
     qty: float = Field(gt=0, le=1e12, description="per recipe run (yield_qty of output)")
     unit: str = Field(description="unit of qty; converted to the material's unit")
@@ -341,7 +315,7 @@ class RecipeInput(_MaterialsModel):
         return _known_unit(value)
 
 
-class Recipe(_MaterialsModel):
+class Recipe(StrictModel):
     id: Identifier
     product: Identifier
     version: int = Field(1, ge=1, le=100_000)
@@ -356,7 +330,7 @@ class Recipe(_MaterialsModel):
         return None if value is None else _known_unit(value, MATERIAL_DIMENSIONS)
 
 
-class SpecTest(_MaterialsModel):
+class SpecTest(StrictModel):
     """One test of a specification: numeric (``min`` and/or ``max``) or text (``expected``)."""
 
     id: Identifier
@@ -383,14 +357,14 @@ class SpecTest(_MaterialsModel):
         return self.expected is None
 
 
-class Specification(_MaterialsModel):
+class Specification(StrictModel):
     id: Identifier
     version: int = Field(1, ge=1, le=100_000)
     product: Identifier | None = Field(None, description="the product it is written for")
     tests: list[SpecTest] = Field(min_length=1)
 
 
-class JobShop(_MaterialsModel):
+class JobShop(StrictModel):
     """Rates of a job shop (powder coating)."""
 
     labour_rate_per_hour: float = Field(0.0, ge=0, le=1e5, description="loaded labour rate")
@@ -414,7 +388,7 @@ class JobShop(_MaterialsModel):
         return self
 
 
-class JobType(_MaterialsModel):
+class JobType(StrictModel):
     id: Identifier
     name: str = ""
     m2_per_man_hour: float = Field(gt=0, le=1e5)
@@ -447,7 +421,7 @@ class RecordLayout(FileLayout):
         return self.columns.get(column, column)
 
 
-class MaterialsSettings(_MaterialsModel):
+class MaterialsSettings(StrictModel):
     """``materials:`` of a site file; absent = no materials accounting."""
 
     currency: str = Field(DEFAULT_CURRENCY, pattern=r"^[A-Z]{3}$", description="ISO 4217 code")

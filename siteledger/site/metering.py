@@ -22,22 +22,19 @@ from collections import Counter
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
 from siteledger.site.identifiers import Identifier
-from siteledger.site.materials import (
+from siteledger.site.models import FileLayout
+from siteledger.site.records import (
     DateText,
     RecordColumn,
     RecordFormat,
-)
-from siteledger.site.models import FileLayout
-from siteledger.site.records import (
+    StrictModel,
     check_column_mapping,
     duplicates,
     hint,
@@ -184,13 +181,6 @@ METERING_COLUMNS: dict[str, tuple[RecordColumn, ...]] = {
 METERING_KEYS: dict[str, str] = {kind: cols[0].name for kind, cols in METERING_COLUMNS.items()}
 
 
-class _MeteringModel(BaseModel):
-    # strict: a quoted "2500" or a YAML boolean (yes, on) is never taken for a number
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, allow_inf_nan=False, strict=True
-    )
-
-
 def _hour(value: Any) -> str:
     """A site-local hour as ``HH:00`` (00:00-24:00)."""
     if isinstance(value, bool) or not isinstance(value, str):
@@ -227,7 +217,7 @@ def _window(value: Any) -> str:
 PeakWindow = Annotated[str, BeforeValidator(_window)]
 
 
-class LeakSettings(_MeteringModel):
+class LeakSettings(StrictModel):
     night_start: HourText = Field("02:00", description="site-local, on the hour")
     night_end: HourText = Field("05:00", description="site-local, on the hour")
     night_flow_l_per_h: float = Field(10.0, ge=0, le=1e6, description="night-flow leak above")
@@ -249,20 +239,20 @@ class LeakSettings(_MeteringModel):
         return int(self.night_end[:2]) % 24
 
 
-class TariffBlock(_MeteringModel):
+class TariffBlock(StrictModel):
     up_to_m3: float | None = Field(
         None, gt=0, le=1e7, description="monthly m3 the block ends at; unset = open-ended (last)"
     )
     rate: float = Field(ge=0, le=1e9, description="per m3, in the site currency")
 
 
-class TariffVersion(_MeteringModel):
+class TariffVersion(StrictModel):
     effective_from: DateText = Field(description="first day the version applies (YYYY-MM-DD)")
     fixed_charge_per_month: float = Field(0.0, ge=0, le=1e9)
     blocks: list[TariffBlock] = Field(min_length=1)
 
 
-class Tariff(_MeteringModel):
+class Tariff(StrictModel):
     id: Identifier
     name: str = ""
     versions: list[TariffVersion] = Field(min_length=1)
@@ -273,7 +263,7 @@ class Tariff(_MeteringModel):
         return max(valid, key=lambda v: v.effective_from) if valid else None
 
 
-class District(_MeteringModel):
+class District(StrictModel):
     id: Identifier
     name: str = ""
     bulk_meters: list[str] = Field(default_factory=list, description="site meters (volume)")
@@ -314,7 +304,7 @@ class MeteringLayout(FileLayout):
         return 0.001 if self.unit == "L" else 1.0
 
 
-class MeteringSettings(_MeteringModel):
+class MeteringSettings(StrictModel):
     """``metering:`` of a site file; absent = no prepaid metering."""
 
     currency: str = Field(DEFAULT_CURRENCY, pattern=r"^[A-Z]{3}$", description="ISO 4217 code")

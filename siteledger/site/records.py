@@ -1,14 +1,49 @@
 """Checks the record domains of a site file (``materials:``, ``metering:``) share: a hint at the
 closest known name, repeated keys, file layouts whose ids or patterns clash, and a layout's
-column mapping."""
+column mapping; and what their settings are declared with (record columns, strict models, dates
+as text)."""
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 from collections import Counter
 from collections.abc import Iterable
 from difflib import get_close_matches
-from typing import Any, Protocol
+from typing import Annotated, Any, Literal, NamedTuple, Protocol
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+RecordFormat = Literal["csv", "excel", "json"]
+ColumnType = Literal[
+    "id", "text", "number", "integer", "timestamp", "date", "unit", "currency", "choice"
+]
+
+
+class RecordColumn(NamedTuple):
+    """A column of a record file: its canonical name, what it holds, and whether a row needs it."""
+
+    name: str
+    type: ColumnType
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+
+class StrictModel(BaseModel):
+    # strict: a quoted "6.50" or a YAML boolean (yes, on) is never taken for a number
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, allow_inf_nan=False, strict=True
+    )
+
+
+def _date_text(value: Any) -> Any:
+    # the site loader hands dates over as text; a number is not a date (no Unix seconds)
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"a date is text like 2025-01-31, got {value!r}")
+    return value
+
+
+DateText = Annotated[datetime.date, BeforeValidator(_date_text), Field(strict=False)]
 
 
 class Layout(Protocol):
