@@ -22,20 +22,17 @@ As with readings, a file is only *committed* once its import job says so in the 
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
 from ingestion.lake import MATERIALS_TABLE, temporary_path
-from ingestion.record_lake import LOAD_COLUMNS, committed_kind_records, write_batch_records
+from ingestion.record_lake import LOAD_COLUMNS, RecordLake
 from ingestion.record_lake import TIMESTAMP as _TS
 from ingestion.record_lake import column as _f
 from ingestion.record_lake import record_schema as _schema
 from ingestion.record_lake import text_column as _s
 from siteledger.settings import Settings
-from siteledger.state.store import StateStore
 
 _QTY_GIVEN = (_f("qty_given", pa.float64(), True), _s("unit_given", True))
 
@@ -170,18 +167,12 @@ CONTENT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def materials_root(settings: Settings) -> Path:
-    return settings.lake / MATERIALS_TABLE
-
-
-def materials_dir(settings: Settings, kind: str, site_id: str, source: str) -> Path:
-    """Records of one kind, site and layout."""
-    return materials_root(settings) / kind / f"site={site_id}" / f"source={source}"
-
-
-def materials_file(settings: Settings, kind: str, site_id: str, source: str, batch_id: str) -> Path:
-    """Where one batch's records live."""
-    return materials_dir(settings, kind, site_id, source) / f"{batch_id}.parquet"
+_LAKE = RecordLake(MATERIALS_TABLE, MATERIALS_SCHEMAS)
+materials_root = _LAKE.root
+materials_dir = _LAKE.kind_dir
+materials_file = _LAKE.batch_file
+write_records = _LAKE.write_records
+committed_records = _LAKE.committed_records
 
 
 def materials_batch_files(
@@ -195,29 +186,3 @@ def materials_batch_files(
         for name in names
         if (path := materials_dir(settings, kind, site_id, source) / name).exists()
     )
-
-
-def write_records(
-    settings: Settings,
-    kind: str,
-    site_id: str,
-    source: str,
-    batch_id: str,
-    source_file: str,
-    rows: list[dict[str, Any]],
-    loaded_at: dt.datetime,
-) -> list[Path]:
-    """Write one batch's records of a kind (``rows`` carry the kind's record columns and
-    ``source_row``); returns the file, or nothing when there are no rows."""
-    path = materials_file(settings, kind, site_id, source, batch_id)
-    return write_batch_records(
-        MATERIALS_SCHEMAS[kind], path, batch_id, source_file, rows, loaded_at
-    )
-
-
-def committed_records(
-    settings: Settings, store: StateStore, kind: str, site_id: str | None = None
-) -> pa.Table:
-    """Records of a kind in committed batches (every layout), with ``site`` and ``source``."""
-    base = materials_root(settings) / kind
-    return committed_kind_records(base, MATERIALS_SCHEMAS[kind], store, site_id)

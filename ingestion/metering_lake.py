@@ -27,19 +27,17 @@ import datetime as dt
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from ingestion.lake import METERING_TABLE, PARQUET_OPTIONS, day_text, write_parquet_atomic
-from ingestion.record_lake import LOAD_COLUMNS, committed_kind_records, write_batch_records
+from ingestion.record_lake import LOAD_COLUMNS, RecordLake
 from ingestion.record_lake import TIMESTAMP as _TS
 from ingestion.record_lake import column as _f
 from ingestion.record_lake import record_schema as _schema
 from ingestion.record_lake import text_column as _s
 from siteledger.settings import Settings
-from siteledger.state.store import StateStore
 
 METERING_SCHEMAS: dict[str, pa.Schema] = {
     "customers": _schema(
@@ -131,18 +129,12 @@ READINGS_PARQUET_OPTIONS = {
 }
 
 
-def metering_root(settings: Settings) -> Path:
-    return settings.lake / METERING_TABLE
-
-
-def metering_dir(settings: Settings, kind: str, site_id: str, source: str) -> Path:
-    """Records of one kind, site and layout."""
-    return metering_root(settings) / kind / f"site={site_id}" / f"source={source}"
-
-
-def metering_file(settings: Settings, kind: str, site_id: str, source: str, batch_id: str) -> Path:
-    """Where one batch's records of a kind (other than readings) live."""
-    return metering_dir(settings, kind, site_id, source) / f"{batch_id}.parquet"
+_LAKE = RecordLake(METERING_TABLE, METERING_SCHEMAS, day_kinds=frozenset({"readings"}))
+metering_root = _LAKE.root
+metering_dir = _LAKE.kind_dir
+metering_file = _LAKE.batch_file
+write_records = _LAKE.write_records
+committed_records = _LAKE.committed_records
 
 
 def metering_readings_file(
@@ -152,22 +144,6 @@ def metering_readings_file(
     return (
         metering_dir(settings, "readings", site_id, source) / f"day={day}" / f"{batch_id}.parquet"
     )
-
-
-def write_records(
-    settings: Settings,
-    kind: str,
-    site_id: str,
-    source: str,
-    batch_id: str,
-    source_file: str,
-    rows: list[dict[str, Any]],
-    loaded_at: dt.datetime,
-) -> list[Path]:
-    """Write one batch's records of a kind other than readings (``rows`` carry the kind's
-    record columns and ``source_row``); returns the file, or nothing when there are no rows."""
-    path = metering_file(settings, kind, site_id, source, batch_id)
-    return write_batch_records(METERING_SCHEMAS[kind], path, batch_id, source_file, rows, loaded_at)
 
 
 def write_readings(
@@ -217,14 +193,3 @@ def write_readings(
             for start, stop in zip(starts, stops, strict=True)
         ]
         return [future.result() for future in futures]
-
-
-def committed_records(
-    settings: Settings, store: StateStore, kind: str, site_id: str | None = None
-) -> pa.Table:
-    """Records of a kind in committed batches (every layout), with ``site`` and ``source`` (and
-    ``day`` for readings)."""
-    base = metering_root(settings) / kind
-    return committed_kind_records(
-        base, METERING_SCHEMAS[kind], store, site_id, by_day=kind == "readings"
-    )

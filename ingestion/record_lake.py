@@ -1,6 +1,6 @@
 """What the record lakes (:mod:`ingestion.materials_lake`, :mod:`ingestion.metering_lake`) share:
 the column helpers their schemas are declared with, the load columns every kind ends with, and
-the writing and committed reading of one kind's files.
+the writing and committed reading of one kind's files (:class:`RecordLake`).
 
 Every file of a kind has that kind's schema: the record's own columns, then ``import_batch_id``
 (the import batch that wrote the row, also the file's name), ``source_file``, ``source_row`` and
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from ingestion.lake import committed_batch_ids, write_parquet_atomic
+from siteledger.settings import Settings
 from siteledger.state.store import StateStore
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -60,44 +62,69 @@ def records_table(
     )
 
 
-def write_batch_records(
-    schema: pa.Schema,
-    path: Path,
-    batch_id: str,
-    source_file: str,
-    rows: list[dict[str, Any]],
-    loaded_at: dt.datetime,
-) -> list[Path]:
-    """Write one batch's records of a kind to ``path`` (``rows`` carry the kind's record columns
-    and ``source_row``), in file order; returns the file, or nothing when there are no rows."""
-    if not rows:
-        return []
-    constant = {"import_batch_id": batch_id, "source_file": source_file, "loaded_at": loaded_at}
-    ordered = sorted(rows, key=lambda r: r["source_row"])
-    return [write_parquet_atomic(records_table(schema, ordered, constant), path)]
+@dataclass(frozen=True)
+class RecordLake:
+    """One domain's record files: ``<lake>/<table>/<kind>/site=<site>/source=<layout>/`` then
+    ``<import_batch_id>.parquet`` (``day=<YYYY-MM-DD>/`` before it for the ``day_kinds``)."""
 
+    table: str
+    schemas: dict[str, pa.Schema]
+    day_kinds: frozenset[str] = frozenset()
 
-def committed_kind_records(
-    base: Path,
-    schema: pa.Schema,
-    store: StateStore,
-    site_id: str | None = None,
-    by_day: bool = False,
-) -> pa.Table:
-    """Records of the kind under ``base`` in committed batches (every layout), with ``site`` and
-    ``source`` (and ``day`` when the kind is ``by_day``)."""
-    partitions = DAY_PARTITION_SCHEMA if by_day else PARTITION_SCHEMA
-    full = pa.unify_schemas([schema, partitions])
-    wanted = committed_batch_ids(store, site_id)
-    pattern = f"site={site_id or '*'}/source=*/{'day=*/' if by_day else ''}*.parquet"
-    files = sorted(str(p) for p in base.glob(pattern) if p.stem in wanted)
-    if not files:
-        return full.empty_table()
-    dataset = ds.dataset(
-        files,
-        schema=full,
-        format="parquet",
-        partitioning=ds.partitioning(partitions, flavor="hive"),
-        partition_base_dir=str(base),
-    )
-    return dataset.to_table().select(full.names)
+    def root(self, settings: Settings) -> Path:
+        return settings.lake / self.table
+
+    def kind_dir(self, settings: Settings, kind: str, site_id: str, source: str) -> Path:
+        """Records of one kind, site and layout."""
+        return self.root(settings) / kind / f"site={site_id}" / f"source={source}"
+
+    def batch_file(
+        self, settings: Settings, kind: str, site_id: str, source: str, batch_id: str
+    ) -> Path:
+        """Where one batch's records of a kind (not one of the ``day_kinds``) live."""
+        return self.kind_dir(settings, kind, site_id, source) / f"{batch_id}.parquet"
+
+    def write_records(
+        self,
+        settings: Settings,
+        kind: str,
+        site_id: str,
+        source: str,
+        batch_id: str,
+        source_file: str,
+        rows: list[dict[str, Any]],
+        loaded_at: dt.datetime,
+    ) -> list[Path]:
+        """Write one batch's records of a kind (not one of the ``day_kinds``; ``rows`` carry the
+        kind's record columns and ``source_row``); returns the file, or nothing when there are
+        no rows."""
+        if not rows:
+            return []
+        constant = {"import_batch_id": batch_id, "source_file": source_file, "loaded_at": loaded_at}
+        ordered = sorted(rows, key=lambda r: r["source_row"])
+        table = records_table(self.schemas[kind], ordered, constant)
+        path = self.batch_file(settings, kind, site_id, source, batch_id)
+        return [write_parquet_atomic(table, path)]
+
+    def committed_records(
+        self, settings: Settings, store: StateStore, kind: str, site_id: str | None = None
+    ) -> pa.Table:
+        """Records of a kind in committed batches (every layout), with ``site`` and ``source``
+        (and ``day`` for the ``day_kinds``)."""
+        by_day = kind in self.day_kinds
+        partitions = DAY_PARTITION_SCHEMA if by_day else PARTITION_SCHEMA
+        schema = pa.unify_schemas([self.schemas[kind], partitions])
+        wanted = committed_batch_ids(store, site_id)
+        base = self.root(settings) / kind
+        pattern = f"site={site_id or '*'}/source=*/{'day=*/' if by_day else ''}*.parquet"
+        files = sorted(str(p) for p in base.glob(pattern) if p.stem in wanted)
+        if not files:
+            return schema.empty_table()
+        dataset = ds.dataset(
+            files,
+            schema=schema,
+            format="parquet",
+            partitioning=ds.partitioning(partitions, flavor="hive"),
+            partition_base_dir=str(base),
+        )
+        return dataset.to_table().select(schema.names)
