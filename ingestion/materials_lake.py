@@ -22,46 +22,19 @@ As with readings, a file is only *committed* once its import job says so in the 
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
-from ingestion.lake import (
-    MATERIALS_TABLE,
-    committed_batch_ids,
-    temporary_path,
-    write_parquet_atomic,
-)
+from ingestion.lake import MATERIALS_TABLE, temporary_path
+from ingestion.record_lake import LOAD_COLUMNS, RecordLake
+from ingestion.record_lake import TIMESTAMP as _TS
+from ingestion.record_lake import column as _f
+from ingestion.record_lake import record_schema as _schema
+from ingestion.record_lake import text_column as _s
 from siteledger.settings import Settings
-from siteledger.state.store import StateStore
 
-_TS = pa.timestamp("us", tz="UTC")
-
-
-def _f(name: str, kind: pa.DataType, required: bool = False) -> pa.Field:
-    return pa.field(name, kind, nullable=not required)
-
-
-def _s(name: str, required: bool = False) -> pa.Field:
-    return _f(name, pa.string(), required)
-
-
-# the columns every kind ends with
-LOAD_FIELDS: tuple[pa.Field, ...] = (
-    _s("import_batch_id", True),
-    _s("source_file", True),
-    _f("source_row", pa.int64(), True),
-    _f("loaded_at", _TS, True),
-)
 _QTY_GIVEN = (_f("qty_given", pa.float64(), True), _s("unit_given", True))
-
-
-def _schema(*fields: pa.Field) -> pa.Schema:
-    return pa.schema([*fields, *LOAD_FIELDS])
 
 
 MATERIALS_SCHEMAS: dict[str, pa.Schema] = {
@@ -174,7 +147,6 @@ MATERIALS_SCHEMAS: dict[str, pa.Schema] = {
         _s("status", True),
     ),
 }
-LOAD_COLUMNS = tuple(f.name for f in LOAD_FIELDS)
 
 
 # what was delivered, to tell a re-delivery of a record from a changed one: every record column
@@ -193,21 +165,14 @@ def _content_columns(schema: pa.Schema) -> tuple[str, ...]:
 CONTENT_COLUMNS: dict[str, tuple[str, ...]] = {
     kind: _content_columns(schema) for kind, schema in MATERIALS_SCHEMAS.items()
 }
-PARTITION_SCHEMA = pa.schema([pa.field("site", pa.string()), pa.field("source", pa.string())])
 
 
-def materials_root(settings: Settings) -> Path:
-    return settings.lake / MATERIALS_TABLE
-
-
-def materials_dir(settings: Settings, kind: str, site_id: str, source: str) -> Path:
-    """Records of one kind, site and layout."""
-    return materials_root(settings) / kind / f"site={site_id}" / f"source={source}"
-
-
-def materials_file(settings: Settings, kind: str, site_id: str, source: str, batch_id: str) -> Path:
-    """Where one batch's records live."""
-    return materials_dir(settings, kind, site_id, source) / f"{batch_id}.parquet"
+_LAKE = RecordLake(MATERIALS_TABLE, MATERIALS_SCHEMAS)
+materials_root = _LAKE.root
+materials_dir = _LAKE.kind_dir
+materials_file = _LAKE.batch_file
+write_records = _LAKE.write_records
+committed_records = _LAKE.committed_records
 
 
 def materials_batch_files(
@@ -221,53 +186,3 @@ def materials_batch_files(
         for name in names
         if (path := materials_dir(settings, kind, site_id, source) / name).exists()
     )
-
-
-def records_table(kind: str, rows: Iterable[dict[str, Any]], constant: dict[str, Any]) -> pa.Table:
-    """The lake table of a kind from record dicts (missing optional columns are null)."""
-    schema = MATERIALS_SCHEMAS[kind]
-    return pa.Table.from_pylist(
-        [{**{k: r.get(k) for k in schema.names if k not in constant}, **constant} for r in rows],
-        schema=schema,
-    )
-
-
-def write_records(
-    settings: Settings,
-    kind: str,
-    site_id: str,
-    source: str,
-    batch_id: str,
-    source_file: str,
-    rows: list[dict[str, Any]],
-    loaded_at: dt.datetime,
-) -> list[Path]:
-    """Write one batch's records of a kind (``rows`` carry the kind's record columns and
-    ``source_row``); returns the file, or nothing when there are no rows."""
-    if not rows:
-        return []
-    constant = {"import_batch_id": batch_id, "source_file": source_file, "loaded_at": loaded_at}
-    ordered = sorted(rows, key=lambda r: r["source_row"])
-    table = records_table(kind, ordered, constant)
-    return [write_parquet_atomic(table, materials_file(settings, kind, site_id, source, batch_id))]
-
-
-def committed_records(
-    settings: Settings, store: StateStore, kind: str, site_id: str | None = None
-) -> pa.Table:
-    """Records of a kind in committed batches (every layout), with ``site`` and ``source``."""
-    schema = pa.unify_schemas([MATERIALS_SCHEMAS[kind], PARTITION_SCHEMA])
-    wanted = committed_batch_ids(store, site_id)
-    base = materials_root(settings) / kind
-    pattern = f"site={site_id or '*'}/source=*/*.parquet"
-    files = sorted(str(p) for p in base.glob(pattern) if p.stem in wanted)
-    if not files:
-        return schema.empty_table()
-    dataset = ds.dataset(
-        files,
-        schema=schema,
-        format="parquet",
-        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
-        partition_base_dir=str(base),
-    )
-    return dataset.to_table().select(schema.names)

@@ -9,7 +9,7 @@ Layout (dbt's ``metering_lake`` source reads it exactly like this)::
 ``kind`` is one of :data:`siteledger.site.metering.METERING_KINDS`; ``site``, ``source`` and
 ``day`` are hive keys in the path only. Every file of a kind has that kind's schema in
 :data:`METERING_SCHEMAS`: the record's own columns, then ``import_batch_id``, ``source_file``,
-``source_row`` and ``loaded_at`` (as in :mod:`ingestion.materials_lake`). Timestamps are UTC
+``source_row`` and ``loaded_at`` (:mod:`ingestion.record_lake`). Timestamps are UTC
 instants, dates ``date32``, money float64 in the site currency, volumes in m3.
 
 Customers and meters are a history of actions: each row holds the whole state of the customer
@@ -25,40 +25,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.dataset as ds
 
-from ingestion.lake import (
-    METERING_TABLE,
-    PARQUET_OPTIONS,
-    committed_batch_ids,
-    day_text,
-    write_parquet_atomic,
-)
-from ingestion.materials_lake import LOAD_COLUMNS, LOAD_FIELDS
+from ingestion.lake import METERING_TABLE, PARQUET_OPTIONS, day_text, write_parquet_atomic
+from ingestion.record_lake import LOAD_COLUMNS, RecordLake
+from ingestion.record_lake import TIMESTAMP as _TS
+from ingestion.record_lake import column as _f
+from ingestion.record_lake import record_schema as _schema
+from ingestion.record_lake import text_column as _s
 from siteledger.settings import Settings
-from siteledger.state.store import StateStore
-
-_TS = pa.timestamp("us", tz="UTC")
-
-
-def _f(name: str, kind: pa.DataType, required: bool = False) -> pa.Field:
-    return pa.field(name, kind, nullable=not required)
-
-
-def _s(name: str, required: bool = False) -> pa.Field:
-    return _f(name, pa.string(), required)
-
-
-def _schema(*fields: pa.Field) -> pa.Schema:
-    return pa.schema([*fields, *LOAD_FIELDS])
-
 
 METERING_SCHEMAS: dict[str, pa.Schema] = {
     "customers": _schema(
@@ -144,26 +123,18 @@ CONTENT_COLUMNS: dict[str, tuple[str, ...]] = {
     kind: tuple(n for n in schema.names if n not in LOAD_COLUMNS)
     for kind, schema in METERING_SCHEMAS.items()
 }
-PARTITION_SCHEMA = pa.schema([pa.field("site", pa.string()), pa.field("source", pa.string())])
-DAY_PARTITION_SCHEMA = pa.schema([*PARTITION_SCHEMA, pa.field("day", pa.date32())])
 READINGS_PARQUET_OPTIONS = {
     **PARQUET_OPTIONS,
     "use_dictionary": ["meter_id", "import_batch_id", "source_file"],
 }
 
 
-def metering_root(settings: Settings) -> Path:
-    return settings.lake / METERING_TABLE
-
-
-def metering_dir(settings: Settings, kind: str, site_id: str, source: str) -> Path:
-    """Records of one kind, site and layout."""
-    return metering_root(settings) / kind / f"site={site_id}" / f"source={source}"
-
-
-def metering_file(settings: Settings, kind: str, site_id: str, source: str, batch_id: str) -> Path:
-    """Where one batch's records of a kind (other than readings) live."""
-    return metering_dir(settings, kind, site_id, source) / f"{batch_id}.parquet"
+_LAKE = RecordLake(METERING_TABLE, METERING_SCHEMAS, day_kinds=frozenset({"readings"}))
+metering_root = _LAKE.root
+metering_dir = _LAKE.kind_dir
+metering_file = _LAKE.batch_file
+write_records = _LAKE.write_records
+committed_records = _LAKE.committed_records
 
 
 def metering_readings_file(
@@ -173,35 +144,6 @@ def metering_readings_file(
     return (
         metering_dir(settings, "readings", site_id, source) / f"day={day}" / f"{batch_id}.parquet"
     )
-
-
-def records_table(kind: str, rows: Iterable[dict[str, Any]], constant: dict[str, Any]) -> pa.Table:
-    """The lake table of a kind from record dicts (missing optional columns are null)."""
-    schema = METERING_SCHEMAS[kind]
-    return pa.Table.from_pylist(
-        [{**{k: r.get(k) for k in schema.names if k not in constant}, **constant} for r in rows],
-        schema=schema,
-    )
-
-
-def write_records(
-    settings: Settings,
-    kind: str,
-    site_id: str,
-    source: str,
-    batch_id: str,
-    source_file: str,
-    rows: list[dict[str, Any]],
-    loaded_at: dt.datetime,
-) -> list[Path]:
-    """Write one batch's records of a kind other than readings (``rows`` carry the kind's
-    record columns and ``source_row``); returns the file, or nothing when there are no rows."""
-    if not rows:
-        return []
-    constant = {"import_batch_id": batch_id, "source_file": source_file, "loaded_at": loaded_at}
-    ordered = sorted(rows, key=lambda r: r["source_row"])
-    table = records_table(kind, ordered, constant)
-    return [write_parquet_atomic(table, metering_file(settings, kind, site_id, source, batch_id))]
 
 
 def write_readings(
@@ -251,27 +193,3 @@ def write_readings(
             for start, stop in zip(starts, stops, strict=True)
         ]
         return [future.result() for future in futures]
-
-
-def committed_records(
-    settings: Settings, store: StateStore, kind: str, site_id: str | None = None
-) -> pa.Table:
-    """Records of a kind in committed batches (every layout), with ``site`` and ``source`` (and
-    ``day`` for readings)."""
-    readings = kind == "readings"
-    partitions = DAY_PARTITION_SCHEMA if readings else PARTITION_SCHEMA
-    schema = pa.unify_schemas([METERING_SCHEMAS[kind], partitions])
-    wanted = committed_batch_ids(store, site_id)
-    base = metering_root(settings) / kind
-    pattern = f"site={site_id or '*'}/source=*/{'day=*/' if readings else ''}*.parquet"
-    files = sorted(str(p) for p in base.glob(pattern) if p.stem in wanted)
-    if not files:
-        return schema.empty_table()
-    dataset = ds.dataset(
-        files,
-        schema=schema,
-        format="parquet",
-        partitioning=ds.partitioning(partitions, flavor="hive"),
-        partition_base_dir=str(base),
-    )
-    return dataset.to_table().select(schema.names)

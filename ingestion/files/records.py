@@ -62,11 +62,11 @@ from siteledger.site.materials import (
     RECORD_COLUMNS,
     RECORD_KEYS,
     MaterialsSettings,
-    RecordColumn,
     RecordLayout,
 )
 from siteledger.site.metering import MeteringLayout, MeteringSettings
 from siteledger.site.models import SiteConfig
+from siteledger.site.records import RecordColumn
 from siteledger.state.store import StateStore
 from siteledger.units import UnknownUnitError, convert_amount, resolve_unit
 

@@ -18,15 +18,25 @@ exchange rate valid on its day (the latest ``valid_from`` on or before it).
 from __future__ import annotations
 
 import datetime
-import fnmatch
 from collections import Counter
-from difflib import get_close_matches
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from siteledger.site.identifiers import Identifier
 from siteledger.site.models import FileLayout
+from siteledger.site.records import (
+    ColumnType,
+    DateText,
+    RecordColumn,
+    RecordFormat,
+    StrictModel,
+    check_column_mapping,
+    duplicates,
+    hint,
+    layout_problems,
+    layouts_at,
+)
 from siteledger.units import UnknownUnitError, amount_converts, resolve_unit
 
 if TYPE_CHECKING:
@@ -69,7 +79,6 @@ RECORD_KINDS: tuple[str, ...] = (
     "sales",
     "jobs",
 )
-RecordFormat = Literal["csv", "excel", "json"]
 MOVEMENT_KINDS = (
     "issue",
     "return_to_vendor",
@@ -82,19 +91,6 @@ MOVEMENT_KINDS = (
 INFLOW_MOVEMENT_KINDS = ("return_from_customer", "adjustment_in")
 EDGE_RELATIONS = ("split", "merge", "rework")
 JOB_STATUSES = ("quoted", "received", "in_progress", "completed", "invoiced", "cancelled")
-
-ColumnType = Literal[
-    "id", "text", "number", "integer", "timestamp", "date", "unit", "currency", "choice"
-]
-
-
-class RecordColumn(NamedTuple):
-    """A column of a record file: its canonical name, what it holds, and whether a row needs it."""
-
-    name: str
-    type: ColumnType
-    required: bool = True
-    choices: tuple[str, ...] = ()
 
 
 def _c(
@@ -218,23 +214,6 @@ RECORD_COLUMNS: dict[str, tuple[RecordColumn, ...]] = {
 RECORD_KEYS: dict[str, str] = {kind: columns[0].name for kind, columns in RECORD_COLUMNS.items()}
 
 
-class _MaterialsModel(BaseModel):
-    # strict: a quoted "6.50" or a YAML boolean (yes, on) is never taken for a number
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, allow_inf_nan=False, strict=True
-    )
-
-
-def _date_text(value: Any) -> Any:
-    # the site loader hands dates over as text; a number is not a date (no Unix seconds)
-    if isinstance(value, bool | int | float):
-        raise ValueError(f"a date is text like 2025-01-31, got {value!r}")
-    return value
-
-
-DateText = Annotated[datetime.date, BeforeValidator(_date_text), Field(strict=False)]
-
-
 def _known_unit(value: str, dimensions: tuple[str, ...] | None = None) -> str:
     try:
         unit = resolve_unit(value)
@@ -248,7 +227,7 @@ def _known_unit(value: str, dimensions: tuple[str, ...] | None = None) -> str:
     return unit.symbol
 
 
-class ExchangeRate(_MaterialsModel):
+class ExchangeRate(StrictModel):
     """1 unit of ``currency`` = ``rate`` units of the site currency, from ``valid_from`` on."""
 
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
@@ -256,7 +235,7 @@ class ExchangeRate(_MaterialsModel):
     rate: float = Field(gt=0, le=1e6, description="site currency per unit of `currency`")
 
 
-class Material(_MaterialsModel):
+class Material(StrictModel):
     id: Identifier
     name: str = ""
     unit: str = Field(description="base unit: a mass, volume or count unit (kg, L, each)")
@@ -293,7 +272,7 @@ class Material(_MaterialsModel):
         return resolve_unit(self.unit).dimension
 
 
-class Supplier(_MaterialsModel):
+class Supplier(StrictModel):
     id: Identifier
     name: str = ""
     lead_time_days: float | None = Field(
@@ -301,13 +280,13 @@ class Supplier(_MaterialsModel):
     )
 
 
-class Customer(_MaterialsModel):
+class Customer(StrictModel):
     id: Identifier
     name: str = ""
     segment: str = ""
 
 
-class Product(_MaterialsModel):
+class Product(StrictModel):
     id: Identifier
     name: str = ""
     unit: str = Field("each", description="unit products are made and sold in")
@@ -325,7 +304,7 @@ class Product(_MaterialsModel):
         return resolve_unit(self.unit).dimension
 
 
-class RecipeInput(_MaterialsModel):
+class RecipeInput(StrictModel):
     material: Identifier
     qty: float = Field(gt=0, le=1e12, description="per recipe run (yield_qty of output)")
     unit: str = Field(description="unit of qty; converted to the material's unit")
@@ -336,7 +315,7 @@ class RecipeInput(_MaterialsModel):
         return _known_unit(value)
 
 
-class Recipe(_MaterialsModel):
+class Recipe(StrictModel):
     id: Identifier
     product: Identifier
     version: int = Field(1, ge=1, le=100_000)
@@ -351,7 +330,7 @@ class Recipe(_MaterialsModel):
         return None if value is None else _known_unit(value, MATERIAL_DIMENSIONS)
 
 
-class SpecTest(_MaterialsModel):
+class SpecTest(StrictModel):
     """One test of a specification: numeric (``min`` and/or ``max``) or text (``expected``)."""
 
     id: Identifier
@@ -378,14 +357,14 @@ class SpecTest(_MaterialsModel):
         return self.expected is None
 
 
-class Specification(_MaterialsModel):
+class Specification(StrictModel):
     id: Identifier
     version: int = Field(1, ge=1, le=100_000)
     product: Identifier | None = Field(None, description="the product it is written for")
     tests: list[SpecTest] = Field(min_length=1)
 
 
-class JobShop(_MaterialsModel):
+class JobShop(StrictModel):
     """Rates of a job shop (powder coating)."""
 
     labour_rate_per_hour: float = Field(0.0, ge=0, le=1e5, description="loaded labour rate")
@@ -409,7 +388,7 @@ class JobShop(_MaterialsModel):
         return self
 
 
-class JobType(_MaterialsModel):
+class JobType(StrictModel):
     id: Identifier
     name: str = ""
     m2_per_man_hour: float = Field(gt=0, le=1e5)
@@ -434,17 +413,7 @@ class RecordLayout(FileLayout):
     @model_validator(mode="after")
     def _known_columns(self) -> RecordLayout:
         names = [c.name for c in RECORD_COLUMNS[self.kind]]
-        for key, header in self.columns.items():
-            if key not in names:
-                match = get_close_matches(key, names, n=1)
-                hint = f" (did you mean {match[0]!r}?)" if match else ""
-                raise ValueError(f"{self.kind} have no column {key!r}{hint}; one of {names}")
-            if not header.strip():
-                raise ValueError(f"column {key!r} is mapped to an empty header")
-        headers = [h.strip() for h in self.columns.values()]
-        repeated = sorted(h for h, n in Counter(headers).items() if n > 1)
-        if repeated:
-            raise ValueError(f"header {repeated[0]!r} is mapped to two columns")
+        check_column_mapping(self.kind, self.columns, names)
         return self
 
     def header(self, column: str) -> str:
@@ -452,7 +421,7 @@ class RecordLayout(FileLayout):
         return self.columns.get(column, column)
 
 
-class MaterialsSettings(_MaterialsModel):
+class MaterialsSettings(StrictModel):
     """``materials:`` of a site file; absent = no materials accounting."""
 
     currency: str = Field(DEFAULT_CURRENCY, pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
@@ -526,29 +495,6 @@ def _empty_as_default(value: Any) -> Any:
 MaterialsSection = Annotated[MaterialsSettings, BeforeValidator(_empty_as_default)]
 
 
-def _hint(value: str, choices: list[str]) -> str:
-    match = get_close_matches(value, choices, n=1)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
-def _duplicates(path: str, keys: list[Any], what: str) -> list[tuple[str, str]]:
-    """A problem at every repeat of a key, naming the first."""
-    first: dict[Any, int] = {}
-    problems = []
-    for index, key in enumerate(keys):
-        if key in first:
-            shown = " version ".join(str(k) for k in key) if isinstance(key, tuple) else key
-            problems.append(
-                (
-                    f"{path}[{index}].id",
-                    f"duplicate {what} {shown!r} (first at {path}[{first[key]}])",
-                )
-            )
-        else:
-            first[key] = index
-    return problems
-
-
 def _unit_fit(
     path: str, unit: str, target_unit: str, what: str, density: float | None
 ) -> list[tuple[str, str]]:
@@ -572,19 +518,19 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     settings = cfg.materials
     root = "materials"
     problems: list[tuple[str, str]] = []
-    problems += _duplicates(f"{root}.materials", [m.id for m in settings.materials], "material")
-    problems += _duplicates(f"{root}.suppliers", [s.id for s in settings.suppliers], "supplier")
-    problems += _duplicates(f"{root}.customers", [c.id for c in settings.customers], "customer")
-    problems += _duplicates(f"{root}.products", [p.id for p in settings.products], "product")
-    problems += _duplicates(
+    problems += duplicates(f"{root}.materials", [m.id for m in settings.materials], "material")
+    problems += duplicates(f"{root}.suppliers", [s.id for s in settings.suppliers], "supplier")
+    problems += duplicates(f"{root}.customers", [c.id for c in settings.customers], "customer")
+    problems += duplicates(f"{root}.products", [p.id for p in settings.products], "product")
+    problems += duplicates(
         f"{root}.recipes", [(r.id, r.version) for r in settings.recipes], "recipe"
     )
-    problems += _duplicates(
+    problems += duplicates(
         f"{root}.specifications",
         [(s.id, s.version) for s in settings.specifications],
         "specification",
     )
-    problems += _duplicates(f"{root}.job_types", [j.id for j in settings.job_types], "job type")
+    problems += duplicates(f"{root}.job_types", [j.id for j in settings.job_types], "job type")
 
     if settings.currency in {r.currency for r in settings.exchange_rates}:
         index = next(
@@ -632,7 +578,7 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"{root}.products[{i}].spec",
-                    f"unknown specification {product.spec!r}{_hint(product.spec, spec_ids)}",
+                    f"unknown specification {product.spec!r}{hint(product.spec, spec_ids)}",
                 )
             )
     for i, recipe in enumerate(settings.recipes):
@@ -642,7 +588,7 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"{path}.product",
-                    f"unknown product {recipe.product!r}{_hint(recipe.product, product_ids)}",
+                    f"unknown product {recipe.product!r}{hint(recipe.product, product_ids)}",
                 )
             )
         elif recipe.yield_unit is not None:
@@ -656,7 +602,7 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
                 problems.append(
                     (
                         f"{ipath}.material",
-                        f"unknown material {item.material!r}{_hint(item.material, material_ids)}",
+                        f"unknown material {item.material!r}{hint(item.material, material_ids)}",
                     )
                 )
                 continue
@@ -686,7 +632,7 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"{path}.product",
-                    f"unknown product {spec.product!r}{_hint(spec.product, product_ids)}",
+                    f"unknown product {spec.product!r}{hint(spec.product, product_ids)}",
                 )
             )
         tests = [t.id for t in spec.tests]
@@ -700,34 +646,8 @@ def materials_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
 
 def _layout_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     """Layout ids unique across every kind of layout, and patterns that do not overlap."""
-    root = "materials.layouts"
-    problems: list[tuple[str, str]] = []
-    others: list[tuple[str, str, str]] = [
-        *((f"file_layouts[{i}]", lay.id, lay.pattern) for i, lay in enumerate(cfg.file_layouts)),
-        *(
-            (f"water_quality.lab_layouts[{i}]", lay.id, lay.pattern)
-            for i, lay in enumerate(cfg.water_quality.lab_layouts)
-        ),
+    others = [
+        *layouts_at("file_layouts", cfg.file_layouts),
+        *layouts_at("water_quality.lab_layouts", cfg.water_quality.lab_layouts),
     ]
-    for i, layout in enumerate(cfg.materials.layouts):
-        path = f"{root}[{i}]"
-        for other_path, other_id, other_pattern in others:
-            if other_id == layout.id:
-                problems.append((f"{path}.id", f"layout id {layout.id!r} is used at {other_path}"))
-            elif _overlap(layout.pattern, other_pattern):
-                problems.append(
-                    (
-                        f"{path}.pattern",
-                        f"pattern {layout.pattern!r} overlaps {other_pattern!r} of layout "
-                        f"{other_id!r} ({other_path}): a file matching both would go to one "
-                        "of them by order",
-                    )
-                )
-        others.append((path, layout.id, layout.pattern))
-    return problems
-
-
-def _overlap(a: str, b: str) -> bool:
-    """Whether two glob patterns can match the same name, as far as a pattern matching the
-    other's text tells (``*.csv`` and ``receipts_*.csv``; identical patterns)."""
-    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
+    return layout_problems("materials.layouts", cfg.materials.layouts, others)

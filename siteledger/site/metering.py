@@ -19,26 +19,28 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from difflib import get_close_matches
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
 from siteledger.site.identifiers import Identifier
-from siteledger.site.materials import (
+from siteledger.site.models import FileLayout
+from siteledger.site.records import (
     DateText,
     RecordColumn,
     RecordFormat,
-    _overlap,
+    StrictModel,
+    check_column_mapping,
+    duplicates,
+    hint,
+    layout_problems,
+    layouts_at,
 )
-from siteledger.site.models import FileLayout
 
 if TYPE_CHECKING:
     from siteledger.site.models import SiteConfig
@@ -179,13 +181,6 @@ METERING_COLUMNS: dict[str, tuple[RecordColumn, ...]] = {
 METERING_KEYS: dict[str, str] = {kind: cols[0].name for kind, cols in METERING_COLUMNS.items()}
 
 
-class _MeteringModel(BaseModel):
-    # strict: a quoted "2500" or a YAML boolean (yes, on) is never taken for a number
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, allow_inf_nan=False, strict=True
-    )
-
-
 def _hour(value: Any) -> str:
     """A site-local hour as ``HH:00`` (00:00-24:00)."""
     if isinstance(value, bool) or not isinstance(value, str):
@@ -222,7 +217,7 @@ def _window(value: Any) -> str:
 PeakWindow = Annotated[str, BeforeValidator(_window)]
 
 
-class LeakSettings(_MeteringModel):
+class LeakSettings(StrictModel):
     night_start: HourText = Field("02:00", description="site-local, on the hour")
     night_end: HourText = Field("05:00", description="site-local, on the hour")
     night_flow_l_per_h: float = Field(10.0, ge=0, le=1e6, description="night-flow leak above")
@@ -244,20 +239,20 @@ class LeakSettings(_MeteringModel):
         return int(self.night_end[:2]) % 24
 
 
-class TariffBlock(_MeteringModel):
+class TariffBlock(StrictModel):
     up_to_m3: float | None = Field(
         None, gt=0, le=1e7, description="monthly m3 the block ends at; unset = open-ended (last)"
     )
     rate: float = Field(ge=0, le=1e9, description="per m3, in the site currency")
 
 
-class TariffVersion(_MeteringModel):
+class TariffVersion(StrictModel):
     effective_from: DateText = Field(description="first day the version applies (YYYY-MM-DD)")
     fixed_charge_per_month: float = Field(0.0, ge=0, le=1e9)
     blocks: list[TariffBlock] = Field(min_length=1)
 
 
-class Tariff(_MeteringModel):
+class Tariff(StrictModel):
     id: Identifier
     name: str = ""
     versions: list[TariffVersion] = Field(min_length=1)
@@ -268,7 +263,7 @@ class Tariff(_MeteringModel):
         return max(valid, key=lambda v: v.effective_from) if valid else None
 
 
-class District(_MeteringModel):
+class District(StrictModel):
     id: Identifier
     name: str = ""
     bulk_meters: list[str] = Field(default_factory=list, description="site meters (volume)")
@@ -294,17 +289,7 @@ class MeteringLayout(FileLayout):
     @model_validator(mode="after")
     def _known_columns(self) -> MeteringLayout:
         names = [c.name for c in METERING_COLUMNS[self.kind]]
-        for key, header in self.columns.items():
-            if key not in names:
-                match = get_close_matches(key, names, n=1)
-                hint = f" (did you mean {match[0]!r}?)" if match else ""
-                raise ValueError(f"{self.kind} have no column {key!r}{hint}; one of {names}")
-            if not header.strip():
-                raise ValueError(f"column {key!r} is mapped to an empty header")
-        headers = [h.strip() for h in self.columns.values()]
-        repeated = sorted(h for h, n in Counter(headers).items() if n > 1)
-        if repeated:
-            raise ValueError(f"header {repeated[0]!r} is mapped to two columns")
+        check_column_mapping(self.kind, self.columns, names)
         if self.unit is not None and self.kind != "readings":
             raise ValueError(f"unit is for readings layouts; {self.kind} have no volumes")
         return self
@@ -319,7 +304,7 @@ class MeteringLayout(FileLayout):
         return 0.001 if self.unit == "L" else 1.0
 
 
-class MeteringSettings(_MeteringModel):
+class MeteringSettings(StrictModel):
     """``metering:`` of a site file; absent = no prepaid metering."""
 
     currency: str = Field(DEFAULT_CURRENCY, pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
@@ -376,26 +361,9 @@ def _empty_as_default(value: Any) -> Any:
 MeteringSection = Annotated[MeteringSettings, BeforeValidator(_empty_as_default)]
 
 
-def _hint(value: str, choices: list[str]) -> str:
-    match = get_close_matches(value, choices, n=1)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
-def _duplicates(path: str, keys: list[str], what: str) -> list[tuple[str, str]]:
-    first: dict[str, int] = {}
-    problems = []
-    for index, key in enumerate(keys):
-        if key in first:
-            problems.append(
-                (f"{path}[{index}].id", f"duplicate {what} {key!r} (first at {path}[{first[key]}])")
-            )
-        first.setdefault(key, index)
-    return problems
-
-
 def _tariff_problems(settings: MeteringSettings) -> list[tuple[str, str]]:
     root = "metering.tariffs"
-    problems = _duplicates(root, [t.id for t in settings.tariffs], "tariff")
+    problems = duplicates(root, [t.id for t in settings.tariffs], "tariff")
     for i, tariff in enumerate(settings.tariffs):
         seen: dict[datetime.date, int] = {}
         for j, version in enumerate(tariff.versions):
@@ -443,7 +411,7 @@ def _tariff_problems(settings: MeteringSettings) -> list[tuple[str, str]]:
 def _district_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     root = "metering.districts"
     settings = cfg.metering
-    problems = _duplicates(root, [d.id for d in settings.districts], "district")
+    problems = duplicates(root, [d.id for d in settings.districts], "district")
     meters = cfg.meters_by_id
     meter_ids = sorted(meters)
     owner: dict[str, str] = {}
@@ -453,7 +421,7 @@ def _district_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
             meter = meters.get(meter_id)
             if meter is None:
                 problems.append(
-                    (path, f"unknown bulk meter {meter_id!r}{_hint(meter_id, meter_ids)}")
+                    (path, f"unknown bulk meter {meter_id!r}{hint(meter_id, meter_ids)}")
                 )
             elif meter.measurand not in BULK_MEASURANDS:
                 problems.append(
@@ -473,35 +441,12 @@ def _district_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
 
 def _layout_problems(cfg: SiteConfig) -> list[tuple[str, str]]:
     """Layout ids unique across every kind of layout, and patterns that do not overlap."""
-    root = "metering.layouts"
-    problems: list[tuple[str, str]] = []
-    others: list[tuple[str, str, str]] = [
-        *((f"file_layouts[{i}]", lay.id, lay.pattern) for i, lay in enumerate(cfg.file_layouts)),
-        *(
-            (f"water_quality.lab_layouts[{i}]", lay.id, lay.pattern)
-            for i, lay in enumerate(cfg.water_quality.lab_layouts)
-        ),
-        *(
-            (f"materials.layouts[{i}]", lay.id, lay.pattern)
-            for i, lay in enumerate(cfg.materials.layouts)
-        ),
+    others = [
+        *layouts_at("file_layouts", cfg.file_layouts),
+        *layouts_at("water_quality.lab_layouts", cfg.water_quality.lab_layouts),
+        *layouts_at("materials.layouts", cfg.materials.layouts),
     ]
-    for i, layout in enumerate(cfg.metering.layouts):
-        path = f"{root}[{i}]"
-        for other_path, other_id, other_pattern in others:
-            if other_id == layout.id:
-                problems.append((f"{path}.id", f"layout id {layout.id!r} is used at {other_path}"))
-            elif _overlap(layout.pattern, other_pattern):
-                problems.append(
-                    (
-                        f"{path}.pattern",
-                        f"pattern {layout.pattern!r} overlaps {other_pattern!r} of layout "
-                        f"{other_id!r} ({other_path}): a file matching both would go to one "
-                        "of them by order",
-                    )
-                )
-        others.append((path, layout.id, layout.pattern))
-    return problems
+    return layout_problems("metering.layouts", cfg.metering.layouts, others)
 
 
 def metering_problems(cfg: SiteConfig) -> list[tuple[str, str]]:

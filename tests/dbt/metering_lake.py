@@ -1,8 +1,9 @@
 """A small writer of metering lake files and metering site tables for the dbt tests.
 
 The ingest package writes the real ones (ingestion/metering_lake.py, ingestion/site_tables.py);
-this writer follows the same contract (docs/metering.md, the metering brief's Contracts 2 and 3)
-so the dbt models can be tested on hand-made records without the importer:
+this writer uses their schemas and follows the same contract (docs/metering.md, the metering
+brief's Contracts 2 and 3) so the dbt models can be tested on hand-made records without the
+importer:
 
 - ``lake/metering/<kind>/site=<site>/source=<layout>/<import_batch_id>.parquet``
 - ``lake/metering/readings/site=<site>/source=<layout>/day=<YYYY-MM-DD>/<batch>.parquet`` (one
@@ -24,115 +25,22 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingestion.metering_lake import METERING_SCHEMAS
+from ingestion.site_tables import METERING_SITE_SCHEMAS
+
 TS = pa.timestamp("us", tz="UTC")
 
-TAIL = [
-    ("import_batch_id", pa.string()),
-    ("source_file", pa.string()),
-    ("source_row", pa.int64()),
-    ("loaded_at", TS),
-]
 
+def _lenient(schema: pa.Schema) -> pa.Schema:
+    # hand-made rows may leave out a column the importer always fills: every column may be null
+    return pa.schema([field.with_nullable(True) for field in schema])
+
+
+# the production schemas, so the hand-made files cannot drift from what the importer writes
 KIND_SCHEMAS: dict[str, pa.Schema] = {
-    "customers": pa.schema(
-        [
-            ("customer_id", pa.string()),
-            ("action", pa.string()),
-            ("name", pa.string()),
-            ("segment", pa.string()),
-            ("household_size", pa.int32()),
-            ("district_id", pa.string()),
-            ("low_balance_threshold", pa.float64()),
-            ("address", pa.string()),
-            ("effective_at", TS),
-            *TAIL,
-        ]
-    ),
-    "meters": pa.schema(
-        [
-            ("meter_id", pa.string()),
-            ("action", pa.string()),
-            ("customer_id", pa.string()),
-            ("meter_type", pa.string()),
-            ("q3_m3_per_h", pa.float64()),
-            ("install_date", pa.date32()),
-            ("location", pa.string()),
-            ("latitude", pa.float64()),
-            ("longitude", pa.float64()),
-            ("communication", pa.string()),
-            ("reading_interval_minutes", pa.int32()),
-            ("effective_at", TS),
-            *TAIL,
-        ]
-    ),
-    "vouchers": pa.schema(
-        [
-            ("voucher_code", pa.string()),
-            ("discount_type", pa.string()),
-            ("value", pa.float64()),
-            ("max_discount", pa.float64()),
-            ("min_purchase", pa.float64()),
-            ("total_limit", pa.int32()),
-            ("per_customer_limit", pa.int32()),
-            ("valid_from", TS),
-            ("valid_until", TS),
-            ("description", pa.string()),
-            *TAIL,
-        ]
-    ),
-    "purchases": pa.schema(
-        [
-            ("purchase_id", pa.string()),
-            ("customer_id", pa.string()),
-            ("meter_id", pa.string()),
-            ("paid_at", TS),
-            ("amount", pa.float64()),
-            ("voucher_code", pa.string()),
-            ("discount", pa.float64()),
-            ("final_amount", pa.float64()),
-            ("payment_method", pa.string()),
-            ("provider", pa.string()),
-            ("token_id", pa.string()),
-            *TAIL,
-        ]
-    ),
-    "readings": pa.schema(
-        [
-            ("meter_id", pa.string()),
-            ("read_at", TS),
-            ("register_m3", pa.float64()),
-            ("interval_m3", pa.float64()),
-            ("reverse_m3", pa.float64()),
-            ("battery_pct", pa.float64()),
-            ("signal_dbm", pa.float64()),
-            *TAIL,
-        ]
-    ),
-    "meter_events": pa.schema(
-        [
-            ("event_id", pa.string()),
-            ("meter_id", pa.string()),
-            ("occurred_at", TS),
-            ("event_type", pa.string()),
-            ("cleared_at", TS),
-            ("detail", pa.string()),
-            *TAIL,
-        ]
-    ),
-    "maintenance": pa.schema(
-        [
-            ("task_id", pa.string()),
-            ("meter_id", pa.string()),
-            ("task_type", pa.string()),
-            ("due_date", pa.date32()),
-            ("technician", pa.string()),
-            ("status", pa.string()),
-            ("done_at", TS),
-            ("notes", pa.string()),
-            *TAIL,
-        ]
-    ),
+    kind: _lenient(schema) for kind, schema in METERING_SCHEMAS.items()
 }
+SITE_TABLE_SCHEMAS: dict[str, pa.Schema] = METERING_SITE_SCHEMAS
 
 SETTINGS_DEFAULTS: dict[str, Any] = {
     "currency": "IDR",
@@ -155,63 +63,6 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "peak_hours": "7,8,18,19,20",
     "revenue_drop_pct": 20.0,
     "maintenance_due_days": 14,
-}
-
-SITE_TABLE_SCHEMAS: dict[str, pa.Schema] = {
-    "metering_settings": pa.schema(
-        [
-            ("site_id", pa.string()),
-            ("currency", pa.string()),
-            ("emergency_credit", pa.float64()),
-            ("low_balance_threshold", pa.float64()),
-            ("low_balance_days", pa.string()),
-            ("credit_days_window", pa.int32()),
-            ("night_start_hour", pa.int32()),
-            ("night_end_hour", pa.int32()),
-            ("night_flow_l_per_h", pa.float64()),
-            ("zero_flow_l_per_h", pa.float64()),
-            ("intermittent_min_hours", pa.int32()),
-            ("burst_q3_fraction", pa.float64()),
-            ("default_q3_m3_per_h", pa.float64()),
-            ("reverse_flow_l", pa.float64()),
-            ("offline_after_intervals", pa.int32()),
-            ("low_battery_pct", pa.float64()),
-            ("weak_signal_dbm", pa.float64()),
-            ("per_capita_benchmark_l", pa.float64()),
-            ("peak_hours", pa.string()),
-            ("revenue_drop_pct", pa.float64()),
-            ("maintenance_due_days", pa.int32()),
-        ]
-    ),
-    "metering_tariffs": pa.schema(
-        [
-            ("site_id", pa.string()),
-            ("tariff_id", pa.string()),
-            ("name", pa.string()),
-            ("effective_from", pa.date32()),
-            ("effective_to", pa.date32()),
-            ("fixed_charge_per_month", pa.float64()),
-        ]
-    ),
-    "metering_tariff_blocks": pa.schema(
-        [
-            ("site_id", pa.string()),
-            ("tariff_id", pa.string()),
-            ("effective_from", pa.date32()),
-            ("block_no", pa.int32()),
-            ("from_m3", pa.float64()),
-            ("to_m3", pa.float64()),
-            ("rate", pa.float64()),
-        ]
-    ),
-    "metering_districts": pa.schema(
-        [
-            ("site_id", pa.string()),
-            ("district_id", pa.string()),
-            ("name", pa.string()),
-            ("bulk_meter_id", pa.string()),
-        ]
-    ),
 }
 
 WATER_SCHEMA = pa.schema(

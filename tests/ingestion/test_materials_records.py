@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pyarrow.parquet as pq
 import pytest
 
 from ingestion.files import recovery, rollback_batch
@@ -38,23 +37,8 @@ def home(tmp_path):
 
 def _lake(home: Home, result, kind: str) -> list[dict[str, Any]]:
     """The records a result wrote, in file order, without the load columns."""
-    rows: list[dict[str, Any]] = []
-    for path in result.lake_files:
-        table = pq.read_table(path)
-        assert table.schema.equals(MATERIALS_SCHEMAS[kind])
-        assert path == materials_file(
-            home.settings, kind, "mat_site", result.layout_id, result.batch_id
-        )
-        rows += table.to_pylist()
-    for row in rows:
-        assert row.pop("import_batch_id") == result.batch_id
-        assert row.pop("source_file") == result.file_name
-        row.pop("loaded_at")
-    return rows
-
-
-def _reasons(home: Home, batch_id: str | None = None) -> dict[int, str]:
-    return {r["source_row"]: r["reason"] for r in home.quarantine(batch_id).to_pylist()}
+    path = materials_file(home.settings, kind, "mat_site", result.layout_id, result.batch_id)
+    return home.record_rows(result, MATERIALS_SCHEMAS[kind], path)
 
 
 def _at(*args: int) -> dt.datetime:
@@ -137,7 +121,7 @@ def test_hostile_receipts_are_quarantined_row_by_row_and_good_rows_land(home: Ho
         "each",
         "each",
     )
-    assert _reasons(home) == {
+    assert home.reasons_by_row() == {
         3: "duplicate receipt_id 'R2': again on line 17, which wins",
         4: "qty -5 must be above 0",
         5: "unknown unit 'furlongs'",
@@ -187,7 +171,7 @@ def test_keys_of_committed_batches_are_skipped_when_identical_and_quarantined_wh
 
     assert (second.total, second.imported, second.skipped, second.failed) == (4, 1, 1, 2)
     assert [r["receipt_id"] for r in _lake(home, second, "receipts")] == ["R31"]
-    assert _reasons(home, second.batch_id) == {
+    assert home.reasons_by_row(second.batch_id) == {
         3: f"receipt 'R2' already committed in batch {first.batch_id} with different content "
         "(qty_given 25 -> 26)",
         4: f"lot 'L1' already received in batch {first.batch_id} (receipt 'R1')",
@@ -332,7 +316,7 @@ def test_purchase_orders(home: Home):
         "unit": "kg",
         "source_row": 2,
     }
-    assert _reasons(home) == {
+    assert home.reasons_by_row() == {
         3: "promised_date 2025-02-10 is before the order on 2025-02-20",
         4: "promised_date '2025-13-01' does not match ISO 8601 (YYYY-MM-DD)",
         5: "qty 0 must be above 0",
@@ -369,7 +353,7 @@ def test_movements(home: Home):
         "damaged",
     )
     assert (m5["job_id"], m5["qty"], m5["unit"], m5["unit_given"]) == ("J1", 3.5, "kg", "kg")
-    reasons = _reasons(home)
+    reasons = home.reasons_by_row()
     assert reasons[4].startswith("unknown kind 'issu' (did you mean 'issue'?); one of issue, ")
     assert reasons[5] == "qty -1 must be above 0"
     assert len(reasons) == 2
@@ -450,7 +434,7 @@ def test_batches_from_a_workbook_with_a_formula_cell(home: Home):
         "source_row": 2,
     }
     assert (b107["samples_qty"], b107["output_unit"], b107["containers"]) == (0.0, "each", None)
-    assert _reasons(home) == {
+    assert home.reasons_by_row() == {
         3: "finished before started: finished_at 2025-03-06T09:00:00 is before started_at "
         "2025-03-06T15:00:00",
         4: "unknown version 3 of recipe 'base_soap' (versions 1, 2)",
@@ -498,7 +482,7 @@ def test_lot_edges_from_json(home: Home):
         "source_row": 1,
     }
     assert (e9["relation"], e9["qty"], e9["unit"]) == ("merge", 2.5, "kg")
-    reasons = _reasons(home)
+    reasons = home.reasons_by_row()
     assert reasons == {
         2: "lot 'LOT-101' cannot be its own parent",
         3: "unknown relation 'consume'; one of split, merge, rework",
@@ -554,7 +538,7 @@ def test_qc_results(home: Home):
         "source_row": 2,
     }
     assert (q2["value"], q2["result_text"]) == (None, "conforms")
-    assert _reasons(home) == {
+    assert home.reasons_by_row() == {
         4: "unknown test 'phh' (did you mean 'ph'?) of 'soap_spec' version 1",
         5: "unknown version 2 of specification 'soap_spec' (versions 1)",
         6: "test 'ph' is numeric: value is empty",
@@ -597,7 +581,7 @@ def test_sales(home: Home):
         "USD",
     )
     assert s2["unit_price"] == pytest.approx(5.95, rel=1e-12)
-    assert _reasons(home) == {
+    assert home.reasons_by_row() == {
         4: "unknown product 'lav_soaps' (did you mean 'lav_soap'?)",
         5: "unit 'kg' (mass) does not fit the unit 'each' (count) of product 'lav_soap'",
         6: "unit_price -1 must be 0 or more",
@@ -665,7 +649,7 @@ def test_jobs(home: Home):
         None,
         "quoted",
     )
-    reasons = _reasons(home)
+    reasons = home.reasons_by_row()
     assert reasons.pop(9).startswith("unknown status 'done'; one of quoted, received, ")
     assert reasons == {
         4: "dates out of order: completed_at 2025-03-03 16:00 is before started_at "
@@ -701,7 +685,7 @@ def test_renamed_columns_and_a_decimal_comma(home: Home):
         6.5,
         None,
     )
-    assert _reasons(home) == {3: "unit_price '6.50' is not a number"}
+    assert home.reasons_by_row() == {3: "unit_price '6.50' is not a number"}
 
 
 def test_the_second_file_of_one_run_sees_the_first_ones_records(home: Home):
@@ -714,7 +698,7 @@ def test_the_second_file_of_one_run_sees_the_first_ones_records(home: Home):
 
     first, second = results["receipts_a.csv"], results["receipts_b.csv"]
     assert (first.imported, second.imported, second.failed) == (1, 0, 1)
-    assert _reasons(home, second.batch_id) == {
+    assert home.reasons_by_row(second.batch_id) == {
         2: f"receipt 'R1' already committed in batch {first.batch_id} with different content "
         "(qty_given 10 -> 12)"
     }

@@ -45,10 +45,6 @@ def _at(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=dt.UTC)
 
 
-def _reasons(home: Home, batch_id: str) -> dict[int, str]:
-    return {r["source_row"]: r["reason"] for r in home.quarantine(batch_id).to_pylist()}
-
-
 HEADER = "meter_id,read_at,register_m3,interval_m3,reverse_m3,battery_pct,signal_dbm\n"
 HOSTILE = HEADER + "\n".join(
     [
@@ -102,7 +98,7 @@ def test_hostile_readings_are_quarantined_and_good_ones_land_per_local_day(home:
         ("M2", _at(2025, 2, 28, 22, 15), None, 0.02, None, 15),
         ("M1", _at(2025, 3, 1, 16, 30), 103.0, None, None, 21),
     ]
-    reasons = _reasons(home, result.batch_id)
+    reasons = home.reasons_by_row(result.batch_id)
     assert reasons[3] == "duplicate reading of this meter and time: again on line 4, which wins"
     assert reasons[5] == "unknown meter 'M9': not registered in a committed meters file"
     assert reasons[6] == "meter_id is empty (required)"
@@ -139,7 +135,7 @@ def test_litres_are_converted_and_renamed_columns_read(home: Home):
     [row] = committed_records(home.settings, home.store, "readings", SITE).to_pylist()
     assert (row["meter_id"], row["read_at"], row["interval_m3"]) == ("M1", _at(2025, 3, 1), 0.0125)
     assert row["day"] == dt.date(2025, 3, 1)
-    assert _reasons(home, result.batch_id) == {
+    assert home.reasons_by_row(result.batch_id) == {
         3: "interval_m3 250.001 is implausible (above 100 x Q3 over the meter's interval: 250 m3)"
     }
 
@@ -209,12 +205,12 @@ def test_readings_from_a_workbook_and_json(home: Home):
 
     xlsx, js = results["readings_x.xlsx"], results["readings_j.json"]
     assert (xlsx.imported, xlsx.failed) == (1, 2)
-    assert _reasons(home, xlsx.batch_id) == {
+    assert home.reasons_by_row(xlsx.batch_id) == {
         3: "formula cell not accepted",
         4: "interval_m3 'True (bool)' is not a number",
     }
     assert (js.imported, js.failed) == (1, 2)
-    assert _reasons(home, js.batch_id) == {
+    assert home.reasons_by_row(js.batch_id) == {
         2: "register_m3 'x' is not a number",
         3: "register_m3 holds an array, not a value",
     }

@@ -14,7 +14,6 @@ import json
 from typing import Any
 
 import openpyxl
-import pyarrow.parquet as pq
 import pytest
 
 from ingestion.files import rollback_batch
@@ -37,21 +36,8 @@ def home(tmp_path):
 
 def _lake(home: Home, result, kind: str) -> list[dict[str, Any]]:
     """The records a result wrote, in file order, without the load columns."""
-    rows: list[dict[str, Any]] = []
-    for path in result.lake_files:
-        table = pq.read_table(path)
-        assert table.schema.equals(METERING_SCHEMAS[kind])
-        assert path == metering_file(home.settings, kind, SITE, result.layout_id, result.batch_id)
-        rows += table.to_pylist()
-    for row in rows:
-        assert row.pop("import_batch_id") == result.batch_id
-        assert row.pop("source_file") == result.file_name
-        row.pop("loaded_at")
-    return rows
-
-
-def _reasons(home: Home, batch_id: str | None = None) -> dict[int, str]:
-    return {r["source_row"]: r["reason"] for r in home.quarantine(batch_id).to_pylist()}
+    path = metering_file(home.settings, kind, SITE, result.layout_id, result.batch_id)
+    return home.record_rows(result, METERING_SCHEMAS[kind], path)
 
 
 def _state(home: Home, kind: str = "customers") -> dict[str, tuple[Any, ...]]:
@@ -110,7 +96,7 @@ def test_a_hostile_customer_file_keeps_its_good_rows(home: Home):
     # the effective time defaults to the import's; a deactivation keeps the state it ends
     assert c1["effective_at"] is not None
     assert rows[2]["name"] == "Budi" and rows[2]["segment"] == "business"
-    assert _reasons(home) == {
+    assert home.reasons_by_row() == {
         4: "unknown tariff 'household_iiib' (did you mean 'household_iiia'?)",
         5: "duplicate customer_id 'C1': already on line 2 of this file (give an explicit action "
         "to change it again)",
@@ -145,7 +131,7 @@ def test_bulk_updates_resolve_against_committed_state_and_a_redelivery_is_a_no_o
     result = home.run()["customers_2.csv"]
 
     assert (result.imported, result.skipped, result.failed) == (3, 1, 2)
-    reasons = _reasons(home, result.batch_id)
+    reasons = home.reasons_by_row(result.batch_id)
     assert set(reasons) == {5, 7}
     assert reasons[5] == (
         "create of customer 'C1', which already exists (line 2 of this file); update or "
@@ -221,7 +207,7 @@ def test_customers_from_a_workbook_with_a_formula_cell(home: Home):
 
     assert (result.total, result.imported, result.failed) == (4, 2, 2)
     assert [r["customer_id"] for r in _lake(home, result, "customers")] == ["C1", "1234"]
-    assert _reasons(home) == {
+    assert home.reasons_by_row() == {
         3: "formula cell not accepted",
         4: "household_size True is not a number",
     }
@@ -235,7 +221,7 @@ def test_a_line_in_another_encoding_is_quarantined_and_the_rest_kept(home: Home)
     result = home.run()["customers_mixed.csv"]
 
     assert (result.total, result.imported, result.failed) == (3, 2, 1)
-    assert _reasons(home) == {
+    assert home.reasons_by_row() == {
         3: "not valid UTF-8: byte 0xfc at column 6 (the layout reads utf-8; set its encoding for "
         "files from another program)"
     }
@@ -288,7 +274,7 @@ def test_meters_need_a_known_active_customer(home: Home):
         dt.date(2024, 5, 1),
     )
     assert m9["reading_interval_minutes"] == 60  # the default
-    reasons = _reasons(home, result.batch_id)
+    reasons = home.reasons_by_row(result.batch_id)
     assert reasons[3].startswith("customer 'C2' is deactivated (batch ")
     assert reasons[4] == "unknown customer 'C99' (did you mean 'C9'?)"
     assert reasons[5] == (
@@ -363,7 +349,7 @@ def test_hostile_vouchers_and_purchases(home: Home):
 
     vouchers = results["vouchers_1.csv"]
     assert (vouchers.imported, vouchers.failed) == (2, 3)
-    reasons = _reasons(home, vouchers.batch_id)
+    reasons = home.reasons_by_row(vouchers.batch_id)
     assert reasons == {
         4: "a percentage voucher's value 150 is not above 0 and <= 100",
         5: "valid_until 2025-05-01 is not after valid_from 2025-06-01",
@@ -387,7 +373,7 @@ def test_hostile_vouchers_and_purchases(home: Home):
         "token_id": "12345678901234567890",
         "source_row": 2,
     }
-    reasons = _reasons(home, purchases.batch_id)
+    reasons = home.reasons_by_row(purchases.batch_id)
     assert reasons[4] == (
         "voucher 'HEMAT10' already used 2 time(s) by customer 'C1': per_customer_limit 2"
     )
@@ -424,7 +410,7 @@ def test_hostile_vouchers_and_purchases(home: Home):
     )
     second = home.run()["purchases_2.csv"]
     assert second.imported == 1
-    assert _reasons(home, second.batch_id) == {
+    assert home.reasons_by_row(second.batch_id) == {
         2: "voucher 'HEMAT10' is used up: total_limit 3 reached (committed purchases and earlier "
         "rows of this file)"
     }
@@ -436,7 +422,9 @@ def test_hostile_vouchers_and_purchases(home: Home):
     )
     third = home.run()["purchases_3.csv"]
     assert (third.imported, third.skipped, third.failed) == (0, 1, 1)
-    assert _reasons(home, third.batch_id)[3].startswith("purchase 'P5' already committed in batch ")
+    assert home.reasons_by_row(third.batch_id)[3].startswith(
+        "purchase 'P5' already committed in batch "
+    )
 
 
 def test_purchases_from_json_with_wrong_types(home: Home):
@@ -467,7 +455,7 @@ def test_purchases_from_json_with_wrong_types(home: Home):
     [j1] = _lake(home, result, "purchases")
     assert j1["paid_at"] == _at(2025, 3, 1, 3)
     assert (j1["discount"], j1["voucher_code"]) == (0.0, None)
-    reasons = _reasons(home, result.batch_id)
+    reasons = home.reasons_by_row(result.batch_id)
     assert reasons[2] == "amount 'lots' is not a number"
     assert reasons[3] == "amount True is not a number"
     assert reasons[4] == "amount holds an object, not a value"
@@ -498,7 +486,7 @@ def test_meter_events_and_maintenance(home: Home):
 
     events = results["events_1.csv"]
     assert [r["event_id"] for r in _lake(home, events, "meter_events")] == ["E1"]
-    reasons = _reasons(home, events.batch_id)
+    reasons = home.reasons_by_row(events.batch_id)
     assert reasons[3] == "unknown meter 'M7'"
     assert reasons[4] == ("cleared_at 2025-03-01 09:00 is before occurred_at 2025-03-01 10:00")
     assert reasons[5].startswith("unknown event_type 'flood'")
@@ -509,7 +497,7 @@ def test_meter_events_and_maintenance(home: Home):
         "Rudi",
         dt.date(2025, 4, 1),
     )
-    assert _reasons(home, tasks.batch_id) == {3: "a done task needs done_at"}
+    assert home.reasons_by_row(tasks.batch_id) == {3: "a done task needs done_at"}
     # a task delivered again with a new status is a new version of it; the same again skipped
     home.drop(
         "maintenance_2.csv",

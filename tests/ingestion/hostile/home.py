@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ingestion.files import ImportLimits, ImportResult, import_landing
 from ingestion.lake import read_quarantine, read_readings
@@ -75,6 +76,26 @@ class Home:
 
     def reasons(self, batch_id: str | None = None) -> list[str]:
         return self.quarantine(batch_id).column("reason").to_pylist()
+
+    def reasons_by_row(self, batch_id: str | None = None) -> dict[int, str]:
+        """Quarantine reasons by source row."""
+        return {r["source_row"]: r["reason"] for r in self.quarantine(batch_id).to_pylist()}
+
+    @staticmethod
+    def record_rows(result: ImportResult, schema: pa.Schema, path: Path) -> list[dict[str, Any]]:
+        """The records a result wrote (to ``path`` only, with ``schema``), in file order, without
+        the load columns."""
+        rows: list[dict[str, Any]] = []
+        for lake_file in result.lake_files:
+            table = pq.read_table(lake_file)
+            assert table.schema.equals(schema)
+            assert lake_file == path
+            rows += table.to_pylist()
+        for row in rows:
+            assert row.pop("import_batch_id") == result.batch_id
+            assert row.pop("source_file") == result.file_name
+            row.pop("loaded_at")
+        return rows
 
     def landing_names(self) -> list[str]:
         return sorted(p.name for p in self.settings.landing.iterdir())
