@@ -18,7 +18,6 @@ irradiation) with each array's kWp recovered from its daily rows (E ÷ (PR × H)
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import statistics
 from collections import defaultdict
@@ -765,72 +764,14 @@ def render_html(
 def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
     """The energy report as a workbook: the report's facts, its metrics, cost by source, by cost
     centre, the grid's bill, generators, solar and the days (a sheet for each part it has)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from reports.render.tabular import PlainWorkbook
 
-    from reports.render.tabular import safe_text
-
-    wb = Workbook()
-    bold = Font(bold=True)
-
-    def sheet(title: str, columns: list[str], rows: list[list[Any]], first: bool = False) -> None:
-        ws = wb.active if first else wb.create_sheet(title)
-        assert ws is not None
-        ws.title = title
-        ws.append(columns)
-        for cell in ws[1]:
-            cell.font = bold
-        for row in rows:
-            ws.append([safe_text(v) for v in row])
-        for i, name in enumerate(columns, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = max(12, min(48, len(name) + 4))
-        ws.freeze_panes = "A2"
-
-    d, site, period, m = (
-        payload["definition"],
-        payload["site"],
-        payload["period"],
-        payload["metrics"],
-    )
-    sheet(
-        "Report",
-        ["field", "value"],
-        [
-            ["title", d["title"]],
-            ["site", f"{site.get('name') or site['id']} ({site['id']})"],
-            ["period", period["key"]],
-            ["start", period["start"]],
-            ["end", period["end"]],
-            ["report_id", header.get("report_id")],
-            ["version", header.get("version")],
-            ["status", header.get("status")],
-            ["generated_at", header.get("generated_at")],
-            ["content_hash", header.get("content_hash")],
-            ["warehouse_version", payload["warehouse_version"]],
-        ],
-        first=True,
-    )
-    prior = payload["comparison"]["metrics"] or {}
-    sheet(
-        "Summary",
-        ["metric", "label", "unit", "value", "previous period", "change %"],
-        [
-            [
-                k,
-                ENERGY_METRICS[k][0],
-                ENERGY_METRICS[k][1],
-                m.get(k),
-                prior.get(k),
-                None
-                if m.get(k) is None or not prior.get(k)
-                else 100.0 * (m[k] - prior[k]) / abs(prior[k]),
-            ]
-            for k in d["metrics"]
-        ],
-    )
+    d, m = payload["definition"], payload["metrics"]
+    book = PlainWorkbook()
+    book.report_sheet(payload, header, currency=False)
+    book.summary_sheet(payload, lambda k: ENERGY_METRICS[k][:2], "previous period")
     if payload["costs"]:
-        sheet(
+        book.sheet(
             "By source",
             [
                 "source",
@@ -870,7 +811,7 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
             [c["cost_centre_id"], c["kwh"], c["cost"], c["cost_per_kwh"], c["cost_share_pct"]]
             for c in payload["cost_centres"]
         ]
-        sheet(
+        book.sheet(
             "By cost centre",
             ["cost centre", "kWh", "cost", "cost per kWh", "share of cost %"],
             rows,
@@ -885,7 +826,7 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
             "total_cost",
             "cost_per_kwh",
         ]
-        sheet(
+        book.sheet(
             "Grid",
             ["grid", "month", *keys],
             [[g["grid_id"], g["month"], *(g[k] for k in keys)] for g in payload["grid"]],
@@ -904,7 +845,7 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
             "cost_per_kwh",
             "co2e_kg",
         ]
-        sheet(
+        book.sheet(
             "Generators",
             ["generator", *keys],
             [[g["generator_id"], *(g[k] for k in keys)] for g in payload["generators"]],
@@ -920,23 +861,23 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
             "zero_production_intervals",
             "co2e_kg",
         ]
-        sheet(
+        book.sheet(
             "Solar",
             ["array", *keys],
             [[a["array_id"], *(a[k] for k in keys)] for a in payload["solar"]],
         )
     if payload["daily"]:
         keys = ["generator_kwh", "grid_kwh", "solar_kwh", "load_kwh", "total_cost", "co2e_kg"]
-        sheet("Days", ["day", *keys], [[r["day"], *(r[k] for k in keys)] for r in payload["daily"]])
+        book.sheet(
+            "Days", ["day", *keys], [[r["day"], *(r[k] for k in keys)] for r in payload["daily"]]
+        )
     if payload["recommendations"]:
-        sheet(
+        book.sheet(
             "Recommendations",
             ["topic", "subject", "recommendation"],
             [[r["topic"], r["subject"], r["text"]] for r in payload["recommendations"]],
         )
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return book.to_bytes()
 
 
 # -- delivery ------------------------------------------------------------------------------------

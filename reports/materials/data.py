@@ -14,8 +14,6 @@ material's base unit); DECIMAL sums become floats here, once, for arithmetic and
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ import duckdb
 
 from reports.materials.catalogue import is_certificate
 from reports.periods import Period, lot_period, month_end
+from reports.tables import site_rows
 
 # the marts the reports read, and the column each is ordered by
 TABLES: dict[str, str] = {
@@ -187,15 +186,6 @@ def _zone(name: str) -> dt.tzinfo:
         return dt.UTC
 
 
-def plain(value: Any) -> Any:
-    """A mart value as reports use it: DECIMAL as float, non-finite floats as None."""
-    if isinstance(value, decimal.Decimal):
-        value = float(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def load_materials(
     con: duckdb.DuckDBPyConnection,
     tables: set[str],
@@ -204,30 +194,11 @@ def load_materials(
     db_path: Path | None = None,
 ) -> MaterialsData | None:
     """The site's materials rows, or None when the site has none (no materials section)."""
-    present = [t for t in PRESENCE if t in tables]
-    if not present:
-        return None
-    # table names from PRESENCE, never from input
-    union = " union all ".join(
-        f"select 1 from {t} where site_id = $site"  # noqa: S608
-        for t in present
-    )
-    if con.execute(f"select exists ({union})", {"site": site_id}).fetchone() != (True,):
+    rows = site_rows(con, tables, site_id, PRESENCE, TABLES)
+    if rows is None:
         return None
     data = MaterialsData(site_id, timezone or "UTC", db_path=db_path)
-    for table, order in TABLES.items():
-        if table not in tables:
-            continue
-        columns = {r[0] for r in con.execute(f"describe {table}").fetchall()}
-        keys = [c.strip() for c in order.split(",") if c.strip() in columns] or ["site_id"]
-        cursor = con.execute(
-            f"select * from {table} where site_id = ? order by {', '.join(keys)}",  # noqa: S608
-            [site_id],
-        )
-        names = [d[0] for d in cursor.description]
-        data.rows[table] = [
-            {n: plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()
-        ]
+    data.rows.update(rows)
     return data
 
 

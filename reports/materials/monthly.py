@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from reports.materials.catalogue import MATERIALS_METRICS
 from reports.materials.data import MaterialsData, by
 from reports.periods import Period, add_months
+from reports.tables import keyed_figures
 
 if TYPE_CHECKING:
     from reports.definitions import ReportDefinition
@@ -623,26 +624,23 @@ def names_block(data: MaterialsData) -> dict[str, dict[str, str]]:
     return {kind: dict(sorted(names.items())) for kind, names in sorted(data.names.items())}
 
 
+# the parts a restatement diff compares, and the key of each part's rows
+FIGURE_KEYS: dict[str, str] = {
+    "products": "product_id",
+    "batches": "batch_id",
+    "variances": "material_id",
+    "jobs": "job_type_id",
+    "customers": "customer_id",
+    "powder_waste": "powder_material_id",
+    "stock": "material_id",
+    "ageing": "material_id",
+    "suppliers": "supplier_id",
+}
+
+
 def figures(payload: dict[str, Any]) -> dict[str, Any]:
     """The figures a restatement diff compares."""
-    keyed = {
-        "products": "product_id",
-        "batches": "batch_id",
-        "variances": "material_id",
-        "jobs": "job_type_id",
-        "customers": "customer_id",
-        "powder_waste": "powder_material_id",
-        "stock": "material_id",
-        "ageing": "material_id",
-        "suppliers": "supplier_id",
-    }
-    out: dict[str, Any] = {"metrics": payload["metrics"]}
-    for part, key in keyed.items():
-        if payload.get(part):
-            out[part] = {
-                str(r[key]): {k: v for k, v in r.items() if k != key} for r in payload[part]
-            }
-    return out
+    return keyed_figures(payload, FIGURE_KEYS)
 
 
 def metric_label(key: str) -> str:

@@ -15,8 +15,9 @@ from typing import Any
 
 import duckdb
 
-from reports.materials.data import local_day, plain
+from reports.materials.data import local_day
 from reports.periods import Period, month_end
+from reports.tables import dicts, site_rows
 
 # the small marts the reports read whole, and the columns each is ordered by
 TABLES: dict[str, str] = {
@@ -169,40 +170,19 @@ def load_metering(
     con: duckdb.DuckDBPyConnection, tables: set[str], site_id: str, timezone: str | None = None
 ) -> MeteringData | None:
     """The site's metering rows, or None when the site has none (no metering section)."""
-    present = [t for t in PRESENCE if t in tables]
-    if not present:
-        return None
-    # table names from PRESENCE, never from input
-    union = " union all ".join(
-        f"select 1 from {t} where site_id = $site"  # noqa: S608
-        for t in present
-    )
-    if con.execute(f"select exists ({union})", {"site": site_id}).fetchone() != (True,):
+    rows = site_rows(con, tables, site_id, PRESENCE, TABLES)
+    if rows is None:
         return None
     data = MeteringData(site_id, timezone or "UTC")
-    for table, order in TABLES.items():
-        if table not in tables:
-            continue
-        columns = {r[0] for r in con.execute(f"describe {table}").fetchall()}
-        keys = [c.strip() for c in order.split(",") if c.strip() in columns] or ["site_id"]
-        cursor = con.execute(
-            f"select * from {table} where site_id = ? order by {', '.join(keys)}",  # noqa: S608
-            [site_id],
-        )
-        data.rows[table] = _dicts(cursor)
+    data.rows.update(rows)
     days = [t for t in DAY_TABLES if t in tables]
     if days:
         union = " union ".join(f"select day from {t} where site_id = $site" for t in days)  # noqa: S608
         data.data_days = {r[0] for r in con.execute(union, {"site": site_id}).fetchall()}
     if "fct_meter_health_daily" in tables:
         params = {"site": site_id, "low_battery": LOW_BATTERY_PCT}
-        data.rows["health_summary"] = _dicts(con.execute(HEALTH_SUMMARY, params))
-        data.rows["health_months"] = _dicts(con.execute(HEALTH_PROBLEMS, params))
+        data.rows["health_summary"] = dicts(con.execute(HEALTH_SUMMARY, params))
+        data.rows["health_months"] = dicts(con.execute(HEALTH_PROBLEMS, params))
     if "fct_voucher_redemptions" in tables:
-        data.rows["voucher_months"] = _dicts(con.execute(VOUCHER_MONTHS, {"site": site_id}))
+        data.rows["voucher_months"] = dicts(con.execute(VOUCHER_MONTHS, {"site": site_id}))
     return data
-
-
-def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description or []]
-    return [{n: plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]

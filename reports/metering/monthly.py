@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from reports.metering.data import LOW_BATTERY_PCT, MeteringData
 from reports.periods import Period, add_months
+from reports.tables import keyed_figures
 
 if TYPE_CHECKING:
     from reports.definitions import ReportDefinition
@@ -363,23 +364,20 @@ def definition_block(definition: ReportDefinition) -> dict[str, Any]:
     }
 
 
+# the parts a restatement diff compares, and the key of each part's rows
+FIGURE_KEYS: dict[str, str] = {
+    "by_method": "payment_method",
+    "by_provider": "provider",
+    "by_segment": "segment",
+    "vouchers": "voucher_code",
+    "segments": "segment",
+    "problem_meters": "meter_id",
+    "batteries": "meter_id",
+    "tasks": "task_id",
+    "technicians": "technician",
+}
+
+
 def figures(payload: dict[str, Any]) -> dict[str, Any]:
     """The figures a restatement diff compares."""
-    keyed = {
-        "by_method": "payment_method",
-        "by_provider": "provider",
-        "by_segment": "segment",
-        "vouchers": "voucher_code",
-        "segments": "segment",
-        "problem_meters": "meter_id",
-        "batteries": "meter_id",
-        "tasks": "task_id",
-        "technicians": "technician",
-    }
-    out: dict[str, Any] = {"metrics": payload["metrics"]}
-    for part, key in keyed.items():
-        if payload.get(part):
-            out[part] = {
-                str(r[key]): {k: v for k, v in r.items() if k != key} for r in payload[part]
-            }
-    return out
+    return keyed_figures(payload, FIGURE_KEYS)

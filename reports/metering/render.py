@@ -9,7 +9,6 @@ the style of :mod:`reports.charts`.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -253,78 +252,21 @@ SHEETS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
 def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
     """A metering report as a workbook: the report's facts, its metrics against the month
     before, and a sheet for each table it has."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from reports.render.tabular import PlainWorkbook
 
-    from reports.render.tabular import safe_text
-
-    wb = Workbook()
-    bold = Font(bold=True)
-
-    def sheet(title: str, columns: list[str], rows: list[list[Any]], first: bool = False) -> None:
-        ws = wb.active if first else wb.create_sheet(title)
-        assert ws is not None
-        ws.title = title
-        ws.append(columns)
-        for cell in ws[1]:
-            cell.font = bold
-        for row in rows:
-            ws.append([safe_text(v) for v in row])
-        for i, column in enumerate(columns, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = max(12, min(48, len(column) + 4))
-        ws.freeze_panes = "A2"
-
-    d, site, period, m = (
-        payload["definition"],
-        payload["site"],
-        payload["period"],
-        payload["metrics"],
-    )
-    sheet(
-        "Report",
-        ["field", "value"],
-        [
-            ["title", d["title"]],
-            ["site", f"{site.get('name') or site['id']} ({site['id']})"],
-            ["period", period["key"]],
-            ["start", period["start"]],
-            ["end", period["end"]],
-            ["currency", site.get("currency")],
-            ["report_id", header.get("report_id")],
-            ["version", header.get("version")],
-            ["status", header.get("status")],
-            ["generated_at", header.get("generated_at")],
-            ["content_hash", header.get("content_hash")],
-            ["warehouse_version", payload["warehouse_version"]],
-        ],
-        first=True,
-    )
-    prior = payload["comparison"]["metrics"] or {}
-    sheet(
-        "Summary",
-        ["metric", "label", "unit", "value", "previous month", "change %"],
-        [
-            [
-                k,
-                METERING_METRICS[k][0],
-                metric_unit(k, site.get("currency")),
-                m.get(k),
-                prior.get(k),
-                None
-                if m.get(k) is None or not prior.get(k)
-                else 100.0 * (m[k] - prior[k]) / abs(prior[k]),
-            ]
-            for k in d["metrics"]
-        ],
+    site = payload["site"]
+    book = PlainWorkbook()
+    book.report_sheet(payload, header)
+    book.summary_sheet(
+        payload,
+        lambda k: (METERING_METRICS[k][0], metric_unit(k, site.get("currency"))),
+        "previous month",
     )
     for part, title, columns in SHEETS:
         rows = payload.get(part) or []
         if not rows:
             continue
-        sheet(title, [h for h, _ in columns], [[r.get(k) for _, k in columns] for r in rows])
+        book.sheet(title, [h for h, _ in columns], [[r.get(k) for _, k in columns] for r in rows])
     if payload["data_quality"]["notes"]:
-        sheet("Notes", ["note"], [[n] for n in payload["data_quality"]["notes"]])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        book.sheet("Notes", ["note"], [[n] for n in payload["data_quality"]["notes"]])
+    return book.to_bytes()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,92 @@ def safe_text(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+class PlainWorkbook:
+    """A workbook of plain sheets, as the domain reports export them: a bold, frozen header
+    row, columns 12 to 48 wide by their header, and text cells no spreadsheet evaluates."""
+
+    def __init__(self) -> None:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        self._wb = Workbook()
+        self._bold = Font(bold=True)
+        self._first = True
+
+    def sheet(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        """A sheet of ``rows`` under ``columns``; the first one fills the workbook's own sheet."""
+        from openpyxl.utils import get_column_letter
+
+        ws = self._wb.active if self._first else self._wb.create_sheet(title)
+        assert ws is not None
+        self._first = False
+        ws.title = title
+        ws.append(columns)
+        for cell in ws[1]:
+            cell.font = self._bold
+        for row in rows:
+            ws.append([safe_text(v) for v in row])
+        for i, column in enumerate(columns, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = max(12, min(48, len(column) + 4))
+        ws.freeze_panes = "A2"
+
+    def report_sheet(
+        self, payload: dict[str, Any], header: dict[str, Any], *, currency: bool = True
+    ) -> None:
+        """The "Report" sheet: the report's title, site, period and version facts."""
+        d, site, period = payload["definition"], payload["site"], payload["period"]
+        self.sheet(
+            "Report",
+            ["field", "value"],
+            [
+                ["title", d["title"]],
+                ["site", f"{site.get('name') or site['id']} ({site['id']})"],
+                ["period", period["key"]],
+                ["start", period["start"]],
+                ["end", period["end"]],
+                *([["currency", site.get("currency")]] if currency else []),
+                ["report_id", header.get("report_id")],
+                ["version", header.get("version")],
+                ["status", header.get("status")],
+                ["generated_at", header.get("generated_at")],
+                ["content_hash", header.get("content_hash")],
+                ["warehouse_version", payload["warehouse_version"]],
+            ],
+        )
+
+    def summary_sheet(
+        self,
+        payload: dict[str, Any],
+        label_and_unit: Callable[[str], tuple[str, str | None]],
+        previous: str,
+    ) -> None:
+        """The "Summary" sheet: each of the report's metrics against the period before
+        (``previous`` heads that column), with the change in per cent of the earlier one."""
+        m = payload["metrics"]
+        prior = payload["comparison"]["metrics"] or {}
+        self.sheet(
+            "Summary",
+            ["metric", "label", "unit", "value", previous, "change %"],
+            [
+                [
+                    k,
+                    *label_and_unit(k),
+                    m.get(k),
+                    prior.get(k),
+                    None
+                    if m.get(k) is None or not prior.get(k)
+                    else 100.0 * (m[k] - prior[k]) / abs(prior[k]),
+                ]
+                for k in payload["definition"]["metrics"]
+            ],
+        )
+
+    def to_bytes(self) -> bytes:
+        out = io.BytesIO()
+        self._wb.save(out)
+        return out.getvalue()
 
 
 def _vol(value: float | None, unit: str) -> float | None:
