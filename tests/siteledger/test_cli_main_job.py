@@ -61,7 +61,13 @@ def test_a_demo_with_other_parameters_warns_and_fresh_clears_earlier_data(tmp_pa
     assert first.exit_code == 0, first.output
     recorded = tmp_path / "demo" / "parameters.json"
     parameters = json.loads(recorded.read_text())
-    assert parameters["sites"] == ["demo_mine", "demo_highveld", "demo_soapworks", "demo_coating"]
+    assert parameters["sites"] == [
+        "demo_mine",
+        "demo_highveld",
+        "demo_soapworks",
+        "demo_coating",
+        "demo_waterco",
+    ]
     # a home whose last demo wrote one mine only: the same options now mean other sites
     one_mine = {key: value for key, value in parameters.items() if key != "sites"}
     recorded.write_text(json.dumps(one_mine))
