@@ -3,7 +3,7 @@
     reading fits in 2 GB (it took 4 GiB unbounded on the 500-meter year, above the 3.8 GiB of
     int_readings_deduplicated that sets the build's peak) -#}
 {{ config(
-    pre_hook=["set memory_limit = '" ~ env_var('SITELEDGER_DUCKDB_MEMORY_LIMIT', '2GB') ~ "'"],
+    pre_hook=["{{ memory_cap(env_var('SITELEDGER_DUCKDB_MEMORY_LIMIT', '2GB')) }}"],
     post_hook=["reset memory_limit"]
 ) }}
 
