@@ -1,12 +1,4 @@
 {{ config(**partitioned_by_day_config('reading_day')) }}
-{#- DuckDB may take 80 % of the machine's memory before it spills; this model's sort of every
-    reading fits in 2 GB (it took 4 GiB unbounded on the 500-meter year, above the 3.8 GiB of
-    int_readings_deduplicated that sets the build's peak) -#}
-{{ config(
-    pre_hook=["{{ memory_cap(env_var('SITELEDGER_DUCKDB_MEMORY_LIMIT', '2GB')) }}"],
-    post_hook=["reset memory_limit"]
-) }}
-
 {#- VEE validation: one row per reading (or missing reading) and flag it raised. Raw values are
     never changed; a reading without a flag is valid. Thresholds come per meter from
     stg_site_config__meter_vee_settings (site defaults, meter overrides; docs/quality.md).
