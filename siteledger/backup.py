@@ -959,8 +959,9 @@ def _tar_reader(archive: Path) -> Iterator[tarfile.TarFile]:
             with reader, tarfile.open(fileobj=reader, mode="r|") as tar:
                 yield tar
         else:
-            mode = "r|gz" if magic.startswith(GZIP_MAGIC) else "r|"
-            with tarfile.open(fileobj=raw, mode=mode) as tar:
+            with tarfile.open(
+                fileobj=raw, mode="r|gz" if magic.startswith(GZIP_MAGIC) else "r|"
+            ) as tar:
                 yield tar
 
 
@@ -1114,11 +1115,12 @@ def _scan(
                         f"member {name!r} is {info.size} bytes, the manifest says "
                         f"{entry['size']}; the archive is damaged - use another copy",
                     )
-                handle = tar.extractfile(info)
-                assert handle is not None
+                extracted = tar.extractfile(info)
+                assert extracted is not None
+                member: IO[bytes] = extracted
                 digest = hashlib.sha256()
 
-                def chunks(handle: IO[bytes] = handle, digest: Any = digest) -> Iterator[bytes]:
+                def chunks(handle: IO[bytes] = member, digest: Any = digest) -> Iterator[bytes]:
                     while chunk := handle.read(CHUNK):
                         digest.update(chunk)
                         yield chunk
