@@ -1200,6 +1200,13 @@ def restore_backup(
                 f"already holds rows in {clash}; restore with --force to replace those tables"
             )
     home.parent.mkdir(parents=True, exist_ok=True)
+    needed = sum(int(m["size"]) for m in manifest["members"])
+    free = shutil.disk_usage(home.parent).free
+    if needed > free:
+        raise BackupError(
+            f"{archive}: the restore needs {needed / 1e6:,.0f} MB and {home.parent} has "
+            f"{free / 1e6:,.0f} MB free; free space or restore elsewhere. Nothing was written."
+        )
     work = Path(tempfile.mkdtemp(prefix=f".{home.name}.restore-", dir=home.parent))
     try:
         target = work / "home"

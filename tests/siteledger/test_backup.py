@@ -406,6 +406,22 @@ def test_a_restore_that_fails_late_leaves_the_home_as_it_was(
     assert not [p for p in tmp_path.iterdir() if ".restore-" in p.name]
 
 
+def test_a_restore_that_would_not_fit_on_the_disk_is_refused(
+    small_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    archive = tmp_path / "b.tar.zst"
+    create_backup(small_home, archive)
+    real = shutil.disk_usage
+
+    def nearly_full(path: Any) -> Any:
+        return real(path)._replace(free=1000)
+
+    monkeypatch.setattr(shutil, "disk_usage", nearly_full)
+    with pytest.raises(BackupError, match=r"needs \d+ MB and .* has 0 MB free"):
+        restore_backup(archive, Settings(home=tmp_path / "new"))
+    assert not (tmp_path / "new").exists()
+
+
 # -- hostile archives --------------------------------------------------------------------------
 def _members(archive: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
     with tarfile.open(archive) as tar:
@@ -486,6 +502,10 @@ def _hostile_cases(good: Path, tmp: Path) -> dict[str, tuple[Path, str]]:
         "device": (
             _write(tmp / "dev.tar", [members[0], _device("home/null"), *members[1:]]),
             "member 'home/null' is a device",
+        ),
+        "duplicate": (
+            _write(tmp / "twice.tar", [*members, members[site]]),
+            "member 'home/sites/hand_site.yaml' appears twice",
         ),
         "unlisted": (
             _write(tmp / "extra.tar", [*members, _file("home/sites/extra.yaml", b"site: {}")]),
