@@ -357,6 +357,70 @@ def test_small_home_round_trip_in_every_compression(small_home: Settings, tmp_pa
         assert job is not None and job.details["archived"] == str(target.archive / "b1.csv")
 
 
+def test_the_serving_and_rollback_versions_are_kept_and_roll_back_after_restore(
+    small_home: Settings, tmp_path: Path
+):
+    import pandas as pd
+
+    from siteledger.warehouse import Warehouse, write_build_tables
+
+    store = StateStore(small_home.state_store_url)
+    warehouse = Warehouse(small_home, store)
+    published = []
+    for n in (1, 2, 3):
+        write_build_tables(small_home, {"fct_x": pd.DataFrame({"n": list(range(n))})})
+        published.append(warehouse.publish(["marts"], note=f"v{n}").version_id)
+    store.dispose()
+    archive = tmp_path / "w.tar.zst"
+    manifest = create_backup(small_home, archive).manifest
+    assert manifest["warehouse"]["kept_versions"] == [published[2], published[1]]
+    assert manifest["home"]["excluded"]["warehouse/versions"]["files"] > 0  # the first one
+    names = {m["name"] for m in manifest["members"]}
+    assert not any(published[0] in name for name in names)
+
+    target = Settings(home=tmp_path / "restored")
+    restore_backup(archive, target)
+    assert published_marts(target.published_db) == {"fct_x": [(0,), (1,), (2,)]}
+    restored = Warehouse(target, StateStore(target.state_store_url))
+    assert restored.rollback().version_id == published[1]
+    assert published_marts(target.published_db) == {"fct_x": [(0,), (1,)]}
+    assert (target.published_parquet / "fct_x.parquet").exists()
+
+
+def test_report_artefacts_outside_the_home_are_named(small_home: Settings, tmp_path: Path):
+    from reports.registry import Registry
+    from tests.cli.conftest import report_record
+
+    outside = tmp_path / "elsewhere.pdf"
+    outside.write_bytes(b"%PDF")
+    inside = small_home.reports_dir / "hand_site" / "r.csv"
+    inside.parent.mkdir(parents=True)
+    inside.write_text("a,b\n")
+    record = report_record(
+        "monthly_water_return",
+        "hand_site",
+        "2025-07",
+        dt.date(2025, 7, 1),
+        dt.date(2025, 7, 31),
+        dt.date(2025, 8, 31),
+    )
+    record.artifacts = {
+        "pdf": {"path": str(outside), "sha256": sha256(outside)},
+        "csv": {"path": str(inside), "sha256": sha256(inside)},
+        "xml": {"path": str(inside.with_name("gone.xml")), "sha256": "0" * 64},
+    }
+    store = StateStore(small_home.state_store_url)
+    Registry(store).add(record)
+    store.dispose()
+    manifest = create_backup(small_home, tmp_path / "r.tar").manifest
+    assert manifest["reports"] == {
+        "artefacts": 3,
+        "outside_home": [str(outside)],
+        "missing": [str(inside.with_name("gone.xml"))],
+    }
+    assert "home/reports/hand_site/r.csv" in {m["name"] for m in manifest["members"]}
+
+
 def test_an_unknown_archive_ending_is_refused(small_home: Settings, tmp_path: Path):
     with pytest.raises(BackupError, match=r"ends in one of \.tar"):
         create_backup(small_home, tmp_path / "backup.zip")
