@@ -474,6 +474,12 @@ from cli.metering import metering  # noqa: E402
 
 cli.add_command(metering)
 
+from cli.backup import backup, config_export, config_import  # noqa: E402
+
+cli.add_command(backup)
+config.add_command(config_export)
+config.add_command(config_import)
+
 
 def main() -> None:
     cli(prog_name="siteledger")
