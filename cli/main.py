@@ -474,6 +474,10 @@ from cli.metering import metering  # noqa: E402
 
 cli.add_command(metering)
 
+from cli.custom_reports import reports as reports_with_custom  # noqa: E402
+
+cli.add_command(reports_with_custom)
+
 
 def main() -> None:
     cli(prog_name="siteledger")
