@@ -59,7 +59,7 @@ def xy_chart(
             f'<line x1="{left}" x2="{w - right}" y1="{y_of(0):.1f}" y2="{y_of(0):.1f}" '
             'stroke="#888" stroke-width="0.7"/>'
         )
-    group_w = plot_w / n * 0.8
+    group_w = min(plot_w / n * 0.8, 28.0 * max(len(series), 1))
     bar_w = group_w / max(len(series), 1)
     for k, s in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
@@ -77,11 +77,12 @@ def xy_chart(
                 )
             continue
         segment: list[str] = []
-        for i, v in [*pts, (None, None)]:
-            if v is None or i is None:
+        ends: list[tuple[int | None, Any]] = [*pts, (None, None)]
+        for j, v in ends:
+            if v is None or j is None:
                 if len(segment) == 1:
-                    x, y = segment[0].split(",")
-                    parts.append(f'<circle cx="{x}" cy="{y}" r="1.6" fill="{colour}"/>')
+                    cx, cy = segment[0].split(",")
+                    parts.append(f'<circle cx="{cx}" cy="{cy}" r="1.6" fill="{colour}"/>')
                 elif segment:
                     parts.append(
                         f'<polyline fill="none" stroke="{colour}" stroke-width="1.3" '
@@ -89,7 +90,7 @@ def xy_chart(
                     )
                 segment = []
                 continue
-            segment.append(f"{x_of(i):.1f},{y_of(v):.1f}")
+            segment.append(f"{x_of(j):.1f},{y_of(v):.1f}")
     axis_y = top + plot_h + 11
     labels = [0, n - 1] if n > 1 else [0]
     if n > 2:
@@ -108,12 +109,12 @@ def xy_chart(
         )
     col_w = plot_w / per_row
     for k, s in enumerate(series):
-        x = left + col_w * (k % per_row)
-        y = axis_y + 13 + 12 * (k // per_row)
+        lx = left + col_w * (k % per_row)
+        ly = axis_y + 13 + 12 * (k // per_row)
         parts.append(
-            f'<rect x="{x:.1f}" y="{y - 6}" width="10" height="6" '
+            f'<rect x="{lx:.1f}" y="{ly - 6}" width="10" height="6" '
             f'fill="{PALETTE[k % len(PALETTE)]}"/>'
-            f'<text x="{x + 13:.1f}" y="{y}">{_t(_short(s["name"], 30))}</text>'
+            f'<text x="{lx + 13:.1f}" y="{ly}">{_t(_short(s["name"], 30))}</text>'
         )
     caption = display_unit(unit) if unit else ""
     if x_label:

@@ -121,6 +121,7 @@ def schema_problems(loaded: LoadedTemplate, schema: Mapping[str, Mart]) -> list[
         elif isinstance(element, Table):
             named += [(f"columns[{i}]", c) for i, c in enumerate(element.columns)]
             named += [(f"sort[{i}]", s.lstrip("-")) for i, s in enumerate(element.sort)]
+            named += [(f"labels.{c}", c) for c in element.labels if c not in element.columns]
         elif isinstance(element, Chart):
             named += [("x", element.x), *((f"y[{i}]", c) for i, c in enumerate(element.y))]
             if element.series:
@@ -327,6 +328,7 @@ def _table(con: duckdb.DuckDBPyConnection, e: Table, mart: Mart, ctx: _Context) 
         "title": e.title,
         "mart": e.mart,
         "columns": list(e.columns),
+        "headings": [e.labels.get(c, c) for c in e.columns],
         "numeric": [c in mart.numeric for c in e.columns],
         "decimals": e.decimals,
         "condition": e.where,
@@ -349,7 +351,7 @@ def _chart(con: duckdb.DuckDBPyConnection, e: Chart, mart: Mart, ctx: _Context) 
             series.setdefault(str(r[e.series]), []).append([r[e.x], r[e.y[0]]])
     else:
         for column in e.y:
-            series[column] = [[r[e.x], r[column]] for r in rows]
+            series[e.labels.get(column, column)] = [[r[e.x], r[column]] for r in rows]
     points = sum(len(p) for p in series.values())
     if points > e.max_points:
         raise CustomDataError(
@@ -358,7 +360,7 @@ def _chart(con: duckdb.DuckDBPyConnection, e: Chart, mart: Mart, ctx: _Context) 
         )
     # a split by a column with many values draws the first MAX_CHART_SERIES (by name); the
     # rest are named under the chart and are in the workbook's data sheet
-    names = sorted(series)
+    names = sorted(series) if e.series else list(series)
     omitted = names[MAX_CHART_SERIES:]
     return {
         "type": "chart",
@@ -381,6 +383,9 @@ def _sankey(db: Path, e: Sankey, ctx: _Context) -> dict[str, Any]:
         "type": "sankey",
         "title": e.title,
         "months": [m.isoformat() for m in period.months],
+        "months_label": " – ".join(
+            dict.fromkeys(m.strftime("%B %Y") for m in (period.months[0], period.months[-1]))
+        ),
         "flows": [
             {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in f.items()}
             for f in flows
@@ -418,9 +423,9 @@ def build_payload(
     version = con.execute("select version_id from _siteledger_publish").fetchone()
     pages: list[dict[str, Any]] = []
     metrics: dict[str, dict[str, Any]] = {}
-    for page in t.pages:
+    for template_page in t.pages:
         out = []
-        for e in page.elements:
+        for e in template_page.elements:
             if isinstance(e, MetricCard):
                 item = _metric(con, e, schema[e.mart], ctx)
                 metrics[e.id] = item
@@ -433,7 +438,7 @@ def build_payload(
             else:
                 item = {"type": "text", "title": e.title, "text": e.text}
             out.append(item)
-        pages.append({"title": page.title, "elements": out})
+        pages.append({"title": template_page.title, "elements": out})
     values = {
         "title": t.title,
         "site_id": site_id,

@@ -155,6 +155,8 @@ class Table(_Element):
     limit: int = Field(200, ge=1, le=MAX_TABLE_ROWS)
     decimals: int = Field(2, ge=0, le=6)
     formatting: list[Rule] = Field(default_factory=list, max_length=10)
+    # headings for columns (the column's name otherwise)
+    labels: dict[Column, Label] = Field(default_factory=dict, max_length=20)
 
 
 class Chart(_Element):
@@ -167,7 +169,9 @@ class Chart(_Element):
     series: Column | None = None
     where: Expression | None = None
     unit: str = Field("", max_length=20)
-    max_points: int = Field(500, ge=2, le=MAX_CHART_POINTS)
+    max_points: int = Field(MAX_CHART_POINTS, ge=2, le=MAX_CHART_POINTS)
+    # legend names for the y columns (the column's name otherwise)
+    labels: dict[Column, Label] = Field(default_factory=dict, max_length=MAX_CHART_SERIES)
 
 
 class Sankey(_Element):
@@ -194,7 +198,9 @@ class CustomTemplate(_Model):
     facilities: Facilities
     # a period the CLI's --period overrides: last_month, 2025-07, FY2026-Q1, 2025-07-01..2025-07-15
     period: str | None = Field(None, max_length=40)
-    formats: list[Literal["pdf", "xlsx"]] = Field(default_factory=lambda: ["pdf", "xlsx"])
+    formats: list[Literal["pdf", "xlsx"]] = Field(
+        default_factory=lambda: list[Literal["pdf", "xlsx"]](["pdf", "xlsx"])
+    )
     branding: Branding = Field(default_factory=Branding)
     pages: list[Page] = Field(min_length=1, max_length=MAX_PAGES)
 

@@ -51,7 +51,9 @@ class TemplateAssetFetcher(DenyAllURLFetcher):
 def _cell(value: Any, numeric: bool, decimals: int) -> str:
     if value is None:
         return "–"
-    if numeric and isinstance(value, int | float) and not isinstance(value, bool):
+    if numeric and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if numeric and isinstance(value, float):
         if abs(value) < 0.5 * 10**-decimals:
             value = 0.0
         return f"{value:,.{decimals}f}"
@@ -145,7 +147,7 @@ def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
         for item in page["elements"]:
             if item["type"] == "table":
                 title = sheet_title(item["title"] or item["mart"], taken)
-                book.sheet(title, item["columns"], item["rows"])
+                book.sheet(title, item["headings"], item["rows"])
                 book.fill(title, item["fills"])
             elif item["type"] == "chart":
                 title = sheet_title(f"{item['title'] or item['mart']} data", taken)
