@@ -8,12 +8,9 @@ from pathlib import Path
 
 import click
 
-from cli.output import make_console
 from cli.reports import reports
 from siteledger.settings import Settings
 from siteledger.state import StateStore
-
-console = make_console()
 
 _PERIOD_HELP = (
     "2025-07, FY2026-Q1, FY2026, 2026-W10, 2025-07-01..2025-07-15, last_month, last_quarter, "
@@ -84,17 +81,17 @@ def reports_custom(
         raise click.ClickException(str(exc)) from None
     failed = False
     for o in outcomes:
-        console.print(
+        click.echo(
             f"{o.record.report_id}  {o.site_id}  {o.period_key}  v{o.record.version}  {o.action}"
             f"  {o.record.status}"
         )
         for fmt, artifact in sorted(o.artifacts.items()):
-            console.print(f"  {fmt}: {artifact['path']}  sha256 {artifact['sha256'][:16]}")
+            click.echo(f"  {fmt}: {artifact['path']}  sha256 {artifact['sha256'][:16]}")
         for error in o.errors:
             failed = True
-            console.print(f"  error: {error}")
+            click.echo(f"  error: {error}")
         if o.refused_urls:
-            console.print(f"  refused to fetch: {', '.join(o.refused_urls[:5])}")
+            click.echo(f"  refused to fetch: {', '.join(o.refused_urls[:5])}")
     if failed:
         raise SystemExit(1)
 
