@@ -38,6 +38,7 @@ class TemplateAssetFetcher(DenyAllURLFetcher):
     def __init__(self, assets: dict[str, Asset]) -> None:
         super().__init__()
         self.assets = {f"{ASSET_SCHEME}{key}": asset for key, asset in assets.items()}
+        self.served: list[str] = []
 
     def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
         from weasyprint.urls import URLFetcherResponse
@@ -45,6 +46,7 @@ class TemplateAssetFetcher(DenyAllURLFetcher):
         asset = self.assets.get(str(url))
         if asset is None:
             return super().fetch(url, headers)
+        self.served.append(str(url))
         return URLFetcherResponse(str(url), asset.data, {"Content-Type": asset.mime})
 
 

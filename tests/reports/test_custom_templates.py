@@ -250,6 +250,17 @@ def test_rendered_pdf_and_workbook_are_registered(home: Path, tmp_path: Path) ->
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == record.artifacts["pdf"]["sha256"]
     assert pdf.read_bytes().startswith(b"%PDF")
     assert outcome.pdf_pages == 2
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is not None:  # the words on the pages, as a reader sees them
+        import subprocess
+
+        text = subprocess.run(
+            [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "Facilities of Hand-Computed Test Site" in text
+        assert f"{sum(INPUTS_M3.values()):,.0f} m³" in text  # 18,680 m³
+        assert "Hand-Computed Test Site took in 18,680 m³ over 01 Jul 2025 – 03 Jul 2025." in text
+        assert "fct_node_balance_daily: 6 of 6 rows shown." in text
 
     book = openpyxl.load_workbook(xlsx)
     assert book.sheetnames == [
@@ -540,3 +551,39 @@ def test_preview_without_a_rasteriser_says_what_to_install(
     monkeypatch.setitem(sys.modules, "pypdfium2", None)
     with pytest.raises(service.CustomReportError, match=r"pdftoppm .* or the pypdfium2 package"):
         service.pdf_to_png(pdf, tmp_path / "png", "x")
+
+
+def test_the_templates_font_and_logo_are_served_from_its_folder_only(
+    home: Path, tmp_path: Path
+) -> None:
+    from weasyprint import HTML
+
+    from reports.custom.render import TemplateAssetFetcher
+
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf")
+    if not font.exists():
+        pytest.skip("no DejaVu Sans Condensed font file on this machine")
+    folder = write_template(tmp_path / "tpl", _with(["branding", "font"], "fonts/brand.ttf"))
+    (folder / "fonts").mkdir()
+    shutil.copy(font, folder / "fonts" / "brand.ttf")
+    loaded, payloads = prepare(get_settings(home), folder, None)
+    header = {
+        "report_id": "r",
+        "status": "validated",
+        "validation_errors": [],
+        "generated_at": "now",
+        "branding": loaded.template.branding.model_dump(),
+    }
+    html = render_html(payloads[0][0], header, loaded.assets)
+    fetcher = TemplateAssetFetcher(loaded.assets)
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+    assert sorted(set(fetcher.served)) == ["siteledger-asset:font", "siteledger-asset:logo"]
+    assert fetcher.refused == []
+    pdf = tmp_path / "out.pdf"
+    document.write_pdf(pdf)
+    pdffonts = shutil.which("pdffonts")
+    if pdffonts is not None:
+        import subprocess
+
+        fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True, check=True)
+        assert "+TemplateFont-Semi-Condensed" in fonts.stdout  # embedded, used for the text
