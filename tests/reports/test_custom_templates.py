@@ -22,7 +22,15 @@ from reports.custom.data import CustomDataError
 from reports.custom.dates import resolve_period
 from reports.custom.model import TemplateError, load_template
 from reports.custom.render import render_html, render_pdf
-from reports.custom.service import LIBRARY, generate, library_names, prepare, preview
+from reports.custom.service import (
+    LIBRARY,
+    CustomReportError,
+    find_template,
+    generate,
+    library_names,
+    prepare,
+    preview,
+)
 from reports.registry import Registry
 from siteledger.settings import get_settings
 from siteledger.state import StateStore
@@ -327,6 +335,19 @@ def _with(path: list[Any], value: Any) -> dict[str, Any]:
         (["title"], "{{ ''.__class__.__mro__ }}", "template syntax is not run", 2),
         (["title"], "Report for {password}", "unknown placeholder {password}", 2),
         (
+            ["pages", 0, "elements", 2, "text"],
+            "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+            "template syntax is not run",
+            None,
+        ),
+        (["pages", 0, "elements", 2, "text"], "{% for x in range(10**9) %}", "not run", None),
+        (
+            ["pages", 0, "elements", 3, "sort", 0],
+            "day desc; select 1",
+            "is not a column name",
+            None,
+        ),
+        (
             ["pages", 0, "elements", 1, "where"],
             "__import__('os')",
             "'__import__' is not allowed",
@@ -484,6 +505,15 @@ def test_library_templates_render_and_preview_every_page(home: Path, tmp_path: P
             assert png.read_bytes().startswith(PNG)
     names = sorted(p.name for p in (tmp_path / "png").iterdir())
     assert "monthly_facility_summary_hand_site_2025-07-2.png" in names
+    # a home's own templates are found by name before the library's
+    own = settings.reports_dir / "custom" / "closure_error_exceptions"
+    shutil.copytree(LIBRARY / "closure_error_exceptions", own)
+    assert find_template("closure_error_exceptions", settings) == own
+    assert (
+        find_template("quarterly_water_overview", settings) == LIBRARY / "quarterly_water_overview"
+    )
+    with pytest.raises(CustomReportError, match=r"no template '\.\./x'"):
+        find_template("../x", settings)
 
 
 def test_cli_custom_and_preview(home: Path, tmp_path: Path) -> None:
