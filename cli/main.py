@@ -480,6 +480,10 @@ cli.add_command(backup)
 config.add_command(config_export)
 config.add_command(config_import)
 
+from cli.custom_reports import reports as reports_with_custom  # noqa: E402
+
+cli.add_command(reports_with_custom)
+
 
 def main() -> None:
     cli(prog_name="siteledger")
