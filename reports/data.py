@@ -1543,11 +1543,40 @@ def report_identity(payload: dict[str, Any], requirements: list[dict[str, Any]])
     return body
 
 
+# Significant digits a figure keeps in the content hash. A rebuild of the same lake sums in
+# parallel, in another order, and moves a float's last bits (a relative 1e-15 or so): that noise
+# must not make a new version of a report, a change in the ninth significant digit does. A value
+# within that noise of a rounding boundary can still flip (about one figure in 10^5).
+HASH_SIGNIFICANT_DIGITS = 9
+
+
+def _settled(value: Any) -> Any:
+    """``value`` with every finite float rounded to HASH_SIGNIFICANT_DIGITS (and -0.0 as 0.0)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return value
+        return float(f"{value:.{HASH_SIGNIFICANT_DIGITS}g}") + 0.0
+    if isinstance(value, dict):
+        return {k: _settled(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_settled(v) for v in value]
+    return value
+
+
 def content_hash(payload: dict[str, Any], requirements: list[dict[str, Any]]) -> str:
-    """SHA-256 of :func:`report_identity`: the same figures, requirement outcomes and definition
-    give the same hash whatever the wording of the report or the warehouse version they were
-    read from. The registry makes a new version of a period only when this hash (or the
-    definition) changes."""
+    """SHA-256 of :func:`report_identity`, its floats to HASH_SIGNIFICANT_DIGITS: the same
+    figures, requirement outcomes and definition give the same hash whatever the wording of the
+    report, the warehouse version they were read from or the order a rebuild summed them in.
+    The registry makes a new version of a period only when this hash (or the definition)
+    changes."""
+    identity = _settled(report_identity(payload, requirements))
+    return hashlib.sha256(canonical_json(identity)).hexdigest()
+
+
+def exact_content_hash(payload: dict[str, Any], requirements: list[dict[str, Any]]) -> str:
+    """The hash registry rows written before :func:`content_hash` rounded the floats carry (the
+    identity's floats as they were), so a period whose figures have not changed since is still
+    recognised."""
     return hashlib.sha256(canonical_json(report_identity(payload, requirements))).hexdigest()
 
 

@@ -26,6 +26,7 @@ from reports.data import (
     PublishedSite,
     build_report_payload,
     content_hash,
+    exact_content_hash,
     legacy_content_hash,
     load_organisation,
     load_site,
@@ -300,7 +301,8 @@ def _prepare(
     latest = versions[-1] if versions else None
     if (
         latest is not None
-        and latest.content_hash in (chash, legacy_content_hash(payload))
+        and latest.content_hash
+        in (chash, exact_content_hash(payload, results), legacy_content_hash(payload))
         and latest.definition_hash == definition.fingerprint
         and latest.status != "rejected"
         and all(Path(a["path"]).exists() for a in latest.artifacts.values())

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reports.data import content_hash, legacy_content_hash, report_identity
+from reports.data import content_hash, exact_content_hash, legacy_content_hash, report_identity
 from reports.definitions import load_definitions
 from reports.validation import check
 from tests.reports.sample import sample_payload
@@ -158,3 +158,43 @@ def test_the_legacy_hash_still_covers_the_prose():
     before = legacy_content_hash(payload)
     _reword_notes(payload, [])
     assert legacy_content_hash(payload) != before
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    """``value`` with every non-zero float multiplied by ``factor``."""
+    if isinstance(value, float):
+        return value * factor
+    if isinstance(value, dict):
+        return {k: _scaled(v, factor) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scaled(v, factor) for v in value]
+    return value
+
+
+def _floats(value: Any) -> list[float]:
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, dict):
+        return [f for v in value.values() for f in _floats(v)]
+    if isinstance(value, list):
+        return [f for v in value for f in _floats(v)]
+    return []
+
+
+def test_a_rebuilds_last_bit_noise_keeps_the_hash_and_a_real_change_does_not():
+    """A rebuild sums in parallel in another order: every figure off by a relative 1e-15 is the
+    same report; every figure off by a relative 1e-6 is a new version."""
+    payload, results = _sample()
+    assert len(_floats(report_identity(payload, results))) > 50
+    before = content_hash(payload, results)
+    assert content_hash(_scaled(payload, 1 + 1e-15), _scaled(results, 1 + 1e-15)) == before
+    assert content_hash(_scaled(payload, 1 - 1e-15), _scaled(results, 1 - 1e-15)) == before
+    assert content_hash(_scaled(payload, 1 + 1e-6), results) != before
+
+
+def test_rows_registered_with_the_exact_hash_are_still_recognised():
+    payload, results = _sample()
+    assert exact_content_hash(payload, results) != content_hash(payload, results)
+    assert exact_content_hash(_scaled(payload, 1 + 1e-15), results) != exact_content_hash(
+        payload, results
+    )

@@ -16,7 +16,7 @@ from lxml import etree
 from openpyxl import load_workbook
 
 import reports.data
-from reports.data import build_payload, legacy_content_hash, load_site
+from reports.data import build_payload, exact_content_hash, legacy_content_hash, load_site
 from reports.definitions import load_definitions
 from reports.periods import Period, parse_period
 from reports.registry import Registry, ReportRecord
@@ -360,7 +360,8 @@ def test_rewording_prose_makes_no_new_version_and_one_changed_figure_does(
     assert changes["metrics.ore_feed_t"]["new"] == pytest.approx(old + 2500)
 
 
-def test_a_version_registered_under_the_earlier_whole_payload_hash_is_recognised(home: Path):
+@pytest.mark.parametrize("earlier_hash", ["whole payload", "unrounded figures"])
+def test_a_version_registered_under_an_earlier_hash_is_recognised(home: Path, earlier_hash: str):
     settings, store = get_settings(home), _store(home)
     kwargs = dict(
         definition_ids=["monthly_water_return"],
@@ -374,7 +375,10 @@ def test_a_version_registered_under_the_earlier_whole_payload_hash_is_recognised
     payload = build_payload(
         load_site(home / "warehouse" / "siteledger.duckdb", "demo_mine"), definition, period
     )
-    earlier = legacy_content_hash(payload)
+    if earlier_hash == "whole payload":
+        earlier = legacy_content_hash(payload)
+    else:
+        earlier = exact_content_hash(payload, first.record.requirements)
     assert earlier != first.record.content_hash
     with store.session() as session:
         session.get(ReportRecord, first.record.report_id).content_hash = earlier
