@@ -474,6 +474,10 @@ from cli.metering import metering  # noqa: E402
 
 cli.add_command(metering)
 
+from cli.exports import exports  # noqa: E402
+
+cli.add_command(exports)
+
 
 def main() -> None:
     cli(prog_name="siteledger")

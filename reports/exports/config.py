@@ -14,7 +14,15 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from siteledger.site.loader import (
     ConfigProblem,
@@ -29,8 +37,8 @@ EXPORTS_FILE = "exports.yaml"
 FORMATS = ("csv", "xlsx", "json", "parquet", "xml")
 # a mart column or table name: lower-case SQL identifier, never quoted text from the file
 IDENT = r"^[a-z_][a-z0-9_]{0,62}$"
-# an export's name is also its files' stem and part of their remote keys
-NAME = r"^[a-z0-9][a-z0-9_\-]{0,62}$"
+# an export's name is its files' stem and part of its Dagster schedule's name
+NAME = r"^[a-z0-9][a-z0-9_]{0,62}$"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # the seed's schedule (frequency, HH:MM, day of week for weekly, day of month for monthly); runs
 # at 06:00 by default, after the overnight build and the regulatory reports (04:00)
@@ -50,7 +58,17 @@ RELATIVE_RANGES = (
 )
 _LAST_N_DAYS = re.compile(r"^last_([1-9][0-9]{0,3})_days$")
 
-Ident = Annotated[str, Field(pattern=IDENT)]
+
+def _identifier(value: str) -> str:
+    if not re.match(IDENT, value):
+        raise ValueError(
+            f"{value!r} is not a table or column name: lower-case letters, digits and _ only, "
+            "at most 63 characters"
+        )
+    return value
+
+
+Ident = Annotated[str, AfterValidator(_identifier)]
 SiteId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -259,7 +277,18 @@ Destination = Annotated[
 class ExportDefinition(_Model):
     """One named export."""
 
-    name: str = Field(pattern=NAME)
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.match(NAME, value):
+            raise ValueError(
+                f"{value!r} is not an export name: lower-case letters, digits and _, "
+                "at most 63 characters"
+            )
+        return value
+
     description: str = ""
     source: Selection
     formats: list[Literal["csv", "xlsx", "json", "parquet", "xml"]] = Field(min_length=1)

@@ -9,6 +9,7 @@ selected column, in order) so the same warehouse version always gives the same f
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,8 +90,8 @@ def catalogue_problems(selection: Selection, catalogue: Catalogue) -> list[tuple
     """(key, reason) for every name in ``selection`` the published warehouse lacks."""
     if selection.mart not in catalogue.tables:
         marts = sorted(catalogue.tables)
-        near = [m for m in marts if selection.mart.split("_", 1)[-1] in m][:5]
-        hint = f" (similar: {', '.join(near)})" if near else f" ({len(marts)} marts published)"
+        near = difflib.get_close_matches(selection.mart, marts, n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(near)}?)" if near else f" ({len(marts)} are published)"
         return [("mart", f"no published mart {selection.mart!r}{hint}")]
     columns = catalogue.tables[selection.mart]
     problems = [
