@@ -337,8 +337,18 @@ def parse_exports_text(text: str, file: str = "<string>") -> tuple[ExportsFile, 
     try:
         parsed = ExportsFile.model_validate(doc.data)
     except ValidationError as exc:
-        raise ExportConfigError(validation_problems(exc, doc)) from None
+        # pydantic names a destination's type in the key path (destinations[0].folder.path):
+        # the file has no such key
+        raise ExportConfigError(
+            [
+                doc.problem(_DESTINATION_TAG.sub(r"\1", p.path), p.message)
+                for p in validation_problems(exc, doc)
+            ]
+        ) from None
     return parsed, doc
+
+
+_DESTINATION_TAG = re.compile(r"(destinations\[\d+\])\.(?:folder|s3|email|sftp)\b")
 
 
 def load_exports(path: Path, published_db: Path | None = None) -> list[ExportDefinition]:
