@@ -111,9 +111,13 @@ def _text(value: Any) -> str:
 
 
 def render_csv(data: ExportData, meta: ExportMeta) -> bytes:
-    """A header row of column names, then one row per mart row; formula-like text escaped."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    """A header row of column names, then one row per mart row; formula-like text escaped.
+
+    Lines end in CRLF (RFC 4180): the csv module quotes a field holding any character of the
+    line terminator, so with CRLF a carriage return inside a name is quoted too (with ``\n``
+    alone it would be written bare and split the row)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(data.columns)
     for row in data.rows:
         writer.writerow([safe_text(_text(v)) if isinstance(v, str) else _text(v) for v in row])

@@ -32,11 +32,12 @@ from siteledger.delivery import DeliveryError, retry, scrub
 
 
 def run_key(export: ExportDefinition, as_of: dt.date) -> str:
-    """What tells an export's runs apart in file names: the days covered, else the run's day."""
+    """What tells an export's runs apart in file names: the days covered (``FIRST_LAST``, or
+    the one day), else the run's day."""
     if export.source.dates is None:
         return as_of.isoformat()
     first, last = resolve_range(export.source.dates, as_of)
-    return f"{first.isoformat()}_{last.isoformat()}"
+    return first.isoformat() if first == last else f"{first.isoformat()}_{last.isoformat()}"
 
 
 def render(
