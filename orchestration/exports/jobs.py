@@ -1,8 +1,6 @@
 """The export job (one export of ``exports.yaml``, named in the run's config) and the schedules
 built from the file: one per export that has a ``schedule``."""
 
-from __future__ import annotations
-
 import datetime as dt
 import warnings
 from pathlib import Path
