@@ -189,7 +189,7 @@ def mart(
             columns=list(columns),
             dates=DateBounds(start=first, end=last) if first and last else None,
         )
-        export = ExportDefinition(name="mart_export", source=selection, formats=[fmt])  # type: ignore[list-item]
+        export = ExportDefinition(name="mart_export", source=selection, formats=[fmt])
     except ValidationError as exc:
         reasons = "; ".join(
             f"{'.'.join(str(x) for x in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"

@@ -58,11 +58,11 @@ def run_export_op(
         as_of=dt.date.fromisoformat(config.as_of) if config.as_of else None,
         trigger=config.trigger,
     )
-    metadata = {
-        "run_id": run.run_id,
-        "status": run.status,
-        "rows": run.rows,
-        "bytes": run.bytes_total,
+    metadata: dict[str, MetadataValue] = {
+        "run_id": MetadataValue.text(run.run_id),
+        "status": MetadataValue.text(run.status),
+        "rows": MetadataValue.int(run.rows),
+        "bytes": MetadataValue.int(run.bytes_total),
         "files": MetadataValue.json(run.files),
         "destinations": MetadataValue.json(run.destinations),
     }
