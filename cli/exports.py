@@ -4,13 +4,13 @@ and an ad-hoc export of one published mart to a file."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
 
+from cli.output import Col, count, emit, nothing_matched
 from reports.exports import (
     ExportConfigError,
     ExportDefinition,
@@ -130,29 +130,39 @@ def run(ctx: click.Context, name: str, as_of: str | None, dry_run: bool, out: Pa
         sys.exit(1)
 
 
+HISTORY = [
+    Col("run_id", "run", kind="id"),
+    Col("export_name", "export", kind="word"),
+    Col("status", kind="word"),
+    Col("started_at", "started", kind="time"),
+    Col("rows", kind="int"),
+    Col("bytes_total", "bytes", kind="int"),
+    Col("duration_s", "seconds", kind="num", digits=1),
+    Col(
+        "destinations",
+        derive=lambda r: " ".join(f"{d['type']}:{d['status']}" for d in r["destinations"]),
+    ),
+    Col("error"),
+]
+
+
 @exports.command("history")
 @click.option("--name", help="only this export's runs")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--json", "as_json", is_flag=True, help="the records as JSON")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one run a line")
 @click.pass_context
 def history(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> None:
-    """Recent export runs, newest first."""
+    """Recent export runs, newest first: status, rows, bytes, duration, each destination."""
     settings = _settings(ctx)
     settings.ensure_dirs()
     runs = ExportHistory(StateStore(settings.state_store_url)).runs(name, limit)
-    if as_json:
-        click.echo(json.dumps([r.as_dict() for r in runs], default=str, indent=1))
-        return
-    if not runs:
-        click.echo("no export runs recorded")
-    for r in runs:
-        took = f"{r.duration_s:.1f} s" if r.duration_s is not None else "-"
-        dests = " ".join(f"{d['type']}:{d['status']}" for d in r.destinations)
-        click.echo(
-            f"{r.started_at:%Y-%m-%d %H:%M:%S}  {r.export_name}  {r.status}  {r.rows} rows  "
-            f"{r.bytes_total} bytes  {took}  {dests}".rstrip()
-            + (f"  error: {r.error}" if r.error else "")
-        )
+    emit(
+        (r.as_dict() for r in runs),
+        HISTORY,
+        title=f"Export runs ({count(len(runs))} shown)",
+        as_json=as_json,
+        empty=nothing_matched("export runs", {"name": name}, str(settings.home)),
+    )
 
 
 @exports.command("mart")
