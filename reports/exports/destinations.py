@@ -10,11 +10,9 @@ export's own files only (``NAME_<run key>.<format>``): the run just delivered is
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import re
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -249,11 +247,3 @@ def to_sftp(
     target: SftpTarget, dest: SftpDestination, files: Sequence[ExportFile]
 ) -> dict[str, Any]:
     return {"paths": sftp.upload(target, dest.path, [(f.name, f.data) for f in files])}
-
-
-def now() -> float:
-    return time.time()
-
-
-def today_utc() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()

@@ -37,6 +37,7 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "xml": "application/xml",
 }
+EXCEL_MAX_ROWS = 1_048_576
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # a version without a publish time
 
 
@@ -152,6 +153,11 @@ def _cell(value: Any) -> Any:
 def render_xlsx(data: ExportData, meta: ExportMeta) -> bytes:
     """Sheets ``Data``, ``Metadata`` (source, filters, times, version, row count) and ``Columns``
     (name, type, the dbt description)."""
+    if len(data.rows) >= EXCEL_MAX_ROWS:
+        raise ValueError(
+            f"{len(data.rows):,} rows do not fit an Excel sheet ({EXCEL_MAX_ROWS:,} rows with "
+            "the header): export csv or parquet, or narrow the selection"
+        )
     book = PlainWorkbook()
     book.sheet("Data", data.columns, [[_cell(v) for v in r] for r in data.rows])
     book.sheet("Metadata", ["field", "value"], [list(f) for f in meta.fields()])
@@ -193,8 +199,11 @@ def render_parquet(data: ExportData, meta: ExportMeta) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    # a non-finite float is a missing value here as in the other formats
     columns = {
-        c: [_cell(r[i]) if isinstance(r[i], dt.datetime | float) else r[i] for r in data.rows]
+        c: [
+            None if isinstance(r[i], float) and not math.isfinite(r[i]) else r[i] for r in data.rows
+        ]
         for i, c in enumerate(data.columns)
     }
     table = pa.table(columns) if data.rows else pa.table({c: pa.array([]) for c in data.columns})

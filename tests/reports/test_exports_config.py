@@ -7,15 +7,22 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from reports.exports import ExportConfigError, load_exports
-from reports.exports.config import Retention, Schedule, Selection, resolve_range
+from reports.exports.config import (
+    Retention,
+    Schedule,
+    Selection,
+    parse_exports_text,
+    resolve_range,
+)
 from reports.exports.destinations import expired, run_files
-from reports.exports.formats import ExportMeta, render_xlsx
+from reports.exports.formats import EXCEL_MAX_ROWS, ExportMeta, render_xlsx
 from reports.exports.query import ExportQueryError, read_export
 from tests.reports.exports_fixture import tiny_warehouse
 
@@ -321,3 +328,33 @@ def test_a_workbook_carries_no_clock_reading(db: Path):
     book = openpyxl.load_workbook(io.BytesIO(first))
     assert book.sheetnames == ["Data", "Metadata", "Columns"]
     assert dict(book["Metadata"].iter_rows(min_row=2, values_only=True))["row_count"] == "2"
+
+
+def test_the_documented_example_is_a_valid_exports_file():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "exports.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    parsed, _ = parse_exports_text(example, "docs/exports.md")
+    monthly, sites = parsed.exports
+    assert monthly.schedule is not None and monthly.schedule.cron == "0 6 1 * *"
+    assert [d.type for d in monthly.destinations] == ["folder", "s3", "email", "sftp"]
+    assert monthly.retention_for(monthly.destinations[1]) == Retention(keep_days=400)
+    assert monthly.retention_for(monthly.destinations[0]) == Retention(keep_last=12)
+    assert sites.source.columns == [] and sites.schedule is None
+
+
+def test_a_sheet_too_long_for_excel_is_refused_with_the_way_out(db: Path):
+    data = read_export(db, Selection(mart="dim_sites"), dt.date(2025, 8, 1))
+    many = replace(data, rows=[("s", "n")] * EXCEL_MAX_ROWS)
+    meta = ExportMeta(
+        "x",
+        "dim_sites",
+        {},
+        "v",
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        dt.date(2025, 8, 1),
+        len(many.rows),
+        {},
+        {},
+    )
+    with pytest.raises(ValueError, match="export csv or parquet"):
+        render_xlsx(many, meta)
