@@ -140,11 +140,14 @@ def to_folder(root: Path, dest: FolderDestination, files: Sequence[ExportFile]) 
     for f in files:
         final = folder / f.name
         temp = folder / f".{f.name}.{uuid.uuid4().hex[:12]}.part"
-        with temp.open("wb") as handle:
-            handle.write(f.data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, final)
+        try:
+            with temp.open("wb") as handle:
+                handle.write(f.data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, final)
+        finally:
+            temp.unlink(missing_ok=True)  # gone once renamed; a failed write leaves nothing
         written.append(str(final))
     fsync_path(folder)
     return {"paths": written}

@@ -13,6 +13,7 @@ sees half a file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -131,17 +132,14 @@ def upload(target: SftpTarget, path: str, files: Sequence[tuple[str, bytes]]) ->
 
     folder = target.folder(path)
 
-    async def work(sftp: Any) -> list[str]:
-        await sftp.makedirs(folder, exist_ok=True)
-        done = []
-        for name, data in files:
-            final = f"{folder}/{name}"
-            temp = f"{folder}/.{name}.{uuid.uuid4().hex[:12]}.part"
+    async def put(sftp: Any, name: str, data: bytes) -> str:
+        final = f"{folder}/{name}"
+        temp = f"{folder}/.{name}.{uuid.uuid4().hex[:12]}.part"
+        try:
             async with sftp.open(temp, "wb") as handle:
                 await handle.write(data)
             size = (await sftp.stat(temp)).size
             if size != len(data):
-                await sftp.remove(temp)
                 raise DeliveryError(f"SFTP {final}: wrote {size} of {len(data)} bytes")
             try:
                 await sftp.posix_rename(temp, final)
@@ -150,8 +148,16 @@ def upload(target: SftpTarget, path: str, files: Sequence[tuple[str, bytes]]) ->
                 if await sftp.exists(final):
                     await sftp.remove(final)
                 await sftp.rename(temp, final)
-            done.append(final)
-        return done
+        except BaseException:
+            # never leave a partial file behind (a dropped connection takes it with it)
+            with contextlib.suppress(Exception):
+                await sftp.remove(temp)
+            raise
+        return final
+
+    async def work(sftp: Any) -> list[str]:
+        await sftp.makedirs(folder, exist_ok=True)
+        return [await put(sftp, name, data) for name, data in files]
 
     result: list[str] = target.run(work)
     return result
