@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -117,6 +118,25 @@ def gate_env() -> dict[str, str]:
     return {"SITELEDGER_HOME": str(scratch), "DBT_LOG_PATH": str(scratch / "logs")}
 
 
+def ensure_pdftotext() -> None:
+    """The report tests read rendered PDFs back with poppler's ``pdftotext``: install
+    poppler-utils when it is missing and this is a Debian/Ubuntu machine we may install on (root),
+    else say what to install."""
+    if shutil.which("pdftotext"):
+        return
+    can_install = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
+    if can_install:
+        print("--- installing poppler-utils (pdftotext) for the report tests", flush=True)
+        steps = (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "poppler-utils"])
+        if all(subprocess.call(step, stdout=subprocess.DEVNULL) == 0 for step in steps):
+            return
+    print(
+        "pdftotext not found: install poppler-utils (apt-get install poppler-utils, brew install "
+        "poppler); the tests that read rendered PDFs will fail without it",
+        file=sys.stderr,
+    )
+
+
 def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in {"demo", "test", "setup"}:
         print(__doc__)
@@ -131,6 +151,7 @@ def main() -> int:
     if failed:
         print(f"gates failed: {', '.join(failed)} (see above); tests not run", file=sys.stderr)
         return 1
+    ensure_pdftotext()
     workers = ["-n", "2"] if not any(a.startswith("-n") for a in extra) else []
     return run([str(BIN / "python"), "-m", "pytest", *workers, *extra])
 

@@ -474,6 +474,16 @@ from cli.metering import metering  # noqa: E402
 
 cli.add_command(metering)
 
+from cli.backup import backup, config_export, config_import  # noqa: E402
+
+cli.add_command(backup)
+config.add_command(config_export)
+config.add_command(config_import)
+
+from cli.custom_reports import reports as reports_with_custom  # noqa: E402
+
+cli.add_command(reports_with_custom)
+
 from cli.exports import exports  # noqa: E402
 
 cli.add_command(exports)

@@ -727,11 +727,8 @@ def render_html(
 ) -> str:
     """The energy report as one self-contained HTML document (the shipped stylesheet inlined,
     the chart inline SVG, the template sandboxed like every report's)."""
-    from jinja2.exceptions import SecurityError, TemplateError
+    from reports.render.html import TEMPLATES, render_template
 
-    from reports.render.html import TEMPLATES, TemplateRenderError, environment
-
-    env = environment(template_dirs or [TEMPLATES])
     currency = payload["site"].get("currency")
     context = {
         "payload": payload,
@@ -753,12 +750,7 @@ def render_html(
         "branding": header.get("branding", {}),
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),  # noqa: S704
     }
-    try:
-        return env.get_template(template_name).render(**context)
-    except SecurityError as exc:
-        raise TemplateRenderError(f"template {template_name!r} was refused: {exc}") from exc
-    except TemplateError as exc:
-        raise TemplateRenderError(f"template {template_name!r} failed: {exc}") from exc
+    return render_template(template_name, context, template_dirs)
 
 
 def render_xlsx(payload: dict[str, Any], header: dict[str, Any]) -> bytes:

@@ -103,17 +103,9 @@ def render_html(
     template_dirs: list[Path] | None = None,
 ) -> str:
     """The report as one self-contained HTML document."""
-    from jinja2.exceptions import SecurityError, TemplateError
+    from reports.render.html import render_template
 
-    from reports.render.html import TEMPLATES, TemplateRenderError, environment
-
-    env = environment(template_dirs or [TEMPLATES])
-    try:
-        return env.get_template(template_name).render(**_context(payload, header))
-    except SecurityError as exc:
-        raise TemplateRenderError(f"template {template_name!r} was refused: {exc}") from exc
-    except TemplateError as exc:
-        raise TemplateRenderError(f"template {template_name!r} failed: {exc}") from exc
+    return render_template(template_name, _context(payload, header), template_dirs)
 
 
 # -- the workbook --------------------------------------------------------------------------------

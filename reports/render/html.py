@@ -219,13 +219,20 @@ def render_html(
     template_dirs: list[Path] | None = None,
 ) -> str:
     """The report as one self-contained HTML document."""
+    context = _context(payload, header)
+    # the stylesheet is the shipped file, never user input: autoescape must leave it alone
+    context["css"] = Markup(context["css"])  # noqa: S704
+    return render_template(template_name, context, template_dirs)
+
+
+def render_template(
+    template_name: str, context: dict[str, Any], template_dirs: list[Path] | None = None
+) -> str:
+    """``template_name`` rendered with ``context`` in the sandbox over ``template_dirs`` (the
+    shipped templates by default); a refused or failing template is a TemplateRenderError."""
     env = environment(template_dirs or [TEMPLATES])
     try:
-        template = env.get_template(template_name)
-        context = _context(payload, header)
-        # the stylesheet is the shipped file, never user input: autoescape must leave it alone
-        context["css"] = Markup(context["css"])  # noqa: S704
-        return template.render(**context)
+        return env.get_template(template_name).render(**context)
     except SecurityError as exc:
         raise TemplateRenderError(f"template {template_name!r} was refused: {exc}") from exc
     except TemplateError as exc:

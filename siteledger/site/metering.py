@@ -304,6 +304,10 @@ class MeteringLayout(FileLayout):
         return 0.001 if self.unit == "L" else 1.0
 
 
+# days-of-credit-left levels the ledger carries and the credit_days_level_* rules compare with
+MAX_CREDIT_DAY_LEVELS = 3
+
+
 class MeteringSettings(StrictModel):
     """``metering:`` of a site file; absent = no prepaid metering."""
 
@@ -311,7 +315,7 @@ class MeteringSettings(StrictModel):
     emergency_credit: float = Field(20000.0, ge=0, le=1e12)
     low_balance_threshold: float = Field(25000.0, ge=0, le=1e12)
     low_balance_days: list[Annotated[int, Field(ge=0, le=366)]] = Field(
-        default_factory=lambda: [7, 3, 1], max_length=20
+        default_factory=lambda: [7, 3, 1], max_length=50
     )
     credit_days_window: int = Field(7, ge=1, le=366)
     leak: LeakSettings = Field(default_factory=LeakSettings)
@@ -335,6 +339,11 @@ class MeteringSettings(StrictModel):
         repeated = sorted(d for d, n in Counter(value).items() if n > 1)
         if repeated:
             raise ValueError(f"{repeated[0]} days is listed twice")
+        if len(value) > MAX_CREDIT_DAY_LEVELS:
+            raise ValueError(
+                f"{len(value)} levels given: at most {MAX_CREDIT_DAY_LEVELS} are alerted (the "
+                "ledger's credit_days_level_1..3); keep the three that matter"
+            )
         return value
 
     @property

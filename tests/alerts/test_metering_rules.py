@@ -27,9 +27,9 @@ from tests.reports import metering_fixture as fx
 METERING_RULES = {
     "customer_balance_low",
     "customer_credit_exhausted",
-    "credit_days_left_7",
-    "credit_days_left_3",
-    "credit_days_left_1",
+    "credit_days_level_1",
+    "credit_days_level_2",
+    "credit_days_level_3",
     "meter_leak",
     "meter_burst",
     "meter_tamper",
@@ -113,9 +113,9 @@ def test_exactly_the_alerts_worked_out_by_hand_fire(world: World) -> None:
         # c1 at 18 000 (threshold 25 000), c2 at 45 000 (its own 50 000), c3 in debt
         "customer_balance_low": {"c1": 1, "c2": 1, "c3": 1},
         "customer_credit_exhausted": {"c3": 1},
-        "credit_days_left_7": {"c1": 1, "c3": 1},
-        "credit_days_left_3": {"c3": 1},
-        "credit_days_left_1": {"c3": 1},
+        "credit_days_level_1": {"c1": 1, "c3": 1},
+        "credit_days_level_2": {"c3": 1},
+        "credit_days_level_3": {"c3": 1},
         "meter_leak": {"m3": 1},
         "meter_burst": {"m1/burst": 1},
         "meter_tamper": {"m2/magnetic": 1, "m4/cover_open": 1},
@@ -129,12 +129,51 @@ def test_exactly_the_alerts_worked_out_by_hand_fire(world: World) -> None:
     # days; m2's two offline days
     assert {r: v for r, v in resolved.items() if v} == {
         "customer_balance_low": {"c1": 1},
-        "credit_days_left_7": {"c1": 1},
-        "credit_days_left_3": {"c1": 1},
-        "credit_days_left_1": {"c1": 1},
+        "credit_days_level_1": {"c1": 1},
+        "credit_days_level_2": {"c1": 1},
+        "credit_days_level_3": {"c1": 1},
         "meter_leak": {"m1": 1},
         "meter_offline": {"m2": 1},
     }
+
+
+def test_the_sites_own_credit_days_and_battery_levels_are_the_thresholds(world: World) -> None:
+    """A site whose low_balance_days is [5] and low_battery_pct 11.5 (as its marts carry them):
+    c1 is told at 5 days (22 Mar, not 21 Mar at 6.5) and again on 31 Mar (5 days; 30 Mar's 6
+    is above it); the second and third levels do not exist, so never fire; m3's battery alert
+    opens on 29 Mar (11 %), not 31 Mar."""
+    tables = fx.tables()
+    for row in tables["fct_customer_ledger_daily"]:
+        row.update(credit_days_level_1=5, credit_days_level_2=None, credit_days_level_3=None)
+    for row in tables["fct_meter_health_daily"]:
+        row["low_battery_pct"] = 11.5
+    # two nightly runs, as evaluate_in_two_runs: the second judges every day after 14 Mar
+    fx.publish(
+        world.settings,
+        {
+            t: [r for r in rows if r.get("day", fx.mar(1)) <= fx.mar(14)]
+            for t, rows in tables.items()
+        },
+    )
+    world.evaluate(dt.datetime(2026, 3, 15, 6, tzinfo=dt.UTC))
+    fx.publish(world.settings, tables)
+    world.evaluate()
+    assert world.scopes("credit_days_level_1", "firing") == Counter({"c1": 1, "c3": 1})
+    assert world.scopes("credit_days_level_1", "resolved") == Counter({"c1": 1})
+    assert not world.alerts.events(rule_id="credit_days_level_2")
+    assert not world.alerts.events(rule_id="credit_days_level_3")
+    c1 = sorted(
+        (
+            e
+            for e in world.alerts.events(rule_id="credit_days_level_1")
+            if "c1" in e.labels.values()
+        ),
+        key=lambda e: e.first_observed_at,
+    )
+    assert [e.first_observed_at[:10] for e in c1] == ["2026-03-22", "2026-03-31"]
+    (battery,) = world.alerts.events(rule_id="meter_battery_low")
+    assert battery.first_observed_at[:10] == "2026-03-29"
+    assert battery.value == 9.5  # the last day's reading
 
 
 def test_one_alert_per_crossing_told_once(world: World) -> None:
@@ -153,7 +192,7 @@ def test_one_alert_per_crossing_told_once(world: World) -> None:
         fx.publish(world.settings, {"fct_customer_ledger_daily": rows})
         now = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(6), tzinfo=dt.UTC)
         world.engine.evaluate(now, only_sources=["fct_customer_ledger_daily"], send=False)
-        firing = world.alerts.events(state="firing", rule_id="credit_days_left_7")
+        firing = world.alerts.events(state="firing", rule_id="credit_days_level_1")
         seen.append(tuple(sorted(e.event_id for e in firing)))
         # every notice due is delivered to a channel that takes it
         due = world.alerts.due_notifications(now, policies)
@@ -169,15 +208,15 @@ def test_one_alert_per_crossing_told_once(world: World) -> None:
     # 18-20 Mar nothing; 21-24 one alert (the same one); 25-29 none; 30-31 a new one
     assert [len(s) for s in seen] == [0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1]
     assert len(set(seen[3:7])) == 1 and seen[3] != seen[12] and seen[12] == seen[13]
-    assert len(world.alerts.events(rule_id="credit_days_left_7")) == 2
+    assert len(world.alerts.events(rule_id="credit_days_level_1")) == 2
     # each crossing told once (no daily repeat: repeat_interval 90d; no resolution notice)
-    assert told["credit_days_left_7:firing"] == 2
-    assert told["credit_days_left_3:firing"] == 1
-    assert told["credit_days_left_1:firing"] == 1
+    assert told["credit_days_level_1:firing"] == 2
+    assert told["credit_days_level_2:firing"] == 1
+    assert told["credit_days_level_3:firing"] == 1
     assert told["customer_balance_low:firing"] == 2
     assert sum(n for k, n in told.items() if k.endswith((":repeat", ":resolved"))) == 0
-    assert world.scopes("credit_days_left_3") == Counter({"c1": 1})
-    assert world.scopes("credit_days_left_1") == Counter({"c1": 1})
+    assert world.scopes("credit_days_level_2") == Counter({"c1": 1})
+    assert world.scopes("credit_days_level_3") == Counter({"c1": 1})
 
 
 def test_a_stale_day_never_raises_a_leak(world: World) -> None:
@@ -331,10 +370,10 @@ def test_alerts_list_matches_a_customer_or_a_meter_scope(world: World) -> None:
         return sorted((r["rule_id"], r["state"]) for r in rows)
 
     assert listed("--state", "all", "--match", "customer_id=c1") == [
-        ("credit_days_left_1", "resolved"),
-        ("credit_days_left_3", "resolved"),
-        ("credit_days_left_7", "firing"),
-        ("credit_days_left_7", "resolved"),
+        ("credit_days_level_1", "firing"),
+        ("credit_days_level_1", "resolved"),
+        ("credit_days_level_2", "resolved"),
+        ("credit_days_level_3", "resolved"),
         ("customer_balance_low", "firing"),
         ("customer_balance_low", "resolved"),
     ]

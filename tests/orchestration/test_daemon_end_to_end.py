@@ -70,6 +70,30 @@ def _settled(home: Path) -> bool:
     return not busy
 
 
+def _failed_ticks(instance: DagsterInstance) -> tuple[list, list]:
+    """Failed sensor and schedule ticks, and apart from them the ticks that failed only because
+    the code server did not answer in time and that a later tick of the same sensor got past."""
+    failed, hiccups = [], []
+    for state in instance.all_instigator_state():
+        ticks = sorted(
+            instance.get_ticks(state.instigator_origin_id, state.selector_id),
+            key=lambda t: t.timestamp,
+        )
+        for index, tick in enumerate(ticks):
+            if tick.status != TickStatus.FAILURE:
+                continue
+            unreachable = tick.error is not None and "DagsterUserCodeUnreachableError" in (
+                tick.error.message + (tick.error.cls_name or "")
+            )
+            recovered = any(
+                t.status in (TickStatus.SUCCESS, TickStatus.SKIPPED) for t in ticks[index + 1 :]
+            )
+            (hiccups if unreachable and recovered else failed).append(
+                (state.instigator_name, tick.error)
+            )
+    return failed, hiccups
+
+
 @pytest.mark.timeout(900)
 def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path):
     # the drops are generated aside; the home holds only its organisation and site files
@@ -144,12 +168,10 @@ def test_a_dropped_month_is_published_and_reported_by_the_daemon(tmp_path: Path)
             ).records
             if r.timestamp <= first_told
         ]
-        failed_ticks = []
-        for state in instance.all_instigator_state():
-            for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id):
-                if tick.status == TickStatus.FAILURE:
-                    failed_ticks.append((state.instigator_name, tick.error))
+        failed_ticks, passing_hiccups = _failed_ticks(instance)
         assert not failed_ticks, failed_ticks
+        # the code server missing a deadline on a loaded machine is retried on the next tick
+        assert len(passing_hiccups) <= 3, passing_hiccups
     print(
         json.dumps(
             {

@@ -116,6 +116,9 @@ MARTS: dict[str, dict[str, str]] = {
         "balance_status": TEXT,
         "days_of_credit_left": NUM,
         "low_balance_threshold": NUM,
+        "credit_days_level_1": INT,
+        "credit_days_level_2": INT,
+        "credit_days_level_3": INT,
     },
     "fct_customer_balances": {
         "site_id": TEXT,
@@ -198,6 +201,7 @@ MARTS: dict[str, dict[str, str]] = {
         "last_seen_at": TS,
         "battery_pct": NUM,
         "signal_dbm": NUM,
+        "low_battery_pct": NUM,
         "reboots": INT,
         "status": TEXT,
         "health_score": NUM,
@@ -347,6 +351,10 @@ def ledger_rows() -> list[dict[str, Any]]:
                     "balance_status": _status(balance, threshold),
                     "days_of_credit_left": days_left,
                     "low_balance_threshold": threshold,
+                    # the site's low_balance_days: the default 7 / 3 / 1
+                    "credit_days_level_1": 7,
+                    "credit_days_level_2": 3,
+                    "credit_days_level_3": 1,
                 }
             )
     return rows
@@ -431,6 +439,7 @@ def _health(meter: str, day: dt.date) -> dict[str, Any]:
         "last_seen_at": last_seen,
         "battery_pct": battery,
         "signal_dbm": -95.0,
+        "low_battery_pct": 10.0,
         "reboots": 1 if (meter, day) == ("m1", mar(3)) else 0,
         "status": status,
         "health_score": score,

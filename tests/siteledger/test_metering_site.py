@@ -176,3 +176,10 @@ def test_bad_values_keys_and_layouts_are_refused(tmp_path: Path):
     assert "no column 'meter' (did you mean 'meter_id'?)" in _only(problems, "metering.layouts[2]")
     assert "unit is for readings layouts" in _only(problems, "metering.layouts[3]")
     assert len(problems) == 9, problems
+
+
+def test_more_credit_day_levels_than_the_ledger_carries_are_refused(tmp_path: Path):
+    data = metering_site_data()
+    data["metering"]["low_balance_days"] = [14, 7, 3, 1]
+    problems = _problems(data, tmp_path)
+    assert "at most 3 are alerted" in _only(problems, "metering.low_balance_days")

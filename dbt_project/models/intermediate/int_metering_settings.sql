@@ -1,7 +1,8 @@
 {#- The metering settings of every site, one row per site: the exported settings
     (stg_site_config__metering_settings), each setting falling back to the default of the site
     file's `metering:` section (docs/metering.md) where the site has no row, with the site's time
-    zone and the night and peak hours as lists of local hours. A zone whose January and July
+    zone, the night and peak hours as lists of local hours and the low-balance days as a list,
+    largest first. A zone whose January and July
     offsets agree has no daylight saving: the metering models shift its instants by the fixed
     utc_offset_us instead of looking each one up (macros/metering.sql). -#}
 with
@@ -71,7 +72,12 @@ final as (
         case
             when trim(peak_hours) = '' then cast([] as integer [])
             else cast(string_split(peak_hours, ',') as integer [])
-        end as peak_hour_list
+        end as peak_hour_list,
+        -- the days-of-credit-left levels, largest first (7, 3, 1 by default)
+        case
+            when trim(low_balance_days) = '' then cast([] as integer [])
+            else list_reverse_sort(cast(string_split(low_balance_days, ',') as integer []))
+        end as low_balance_day_levels
     from offsets
 )
 

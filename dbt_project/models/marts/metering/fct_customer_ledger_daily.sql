@@ -8,7 +8,9 @@
     sum from the customer's first day (opening 0). Status: exhausted below -emergency_credit,
     emergency below 0, low at or below the threshold, else ok. Days of credit left: the
     positive balance / the mean daily (consumption + fixed) charge of the last
-    credit_days_window days of the ledger (null when that mean is 0).
+    credit_days_window days of the ledger (null when that mean is 0); the site's first three
+    low_balance_days levels (largest first) beside it, which the credit-days alerts compare it
+    with.
     A window run (start_day set) recomputes each site from its first rewritten day (as
     int_metering_customer_days) to its last day: the closing balance of the day before and the
     charges of the credit_days_window days before come from this model's own rows. -#}
@@ -112,6 +114,10 @@ charged as (
         days.*,
         settings.emergency_credit,
         settings.credit_days_window,
+        -- the site's low_balance_days, largest first; null past the levels it names
+        settings.low_balance_day_levels[1] as credit_days_level_1,
+        settings.low_balance_day_levels[2] as credit_days_level_2,
+        settings.low_balance_day_levels[3] as credit_days_level_3,
         coalesce(charges.consumption_charge, 0) as consumption_charge,
         days.credit_purchased - coalesce(charges.consumption_charge, 0) - days.fixed_charge
             as balance_change
@@ -198,6 +204,9 @@ final as (
         end as balance_status,
         greatest(closing_balance, 0) / nullif(recent_daily_charge, 0) as days_of_credit_left,
         low_balance_threshold,
+        credit_days_level_1,
+        credit_days_level_2,
+        credit_days_level_3,
         last_paid_at,
         household_size,
         district_id

@@ -223,6 +223,7 @@ final as (
         last_seen_at,
         battery_pct,
         signal_dbm,
+        low_battery_pct,
         reboots,
         case
             when is_offline then 'offline'
