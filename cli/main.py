@@ -484,6 +484,10 @@ from cli.custom_reports import reports as reports_with_custom  # noqa: E402
 
 cli.add_command(reports_with_custom)
 
+from cli.exports import exports  # noqa: E402
+
+cli.add_command(exports)
+
 
 def main() -> None:
     cli(prog_name="siteledger")

@@ -13,6 +13,7 @@ from orchestration.alerts import definitions as alerts
 from orchestration.devices import definitions as devices
 from orchestration.energy import definitions as energy
 from orchestration.environment import resources_for
+from orchestration.exports import definitions as exports
 from orchestration.external import device_poll_now_job
 from orchestration.ingestion import definitions as ingestion
 from orchestration.materials import definitions as materials
@@ -47,6 +48,7 @@ def _merge(settings: Settings, partitions) -> Definitions:  # type: ignore[no-un
         energy.build_defs(partitions),
         materials.build_defs(partitions),
         metering.build_defs(partitions),
+        exports.build_defs(settings, partitions),
         Definitions(
             jobs=[report_delivery_job, device_poll_now_job],
             # local or production (SITELEDGER_ENV): the home, dbt's target, S3, SMTP, Modbus
