@@ -320,7 +320,7 @@ def metering_export(ctx: click.Context, kind: str, site: str | None, out: Path) 
     else:
         delimiter = layout.delimiter if layout else ","
         text = io.StringIO()
-        writer = csv.writer(text, delimiter=delimiter, lineterminator="\n")
+        writer = csv.writer(text, delimiter=delimiter, lineterminator="\r\n")  # quotes a \r
         writer.writerow(headers)
         writer.writerows(body)
         out.write_text(text.getvalue(), encoding=layout.encoding if layout else "utf-8")
@@ -389,7 +389,7 @@ def maintenance_add(
         id=MAINTENANCE_LAYOUT_ID, kind="maintenance", pattern="maintenance_cli_*.csv", format="csv"
     )
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
+    writer = csv.writer(text, lineterminator="\r\n")  # quotes a \r in the notes
     writer.writerow(["task_id", "meter_id", "task_type", "due_date", "technician", "notes"])
     writer.writerow([task, meter_id, task_type, day.isoformat(), technician or "", notes or ""])
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")

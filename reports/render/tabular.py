@@ -179,7 +179,9 @@ def render_csv(payload: dict[str, Any], header: dict[str, Any]) -> bytes:
     """Long format, one figure per row: section, item, measure, unit, value."""
     unit = payload["definition"]["unit"]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # RFC 4180 line ends: with a bare \n, the csv module leaves a field holding a \r unquoted,
+    # and readers split the row there
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
         ["report_id", "site_id", "period", "section", "item", "measure", "unit", "value"]
     )

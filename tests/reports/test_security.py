@@ -170,6 +170,10 @@ def test_formula_like_text_is_neutralised_in_excel_and_csv(tmp_path: Path):
     assert negative, "negative figures stay numbers in the CSV"
     assert all(float(r[7]) < 0 for r in negative)
     assert negative[0][3:] == ["summary", "storage_change", "Change in storage", "ML", "-1.2345"]
+    # a carriage return inside a text stays inside its quoted field: no row is split
+    payload["site"]["id"] = "north\rpit"
+    split = list(csv.reader(io.StringIO(render_csv(payload, header).decode(), newline="")))
+    assert len(split) == len(rows) and all(r[1] == "north\rpit" for r in split[1:])
 
 
 def test_xml_validates_and_is_read_without_external_entities(tmp_path: Path):
