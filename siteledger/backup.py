@@ -687,6 +687,20 @@ def _sa_type(spec: dict[str, Any]) -> Any:
     raise BackupError(f"state/schema.json: unknown column type {spec!r}")
 
 
+_PG_CAST = re.compile(
+    r"::(?:character varying|double precision|timestamp with(?:out)? time zone|[a-z_]+)(?:\[\])?"
+)
+_PG_ANY_ARRAY = re.compile(r"=\s*ANY\s*\(\(?ARRAY\[(.*?)\]\)?\)")
+
+
+def _portable_where(clause: str) -> str:
+    """A partial index's condition as both SQLite and PostgreSQL read it. PostgreSQL reflects
+    ``state IN ('a', 'b')`` as ``((state)::text = ANY ((ARRAY['a'::character varying,
+    'b'::character varying])::text[]))``, which SQLite cannot parse: the casts go and
+    ``= ANY (ARRAY[...])`` becomes ``IN (...)``."""
+    return _PG_ANY_ARRAY.sub(r"IN (\1)", _PG_CAST.sub("", clause))
+
+
 def _table_spec(table: sa.Table) -> dict[str, Any]:
     pk = [c.name for c in table.primary_key.columns]
     indexes = []
@@ -694,7 +708,7 @@ def _table_spec(table: sa.Table) -> dict[str, Any]:
         clause = index.dialect_kwargs.get("sqlite_where")
         if clause is None:
             clause = index.dialect_kwargs.get("postgresql_where")
-        where = None if clause is None else str(clause)
+        where = None if clause is None else _portable_where(str(clause))
         indexes.append(
             {
                 "name": index.name,
@@ -760,7 +774,7 @@ def _build_table(metadata: sa.MetaData, spec: dict[str, Any]) -> sa.Table:
         )
     table = sa.Table(spec["name"], metadata, *columns, *extras)
     for index in spec.get("indexes", []):
-        where = sa.text(index["where"]) if index.get("where") else None
+        where = sa.text(_portable_where(index["where"])) if index.get("where") else None
         sa.Index(
             index["name"],
             *[table.c[name] for name in index["columns"]],

@@ -703,3 +703,26 @@ def test_cli_backup_verify_restore_and_config(small_home: Settings, tmp_path: Pa
     assert exported.exit_code == 0 and "sites/hand_site.yaml" in exported.output
     imported = invoke(tmp_path / "fresh", "config", "import", str(tmp_path / "c.tar.gz"))
     assert imported.exit_code == 0 and "1 files written" in imported.output
+
+
+def test_a_partial_index_condition_reflected_from_postgresql_reads_in_sqlite():
+    """PostgreSQL reflects the alert events' open-fingerprint condition in its own dialect; the
+    archive holds it in a form SQLite and PostgreSQL both parse."""
+    import sqlalchemy as sa
+
+    from siteledger.backup import _portable_where
+
+    reflected = (
+        "((state)::text = ANY ((ARRAY['pending'::character varying, "
+        "'firing'::character varying])::text[]))"
+    )
+    portable = _portable_where(reflected)
+    assert portable == "((state) IN ('pending', 'firing'))"
+    assert _portable_where(portable) == portable  # SQLite's own text stays as it is
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        conn.execute(sa.text("create table t (fingerprint text, state text)"))
+        conn.execute(sa.text(f"create unique index u on t (fingerprint) where {portable}"))
+        conn.execute(sa.text("insert into t values ('a', 'firing'), ('a', 'resolved')"))
+        with pytest.raises(sa.exc.IntegrityError):
+            conn.execute(sa.text("insert into t values ('a', 'pending')"))
