@@ -474,6 +474,10 @@ from cli.metering import metering  # noqa: E402
 
 cli.add_command(metering)
 
+from cli.api import api  # noqa: E402
+
+cli.add_command(api)
+
 
 def main() -> None:
     cli(prog_name="siteledger")
