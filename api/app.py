@@ -65,10 +65,10 @@ DEFAULT_PAGE = 100
 MAX_OFFSET = 10_000_000
 DEFAULT_MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 MAX_UPLOAD_ENV = "SITELEDGER_API_MAX_UPLOAD_BYTES"
-# ids in site files, report ids and alert ids: letters, digits and a few separators; anything
-# else is refused (422) before it reaches a query or a path
-ID = r"^[A-Za-z0-9_.-]{1,64}$"
-REPORT_ID = r"^[A-Za-z0-9_.:+-]{1,64}$"
+# ids as site files allow them (siteledger.site.identifiers) and report ids: anything else is
+# refused (422) before it reaches a query or a path
+ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+REPORT_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$"
 ARTIFACT_TYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -32,8 +32,10 @@ TOKEN_BYTES = 32
 DEFAULT_RATE_PER_MINUTE = 120
 MAX_RATE_PER_MINUTE = 100_000
 ALL_SITES = "*"
-# site and node ids in site files are identifiers; a scope names one of them or both
-_SCOPE = re.compile(r"^[A-Za-z0-9_.-]{1,64}(/[A-Za-z0-9_.-]{1,64})?$")
+# site and node ids are site-file identifiers (siteledger.site.identifiers): a letter or digit,
+# then letters, digits, '_', '.', '-'; a scope names a site or a site and one of its nodes
+_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+_SCOPE = re.compile(rf"^{_ID}(/{_ID})?$")
 # what the audit keeps of a query string and a path: enough to see what was asked
 MAX_AUDIT_TEXT = 2000
 

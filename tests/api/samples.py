@@ -24,7 +24,11 @@ def add_reports(settings: Settings, site_ids: tuple[str, ...]) -> dict[str, str]
     ids = {}
     for site_id in site_ids:
         record = report_record(
-            "monthly_water", site_id, "2025-07", dt.date(2025, 7, 1), dt.date(2025, 7, 31),
+            "monthly_water",
+            site_id,
+            "2025-07",
+            dt.date(2025, 7, 1),
+            dt.date(2025, 7, 31),
             dt.date(2025, 8, 28),
         )
         folder = settings.reports_dir / site_id / "monthly_water" / "2025-07" / "v1"
@@ -35,7 +39,11 @@ def add_reports(settings: Settings, site_ids: tuple[str, ...]) -> dict[str, str]
         registry.add(record)
         ids[site_id] = record.report_id
     outside = report_record(
-        "escape", site_ids[0], "2025-07", dt.date(2025, 7, 1), dt.date(2025, 7, 31),
+        "escape",
+        site_ids[0],
+        "2025-07",
+        dt.date(2025, 7, 1),
+        dt.date(2025, 7, 31),
         dt.date(2025, 8, 28),
     )
     state_db = settings.home / "state.db"

@@ -59,9 +59,11 @@ def test_a_key_for_one_site_gets_403_on_another_site(
 ) -> None:
     got = client.get(path.format(site=OTHER), headers=bearer(keys.hand))
     assert got.status_code == 403
-    assert f"does not cover" in got.json()["detail"]
+    assert "does not cover" in got.json()["detail"]
     # and the same for a site that does not exist at all: the answer tells nothing apart
-    assert client.get(path.format(site="no_such_site"), headers=bearer(keys.hand)).status_code == 403
+    assert (
+        client.get(path.format(site="no_such_site"), headers=bearer(keys.hand)).status_code == 403
+    )
     # the owner of the other site reads it
     assert client.get(path.format(site=OTHER), headers=bearer(keys.other)).status_code == 200
 
@@ -73,7 +75,9 @@ def test_a_facility_key_reads_its_facility_only(client: TestClient, keys: Keys) 
     assert client.get(plant, headers=bearer(keys.dam_only)).status_code == 403
     whole = f"/v1/sites/{OTHER}/balances/daily"
     assert client.get(whole, headers=bearer(keys.dam_only)).status_code == 403
-    assert client.get(f"/v1/sites/{HAND}/facilities", headers=bearer(keys.dam_only)).status_code == 403
+    assert (
+        client.get(f"/v1/sites/{HAND}/facilities", headers=bearer(keys.dam_only)).status_code == 403
+    )
 
 
 def test_the_rate_limit_answers_429_with_retry_after_and_refills(
@@ -151,7 +155,10 @@ def test_injection_and_traversal_in_every_string_parameter_are_refused(
         empty = got.status_code == 200 and got.json()["items"] == []
         assert got.status_code in (403, 422) or empty, (url, params, got.status_code, got.text)
     upload = client.post(
-        f"/v1/sites/{HAND}/readings", params={"layout": value}, content=b"x", headers=bearer(keys.hand)
+        f"/v1/sites/{HAND}/readings",
+        params={"layout": value},
+        content=b"x",
+        headers=bearer(keys.hand),
     )
     assert upload.status_code in (400, 422)
     # nothing was dropped, nothing outside the home was read

@@ -69,10 +69,15 @@ def test_size_scope_layout_and_empty_bodies_are_refused(
     chunks = (b"y" * 4096 for _ in range(UPLOAD_LIMIT // 4096 + 2))
     assert client.post(url, content=chunks, headers=bearer(keys.hand)).status_code == 413
     assert client.post(url, content=READINGS, headers=bearer(keys.other)).status_code == 403
-    assert client.post(
-        f"/v1/sites/{OTHER}/readings", content=READINGS, headers=bearer(keys.dam_only)
-    ).status_code == 403
-    unknown = client.post(url, params={"layout": "scada"}, content=READINGS, headers=bearer(keys.hand))
+    assert (
+        client.post(
+            f"/v1/sites/{OTHER}/readings", content=READINGS, headers=bearer(keys.dam_only)
+        ).status_code
+        == 403
+    )
+    unknown = client.post(
+        url, params={"layout": "scada"}, content=READINGS, headers=bearer(keys.hand)
+    )
     assert unknown.status_code == 400
     assert "no CSV/Excel readings layout 'scada'" in unknown.json()["detail"]
     assert client.post(url, content=b"", headers=bearer(keys.hand)).status_code == 400

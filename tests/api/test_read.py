@@ -50,7 +50,9 @@ def test_pages_add_up_to_the_whole_list(client: TestClient, keys: Keys) -> None:
     pages, offset = [], 0
     while offset is not None:
         page = client.get(
-            DAILY.format(site=HAND), params={"limit": 3, "offset": offset}, headers=bearer(keys.hand)
+            DAILY.format(site=HAND),
+            params={"limit": 3, "offset": offset},
+            headers=bearer(keys.hand),
         ).json()
         assert page["limit"] == 3 and page["offset"] == offset
         pages += page["items"]
@@ -73,7 +75,10 @@ def test_pages_add_up_to_the_whole_list(client: TestClient, keys: Keys) -> None:
     ],
 )
 def test_page_sizes_are_bounded(client: TestClient, keys: Keys, params: dict) -> None:
-    assert client.get(DAILY.format(site=HAND), params=params, headers=bearer(keys.hand)).status_code == 422
+    assert (
+        client.get(DAILY.format(site=HAND), params=params, headers=bearer(keys.hand)).status_code
+        == 422
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,7 +94,9 @@ def test_page_sizes_are_bounded(client: TestClient, keys: Keys, params: dict) ->
         {"start": "yesterday"},
     ],
 )
-def test_impossible_dates_are_refused_with_422(client: TestClient, keys: Keys, params: dict) -> None:
+def test_impossible_dates_are_refused_with_422(
+    client: TestClient, keys: Keys, params: dict
+) -> None:
     got = client.get(DAILY.format(site=HAND), params=params, headers=bearer(keys.hand))
     assert got.status_code == 422, got.text
 
@@ -158,7 +165,9 @@ def test_monthly_facility_and_quality_endpoints_read_their_marts(
 
 def test_sites_and_facilities_list_what_a_key_sees(client: TestClient, keys: Keys) -> None:
     def site_ids(token: str) -> list[str]:
-        return [s["site_id"] for s in client.get("/v1/sites", headers=bearer(token)).json()["items"]]
+        return [
+            s["site_id"] for s in client.get("/v1/sites", headers=bearer(token)).json()["items"]
+        ]
 
     assert site_ids(keys.hand) == [HAND]
     assert site_ids(keys.other) == [OTHER]
@@ -166,7 +175,15 @@ def test_sites_and_facilities_list_what_a_key_sees(client: TestClient, keys: Key
     assert site_ids(keys.dam_only) == [OTHER]
     nodes = client.get(f"/v1/sites/{HAND}/facilities", headers=bearer(keys.hand)).json()["items"]
     assert {n["node_id"] for n in nodes} == {
-        "river", "borefield", "rain", "dam", "plant", "creek", "evaporation", "seepage", "tailings"
+        "river",
+        "borefield",
+        "rain",
+        "dam",
+        "plant",
+        "creek",
+        "evaporation",
+        "seepage",
+        "tailings",
     }
     dam_only = client.get(f"/v1/sites/{OTHER}/facilities", headers=bearer(keys.dam_only)).json()
     assert [n["node_id"] for n in dam_only["items"]] == ["dam"]

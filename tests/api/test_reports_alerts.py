@@ -36,8 +36,14 @@ def test_reports_list_and_download_are_scoped_and_byte_identical(
     download = f"/v1/reports/{ids[OTHER]}/artifacts/pdf"
     assert client.get(download, headers=bearer(keys.hand)).status_code == 404
     assert client.get(download, headers=bearer(keys.other)).status_code == 200
-    assert client.get("/v1/reports", params={"site_id": OTHER}, headers=bearer(keys.hand)).status_code == 403
-    assert client.get(f"/v1/reports/{ids[HAND]}/artifacts/xlsx", headers=bearer(keys.hand)).status_code == 404
+    assert (
+        client.get("/v1/reports", params={"site_id": OTHER}, headers=bearer(keys.hand)).status_code
+        == 403
+    )
+    assert (
+        client.get(f"/v1/reports/{ids[HAND]}/artifacts/xlsx", headers=bearer(keys.hand)).status_code
+        == 404
+    )
 
 
 def test_an_artifact_path_outside_the_reports_folder_is_never_served(
@@ -50,7 +56,9 @@ def test_an_artifact_path_outside_the_reports_folder_is_never_served(
         assert b"SQLite" not in got.content and b"root:" not in got.content
 
 
-def test_alerts_list_only_the_keys_sites(client: TestClient, keys: Keys, settings: Settings) -> None:
+def test_alerts_list_only_the_keys_sites(
+    client: TestClient, keys: Keys, settings: Settings
+) -> None:
     add_alert(settings, "20250705T060000-aaaaaaaaaaaa", HAND)
     add_alert(settings, "20250705T060000-bbbbbbbbbbbb", OTHER)
     add_alert(settings, "20250705T060000-cccccccccccc", HAND, state="resolved")
@@ -62,7 +70,10 @@ def test_alerts_list_only_the_keys_sites(client: TestClient, keys: Keys, setting
     open_ = client.get("/v1/alerts", params={"state": "open"}, headers=bearer(keys.hand)).json()
     assert [a["event_id"] for a in open_["items"]] == ["20250705T060000-aaaaaaaaaaaa"]
     assert open_["items"][0]["value"] == 1.73
-    assert client.get("/v1/alerts", params={"site_id": OTHER}, headers=bearer(keys.hand)).status_code == 403
+    assert (
+        client.get("/v1/alerts", params={"site_id": OTHER}, headers=bearer(keys.hand)).status_code
+        == 403
+    )
     # a facility-only key covers no whole site: no site's alerts
     assert client.get("/v1/alerts", headers=bearer(keys.dam_only)).json()["items"] == []
     assert len(client.get("/v1/alerts", headers=bearer(keys.all)).json()["items"]) == 3

@@ -115,7 +115,9 @@ def test_unsigned_tampered_or_stale_messages_are_refused(
     store.dispose()
 
 
-def test_a_rotated_secret_signature_list_is_accepted(client: TestClient, settings: Settings) -> None:
+def test_a_rotated_secret_signature_list_is_accepted(
+    client: TestClient, settings: Settings
+) -> None:
     add_alert(settings, EVENT_ID, HAND)
     body, headers = signed(ack(), "msg_rotated")
     headers["webhook-signature"] = "v1,bm90LXRoaXMtb25l " + headers["webhook-signature"]
@@ -144,7 +146,9 @@ def test_bad_events_are_explained_and_can_be_sent_again(
     assert client.post(URL, content=body, headers=headers).status_code == 409
 
 
-def test_webhooks_are_off_without_a_secret(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_webhooks_are_off_without_a_secret(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from api.app import create_app
 
     monkeypatch.delenv("SITELEDGER_API_WEBHOOK_SECRET", raising=False)
