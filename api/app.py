@@ -206,6 +206,13 @@ def _rows(
     )
 
 
+def _json(page: BaseModel) -> Response:
+    """The page serialised once by pydantic. Handing FastAPI the model instead would validate
+    it a second time and encode it through ``json.dumps``: for a year of daily balances that was
+    about half of a request's 10 ms."""
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
 def _day_range(column: str, start: dt.date | None, end: dt.date | None) -> list[tuple[str, Any]]:
     where: list[tuple[str, Any]] = []
     if start is not None:
@@ -350,10 +357,10 @@ def create_app(
 
     # -- sites and facilities ---------------------------------------------------------------
     @app.get("/v1/sites", response_model=Page[Site], tags=["sites"])
-    def sites(caller: Caller, limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> Page[Site]:
+    def sites(caller: Caller, limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> Response:
         """The sites this key sees (``dim_sites``)."""
         clause, params = _site_filter(caller)
-        return _rows(ctx, Site, "dim_sites", [], "site_id", limit, offset, clause, params)
+        return _json(_rows(ctx, Site, "dim_sites", [], "site_id", limit, offset, clause, params))
 
     @app.get("/v1/sites/{site_id}", response_model=Site, tags=["sites"])
     def site(caller: Caller, site_id: SiteId) -> Site:
@@ -368,7 +375,7 @@ def create_app(
     @app.get("/v1/sites/{site_id}/facilities", response_model=Page[Facility], tags=["sites"])
     def facilities(
         caller: Caller, site_id: SiteId, limit: Limit = DEFAULT_PAGE, offset: Offset = 0
-    ) -> Page[Facility]:
+    ) -> Response:
         """The facilities (stores, tasks, sources, destinations) of a site this key sees."""
         if not caller.scope.touches_site(site_id):
             raise HTTPException(403, f"API key {caller.key_id} does not cover site {site_id}")
@@ -377,7 +384,9 @@ def create_app(
         if not caller.scope.covers_site(site_id):
             params = sorted(n for s, n in caller.scope.facilities if s == site_id)
             extra = f"node_id in ({', '.join('?' for _ in params)})"
-        return _rows(ctx, Facility, "dim_nodes", where, "node_id", limit, offset, extra, params)
+        return _json(
+            _rows(ctx, Facility, "dim_nodes", where, "node_id", limit, offset, extra, params)
+        )
 
     # -- balances ---------------------------------------------------------------------------
     @app.get(
@@ -390,12 +399,14 @@ def create_app(
         end: End = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
-    ) -> Page[SiteBalanceDay]:
+    ) -> Response:
         """The site's water balance per local day (``fct_site_balance_daily``), oldest first."""
         _require_site(caller, site_id)
         _window(start, end)
         where = [("site_id = ?", site_id), *_day_range("day", start, end)]
-        return _rows(ctx, SiteBalanceDay, "fct_site_balance_daily", where, "day", limit, offset)
+        return _json(
+            _rows(ctx, SiteBalanceDay, "fct_site_balance_daily", where, "day", limit, offset)
+        )
 
     @app.get(
         "/v1/sites/{site_id}/balances/monthly",
@@ -409,14 +420,22 @@ def create_app(
         end: End = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
-    ) -> Page[SiteBalanceMonth]:
+    ) -> Response:
         """The site's water balance per calendar month (``fct_site_balance_monthly``); ``start``
         and ``end`` select months by their first day."""
         _require_site(caller, site_id)
         _window(start, end)
         where = [("site_id = ?", site_id), *_day_range("month_start", start, end)]
-        return _rows(
-            ctx, SiteBalanceMonth, "fct_site_balance_monthly", where, "month_start", limit, offset
+        return _json(
+            _rows(
+                ctx,
+                SiteBalanceMonth,
+                "fct_site_balance_monthly",
+                where,
+                "month_start",
+                limit,
+                offset,
+            )
         )
 
     @app.get(
@@ -432,13 +451,15 @@ def create_app(
         end: End = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
-    ) -> Page[FacilityBalanceDay]:
+    ) -> Response:
         """A store's or task's balance per local day (``fct_node_balance_daily``)."""
         _require_facility(caller, site_id, node_id)
         _window(start, end)
         where = [("site_id = ?", site_id), ("node_id = ?", node_id)]
         where += _day_range("day", start, end)
-        return _rows(ctx, FacilityBalanceDay, "fct_node_balance_daily", where, "day", limit, offset)
+        return _json(
+            _rows(ctx, FacilityBalanceDay, "fct_node_balance_daily", where, "day", limit, offset)
+        )
 
     @app.get(
         "/v1/sites/{site_id}/facilities/{node_id}/balances/monthly",
@@ -453,20 +474,22 @@ def create_app(
         end: End = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
-    ) -> Page[FacilityBalanceMonth]:
+    ) -> Response:
         """A store's or task's balance per calendar month (``fct_node_balance_monthly``)."""
         _require_facility(caller, site_id, node_id)
         _window(start, end)
         where = [("site_id = ?", site_id), ("node_id = ?", node_id)]
         where += _day_range("month_start", start, end)
-        return _rows(
-            ctx,
-            FacilityBalanceMonth,
-            "fct_node_balance_monthly",
-            where,
-            "month_start",
-            limit,
-            offset,
+        return _json(
+            _rows(
+                ctx,
+                FacilityBalanceMonth,
+                "fct_node_balance_monthly",
+                where,
+                "month_start",
+                limit,
+                offset,
+            )
         )
 
     # -- quality ----------------------------------------------------------------------------
@@ -483,7 +506,7 @@ def create_app(
         ] = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
-    ) -> Page[QualityScore]:
+    ) -> Response:
         """Daily data-quality scores of the site, its nodes and meters
         (``fct_quality_scores_daily``)."""
         _require_site(caller, site_id)
@@ -491,14 +514,16 @@ def create_app(
         where = [("site_id = ?", site_id), *_day_range("day", start, end)]
         if scope is not None:
             where.append(("scope = ?", scope))
-        return _rows(
-            ctx,
-            QualityScore,
-            "fct_quality_scores_daily",
-            where,
-            "day, scope, scope_id",
-            limit,
-            offset,
+        return _json(
+            _rows(
+                ctx,
+                QualityScore,
+                "fct_quality_scores_daily",
+                where,
+                "day, scope, scope_id",
+                limit,
+                offset,
+            )
         )
 
     # -- reports ----------------------------------------------------------------------------

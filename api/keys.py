@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Table, Text, select
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Table, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siteledger.state.store import Base, StateStore, utcnow
@@ -205,7 +205,7 @@ class KeyStore:
         if not entries:
             return
         with self.store.session() as s:
-            s.execute(ApiAuditEntry.__table__.insert(), builtins.list(entries))
+            s.execute(insert(ApiAuditEntry), builtins.list(entries))
 
     def audit(self, key_id: str | None = None, limit: int = 100) -> builtins.list[ApiAuditEntry]:
         """The newest audit entries first."""

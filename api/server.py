@@ -7,6 +7,11 @@ import uvicorn
 from api.app import create_app
 from siteledger.settings import Settings
 
+# Seconds an idle keep-alive connection stays open. uvicorn's default of 5 s lost about 1 request
+# in 170 under the 50-client benchmark on a loaded machine: the server closed a connection just
+# as a client sent on it. A reverse proxy's upstream keep-alive should stay below this.
+KEEP_ALIVE_S = 65
+
 
 def serve(
     settings: Settings,
@@ -25,5 +30,6 @@ def serve(
         proxy_headers=forwarded_allow_ips is not None,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        timeout_keep_alive=KEEP_ALIVE_S,
         log_level="info",
     )

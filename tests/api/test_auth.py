@@ -86,7 +86,7 @@ def test_the_rate_limit_answers_429_with_retry_after_and_refills(
     now = [1000.0]
     app = create_app(settings, limiter=RateLimiter(clock=lambda: now[0]))
     store = StateStore(settings.state_store_url)
-    key, token = KeyStore(store).create("slow", [HAND], rate_per_minute=3)
+    _, token = KeyStore(store).create("slow", [HAND], rate_per_minute=3)
     with TestClient(app) as client:
         codes = [client.get("/v1/sites", headers=bearer(token)).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
