@@ -9,8 +9,8 @@ runs as ``siteledger api serve`` in its own process (uvicorn, one worker); the c
 ``--clients`` asyncio tasks of this process sharing ``--requests`` requests of
 ``GET /v1/sites/hand_site/balances/daily?start=2025-07-01&end=2026-06-30&limit=366`` (365 rows,
 each checked), after a warm-up of one request per client; before that, 100 requests from one
-client give the latency without queueing. Client and server share the machine's cores, so the figures
-include the client's own cost.
+client give the latency without queueing. Client and server share the machine's cores, so the
+figures include the client's own cost.
 
 Figures are printed and written to ``benchmarks/results/api.json``.
 
