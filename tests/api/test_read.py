@@ -4,6 +4,7 @@ checked, keys see their own sites only."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -196,3 +197,22 @@ def test_health_needs_no_key(client: TestClient) -> None:
     got = client.get("/v1/health")
     assert got.status_code == 200
     assert got.json()["status"] == "ok" and got.json()["warehouse_tables"] > 5
+
+
+def test_a_home_with_nothing_published_answers_503_with_what_to_do(tmp_path: Path) -> None:
+    from api.app import create_app
+    from api.keys import KeyStore
+    from siteledger.settings import get_settings
+    from siteledger.state import StateStore
+
+    settings = get_settings(tmp_path / "empty")
+    settings.ensure_dirs()
+    store = StateStore(settings.state_store_url)
+    _, token = KeyStore(store).create("early", [HAND])
+    store.dispose()
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/health").json() == {"status": "no_warehouse", "warehouse_tables": 0}
+        got = client.get(DAILY.format(site=HAND), headers=bearer(token))
+    assert got.status_code == 503
+    assert "no published warehouse" in got.json()["detail"]
+    assert "siteledger run" in got.json()["detail"]

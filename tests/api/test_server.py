@@ -3,6 +3,7 @@ while the warehouse is published over them; the audit log names the client; the 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -103,20 +104,14 @@ def test_the_audit_log_of_a_real_server_names_the_loopback_client(
     ]
 
 
-def test_the_cli_creates_lists_revokes_keys_and_shows_the_audit(
-    settings: Settings, tmp_path: object
-) -> None:
+def test_the_cli_creates_lists_revokes_keys_and_shows_the_audit(settings: Settings) -> None:
     home = settings.home
     created = invoke(home, "api", "keys", "create", "bi tool", "--site", HAND, "--rate", "30")
     assert created.exit_code == 0, created.output
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("slk_") and len(token) > 40
     listed = invoke(home, "api", "keys", "list", "--json", columns=200)
-    (row,) = [
-        r
-        for r in map(__import__("json").loads, listed.stdout.splitlines())
-        if r["name"] == "bi tool"
-    ]
+    (row,) = [r for r in map(json.loads, listed.stdout.splitlines()) if r["name"] == "bi tool"]
     assert row["scopes"] == HAND and row["rate_per_minute"] == 30 and row["revoked_at"] is None
     assert token not in listed.output
     revoked = invoke(home, "api", "keys", "revoke", row["key_id"])
