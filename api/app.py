@@ -167,11 +167,6 @@ def _require_facility(caller: Principal, site_id: str, node_id: str) -> None:
         )
 
 
-def _window(start: dt.date | None, end: dt.date | None) -> None:
-    if start is not None and end is not None and start > end:
-        raise HTTPException(400, f"start {start} is after end {end}")
-
-
 def _rows(
     ctx: ApiContext,
     model: type[M],
@@ -402,7 +397,6 @@ def create_app(
     ) -> Response:
         """The site's water balance per local day (``fct_site_balance_daily``), oldest first."""
         _require_site(caller, site_id)
-        _window(start, end)
         where = [("site_id = ?", site_id), *_day_range("day", start, end)]
         return _json(
             _rows(ctx, SiteBalanceDay, "fct_site_balance_daily", where, "day", limit, offset)
@@ -424,7 +418,6 @@ def create_app(
         """The site's water balance per calendar month (``fct_site_balance_monthly``); ``start``
         and ``end`` select months by their first day."""
         _require_site(caller, site_id)
-        _window(start, end)
         where = [("site_id = ?", site_id), *_day_range("month_start", start, end)]
         return _json(
             _rows(
@@ -454,7 +447,6 @@ def create_app(
     ) -> Response:
         """A store's or task's balance per local day (``fct_node_balance_daily``)."""
         _require_facility(caller, site_id, node_id)
-        _window(start, end)
         where = [("site_id = ?", site_id), ("node_id = ?", node_id)]
         where += _day_range("day", start, end)
         return _json(
@@ -477,7 +469,6 @@ def create_app(
     ) -> Response:
         """A store's or task's balance per calendar month (``fct_node_balance_monthly``)."""
         _require_facility(caller, site_id, node_id)
-        _window(start, end)
         where = [("site_id = ?", site_id), ("node_id = ?", node_id)]
         where += _day_range("month_start", start, end)
         return _json(
@@ -510,7 +501,6 @@ def create_app(
         """Daily data-quality scores of the site, its nodes and meters
         (``fct_quality_scores_daily``)."""
         _require_site(caller, site_id)
-        _window(start, end)
         where = [("site_id = ?", site_id), *_day_range("day", start, end)]
         if scope is not None:
             where.append(("scope = ?", scope))
@@ -634,7 +624,9 @@ def create_app(
             "requestBody": {
                 "required": True,
                 "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    "application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary", "minLength": 1}
+                    }
                 },
             }
         },
