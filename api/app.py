@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -25,7 +26,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 
 from alerts.channels.verify import WebhookRefused, verify_webhook
 from alerts.state import OPEN_STATES, AlertEvent, AlertStateError, AlertStore
@@ -151,8 +152,19 @@ SiteId = Annotated[str, PathParam(pattern=ID, description="Site id (dim_sites.si
 NodeId = Annotated[str, PathParam(pattern=ID, description="Facility id (dim_nodes.node_id).")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
-Start = Annotated[dt.date | None, Query(description="First day (ISO 8601), inclusive.")]
-End = Annotated[dt.date | None, Query(description="Last day (ISO 8601), inclusive.")]
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """Only ``YYYY-MM-DD``: pydantic alone would also take a number of seconds since 1970."""
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("a date is YYYY-MM-DD (ISO 8601)")
+    return value
+
+
+IsoDay = Annotated[dt.date, BeforeValidator(_iso_day)]
+Start = Annotated[IsoDay | None, Query(description="First day (YYYY-MM-DD), inclusive.")]
+End = Annotated[IsoDay | None, Query(description="Last day (YYYY-MM-DD), inclusive.")]
 
 
 def _require_site(caller: Principal, site_id: str) -> None:

@@ -4,6 +4,8 @@ headers, body). Bounded: a few examples per operation and mode, well under a min
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
@@ -15,7 +17,8 @@ from api.app import create_app
 from siteledger.settings import Settings
 from tests.api.conftest import UPLOAD_LIMIT, WEBHOOK_SECRET, Keys, bearer
 
-MAX_EXAMPLES = 6
+# a deeper run: API_FUZZ_EXAMPLES=200 pytest tests/api/test_schema.py
+MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "6"))
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
