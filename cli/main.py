@@ -488,6 +488,10 @@ from cli.exports import exports  # noqa: E402
 
 cli.add_command(exports)
 
+from cli.api import api  # noqa: E402
+
+cli.add_command(api)
+
 
 def main() -> None:
     cli(prog_name="siteledger")

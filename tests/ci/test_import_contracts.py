@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("siteledger", "ingestion", "quality", "reports", "ml", "alerts", "orchestration", "cli")
+PACKAGES = (
+    "siteledger",
+    "ingestion",
+    "quality",
+    "reports",
+    "ml",
+    "alerts",
+    "orchestration",
+    "cli",
+    "api",
+)
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
