@@ -1543,19 +1543,21 @@ def report_identity(payload: dict[str, Any], requirements: list[dict[str, Any]])
     return body
 
 
-# Significant digits a figure keeps in the content hash. A rebuild of the same lake sums in
-# parallel, in another order, and moves a float's last bits (a relative 1e-15 or so): that noise
-# must not make a new version of a report, a change in the ninth significant digit does. A value
-# within that noise of a rounding boundary can still flip (about one figure in 10^5).
-HASH_SIGNIFICANT_DIGITS = 9
+# Decimal places a figure keeps in the content hash. A rebuild of the same lake sums in
+# parallel, in another order, and moves a float's last bits (22212.26375 comes back as
+# 22212.263749999995): that noise must not make a new version of a report. Rounding to
+# significant digits is not enough: readings are decimals (22212.26375 sits exactly on a
+# nine-digit rounding boundary) and small differences of large sums (a balance error) carry the
+# noise of the sums. Figures are m3, t, % and money: a change below a millionth is no restatement.
+HASH_DECIMALS = 6
 
 
 def _settled(value: Any) -> Any:
-    """``value`` with every finite float rounded to HASH_SIGNIFICANT_DIGITS (and -0.0 as 0.0)."""
+    """``value`` with every finite float rounded to HASH_DECIMALS places (and -0.0 as 0.0)."""
     if isinstance(value, float):
         if not math.isfinite(value):
             return value
-        return float(f"{value:.{HASH_SIGNIFICANT_DIGITS}g}") + 0.0
+        return round(value, HASH_DECIMALS) + 0.0
     if isinstance(value, dict):
         return {k: _settled(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -1564,7 +1566,7 @@ def _settled(value: Any) -> Any:
 
 
 def content_hash(payload: dict[str, Any], requirements: list[dict[str, Any]]) -> str:
-    """SHA-256 of :func:`report_identity`, its floats to HASH_SIGNIFICANT_DIGITS: the same
+    """SHA-256 of :func:`report_identity`, its floats to HASH_DECIMALS places: the same
     figures, requirement outcomes and definition give the same hash whatever the wording of the
     report, the warehouse version they were read from or the order a rebuild summed them in.
     The registry makes a new version of a period only when this hash (or the definition)

@@ -190,6 +190,11 @@ def test_a_rebuilds_last_bit_noise_keeps_the_hash_and_a_real_change_does_not():
     assert content_hash(_scaled(payload, 1 + 1e-15), _scaled(results, 1 + 1e-15)) == before
     assert content_hash(_scaled(payload, 1 - 1e-15), _scaled(results, 1 - 1e-15)) == before
     assert content_hash(_scaled(payload, 1 + 1e-6), results) != before
+    # a decimal on a digit boundary, as readings sum to: its noise keeps the hash too
+    payload["metrics"]["inputs"] = 22212.26375
+    on_boundary = content_hash(payload, results)
+    payload["metrics"]["inputs"] = 22212.263749999995
+    assert content_hash(payload, results) == on_boundary
 
 
 def test_rows_registered_with_the_exact_hash_are_still_recognised():
