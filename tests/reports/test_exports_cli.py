@@ -84,6 +84,13 @@ def test_list_run_and_history(home: Path):
     assert "-> folder" in ran.output and "succeeded" in ran.output
     assert "SITELEDGER_S3_BUCKET is not set" in ran.output
     assert (home / "exports" / "out" / "dams_2025-07-01_2025-07-31.parquet").exists()
+    # the CLI ran the export job through Dagster, on the home's instance: the UI shows it
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        (run,) = instance.get_runs()
+    assert run.job_name == "export_job" and run.status == DagsterRunStatus.SUCCESS
+    assert run.run_config["ops"]["run_export_op"]["config"]["name"] == "dams"
 
     shown = invoke(home, "exports", "history", "--json")
     (line,) = shown.output.splitlines()
