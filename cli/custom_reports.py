@@ -4,7 +4,9 @@ template (``docs/custom-reports.md``), registered like the shipped ones, or a PN
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -37,19 +39,34 @@ def _errors() -> tuple[type[Exception], ...]:
     return (TemplateError, CustomReportError, CustomDataError)
 
 
-@reports.command("custom")
-@click.argument("template")
-@click.option("--period", "period", default=None, help=_PERIOD_HELP)
-@click.option("--site", "sites", multiple=True, help="Only this site (repeatable).")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write the files here (default: the home's reports folder).",
-)
-@click.option("--today", "today", default=None, help="Resolve last_month etc. from this date.")
-@click.pass_context
+def _template_command(name: str, out_help: str) -> Callable[[Callable[..., None]], click.Command]:
+    """A ``reports`` subcommand on a custom TEMPLATE with --period, --site, --out, --today."""
+
+    def wrap(fn: Callable[..., None]) -> click.Command:
+        decorators: tuple[Callable[[Any], Any], ...] = (
+            click.argument("template"),
+            click.option("--period", "period", default=None, help=_PERIOD_HELP),
+            click.option("--site", "sites", multiple=True, help="Only this site (repeatable)."),
+            click.option(
+                "--out",
+                "out_dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help=out_help,
+            ),
+            click.option(
+                "--today", "today", default=None, help="Resolve last_month etc. from this date."
+            ),
+            click.pass_context,
+        )
+        for decorate in reversed(decorators):
+            fn = decorate(fn)
+        return reports.command(name)(fn)
+
+    return wrap
+
+
+@_template_command("custom", "Write the files here (default: the home's reports folder).")
 def reports_custom(
     ctx: click.Context,
     template: str,
@@ -96,19 +113,7 @@ def reports_custom(
         raise SystemExit(1)
 
 
-@reports.command("preview")
-@click.argument("template")
-@click.option("--period", "period", default=None, help=_PERIOD_HELP)
-@click.option("--site", "sites", multiple=True, help="Only this site (repeatable).")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the PNG files (default: ./preview).",
-)
-@click.option("--today", "today", default=None, help="Resolve last_month etc. from this date.")
-@click.pass_context
+@_template_command("preview", "Folder for the PNG files (default: ./preview).")
 def reports_preview(
     ctx: click.Context,
     template: str,
