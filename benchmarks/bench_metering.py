@@ -14,6 +14,9 @@ this process:
 * nightly: the held-back day arrives; ingest it and build the one-day window of the
   day-partitioned models and what follows them, as the nightly run does.
 
+dbt runs on the production target (2 threads, DuckDB's ``memory_limit`` from ``--memory-limit``,
+default 5GB), as a utility of this size would configure it; the default local target leaves
+DuckDB its own cap of 80 % of the machine's memory.
 Peak memory is sampled every 0.2 s as the resident set of this process and all its children
 (dbt, the generator) together, per stage. Without the metering importer
 (``ingestion.metering_lake``) or marts only the generation is measured and the file says so.
@@ -125,6 +128,13 @@ class Clock:
             print(f"  {name:<22} {self.figures[name]:>8.2f} s   peak {peak:>7.0f} MiB", flush=True)
 
 
+def slowest_nodes(target: Path, top: int = 12) -> dict[str, float]:
+    """The ``top`` slowest models and tests of the last dbt command (its run_results.json), s."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    timed = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:top]
+    return {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 2) for r in timed}
+
+
 # -- generation (in a child process, so its memory is not the ingest's) ---------------------------
 def generate(home: Path, customers: int, start: dt.date, days: int) -> dict[str, Any]:
     """The utility's site file and landing files under ``home``; what was written."""
@@ -206,12 +216,21 @@ def main() -> int:
     parser.add_argument("--home", type=Path, default=None, help="keep outputs here")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "benchmarks")
     parser.add_argument("--label", default="current")
+    parser.add_argument(
+        "--memory-limit",
+        default="5GB",
+        help="DuckDB's memory cap for dbt (SITELEDGER_DUCKDB_MEMORY_LIMIT), on the production "
+        "target with 2 threads; at 4GB two customer-day models running side by side ran out",
+    )
     args = parser.parse_args()
 
     home = (args.home or Path(tempfile.mkdtemp(prefix="siteledger-metering-bench-"))).resolve()
     if args.home and home.exists():
         shutil.rmtree(home)
-    settings = Settings(home=home)
+    settings = Settings(home=home, duckdb_memory_limit=args.memory_limit)
+    # the production target: the build database and memory cap from the settings (dbt_env)
+    os.environ.setdefault("SITELEDGER_DBT_TARGET", "production")
+    os.environ.setdefault("SITELEDGER_DBT_THREADS", "2")
     settings.ensure_dirs()
     start = dt.date(2025, 7, 1)
     last_day = start + dt.timedelta(days=args.days - 1)
@@ -231,6 +250,8 @@ def main() -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "customers": args.meters,
+        "dbt_target": f"{os.environ['SITELEDGER_DBT_TARGET']}, "
+        f"{os.environ['SITELEDGER_DBT_THREADS']} threads, memory_limit {args.memory_limit}",
         "days": args.days,
         **written,
         "readings_held_back_nightly": moved,
@@ -238,7 +259,7 @@ def main() -> int:
     if chain:
         from ingestion.files import import_landing
         from ingestion.site_tables import write_site_tables
-        from siteledger.dbt import NIGHTLY_ARGS, run_dbt
+        from siteledger.dbt import NIGHTLY_ARGS, dbt_target_dir, run_dbt
         from siteledger.site import load_site
         from siteledger.state import StateStore
 
@@ -250,6 +271,7 @@ def main() -> int:
             clock.time("full_site_tables", write_site_tables, settings, site)
             if marts:
                 clock.time("full_dbt_build", run_dbt, settings, "build", None, None, FULL_SELECT)
+                figures["slowest_nodes_full"] = slowest_nodes(dbt_target_dir(settings))
             print(f"nightly ({last_day}):", flush=True)
             for path in held.iterdir():
                 shutil.move(path, settings.landing / path.name)
@@ -265,6 +287,7 @@ def main() -> int:
                     day,
                     (*NIGHTLY_SELECT, *NIGHTLY_ARGS),
                 )
+                figures["slowest_nodes_nightly"] = slowest_nodes(dbt_target_dir(settings))
         finally:
             store.dispose()
         imported = sum(r.imported for r in full)

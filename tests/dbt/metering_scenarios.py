@@ -269,6 +269,7 @@ DETECT_METERS = (
     "LOWBAT",
     "RESET",
     "GAP",
+    "QUARTER",
 )
 
 
@@ -287,9 +288,31 @@ def detect_litres(meter: str, day: dt.date, hour: int) -> float:
         if day != DAY:
             return 0.0
         return {10: 800.0, 11: 800.0, 12: 800.0, 15: 600.0}.get(hour, 0.0)
-    if meter in ("RESET", "GAP"):
+    if meter in ("RESET", "GAP", "QUARTER"):
         return 10.0
     return 0.0
+
+
+def _quarter_hour_readings(register: float) -> list[dict[str, Any]]:
+    """QUARTER: a register read every 15 minutes, 2.5 L a quarter; the DAY 10:15 reading is
+    delivered twice (the same record again)."""
+    rows = []
+    for day in (DAY0, DAY):
+        for hour in range(24):
+            for quarter in range(4):
+                register += 0.0025
+                row = {
+                    "meter_id": "QUARTER",
+                    "read_at": local(day, hour) + dt.timedelta(minutes=15 * (quarter + 1)),
+                    "register_m3": register,
+                    "reverse_m3": 3.0,
+                    "battery_pct": 50.0,
+                    "signal_dbm": -90.0,
+                }
+                rows.append(row)
+                if day == DAY and hour == 10 and quarter == 0:
+                    rows.append(dict(row))
+    return rows
 
 
 def _detect_readings() -> list[dict[str, Any]]:
@@ -307,6 +330,9 @@ def _detect_readings() -> list[dict[str, Any]]:
                 "signal_dbm": -90.0,
             }
         )
+        if meter == "QUARTER":
+            rows.extend(_quarter_hour_readings(register))
+            continue
         for day in (DAY0, DAY):
             for hour in range(24):
                 end = local(day, hour) + dt.timedelta(hours=1)
@@ -374,7 +400,7 @@ def _detect_records(lake: Path) -> None:
                 "customer_id": f"K-{m}",
                 "communication": "nb_iot",
                 "q3_m3_per_h": 2.5,
-                "reading_interval_minutes": 60,
+                "reading_interval_minutes": 15 if m == "QUARTER" else 60,
                 "effective_at": created,
             }
             for m in meters

@@ -21,6 +21,9 @@ signal < -110 dBm. Hand figures for DAY:
     GAP      10 L/h; no report 01:00-05:00, the 06:00 report's 60 L spread over hours 00-05
              (gap_m3 0.06), 19 reported hours: no leak (not all hours reported, no night
              minimum), partial reporting: score 100 - 50 x (1 - 19/24) = 89.58 -> 90
+    QUARTER  a register read every 15 minutes, 2.5 L a quarter (10 L/h), the DAY 10:15 reading
+             delivered twice: 4 readings an hour (5 in 10:00-11:00), 10 L in every hour, 240 L
+             and 97 readings on DAY; a continuous leak on DAY0 and DAY (one event, from DAY0)
     WM1      a site meter of the water chain with a customer meter's id: its register (10 L/h)
              feeds the metering readings: 240 L on DAY
 """
@@ -28,9 +31,11 @@ signal < -110 dBm. Hand figures for DAY:
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from tests.dbt.metering_scenarios import (
@@ -70,6 +75,7 @@ def test_leak_kinds(home: Path) -> None:
         "LOWBAT": None,
         "RESET": "continuous",  # 10 L every hour is a running toilet too
         "GAP": None,
+        "QUARTER": "continuous",
         "WM1": "continuous",
     }
     assert day["STALE"]["fresh"] is False and day["STALE"]["flowing_hours"] == 12
@@ -107,6 +113,19 @@ def test_daily_volumes_reset_and_gap(home: Path) -> None:
     assert [h["readings"] for h in hours[:6]] == [0, 0, 0, 0, 0, 1]
     # local midnight of DAY in Jakarta is 17:00 UTC the day before
     assert hours[0]["hour_start"] == dt.datetime(2025, 3, 9, 17, tzinfo=dt.UTC)
+    # several readings an hour (and one re-delivered): the hour's last register minus the
+    # previous hour's last register; every delivered copy counts as a reading
+    assert litres["QUARTER"] == 240 and day["QUARTER"]["readings"] == 97
+    quarter_hours = query(
+        home,
+        "select local_hour, volume_m3, readings, gap_m3, resets from "
+        f"marts.fct_meter_consumption_hourly where site_id = '{DETECT_SITE}' "
+        f"and meter_id = 'QUARTER' and day in ('{DAY0}', '{DAY}') order by hour_start",
+    )
+    assert len(quarter_hours) == 48
+    assert [round(h["volume_m3"] * 1000, 6) for h in quarter_hours] == [10] * 48
+    assert [h["readings"] for h in quarter_hours[24:]] == [4] * 10 + [5] + [4] * 13
+    assert {(h["gap_m3"], h["resets"]) for h in quarter_hours} == {(0, 0)}
     reset_hours = query(
         home,
         "select volume_m3 from marts.fct_meter_consumption_hourly "
@@ -236,3 +255,28 @@ def test_a_one_day_window_run_rewrites_the_same_rows(
     )
     assert _snapshot(home) == full
     assert any(r["day"] == DAY for r in full["fct_meter_consumption_daily"])
+
+
+def test_the_grain_test_reports_a_repeated_key_and_a_null_key(home: Path, tmp_path: Path) -> None:
+    """The project's `grain` test (tests/generic/grain.sql) first groups by a hash of the key,
+    then compares the columns of the keys whose hash repeats: a repeated key and a key with a
+    null column are both failing rows, and the built mart has none."""
+    compiled = home / "dbt" / "target" / "compiled"
+    (path,) = compiled.rglob("grain_fct_meter_consumption_daily_*.sql")
+    sql = path.read_text(encoding="utf-8")
+    copy = tmp_path / "build.duckdb"  # the compiled SQL names its database `build`
+    shutil.copy(home / "warehouse" / "build.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        assert con.execute(sql).fetchall() == []
+        con.execute(
+            "insert into marts.fct_meter_consumption_daily "
+            "select * from marts.fct_meter_consumption_daily "
+            f"where meter_id = 'GAP' and day = '{DAY}'"
+        )
+        con.execute(
+            "insert into marts.fct_meter_consumption_daily "
+            "select * replace (cast(null as varchar) as meter_id) "
+            f"from marts.fct_meter_consumption_daily where meter_id = 'RESET' and day = '{DAY}'"
+        )
+        failing = sorted(con.execute(sql).fetchall(), key=str)
+    assert failing == sorted([(DETECT_SITE, "GAP", DAY, 2), (DETECT_SITE, None, DAY, 1)], key=str)

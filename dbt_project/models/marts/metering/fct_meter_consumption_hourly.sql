@@ -1,11 +1,13 @@
 {{ config(**partitioned_by_day_config('day')) }}
 
-{#- Volume through each customer meter per site-local hour, in one stream over the readings:
-    one aggregate of the readings into the local hour they close (a reading at 01:00 closes
-    00:00-01:00), one window per meter over its hours, no self-join and no materialised
-    intermediate. Register volumes are differences of register values, so a reading delivered
-    twice changes nothing; interval readings and `readings` count every row (the importer skips
-    re-delivered identical records).
+{#- Volume through each customer meter per site-local hour, in one sort of the readings: one
+    window over each meter's readings in time order finds the hour each reading closes (a reading
+    at 01:00 closes 00:00-01:00), whether it opens or closes that hour, and the reading before it,
+    which is the last reading of the meter's previous reported hour when it opens one. An hour of
+    one reading (an hourly meter's every hour) is then a row as it stands; only hours of several
+    readings (sub-hourly meters, re-delivered readings) are aggregated. Register volumes are
+    differences of register values, so a reading delivered twice changes nothing; interval
+    readings and `readings` count every row (the importer skips re-delivered identical records).
     - Register meters: an hour's volume is the register at its last reading minus the register
       at the last reading of the meter's previous reported hour. A register that falls (beyond
       the jitter) between them or within the hour is a reset or a replaced meter, counted from
@@ -13,9 +15,11 @@
     - Interval meters: the hour's interval volumes added up.
     - When hours passed without a report since the previous reported hour, the volume is spread
       evenly over those hours and the reported one (a daily-read meter's day over its 24 hours);
-      when that span is longer than 1.5 reading intervals it is a reporting gap, flagged in
-      gap_m3, and the silent hours have readings = 0.
+      when the meter was silent longer than 1.5 reading intervals before the hour's first
+      reading it is a reporting gap, flagged in gap_m3, and the silent hours have readings = 0
+      (a meter read every 15 minutes has a reading 15 minutes into each hour: no gap).
     - Reverse volume: the rise of the reverse register, the same way.
+    Differences of times are taken in integer microseconds (`epoch_us`), not as intervals.
     A window run reads the readings from the day before its window, so the first hour of the
     window has its previous hour, and of the day after it: the reading at 00:00 closes the last
     hour of the day before (and lies in the next day's folder). -#}
@@ -60,12 +64,59 @@ readings as (
         and readings.read_at is not null
 ),
 
-hours_reported as (
+-- each reading beside its neighbours in the meter's time order (re-deliveries by load time)
+ordered as (
+    select
+        *,
+        lag(hour_local) over meter_readings as previous_row_hour_local,
+        lead(hour_local) over meter_readings as next_row_hour_local,
+        lag(read_at) over meter_readings as previous_row_read_at,
+        lag(register_m3) over meter_readings as previous_row_register_m3,
+        lag(reverse_m3) over meter_readings as previous_row_reverse_m3
+    from readings
+    window meter_readings as (partition by site_id, meter_id order by read_at, loaded_at)
+),
+
+flagged as (
+    select
+        *,
+        -- the first / last reading of the meter, or of its hour
+        coalesce(previous_row_hour_local != hour_local, true) as opens_hour,
+        coalesce(next_row_hour_local != hour_local, true) as closes_hour
+    from ordered
+),
+
+-- one row per reported hour, with the last reading of the meter's previous reported hour
+sequenced as (
+    -- an hour of one reading: the reading is the hour
+    select
+        site_id,
+        meter_id,
+        hour_local,
+        1 as readings,
+        read_at as first_reading_at,
+        read_at as last_reading_at,
+        register_m3 as last_register_m3,
+        register_m3 as min_register_m3,
+        interval_m3 as interval_volume_m3,
+        reverse_m3 as last_reverse_m3,
+        reverse_m3 as min_reverse_m3,
+        battery_pct,
+        signal_dbm,
+        previous_row_hour_local as previous_hour_local,
+        previous_row_read_at as previous_reading_at,
+        previous_row_register_m3 as previous_register_m3,
+        previous_row_reverse_m3 as previous_reverse_m3
+    from flagged
+    where opens_hour and closes_hour
+    union all
+    -- an hour of several readings: aggregated; the previous hour is seen from its first reading
     select
         site_id,
         meter_id,
         hour_local,
         count(*) as readings,
+        min(read_at) as first_reading_at,
         max(read_at) as last_reading_at,
         arg_max(register_m3, read_at) as last_register_m3,
         min(register_m3) as min_register_m3,
@@ -73,20 +124,14 @@ hours_reported as (
         arg_max(reverse_m3, read_at) as last_reverse_m3,
         min(reverse_m3) as min_reverse_m3,
         arg_max(battery_pct, read_at) as battery_pct,
-        arg_max(signal_dbm, read_at) as signal_dbm
-    from readings
+        arg_max(signal_dbm, read_at) as signal_dbm,
+        max(previous_row_hour_local) filter (where opens_hour) as previous_hour_local,
+        max(previous_row_read_at) filter (where opens_hour) as previous_reading_at,
+        max(previous_row_register_m3) filter (where opens_hour) as previous_register_m3,
+        max(previous_row_reverse_m3) filter (where opens_hour) as previous_reverse_m3
+    from flagged
+    where not (opens_hour and closes_hour)
     group by site_id, meter_id, hour_local
-),
-
-sequenced as (
-    select
-        *,
-        lag(hour_local) over meter_hours as previous_hour_local,
-        lag(last_reading_at) over meter_hours as previous_reading_at,
-        lag(last_register_m3) over meter_hours as previous_register_m3,
-        lag(last_reverse_m3) over meter_hours as previous_reverse_m3
-    from hours_reported
-    window meter_hours as (partition by site_id, meter_id order by hour_local)
 ),
 
 volumes as (
@@ -124,11 +169,15 @@ volumes as (
         ) as is_reset,
         -- hours since the previous reported hour (1 = consecutive)
         coalesce(
-            cast(epoch(sequenced.hour_local - sequenced.previous_hour_local) / 3600 as integer), 1
+            cast(
+                (epoch_us(sequenced.hour_local) - epoch_us(sequenced.previous_hour_local))
+                // 3600000000 as integer
+            ),
+            1
         ) as span_hours,
         coalesce(
-            epoch(sequenced.last_reading_at - sequenced.previous_reading_at)
-            > 1.5 * 60 * coalesce(meters.reading_interval_minutes, 60)
+            epoch_us(sequenced.first_reading_at) - epoch_us(sequenced.previous_reading_at)
+            > cast(90000000 as bigint) * coalesce(meters.reading_interval_minutes, 60)
             and sequenced.last_register_m3 is not null,
             false
         ) as is_gap
