@@ -412,6 +412,55 @@ def warehouse_rollback(ctx: click.Context) -> None:
     console.print(f"restored version {version.version_id} (published {version.published_at})")
 
 
+@warehouse.command("load-lake")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="SCHEMA.TABLE",
+    help="Copy only this source (repeatable), e.g. lake.readings.",
+)
+@json_option
+@click.pass_context
+def warehouse_load_lake(ctx: click.Context, only: tuple[str, ...], as_json: bool) -> None:
+    """Copy the raw lake into the PostgreSQL warehouse of the `postgres` dbt target.
+
+    Connection from SITELEDGER_PG_HOST / _PORT / _USER / _PASSWORD / _DATABASE (as the dbt
+    profile). Only new, changed and removed lake files are copied (docs/scale.md).
+    """
+    from siteledger.dbt import DbtError, manifest_path, run_dbt
+    from siteledger.lake_load import LakeLoadError, conninfo_from_env, load_lake
+
+    settings = _settings(ctx)
+    manifest = manifest_path(settings)
+    try:
+        if not manifest.exists():
+            run_dbt(settings, "parse")
+        report = load_lake(conninfo_from_env(), manifest, settings.lake, only or None)
+    except (DbtError, LakeLoadError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    emit(
+        (
+            {
+                "source": name,
+                "files_loaded": report.files_loaded[name],
+                "files_removed": report.files_removed[name],
+                "rows_loaded": report.rows_loaded[name],
+            }
+            for name in report.rows_loaded
+        ),
+        [
+            Col("source"),
+            Col("files_loaded", "files copied", "int"),
+            Col("files_removed", "files removed", "int"),
+            Col("rows_loaded", "rows copied", "int"),
+        ],
+        title=f"Lake copied into PostgreSQL ({count(report.total_rows)} rows)",
+        as_json=as_json,
+        empty="no lake source in the dbt project",
+    )
+
+
 # -- ui ----------------------------------------------------------------------------------------
 @cli.command("ui")
 @click.option("--host", default="127.0.0.1", show_default=True)

@@ -56,6 +56,9 @@ def dbt_env(
         "DBT_TARGET_PATH": str(dbt_target_dir(settings)),
         "DBT_LOG_PATH": str(dbt_log_dir(settings)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        # the postgres target's sessions in UTC, as the DuckDB profile's: an instant written
+        # into a flag's detail reads the same on both
+        "PGTZ": "UTC",
     }
 
 

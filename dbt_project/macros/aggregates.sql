@@ -8,6 +8,13 @@
     arg_max({{ value }}, {{ order_by }})
 {%- endmacro %}
 
+{#- PostgreSQL: DuckDB's arg_max skips rows whose value or ordering is null; `desc` alone would
+    put null orderings first. -#}
+{% macro postgres__value_at_max(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by }} desc)
+        filter (where {{ value }} is not null and {{ order_by }} is not null))[1]
+{%- endmacro %}
+
 {% macro default__value_at_max(value, order_by) -%}
     (array_agg({{ value }} order by {{ order_by }} desc))[1]
 {%- endmacro %}
@@ -18,6 +25,11 @@
 
 {% macro duckdb__value_at_min(value, order_by) -%}
     arg_min({{ value }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro postgres__value_at_min(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by }})
+        filter (where {{ value }} is not null and {{ order_by }} is not null))[1]
 {%- endmacro %}
 
 {% macro default__value_at_min(value, order_by) -%}
@@ -52,6 +64,11 @@
     arg_min_null({{ value }}, {{ order_by }})
 {%- endmacro %}
 
+{#- PostgreSQL: arg_min_null keeps a null value but skips a null ordering. -#}
+{% macro postgres__value_at_first(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by }}) filter (where {{ order_by }} is not null))[1]
+{%- endmacro %}
+
 {% macro default__value_at_first(value, order_by) -%}
     (array_agg({{ value }} order by {{ order_by }}))[1]
 {%- endmacro %}
@@ -62,6 +79,11 @@
 
 {% macro duckdb__value_at_last(value, order_by) -%}
     arg_max_null({{ value }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro postgres__value_at_last(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by }} desc)
+        filter (where {{ order_by }} is not null))[1]
 {%- endmacro %}
 
 {% macro default__value_at_last(value, order_by) -%}

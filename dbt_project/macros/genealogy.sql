@@ -9,6 +9,10 @@
     list_value({{ lot_id }})
 {%- endmacro %}
 
+{% macro postgres__path_start(lot_id) -%}
+    array[{{ lot_id }}]
+{%- endmacro %}
+
 {% macro path_append(path, lot_id) -%}
     {{ return(adapter.dispatch('path_append')(path, lot_id)) }}
 {%- endmacro %}
@@ -17,12 +21,20 @@
     list_append({{ path }}, {{ lot_id }})
 {%- endmacro %}
 
+{% macro postgres__path_append(path, lot_id) -%}
+    array_append({{ path }}, {{ lot_id }})
+{%- endmacro %}
+
 {% macro path_contains(path, lot_id) -%}
     {{ return(adapter.dispatch('path_contains')(path, lot_id)) }}
 {%- endmacro %}
 
 {% macro duckdb__path_contains(path, lot_id) -%}
     list_contains({{ path }}, {{ lot_id }})
+{%- endmacro %}
+
+{% macro postgres__path_contains(path, lot_id) -%}
+    ({{ lot_id }} = any({{ path }}))
 {%- endmacro %}
 
 {#- kg in one unit of a material's base unit: mass units by their factor, volume units through

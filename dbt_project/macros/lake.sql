@@ -19,6 +19,12 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- PostgreSQL: `siteledger warehouse load-lake` (siteledger/lake_load.py) has copied the files
+    into the source's table, hive keys included. -#}
+{% macro postgres__read_lake_parquet(location, hive_partitioning) -%}
+    {{ location }}
+{%- endmacro %}
+
 {#- Whether any file matches a source's glob: a new site has configuration before its first
     readings, and the reader fails on a glob that matches nothing. -#}
 {% macro lake_has_files(location) -%}
@@ -31,4 +37,12 @@
 {% macro duckdb__lake_has_files(location) -%}
     {%- set result = run_query('select count(*) from glob(' ~ location ~ ')') -%}
     {{ return(result.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#- PostgreSQL: the load step creates a source's table with its first file. -#}
+{% macro postgres__lake_has_files(location) -%}
+    {%- set relation = adapter.get_relation(
+        database=location.database, schema=location.schema, identifier=location.identifier
+    ) -%}
+    {{ return(relation is not none) }}
 {%- endmacro %}

@@ -41,6 +41,23 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- PostgreSQL: the files' table copied by the load step (siteledger/lake_load.py), hive keys
+    included. -#}
+{% macro postgres__read_lake_table(location, columns, record_files) -%}
+    {%- set has_files = lake_has_files(location) -%}
+    {%- set names = columns | map(attribute=0) | list + (['site', 'source'] if record_files else []) -%}
+    {%- set types = columns | map(attribute=1) | list + (['varchar', 'varchar'] if record_files else []) -%}
+    select
+        {%- for name in names %}
+        cast({{ name if has_files else 'null' }} as {{ types[loop.index0] }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    {%- if has_files %}
+    from {{ location }}
+    {%- else %}
+    where false
+    {%- endif %}
+{%- endmacro %}
+
 {#- The standard normal quantile: z such that P(Z <= z) = p, for 0 < p < 1 (null outside).
     Acklam's rational approximation (relative error below 1.2e-9), plain arithmetic so that it
     runs on any engine. -#}

@@ -160,7 +160,7 @@ resolved as (
         flow_id,
         day,
         volume_m3,
-        cast(null as double) as source_volume_m3,
+        cast(null as double precision) as source_volume_m3,
         cast(null as varchar) as source_flow_id,
         0 as depth
     from known

@@ -67,7 +67,8 @@ measured as (
     select
         joined.*,
         joined.actual_cost - joined.planned_cost as cost_variance,
-        100 * cast(joined.good_qty as double) / nullif(cast(joined.planned_qty as double), 0)
+        100 * cast(joined.good_qty as double precision)
+            / nullif(cast(joined.planned_qty as double precision), 0)
             as yield_pct,
         {{ safe_divide('joined.actual_cost', 'joined.good_qty') }} as unit_cost
     from joined

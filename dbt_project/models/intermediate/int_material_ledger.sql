@@ -43,7 +43,7 @@ receipt_costs as (
         site_id,
         material_id,
         received_at,
-        arg_max(cast(unit_cost as decimal(38, 8)), receipt_id) as unit_cost
+        {{ value_at_max('cast(unit_cost as decimal(38, 8))', 'receipt_id') }} as unit_cost
     from receipts
     where unit_cost is not null
     group by site_id, material_id, received_at
@@ -51,16 +51,19 @@ receipt_costs as (
 
 -- ... and the material's first receipt, for an inflow that comes before all of them
 first_receipt_costs as (
-    select
-        site_id,
-        material_id,
-        arg_min(
-            cast(unit_cost as decimal(38, 8)),
-            struct_pack(received_at := received_at, receipt_id := receipt_id)
-        ) as unit_cost
-    from receipts
-    where unit_cost is not null
-    group by site_id, material_id
+    select site_id, material_id, unit_cost
+    from (
+        select
+            site_id,
+            material_id,
+            cast(unit_cost as decimal(38, 8)) as unit_cost,
+            row_number() over (
+                partition by site_id, material_id order by received_at, receipt_id
+            ) as receipt_no
+        from receipts
+        where unit_cost is not null
+    ) as ranked
+    where receipt_no = 1
 ),
 
 uncosted_inflows as (
@@ -73,17 +76,50 @@ uncosted_inflows as (
     where kind in ('return_from_customer', 'adjustment_in') and unit_cost is null
 ),
 
+-- the last receipt at or before each such inflow: receipts and inflows in time order (a receipt
+-- first at the same instant), each inflow in the run of the receipt before it
+receipts_and_inflows as (
+    select site_id, material_id, received_at as event_at, 0 as event_order, unit_cost,
+        cast(null as varchar) as movement_id
+    from receipt_costs
+    union all
+    select site_id, material_id, moved_at as event_at, 1 as event_order, null as unit_cost,
+        movement_id
+    from uncosted_inflows
+    where moved_at is not null
+),
+
+receipt_runs as (
+    select
+        *,
+        count(unit_cost) over (
+            partition by site_id, material_id order by event_at, event_order
+            rows between unbounded preceding and current row
+        ) as receipt_run
+    from receipts_and_inflows
+),
+
+last_receipt_costs as (
+    select
+        site_id,
+        movement_id,
+        event_order,
+        max(unit_cost) over (partition by site_id, material_id, receipt_run)
+            as last_receipt_unit_cost
+    from receipt_runs
+),
+
 inflow_receipt_costs as (
     select
         uncosted_inflows.site_id,
         uncosted_inflows.movement_id,
-        last_receipt.unit_cost as last_receipt_unit_cost,
+        last_receipt.last_receipt_unit_cost,
         first_receipt.unit_cost as first_receipt_unit_cost
     from uncosted_inflows
-    asof left join receipt_costs as last_receipt
+    left join last_receipt_costs as last_receipt
         on uncosted_inflows.site_id = last_receipt.site_id
-        and uncosted_inflows.material_id = last_receipt.material_id
-        and uncosted_inflows.moved_at >= last_receipt.received_at
+        and uncosted_inflows.movement_id = last_receipt.movement_id
+        and last_receipt.event_order = 1
     left join first_receipt_costs as first_receipt
         on uncosted_inflows.site_id = first_receipt.site_id
         and uncosted_inflows.material_id = first_receipt.material_id

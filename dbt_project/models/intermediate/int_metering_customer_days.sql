@@ -150,7 +150,7 @@ carried as (
             cast(null as varchar) as site_id,
             cast(null as varchar) as customer_id,
             cast(null as date) as month,
-            cast(null as double) as month_to_date_m3
+            cast(null as double precision) as month_to_date_m3
         where false
     {% endif %}
 ),

@@ -223,7 +223,8 @@ spike_checks as (
         on candidates.site_id = deltas.site_id
         and candidates.flow_id = deltas.flow_id
         and deltas.start_ts_utc >= candidates.ts_utc
-        and deltas.start_ts_utc < candidates.ts_utc + to_seconds(candidates.interval_seconds)
+        and deltas.start_ts_utc
+            < candidates.ts_utc + {{ seconds_interval('candidates.interval_seconds') }}
     where {{ in_day_window('deltas.delta_day', before=1, after=1) }}
     group by candidates.site_id, candidates.meter_id, candidates.ts_utc
 ),
@@ -283,7 +284,7 @@ flat_runs as (
         min(prev_ts_utc) as first_ts_utc,
         max(ts_utc) as last_ts_utc,
         -- the repeats and the reading they repeat
-        (count(*) + 1) * max(interval_seconds) / 3600.0 as run_hours,
+        cast((count(*) + 1) * max(interval_seconds) as double precision) / 3600.0 as run_hours,
         max(flat_line_hours) as flat_line_hours
     from repeat_runs
     group by site_id, meter_id, run_id
@@ -412,23 +413,18 @@ row_flags as (
         provenance.site_id,
         provenance.meter_id,
         provenance.ts_utc,
-        case
-            when provenance.n_copies > 1 then {
-                'name': 'duplicate',
-                'detail': provenance.n_copies || ' copies'
-                    || case when provenance.has_conflicting_copies
-                        then ' that disagree; the latest kept' else ', identical' end
-            }
-        end as duplicate_flag,
-        case
-            when {{ epoch_seconds('provenance.frontier_ts_utc') }}
-                - {{ epoch_seconds('provenance.ts_utc') }} > meters.late_arrival_hours * 3600
-                then {
-                    'name': 'late_arrival',
-                    'detail': 'the meter had delivered up to ' || provenance.frontier_ts_utc
-                        || ' before it'
-                }
-        end as late_flag
+        provenance.n_copies > 1 as is_duplicate,
+        provenance.n_copies || ' copies'
+            || case when provenance.has_conflicting_copies
+                then ' that disagree; the latest kept' else ', identical' end
+            as duplicate_detail,
+        coalesce(
+            {{ epoch_seconds('provenance.frontier_ts_utc') }}
+            - {{ epoch_seconds('provenance.ts_utc') }} > meters.late_arrival_hours * 3600,
+            false
+        ) as is_late,
+        'the meter had delivered up to ' || provenance.frontier_ts_utc || ' before it'
+            as late_detail
     from provenance
     inner join meters
         on provenance.site_id = meters.site_id
@@ -441,11 +437,9 @@ unit_changes as (
         delivered.site_id,
         delivered.meter_id,
         delivered.ts_utc,
-        {
-            'name': 'unit_converted',
-            'detail': 'delivered in ' || coalesce(delivered.unit, '?') || ', converted to '
-                || meters.meter_unit
-        } as flag
+        'unit_converted' as flag,
+        'delivered in ' || coalesce(delivered.unit, '?') || ', converted to '
+            || meters.meter_unit as detail
     from {{ ref('stg_lake__readings') }} as delivered
     inner join meters
         on delivered.site_id = meters.site_id
@@ -456,57 +450,66 @@ unit_changes as (
         and delivered.value_canonical is not null
 ),
 
+-- one row per flag a reading raised: a reading with several is repeated once per flag kind
 value_flags as (
     select
-        site_id,
-        meter_id,
-        ts_utc,
-        unnest([
-            case when is_unit_mismatch then {
-                'name': 'unit_mismatch',
-                'detail': 'the delivered unit cannot be converted to the meter''s'
-            } end,
-            case when is_out_of_range then {
-                'name': 'out_of_range',
-                'detail': 'outside ' || valid_min_canonical || ' .. ' || valid_max_canonical
-            } end,
-            case when is_negative_delta then {
-                'name': 'negative_delta',
-                'detail': 'register fell from ' || prev_value || ' (not a rollover)'
-            } end,
-            case when is_spike then {
-                'name': 'spike',
-                'detail': 'neighbours ' || prev_value || ' and ' || next_value
-            } end,
-            case when is_rollover then {
-                'name': 'rollover',
-                'detail': 'register wrapped from ' || prev_value
-            } end
-        ]) as flag
+        interesting.site_id,
+        interesting.meter_id,
+        interesting.ts_utc,
+        case kinds.kind
+            when 1 then case when interesting.is_unit_mismatch then 'unit_mismatch' end
+            when 2 then case when interesting.is_out_of_range then 'out_of_range' end
+            when 3 then case when interesting.is_negative_delta then 'negative_delta' end
+            when 4 then case when interesting.is_spike then 'spike' end
+            when 5 then case when interesting.is_rollover then 'rollover' end
+        end as flag,
+        case kinds.kind
+            when 1 then 'the delivered unit cannot be converted to the meter''s'
+            when 2 then 'outside ' || {{ number_text('interesting.valid_min_canonical') }} || ' .. '
+                || {{ number_text('interesting.valid_max_canonical') }}
+            when 3 then 'register fell from ' || {{ number_text('interesting.prev_value') }}
+                || ' (not a rollover)'
+            when 4 then 'neighbours ' || {{ number_text('interesting.prev_value') }} || ' and '
+                || {{ number_text('interesting.next_value') }}
+            when 5 then 'register wrapped from ' || {{ number_text('interesting.prev_value') }}
+        end as detail
     from interesting
-    where is_unit_mismatch or is_out_of_range or is_negative_delta or is_spike or is_rollover
+    cross join (values (1), (2), (3), (4), (5)) as kinds (kind)
+    where interesting.is_unit_mismatch
+        or interesting.is_out_of_range
+        or interesting.is_negative_delta
+        or interesting.is_spike
+        or interesting.is_rollover
 ),
 
 flagged as materialized (
-    select site_id, meter_id, ts_utc, flag from value_flags
+    select site_id, meter_id, ts_utc, flag, detail from value_flags
+    where flag is not null
     union all
-    select site_id, meter_id, ts_utc, unnest([duplicate_flag, late_flag]) as flag
+    select site_id, meter_id, ts_utc, 'duplicate' as flag, duplicate_detail as detail
     from row_flags
+    where is_duplicate
     union all
-    select site_id, meter_id, ts_utc, flag from unit_changes
+    select site_id, meter_id, ts_utc, 'late_arrival' as flag, late_detail as detail
+    from row_flags
+    where is_late
+    union all
+    select site_id, meter_id, ts_utc, flag, detail from unit_changes
     union all
     select
         site_id,
         meter_id,
         ts_utc,
-        {'name': 'flat_line', 'detail': 'same value for ' || round(run_hours, 2) || ' h'}
+        'flat_line' as flag,
+        'same value for ' || {{ number_text('round(run_hours, 2)') }} || ' h' as detail
     from flat_lines
     union all
     select
         site_id,
         meter_id,
         ts_utc,
-        {'name': 'redundancy_disagreement', 'detail': 'partners read ' || round(partner_value, 3)}
+        'redundancy_disagreement' as flag,
+        'partners read ' || {{ number_text('round(partner_value, 3)') }} as detail
     from partner_means
     where greatest(abs(value_canonical), abs(partner_value)) >= floor_value
         and abs(value_canonical - partner_value)
@@ -531,14 +534,13 @@ reading_rows as (
         flagged_readings.value_canonical,
         flagged_readings.batch_id,
         flagged_readings.source_row,
-        flagged.flag.name as flag,
-        flagged.flag.detail as detail
+        flagged.flag,
+        flagged.detail
     from flagged
     inner join flagged_readings
         on flagged.site_id = flagged_readings.site_id
         and flagged.meter_id = flagged_readings.meter_id
         and flagged.ts_utc = flagged_readings.ts_utc
-    where flagged.flag is not null
 ),
 
 -- missing readings: the instants a meter's interval promised between two readings it sent
@@ -548,7 +550,7 @@ gap_rows as (
         interesting.meter_id,
         slot.ts_utc,
         cast({{ utc_to_local('slot.ts_utc', 'sites.timezone') }} as date) as reading_day,
-        cast(null as double) as value_canonical,
+        cast(null as double precision) as value_canonical,
         cast(null as varchar) as batch_id,
         cast(null as bigint) as source_row,
         'gap' as flag,
@@ -559,13 +561,17 @@ gap_rows as (
         on interesting.site_id = sites.site_id
     -- only the slots of the run's window (a day either side for time zones): the days outside
     -- it are dropped below anyway, and a gap of years must not become millions of rows first
-    cross join unnest(generate_series(
-        {{ not_before_window('interesting.ts_utc + to_seconds(interesting.interval_seconds)') }},
-        {{ not_after_window(
-            'interesting.next_ts_utc - to_seconds(interesting.interval_seconds)'
-        ) }},
-        to_seconds(interesting.interval_seconds)
-    )) as slot(ts_utc)
+    cross join {{ instant_series(
+        not_before_window(
+            'interesting.ts_utc + ' ~ seconds_interval('interesting.interval_seconds')
+        ),
+        not_after_window(
+            'interesting.next_ts_utc - ' ~ seconds_interval('interesting.interval_seconds')
+        ),
+        seconds_interval('interesting.interval_seconds'),
+        'slot',
+        'ts_utc'
+    ) }}
     where interesting.is_before_gap
 ),
 

@@ -98,8 +98,25 @@ series as (
         where slots.site_id = valid_readings.site_id and slots.meter_id = valid_readings.meter_id
     )
     union all
-    select site_id, meter_id, ts_utc, cast(null as double), true
+    select site_id, meter_id, ts_utc, cast(null as double precision), true
     from slots
+),
+
+-- each slot's run: the valid readings counted up to it (from the start and from the end); the
+-- slots between two valid readings share both counts with the reading before / after them
+-- (the same as `last_value(... ignore nulls)`, which not every engine has)
+valid_runs as (
+    select
+        *,
+        count(value_canonical) over (
+            partition by site_id, meter_id order by ts_utc
+            rows between unbounded preceding and current row
+        ) as run_from_start,
+        count(value_canonical) over (
+            partition by site_id, meter_id order by ts_utc desc
+            rows between unbounded preceding and current row
+        ) as run_from_end
+    from series
 ),
 
 bracketed as (
@@ -108,22 +125,14 @@ bracketed as (
         meter_id,
         ts_utc,
         is_slot,
-        last_value(case when not is_slot then ts_utc end ignore nulls) over before_me
-            as prev_ts_utc,
-        last_value(value_canonical ignore nulls) over before_me as prev_value,
-        first_value(case when not is_slot then ts_utc end ignore nulls) over after_me
-            as next_ts_utc,
-        first_value(value_canonical ignore nulls) over after_me as next_value
-    from series
+        max(case when not is_slot then ts_utc end) over before_me as prev_ts_utc,
+        max(value_canonical) over before_me as prev_value,
+        max(case when not is_slot then ts_utc end) over after_me as next_ts_utc,
+        max(value_canonical) over after_me as next_value
+    from valid_runs
     window
-        before_me as (
-            partition by site_id, meter_id order by ts_utc
-            rows between unbounded preceding and 1 preceding
-        ),
-        after_me as (
-            partition by site_id, meter_id order by ts_utc
-            rows between 1 following and unbounded following
-        )
+        before_me as (partition by site_id, meter_id, run_from_start),
+        after_me as (partition by site_id, meter_id, run_from_end)
 ),
 
 interpolated as (
@@ -260,11 +269,15 @@ final as (
             when 'profile_average' then profile_value
             when 'linear_interpolation' then linear_value
         end as estimated_value,
-        row_number() over (partition by site_id, meter_id, run_id order by ts_utc)
-            * interval_seconds / 3600.0 as hours_into_estimation,
+        cast(
+            row_number() over (partition by site_id, meter_id, run_id order by ts_utc)
+            * interval_seconds as double precision
+        ) / 3600.0 as hours_into_estimation,
         estimation_method <> 'none'
-            and row_number() over (partition by site_id, meter_id, run_id order by ts_utc)
-                * interval_seconds / 3600.0 > estimation_cap_hours as is_prolonged
+            and cast(
+                row_number() over (partition by site_id, meter_id, run_id order by ts_utc)
+                * interval_seconds as double precision
+            ) / 3600.0 > estimation_cap_hours as is_prolonged
     from runs
 )
 

@@ -62,7 +62,7 @@ missing as (
         ts_utc,
         reading_day,
         false as is_received,
-        cast(null as double) as raw_value,
+        cast(null as double precision) as raw_value,
         reasons,
         estimation_method,
         estimated_value,

@@ -174,9 +174,9 @@ previous as (
         select
             cast(null as varchar) as site_id,
             cast(null as varchar) as node_id,
-            cast(null as double) as worked_share,
-            cast(null as double) as treated_share,
-            cast(null as double) as closing_volume_m3
+            cast(null as double precision) as worked_share,
+            cast(null as double precision) as treated_share,
+            cast(null as double precision) as closing_volume_m3
         where false
     {% endif %}
 ),
@@ -202,16 +202,16 @@ mixing as (
         site_id,
         node_id,
         day,
-        cast(null as double) as opening_volume_m3,
+        cast(null as double precision) as opening_volume_m3,
         cast(null as varchar) as opening_volume_source,
-        cast(null as double) as opening_worked_share,
-        cast(null as double) as opening_treated_share,
-        cast(null as double) as inflow_m3,
-        cast(null as double) as inflow_worked_m3,
-        cast(null as double) as inflow_treated_m3,
-        cast(null as double) as inflow_from_stores_m3,
-        cast(null as double) as outflow_m3,
-        cast(null as double) as mixed_volume_m3,
+        cast(null as double precision) as opening_worked_share,
+        cast(null as double precision) as opening_treated_share,
+        cast(null as double precision) as inflow_m3,
+        cast(null as double precision) as inflow_worked_m3,
+        cast(null as double precision) as inflow_treated_m3,
+        cast(null as double precision) as inflow_from_stores_m3,
+        cast(null as double precision) as outflow_m3,
+        cast(null as double precision) as mixed_volume_m3,
         worked_share,
         treated_share,
         closing_volume_m3,

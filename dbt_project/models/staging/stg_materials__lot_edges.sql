@@ -12,7 +12,7 @@ source as (
             ['parent_lot_id', 'varchar'],
             ['child_lot_id', 'varchar'],
             ['relation', 'varchar'],
-            ['qty', 'double'],
+            ['qty', 'double precision'],
             ['unit', 'varchar'],
             ['moved_at', 'timestamp with time zone'],
             ['import_batch_id', 'varchar'],

@@ -14,7 +14,7 @@ source as (
             ['spec_id', 'varchar'],
             ['spec_version', 'integer'],
             ['test_id', 'varchar'],
-            ['value', 'double'],
+            ['value', 'double precision'],
             ['result_text', 'varchar'],
             ['tested_at', 'timestamp with time zone'],
             ['analyst', 'varchar'],

@@ -14,7 +14,7 @@ source as (
             ['segment', 'varchar'],
             ['household_size', 'integer'],
             ['district_id', 'varchar'],
-            ['low_balance_threshold', 'double'],
+            ['low_balance_threshold', 'double precision'],
             ['address', 'varchar'],
             ['effective_at', 'timestamp with time zone'],
             ['import_batch_id', 'varchar'],

@@ -9,9 +9,9 @@ source as (
         [
             ['voucher_code', 'varchar'],
             ['discount_type', 'varchar'],
-            ['value', 'double'],
-            ['max_discount', 'double'],
-            ['min_purchase', 'double'],
+            ['value', 'double precision'],
+            ['max_discount', 'double precision'],
+            ['min_purchase', 'double precision'],
             ['total_limit', 'integer'],
             ['per_customer_limit', 'integer'],
             ['valid_from', 'timestamp with time zone'],

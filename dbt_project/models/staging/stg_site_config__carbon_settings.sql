@@ -12,7 +12,7 @@ renamed as (
         cast(scope2_basis as varchar) as scope2_basis,
         cast(fuel_region as varchar) as fuel_region,
         cast(fuel_edition as varchar) as fuel_edition,
-        cast(diesel_factor_kg_per_l as double) as diesel_factor_kg_per_l
+        cast(diesel_factor_kg_per_l as double precision) as diesel_factor_kg_per_l
     from source
 )
 

@@ -8,7 +8,7 @@ renamed as (
     select
         cast(site_id as varchar) as site_id,
         cast(valid_from as date) as valid_from,
-        cast(price_per_l as double) as price_per_l
+        cast(price_per_l as double precision) as price_per_l
     from source
 )
 

@@ -11,7 +11,7 @@ renamed as (
         cast(load_name as varchar) as load_name,
         cast(meter_id as varchar) as meter_id,
         cast(cost_centre_id as varchar) as cost_centre_id,
-        cast(anomaly_kwh_per_day as double) as anomaly_kwh_per_day
+        cast(anomaly_kwh_per_day as double precision) as anomaly_kwh_per_day
     from source
 )
 

@@ -9,7 +9,7 @@ renamed as (
         cast(site_id as varchar) as site_id,
         cast(tank_id as varchar) as tank_id,
         cast(tank_name as varchar) as tank_name,
-        cast(capacity_l as double) as capacity_l,
+        cast(capacity_l as double precision) as capacity_l,
         cast(level_meter_id as varchar) as level_meter_id,
         cast(delivery_meter_id as varchar) as delivery_meter_id
     from source

@@ -13,15 +13,15 @@ source as (
             ['unit', 'varchar'],
             ['dimension', 'varchar'],
             ['category', 'varchar'],
-            ['density_g_per_ml', 'double'],
+            ['density_g_per_ml', 'double precision'],
             ['shelf_life_days', 'integer'],
-            ['lead_time_days', 'double'],
-            ['lead_time_sd_days', 'double'],
-            ['service_level', 'double'],
-            ['reorder_point', 'double'],
-            ['specific_gravity', 'double'],
-            ['transfer_efficiency', 'double'],
-            ['reclaim_fraction', 'double']
+            ['lead_time_days', 'double precision'],
+            ['lead_time_sd_days', 'double precision'],
+            ['service_level', 'double precision'],
+            ['reorder_point', 'double precision'],
+            ['specific_gravity', 'double precision'],
+            ['transfer_efficiency', 'double precision'],
+            ['reclaim_fraction', 'double precision']
         ]
     ) }}
 ),

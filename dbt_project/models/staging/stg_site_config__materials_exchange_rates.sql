@@ -10,7 +10,7 @@ source as (
             ['site_id', 'varchar'],
             ['currency', 'varchar'],
             ['valid_from', 'date'],
-            ['rate', 'double']
+            ['rate', 'double precision']
         ]
     ) }}
 ),

@@ -9,8 +9,8 @@ source as (
             ['site_id', 'varchar'],
             ['job_type_id', 'varchar'],
             ['name', 'varchar'],
-            ['m2_per_man_hour', 'double'],
-            ['film_um', 'double']
+            ['m2_per_man_hour', 'double precision'],
+            ['film_um', 'double precision']
         ]
     ) }}
 ),

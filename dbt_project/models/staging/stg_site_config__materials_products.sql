@@ -11,7 +11,7 @@ source as (
             ['product_id', 'varchar'],
             ['name', 'varchar'],
             ['unit', 'varchar'],
-            ['price', 'double'],
+            ['price', 'double precision'],
             ['shelf_life_days', 'integer'],
             ['spec_id', 'varchar']
         ]

@@ -11,9 +11,9 @@ source as (
             ['recipe_id', 'varchar'],
             ['version', 'integer'],
             ['material_id', 'varchar'],
-            ['qty_base', 'double'],
+            ['qty_base', 'double precision'],
             ['unit_given', 'varchar'],
-            ['qty_given', 'double']
+            ['qty_given', 'double precision']
         ]
     ) }}
 ),

@@ -12,7 +12,7 @@ source as (
             ['version', 'integer'],
             ['product_id', 'varchar'],
             ['valid_from', 'date'],
-            ['yield_qty', 'double'],
+            ['yield_qty', 'double precision'],
             ['yield_unit', 'varchar']
         ]
     ) }}

@@ -14,8 +14,8 @@ source as (
             ['name', 'varchar'],
             ['method', 'varchar'],
             ['unit', 'varchar'],
-            ['min_value', 'double'],
-            ['max_value', 'double'],
+            ['min_value', 'double precision'],
+            ['max_value', 'double precision'],
             ['expected_text', 'varchar']
         ]
     ) }}

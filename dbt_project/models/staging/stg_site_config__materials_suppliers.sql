@@ -9,7 +9,7 @@ source as (
             ['site_id', 'varchar'],
             ['supplier_id', 'varchar'],
             ['name', 'varchar'],
-            ['lead_time_days', 'double']
+            ['lead_time_days', 'double precision']
         ]
     ) }}
 ),

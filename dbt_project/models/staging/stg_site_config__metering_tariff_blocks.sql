@@ -12,9 +12,9 @@ source as (
             ['tariff_id', 'varchar'],
             ['effective_from', 'date'],
             ['block_no', 'integer'],
-            ['from_m3', 'double'],
-            ['to_m3', 'double'],
-            ['rate', 'double']
+            ['from_m3', 'double precision'],
+            ['to_m3', 'double precision'],
+            ['rate', 'double precision']
         ]
     ) }}
 ),

@@ -12,7 +12,7 @@ source as (
             ['name', 'varchar'],
             ['effective_from', 'date'],
             ['effective_to', 'date'],
-            ['fixed_charge_per_month', 'double']
+            ['fixed_charge_per_month', 'double precision']
         ]
     ) }}
 ),

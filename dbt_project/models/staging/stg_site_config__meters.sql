@@ -25,18 +25,18 @@ renamed as (
         cast(measurands.cumulative as boolean) as is_cumulative,
         cast(meters.interval as varchar) as reading_interval,
         cast(meters.interval_seconds as bigint) as interval_seconds,
-        cast(meters.interval_seconds as double) / 3600.0 as interval_hours,
+        cast(meters.interval_seconds as double precision) / 3600.0 as interval_hours,
         cast(meters.node_id as varchar) as node_id,
         cast(meters.flow_id as varchar) as flow_id,
-        cast(meters.valid_min as double) as valid_min,
-        cast(meters.valid_max as double) as valid_max,
-        cast(meters.valid_min as double) * meter_unit.factor / canonical_unit.factor
+        cast(meters.valid_min as double precision) as valid_min,
+        cast(meters.valid_max as double precision) as valid_max,
+        cast(meters.valid_min as double precision) * meter_unit.factor / canonical_unit.factor
             as valid_min_canonical,
-        cast(meters.valid_max as double) * meter_unit.factor / canonical_unit.factor
+        cast(meters.valid_max as double precision) * meter_unit.factor / canonical_unit.factor
             as valid_max_canonical,
         cast(meters.redundancy_group as varchar) as redundancy_group,
-        cast(meters.rollover as double) as rollover,
-        cast(meters.rollover as double) * meter_unit.factor / canonical_unit.factor
+        cast(meters.rollover as double precision) as rollover,
+        cast(meters.rollover as double precision) * meter_unit.factor / canonical_unit.factor
             as rollover_canonical,
         cast(meters.tag as varchar) as tag,
         cast(meters.manual as boolean) as is_manual,

@@ -11,9 +11,9 @@ renamed as (
         cast(name as varchar) as node_name,
         cast(kind as varchar) as node_kind,
         cast(nullif(type, '') as varchar) as node_type,
-        cast(capacity_m3 as double) as capacity_m3,
-        cast(surface_area_m2 as double) as surface_area_m2,
-        cast(catchment_area_m2 as double) as catchment_area_m2,
+        cast(capacity_m3 as double precision) as capacity_m3,
+        cast(surface_area_m2 as double precision) as surface_area_m2,
+        cast(catchment_area_m2 as double precision) as catchment_area_m2,
         cast(description as varchar) as description
     from source
 )

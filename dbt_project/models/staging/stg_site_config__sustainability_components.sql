@@ -8,9 +8,9 @@ renamed as (
     select
         cast(site_id as varchar) as site_id,
         cast(metric as varchar) as metric,
-        cast(weight as double) as weight,
-        cast(best as double) as best_value,
-        cast(worst as double) as worst_value
+        cast(weight as double precision) as weight,
+        cast(best as double precision) as best_value,
+        cast(worst as double precision) as worst_value
     from source
 )
 

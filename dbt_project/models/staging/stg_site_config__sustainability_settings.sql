@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         cast(site_id as varchar) as site_id,
-        cast(at_risk_margin_pct as double) as at_risk_margin_pct
+        cast(at_risk_margin_pct as double precision) as at_risk_margin_pct
     from source
 )
 

@@ -7,10 +7,10 @@ source as (
 renamed as (
     select
         cast(site_id as varchar) as site_id,
-        cast(closure_error_pct as double) as closure_threshold_pct,
-        cast(node_balance_error_pct as double) as node_balance_threshold_pct,
-        cast(store_high_pct as double) as store_high_pct,
-        cast(store_low_pct as double) as store_low_pct
+        cast(closure_error_pct as double precision) as closure_threshold_pct,
+        cast(node_balance_error_pct as double precision) as node_balance_threshold_pct,
+        cast(store_high_pct as double precision) as store_high_pct,
+        cast(store_low_pct as double precision) as store_low_pct
     from source
 )
 

@@ -8,7 +8,7 @@ renamed as (
     select
         cast(symbol as varchar) as unit,
         cast(dimension as varchar) as dimension,
-        cast(factor as double) as factor_to_base
+        cast(factor as double precision) as factor_to_base
     from source
 )
 

@@ -19,13 +19,13 @@ renamed as (
         cast(source.limit_id as varchar) as limit_id,
         cast(source.sample_point_id as varchar) as sample_point_id,
         cast(source.parameter_id as varchar) as parameter_id,
-        cast(source.min_value as double) * limit_unit.factor / canonical_unit.factor
+        cast(source.min_value as double precision) * limit_unit.factor / canonical_unit.factor
             as limit_min,
-        cast(source.max_value as double) * limit_unit.factor / canonical_unit.factor
+        cast(source.max_value as double precision) * limit_unit.factor / canonical_unit.factor
             as limit_max,
         cast(parameters.unit as varchar) as unit_canonical,
-        cast(source.min_value as double) as limit_min_as_licensed,
-        cast(source.max_value as double) as limit_max_as_licensed,
+        cast(source.min_value as double precision) as limit_min_as_licensed,
+        cast(source.max_value as double precision) as limit_max_as_licensed,
         cast(source.unit as varchar) as unit_as_licensed,
         cast(source.basis as varchar) as limit_basis,
         cast(source.reference as varchar) as licence_reference

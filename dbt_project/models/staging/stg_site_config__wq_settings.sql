@@ -7,10 +7,10 @@ source as (
 renamed as (
     select
         cast(site_id as varchar) as site_id,
-        cast(category3_tds_mg_l as double) as category3_tds_mg_l,
-        cast(category3_ph_low as double) as category3_ph_low,
-        cast(category3_ph_high as double) as category3_ph_high,
-        cast(ec_to_tds_factor as double) as ec_to_tds_factor
+        cast(category3_tds_mg_l as double precision) as category3_tds_mg_l,
+        cast(category3_ph_low as double precision) as category3_ph_low,
+        cast(category3_ph_high as double precision) as category3_ph_high,
+        cast(ec_to_tds_factor as double precision) as ec_to_tds_factor
     from source
 )
 

@@ -81,11 +81,11 @@ materials as (
         material_days.site_id,
         material_days.material_id,
         material_days.day,
-        cast(material_days.issued_qty as double) as issued_qty,
+        cast(material_days.issued_qty as double precision) as issued_qty,
         case
             when material_days.on_hand_qty > 0
-                then cast(material_days.on_hand_value as double)
-                / cast(material_days.on_hand_qty as double)
+                then cast(material_days.on_hand_value as double precision)
+                / cast(material_days.on_hand_qty as double precision)
         end as unit_cost,
         coalesce(material_settings.unit, '') as unit,
         coalesce(material_sites.currency, '') || '/' || coalesce(material_settings.unit, '')
@@ -288,7 +288,7 @@ metrics as (
         node_id as scope_id,
         '{{ metric }}' as metric,
         day,
-        cast({{ metric }} as double) as value,
+        cast({{ metric }} as double precision) as value,
         '{{ unit }}' as unit,
         '{{ aggregation }}' as aggregation,
         is_day_closed,
@@ -302,7 +302,7 @@ metrics as (
         flow_id as scope_id,
         'volume_m3' as metric,
         day,
-        cast(volume_m3 as double) as value,
+        cast(volume_m3 as double precision) as value,
         'm3' as unit,
         'sum' as aggregation,
         is_day_closed,
@@ -316,7 +316,7 @@ metrics as (
         site_id as scope_id,
         '{{ metric }}' as metric,
         day,
-        cast({{ 'ore_feed_t' if metric == 'ore_t' else metric }} as double) as value,
+        cast({{ 'ore_feed_t' if metric == 'ore_t' else metric }} as double precision) as value,
         '{{ unit }}' as unit,
         '{{ aggregation }}' as aggregation,
         is_day_closed,
@@ -331,7 +331,7 @@ metrics as (
         {{ relation }}.{{ id_column }} as scope_id,
         '{{ metric }}' as metric,
         {{ relation }}.day,
-        cast({{ relation }}.{{ column }} as double) as value,
+        cast({{ relation }}.{{ column }} as double precision) as value,
         {{ unit }} as unit,
         '{{ aggregation }}' as aggregation,
         coalesce(site_days.is_closed, false) as is_day_closed,

@@ -29,11 +29,12 @@ measures as (
         site_months.n_days,
         site_months.n_days_incomplete,
         '{{ metric }}' as metric,
-        cast({{ expression }} as double) as value,
+        cast({{ expression }} as double precision) as value,
         '{{ unit }}' as unit,
         '{{ better }}' as better_direction,
         -- the value the ranking orders ascending: best first in both directions
-        cast({{ expression }} as double){{ ' * -1' if better == 'higher' }} as ranking_value
+        cast({{ expression }} as double precision){{ ' * -1' if better == 'higher' }}
+            as ranking_value
     from site_months
     inner join sites
         on site_months.site_id = sites.site_id

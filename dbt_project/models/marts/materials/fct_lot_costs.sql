@@ -42,14 +42,16 @@ own as (
         lots.origin,
         lots.material_id,
         lots.product_id,
-        coalesce(receipts.qty, cast(batches.good_qty as double), incoming.edge_qty) as qty,
+        coalesce(
+            receipts.qty, cast(batches.good_qty as double precision), incoming.edge_qty
+        ) as qty,
         case
             when receipts.lot_id is not null
-                then cast(receipts.qty * receipts.unit_cost as double)
+                then cast(receipts.qty * receipts.unit_cost as double precision)
             -- a batch whose material cost is unknown (an issue drew on stock without any cost)
             -- leaves its lot's cost unknown, not free
             when batches.batch_id is not null
-                then cast(batches.actual_cost as double)
+                then cast(batches.actual_cost as double precision)
             else 0.0
         end as own_cost,
         coalesce(batches.unallocated_qty, 0) > 0 as is_short

@@ -40,8 +40,8 @@ trailing_year as (
         sum(daily.cogs) as cogs_365,
         avg(daily.on_hand_value) as avg_inventory_value,
         sum(daily.issued_qty) as issued_qty_365,
-        avg(cast(daily.issued_qty as double)) as mean_daily_demand,
-        coalesce(var_samp(cast(daily.issued_qty as double)), 0) as demand_variance,
+        avg(cast(daily.issued_qty as double precision)) as mean_daily_demand,
+        coalesce(var_samp(cast(daily.issued_qty as double precision)), 0) as demand_variance,
         sum(daily.waste_qty) as waste_qty,
         sum(daily.waste_value) as waste_value
     from daily
@@ -132,12 +132,12 @@ computed as (
             + mean_daily_demand * mean_daily_demand * lead_time_sd_days * lead_time_sd_days
         ) as safety_stock,
         {{ safe_divide(
-            'cast(cogs_365 as double) * 365 / days_observed',
-            'cast(avg_inventory_value as double)'
+            'cast(cogs_365 as double precision) * 365 / days_observed',
+            'cast(avg_inventory_value as double precision)'
         ) }} as turnover,
         sqrt({{ safe_divide(
             '2 * mean_daily_demand * 365 * order_cost',
-            'holding_cost_rate * cast(last_unit_cost as double)'
+            'holding_cost_rate * cast(last_unit_cost as double precision)'
         ) }}) as eoq
     from inputs
 ),

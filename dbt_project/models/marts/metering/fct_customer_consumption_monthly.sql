@@ -12,8 +12,8 @@ monthly as (
         site_id,
         customer_id,
         month,
-        arg_max(segment, day) as segment,
-        arg_max(household_size, day) as household_size,
+        {{ value_at_max('segment', 'day') }} as segment,
+        {{ value_at_max('household_size', 'day') }} as household_size,
         count(*) as ledger_days,
         sum(consumption_m3) as volume_m3,
         sum(consumption_charge + fixed_charge) as charge
@@ -30,11 +30,11 @@ compared as (
     left join monthly as previous
         on monthly.site_id = previous.site_id
         and monthly.customer_id = previous.customer_id
-        and previous.month = cast(monthly.month - interval 1 month as date)
+        and previous.month = cast(monthly.month - interval '1 month' as date)
     left join monthly as last_year
         on monthly.site_id = last_year.site_id
         and monthly.customer_id = last_year.customer_id
-        and last_year.month = cast(monthly.month - interval 12 month as date)
+        and last_year.month = cast(monthly.month - interval '12 month' as date)
 ),
 
 final as (

@@ -71,8 +71,8 @@ held as (
             cast(null as varchar) as site_id,
             cast(null as varchar) as customer_id,
             cast(null as date) as day,
-            cast(null as double) as charge,
-            cast(null as double) as closing_balance,
+            cast(null as double precision) as charge,
+            cast(null as double precision) as closing_balance,
             cast(null as integer) as credit_days_window
         where false
     {% endif %}
@@ -92,11 +92,11 @@ charges as (
             blocks.rate * (
                 least(
                     greatest(days.month_to_date_m3 - blocks.from_m3, 0),
-                    coalesce(blocks.to_m3 - blocks.from_m3, cast('infinity' as double))
+                    coalesce(blocks.to_m3 - blocks.from_m3, cast('infinity' as double precision))
                 )
                 - least(
                     greatest(days.month_to_date_m3 - days.consumption_m3 - blocks.from_m3, 0),
-                    coalesce(blocks.to_m3 - blocks.from_m3, cast('infinity' as double))
+                    coalesce(blocks.to_m3 - blocks.from_m3, cast('infinity' as double precision))
                 )
             )
         ) as consumption_charge
@@ -135,7 +135,7 @@ streamed as (
     select
         *,
         consumption_charge + fixed_charge as charge,
-        cast(null as double) as held_closing_balance,
+        cast(null as double precision) as held_closing_balance,
         false as is_held
     from charged
     union all by name
@@ -144,7 +144,7 @@ streamed as (
         customer_id,
         day,
         charge,
-        cast(0 as double) as balance_change,
+        cast(0 as double precision) as balance_change,
         credit_days_window,
         closing_balance as held_closing_balance,
         true as is_held

@@ -33,7 +33,7 @@ daily as (
         hours.site_id,
         hours.meter_id,
         hours.day,
-        arg_max(hours.customer_id, hours.hour_start) as customer_id,
+        {{ value_at_max('hours.customer_id', 'hours.hour_start') }} as customer_id,
         sum(hours.volume_m3) as volume_m3,
         sum(hours.reverse_m3) as reverse_m3,
         sum(hours.gap_m3) as gap_m3,
@@ -58,12 +58,8 @@ daily as (
             where list_contains(settings.peak_hour_list, hours.local_hour)
         ), 0) as peak_volume_m3,
         max(hours.last_reading_at) as last_reading_at,
-        arg_max(hours.battery_pct, hours.hour_start) filter (
-            where hours.battery_pct is not null
-        ) as battery_pct,
-        arg_max(hours.signal_dbm, hours.hour_start) filter (
-            where hours.signal_dbm is not null
-        ) as signal_dbm,
+        {{ value_at_max('hours.battery_pct', 'hours.hour_start') }} as battery_pct,
+        {{ value_at_max('hours.signal_dbm', 'hours.hour_start') }} as signal_dbm,
         cast(sum(hours.resets) as integer) as resets,
         any_value(settings.timezone) as timezone,
         any_value(settings.offline_after_intervals) as offline_after_intervals

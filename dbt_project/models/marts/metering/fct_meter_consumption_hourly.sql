@@ -54,7 +54,8 @@ readings as (
         readings.battery_pct,
         readings.signal_dbm,
         date_trunc(
-            'hour', {{ metering_to_local('readings.read_at', 'settings') }} - interval 1 microsecond
+            'hour',
+            {{ metering_to_local('readings.read_at', 'settings') }} - interval '1 microsecond'
         ) as hour_local
     from {{ ref('stg_metering__readings') }} as readings
     inner join settings
@@ -118,13 +119,13 @@ sequenced as (
         count(*) as readings,
         min(read_at) as first_reading_at,
         max(read_at) as last_reading_at,
-        arg_max(register_m3, read_at) as last_register_m3,
+        {{ value_at_max('register_m3', 'read_at') }} as last_register_m3,
         min(register_m3) as min_register_m3,
         sum(interval_m3) as interval_volume_m3,
-        arg_max(reverse_m3, read_at) as last_reverse_m3,
+        {{ value_at_max('reverse_m3', 'read_at') }} as last_reverse_m3,
         min(reverse_m3) as min_reverse_m3,
-        arg_max(battery_pct, read_at) as battery_pct,
-        arg_max(signal_dbm, read_at) as signal_dbm,
+        {{ value_at_max('battery_pct', 'read_at') }} as battery_pct,
+        {{ value_at_max('signal_dbm', 'read_at') }} as signal_dbm,
         max(previous_row_hour_local) filter (where opens_hour) as previous_hour_local,
         max(previous_row_read_at) filter (where opens_hour) as previous_reading_at,
         max(previous_row_register_m3) filter (where opens_hour) as previous_register_m3,
@@ -195,7 +196,7 @@ spread as (
             case
                 when span_hours <= 1 or previous_hour_local is null then [hour_local]
                 else generate_series(
-                    previous_hour_local + interval 1 hour, hour_local, interval 1 hour
+                    previous_hour_local + interval '1 hour', hour_local, interval '1 hour'
                 )
             end
         ) as spread_hour_local

@@ -50,7 +50,7 @@ bursts as (
         min(hour_start) as occurred_at,
         'burst' as event_type,
         'detected' as source,
-        max(hour_start) + interval 1 hour as cleared_at,
+        max(hour_start) + interval '1 hour' as cleared_at,
         cast(count(*) as varchar) || ' h above the burst threshold, '
         || cast(round(sum(volume_m3), 3) as varchar) || ' m3, peak '
         || cast(round(max(volume_m3), 3) as varchar) || ' m3/h' as detail

@@ -21,8 +21,8 @@ customer_months as (
         sum(consumption_charge) as earned_consumption,
         sum(fixed_charge) as earned_fixed,
         sum(consumption_m3) as consumption_m3,
-        arg_min(opening_balance, day) as opening_balance,
-        arg_max(closing_balance, day) as closing_balance,
+        {{ value_at_min('opening_balance', 'day') }} as opening_balance,
+        {{ value_at_max('closing_balance', 'day') }} as closing_balance,
         bool_or(active) as active
     from ledger
     group by site_id, customer_id, month

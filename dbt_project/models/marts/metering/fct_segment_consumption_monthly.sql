@@ -36,11 +36,11 @@ final as (
     left join monthly as previous
         on monthly.site_id = previous.site_id
         and monthly.segment = previous.segment
-        and previous.month = cast(monthly.month - interval 1 month as date)
+        and previous.month = cast(monthly.month - interval '1 month' as date)
     left join monthly as last_year
         on monthly.site_id = last_year.site_id
         and monthly.segment = last_year.segment
-        and last_year.month = cast(monthly.month - interval 12 month as date)
+        and last_year.month = cast(monthly.month - interval '12 month' as date)
 )
 
 select * from final

@@ -84,7 +84,7 @@ tips as (
         'Water ran like a leak on ' || cast(leak_days as varchar)
         || ' day(s) this month (' || cast(round(leak_day_volume_m3, 2) as varchar)
         || ' m3 on those days). Check toilets, taps and the pipe after the meter.' as evidence,
-        cast(leak_days as double) as metric_value,
+        cast(leak_days as double precision) as metric_value,
         0.0 as benchmark_value
     from leak_months
 
@@ -100,7 +100,7 @@ tips as (
         'Your meter reported a low battery or was offline on '
         || cast(attention_days as varchar)
         || ' day(s) this month; a technician visit keeps your credit accurate.' as evidence,
-        cast(attention_days as double) as metric_value,
+        cast(attention_days as double precision) as metric_value,
         0.0 as benchmark_value
     from attention_months
     where customer_id is not null

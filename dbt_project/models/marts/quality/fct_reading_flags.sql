@@ -42,7 +42,7 @@ estimate_rows as (
         reading_day as day,
         'estimated' as flag,
         'estimated' as severity,
-        cast(null as double) as value,
+        cast(null as double precision) as value,
         estimated_value,
         estimation_method,
         estimation_method || ' for ' || reasons as detail,
@@ -61,10 +61,11 @@ prolonged_rows as (
         reading_day as day,
         'prolonged_estimation' as flag,
         'warning' as severity,
-        cast(null as double) as value,
+        cast(null as double precision) as value,
         estimated_value,
         estimation_method,
-        'estimated for ' || cast(hours_into_estimation as varchar) || ' h in a row' as detail,
+        'estimated for ' || {{ number_text('hours_into_estimation') }} || ' h in a row'
+            as detail,
         cast(null as varchar) as batch_id,
         cast(null as bigint) as source_row
     from estimates

@@ -60,7 +60,7 @@ monthly_means as (
         limits.parameter_id,
         limits.limit_basis,
         bounded.sample_month as period_start,
-        cast(bounded.sample_month + interval 1 month - interval 1 day as date) as period_end,
+        cast(bounded.sample_month + interval '1 month' - interval '1 day' as date) as period_end,
         max(bounded.sampled_at_utc) as evaluated_at_utc,
         count(*) as n_results,
         sum(case when bounded.is_below_detection then 1 else 0 end) as n_below_detection,

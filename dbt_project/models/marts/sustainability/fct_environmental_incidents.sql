@@ -86,7 +86,7 @@ discharges as (
         exceedances.sample_point_id,
         exceedances.period_start as started_day,
         exceedances.period_end as ended_day,
-        cast(null as double) as volume_m3,
+        cast(null as double precision) as volume_m3,
         case when min(exceedances.margin_pct) < -50 then 'high' else 'medium' end as severity,
         'contained' as status,
         'discharge_outside_licence' as detection_rule,
