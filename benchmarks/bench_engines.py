@@ -37,7 +37,7 @@ from demo import write_demo  # noqa: E402
 from ingestion.files import import_landing  # noqa: E402
 from ingestion.site_tables import write_site_tables  # noqa: E402
 from siteledger.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR  # noqa: E402
-from siteledger.lake_load import conninfo_from_env, load_lake  # noqa: E402
+from siteledger.lake_load import conninfo_from_env, load_lake, target_env  # noqa: E402
 from siteledger.settings import get_settings  # noqa: E402
 from siteledger.site import load_site  # noqa: E402
 from siteledger.state import StateStore  # noqa: E402
@@ -129,15 +129,7 @@ def main() -> None:
     admin = psycopg.connect(args.pg, autocommit=True)
     admin.execute(f'create database "{database}"')
     try:
-        info = psycopg.conninfo.conninfo_to_dict(args.pg)
-        env = {
-            "SITELEDGER_DBT_TARGET": "postgres",
-            "SITELEDGER_PG_HOST": str(info.get("host", "127.0.0.1")),
-            "SITELEDGER_PG_PORT": str(info.get("port", "5432")),
-            "SITELEDGER_PG_USER": str(info.get("user", "postgres")),
-            "SITELEDGER_PG_PASSWORD": str(info.get("password", "")),
-            "SITELEDGER_PG_DATABASE": database,
-        }
+        env = target_env(psycopg.conninfo.make_conninfo(args.pg, dbname=database))
         pg_target = home / "dbt_postgres" / "target"
         _dbt(home, pg_target, env, "parse")
         started = time.perf_counter()

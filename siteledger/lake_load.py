@@ -81,6 +81,20 @@ def conninfo_from_env(env: dict[str, str] | None = None) -> str:
     return psycopg.conninfo.make_conninfo(**parts)
 
 
+def target_env(url: str) -> dict[str, str]:
+    """The environment that points the ``postgres`` dbt target and the loader at the database of
+    a ``postgresql://`` URL."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    return {
+        "SITELEDGER_DBT_TARGET": "postgres",
+        "SITELEDGER_PG_HOST": str(info.get("host", "127.0.0.1")),
+        "SITELEDGER_PG_PORT": str(info.get("port", "5432")),
+        "SITELEDGER_PG_USER": str(info.get("user", "postgres")),
+        "SITELEDGER_PG_PASSWORD": str(info.get("password", "")),
+        "SITELEDGER_PG_DATABASE": str(info["dbname"]),
+    }
+
+
 def lake_sources(manifest: dict, lake_root: Path) -> list[LakeSource]:
     """Every source of the dbt manifest that reads lake files, with its glob under ``lake_root``.
 

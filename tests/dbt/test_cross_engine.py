@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from siteledger.dbt import manifest_path
-from siteledger.lake_load import conninfo_from_env, load_lake
+from siteledger.lake_load import conninfo_from_env, load_lake, target_env
 from siteledger.settings import get_settings
 from tests.dbt.runner import build_db, run_dbt, shared_home
 from tests.postgres import scratch_database
@@ -56,16 +56,7 @@ def duckdb_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _pg_env(url: str) -> dict[str, str]:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    return {
-        "SITELEDGER_DBT_TARGET": "postgres",
-        "SITELEDGER_PG_HOST": str(info.get("host", "127.0.0.1")),
-        "SITELEDGER_PG_PORT": str(info.get("port", "5432")),
-        "SITELEDGER_PG_USER": str(info.get("user", "postgres")),
-        "SITELEDGER_PG_PASSWORD": str(info.get("password", "")),
-        "SITELEDGER_PG_DATABASE": str(info["dbname"]),
-        "PGTZ": "UTC",
-    }
+    return {**target_env(url), "PGTZ": "UTC"}
 
 
 def _rows(cursor_rows: list[tuple]) -> list[tuple]:

@@ -20,6 +20,7 @@ from siteledger.lake_load import (
     conninfo_from_env,
     lake_sources,
     load_lake,
+    target_env,
 )
 from tests.postgres import scratch_database
 
@@ -66,15 +67,7 @@ def _sites(path: Path, rows: list[dict]) -> None:
 
 
 def _conninfo(url: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    return conninfo_from_env(
-        {
-            "SITELEDGER_PG_HOST": str(info.get("host", "127.0.0.1")),
-            "SITELEDGER_PG_PORT": str(info.get("port", "5432")),
-            "SITELEDGER_PG_USER": str(info.get("user", "postgres")),
-            "SITELEDGER_PG_DATABASE": str(info["dbname"]),
-        }
-    )
+    return conninfo_from_env(target_env(url))
 
 
 def test_sources_are_the_external_locations_under_the_lake_root(tmp_path: Path):
