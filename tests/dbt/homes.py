@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from demo import write_demo
 from ingestion.files import import_landing
@@ -31,9 +32,15 @@ def add_hand_site(home: Path, through: dt.date = D4) -> None:
 def add_demo_site(home: Path) -> None:
     """Ten days of the demo organisation's two mines (demo_mine fault-free, demo_highveld with
     its few reading faults): generated drops, imported site by site, site tables written."""
+    import_demo(home, days=DEMO_DAYS, sites=DEMO_SITES)
+
+
+def import_demo(home: Path, **demo: Any) -> None:
+    """The demo organisation written with ``demo`` (write_demo's arguments), every drop imported
+    and committed site by site, and the site tables written."""
     from siteledger.state import StateStore
 
-    output = write_demo(home, days=DEMO_DAYS, sites=DEMO_SITES)
+    output = write_demo(home, **demo)
     settings = get_settings(home)
     settings.ensure_dirs()
     store = StateStore(settings.state_store_url)

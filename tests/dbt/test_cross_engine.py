@@ -22,6 +22,7 @@ import pytest
 from siteledger.dbt import manifest_path
 from siteledger.lake_load import conninfo_from_env, load_lake, target_env
 from siteledger.settings import get_settings
+from tests.dbt.homes import import_demo
 from tests.dbt.runner import build_db, run_dbt, shared_home
 from tests.postgres import scratch_database
 
@@ -32,21 +33,7 @@ DEMO_CUSTOMERS = 40
 
 
 def _write_demo_lake(home: Path) -> None:
-    from demo import write_demo
-    from ingestion.files import import_landing
-    from ingestion.site_tables import write_site_tables
-    from siteledger.site import load_site
-    from siteledger.state import StateStore
-
-    out = write_demo(home, days=DEMO_DAYS, customers=DEMO_CUSTOMERS)
-    settings = get_settings(home)
-    settings.ensure_dirs()
-    store = StateStore(settings.state_store_url)
-    for site_file in out.site_files:
-        site = load_site(site_file)
-        import_landing(settings, site, store)
-        write_site_tables(settings, site)
-    store.dispose()
+    import_demo(home, days=DEMO_DAYS, customers=DEMO_CUSTOMERS)
     run_dbt(home, "run")
 
 
