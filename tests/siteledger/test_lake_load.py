@@ -160,3 +160,17 @@ def test_a_corrupt_file_stops_its_source_and_leaves_its_table_as_it_was(tmp_path
         _readings(bad, "FM-1", [3.0])
         report = load_lake(conninfo, MANIFEST, lake, only=["lake.readings"])
         assert report.rows_loaded == {"lake.readings": 1}
+
+
+def test_a_folder_key_that_is_not_a_partition_key_is_refused_by_name(tmp_path: Path):
+    lake = tmp_path / "lake"
+    _readings(lake / "readings/site=s/source=x/day=2025-07-01/b1.parquet", "FM-1", [1.0])
+    _readings(lake / "readings/site=s/source=x/d'ay=1/b2.parquet", "FM-1", [2.0])
+    _sites(lake / "config/sites/site=s.parquet", [{"site_id": "s", "name": "S"}])
+    with scratch_database() as url, psycopg.connect(url) as pg:
+        with pytest.raises(LakeLoadError, match=r"lake\.readings.*folder key \"d'ay\""):
+            load_lake(_conninfo(url), MANIFEST, lake)
+        assert pg.execute("select to_regclass('lake.readings')").fetchone() == (None,)
+        # the other sources still load on their own
+        report = load_lake(_conninfo(url), MANIFEST, lake, only=["site_config.sites"])
+        assert report.rows_loaded == {"site_config.sites": 1}
