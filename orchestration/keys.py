@@ -46,6 +46,9 @@ BUILD_TABLES = (*ANALYTICS, *AIR_QUALITY)
 # a model built from the site files only: its metadata names the site files a full build used
 SITE_FILE_MODEL = AssetKey(["marts", "dim_sites"])
 SITE_FILES = "site_files"
+# metadata of a dbt build: the days it rebuilt, "<first>..<last>" or EVERY_DAY
+BUILD_WINDOW = "window"
+EVERY_DAY = "every day of data"
 
 # The run queue takes higher priorities first: imports and the nightly run go ahead of runs the
 # sensors ask for, which go ahead of a backfill someone started by hand (dagster/priority).

@@ -7,7 +7,12 @@
 {#- A window bound comes from `--vars`, or else from the environment (SITELEDGER_START_DAY /
     SITELEDGER_END_DAY): dbt re-parses the whole project whenever `--vars` change (~6 s on this
     project), but only the files that read an environment variable when it changes. -#}
+{#- Read when a model runs, never while dbt parses: the parsed project is then the same for every
+    window, and a nightly run re-parses nothing (no config depends on the window). -#}
 {% macro _window_var_day(name) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set value = var(name, '__from_env__') -%}
     {%- if value == '__from_env__' -%}
         {%- set value = env_var('SITELEDGER_' ~ (name | upper), '') -%}

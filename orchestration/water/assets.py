@@ -23,7 +23,15 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from alerts.service import stage_alert_marts
 from ingestion.files.recovery import mark_days_rebuilt
 from ingestion.site_tables import write_site_tables
-from orchestration.keys import BUILD, BUILD_TABLES, PUBLISHED, SITE_CONFIG, SITE_FILES
+from orchestration.keys import (
+    BUILD,
+    BUILD_TABLES,
+    BUILD_WINDOW,
+    EVERY_DAY,
+    PUBLISHED,
+    SITE_CONFIG,
+    SITE_FILES,
+)
 from orchestration.partitions import site_files_fingerprint
 from orchestration.resources import SiteledgerHome
 from orchestration.water.dbt import (
@@ -142,7 +150,7 @@ def dbt_build(
             extra: dict[str, Any] = {
                 DBT_SUMMARY: summary,
                 SITE_FILES: site_files,
-                "window": f"{start_day}..{end_day}" if start_day else "every day of data",
+                BUILD_WINDOW: f"{start_day}..{end_day}" if start_day else EVERY_DAY,
             }
             if table_of[event.output_name] in counts:
                 extra["dagster/row_count"] = counts[table_of[event.output_name]]

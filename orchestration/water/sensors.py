@@ -5,9 +5,11 @@ import hashlib
 import json
 
 from dagster import (
+    DagsterRunStatus,
     DefaultSensorStatus,
     EventLogEntry,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SkipReason,
     asset_sensor,
@@ -15,7 +17,14 @@ from dagster import (
 )
 
 from ingestion.files.recovery import days_to_rebuild
-from orchestration.keys import RAW_READINGS, SENSOR_PRIORITY, SITE_FILE_MODEL, SITE_FILES
+from orchestration.keys import (
+    BUILD_WINDOW,
+    EVERY_DAY,
+    RAW_READINGS,
+    SENSOR_PRIORITY,
+    SITE_FILE_MODEL,
+    SITE_FILES,
+)
 from orchestration.partitions import (
     build_partitions,
     days_of_data,
@@ -25,6 +34,13 @@ from orchestration.partitions import (
 )
 from orchestration.resources import SENSOR_INTERVAL_S, SiteledgerHome
 from orchestration.runner import CHAIN_STARTER, STARTED_BY_TAG
+
+_UNFINISHED = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
 
 
 def days_left_to_rebuild(days: list[str], run_tags: dict[str, str]) -> list[str]:
@@ -136,20 +152,45 @@ def site_config_sensor(
         return SkipReason(f"no site files in {settings.sites_dir}")
     if fingerprint == context.cursor:
         return SkipReason("site files unchanged")
-    # a full build (siteledger run, a backfill) may have used these files already
-    built = context.instance.get_latest_materialization_event(SITE_FILE_MODEL)
-    materialization = built.asset_materialization if built else None
-    used = materialization.metadata.get(SITE_FILES) if materialization else None
-    if used is not None and used.value == fingerprint:
-        context.update_cursor(fingerprint)
-        return SkipReason("the last full build used these site files")
-    files = sorted(settings.sites_dir.glob("*.yaml"))
     window = window_within(days_of_data(settings), build_partitions(settings).daily)
     if window is None:
         # asked again on the next tick: the first import must be followed by a full build
         return SkipReason("site files changed, but the lake holds no day to rebuild yet")
+    # a first import starts its own rebuild (lake_days_changed_sensor); one that runs now reads
+    # these files, and what it leaves out is asked for on the next tick after it
+    running = context.instance.get_runs(
+        RunsFilter(job_name="backfill_job", statuses=_UNFINISHED), limit=1
+    )
+    if running:
+        return SkipReason(
+            f"site files changed; rebuild {running[0].run_id} is running, asked again after it"
+        )
+    # a build over every day (siteledger run, a backfill) may have used these files already
+    if _built_with(context, fingerprint, window):
+        context.update_cursor(fingerprint)
+        return SkipReason("the last full build used these site files")
+    files = sorted(settings.sites_dir.glob("*.yaml"))
     context.update_cursor(fingerprint)
     return RunRequest(
         run_key=fingerprint,
         tags={**range_tags(window), **SENSOR_PRIORITY, "siteledger/sites": str(len(files))},
     )
+
+
+def _built_with(
+    context: SensorEvaluationContext, fingerprint: str, window: tuple[str, str]
+) -> bool:
+    """The last build of the site-file models used the site files ``fingerprint`` names over
+    every day of ``window`` (a nightly day built with them leaves the other days as they were)."""
+    built = context.instance.get_latest_materialization_event(SITE_FILE_MODEL)
+    materialization = built.asset_materialization if built else None
+    if materialization is None:
+        return False
+    used = materialization.metadata.get(SITE_FILES)
+    if used is None or used.value != fingerprint:
+        return False
+    built_window = materialization.metadata.get(BUILD_WINDOW)
+    if built_window is None or built_window.value == EVERY_DAY:
+        return True
+    first, _, last = str(built_window.value).partition("..")
+    return first <= window[0] and window[1] <= last

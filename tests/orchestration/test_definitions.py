@@ -14,6 +14,8 @@ from dagster import (
     AssetKey,
     AssetMaterialization,
     DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
     MetadataValue,
     RunRequest,
     SkipReason,
@@ -29,6 +31,8 @@ from orchestration.keys import (
     AIR_QUALITY,
     ANALYTICS,
     BUILD,
+    BUILD_WINDOW,
+    EVERY_DAY,
     PUBLISHED,
     QUALITY_SCORES,
     RAW_READINGS,
@@ -418,6 +422,52 @@ def test_site_config_sensor_settles_on_the_site_files_the_last_full_build_used(t
             instance=instance, resources={"siteledger": resource}, cursor=fingerprint
         ) as ctx:
             assert isinstance(site_config_sensor(ctx), RunRequest)
+
+
+def test_site_config_sensor_waits_for_a_running_rebuild_and_counts_only_full_builds(
+    tmp_path: Path,
+):
+    settings = _home(tmp_path, "organisation:\n  data_start: 2025-07-01\n")
+    resource = SiteledgerHome(home=str(tmp_path))
+    (settings.sites_dir / "a.yaml").write_text("site: {id: a}\n")
+    for day in ("2025-07-02", "2025-07-05"):
+        (settings.readings_lake / "site=a" / "source=scada" / f"day={day}").mkdir(parents=True)
+    fingerprint = site_files_fingerprint(settings)
+    with DagsterInstance.ephemeral() as instance:
+        # a first import's rebuild is running (the lake-days sensor asked for it): no second
+        # rebuild of the same days beside it, and the change is still to be settled
+        running = DagsterRun(job_name="backfill_job", status=DagsterRunStatus.STARTED)
+        instance.add_run(running)
+        with build_sensor_context(instance=instance, resources={"siteledger": resource}) as ctx:
+            skipped = site_config_sensor(ctx)
+            assert isinstance(skipped, SkipReason)
+            assert running.run_id in (skipped.skip_message or "")
+            assert ctx.cursor is None
+        instance.delete_run(running.run_id)
+
+        def built(window: str) -> None:
+            instance.report_runless_asset_event(
+                AssetMaterialization(
+                    asset_key=SITE_FILE_MODEL,
+                    metadata={
+                        SITE_FILES: MetadataValue.text(fingerprint),
+                        BUILD_WINDOW: MetadataValue.text(window),
+                    },
+                )
+            )
+
+        # a nightly day built with the new files leaves the other days as they were
+        built("2025-07-05..2025-07-05")
+        with build_sensor_context(instance=instance, resources={"siteledger": resource}) as ctx:
+            request = site_config_sensor(ctx)
+            assert isinstance(request, RunRequest)
+            assert request.tags["dagster/asset_partition_range_start"] == "2025-07-02"
+        # a rebuild of every day of data, or of a range holding them all, settles it
+        for window in ("2025-07-01..2025-07-05", EVERY_DAY):
+            built(window)
+            with build_sensor_context(instance=instance, resources={"siteledger": resource}) as ctx:
+                assert isinstance(site_config_sensor(ctx), SkipReason)
+                assert ctx.cursor == fingerprint
 
 
 def test_editing_a_sites_alert_rules_rebuilds_nothing(tmp_path: Path):
