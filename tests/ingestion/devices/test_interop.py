@@ -107,7 +107,9 @@ def _poll_once(site: SiteConfig, tmp: Path) -> dict[str, float]:
 
     async def cycle() -> Path | None:
         try:
-            return await collector.cycle(60.0 * int(time.time() // 60))
+            # the cycle starts now: a cycle stamped at the start of the minute has no time left
+            # for its polls in the minute's last second or so (its deadline is one interval on)
+            return await collector.cycle(float(int(time.time())))
         finally:
             for link in collector.links.values():
                 link.close()
