@@ -72,13 +72,16 @@ def data_docs_dir(settings: Settings) -> Path:
 
 
 def scoring_window(
-    start_day: str | None, end_day: str | None, lookback_days: int
+    start_day: str | None, end_day: str | None, lookback_days: int, lookahead_days: int = 0
 ) -> tuple[dt.date | None, dt.date | None]:
-    """The days a dbt window run rewrote: [start_day - lookback, end_day]; None = unbounded."""
+    """The days a dbt window run rewrote: [start_day - lookback, end_day + lookahead];
+    None = unbounded."""
     start = None
     if start_day:
         start = dt.date.fromisoformat(start_day) - dt.timedelta(days=lookback_days)
-    end = dt.date.fromisoformat(end_day) if end_day else None
+    end = None
+    if end_day:
+        end = dt.date.fromisoformat(end_day) + dt.timedelta(days=lookahead_days)
     return start, end
 
 
@@ -122,7 +125,7 @@ def score_build(
 ) -> ScoringResult:
     """Score the window's days in the build database and write the quality marts."""
     started = time.perf_counter()
-    window = scoring_window(start_day, end_day, settings.lookback_days)
+    window = scoring_window(start_day, end_day, settings.lookback_days, settings.lookahead_days)
     build_db = settings.build_db
     with duckdb.connect(str(build_db)) as con:
         counts = _read(con, "intermediate.int_quality_counts_daily", "*", window)

@@ -50,6 +50,7 @@ def dbt_env(
         "SITELEDGER_HOME": str(settings.home),
         "SITELEDGER_BUILD_DB": str(settings.build_db),
         "SITELEDGER_LOOKBACK_DAYS": str(settings.lookback_days),
+        "SITELEDGER_LOOKAHEAD_DAYS": str(settings.lookahead_days),
         "SITELEDGER_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "SITELEDGER_START_DAY": start_day or "",
         "SITELEDGER_END_DAY": end_day or "",

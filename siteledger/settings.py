@@ -14,6 +14,10 @@ from pathlib import Path
 # A window run re-derives this many days before its first day: the last totaliser delta and the
 # closing storage of a day need the first reading of the next day (dbt var ``lookback_days``).
 DEFAULT_LOOKBACK_DAYS = 1
+# ... and this many days after its last day: a day's readings also make the next day's opening
+# storage, first totaliser delta and neighbour-based VEE flags, so a late file for a day whose
+# next day is already built must rewrite that next day too (dbt var ``lookahead_days``).
+DEFAULT_LOOKAHEAD_DAYS = 1
 # How often the orchestrator's sensors look for new files, spooled readings and lake days.
 DEFAULT_SENSOR_INTERVAL_S = 30
 # DuckDB's cap for the heaviest model (per-reading VEE flags): unbounded it reached 15 GiB on a
@@ -28,6 +32,7 @@ class Settings:
     home: Path
     state_url: str | None = None
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    lookahead_days: int = DEFAULT_LOOKAHEAD_DAYS
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_S
 
@@ -148,11 +153,13 @@ def get_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     """Settings from the environment; ``home`` overrides ``SITELEDGER_HOME``."""
     root = Path(home or os.environ.get("SITELEDGER_HOME") or "var").expanduser()
     lookback = _whole_number("SITELEDGER_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS)
+    lookahead = _whole_number("SITELEDGER_LOOKAHEAD_DAYS", DEFAULT_LOOKAHEAD_DAYS)
     interval = _whole_number("SITELEDGER_SENSOR_INTERVAL_S", DEFAULT_SENSOR_INTERVAL_S)
     return Settings(
         home=root.resolve(),
         state_url=os.environ.get("SITELEDGER_STATE_URL") or None,
         lookback_days=lookback,
+        lookahead_days=lookahead,
         sensor_interval_seconds=max(interval, 1),
         duckdb_memory_limit=os.environ.get("SITELEDGER_DUCKDB_MEMORY_LIMIT")
         or DEFAULT_DUCKDB_MEMORY_LIMIT,

@@ -1,8 +1,12 @@
 {#- The partition window of a run: vars start_day / end_day (site-local days, inclusive) and
-    site_id. A window run rewrites days [start_day - lookback_days, end_day] of every model tagged
-    `partitioned_by_day`; reading-level inputs are read a day wider on each side, because a day's
-    opening storage needs the last reading of the day before and its last totaliser delta and
-    closing storage need the first reading of the day after. Unset vars mean no bound. -#}
+    site_id. A window run rewrites days [start_day - lookback_days, end_day + lookahead_days] of
+    every model tagged `partitioned_by_day`; reading-level inputs are read a day wider on each
+    side, because a day's opening storage needs the last reading of the day before and its last
+    totaliser delta and closing storage need the first reading of the day after. The influence
+    runs both ways: the window's readings also make the day before's closing (the lookback) and
+    the day after's opening (the lookahead: a late file for a day whose next day was already built
+    must rewrite that next day). Models that carry state from day to day (a mixing recursion, a
+    balance) rewrite from the window's first day to their last. Unset vars mean no bound. -#}
 
 {#- A window bound comes from `--vars`, or else from the environment (SITELEDGER_START_DAY /
     SITELEDGER_END_DAY): dbt re-parses the whole project whenever `--vars` change (~6 s on this
@@ -33,6 +37,9 @@
     {%- if start is not none -%}
         {%- set start = start - modules.datetime.timedelta(days=var('lookback_days') | int) -%}
     {%- endif -%}
+    {%- if end is not none -%}
+        {%- set end = end + modules.datetime.timedelta(days=var('lookahead_days') | int) -%}
+    {%- endif -%}
     {{ return((start, end)) }}
 {%- endmacro %}
 
@@ -51,6 +58,13 @@
         {%- do clauses.append(column ~ ' <= ' ~ _day_literal(end + modules.datetime.timedelta(days=after))) -%}
     {%- endif -%}
     {{- '(' ~ (clauses | join(' and ')) ~ ')' if clauses else 'true' -}}
+{%- endmacro %}
+
+{#- `column` lies on or after the rewrite window's first day, with no end: the days a model
+    that carries state forward re-derives (each later day starts from the one before it). -#}
+{% macro from_window_start(column) -%}
+    {%- set start = rewrite_window()[0] -%}
+    {{- column ~ ' >= ' ~ _day_literal(start) if start is not none else 'true' -}}
 {%- endmacro %}
 
 {#- `column` is the run's site, when the run is for one site. -#}

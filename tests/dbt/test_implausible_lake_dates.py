@@ -79,7 +79,7 @@ def test_extreme_dates_in_the_lake_leave_the_spine_and_gaps_bounded(tmp_path: Pa
     assert lo >= D1 and hi <= D4
     # the hand site's own flags (a spike, a missing level, a replaced meter...), not 400 k gaps
     assert flags < 2_000
-    assert windowed == (D1, D3, 3)
+    assert windowed == (D1, D4, 4)  # D3 and its lookahead day, D4
     gaps = query(
         home,
         "select count(*) as n from intermediate.int_reading_flags "

@@ -106,7 +106,8 @@ def test_rerunning_a_window_changes_nothing(nightly: dict) -> None:
 
 def test_the_window_can_come_from_the_environment(tmp_path: Path) -> None:
     """The orchestrator passes the window as SITELEDGER_START_DAY / _END_DAY (keeps dbt's partial
-    parsing); the compiled SQL of a partitioned model must carry it, widened by the lookback."""
+    parsing); the compiled SQL of a partitioned model must carry it, widened by the lookback and
+    the lookahead."""
     add_hand_site(tmp_path, through=D1)
     window = {"SITELEDGER_START_DAY": str(D3), "SITELEDGER_END_DAY": str(D4)}
     run_dbt(tmp_path, "compile", "--select", "int_flow_volumes_daily", extra_env=window)
@@ -115,4 +116,56 @@ def test_the_window_can_come_from_the_environment(tmp_path: Path) -> None:
     )
     sql = compiled.read_text()
     assert f"'{D3 - dt.timedelta(days=1)}'" in sql  # start_day - lookback_days (1)
-    assert f"'{D4}'" in sql
+    assert f"'{D4 + dt.timedelta(days=1)}'" in sql  # end_day + lookahead_days (1)
+
+
+LATE_TABLES = (
+    "intermediate.int_store_storage_daily",
+    "intermediate.int_totaliser_deltas",
+    "marts.fct_node_balance_daily",
+)
+BALANCE_CHAIN = ("--select", "+fct_node_balance_daily")
+
+
+def _late_snapshot(home: Path) -> dict[str, list[dict]]:
+    return {table: query(home, f"select * from {table} order by all") for table in LATE_TABLES}
+
+
+def test_a_late_file_for_a_day_also_rewrites_the_day_after_it(tmp_path: Path) -> None:
+    """D2's SCADA file arrives after D3 and D4 were built. The window run of D2 must leave what a
+    full build of the same lake leaves: D3's opening storage comes from D2's last level reading
+    (interpolated across the missing D3 00:00 reading, not carried back from 00:15) and D3's first
+    totaliser deltas from D2's last readings (tests/dbt/test_water_mixing.py holds the days
+    after that, for a model that carries state from day to day)."""
+    add_hand_site(tmp_path)
+    scada_d2 = tmp_path / "lake" / "readings" / "site=hand_site" / "source=scada" / f"day={D2}"
+    held_back = {path.name: path.read_bytes() for path in scada_d2.iterdir()}
+    for path in scada_d2.iterdir():
+        path.unlink()
+    scada_d2.rmdir()
+    run_dbt(tmp_path, "run", *BALANCE_CHAIN)
+    stale = _late_snapshot(tmp_path)
+
+    scada_d2.mkdir()
+    for name, data in held_back.items():
+        (scada_d2 / name).write_bytes(data)
+    run_dbt(tmp_path, "run", *BALANCE_CHAIN, dbt_vars=_window(D2, D2))
+    windowed = _late_snapshot(tmp_path)
+    run_dbt(tmp_path, "run", *BALANCE_CHAIN, "--full-refresh")
+    full = _late_snapshot(tmp_path)
+
+    # the late file changes D3's opening (so a stale day would show) ...
+    storage = "intermediate.int_store_storage_daily"
+    assert _dam(full[storage], D3)["opening_storage_m3"] == pytest.approx(expected.OPENING_M3[D3])
+    assert _dam(stale[storage], D3)["opening_storage_m3"] != pytest.approx(
+        expected.OPENING_M3[D3], abs=1.0
+    )
+    # ... and the window run ends where the full build does, day after day
+    for table, rows in full.items():
+        assert len(windowed[table]) == len(rows), table
+        for got, want in zip(windowed[table], rows, strict=True):
+            for column, value in want.items():
+                if isinstance(value, float):
+                    assert got[column] == pytest.approx(value, rel=1e-9, abs=1e-6), (table, want)
+                else:
+                    assert got[column] == value, (table, column, want)

@@ -190,6 +190,41 @@ def test_window_runs_continue_the_mixing_from_the_day_before(
     assert carbon[D3]["scope2_kg_co2e"] == pytest.approx((200 + 120) * GRID, abs=EXACT)
 
 
+def _late_first_day(home: Path) -> None:
+    """D1's file arrives after D2-D4 were built; then the window run of D1 alone."""
+    write_site_tables(get_settings(home), load_site(MIX_SITE_FILE))
+    lake = get_settings(home).lake
+    write_mix_lake(lake)
+    d1 = lake / "readings" / f"site={SITE}" / "source=manual" / f"day={D1}"
+    held_back = (d1 / "m1.parquet").read_bytes()
+    (d1 / "m1.parquet").unlink()
+    d1.rmdir()
+    run_dbt(home, "run", "--select", "+fct_store_water_state_daily")
+    d1.mkdir()
+    (d1 / "m1.parquet").write_bytes(held_back)
+    run_dbt(
+        home,
+        "run",
+        "--select",
+        "+fct_store_water_state_daily",
+        dbt_vars={"start_day": str(D1), "end_day": str(D1)},
+    )
+
+
+def test_a_late_first_day_re_derives_the_mixing_of_every_later_day(tmp_path: Path) -> None:
+    """Each day's composition starts from the day before, so a window run of a late day must
+    carry on past its own window (D1 with its lookback and lookahead is D0-D2) to the last day
+    of storage: D3 mixes from the new D2, and D4 keeps D3's shares."""
+    _late_first_day(tmp_path)
+    stores = _rows(tmp_path, "intermediate.int_store_water_state_daily", "node_id")
+    for day in (D1, D2, D3):
+        assert stores[("dam", day)]["worked_share"] == pytest.approx(DAM_W[day], abs=1e-12)
+        assert stores[("dam", day)]["treated_share"] == pytest.approx(DAM_T[day], abs=1e-12)
+    # D4 has no inflow: its opening water keeps D3's shares
+    assert stores[("dam", D4)]["worked_share"] == pytest.approx(DAM_W[D3], abs=1e-12)
+    assert stores[("dam", D4)]["treated_share"] == pytest.approx(DAM_T[D3], abs=1e-12)
+
+
 def test_months_recompute_the_ratios_from_their_volumes(home: Path) -> None:
     # July holds D1-D4 (D4 only has the midnight readings that close D3: no feed, no activity)
     [reuse] = query(home, f"select * from marts.fct_water_reuse_monthly where site_id = '{SITE}'")

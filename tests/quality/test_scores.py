@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from quality.scores import compute_scores, consistency
+from quality.scoring import scoring_window
 
 DAY = dt.date(2025, 7, 3)
 BANDS = pd.DataFrame([{"site_id": "s", "excellent_min": 95.0, "good_min": 85.0, "fair_min": 70.0}])
@@ -122,3 +123,13 @@ def test_site_and_node_rows_take_their_balance_closure():
 )
 def test_status_follows_the_site_bands(received: int, status: str):
     assert _score([_counts(n_received=received)]).loc["FT-1"]["status"] == status
+
+
+def test_scoring_rescores_the_days_a_window_run_rewrote() -> None:
+    # dbt's window [start - lookback, end + lookahead]: the day after the window is rewritten too
+    assert scoring_window("2025-07-02", "2025-07-03", 1, 1) == (
+        dt.date(2025, 7, 1),
+        dt.date(2025, 7, 4),
+    )
+    assert scoring_window(None, "2025-07-03", 2, 0) == (None, dt.date(2025, 7, 3))
+    assert scoring_window(None, None, 1, 1) == (None, None)

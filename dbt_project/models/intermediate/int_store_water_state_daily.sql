@@ -18,14 +18,18 @@
     its first day's inflows; with neither history nor inflow it stays unknown (null) until water
     arrives, and a day with no water to mix (M = 0) carries the previous composition.
     The recursion runs over days: a window run starts from this model's own row for the day
-    before the window. -#}
+    before the window and runs to the last day of storage, because every later day's
+    composition starts from the one before it (a late file for an early day changes them all). -#}
 
 {%- set window_start = rewrite_window()[0] %}
 
 with recursive
 
+-- the store-days of the window and every later day already built
 days as (
-    select site_id, day from {{ ref('int_site_days') }}
+    select distinct site_id, day from {{ ref('int_store_storage_daily') }}
+    where {{ from_window_start('day') }}
+        and {{ in_site_window('site_id') }}
 ),
 
 stores as (
@@ -53,14 +57,14 @@ flows as (
 volumes as (
     select site_id, flow_id, day, coalesce(volume_m3, 0) as volume_m3
     from {{ ref('int_flow_volumes_daily') }}
-    where {{ in_day_window('day') }}
+    where {{ from_window_start('day') }}
         and {{ in_site_window('site_id') }}
 ),
 
 storage as (
     select site_id, node_id, day, opening_storage_m3, closing_storage_m3
     from {{ ref('int_store_storage_daily') }}
-    where {{ in_day_window('day') }}
+    where {{ from_window_start('day') }}
         and {{ in_site_window('site_id') }}
 ),
 

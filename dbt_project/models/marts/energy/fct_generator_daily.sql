@@ -4,7 +4,8 @@
     the draw of a tank that feeds it alone) against the HOMER fuel curve at the same load, the
     30-day rolling ratio of the two (over running days with both), fuel cost at the fuel price
     in force and emissions at the site's diesel factor. A window run reads the 29 days before
-    its window for the rolling figures (var energy_history_days). -#}
+    its window for the rolling figures (var energy_history_days), and rewrites the 29 days after
+    it, whose rolling figures include the window's days (a late file changes them). -#}
 {%- set history_days = var('energy_history_days') | int %}
 with
 
@@ -14,13 +15,13 @@ generators as (
 
 generator_days as (
     select * from {{ ref('int_energy_generator_daily') }}
-    where {{ in_day_window('day', before=history_days - 1) }}
+    where {{ in_day_window('day', before=history_days - 1, after=history_days - 1) }}
         and {{ in_site_window('site_id') }}
 ),
 
 tank_days as (
     select * from {{ ref('int_energy_tank_daily') }}
-    where {{ in_day_window('day', before=history_days - 1) }}
+    where {{ in_day_window('day', before=history_days - 1, after=history_days - 1) }}
         and {{ in_site_window('site_id') }}
 ),
 
@@ -143,7 +144,7 @@ final as (
         and priced.price_rank = 1
     left join factors
         on rolling.site_id = factors.site_id
-    where {{ in_day_window('rolling.day') }}
+    where {{ in_day_window('rolling.day', after=history_days - 1) }}
 )
 
 select * from final

@@ -3,7 +3,9 @@
 {#- Each PV array's day: measured and expected AC energy, insolation, performance ratio and
     index (IEC 61724), zero-production intervals, the run of consecutive days up to this one
     with a performance index below the array's threshold (a day without an index ends a run;
-    capped at `energy_history_days`), and lifecycle emissions. -#}
+    capped at `energy_history_days`), and lifecycle emissions. A window run reads that many
+    days before its window and rewrites that many after it, whose runs include the window's
+    days (a late file changes them). -#}
 {%- set history_days = var('energy_history_days') | int %}
 with
 
@@ -13,7 +15,7 @@ arrays as (
 
 solar_days as (
     select * from {{ ref('int_energy_solar_daily') }}
-    where {{ in_day_window('day', before=history_days - 1) }}
+    where {{ in_day_window('day', before=history_days - 1, after=history_days - 1) }}
         and {{ in_site_window('site_id') }}
 ),
 
@@ -88,7 +90,7 @@ final as (
         and runs.array_id = arrays.array_id
     left join factors
         on runs.site_id = factors.site_id
-    where {{ in_day_window('runs.day') }}
+    where {{ in_day_window('runs.day', after=history_days - 1) }}
 )
 
 select * from final
