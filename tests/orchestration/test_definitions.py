@@ -3,6 +3,7 @@ partitions come from the home's configuration; sensors ask for the right runs.""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -359,15 +360,19 @@ def test_nightly_job_over_a_range_builds_and_publishes_both_mines(tmp_path: Path
         # closure beyond 0.5 % of the inputs and the 40 m3 that two level readings to 0.1 mm
         # can add on the decant pond (a Highveld day with its bore out takes in only 1 470 m3)
         per_site = con.execute(
-            "select site_id, count(*), max(abs(closure_error_m3) - 0.005 * inputs_m3 - 40) "
+            "select site_id, count(*) filter (where is_complete), "
+            "max(abs(closure_error_m3) - 0.005 * inputs_m3 - 40) filter (where is_complete), "
+            "list(day order by day) filter (where not is_day_closed) "
             "from fct_site_balance_daily group by site_id order by site_id"
         ).fetchall()
-    # both demo mines, each in its own three local days
-    assert [(site, days) for site, days, _ in per_site] == [
-        ("demo_highveld", 3),
-        ("demo_mine", 3),
+    # both demo mines, each in its own three local days; the nightly window's look-ahead day
+    # (07-04, which holds only the midnight readings that close 07-03) is there as a full build
+    # of the same lake has it, provisional
+    assert [(site, days, open_days) for site, days, _, open_days in per_site] == [
+        ("demo_highveld", 3, [dt.date(2025, 7, 4)]),
+        ("demo_mine", 3, [dt.date(2025, 7, 4)]),
     ]
-    assert max(excess for _, _, excess in per_site) < 0
+    assert max(excess for _, _, excess, _ in per_site) < 0
 
 
 def test_shipped_instance_config_loads_and_limits_the_duckdb_pool(tmp_path: Path):
